@@ -1,0 +1,260 @@
+//! Every setting firegate reads, as clap arguments with environment-variable fallbacks. Values
+//! are validated here, at start-up, so a bad setting fails fast with a message that names it.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// Settings shared by every subcommand that touches keys, passwords or Firestore.
+#[derive(Args, Debug, Clone)]
+pub struct Config {
+    /// Directory holding service-account key files (*.json).
+    #[arg(long, global = true, env = "FIREGATE_KEYS_DIR", default_value = "keys")]
+    pub keys_dir: PathBuf,
+
+    /// Accept key files that group or others can read (refused by default).
+    #[arg(long, global = true, env = "FIREGATE_ALLOW_INSECURE_KEY_PERMISSIONS")]
+    pub allow_insecure_key_permissions: bool,
+
+    /// Google Cloud project that holds Firestore [default: the signing key's project_id].
+    #[arg(long, global = true, env = "FIREGATE_PROJECT_ID", value_parser = non_empty("--project-id"))]
+    pub project_id: Option<String>,
+
+    /// Firestore database id.
+    #[arg(long, global = true, env = "FIREGATE_DATABASE_ID", default_value = "(default)", value_parser = non_empty("--database-id"))]
+    pub database_id: String,
+
+    /// Firestore emulator address (host:port); when set, no Google credentials are used.
+    #[arg(long, global = true, env = "FIRESTORE_EMULATOR_HOST", value_parser = non_empty("FIRESTORE_EMULATOR_HOST"))]
+    pub firestore_emulator_host: Option<String>,
+
+    /// Longest one Firestore call may take, retries included, in milliseconds.
+    #[arg(long, global = true, env = "FIREGATE_FIRESTORE_TIMEOUT_MS", default_value_t = 5000,
+          value_parser = clap::value_parser!(u32).range(100..=120_000))]
+    pub firestore_timeout_ms: u32,
+
+    /// Firestore collection holding one document per account, keyed by uid.
+    #[arg(long, global = true, env = "FIREGATE_ACCOUNTS_COLLECTION", default_value = "firegate_accounts", value_parser = collection_name)]
+    pub accounts_collection: String,
+
+    /// Firestore collection holding one document per login identifier (email or username).
+    #[arg(long, global = true, env = "FIREGATE_LOGINS_COLLECTION", default_value = "firegate_logins", value_parser = collection_name)]
+    pub logins_collection: String,
+
+    /// Domain that legacy clients append to bare usernames: `alice@<domain>` also finds the
+    /// account whose username is `alice`.
+    #[arg(long, global = true, env = "FIREGATE_LEGACY_DOMAIN", value_parser = non_empty("--legacy-domain"))]
+    pub legacy_domain: Option<String>,
+
+    /// Lifetime of minted custom tokens, in seconds (Firebase accepts at most 3600).
+    #[arg(long, global = true, env = "FIREGATE_TOKEN_LIFETIME", default_value_t = 3600,
+          value_parser = clap::value_parser!(u32).range(1..=3600))]
+    pub token_lifetime: u32,
+
+    /// Identity Platform tenant written into every token as `tenant_id`.
+    #[arg(long, global = true, env = "FIREGATE_TENANT_ID", value_parser = non_empty("--tenant-id"))]
+    pub tenant_id: Option<String>,
+
+    #[command(flatten)]
+    pub passwords: PasswordSettings,
+}
+
+/// How new password hashes are computed and how many may run at once.
+#[derive(Args, Debug, Clone)]
+pub struct PasswordSettings {
+    /// argon2id memory cost in KiB (OWASP: 19456).
+    #[arg(long, global = true, env = "FIREGATE_ARGON2_MEMORY_KIB", default_value_t = 19456,
+          value_parser = clap::value_parser!(u32).range(8..=4_194_304))]
+    pub argon2_memory_kib: u32,
+
+    /// argon2id iterations (time cost; OWASP: 2).
+    #[arg(long, global = true, env = "FIREGATE_ARGON2_ITERATIONS", default_value_t = 2,
+          value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub argon2_iterations: u32,
+
+    /// argon2id lanes (parallelism; OWASP: 1).
+    #[arg(long, global = true, env = "FIREGATE_ARGON2_PARALLELISM", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub argon2_parallelism: u32,
+
+    /// Password hashes computed at the same time [default: number of CPUs].
+    #[arg(long, global = true, env = "FIREGATE_MAX_CONCURRENT_HASHES",
+          value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub max_concurrent_hashes: Option<u32>,
+
+    /// Password checks allowed to wait for a free hashing slot; beyond it requests get 503.
+    #[arg(long, global = true, env = "FIREGATE_HASH_QUEUE", default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    pub hash_queue: u32,
+}
+
+impl Default for PasswordSettings {
+    fn default() -> Self {
+        PasswordSettings {
+            argon2_memory_kib: 19456,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            max_concurrent_hashes: None,
+            hash_queue: 64,
+        }
+    }
+}
+
+impl PasswordSettings {
+    /// The configured concurrency, or the number of CPUs available to this process.
+    pub fn concurrency(&self) -> usize {
+        match self.max_concurrent_hashes {
+            Some(n) => n as usize,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+}
+
+/// Settings of the HTTP server (`serve` and `dev`).
+#[derive(Args, Debug, Clone)]
+pub struct HttpConfig {
+    /// Address to listen on [default: 0.0.0.0:$PORT, or 0.0.0.0:8080 without PORT].
+    #[arg(long, env = "FIREGATE_LISTEN")]
+    pub listen: Option<SocketAddr>,
+
+    /// Port to listen on when --listen is not given (Cloud Run sets PORT).
+    #[arg(long, env = "PORT", default_value_t = 8080)]
+    pub port: u16,
+
+    /// Origins allowed to call the API from a browser, comma-separated
+    /// (e.g. https://app.example.com,http://localhost:5173).
+    #[arg(long, env = "FIREGATE_CORS_ORIGINS", value_delimiter = ',', value_parser = cors_origin)]
+    pub cors_origins: Vec<String>,
+}
+
+impl HttpConfig {
+    /// The socket address to bind, with `host` used when only a port is configured.
+    pub fn listen_addr(&self, host: IpAddr) -> SocketAddr {
+        self.listen.unwrap_or(SocketAddr::new(host, self.port))
+    }
+
+    /// The bind address of a production server: every interface.
+    pub fn public_addr(&self) -> SocketAddr {
+        self.listen_addr(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+    }
+}
+
+fn non_empty(setting: &'static str) -> impl Fn(&str) -> Result<String, String> + Clone {
+    move |value: &str| {
+        if value.trim().is_empty() {
+            Err(format!("{setting} must not be empty"))
+        } else {
+            Ok(value.to_string())
+        }
+    }
+}
+
+/// Firestore collection ids: non-empty, no `/`, not `.`/`..`, not `__*__`, at most 1500 bytes.
+fn collection_name(value: &str) -> Result<String, String> {
+    let reserved = value.len() >= 4 && value.starts_with("__") && value.ends_with("__");
+    if value.is_empty()
+        || value.contains('/')
+        || value == "."
+        || value == ".."
+        || reserved
+        || value.len() > 1500
+    {
+        return Err("a Firestore collection id must be 1-1500 bytes, without '/', \
+                    and neither '.', '..' nor of the form __name__"
+            .to_string());
+    }
+    Ok(value.to_string())
+}
+
+/// A browser origin: `scheme://host[:port]` with no path, or `*` for any origin.
+fn cors_origin(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value == "*" {
+        return Ok(value.to_string());
+    }
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains('/') && !host.contains(char::is_whitespace) => {
+            Ok(value.to_string())
+        }
+        _ => Err(format!(
+            "`{value}` is not an origin: expected scheme://host[:port] without a path or \
+             trailing slash (e.g. https://app.example.com), or *"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser, Debug)]
+    struct Harness {
+        #[command(flatten)]
+        config: Config,
+        #[command(flatten)]
+        http: HttpConfig,
+    }
+
+    fn parse(args: &[&str]) -> Result<Harness, String> {
+        let mut argv = vec!["firegate"];
+        argv.extend_from_slice(args);
+        Harness::try_parse_from(argv).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defaults_are_documented_values() {
+        let h = parse(&[]).unwrap();
+        assert_eq!(h.config.token_lifetime, 3600);
+        assert_eq!(h.config.accounts_collection, "firegate_accounts");
+        assert_eq!(h.config.logins_collection, "firegate_logins");
+        assert_eq!(h.config.passwords.argon2_memory_kib, 19456);
+        assert_eq!(h.config.passwords.argon2_iterations, 2);
+        assert_eq!(h.config.passwords.argon2_parallelism, 1);
+    }
+
+    #[test]
+    fn token_lifetime_over_an_hour_names_the_setting_and_range() {
+        let err = parse(&["--token-lifetime", "3601"]).unwrap_err();
+        assert!(err.contains("--token-lifetime"), "{err}");
+        assert!(err.contains("1..=3600"), "{err}");
+    }
+
+    #[test]
+    fn argon2_memory_out_of_range_is_refused() {
+        let err = parse(&["--argon2-memory-kib", "4"]).unwrap_err();
+        assert!(err.contains("--argon2-memory-kib"), "{err}");
+    }
+
+    #[test]
+    fn collection_names_are_checked() {
+        for bad in ["", "a/b", "__x__", ".."] {
+            let err = parse(&["--accounts-collection", bad]).unwrap_err();
+            assert!(err.contains("--accounts-collection"), "{bad}: {err}");
+        }
+        assert!(parse(&["--logins-collection", "auth_logins"]).is_ok());
+    }
+
+    #[test]
+    fn cors_origins_are_a_checked_list() {
+        let h = parse(&["--cors-origins", "https://a.example,http://localhost:5173"]).unwrap();
+        assert_eq!(h.http.cors_origins, ["https://a.example", "http://localhost:5173"]);
+        let err = parse(&["--cors-origins", "https://a.example/"]).unwrap_err();
+        assert!(err.contains("not an origin"), "{err}");
+        let err = parse(&["--cors-origins", "a.example"]).unwrap_err();
+        assert!(err.contains("not an origin"), "{err}");
+    }
+
+    #[test]
+    fn listen_defaults_to_port_on_every_interface() {
+        let h = parse(&["--port", "9999"]).unwrap();
+        assert_eq!(h.http.public_addr().to_string(), "0.0.0.0:9999");
+        let h = parse(&["--listen", "127.0.0.1:7000", "--port", "9999"]).unwrap();
+        assert_eq!(h.http.public_addr().to_string(), "127.0.0.1:7000");
+        assert!(parse(&["--port", "99999"]).unwrap_err().contains("--port"));
+    }
+}

@@ -1,0 +1,95 @@
+//! `firegate dev`: the one-command local run. It creates a development key when the keys
+//! directory has none, starts a Firestore emulator unless `FIRESTORE_EMULATOR_HOST` names one,
+//! creates a demo account, and serves on loopback until Ctrl-C, then stops the emulator.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use jiff::Timestamp;
+use tokio::net::TcpListener;
+
+use crate::claims::Claims;
+use crate::config::{Config, HttpConfig};
+use crate::emulator::Emulator;
+use crate::login::Login;
+use crate::passwords::Password;
+use crate::service::{NewAccount, Service};
+use crate::{Error, Result, cli, http, keygen, keys};
+
+/// Project id of development keys (`demo-` projects never reach Google from the emulators).
+pub const DEV_PROJECT: &str = "demo-firegate";
+/// The demo account's email, username and password (development only).
+pub const DEMO_EMAIL: &str = "demo@example.com";
+pub const DEMO_USERNAME: &str = "demo";
+pub const DEMO_PASSWORD: &str = "firegate-demo";
+
+/// Runs the development server until Ctrl-C or SIGTERM.
+pub async fn run(mut config: Config, http_config: HttpConfig) -> Result<()> {
+    let dir = &config.keys_dir;
+    if !dir.exists() || keys::key_files(dir)?.is_empty() {
+        let path = tokio::task::spawn_blocking({
+            let dir = dir.clone();
+            move || keygen::write_dev_key(&dir, DEV_PROJECT)
+        })
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))??;
+        println!("created a development key: {}", path.display());
+    }
+
+    let emulator = match config.firestore_emulator_host {
+        Some(_) => None,
+        None => {
+            let emulator = tokio::task::spawn_blocking(|| Emulator::start(None))
+                .await
+                .map_err(|e| Error::Internal(e.to_string()))??;
+            println!(
+                "started the Firestore emulator on {} (pid {})",
+                emulator.host(),
+                emulator.pid()
+            );
+            config.firestore_emulator_host = Some(emulator.host().to_string());
+            Some(emulator)
+        }
+    };
+
+    let service = Service::build(&config).await?;
+    service.store.ping().await?;
+    ensure_demo_account(&service).await?;
+
+    let addr = http_config.listen_addr(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| Error::Config(format!("cannot listen on {addr}: {e} (choose another with --port)")))?;
+    let url = format!("http://{}", listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?);
+    println!(
+        "\nfiregate is listening on {url}\n\
+         \n  demo login:    {DEMO_EMAIL} (or username {DEMO_USERNAME})\
+         \n  demo password: {DEMO_PASSWORD}\
+         \n  login page:    {url}/login/\
+         \n\n  curl -s {url}/login/ -H 'Content-Type: application/json' \\\
+         \n       -d '{{\"email\": \"{DEMO_EMAIL}\", \"password\": \"{DEMO_PASSWORD}\"}}'\n\
+         \nPress Ctrl-C to stop{}.",
+        if emulator.is_some() { " (the emulator stops too)" } else { "" }
+    );
+    let router = http::router(service, &http_config);
+    let served = http::serve(listener, router, cli::shutdown_signal()).await;
+    drop(emulator);
+    served.map_err(|e| Error::Internal(format!("server failed: {e}")))
+}
+
+async fn ensure_demo_account(service: &Service) -> Result<()> {
+    let demo = NewAccount {
+        uid: None,
+        email: Some(Login::parse(DEMO_EMAIL)?),
+        username: Some(Login::parse(DEMO_USERNAME)?),
+        password: Password::new(DEMO_PASSWORD.to_string())?,
+        claims: Claims::parse(serde_json::json!({ "demo": true }))?,
+    };
+    match service.create_account(demo, Timestamp::now()).await {
+        Ok(account) => {
+            println!("created the demo account (uid {})", account.uid);
+            Ok(())
+        }
+        Err(Error::LoginTaken(_)) => Ok(()),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,102 @@
+//! How core errors look on the wire: a status code and a JSON body
+//! `{"error": "<code>", "message": "..."}`. Internal causes are logged, never sent.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use tracing::error;
+
+use crate::Error;
+
+/// An error response. Built from a core [`Error`] or directly for edge-only failures.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    retry_after: Option<u32>,
+}
+
+impl ApiError {
+    /// An error response with the given status, code and message.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// A 400 with the given code and message.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    fn retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+}
+
+/// The single body every failed sign-in gets, whatever the reason.
+pub const INVALID_CREDENTIALS: &str = "Invalid login or password.";
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::InvalidCredentials => {
+                ApiError::bad_request("invalid_credentials", INVALID_CREDENTIALS)
+            }
+            Error::InvalidInput { code, message } => ApiError::bad_request(code, message),
+            Error::LoginTaken(_) => ApiError::new(
+                StatusCode::CONFLICT,
+                "login_taken",
+                "This email or username is already registered.",
+            ),
+            Error::UidTaken(_) => {
+                ApiError::new(StatusCode::CONFLICT, "uid_taken", "This uid is already in use.")
+            }
+            Error::AccountNotFound(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", "No such account.")
+            }
+            Error::Overloaded => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "overloaded",
+                "Too many sign-ins in progress; retry shortly.",
+            )
+            .retry_after(1),
+            Error::Unavailable(cause) => {
+                error!(%cause, "Firestore unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "The account store is unavailable; retry shortly.",
+                )
+                .retry_after(2)
+            }
+            other => {
+                error!(cause = %other, "internal error");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Internal error; it has been logged.",
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Json(json!({ "error": self.code, "message": self.message }));
+        let mut response = (self.status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}

@@ -1,0 +1,80 @@
+//! `POST /login/`: credentials in, `{uid, token}` out; and `GET /login/`, a small page whose
+//! form calls the same endpoint and shows the uid and the token's decoded claims.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
+use jiff::Timestamp;
+use serde_json::json;
+
+use super::body::JsonObject;
+use super::error::ApiError;
+use super::pages;
+use crate::passwords::Password;
+use crate::service::Service;
+
+/// The `/login` and `/login/` handlers.
+pub fn routes() -> MethodRouter<Arc<Service>> {
+    get(page).post(login)
+}
+
+async fn login(State(service): State<Arc<Service>>, mut body: JsonObject) -> Result<Response, ApiError> {
+    let email = body.optional_string("email")?;
+    let username = body.optional_string("username")?;
+    let password = body.string("password")?;
+    body.finish("`email` or `username`, and `password`")?;
+    let login = match (email, username) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_request(
+                "ambiguous_login",
+                "send either `email` or `username`, not both",
+            ));
+        }
+        (Some(login), None) | (None, Some(login)) if login.is_empty() => {
+            return Err(ApiError::bad_request("empty_field", "the login must not be empty"));
+        }
+        (Some(login), None) | (None, Some(login)) => login,
+        (None, None) => {
+            return Err(ApiError::bad_request(
+                "missing_field",
+                "send the login as `email` or `username`",
+            ));
+        }
+    };
+    let password = Password::new(password)?;
+    let signed_in = service.sign_in(&login, &password, Timestamp::now()).await?;
+    let mut response = Json(json!({ "uid": signed_in.uid, "token": signed_in.token })).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    nonce: &'a str,
+}
+
+async fn page() -> Response {
+    let nonce = pages::nonce();
+    let html = LoginPage { nonce: &nonce }.render();
+    pages::html_response(html, &nonce)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_script_carries_the_nonce() {
+        let html = LoginPage { nonce: "abc123" }.render().unwrap();
+        assert!(html.contains(r#"<script nonce="abc123">"#), "{html}");
+        assert!(html.contains("/login/"));
+    }
+}

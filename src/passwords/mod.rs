@@ -1,0 +1,341 @@
+//! Passwords: the secret a user types, the hash an account stores, and the hashing service
+//! that computes argon2id hashes and verifies stored (possibly legacy) hashes on a bounded
+//! blocking pool, so a login flood can neither starve the async runtime nor exhaust memory.
+
+mod scheme;
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use argon2::password_hash::PasswordHasher;
+use argon2::{Algorithm, Argon2, Params, Version};
+use tokio::sync::Semaphore;
+use zeroize::Zeroizing;
+
+pub use scheme::{CostLimits, Dialect, HashError, ParsedHash, parse};
+
+use crate::config::PasswordSettings;
+use crate::{Error, Result};
+
+/// Longest accepted password, in bytes; longer ones are refused before any hashing.
+pub const MAX_PASSWORD_BYTES: usize = 4096;
+
+/// A password as typed. Its `Debug` never shows it and its memory is wiped on drop.
+#[derive(Clone)]
+pub struct Password(Zeroizing<String>);
+
+impl Password {
+    /// Accepts any non-empty password up to [`MAX_PASSWORD_BYTES`], used whole and unchanged.
+    pub fn new(value: String) -> Result<Password> {
+        let value = Zeroizing::new(value);
+        if value.is_empty() {
+            return Err(Error::invalid("empty_password", "the password must not be empty"));
+        }
+        if value.len() > MAX_PASSWORD_BYTES {
+            return Err(Error::invalid(
+                "password_too_long",
+                format!("the password is longer than {MAX_PASSWORD_BYTES} bytes"),
+            ));
+        }
+        Ok(Password(value))
+    }
+
+    /// The password text, for hashing.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+/// A stored password hash with the dialect it was written in. `Debug` hides the hash.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredHash {
+    /// The hash string exactly as the writing library produced it.
+    pub hash: String,
+    /// Which framework's grammar the string follows.
+    pub dialect: Dialect,
+}
+
+impl StoredHash {
+    /// The scheme name used in statistics (e.g. `argon2id`, `werkzeug-pbkdf2-sha256`), or
+    /// `unusable` when the string does not parse under its dialect.
+    pub fn scheme_name(&self) -> String {
+        match scheme::parse(self.dialect, &self.hash, &CostLimits::unbounded()) {
+            Ok(parsed) => parsed.scheme().to_string(),
+            Err(_) => "unusable".to_string(),
+        }
+    }
+}
+
+impl fmt::Debug for StoredHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StoredHash({}, <redacted>)", self.dialect.as_str())
+    }
+}
+
+/// The outcome of checking a password against an account's stored hash.
+#[derive(Debug)]
+pub enum Verdict {
+    /// The password is right. `rehash` asks for the hash to be replaced with a current one.
+    Match { rehash: bool },
+    /// The password is wrong, or there was no account to check against.
+    Mismatch,
+    /// The stored hash cannot be used (malformed, unknown scheme, or absurd cost).
+    Unusable(HashError),
+}
+
+/// Computes and verifies password hashes with bounded concurrency and a bounded queue.
+pub struct Passwords {
+    params: Params,
+    limits: CostLimits,
+    slots: Arc<Semaphore>,
+    queue_limit: usize,
+    waiting: AtomicUsize,
+    computed: AtomicU64,
+}
+
+impl Passwords {
+    /// Builds the service; fails with a message naming the settings when the argon2
+    /// parameters are inconsistent.
+    pub fn new(settings: &PasswordSettings, limits: CostLimits) -> Result<Passwords> {
+        let params = Params::new(
+            settings.argon2_memory_kib,
+            settings.argon2_iterations,
+            settings.argon2_parallelism,
+            None,
+        )
+        .map_err(|e| {
+            Error::Config(format!(
+                "--argon2-memory-kib {} / --argon2-iterations {} / --argon2-parallelism {} \
+                 are not valid argon2 parameters ({e}); memory must be at least 8 KiB per lane",
+                settings.argon2_memory_kib,
+                settings.argon2_iterations,
+                settings.argon2_parallelism
+            ))
+        })?;
+        Ok(Passwords {
+            params,
+            limits,
+            slots: Arc::new(Semaphore::new(settings.concurrency())),
+            queue_limit: settings.hash_queue as usize,
+            waiting: AtomicUsize::new(0),
+            computed: AtomicU64::new(0),
+        })
+    }
+
+    /// Hashes a password with argon2id and the configured parameters.
+    pub async fn hash(&self, password: &Password) -> Result<StoredHash> {
+        let hasher = self.hasher();
+        let password = password.clone();
+        let hash = self
+            .run(move || hasher.hash_password(password.expose().as_bytes()))
+            .await?
+            .map_err(|e| Error::Internal(format!("argon2id hashing failed: {e}")))?;
+        Ok(StoredHash {
+            hash: hash.to_string(),
+            dialect: Dialect::Phc,
+        })
+    }
+
+    /// Checks a password against a stored hash. With no stored hash (unknown login) or an
+    /// unusable one, it does the same work as a wrong password would, then says so.
+    pub async fn verify(&self, stored: Option<&StoredHash>, password: &Password) -> Result<Verdict> {
+        let parsed = match stored.map(|s| scheme::parse(s.dialect, &s.hash, &self.limits)) {
+            Some(Ok(parsed)) => parsed,
+            Some(Err(problem)) => {
+                self.burn(password).await?;
+                return Ok(Verdict::Unusable(problem));
+            }
+            None => {
+                self.burn(password).await?;
+                return Ok(Verdict::Mismatch);
+            }
+        };
+        let rehash = self.is_outdated(&parsed);
+        let password = password.clone();
+        let ok = self.run(move || parsed.verify(password.expose())).await?;
+        Ok(if ok {
+            Verdict::Match { rehash }
+        } else {
+            Verdict::Mismatch
+        })
+    }
+
+    /// True when a hash should be replaced: any scheme but argon2id, or argon2id with less
+    /// memory or fewer iterations than configured.
+    fn is_outdated(&self, parsed: &ParsedHash) -> bool {
+        match parsed.argon2_params() {
+            Some(p) => {
+                p.variant != "argon2id"
+                    || p.m_cost < self.params.m_cost()
+                    || p.t_cost < self.params.t_cost()
+            }
+            None => true,
+        }
+    }
+
+    /// One argon2id computation whose result is thrown away: the cost of a wrong password.
+    async fn burn(&self, password: &Password) -> Result<()> {
+        let hasher = self.hasher();
+        let password = password.clone();
+        self.run(move || {
+            let mut out = [0u8; 32];
+            // A fixed salt is fine: the output is discarded, only the work matters.
+            let _ = hasher.hash_password_into(password.expose().as_bytes(), b"firegate-dummy-salt", &mut out);
+        })
+        .await
+    }
+
+    /// How many hashes (computed or verified) this service has started; for metrics and tests.
+    pub fn hashes_computed(&self) -> u64 {
+        self.computed.load(Ordering::Relaxed)
+    }
+
+    fn hasher(&self) -> Argon2<'static> {
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
+    }
+
+    /// Runs CPU-heavy work on the blocking pool once a hashing slot is free. At most
+    /// `queue_limit` callers wait for a slot; the next one gets [`Error::Overloaded`] at once.
+    async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+        let permit = match self.slots.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.queue_limit {
+                    self.waiting.fetch_sub(1, Ordering::SeqCst);
+                    return Err(Error::Overloaded);
+                }
+                let _queued = Queued(&self.waiting);
+                self.slots
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| Error::Internal("hashing pool closed".into()))?
+            }
+        };
+        self.computed.fetch_add(1, Ordering::Relaxed);
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            job()
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("password hashing task failed: {e}")))
+    }
+}
+
+/// Leaves the wait queue when dropped, including when the waiting request is cancelled.
+struct Queued<'a>(&'a AtomicUsize);
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fast() -> Passwords {
+        let settings = PasswordSettings {
+            argon2_memory_kib: 64,
+            argon2_iterations: 1,
+            ..PasswordSettings::default()
+        };
+        Passwords::new(&settings, CostLimits::default()).unwrap()
+    }
+
+    fn pw(s: &str) -> Password {
+        Password::new(s.to_string()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_new_hash_verifies_and_needs_no_rehash() {
+        let p = fast();
+        let stored = p.hash(&pw("correct horse")).await.unwrap();
+        assert!(stored.hash.starts_with("$argon2id$v=19$m=64,t=1,p=1$"));
+        assert!(matches!(
+            p.verify(Some(&stored), &pw("correct horse")).await.unwrap(),
+            Verdict::Match { rehash: false }
+        ));
+        assert!(matches!(
+            p.verify(Some(&stored), &pw("correct horsE")).await.unwrap(),
+            Verdict::Mismatch
+        ));
+    }
+
+    #[tokio::test]
+    async fn weaker_argon2_parameters_ask_for_a_rehash() {
+        let weak = fast();
+        let stored = weak.hash(&pw("pw")).await.unwrap();
+        let strong = Passwords::new(
+            &PasswordSettings {
+                argon2_memory_kib: 128,
+                argon2_iterations: 1,
+                ..PasswordSettings::default()
+            },
+            CostLimits::default(),
+        )
+        .unwrap();
+        assert!(matches!(
+            strong.verify(Some(&stored), &pw("pw")).await.unwrap(),
+            Verdict::Match { rehash: true }
+        ));
+    }
+
+    #[tokio::test]
+    async fn no_stored_hash_is_a_mismatch() {
+        assert!(matches!(fast().verify(None, &pw("x")).await.unwrap(), Verdict::Mismatch));
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_is_refused_at_once() {
+        let settings = PasswordSettings {
+            argon2_memory_kib: 64,
+            argon2_iterations: 1,
+            max_concurrent_hashes: Some(1),
+            hash_queue: 0,
+            ..PasswordSettings::default()
+        };
+        let p = Arc::new(Passwords::new(&settings, CostLimits::default()).unwrap());
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let busy = {
+            let p = p.clone();
+            tokio::spawn(async move { p.run(move || hold.recv().unwrap()).await })
+        };
+        while p.slots.available_permits() > 0 {
+            tokio::task::yield_now().await;
+        }
+        assert!(matches!(p.hash(&pw("x")).await, Err(Error::Overloaded)));
+        release.send(()).unwrap();
+        busy.await.unwrap().unwrap();
+        assert!(p.hash(&pw("x")).await.is_ok());
+    }
+
+    #[test]
+    fn passwords_are_bounded_and_never_printed() {
+        assert!(Password::new(String::new()).is_err());
+        assert!(Password::new("x".repeat(MAX_PASSWORD_BYTES + 1)).is_err());
+        assert!(Password::new("x".repeat(MAX_PASSWORD_BYTES)).is_ok());
+        assert_eq!(format!("{:?}", pw("hunter2")), "Password(<redacted>)");
+        let stored = StoredHash { hash: "$argon2id$secret".into(), dialect: Dialect::Phc };
+        assert!(!format!("{stored:?}").contains("secret"));
+    }
+
+    #[test]
+    fn inconsistent_argon2_settings_name_the_settings() {
+        let settings = PasswordSettings {
+            argon2_memory_kib: 8,
+            argon2_parallelism: 4,
+            ..PasswordSettings::default()
+        };
+        let err = Passwords::new(&settings, CostLimits::default()).err().unwrap().to_string();
+        assert!(err.contains("--argon2-memory-kib"), "{err}");
+    }
+}

@@ -1,0 +1,353 @@
+//! Account and login-index documents. An account lives at `<accounts>/<uid>`; each of its
+//! logins at `<logins>/<encoded login>` pointing back to the uid, so a sign-in is two reads
+//! and login uniqueness is enforced by Firestore's document ids.
+
+use firestore::{FirestoreTimestamp, FirestoreTransactionOps, FirestoreWritePrecondition};
+use futures::TryStreamExt;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::{Store, is_already_exists, is_precondition_failed, map_error};
+use crate::accounts::{Account, Uid};
+use crate::claims::Claims;
+use crate::login::Login;
+use crate::passwords::StoredHash;
+use crate::{Error, Result};
+
+/// The document version an account was read at; writes conditioned on it lose no update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Version(Timestamp);
+
+/// An account with the version it was read at.
+#[derive(Debug, Clone)]
+pub struct StoredAccount {
+    pub account: Account,
+    pub version: Version,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AccountDoc {
+    uid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    username: Option<String>,
+    logins: Vec<String>,
+    password_hash: String,
+    hash_dialect: String,
+    hash_scheme: String,
+    created_at: FirestoreTimestamp,
+    updated_at: FirestoreTimestamp,
+    disabled: bool,
+    /// Developer claims as JSON text, so numbers and nesting survive byte for byte.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    claims: String,
+    #[serde(default, rename = "_firestore_updated", skip_serializing)]
+    version: Option<FirestoreTimestamp>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct LoginDoc {
+    uid: String,
+}
+
+/// The document id of a login: the login itself, with `%` and `/` percent-encoded and a
+/// leading `.` or `_` encoded too, so no login can form an id Firestore reserves.
+pub(super) fn login_doc_id(login: &Login) -> String {
+    let mut id = String::with_capacity(login.as_str().len() + 4);
+    for (i, c) in login.as_str().chars().enumerate() {
+        match c {
+            '%' => id.push_str("%25"),
+            '/' => id.push_str("%2F"),
+            '.' if i == 0 => id.push_str("%2E"),
+            '_' if i == 0 => id.push_str("%5F"),
+            c => id.push(c),
+        }
+    }
+    id
+}
+
+impl AccountDoc {
+    fn from_account(a: &Account) -> AccountDoc {
+        AccountDoc {
+            uid: a.uid.to_string(),
+            email: a.email.as_ref().map(Login::to_string),
+            username: a.username.as_ref().map(Login::to_string),
+            logins: a.logins().map(Login::to_string).collect(),
+            password_hash: a.password.hash.clone(),
+            hash_dialect: a.password.dialect.as_str().to_string(),
+            hash_scheme: a.password.scheme_name(),
+            created_at: FirestoreTimestamp(a.created_at),
+            updated_at: FirestoreTimestamp(a.updated_at),
+            disabled: a.disabled,
+            claims: if a.claims.is_empty() {
+                String::new()
+            } else {
+                a.claims.to_json()
+            },
+            version: None,
+        }
+    }
+
+    fn into_stored(self) -> Result<StoredAccount> {
+        let corrupt = |what: String| {
+            Error::Storage(format!("account document `{}` is corrupt: {what}", self.uid))
+        };
+        let login = |v: &Option<String>| v.as_deref().map(Login::parse).transpose();
+        let account = Account {
+            uid: Uid::parse(&self.uid).map_err(|e| corrupt(e.to_string()))?,
+            email: login(&self.email).map_err(|e| corrupt(e.to_string()))?,
+            username: login(&self.username).map_err(|e| corrupt(e.to_string()))?,
+            password: StoredHash {
+                hash: self.password_hash.clone(),
+                dialect: self.hash_dialect.parse().map_err(corrupt)?,
+            },
+            created_at: self.created_at.0,
+            updated_at: self.updated_at.0,
+            disabled: self.disabled,
+            claims: if self.claims.is_empty() {
+                Claims::default()
+            } else {
+                Claims::from_json(&self.claims).map_err(|e| corrupt(e.to_string()))?
+            },
+        };
+        let version = self
+            .version
+            .ok_or_else(|| corrupt("Firestore returned no update time".into()))?;
+        Ok(StoredAccount {
+            account,
+            version: Version(version.0),
+        })
+    }
+}
+
+impl Store {
+    /// Finds the account one of `candidates` belongs to, trying them in order: one read of
+    /// the login index (all candidates in one batch) and one read of the account.
+    pub async fn find_by_login(&self, candidates: &[Login]) -> Result<Option<StoredAccount>> {
+        let uid = match candidates {
+            [] => return Ok(None),
+            [login] => self
+                .call(
+                    self.db
+                        .fluent()
+                        .select()
+                        .by_id_in(&self.options.logins_collection)
+                        .obj::<LoginDoc>()
+                        .one(login_doc_id(login)),
+                )
+                .await?
+                .map(|doc| doc.uid),
+            many => {
+                let ids: Vec<String> = many.iter().map(login_doc_id).collect();
+                let found: Vec<(String, Option<LoginDoc>)> = self
+                    .call(async {
+                        self.db
+                            .fluent()
+                            .select()
+                            .by_id_in(&self.options.logins_collection)
+                            .obj::<LoginDoc>()
+                            .batch_with_errors(ids.clone())
+                            .await?
+                            .try_collect()
+                            .await
+                    })
+                    .await?;
+                ids.iter().find_map(|id| {
+                    found
+                        .iter()
+                        .find(|(got, _)| got == id)
+                        .and_then(|(_, doc)| doc.as_ref().map(|d| d.uid.clone()))
+                })
+            }
+        };
+        match uid {
+            Some(uid) => self.find_by_uid_str(&uid).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Finds an account by uid.
+    pub async fn find_by_uid(&self, uid: &Uid) -> Result<Option<StoredAccount>> {
+        self.find_by_uid_str(uid.as_str()).await
+    }
+
+    async fn find_by_uid_str(&self, uid: &str) -> Result<Option<StoredAccount>> {
+        let doc = self
+            .call(
+                self.db
+                    .fluent()
+                    .select()
+                    .by_id_in(&self.options.accounts_collection)
+                    .obj::<AccountDoc>()
+                    .one(uid),
+            )
+            .await?;
+        doc.map(AccountDoc::into_stored).transpose()
+    }
+
+    /// Creates an account and its login-index entries in one transaction; each write requires
+    /// its document not to exist, so concurrent creations of one login yield one account.
+    pub async fn create_account(&self, account: &Account) -> Result<()> {
+        let doc = AccountDoc::from_account(account);
+        let commit = async {
+            let mut tx = self.db.begin_transaction().await?;
+            tx.update_object(
+                &self.options.accounts_collection,
+                account.uid.as_str(),
+                &doc,
+                None,
+                Some(FirestoreWritePrecondition::Exists(false)),
+                vec![],
+            )?;
+            for login in account.logins() {
+                let entry = LoginDoc {
+                    uid: account.uid.to_string(),
+                };
+                tx.update_object(
+                    &self.options.logins_collection,
+                    login_doc_id(login),
+                    &entry,
+                    None,
+                    Some(FirestoreWritePrecondition::Exists(false)),
+                    vec![],
+                )?;
+            }
+            tx.commit().await
+        };
+        match self.within_deadline(commit).await? {
+            Ok(_) => Ok(()),
+            Err(e) if is_already_exists(&e) => Err(self.explain_conflict(account).await),
+            Err(e) => Err(map_error(e)),
+        }
+    }
+
+    /// After a creation lost to an existing document, says which: the uid or a login.
+    async fn explain_conflict(&self, account: &Account) -> Error {
+        match self.find_by_uid(&account.uid).await {
+            Ok(Some(_)) => return Error::UidTaken(account.uid.to_string()),
+            Ok(None) => {}
+            Err(e) => return e,
+        }
+        for login in account.logins() {
+            match self.find_by_login(std::slice::from_ref(login)).await {
+                Ok(Some(_)) => return Error::LoginTaken(login.to_string()),
+                Ok(None) => {}
+                Err(e) => return e,
+            }
+        }
+        // The competing account vanished again in between; its login was taken at commit time.
+        Error::LoginTaken(account.logins().next().map(Login::to_string).unwrap_or_default())
+    }
+
+    /// Replaces the password hash if the account is still at `version`. Returns `false`, and
+    /// writes nothing, when the account changed (or vanished) since it was read.
+    pub async fn replace_password(
+        &self,
+        uid: &Uid,
+        password: &StoredHash,
+        version: Version,
+        now: Timestamp,
+    ) -> Result<bool> {
+        #[derive(Serialize, Deserialize)]
+        struct Patch {
+            password_hash: String,
+            hash_dialect: String,
+            hash_scheme: String,
+            updated_at: FirestoreTimestamp,
+        }
+        let patch = Patch {
+            password_hash: password.hash.clone(),
+            hash_dialect: password.dialect.as_str().to_string(),
+            hash_scheme: password.scheme_name(),
+            updated_at: FirestoreTimestamp(now),
+        };
+        let update = self
+            .db
+            .fluent()
+            .update()
+            .fields(["password_hash", "hash_dialect", "hash_scheme", "updated_at"])
+            .in_col(&self.options.accounts_collection)
+            .precondition(FirestoreWritePrecondition::UpdateTime(version.0))
+            .document_id(uid.as_str())
+            .object(&patch)
+            .execute::<()>();
+        match self.within_deadline(update).await? {
+            Ok(()) => Ok(true),
+            Err(e) if is_precondition_failed(&e) => Ok(false),
+            Err(e) => Err(map_error(e)),
+        }
+    }
+}
+
+impl Store {
+    /// Sets or clears the disabled flag. Returns `false` when no such account exists.
+    pub async fn set_disabled(&self, uid: &Uid, disabled: bool, now: Timestamp) -> Result<bool> {
+        #[derive(Serialize, Deserialize)]
+        struct Patch {
+            disabled: bool,
+            updated_at: FirestoreTimestamp,
+        }
+        let patch = Patch {
+            disabled,
+            updated_at: FirestoreTimestamp(now),
+        };
+        let update = self
+            .db
+            .fluent()
+            .update()
+            .fields(["disabled", "updated_at"])
+            .in_col(&self.options.accounts_collection)
+            .precondition(FirestoreWritePrecondition::Exists(true))
+            .document_id(uid.as_str())
+            .object(&patch)
+            .execute::<()>();
+        match self.within_deadline(update).await? {
+            Ok(()) => Ok(true),
+            Err(e) if is_precondition_failed(&e) => Ok(false),
+            Err(e) => Err(map_error(e)),
+        }
+    }
+
+    /// The number of account documents.
+    pub async fn count_accounts(&self) -> Result<u64> {
+        let ids: Vec<String> = self
+            .call(async {
+                self.db
+                    .fluent()
+                    .list()
+                    .from(&self.options.accounts_collection)
+                    .obj::<IdOnly>()
+                    .stream_all_with_errors()
+                    .await?
+                    .map_ok(|d| d.id)
+                    .try_collect()
+                    .await
+            })
+            .await?;
+        Ok(ids.len() as u64)
+    }
+}
+
+#[derive(Deserialize)]
+struct IdOnly {
+    #[serde(rename = "_firestore_id")]
+    id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_ids_cannot_collide_or_be_reserved() {
+        let id = |s: &str| login_doc_id(&Login::parse(s).unwrap());
+        assert_eq!(id("alice@example.com"), "alice@example.com");
+        assert_eq!(id("a/b"), "a%2Fb");
+        assert_eq!(id("a%2Fb"), "a%252Fb");
+        assert_eq!(id("."), "%2E");
+        assert_eq!(id(".."), "%2E.");
+        assert_eq!(id("__x__"), "%5F_x__");
+        assert_eq!(id("x_y"), "x_y");
+    }
+}

@@ -1,0 +1,183 @@
+//! The test harness: one Firestore emulator per test run (or the one `FIRESTORE_EMULATOR_HOST`
+//! names), a fresh project id, keys directory and server for every test.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use clap::Parser;
+use firegate::cli::{Cli, Command};
+use firegate::config::{Config, HttpConfig};
+use firegate::emulator::Emulator;
+use firegate::service::Service;
+use rand::RngExt;
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+
+/// `host:port` of the run's emulator, started on first use. It is never dropped: the
+/// kernel stops it when the test process exits (PR_SET_PDEATHSIG).
+pub fn emulator_host() -> String {
+    static HOST: OnceLock<String> = OnceLock::new();
+    static EMULATOR: OnceLock<Emulator> = OnceLock::new();
+    HOST.get_or_init(|| match std::env::var("FIRESTORE_EMULATOR_HOST") {
+        Ok(host) if !host.is_empty() => host,
+        _ => {
+            let emulator = Emulator::start(None).expect("start the Firestore emulator");
+            EMULATOR.get_or_init(|| emulator).host().to_string()
+        }
+    })
+    .clone()
+}
+
+/// A project id no other test uses.
+pub fn project_id() -> String {
+    let n: u64 = rand::rng().random();
+    format!("test-{n:016x}")
+}
+
+/// One key shared by the run (RSA generation is slow); each test copies it into its own dir.
+pub fn shared_key() -> &'static Path {
+    static KEY: OnceLock<(TempDir, PathBuf)> = OnceLock::new();
+    let (_dir, path) = KEY.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = firegate::keygen::write_dev_key(dir.path(), "demo-firegate").unwrap();
+        (dir, path)
+    });
+    path
+}
+
+/// A keys directory holding a copy of the shared key (mode 0600).
+pub fn keys_dir() -> TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(shared_key(), dir.path().join("key.json")).unwrap();
+    dir
+}
+
+/// The public key of the shared key, as PEM.
+pub fn shared_public_pem() -> String {
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(shared_key()).unwrap()).unwrap();
+    let key = pem::parse(json["private_key"].as_str().unwrap()).unwrap();
+    use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};
+    rsa::RsaPrivateKey::from_pkcs8_der(key.contents())
+        .unwrap()
+        .to_public_key()
+        .to_public_key_pem(LineEnding::LF)
+        .unwrap()
+}
+
+/// Flags every test passes: its keys dir, project, the emulator, and cheap argon2 parameters.
+pub fn base_args(keys: &Path, project: &str) -> Vec<String> {
+    [
+        "--keys-dir",
+        keys.to_str().unwrap(),
+        "--project-id",
+        project,
+        "--firestore-emulator-host",
+        &emulator_host(),
+        "--argon2-memory-kib",
+        "1024",
+        "--argon2-iterations",
+        "1",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// Parses a command line the way `firegate` does.
+pub fn parse_cli(args: &[String]) -> Cli {
+    let mut argv = vec!["firegate".to_string()];
+    argv.extend_from_slice(args);
+    Cli::try_parse_from(argv).unwrap()
+}
+
+/// A running server with its own project, keys and port.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub service: Arc<Service>,
+    pub config: Config,
+    pub http: reqwest::Client,
+    pub keys: TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl TestApp {
+    /// `http://127.0.0.1:<port><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// POSTs a JSON body to `path`.
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.http.post(self.url(path)).json(&body).send().await.unwrap()
+    }
+
+    /// Creates an account through the service (argon2id hash).
+    pub async fn create(&self, login: &str, password: &str) -> firegate::accounts::Account {
+        let login = firegate::login::Login::parse(login).unwrap();
+        let (email, username) = if login.is_email() { (Some(login), None) } else { (None, Some(login)) };
+        self.service
+            .create_account(
+                firegate::service::NewAccount {
+                    uid: None,
+                    email,
+                    username,
+                    password: firegate::passwords::Password::new(password.into()).unwrap(),
+                    claims: Default::default(),
+                },
+                jiff::Timestamp::now(),
+            )
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Starts a server on `127.0.0.1:0` with the default test flags.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Starts a server with extra flags (e.g. `--legacy-domain x`).
+pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
+    spawn_app_full(extra, &[]).await
+}
+
+/// Starts a server with extra global flags and extra `serve` flags (e.g. `--cors-origins`).
+pub async fn spawn_app_full(extra: &[&str], serve: &[&str]) -> TestApp {
+    let keys = keys_dir();
+    let mut args = base_args(keys.path(), &project_id());
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.extend(["serve".to_string(), "--listen".to_string(), "127.0.0.1:0".to_string()]);
+    args.extend(serve.iter().map(|s| s.to_string()));
+    let cli = parse_cli(&args);
+    let Command::Serve { http } = cli.command else { unreachable!() };
+    spawn_with_config(cli.config, http, keys).await
+}
+
+async fn spawn_with_config(config: Config, http: HttpConfig, keys: TempDir) -> TestApp {
+    let service = Service::build(&config).await.unwrap();
+    let listener = tokio::net::TcpListener::bind(http.listen.unwrap()).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = firegate::http::router(service.clone(), &http);
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(firegate::http::serve(listener, router, async {
+        let _ = rx.await;
+    }));
+    TestApp {
+        addr,
+        service,
+        config,
+        http: reqwest::Client::new(),
+        keys,
+        shutdown: Some(tx),
+    }
+}

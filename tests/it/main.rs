@@ -1,0 +1,8 @@
+//! firegate's integration tests: one binary, every test against the real Firestore emulator
+//! (one emulator per run, one project id per test) and its own server on its own port.
+
+mod common;
+
+mod cli;
+mod login;
+mod requests;
