@@ -7,8 +7,25 @@ use crate::{Error, Result};
 
 /// Claim names Firebase reserves (OIDC and Firebase's own), plus the custom-token payload's.
 pub const RESERVED: &[&str] = &[
-    "acr", "amr", "at_hash", "aud", "auth_time", "azp", "cnf", "c_hash", "exp", "firebase", "iat",
-    "iss", "jti", "nbf", "nonce", "sub", "uid", "claims", "tenant_id",
+    "acr",
+    "amr",
+    "at_hash",
+    "aud",
+    "auth_time",
+    "azp",
+    "cnf",
+    "c_hash",
+    "exp",
+    "firebase",
+    "iat",
+    "iss",
+    "jti",
+    "nbf",
+    "nonce",
+    "sub",
+    "uid",
+    "claims",
+    "tenant_id",
 ];
 
 /// Firebase's limit on the serialized size of developer claims, in bytes.
@@ -34,7 +51,9 @@ impl Claims {
                 format!("claim name `{name}` is reserved by Firebase; choose another name"),
             ));
         }
-        let size = serde_json::to_vec(&map).map(|v| v.len()).unwrap_or(usize::MAX);
+        let size = serde_json::to_vec(&map)
+            .map(|v| v.len())
+            .unwrap_or(usize::MAX);
         if size > MAX_BYTES {
             return Err(Error::invalid(
                 "claims_too_large",

@@ -9,13 +9,13 @@ use jiff::Timestamp;
 use tokio::net::TcpListener;
 use tracing::{error, info};
 
+use crate::accounts::Uid;
 use crate::claims::Claims;
 use crate::config::{Config, HttpConfig};
 use crate::login::Login;
 use crate::passwords::Password;
 use crate::service::{NewAccount, Service};
 use crate::telemetry::{self, LogFormat};
-use crate::accounts::Uid;
 use crate::{Error, Result, dev, http};
 
 /// firegate: Firebase custom tokens for accounts whose passwords live in Firestore.
@@ -26,7 +26,13 @@ pub struct Cli {
     pub config: Config,
 
     /// Log format.
-    #[arg(long, env = "FIREGATE_LOG_FORMAT", value_enum, default_value = "auto", global = true)]
+    #[arg(
+        long,
+        env = "FIREGATE_LOG_FORMAT",
+        value_enum,
+        default_value = "auto",
+        global = true
+    )]
     pub log_format: LogFormat,
 
     #[command(subcommand)]
@@ -83,7 +89,10 @@ pub fn run(cli: Cli) -> ExitCode {
         _ => "warn",
     };
     telemetry::init(cli.log_format, default_level);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -164,10 +173,18 @@ pub async fn shutdown_signal() {
 async fn accounts(config: Config, command: AccountsCommand) -> Result<()> {
     let service = Service::build(&config).await?;
     match command {
-        AccountsCommand::Create { logins, uid, claims } => {
+        AccountsCommand::Create {
+            logins,
+            uid,
+            claims,
+        } => {
             let (email, username) = split_logins(&logins)?;
             let uid = uid.as_deref().map(Uid::parse).transpose()?;
-            let claims = claims.as_deref().map(Claims::from_json).transpose()?.unwrap_or_default();
+            let claims = claims
+                .as_deref()
+                .map(Claims::from_json)
+                .transpose()?
+                .unwrap_or_default();
             let password = read_password()?;
             let account = service
                 .create_account(
@@ -199,7 +216,11 @@ fn split_logins(logins: &[String]) -> Result<(Option<Login>, Option<Login>)> {
     let mut username = None;
     for raw in logins {
         let login = Login::parse(raw)?;
-        let slot = if login.is_email() { &mut email } else { &mut username };
+        let slot = if login.is_email() {
+            &mut email
+        } else {
+            &mut username
+        };
         if slot.replace(login).is_some() {
             return Err(Error::invalid(
                 "invalid_login",
@@ -213,14 +234,23 @@ fn split_logins(logins: &[String]) -> Result<(Option<Login>, Option<Login>)> {
 /// Reads a password from stdin: without echo on a terminal, otherwise the first line.
 pub fn read_password() -> Result<Password> {
     let text = if std::io::stdin().is_terminal() {
-        rpassword::prompt_password("Password: ")
-            .map_err(|e| Error::invalid("unreadable_password", format!("cannot read the password: {e}")))?
+        rpassword::prompt_password("Password: ").map_err(|e| {
+            Error::invalid(
+                "unreadable_password",
+                format!("cannot read the password: {e}"),
+            )
+        })?
     } else {
         let mut text = String::new();
         std::io::stdin()
             .take(crate::passwords::MAX_PASSWORD_BYTES as u64 + 2)
             .read_to_string(&mut text)
-            .map_err(|e| Error::invalid("unreadable_password", format!("cannot read the password from stdin: {e}")))?;
+            .map_err(|e| {
+                Error::invalid(
+                    "unreadable_password",
+                    format!("cannot read the password from stdin: {e}"),
+                )
+            })?;
         let line = text.split('\n').next().unwrap_or_default();
         line.strip_suffix('\r').unwrap_or(line).to_string()
     };

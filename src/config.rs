@@ -160,9 +160,11 @@ fn collection_name(value: &str) -> Result<String, String> {
         || reserved
         || value.len() > 1500
     {
-        return Err("a Firestore collection id must be 1-1500 bytes, without '/', \
+        return Err(
+            "a Firestore collection id must be 1-1500 bytes, without '/', \
                     and neither '.', '..' nor of the form __name__"
-            .to_string());
+                .to_string(),
+        );
     }
     Ok(value.to_string())
 }
@@ -177,7 +179,9 @@ fn cors_origin(value: &str) -> Result<String, String> {
         .strip_prefix("https://")
         .or_else(|| value.strip_prefix("http://"));
     match rest {
-        Some(host) if !host.is_empty() && !host.contains('/') && !host.contains(char::is_whitespace) => {
+        Some(host)
+            if !host.is_empty() && !host.contains('/') && !host.contains(char::is_whitespace) =>
+        {
             Ok(value.to_string())
         }
         _ => Err(format!(
@@ -242,7 +246,10 @@ mod tests {
     #[test]
     fn cors_origins_are_a_checked_list() {
         let h = parse(&["--cors-origins", "https://a.example,http://localhost:5173"]).unwrap();
-        assert_eq!(h.http.cors_origins, ["https://a.example", "http://localhost:5173"]);
+        assert_eq!(
+            h.http.cors_origins,
+            ["https://a.example", "http://localhost:5173"]
+        );
         let err = parse(&["--cors-origins", "https://a.example/"]).unwrap_err();
         assert!(err.contains("not an origin"), "{err}");
         let err = parse(&["--cors-origins", "a.example"]).unwrap_err();

@@ -67,17 +67,31 @@ pub struct TokenSigner {
 impl TokenSigner {
     /// Parses a PKCS#8 DER RSA private key of at least 2048 bits. The error never contains
     /// key material.
-    pub fn from_pkcs8_der(kid: &str, client_email: &str, der: &[u8]) -> Result<TokenSigner, String> {
-        let key_pair = RsaKeyPair::from_pkcs8(der)
-            .or_else(|_| RsaKeyPair::from_der(der))
-            .map_err(|_| "is not an RSA private key (PKCS#8 or PKCS#1)".to_string())?;
+    pub fn from_pkcs8_der(
+        kid: &str,
+        client_email: &str,
+        der: &[u8],
+    ) -> Result<TokenSigner, String> {
+        let key_pair = RsaKeyPair::from_pkcs8(der).or_else(|pkcs8| {
+            RsaKeyPair::from_der(der).map_err(|pkcs1| {
+                if [pkcs8.description_(), pkcs1.description_()].contains(&"TooSmall") {
+                    format!("is an RSA key under {MIN_RSA_BITS} bits; generate a 2048-bit key")
+                } else {
+                    "is not an RSA private key (PKCS#8 or PKCS#1)".to_string()
+                }
+            })
+        })?;
         let bits = key_pair.public_modulus_len() * 8;
         if bits < MIN_RSA_BITS {
             return Err(format!(
                 "is a {bits}-bit RSA key; at least {MIN_RSA_BITS} bits are required"
             ));
         }
-        let header = Header { alg: "RS256", typ: "JWT", kid };
+        let header = Header {
+            alg: "RS256",
+            typ: "JWT",
+            kid,
+        };
         let encoded_header =
             URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).map_err(|e| e.to_string())?);
         Ok(TokenSigner {
@@ -133,7 +147,12 @@ impl TokenSigner {
         URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
         let mut signature = vec![0; self.key_pair.public_modulus_len()];
         self.key_pair
-            .sign(&RSA_PKCS1_SHA256, &self.rng, token.as_bytes(), &mut signature)
+            .sign(
+                &RSA_PKCS1_SHA256,
+                &self.rng,
+                token.as_bytes(),
+                &mut signature,
+            )
             .map_err(|_| Error::Internal("RSA signing failed".into()))?;
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(&signature, &mut token);
@@ -194,7 +213,10 @@ mod tests {
         let token = mint(&Claims::default(), None);
         let parts: Vec<_> = token.split('.').collect();
         assert_eq!(parts.len(), 3);
-        assert_eq!(decode_part(parts[0]), json!({"alg": "RS256", "typ": "JWT", "kid": "kid-1"}));
+        assert_eq!(
+            decode_part(parts[0]),
+            json!({"alg": "RS256", "typ": "JWT", "kid": "kid-1"})
+        );
         assert_eq!(
             decode_part(parts[1]),
             json!({
@@ -250,7 +272,7 @@ mod tests {
     fn short_keys_are_refused_and_errors_hold_no_key_material() {
         let small = keygen::generate_rsa(1024).unwrap();
         let err = TokenSigner::from_pkcs8_der("k", "e", small.pkcs8_der()).unwrap_err();
-        assert!(err.contains("1024-bit"), "{err}");
+        assert!(err.contains("under 2048 bits"), "{err}");
         let err = TokenSigner::from_pkcs8_der("k", "e", b"not a key").unwrap_err();
         assert!(err.contains("not an RSA private key"), "{err}");
         assert!(!format!("{:?}", test_key().1).contains("key_pair"));

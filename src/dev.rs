@@ -56,10 +56,17 @@ pub async fn run(mut config: Config, http_config: HttpConfig) -> Result<()> {
     ensure_demo_account(&service).await?;
 
     let addr = http_config.listen_addr(IpAddr::V4(Ipv4Addr::LOCALHOST));
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|e| Error::Config(format!("cannot listen on {addr}: {e} (choose another with --port)")))?;
-    let url = format!("http://{}", listener.local_addr().map_err(|e| Error::Internal(e.to_string()))?);
+    let listener = TcpListener::bind(addr).await.map_err(|e| {
+        Error::Config(format!(
+            "cannot listen on {addr}: {e} (choose another with --port)"
+        ))
+    })?;
+    let url = format!(
+        "http://{}",
+        listener
+            .local_addr()
+            .map_err(|e| Error::Internal(e.to_string()))?
+    );
     println!(
         "\nfiregate is listening on {url}\n\
          \n  demo login:    {DEMO_EMAIL} (or username {DEMO_USERNAME})\
@@ -68,7 +75,11 @@ pub async fn run(mut config: Config, http_config: HttpConfig) -> Result<()> {
          \n\n  curl -s {url}/login/ -H 'Content-Type: application/json' \\\
          \n       -d '{{\"email\": \"{DEMO_EMAIL}\", \"password\": \"{DEMO_PASSWORD}\"}}'\n\
          \nPress Ctrl-C to stop{}.",
-        if emulator.is_some() { " (the emulator stops too)" } else { "" }
+        if emulator.is_some() {
+            " (the emulator stops too)"
+        } else {
+            ""
+        }
     );
     let router = http::router(service, &http_config);
     let served = http::serve(listener, router, cli::shutdown_signal()).await;

@@ -54,7 +54,11 @@ impl Emulator {
         }
         command
             .stdin(Stdio::null())
-            .stdout(log_file.try_clone().map_err(|e| Error::Internal(e.to_string()))?)
+            .stdout(
+                log_file
+                    .try_clone()
+                    .map_err(|e| Error::Internal(e.to_string()))?,
+            )
             .stderr(log_file);
         // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
         unsafe {
@@ -88,7 +92,9 @@ impl Emulator {
         let pid = started_rx
             .recv()
             .map_err(|_| Error::Internal("emulator thread ended early".into()))?
-            .map_err(|e| Error::Config(format!("cannot run `{}`: {e}; install Java 17+", java())))?;
+            .map_err(|e| {
+                Error::Config(format!("cannot run `{}`: {e}; install Java 17+", java()))
+            })?;
         let emulator = Emulator {
             host,
             pid,
@@ -121,7 +127,15 @@ impl Emulator {
             std::thread::sleep(Duration::from_millis(50));
         }
         let tail = std::fs::read_to_string(log).unwrap_or_default();
-        let tail: String = tail.lines().rev().take(10).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+        let tail: String = tail
+            .lines()
+            .rev()
+            .take(10)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>()
+            .join("\n");
         Err(Error::Unavailable(format!(
             "the Firestore emulator did not start on {} (log {}):\n{tail}",
             self.host,

@@ -84,8 +84,12 @@ pub fn write_dev_key(dir: &Path, project_id: &str) -> Result<PathBuf> {
         }))
         .expect("JSON of strings serializes"),
     );
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Error::Config(format!("cannot create keys directory {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Error::Config(format!(
+            "cannot create keys directory {}: {e}",
+            dir.display()
+        ))
+    })?;
     let path = dir.join(format!("dev-{}.json", &kid[..8]));
     write_secret_file(&path, file.as_bytes())?;
     Ok(path)
@@ -120,8 +124,16 @@ mod tests {
         assert_eq!(json["type"], "service_account");
         assert_eq!(json["project_id"], "demo-x");
         assert_eq!(json["private_key_id"].as_str().unwrap().len(), 40);
-        assert!(json["private_key"].as_str().unwrap().starts_with("-----BEGIN PRIVATE KEY-----"));
-        assert_eq!(json["client_email"], "firegate-dev@demo-x.iam.gserviceaccount.com");
+        assert!(
+            json["private_key"]
+                .as_str()
+                .unwrap()
+                .starts_with("-----BEGIN PRIVATE KEY-----")
+        );
+        assert_eq!(
+            json["client_email"],
+            "firegate-dev@demo-x.iam.gserviceaccount.com"
+        );
     }
 
     #[test]

@@ -16,8 +16,10 @@ use crate::custom_token::TokenSigner;
 pub enum KeyError {
     #[error("{file}: cannot read the key file: {reason}")]
     Unreadable { file: PathBuf, reason: String },
-    #[error("{file}: not a JSON service-account key ({reason}); download one with \
-             `gcloud iam service-accounts keys create` or run `firegate keys generate`")]
+    #[error(
+        "{file}: not a JSON service-account key ({reason}); download one with \
+             `gcloud iam service-accounts keys create` or run `firegate keys generate`"
+    )]
     NotJson { file: PathBuf, reason: String },
     #[error("{file}: field `{field}` {problem}")]
     Field {
@@ -25,16 +27,22 @@ pub enum KeyError {
         field: &'static str,
         problem: String,
     },
-    #[error("{file}: readable by group or others (mode {mode:03o}); run `chmod 600 {file}` \
-             or pass --allow-insecure-key-permissions")]
+    #[error(
+        "{file}: readable by group or others (mode {mode:03o}); run `chmod 600 {file}` \
+             or pass --allow-insecure-key-permissions"
+    )]
     Permissions { file: PathBuf, mode: u32 },
     #[error("{dir}: cannot list the keys directory: {reason}")]
     Directory { dir: PathBuf, reason: String },
-    #[error("{dir}: no service-account key (*.json); put one there, or run `firegate dev` \
-             to create a development key")]
+    #[error(
+        "{dir}: no service-account key (*.json); put one there, or run `firegate dev` \
+             to create a development key"
+    )]
     NoKeys { dir: PathBuf },
-    #[error("{dir}: {count} keys present ({files}); several keys need key states \
-             (`firegate keys list`)")]
+    #[error(
+        "{dir}: {count} keys present ({files}); several keys need key states \
+             (`firegate keys list`)"
+    )]
     Ambiguous {
         dir: PathBuf,
         count: usize,
@@ -117,7 +125,11 @@ pub fn parse(file: &Path, bytes: &[u8]) -> Result<ServiceAccountKey, KeyError> {
     let kid = field("private_key_id")?.to_string();
     let client_email = field("client_email")?.to_string();
     if !client_email.contains('@') {
-        return Err(field_error(file, "client_email", "is not an email address".into()));
+        return Err(field_error(
+            file,
+            "client_email",
+            "is not an email address".into(),
+        ));
     }
     let pem = pem::parse(field("private_key")?)
         .map_err(|e| field_error(file, "private_key", format!("is not a PEM block ({e})")))?;
@@ -242,7 +254,8 @@ mod tests {
     }
 
     fn rewrite(path: &Path, edit: impl FnOnce(&mut Map<String, Value>)) {
-        let mut v: Map<String, Value> = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let mut v: Map<String, Value> =
+            serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
         edit(&mut v);
         std::fs::write(path, serde_json::to_vec(&v).unwrap()).unwrap();
     }
@@ -268,18 +281,56 @@ mod tests {
 
     #[test]
     fn bad_fields_are_named() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut Map<String, Value>)>)> = vec![
-            ("`private_key` is missing", Box::new(|v| { v.remove("private_key"); })),
-            ("`type` is \"authorized_user\"", Box::new(|v| { v.insert("type".into(), "authorized_user".into()); })),
-            ("`client_email` is not a string", Box::new(|v| { v.insert("client_email".into(), 5.into()); })),
-            ("`private_key_id` is empty", Box::new(|v| { v.insert("private_key_id".into(), "".into()); })),
-            ("`private_key` is not a PEM block", Box::new(|v| { v.insert("private_key".into(), "hello".into()); })),
-            ("`private_key` holds a PEM `CERTIFICATE` block", Box::new(|v| {
-                v.insert("private_key".into(), "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".into());
-            })),
-            ("`private_key` is not an RSA private key", Box::new(|v| {
-                v.insert("private_key".into(), "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n".into());
-            })),
+        type Edit = Box<dyn Fn(&mut Map<String, Value>)>;
+        let cases: Vec<(&str, Edit)> = vec![
+            (
+                "`private_key` is missing",
+                Box::new(|v| {
+                    v.remove("private_key");
+                }),
+            ),
+            (
+                "`type` is \"authorized_user\"",
+                Box::new(|v| {
+                    v.insert("type".into(), "authorized_user".into());
+                }),
+            ),
+            (
+                "`client_email` is not a string",
+                Box::new(|v| {
+                    v.insert("client_email".into(), 5.into());
+                }),
+            ),
+            (
+                "`private_key_id` is empty",
+                Box::new(|v| {
+                    v.insert("private_key_id".into(), "".into());
+                }),
+            ),
+            (
+                "`private_key` is not a PEM block",
+                Box::new(|v| {
+                    v.insert("private_key".into(), "hello".into());
+                }),
+            ),
+            (
+                "`private_key` holds a PEM `CERTIFICATE` block",
+                Box::new(|v| {
+                    v.insert(
+                        "private_key".into(),
+                        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".into(),
+                    );
+                }),
+            ),
+            (
+                "`private_key` is not an RSA private key",
+                Box::new(|v| {
+                    v.insert(
+                        "private_key".into(),
+                        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n".into(),
+                    );
+                }),
+            ),
         ];
         for (expected, edit) in cases {
             let (_dir, path) = dev_key_dir();
@@ -287,7 +338,10 @@ mod tests {
             let err = load_file(&path, false).unwrap_err().to_string();
             assert!(err.contains(expected), "expected {expected:?} in {err}");
             assert!(err.contains(path.to_str().unwrap()), "{err}");
-            assert!(!err.contains("BEGIN PRIVATE KEY") || expected.contains("RSA"), "{err}");
+            assert!(
+                !err.contains("BEGIN PRIVATE KEY") || expected.contains("RSA"),
+                "{err}"
+            );
         }
     }
 
@@ -302,7 +356,9 @@ mod tests {
         let err = KeyRing::load(empty.path(), false).unwrap_err().to_string();
         assert!(err.contains("no service-account key"), "{err}");
 
-        let missing = KeyRing::load(&dir.path().join("nope"), false).unwrap_err().to_string();
+        let missing = KeyRing::load(&dir.path().join("nope"), false)
+            .unwrap_err()
+            .to_string();
         assert!(missing.contains("cannot list"), "{missing}");
 
         let (dir, first) = dev_key_dir();

@@ -17,7 +17,10 @@ impl Login {
     /// Normalizes and checks a login typed by a user or given to an admin command.
     pub fn parse(input: &str) -> Result<Login> {
         if input.is_empty() {
-            return Err(Error::invalid("invalid_login", "the login must not be empty"));
+            return Err(Error::invalid(
+                "invalid_login",
+                "the login must not be empty",
+            ));
         }
         if input.len() > MAX_BYTES {
             return Err(Error::invalid(
@@ -65,12 +68,12 @@ impl Login {
     pub fn candidates(input: &str, legacy_domain: Option<&str>) -> Result<Vec<Login>> {
         let login = Login::parse(input)?;
         let mut out = vec![login];
-        if let Some(domain) = legacy_domain {
-            if let Some((name, at)) = input.rsplit_once('@') {
-                if at.eq_ignore_ascii_case(domain) && !name.contains('@') {
-                    out.push(Login::parse(name)?);
-                }
-            }
+        if let Some(domain) = legacy_domain
+            && let Some((name, at)) = input.rsplit_once('@')
+            && at.eq_ignore_ascii_case(domain)
+            && !name.contains('@')
+        {
+            out.push(Login::parse(name)?);
         }
         Ok(out)
     }
@@ -94,7 +97,10 @@ mod tests {
 
     #[test]
     fn emails_are_case_insensitive_usernames_exact() {
-        assert_eq!(Login::parse("Alice@Example.COM").unwrap().as_str(), "alice@example.com");
+        assert_eq!(
+            Login::parse("Alice@Example.COM").unwrap().as_str(),
+            "alice@example.com"
+        );
         assert_eq!(Login::parse("Alice").unwrap().as_str(), "Alice");
         assert!(Login::parse("Alice@x.org").unwrap().is_email());
         assert!(!Login::parse("alice").unwrap().is_email());

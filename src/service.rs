@@ -68,7 +68,12 @@ impl Service {
     /// Checks a login and password and mints a custom token. Every failure — unknown login,
     /// wrong password, disabled account, unusable hash — is [`Error::InvalidCredentials`] and
     /// costs the same password-hashing work.
-    pub async fn sign_in(&self, login: &str, password: &Password, now: Timestamp) -> Result<SignedIn> {
+    pub async fn sign_in(
+        &self,
+        login: &str,
+        password: &Password,
+        now: Timestamp,
+    ) -> Result<SignedIn> {
         let candidates = Login::candidates(login, self.legacy_domain.as_deref())?;
         let found = self.store.find_by_login(&candidates).await?;
         let stored = found.as_ref().map(|f| &f.account.password);
@@ -116,20 +121,29 @@ impl Service {
         let uid = &found.account.uid;
         let from = found.account.password.scheme_name();
         let result = match self.passwords.hash(password).await {
-            Ok(new) => self.store.replace_password(uid, &new, found.version, now).await,
+            Ok(new) => {
+                self.store
+                    .replace_password(uid, &new, found.version, now)
+                    .await
+            }
             Err(e) => Err(e),
         };
         match result {
             Ok(true) => info!(%uid, %from, to = "argon2id", "password hash upgraded"),
             Ok(false) => info!(%uid, "account changed during sign-in; hash upgrade skipped"),
-            Err(e) => warn!(%uid, error = %e, "password hash upgrade failed; retried at next sign-in"),
+            Err(e) => {
+                warn!(%uid, error = %e, "password hash upgrade failed; retried at next sign-in")
+            }
         }
     }
 
     /// Creates an account with an argon2id hash of `new.password`.
     pub async fn create_account(&self, new: NewAccount, now: Timestamp) -> Result<Account> {
         if new.email.is_none() && new.username.is_none() {
-            return Err(Error::invalid("missing_login", "an account needs an email or a username"));
+            return Err(Error::invalid(
+                "missing_login",
+                "an account needs an email or a username",
+            ));
         }
         let password = self.passwords.hash(&new.password).await?;
         let account = Account {
@@ -149,7 +163,11 @@ impl Service {
     /// Disables or re-enables the account holding `login`.
     pub async fn set_disabled(&self, login: &str, disabled: bool) -> Result<AccountSummary> {
         let found = self.find(login).await?;
-        if !self.store.set_disabled(&found.account.uid, disabled, Timestamp::now()).await? {
+        if !self
+            .store
+            .set_disabled(&found.account.uid, disabled, Timestamp::now())
+            .await?
+        {
             return Err(Error::AccountNotFound(login.to_string()));
         }
         let mut account = found.account;

@@ -53,18 +53,28 @@ impl JsonObject {
         let text = std::str::from_utf8(bytes).map_err(|e| {
             ApiError::bad_request(
                 "invalid_encoding",
-                format!("the body is not valid UTF-8 (invalid byte at offset {})", e.valid_up_to()),
+                format!(
+                    "the body is not valid UTF-8 (invalid byte at offset {})",
+                    e.valid_up_to()
+                ),
             )
         })?;
         let value: Value = serde_json::from_str(text).map_err(|e| {
             ApiError::bad_request(
                 "malformed_json",
-                format!("the body is not valid JSON (line {}, column {})", e.line(), e.column()),
+                format!(
+                    "the body is not valid JSON (line {}, column {})",
+                    e.line(),
+                    e.column()
+                ),
             )
         })?;
         match value {
             Value::Object(map) => Ok(JsonObject(map)),
-            _ => Err(ApiError::bad_request("malformed_json", "the body must be a JSON object")),
+            _ => Err(ApiError::bad_request(
+                "malformed_json",
+                "the body must be a JSON object",
+            )),
         }
     }
 

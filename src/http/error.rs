@@ -55,9 +55,11 @@ impl From<Error> for ApiError {
                 "login_taken",
                 "This email or username is already registered.",
             ),
-            Error::UidTaken(_) => {
-                ApiError::new(StatusCode::CONFLICT, "uid_taken", "This uid is already in use.")
-            }
+            Error::UidTaken(_) => ApiError::new(
+                StatusCode::CONFLICT,
+                "uid_taken",
+                "This uid is already in use.",
+            ),
             Error::AccountNotFound(_) => {
                 ApiError::new(StatusCode::NOT_FOUND, "not_found", "No such account.")
             }

@@ -23,7 +23,10 @@ pub fn routes() -> MethodRouter<Arc<Service>> {
     get(page).post(login)
 }
 
-async fn login(State(service): State<Arc<Service>>, mut body: JsonObject) -> Result<Response, ApiError> {
+async fn login(
+    State(service): State<Arc<Service>>,
+    mut body: JsonObject,
+) -> Result<Response, ApiError> {
     let email = body.optional_string("email")?;
     let username = body.optional_string("username")?;
     let password = body.string("password")?;
@@ -36,7 +39,10 @@ async fn login(State(service): State<Arc<Service>>, mut body: JsonObject) -> Res
             ));
         }
         (Some(login), None) | (None, Some(login)) if login.is_empty() => {
-            return Err(ApiError::bad_request("empty_field", "the login must not be empty"));
+            return Err(ApiError::bad_request(
+                "empty_field",
+                "the login must not be empty",
+            ));
         }
         (Some(login), None) | (None, Some(login)) => login,
         (None, None) => {
@@ -48,7 +54,8 @@ async fn login(State(service): State<Arc<Service>>, mut body: JsonObject) -> Res
     };
     let password = Password::new(password)?;
     let signed_in = service.sign_in(&login, &password, Timestamp::now()).await?;
-    let mut response = Json(json!({ "uid": signed_in.uid, "token": signed_in.token })).into_response();
+    let mut response =
+        Json(json!({ "uid": signed_in.uid, "token": signed_in.token })).into_response();
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -30,7 +30,10 @@ impl Password {
     pub fn new(value: String) -> Result<Password> {
         let value = Zeroizing::new(value);
         if value.is_empty() {
-            return Err(Error::invalid("empty_password", "the password must not be empty"));
+            return Err(Error::invalid(
+                "empty_password",
+                "the password must not be empty",
+            ));
         }
         if value.len() > MAX_PASSWORD_BYTES {
             return Err(Error::invalid(
@@ -114,9 +117,7 @@ impl Passwords {
             Error::Config(format!(
                 "--argon2-memory-kib {} / --argon2-iterations {} / --argon2-parallelism {} \
                  are not valid argon2 parameters ({e}); memory must be at least 8 KiB per lane",
-                settings.argon2_memory_kib,
-                settings.argon2_iterations,
-                settings.argon2_parallelism
+                settings.argon2_memory_kib, settings.argon2_iterations, settings.argon2_parallelism
             ))
         })?;
         Ok(Passwords {
@@ -145,7 +146,11 @@ impl Passwords {
 
     /// Checks a password against a stored hash. With no stored hash (unknown login) or an
     /// unusable one, it does the same work as a wrong password would, then says so.
-    pub async fn verify(&self, stored: Option<&StoredHash>, password: &Password) -> Result<Verdict> {
+    pub async fn verify(
+        &self,
+        stored: Option<&StoredHash>,
+        password: &Password,
+    ) -> Result<Verdict> {
         let parsed = match stored.map(|s| scheme::parse(s.dialect, &s.hash, &self.limits)) {
             Some(Ok(parsed)) => parsed,
             Some(Err(problem)) => {
@@ -187,7 +192,11 @@ impl Passwords {
         self.run(move || {
             let mut out = [0u8; 32];
             // A fixed salt is fine: the output is discarded, only the work matters.
-            let _ = hasher.hash_password_into(password.expose().as_bytes(), b"firegate-dummy-salt", &mut out);
+            let _ = hasher.hash_password_into(
+                password.expose().as_bytes(),
+                b"firegate-dummy-salt",
+                &mut out,
+            );
         })
         .await
     }
@@ -291,7 +300,10 @@ mod tests {
 
     #[tokio::test]
     async fn no_stored_hash_is_a_mismatch() {
-        assert!(matches!(fast().verify(None, &pw("x")).await.unwrap(), Verdict::Mismatch));
+        assert!(matches!(
+            fast().verify(None, &pw("x")).await.unwrap(),
+            Verdict::Mismatch
+        ));
     }
 
     #[tokio::test]
@@ -324,7 +336,10 @@ mod tests {
         assert!(Password::new("x".repeat(MAX_PASSWORD_BYTES + 1)).is_err());
         assert!(Password::new("x".repeat(MAX_PASSWORD_BYTES)).is_ok());
         assert_eq!(format!("{:?}", pw("hunter2")), "Password(<redacted>)");
-        let stored = StoredHash { hash: "$argon2id$secret".into(), dialect: Dialect::Phc };
+        let stored = StoredHash {
+            hash: "$argon2id$secret".into(),
+            dialect: Dialect::Phc,
+        };
         assert!(!format!("{stored:?}").contains("secret"));
     }
 
@@ -335,7 +350,10 @@ mod tests {
             argon2_parallelism: 4,
             ..PasswordSettings::default()
         };
-        let err = Passwords::new(&settings, CostLimits::default()).err().unwrap().to_string();
+        let err = Passwords::new(&settings, CostLimits::default())
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("--argon2-memory-kib"), "{err}");
     }
 }

@@ -31,7 +31,9 @@ impl FromStr for Dialect {
             "werkzeug" => Ok(Dialect::Werkzeug),
             "django" => Ok(Dialect::Django),
             "phc" | "passlib" | "argon2" | "bcrypt" | "crypt" => Ok(Dialect::Phc),
-            _ => Err(format!("unknown dialect `{s}`; expected werkzeug, django or phc")),
+            _ => Err(format!(
+                "unknown dialect `{s}`; expected werkzeug, django or phc"
+            )),
         }
     }
 }
@@ -66,7 +68,11 @@ impl fmt::Debug for ParsedHash {
     }
 }
 
-pub fn parse(_dialect: Dialect, stored: &str, _limits: &CostLimits) -> Result<ParsedHash, HashError> {
+pub fn parse(
+    _dialect: Dialect,
+    stored: &str,
+    _limits: &CostLimits,
+) -> Result<ParsedHash, HashError> {
     let h = PasswordHash::new(stored).map_err(|e| HashError::Malformed(e.to_string()))?;
     let get = |k: &str| h.params.get_decimal(k).unwrap_or(0);
     let variant = match h.algorithm.as_str() {
@@ -75,13 +81,20 @@ pub fn parse(_dialect: Dialect, stored: &str, _limits: &CostLimits) -> Result<Pa
         "argon2d" => "argon2d",
         _ => return Err(HashError::Malformed("unknown".into())),
     };
-    let p = Argon2Params { variant, m_cost: get("m"), t_cost: get("t"), p_cost: get("p") };
+    let p = Argon2Params {
+        variant,
+        m_cost: get("m"),
+        t_cost: get("t"),
+        p_cost: get("p"),
+    };
     Ok(ParsedHash(stored.to_string(), p))
 }
 
 impl ParsedHash {
     pub fn verify(&self, password: &str) -> bool {
-        argon2::Argon2::default().verify_password(password.as_bytes(), self.0.as_str()).is_ok()
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), self.0.as_str())
+            .is_ok()
     }
     pub fn scheme(&self) -> &'static str {
         self.1.variant

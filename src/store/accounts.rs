@@ -91,7 +91,10 @@ impl AccountDoc {
 
     fn into_stored(self) -> Result<StoredAccount> {
         let corrupt = |what: String| {
-            Error::Storage(format!("account document `{}` is corrupt: {what}", self.uid))
+            Error::Storage(format!(
+                "account document `{}` is corrupt: {what}",
+                self.uid
+            ))
         };
         let login = |v: &Option<String>| v.as_deref().map(Login::parse).transpose();
         let account = Account {
@@ -237,7 +240,13 @@ impl Store {
             }
         }
         // The competing account vanished again in between; its login was taken at commit time.
-        Error::LoginTaken(account.logins().next().map(Login::to_string).unwrap_or_default())
+        Error::LoginTaken(
+            account
+                .logins()
+                .next()
+                .map(Login::to_string)
+                .unwrap_or_default(),
+        )
     }
 
     /// Replaces the password hash if the account is still at `version`. Returns `false`, and

@@ -5,8 +5,8 @@ use firestore::gcloud_sdk::google_cloud_auth::credentials::{
     CacheableResource, Credentials, CredentialsProvider, EntityTag,
 };
 use firestore::gcloud_sdk::google_cloud_auth::errors::CredentialsError;
-use http::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use http::Extensions;
+use http::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 
 #[derive(Debug)]
 struct EmulatorOwner {

@@ -50,7 +50,8 @@ pub struct Store {
 }
 
 impl Store {
-    /// Connects (lazily: no request is sent until the first call; see [`Store::ping`]).
+    /// Opens the gRPC channel to Firestore (or the emulator); [`Store::ping`] checks that
+    /// requests are actually served.
     pub async fn connect(options: StoreOptions) -> Result<Store> {
         let db_options = FirestoreDbOptions::new(options.project_id.clone())
             .with_database_id(options.database_id.clone())
@@ -72,10 +73,14 @@ impl Store {
             None => FirestoreDb::with_options(db_options).await,
         }
         .map_err(|e| {
+            let hint = match &options.emulator_host {
+                Some(host) => format!("is the emulator running at {host}?"),
+                None => "outside the emulator firegate uses Application Default Credentials \
+                         (the runtime service account, or GOOGLE_APPLICATION_CREDENTIALS)"
+                    .to_string(),
+            };
             Error::Unavailable(format!(
-                "cannot set up a Firestore client for project `{}`: {e}. Outside the emulator, \
-                 firegate uses Application Default Credentials (the runtime service account, \
-                 or GOOGLE_APPLICATION_CREDENTIALS)",
+                "cannot reach Firestore (project `{}`): {e}; {hint}",
                 options.project_id
             ))
         })?;

@@ -20,24 +20,51 @@ fn firegate() -> Command {
 fn a_broken_key_file_stops_start_up_naming_file_and_field() {
     let keys = tempfile::tempdir().unwrap();
     let file = keys.path().join("sa.json");
-    std::fs::write(&file, br#"{"type":"service_account","project_id":"p","private_key_id":"k","client_email":"a@b"}"#).unwrap();
+    std::fs::write(
+        &file,
+        br#"{"type":"service_account","project_id":"p","private_key_id":"k","client_email":"a@b"}"#,
+    )
+    .unwrap();
+    std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let output = firegate()
-        .args(["--keys-dir", keys.path().to_str().unwrap(), "serve", "--listen", "127.0.0.1:0"])
+        .args([
+            "--keys-dir",
+            keys.path().to_str().unwrap(),
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
         .output()
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("sa.json") && stderr.contains("`private_key` is missing"), "{stderr}");
+    assert!(
+        stderr.contains("sa.json") && stderr.contains("`private_key` is missing"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn an_unreachable_firestore_stops_start_up_with_a_clear_message() {
     let keys = keys_dir();
-    let unused = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let unused = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let output = firegate()
-        .args(["--keys-dir", keys.path().to_str().unwrap(), "--firestore-emulator-host"])
+        .args([
+            "--keys-dir",
+            keys.path().to_str().unwrap(),
+            "--firestore-emulator-host",
+        ])
         .arg(unused.to_string())
-        .args(["--firestore-timeout-ms", "2000", "serve", "--listen", "127.0.0.1:0"])
+        .args([
+            "--firestore-timeout-ms",
+            "2000",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
         .output()
         .unwrap();
     assert!(!output.status.success());
@@ -51,30 +78,66 @@ fn accounts_create_reads_the_password_from_stdin_and_show_hides_the_hash() {
     let args = base_args(keys.path(), &project_id());
     let mut child = firegate()
         .args(&args)
-        .args(["accounts", "create", "--login", "Min@Example.com", "--login", "min", "--uid", "legacy-7"])
+        .args([
+            "accounts",
+            "create",
+            "--login",
+            "Min@Example.com",
+            "--login",
+            "min",
+            "--uid",
+            "legacy-7",
+        ])
         .args(["--claims", r#"{"role":"admin"}"#])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(b"s3cret-from-stdin\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"s3cret-from-stdin\n")
+        .unwrap();
     let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "legacy-7");
 
-    let output = firegate().args(&args).args(["accounts", "show", "min"]).output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = firegate()
+        .args(&args)
+        .args(["accounts", "show", "min"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let shown: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(shown["uid"], "legacy-7");
-    assert_eq!(shown["logins"], serde_json::json!(["min@example.com", "min"]));
+    assert_eq!(
+        shown["logins"],
+        serde_json::json!(["min@example.com", "min"])
+    );
     assert_eq!(shown["hash_scheme"], "argon2id");
     assert_eq!(shown["disabled"], false);
     assert_eq!(shown["claims"], serde_json::json!({"role": "admin"}));
     let text = String::from_utf8_lossy(&output.stdout);
-    assert!(!text.contains("$argon2") && !text.contains("s3cret"), "{text}");
+    assert!(
+        !text.contains("$argon2") && !text.contains("s3cret"),
+        "{text}"
+    );
 
-    let output = firegate().args(&args).args(["accounts", "show", "nobody"]).output().unwrap();
+    let output = firegate()
+        .args(&args)
+        .args(["accounts", "show", "nobody"])
+        .output()
+        .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("no account has the login `nobody`"));
 }
@@ -82,7 +145,11 @@ fn accounts_create_reads_the_password_from_stdin_and_show_hides_the_hash() {
 #[test]
 fn dev_serves_a_working_login_and_leaves_no_emulator_behind() {
     let work = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut child = firegate()
         .current_dir(work.path())
         .args(["dev", "--port", &port.to_string()])
@@ -136,7 +203,10 @@ fn dev_serves_a_working_login_and_leaves_no_emulator_behind() {
     assert!(exit.success(), "{exit:?}");
     let deadline = Instant::now() + Duration::from_secs(10);
     while std::path::Path::new(&format!("/proc/{emulator_pid}")).exists() {
-        assert!(Instant::now() < deadline, "emulator {emulator_pid} outlived firegate dev");
+        assert!(
+            Instant::now() < deadline,
+            "emulator {emulator_pid} outlived firegate dev"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -145,7 +215,15 @@ fn dev_serves_a_working_login_and_leaves_no_emulator_behind() {
 fn help_documents_every_setting_with_its_environment_variable() {
     let output = firegate().args(["serve", "--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&output.stdout);
-    for env in ["FIREGATE_KEYS_DIR", "FIREGATE_PROJECT_ID", "FIREGATE_CORS_ORIGINS", "PORT", "FIREGATE_TOKEN_LIFETIME", "FIREGATE_ARGON2_MEMORY_KIB", "FIREGATE_ACCOUNTS_COLLECTION"] {
+    for env in [
+        "FIREGATE_KEYS_DIR",
+        "FIREGATE_PROJECT_ID",
+        "FIREGATE_CORS_ORIGINS",
+        "PORT",
+        "FIREGATE_TOKEN_LIFETIME",
+        "FIREGATE_ARGON2_MEMORY_KIB",
+        "FIREGATE_ACCOUNTS_COLLECTION",
+    ] {
         assert!(help.contains(env), "{env} missing from --help");
     }
 }

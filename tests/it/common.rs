@@ -110,13 +110,22 @@ impl TestApp {
 
     /// POSTs a JSON body to `path`.
     pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
-        self.http.post(self.url(path)).json(&body).send().await.unwrap()
+        self.http
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Creates an account through the service (argon2id hash).
     pub async fn create(&self, login: &str, password: &str) -> firegate::accounts::Account {
         let login = firegate::login::Login::parse(login).unwrap();
-        let (email, username) = if login.is_email() { (Some(login), None) } else { (None, Some(login)) };
+        let (email, username) = if login.is_email() {
+            (Some(login), None)
+        } else {
+            (None, Some(login))
+        };
         self.service
             .create_account(
                 firegate::service::NewAccount {
@@ -156,16 +165,24 @@ pub async fn spawn_app_full(extra: &[&str], serve: &[&str]) -> TestApp {
     let keys = keys_dir();
     let mut args = base_args(keys.path(), &project_id());
     args.extend(extra.iter().map(|s| s.to_string()));
-    args.extend(["serve".to_string(), "--listen".to_string(), "127.0.0.1:0".to_string()]);
+    args.extend([
+        "serve".to_string(),
+        "--listen".to_string(),
+        "127.0.0.1:0".to_string(),
+    ]);
     args.extend(serve.iter().map(|s| s.to_string()));
     let cli = parse_cli(&args);
-    let Command::Serve { http } = cli.command else { unreachable!() };
+    let Command::Serve { http } = cli.command else {
+        unreachable!()
+    };
     spawn_with_config(cli.config, http, keys).await
 }
 
 async fn spawn_with_config(config: Config, http: HttpConfig, keys: TempDir) -> TestApp {
     let service = Service::build(&config).await.unwrap();
-    let listener = tokio::net::TcpListener::bind(http.listen.unwrap()).await.unwrap();
+    let listener = tokio::net::TcpListener::bind(http.listen.unwrap())
+        .await
+        .unwrap();
     let addr = listener.local_addr().unwrap();
     let router = firegate::http::router(service.clone(), &http);
     let (tx, rx) = oneshot::channel::<()>();

@@ -25,7 +25,10 @@ async fn a_right_password_yields_a_token_signed_by_the_service_account() {
     let account = app.create("kim@example.com", "correct horse").await;
 
     let response = app
-        .post_json("/login/", json!({"email": "Kim@Example.com", "password": "correct horse"}))
+        .post_json(
+            "/login/",
+            json!({"email": "Kim@Example.com", "password": "correct horse"}),
+        )
         .await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
@@ -55,13 +58,27 @@ async fn both_paths_and_the_username_field_work() {
     let app = spawn_app().await;
     app.create("legacy_kim", "pw-123456").await;
     for path in ["/login", "/login/"] {
-        let (status, _) = login_at(&app, path, json!({"username": "legacy_kim", "password": "pw-123456"})).await;
+        let (status, _) = login_at(
+            &app,
+            path,
+            json!({"username": "legacy_kim", "password": "pw-123456"}),
+        )
+        .await;
         assert_eq!(status, 200, "{path}");
-        let (status, _) = login_at(&app, path, json!({"email": "legacy_kim", "password": "pw-123456"})).await;
+        let (status, _) = login_at(
+            &app,
+            path,
+            json!({"email": "legacy_kim", "password": "pw-123456"}),
+        )
+        .await;
         assert_eq!(status, 200, "{path} with the login sent as email");
     }
     // Usernames match exactly.
-    let (status, _) = login(&app, json!({"username": "Legacy_kim", "password": "pw-123456"})).await;
+    let (status, _) = login(
+        &app,
+        json!({"username": "Legacy_kim", "password": "pw-123456"}),
+    )
+    .await;
     assert_eq!(status, 400);
 }
 
@@ -76,21 +93,55 @@ async fn every_failed_sign_in_gets_the_same_400_body() {
     let app = spawn_app().await;
     let account = app.create("lee@example.com", "right password").await;
     app.create("off@example.com", "right password").await;
-    app.service.set_disabled("off@example.com", true).await.unwrap();
+    app.service
+        .set_disabled("off@example.com", true)
+        .await
+        .unwrap();
 
-    let wrong = login(&app, json!({"email": "lee@example.com", "password": "wrong password"})).await;
-    let unknown = login(&app, json!({"email": "nobody@example.com", "password": "right password"})).await;
-    let disabled = login(&app, json!({"email": "off@example.com", "password": "right password"})).await;
-    let expected = json!({"error": "invalid_credentials", "message": firegate::http::INVALID_CREDENTIALS});
-    for (what, got) in [("wrong", wrong), ("unknown", unknown), ("disabled", disabled)] {
+    let wrong = login(
+        &app,
+        json!({"email": "lee@example.com", "password": "wrong password"}),
+    )
+    .await;
+    let unknown = login(
+        &app,
+        json!({"email": "nobody@example.com", "password": "right password"}),
+    )
+    .await;
+    let disabled = login(
+        &app,
+        json!({"email": "off@example.com", "password": "right password"}),
+    )
+    .await;
+    let expected =
+        json!({"error": "invalid_credentials", "message": firegate::http::INVALID_CREDENTIALS});
+    for (what, got) in [
+        ("wrong", wrong),
+        ("unknown", unknown),
+        ("disabled", disabled),
+    ] {
         assert_eq!(got, (400, expected.clone()), "{what}");
     }
 
-    app.service.set_disabled("off@example.com", false).await.unwrap();
-    let (status, _) = login(&app, json!({"email": "off@example.com", "password": "right password"})).await;
+    app.service
+        .set_disabled("off@example.com", false)
+        .await
+        .unwrap();
+    let (status, _) = login(
+        &app,
+        json!({"email": "off@example.com", "password": "right password"}),
+    )
+    .await;
     assert_eq!(status, 200, "re-enabled account signs in");
-    let (status, body) = login(&app, json!({"email": "lee@example.com", "password": "right password"})).await;
-    assert_eq!((status, body["uid"].as_str()), (200, Some(account.uid.as_str())));
+    let (status, body) = login(
+        &app,
+        json!({"email": "lee@example.com", "password": "right password"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["uid"].as_str()),
+        (200, Some(account.uid.as_str()))
+    );
 }
 
 #[tokio::test]
@@ -98,9 +149,17 @@ async fn an_unknown_login_costs_a_password_hash_like_a_wrong_password() {
     let app = spawn_app().await;
     app.create("han@example.com", "right password").await;
     let before = app.service.passwords.hashes_computed();
-    login(&app, json!({"email": "ghost@example.com", "password": "whatever"})).await;
+    login(
+        &app,
+        json!({"email": "ghost@example.com", "password": "whatever"}),
+    )
+    .await;
     assert_eq!(app.service.passwords.hashes_computed(), before + 1);
-    login(&app, json!({"email": "han@example.com", "password": "wrong"})).await;
+    login(
+        &app,
+        json!({"email": "han@example.com", "password": "wrong"}),
+    )
+    .await;
     assert_eq!(app.service.passwords.hashes_computed(), before + 2);
 }
 
@@ -116,7 +175,8 @@ async fn concurrent_creations_of_one_login_yield_exactly_one_account() {
                         uid: None,
                         email: Some(firegate::login::Login::parse("race@example.com").unwrap()),
                         username: None,
-                        password: firegate::passwords::Password::new(format!("password {i}")).unwrap(),
+                        password: firegate::passwords::Password::new(format!("password {i}"))
+                            .unwrap(),
                         claims: Default::default(),
                     },
                     jiff::Timestamp::now(),
@@ -125,7 +185,10 @@ async fn concurrent_creations_of_one_login_yield_exactly_one_account() {
         })
     });
     let results = futures::future::join_all(attempts).await;
-    let created = results.iter().filter(|r| r.as_ref().unwrap().is_ok()).count();
+    let created = results
+        .iter()
+        .filter(|r| r.as_ref().unwrap().is_ok())
+        .count();
     let taken = results
         .iter()
         .filter(|r| matches!(r.as_ref().unwrap(), Err(firegate::Error::LoginTaken(_))))
@@ -138,10 +201,18 @@ async fn concurrent_creations_of_one_login_yield_exactly_one_account() {
 async fn a_legacy_domain_maps_to_the_bare_username() {
     let app = spawn_app_with(&["--legacy-domain", "school.example"]).await;
     let account = app.create("park", "pw-legacy").await;
-    let (status, body) = login(&app, json!({"email": "park@school.example", "password": "pw-legacy"})).await;
+    let (status, body) = login(
+        &app,
+        json!({"email": "park@school.example", "password": "pw-legacy"}),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(body["uid"], account.uid.as_str());
-    let (status, _) = login(&app, json!({"email": "park@elsewhere.example", "password": "pw-legacy"})).await;
+    let (status, _) = login(
+        &app,
+        json!({"email": "park@elsewhere.example", "password": "pw-legacy"}),
+    )
+    .await;
     assert_eq!(status, 400);
 }
 
@@ -156,14 +227,19 @@ async fn claims_are_copied_into_the_token() {
                 email: Some(firegate::login::Login::parse("teacher@example.com").unwrap()),
                 username: None,
                 password: firegate::passwords::Password::new("pw-claims".into()).unwrap(),
-                claims: firegate::claims::Claims::parse(json!({"role": "teacher", "school": 7})).unwrap(),
+                claims: firegate::claims::Claims::parse(json!({"role": "teacher", "school": 7}))
+                    .unwrap(),
             },
             jiff::Timestamp::now(),
         )
         .await
         .unwrap();
     assert_eq!(account.uid.as_str(), "legacy-1042");
-    let (status, body) = login(&app, json!({"email": "teacher@example.com", "password": "pw-claims"})).await;
+    let (status, body) = login(
+        &app,
+        json!({"email": "teacher@example.com", "password": "pw-claims"}),
+    )
+    .await;
     assert_eq!(status, 200);
     let claims = verify(body["token"].as_str().unwrap(), &shared_public_pem()).unwrap();
     assert_eq!(claims["uid"], "legacy-1042");

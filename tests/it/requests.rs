@@ -5,7 +5,11 @@ use serde_json::{Value, json};
 
 use crate::common::{TestApp, spawn_app, spawn_app_full};
 
-async fn send(app: &TestApp, content_type: Option<&str>, body: impl Into<reqwest::Body>) -> (u16, Value) {
+async fn send(
+    app: &TestApp,
+    content_type: Option<&str>,
+    body: impl Into<reqwest::Body>,
+) -> (u16, Value) {
     let mut request = app.http.post(app.url("/login/")).body(body);
     if let Some(ct) = content_type {
         request = request.header("content-type", ct);
@@ -23,38 +27,155 @@ async fn bad_bodies_get_specific_errors_and_cost_no_hash() {
     let json_ct = Some("application/json");
     let long_password = "p".repeat(4097);
     let cases: Vec<(&str, Option<&str>, Vec<u8>, u16, &str)> = vec![
-        ("malformed JSON", json_ct, b"{\"email\": ".to_vec(), 400, "malformed_json"),
-        ("not an object", json_ct, b"[1, 2]".to_vec(), 400, "malformed_json"),
-        ("form content type", Some("application/x-www-form-urlencoded"), b"email=a&password=b".to_vec(), 415, "unsupported_media_type"),
-        ("no content type", None, br#"{"email":"a","password":"b"}"#.to_vec(), 415, "unsupported_media_type"),
-        ("missing password", json_ct, br#"{"email":"kim@example.com"}"#.to_vec(), 400, "missing_field"),
-        ("missing login", json_ct, br#"{"password":"x"}"#.to_vec(), 400, "missing_field"),
-        ("extra field", json_ct, br#"{"email":"kim@example.com","password":"x","remember":true}"#.to_vec(), 400, "unknown_field"),
-        ("number password", json_ct, br#"{"email":"kim@example.com","password":12345}"#.to_vec(), 400, "invalid_field"),
-        ("array email", json_ct, br#"{"email":["kim@example.com"],"password":"x"}"#.to_vec(), 400, "invalid_field"),
-        ("empty email", json_ct, br#"{"email":"","password":"x"}"#.to_vec(), 400, "empty_field"),
-        ("empty password", json_ct, br#"{"email":"kim@example.com","password":""}"#.to_vec(), 400, "empty_field"),
-        ("both logins", json_ct, br#"{"email":"kim@example.com","username":"kim","password":"x"}"#.to_vec(), 400, "ambiguous_login"),
-        ("malformed email", json_ct, br#"{"email":"kim@","password":"x"}"#.to_vec(), 400, "invalid_email"),
-        ("non-UTF-8", json_ct, b"{\"email\":\"k\xff\xfe\",\"password\":\"x\"}".to_vec(), 400, "invalid_encoding"),
-        ("password over 4 KiB", json_ct, serde_json::to_vec(&json!({"email": "kim@example.com", "password": long_password})).unwrap(), 400, "password_too_long"),
-        ("body over 16 KiB", json_ct, serde_json::to_vec(&json!({"email": "kim@example.com", "password": "x".repeat(17_000)})).unwrap(), 413, "body_too_large"),
+        (
+            "malformed JSON",
+            json_ct,
+            b"{\"email\": ".to_vec(),
+            400,
+            "malformed_json",
+        ),
+        (
+            "not an object",
+            json_ct,
+            b"[1, 2]".to_vec(),
+            400,
+            "malformed_json",
+        ),
+        (
+            "form content type",
+            Some("application/x-www-form-urlencoded"),
+            b"email=a&password=b".to_vec(),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            "no content type",
+            None,
+            br#"{"email":"a","password":"b"}"#.to_vec(),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            "missing password",
+            json_ct,
+            br#"{"email":"kim@example.com"}"#.to_vec(),
+            400,
+            "missing_field",
+        ),
+        (
+            "missing login",
+            json_ct,
+            br#"{"password":"x"}"#.to_vec(),
+            400,
+            "missing_field",
+        ),
+        (
+            "extra field",
+            json_ct,
+            br#"{"email":"kim@example.com","password":"x","remember":true}"#.to_vec(),
+            400,
+            "unknown_field",
+        ),
+        (
+            "number password",
+            json_ct,
+            br#"{"email":"kim@example.com","password":12345}"#.to_vec(),
+            400,
+            "invalid_field",
+        ),
+        (
+            "array email",
+            json_ct,
+            br#"{"email":["kim@example.com"],"password":"x"}"#.to_vec(),
+            400,
+            "invalid_field",
+        ),
+        (
+            "empty email",
+            json_ct,
+            br#"{"email":"","password":"x"}"#.to_vec(),
+            400,
+            "empty_field",
+        ),
+        (
+            "empty password",
+            json_ct,
+            br#"{"email":"kim@example.com","password":""}"#.to_vec(),
+            400,
+            "empty_field",
+        ),
+        (
+            "both logins",
+            json_ct,
+            br#"{"email":"kim@example.com","username":"kim","password":"x"}"#.to_vec(),
+            400,
+            "ambiguous_login",
+        ),
+        (
+            "malformed email",
+            json_ct,
+            br#"{"email":"kim@","password":"x"}"#.to_vec(),
+            400,
+            "invalid_email",
+        ),
+        (
+            "non-UTF-8",
+            json_ct,
+            b"{\"email\":\"k\xff\xfe\",\"password\":\"x\"}".to_vec(),
+            400,
+            "invalid_encoding",
+        ),
+        (
+            "password over 4 KiB",
+            json_ct,
+            serde_json::to_vec(&json!({"email": "kim@example.com", "password": long_password}))
+                .unwrap(),
+            400,
+            "password_too_long",
+        ),
+        (
+            "body over 16 KiB",
+            json_ct,
+            serde_json::to_vec(
+                &json!({"email": "kim@example.com", "password": "x".repeat(17_000)}),
+            )
+            .unwrap(),
+            413,
+            "body_too_large",
+        ),
     ];
     for (what, ct, body, status, code) in cases {
         let (got_status, got) = send(&app, ct, body).await;
         assert_eq!(got_status, status, "{what}: {got}");
         assert_eq!(got["error"], code, "{what}: {got}");
-        assert!(got["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}: {got}");
+        assert!(
+            got["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{what}: {got}"
+        );
     }
-    assert_eq!(app.service.passwords.hashes_computed(), before, "no bad request was hashed");
+    assert_eq!(
+        app.service.passwords.hashes_computed(),
+        before,
+        "no bad request was hashed"
+    );
 }
 
 #[tokio::test]
 async fn error_messages_never_echo_submitted_values() {
     let app = spawn_app().await;
-    let (_, got) = send(&app, Some("application/json"), br#"{"email":"a@b.c","password":["s3cret-value"]}"#.to_vec()).await;
+    let (_, got) = send(
+        &app,
+        Some("application/json"),
+        br#"{"email":"a@b.c","password":["s3cret-value"]}"#.to_vec(),
+    )
+    .await;
     assert!(!got.to_string().contains("s3cret-value"), "{got}");
-    let (_, got) = send(&app, Some("application/json"), br#"{"email":"a@b.c","password":"x","s3cret-field":1}"#.to_vec()).await;
+    let (_, got) = send(
+        &app,
+        Some("application/json"),
+        br#"{"email":"a@b.c","password":"x","s3cret-field":1}"#.to_vec(),
+    )
+    .await;
     assert_eq!(got["error"], "unknown_field");
 }
 
@@ -63,10 +184,16 @@ async fn unknown_paths_and_methods_get_json_errors() {
     let app = spawn_app().await;
     let response = app.http.get(app.url("/nope")).send().await.unwrap();
     assert_eq!(response.status(), 404);
-    assert_eq!(response.json::<Value>().await.unwrap()["error"], "not_found");
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["error"],
+        "not_found"
+    );
     let response = app.http.put(app.url("/login/")).send().await.unwrap();
     assert_eq!(response.status(), 405);
-    assert_eq!(response.json::<Value>().await.unwrap()["error"], "method_not_allowed");
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["error"],
+        "method_not_allowed"
+    );
     let response = app.http.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(response.status(), 200);
 }
@@ -78,12 +205,24 @@ async fn the_login_page_is_served_with_security_headers() {
         let response = app.http.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status(), 200);
         let headers = response.headers().clone();
-        let csp = headers["content-security-policy"].to_str().unwrap().to_string();
-        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'nonce-"), "{csp}");
+        let csp = headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'nonce-"),
+            "{csp}"
+        );
         assert_eq!(headers["x-content-type-options"], "nosniff");
         assert_eq!(headers["x-frame-options"], "DENY");
         let html = response.text().await.unwrap();
-        let nonce = csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap();
+        let nonce = csp
+            .split("'nonce-")
+            .nth(1)
+            .unwrap()
+            .split('\'')
+            .next()
+            .unwrap();
         assert!(html.contains(&format!("<script nonce=\"{nonce}\">")));
     }
 }
@@ -100,7 +239,15 @@ async fn cors_allows_only_configured_origins() {
             .send()
     };
     let allowed = preflight("https://app.example").await.unwrap();
-    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://app.example");
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://app.example"
+    );
     let refused = preflight("https://evil.example").await.unwrap();
-    assert!(refused.headers().get("access-control-allow-origin").is_none());
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
 }
