@@ -1,0 +1,18 @@
+# firegate: a small, non-root runtime image. Keys are mounted at run time, never baked in:
+#   docker run -p 8080:8080 -v "$PWD/keys:/keys:ro" firegate
+FROM rust:1.95-slim-bookworm AS build
+WORKDIR /src
+COPY Cargo.toml Cargo.lock ./
+COPY src ./src
+COPY templates ./templates
+RUN cargo build --release --locked --bin firegate
+
+# glibc and libgcc only; runs as uid 65532 ("nonroot").
+FROM gcr.io/distroless/cc-debian12:nonroot
+COPY --from=build /src/target/release/firegate /usr/local/bin/firegate
+ENV FIREGATE_KEYS_DIR=/keys \
+    FIREGATE_LOG_FORMAT=json
+USER nonroot:nonroot
+EXPOSE 8080
+# Cloud Run sets PORT; firegate listens on 0.0.0.0:$PORT (8080 when unset).
+ENTRYPOINT ["/usr/local/bin/firegate", "serve"]
