@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::passwords::CostLimits;
+
 /// Settings shared by every subcommand that touches keys, passwords or Firestore.
 #[derive(Args, Debug, Clone)]
 pub struct Config {
@@ -56,8 +58,87 @@ pub struct Config {
     #[arg(long, global = true, env = "FIREGATE_TENANT_ID", value_parser = non_empty("--tenant-id"))]
     pub tenant_id: Option<String>,
 
+    /// Shortest password accepted for new accounts and password changes, in characters.
+    #[arg(long, global = true, env = "FIREGATE_MIN_PASSWORD_LENGTH", default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub min_password_length: u32,
+
+    /// Refuse `POST /register/` with 403 (accounts are then created by admins or imports only).
+    #[arg(long, global = true, env = "FIREGATE_DISABLE_REGISTRATION")]
+    pub disable_registration: bool,
+
+    /// Every failed sign-in takes at least this long, in milliseconds, so response times do
+    /// not reveal whether a login exists or which hash scheme it uses (0 turns it off).
+    #[arg(long, global = true, env = "FIREGATE_FAILURE_FLOOR_MS", default_value_t = 500,
+          value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    pub failure_floor_ms: u32,
+
     #[command(flatten)]
     pub passwords: PasswordSettings,
+
+    #[command(flatten)]
+    pub cost_limits: CostLimitSettings,
+}
+
+/// Ceilings on the cost a stored hash may ask for; a hash above them is refused (the login
+/// fails) instead of computed, so a corrupt or hostile row cannot tie up the server.
+#[derive(Args, Debug, Clone)]
+pub struct CostLimitSettings {
+    /// Most PBKDF2 iterations a stored hash may ask for (any dialect).
+    #[arg(long, global = true, env = "FIREGATE_MAX_PBKDF2_ROUNDS", default_value_t = 10_000_000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_pbkdf2_rounds: u32,
+
+    /// Largest scrypt log2(N) a stored hash may ask for.
+    #[arg(long, global = true, env = "FIREGATE_MAX_SCRYPT_LOG_N", default_value_t = 20,
+          value_parser = clap::value_parser!(u8).range(1..=40))]
+    pub max_scrypt_log_n: u8,
+
+    /// Most scrypt memory (128·N·r·p bytes) a stored hash may ask for, in MiB.
+    #[arg(long, global = true, env = "FIREGATE_MAX_SCRYPT_MEMORY_MIB", default_value_t = 1024,
+          value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    pub max_scrypt_memory_mib: u64,
+
+    /// Largest bcrypt cost (log2 rounds) a stored hash may ask for.
+    #[arg(long, global = true, env = "FIREGATE_MAX_BCRYPT_COST", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(4..=31))]
+    pub max_bcrypt_cost: u32,
+
+    /// Most argon2 memory a stored hash may ask for, in KiB (1 GiB = 1048576).
+    #[arg(long, global = true, env = "FIREGATE_MAX_ARGON2_MEMORY_KIB", default_value_t = 1 << 20,
+          value_parser = clap::value_parser!(u32).range(8..))]
+    pub max_argon2_memory_kib: u32,
+
+    /// Most argon2 passes (t) a stored hash may ask for.
+    #[arg(long, global = true, env = "FIREGATE_MAX_ARGON2_TIME", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_argon2_time: u32,
+
+    /// Most argon2 lanes (p) a stored hash may ask for.
+    #[arg(long, global = true, env = "FIREGATE_MAX_ARGON2_LANES", default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(1..=16_777_215))]
+    pub max_argon2_lanes: u32,
+
+    /// Most sha256-crypt/sha512-crypt rounds a stored hash may ask for.
+    #[arg(long, global = true, env = "FIREGATE_MAX_SHA_CRYPT_ROUNDS", default_value_t = 10_000_000,
+          value_parser = clap::value_parser!(u32).range(1000..=999_999_999))]
+    pub max_sha_crypt_rounds: u32,
+}
+
+impl CostLimitSettings {
+    /// The limits the password verifier enforces.
+    pub fn limits(&self) -> CostLimits {
+        CostLimits {
+            max_pbkdf2_rounds: self.max_pbkdf2_rounds,
+            max_scrypt_log_n: self.max_scrypt_log_n,
+            max_scrypt_memory_bytes: self.max_scrypt_memory_mib << 20,
+            max_bcrypt_cost: self.max_bcrypt_cost,
+            max_argon2_memory_kib: self.max_argon2_memory_kib,
+            max_argon2_time: self.max_argon2_time,
+            max_argon2_lanes: self.max_argon2_lanes,
+            max_sha_crypt_rounds: self.max_sha_crypt_rounds,
+        }
+    }
 }
 
 /// How new password hashes are computed and how many may run at once.
@@ -219,6 +300,7 @@ mod tests {
         assert_eq!(h.config.passwords.argon2_memory_kib, 19456);
         assert_eq!(h.config.passwords.argon2_iterations, 2);
         assert_eq!(h.config.passwords.argon2_parallelism, 1);
+        assert_eq!(h.config.cost_limits.limits(), CostLimits::default());
     }
 
     #[test]

@@ -31,6 +31,14 @@ pub enum Error {
     #[error("uid `{0}` is already in use")]
     UidTaken(String),
 
+    /// The account changed while the operation ran; nothing was written. Retry.
+    #[error("the account changed concurrently; nothing was written, retry")]
+    Conflict,
+
+    /// A feature turned off by configuration (e.g. registration).
+    #[error("{0}")]
+    Disabled(&'static str),
+
     /// No account holds the given login (admin commands only; sign-in never says this).
     #[error("no account has the login `{0}`")]
     AccountNotFound(String),

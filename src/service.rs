@@ -1,9 +1,11 @@
-//! The use cases: signing in, creating and showing accounts. The HTTP server and the CLI
-//! both call these, over one [`Service`] built from one [`Config`].
+//! The use cases: signing in, registering, changing passwords and administering accounts.
+//! The HTTP server and the CLI both call these, over one [`Service`] built from one [`Config`].
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use jiff::Timestamp;
+use tokio::time::Instant;
 use tracing::{info, warn};
 
 use crate::accounts::{Account, AccountSummary, Uid};
@@ -12,8 +14,8 @@ use crate::config::Config;
 use crate::custom_token::TokenRequest;
 use crate::keys::KeyRing;
 use crate::login::Login;
-use crate::passwords::{CostLimits, Password, Passwords, Verdict};
-use crate::store::{Store, StoreOptions, StoredAccount};
+use crate::passwords::{Password, Passwords, Verdict};
+use crate::store::{AccountFilter, SchemeCount, Store, StoreOptions, StoredAccount};
 use crate::{Error, Result};
 
 /// A successful sign-in: the uid and the custom token for `signInWithCustomToken`.
@@ -34,7 +36,7 @@ pub struct NewAccount {
     pub claims: Claims,
 }
 
-/// Everything a use case needs: keys, password hashing, storage and token settings.
+/// Everything a use case needs: keys, password hashing, storage and policy settings.
 pub struct Service {
     pub keys: KeyRing,
     pub passwords: Passwords,
@@ -42,18 +44,20 @@ pub struct Service {
     token_lifetime: u32,
     tenant_id: Option<String>,
     legacy_domain: Option<String>,
+    min_password_chars: usize,
+    registration_open: bool,
+    failure_floor: Duration,
 }
 
 impl Service {
-    /// Loads the keys, checks the password settings and opens the Firestore client. No
-    /// Firestore request is sent yet: call [`Store::ping`] to check reachability.
+    /// Loads the keys, checks the password settings and opens the Firestore client.
     pub async fn build(config: &Config) -> Result<Arc<Service>> {
         let keys = KeyRing::load(&config.keys_dir, config.allow_insecure_key_permissions)?;
         let project_id = match &config.project_id {
             Some(p) => p.clone(),
             None => keys.active().project_id.clone(),
         };
-        let passwords = Passwords::new(&config.passwords, CostLimits::default())?;
+        let passwords = Passwords::new(&config.passwords, config.cost_limits.limits())?;
         let store = Store::connect(StoreOptions::from_config(config, project_id)).await?;
         Ok(Arc::new(Service {
             keys,
@@ -62,46 +66,72 @@ impl Service {
             token_lifetime: config.token_lifetime,
             tenant_id: config.tenant_id.clone(),
             legacy_domain: config.legacy_domain.clone(),
+            min_password_chars: config.min_password_length as usize,
+            registration_open: !config.disable_registration,
+            failure_floor: Duration::from_millis(config.failure_floor_ms.into()),
         }))
     }
 
     /// Checks a login and password and mints a custom token. Every failure — unknown login,
-    /// wrong password, disabled account, unusable hash — is [`Error::InvalidCredentials`] and
-    /// costs the same password-hashing work.
+    /// wrong password, disabled account, unusable hash — is [`Error::InvalidCredentials`],
+    /// costs the same password-hashing work and takes at least the failure floor.
     pub async fn sign_in(
         &self,
         login: &str,
         password: &Password,
         now: Timestamp,
     ) -> Result<SignedIn> {
+        let started = Instant::now();
+        let result = self.authenticate(login, password, Some(now)).await;
+        let result = match result {
+            Ok(found) => self.mint(&found.account, now).map(|token| {
+                info!(uid = %found.account.uid, outcome = "success", "sign-in");
+                SignedIn {
+                    uid: found.account.uid,
+                    token,
+                }
+            }),
+            Err(e) => Err(e),
+        };
+        self.pad_failure(&result, started).await;
+        result
+    }
+
+    /// Verifies credentials and returns the account as read. With `upgrade_at`, an outdated
+    /// hash is replaced on success (the returned version is then stale).
+    async fn authenticate(
+        &self,
+        login: &str,
+        password: &Password,
+        upgrade_at: Option<Timestamp>,
+    ) -> Result<StoredAccount> {
         let candidates = Login::candidates(login, self.legacy_domain.as_deref())?;
         let found = self.store.find_by_login(&candidates).await?;
         let stored = found.as_ref().map(|f| &f.account.password);
         let verdict = self.passwords.verify(stored, password).await?;
-        let (found, rehash) = match (found, verdict) {
-            (Some(found), Verdict::Match { rehash }) if !found.account.disabled => (found, rehash),
-            (Some(found), Verdict::Match { .. }) => {
-                return Err(refuse(Some(&found.account.uid), "disabled"));
+        let uid = found.as_ref().map(|f| &f.account.uid);
+        match (found.as_ref(), verdict) {
+            (Some(f), Verdict::Match { .. }) if f.account.disabled => Err(refuse(uid, "disabled")),
+            (Some(f), Verdict::Match { rehash }) => {
+                if rehash && let Some(now) = upgrade_at {
+                    self.upgrade_hash(f, password, now).await;
+                }
+                Ok(found.expect("matched Some"))
             }
-            (Some(found), Verdict::Unusable(problem)) => {
-                warn!(uid = %found.account.uid, %problem, "stored password hash cannot be used");
-                return Err(refuse(Some(&found.account.uid), "unusable_hash"));
+            (Some(_), Verdict::Unusable(problem)) => {
+                warn!(uid = ?uid, %problem, "stored password hash cannot be used");
+                Err(refuse(uid, "unusable_hash"))
             }
-            (Some(found), Verdict::Mismatch) => {
-                return Err(refuse(Some(&found.account.uid), "wrong_password"));
-            }
-            (None, _) => return Err(refuse(None, "unknown_login")),
-        };
-        if rehash {
-            self.upgrade_hash(&found, password, now).await;
+            (Some(_), Verdict::Mismatch) => Err(refuse(uid, "wrong_password")),
+            (None, _) => Err(refuse(None, "unknown_login")),
         }
-        let account = found.account;
-        let token = self.mint(&account, now)?;
-        info!(uid = %account.uid, outcome = "success", "sign-in");
-        Ok(SignedIn {
-            uid: account.uid,
-            token,
-        })
+    }
+
+    /// Sleeps out the rest of the failure floor after a refused sign-in.
+    async fn pad_failure<T>(&self, result: &Result<T>, started: Instant) {
+        if matches!(result, Err(Error::InvalidCredentials)) {
+            tokio::time::sleep_until(started + self.failure_floor).await;
+        }
     }
 
     /// Mints a token for an account with the active key.
@@ -123,7 +153,7 @@ impl Service {
         let result = match self.passwords.hash(password).await {
             Ok(new) => {
                 self.store
-                    .replace_password(uid, &new, found.version, now)
+                    .replace_password(uid, &new, Some(found.version), now)
                     .await
             }
             Err(e) => Err(e),
@@ -135,6 +165,79 @@ impl Service {
                 warn!(%uid, error = %e, "password hash upgrade failed; retried at next sign-in")
             }
         }
+    }
+
+    /// Checks a new password against the policy (NIST SP 800-63B): a minimum length in
+    /// characters, at most 4096 bytes (checked by [`Password::new`]), no composition rules.
+    pub fn check_policy(&self, password: &Password) -> Result<()> {
+        let chars = password.expose().chars().count();
+        if chars < self.min_password_chars {
+            return Err(Error::invalid(
+                "weak_password",
+                format!(
+                    "the password must be at least {} characters long",
+                    self.min_password_chars
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Self-service registration: an email (and optionally a username) and a password.
+    pub async fn register(
+        &self,
+        email: &str,
+        username: Option<&str>,
+        password: Password,
+        now: Timestamp,
+    ) -> Result<Account> {
+        if !self.registration_open {
+            return Err(Error::Disabled("registration is turned off on this server"));
+        }
+        let email = Login::parse(email)?;
+        let domain = email
+            .as_str()
+            .rsplit_once('@')
+            .map(|(_, d)| d)
+            .unwrap_or("");
+        if !email.is_email()
+            || !domain.contains('.')
+            || domain.starts_with('.')
+            || domain.ends_with('.')
+        {
+            return Err(Error::invalid(
+                "invalid_email",
+                "`email` must be an address like name@example.com",
+            ));
+        }
+        let username = match username {
+            Some(name) => {
+                let name = Login::parse(name)?;
+                if name.is_email() {
+                    return Err(Error::invalid(
+                        "invalid_username",
+                        "`username` must not contain '@'",
+                    ));
+                }
+                Some(name)
+            }
+            None => None,
+        };
+        self.check_policy(&password)?;
+        let account = self
+            .create_account(
+                NewAccount {
+                    uid: None,
+                    email: Some(email),
+                    username,
+                    password,
+                    claims: Claims::default(),
+                },
+                now,
+            )
+            .await?;
+        info!(uid = %account.uid, "account registered");
+        Ok(account)
     }
 
     /// Creates an account with an argon2id hash of `new.password`.
@@ -160,6 +263,54 @@ impl Service {
         Ok(account)
     }
 
+    /// Changes a password given the current one. A wrong current password is refused exactly
+    /// like a failed sign-in; a concurrent change of the account is [`Error::Conflict`].
+    pub async fn change_password(
+        &self,
+        login: &str,
+        current: &Password,
+        new: &Password,
+        now: Timestamp,
+    ) -> Result<Uid> {
+        self.check_policy(new)?;
+        let started = Instant::now();
+        let found = self.authenticate(login, current, None).await;
+        self.pad_failure(&found, started).await;
+        let found = found?;
+        let hash = self.passwords.hash(new).await?;
+        let uid = found.account.uid;
+        if !self
+            .store
+            .replace_password(&uid, &hash, Some(found.version), now)
+            .await?
+        {
+            return Err(Error::Conflict);
+        }
+        info!(%uid, "password changed");
+        Ok(uid)
+    }
+
+    /// Sets a password without knowing the old one (admins).
+    pub async fn set_password(
+        &self,
+        login: &str,
+        password: &Password,
+        now: Timestamp,
+    ) -> Result<Uid> {
+        self.check_policy(password)?;
+        let found = self.find(login).await?;
+        let hash = self.passwords.hash(password).await?;
+        if !self
+            .store
+            .replace_password(&found.account.uid, &hash, None, now)
+            .await?
+        {
+            return Err(Error::AccountNotFound(login.to_string()));
+        }
+        info!(uid = %found.account.uid, "password set by an admin");
+        Ok(found.account.uid)
+    }
+
     /// Disables or re-enables the account holding `login`.
     pub async fn set_disabled(&self, login: &str, disabled: bool) -> Result<AccountSummary> {
         let found = self.find(login).await?;
@@ -175,17 +326,65 @@ impl Service {
         Ok(AccountSummary::from(&account))
     }
 
+    /// Replaces the developer claims of the account holding `login`.
+    pub async fn set_claims(&self, login: &str, claims: Claims) -> Result<AccountSummary> {
+        let found = self.find(login).await?;
+        if !self
+            .store
+            .set_claims(&found.account.uid, &claims, Timestamp::now())
+            .await?
+        {
+            return Err(Error::AccountNotFound(login.to_string()));
+        }
+        let mut account = found.account;
+        account.claims = claims;
+        Ok(AccountSummary::from(&account))
+    }
+
+    /// Deletes the account holding `login` and frees all its logins, atomically.
+    pub async fn delete_account(&self, login: &str) -> Result<Uid> {
+        let found = self.find(login).await?;
+        if !self
+            .store
+            .delete_account(&found.account, found.version)
+            .await?
+        {
+            return Err(Error::Conflict);
+        }
+        info!(uid = %found.account.uid, "account deleted");
+        Ok(found.account.uid)
+    }
+
+    /// What an admin may see of the account holding `login`.
+    pub async fn show_account(&self, login: &str) -> Result<AccountSummary> {
+        Ok(AccountSummary::from(&self.find(login).await?.account))
+    }
+
+    /// A page of accounts in uid order.
+    pub async fn list_accounts(
+        &self,
+        filter: &AccountFilter,
+        limit: u32,
+        after: Option<&Uid>,
+    ) -> Result<Vec<AccountSummary>> {
+        let page = self.store.list_accounts(filter, limit, after).await?;
+        Ok(page
+            .iter()
+            .map(|f| AccountSummary::from(&f.account))
+            .collect())
+    }
+
+    /// Accounts per hash scheme: the migration's progress.
+    pub async fn scheme_stats(&self) -> Result<Vec<SchemeCount>> {
+        self.store.scheme_counts().await
+    }
+
     async fn find(&self, login: &str) -> Result<StoredAccount> {
         let login = Login::parse(login)?;
         self.store
             .find_by_login(std::slice::from_ref(&login))
             .await?
             .ok_or_else(|| Error::AccountNotFound(login.to_string()))
-    }
-
-    /// What an admin may see of the account holding `login`.
-    pub async fn show_account(&self, login: &str) -> Result<AccountSummary> {
-        Ok(AccountSummary::from(&self.find(login).await?.account))
     }
 }
 

@@ -60,6 +60,12 @@ impl From<Error> for ApiError {
                 "uid_taken",
                 "This uid is already in use.",
             ),
+            Error::Conflict => ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "The account changed at the same time; retry.",
+            ),
+            Error::Disabled(what) => ApiError::new(StatusCode::FORBIDDEN, "disabled", what),
             Error::AccountNotFound(_) => {
                 ApiError::new(StatusCode::NOT_FOUND, "not_found", "No such account.")
             }

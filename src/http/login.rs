@@ -62,6 +62,26 @@ async fn login(
     Ok(response)
 }
 
+/// The login a client sent, as `email` or as `username` (exactly one of them).
+pub(super) fn login_field(body: &mut JsonObject) -> Result<String, ApiError> {
+    let email = body.optional_string("email")?;
+    let username = body.optional_string("username")?;
+    match (email, username) {
+        (Some(_), Some(_)) => Err(ApiError::bad_request(
+            "ambiguous_login",
+            "send either `email` or `username`, not both",
+        )),
+        (Some(login), None) | (None, Some(login)) if login.is_empty() => Err(
+            ApiError::bad_request("empty_field", "the login must not be empty"),
+        ),
+        (Some(login), None) | (None, Some(login)) => Ok(login),
+        (None, None) => Err(ApiError::bad_request(
+            "missing_field",
+            "send the login as `email` or `username`",
+        )),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage<'a> {

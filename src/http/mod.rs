@@ -5,6 +5,8 @@ mod body;
 mod error;
 mod login;
 mod pages;
+mod password;
+mod register;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -30,6 +32,10 @@ pub fn router(service: Arc<Service>, config: &HttpConfig) -> Router {
     let router = Router::new()
         .route("/login", login::routes())
         .route("/login/", login::routes())
+        .route("/register", register::routes())
+        .route("/register/", register::routes())
+        .route("/password", password::routes())
+        .route("/password/", password::routes())
         .route("/healthz", get(healthz))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

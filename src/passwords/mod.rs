@@ -2,7 +2,21 @@
 //! that computes argon2id hashes and verifies stored (possibly legacy) hashes on a bounded
 //! blocking pool, so a login flood can neither starve the async runtime nor exhaust memory.
 
+mod crypt;
+mod digest;
+mod django;
+mod encoding;
+mod ldap;
+mod limits;
+mod phc;
 mod scheme;
+mod verifier;
+mod werkzeug;
+
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod tests;
 
 use std::fmt;
 use std::sync::Arc;
@@ -13,7 +27,11 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 use zeroize::Zeroizing;
 
-pub use scheme::{CostLimits, Dialect, HashError, ParsedHash, parse};
+pub use scheme::{
+    Argon2Params, CostLimits, Dialect, HashError, MAX_STORED_BYTES, ParsedHash, UnknownDialect,
+    parse,
+};
+pub use werkzeug::DEFAULT_PBKDF2_ROUNDS as WERKZEUG_DEFAULT_PBKDF2_ROUNDS;
 
 use crate::config::PasswordSettings;
 use crate::{Error, Result};
@@ -248,7 +266,7 @@ impl Drop for Queued<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+mod service_tests {
     use super::*;
 
     fn fast() -> Passwords {

@@ -1,20 +1,39 @@
-//! Stored hash strings: dialects, parsing and verification (argon2 PHC strings only for now).
+//! The public face of legacy password verification: the dialect a stored hash is read
+//! in, the cost limits that keep absurd parameters from ever being computed, the error
+//! that says why a hash is unusable, and the parsed hash that checks a password.
 
 use std::fmt;
 use std::str::FromStr;
 
-use argon2::password_hash::{PasswordHash, PasswordVerifier};
+use super::verifier::Verifier;
+use super::{MAX_PASSWORD_BYTES, django, phc, werkzeug};
 
-/// Which framework wrote a stored hash.
+pub use super::limits::CostLimits;
+
+/// Stored strings longer than this are rejected unread; real hashes stay under 300.
+pub const MAX_STORED_BYTES: usize = 1024;
+
+/// Which framework wrote a stored hash: the same prefix means different algorithms in
+/// different ones (`sha1$salt$hex` is HMAC-SHA1 in Werkzeug, SHA1(salt ‖ password) in Django).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Dialect {
+    /// `werkzeug.security`: `pbkdf2:…`, `scrypt:…`, and ≤ 2.2's `<digest>$salt$hex`.
     Werkzeug,
+    /// `django.contrib.auth.hashers`: `pbkdf2_sha256$…`, `argon2$…`, `bcrypt$…`, `md5$…`, ….
     Django,
+    /// PHC strings and modular crypt as passlib, bcrypt, argon2-cffi, crypt(3) and firegate
+    /// write them: `$argon2id$`, `$2b$`, `$pbkdf2-sha256$`, `$scrypt$`, `$6$`, `$1$`,
+    /// 13-character DES crypt, and LDAP `{SSHA}` values.
+    #[serde(alias = "passlib", alias = "bcrypt", alias = "argon2", alias = "crypt")]
     Phc,
 }
 
 impl Dialect {
+    /// Every dialect, in the order help texts list them.
+    pub const ALL: [Dialect; 3] = [Dialect::Werkzeug, Dialect::Django, Dialect::Phc];
+
+    /// The canonical name, as accepted by `FromStr` and written by serde.
     pub fn as_str(&self) -> &'static str {
         match self {
             Dialect::Werkzeug => "werkzeug",
@@ -24,82 +43,196 @@ impl Dialect {
     }
 }
 
+impl fmt::Display for Dialect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A dialect name that `Dialect::from_str` does not know.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "unknown hash dialect '{0}': expected werkzeug, django or phc \
+     (passlib, bcrypt, argon2 and crypt also mean phc)"
+)]
+pub struct UnknownDialect(pub String);
+
 impl FromStr for Dialect {
-    type Err = String;
+    type Err = UnknownDialect;
+
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
+        match s.to_ascii_lowercase().as_str() {
             "werkzeug" => Ok(Dialect::Werkzeug),
             "django" => Ok(Dialect::Django),
-            "phc" | "passlib" | "argon2" | "bcrypt" | "crypt" => Ok(Dialect::Phc),
-            _ => Err(format!(
-                "unknown dialect `{s}`; expected werkzeug, django or phc"
-            )),
+            "phc" | "passlib" | "bcrypt" | "argon2" | "crypt" => Ok(Dialect::Phc),
+            _ => Err(UnknownDialect(s.to_owned())),
         }
     }
 }
 
-#[derive(Clone, Debug, Default)]
-pub struct CostLimits;
-
-impl CostLimits {
-    pub fn unbounded() -> Self {
-        CostLimits
-    }
+/// Argon2 parameters of a stored hash, for deciding whether to re-hash it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Argon2Params {
+    /// `argon2id`, `argon2i` or `argon2d`.
+    pub variant: &'static str,
+    /// `0x13` (written `v=19`), or `0x10` when the string has no `v=` field.
+    pub version: u32,
+    /// Memory in KiB (`m=`).
+    pub m_cost: u32,
+    /// Passes over memory (`t=`).
+    pub t_cost: u32,
+    /// Lanes (`p=`).
+    pub p_cost: u32,
+    /// Length of the stored hash in bytes.
+    pub output_len: usize,
 }
 
+/// Why a stored hash cannot be used. The text names the scheme and what is wrong, and
+/// never any part of the hash, salt, digest or password.
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
-    #[error("malformed hash: {0}")]
-    Malformed(String),
+    /// The account has no usable password: Django's `!` marker, or a locked crypt entry.
+    #[error("unusable password: the stored value marks the account as having none")]
+    Unusable,
+    /// No algorithm of the dialect matches; `prefix` is the algorithm field when it looks
+    /// like a name (anything else might be a secret and is not kept).
+    #[error("{dialect}: {}", describe_unknown(.prefix.as_deref()))]
+    UnknownScheme {
+        dialect: Dialect,
+        prefix: Option<String>,
+    },
+    /// The scheme is known but the string does not follow its grammar.
+    #[error("malformed {scheme} hash: {reason}")]
+    Malformed {
+        scheme: &'static str,
+        reason: &'static str,
+    },
+    /// A cost parameter is above the configured limit, so the hash is not computed.
+    #[error("{scheme}: {param} {value} exceeds the limit {limit} (raise {flag} to allow)")]
+    CostTooHigh {
+        scheme: &'static str,
+        param: &'static str,
+        value: u64,
+        limit: u64,
+        flag: &'static str,
+    },
 }
 
-pub struct Argon2Params {
-    pub variant: &'static str,
-    pub m_cost: u32,
-    pub t_cost: u32,
-    pub p_cost: u32,
-}
-
-pub struct ParsedHash(String, Argon2Params);
-
-impl fmt::Debug for ParsedHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.1.variant)
+fn describe_unknown(prefix: Option<&str>) -> String {
+    match prefix {
+        Some(prefix) => format!("unknown algorithm prefix '{prefix}'"),
+        None => "not a recognised hash format".to_owned(),
     }
 }
 
-pub fn parse(
-    _dialect: Dialect,
-    stored: &str,
-    _limits: &CostLimits,
-) -> Result<ParsedHash, HashError> {
-    let h = PasswordHash::new(stored).map_err(|e| HashError::Malformed(e.to_string()))?;
-    let get = |k: &str| h.params.get_decimal(k).unwrap_or(0);
-    let variant = match h.algorithm.as_str() {
-        "argon2id" => "argon2id",
-        "argon2i" => "argon2i",
-        "argon2d" => "argon2d",
-        _ => return Err(HashError::Malformed("unknown".into())),
+pub(crate) fn malformed(scheme: &'static str, reason: &'static str) -> HashError {
+    HashError::Malformed { scheme, reason }
+}
+
+/// A stored hash string parsed under its dialect, ready to verify. Its `Debug` output
+/// shows the scheme only, never the salt or digest.
+#[derive(Clone)]
+pub struct ParsedHash {
+    scheme: &'static str,
+    verifier: Verifier,
+}
+
+/// Parses `stored` as `dialect` writes it, checking grammar, lengths, encodings and cost
+/// limits, so that an importer can vet a hash without verifying anything.
+pub fn parse(dialect: Dialect, stored: &str, limits: &CostLimits) -> Result<ParsedHash, HashError> {
+    if stored.len() > MAX_STORED_BYTES {
+        return Err(malformed(dialect.as_str(), "longer than 1024 bytes"));
+    }
+    let (scheme, verifier) = match dialect {
+        Dialect::Werkzeug => werkzeug::parse(stored, limits)?,
+        Dialect::Django => django::parse(stored, limits)?,
+        Dialect::Phc => phc::parse(stored, limits)?,
     };
-    let p = Argon2Params {
-        variant,
-        m_cost: get("m"),
-        t_cost: get("t"),
-        p_cost: get("p"),
-    };
-    Ok(ParsedHash(stored.to_string(), p))
+    Ok(ParsedHash { scheme, verifier })
 }
 
 impl ParsedHash {
+    /// Whether `password` (UTF-8, as every supported framework encodes it) matches.
+    /// CPU-heavy by design: run it on a blocking pool. Digests are compared in constant
+    /// time. Passwords over [`MAX_PASSWORD_BYTES`] never match: sha-crypt's and
+    /// md5-crypt's work grows with the password, so a huge one would be a cheap attack.
     pub fn verify(&self, password: &str) -> bool {
-        argon2::Argon2::default()
-            .verify_password(password.as_bytes(), self.0.as_str())
-            .is_ok()
+        password.len() <= MAX_PASSWORD_BYTES && self.verifier.verify(password.as_bytes())
     }
+
+    /// A stable scheme name for statistics. The full list:
+    ///
+    /// - Werkzeug: `werkzeug-pbkdf2-<digest>`, `werkzeug-scrypt`, `werkzeug-hmac-<digest>`
+    ///   (≤ 2.2 salted), `werkzeug-<digest>` (≤ 2.2 unsalted), where `<digest>` is one of
+    ///   `md5`, `sha1`, `sha224`, `sha256`, `sha384`, `sha512`, `sha512_224`, `sha512_256`,
+    ///   `sha3_224`, `sha3_256`, `sha3_384`, `sha3_512`, `blake2b`, `blake2s`.
+    /// - Django: `django-pbkdf2-sha256`, `django-pbkdf2-sha1`, `django-argon2id`,
+    ///   `django-argon2i`, `django-argon2d`, `django-bcrypt-sha256`, `django-bcrypt`,
+    ///   `django-scrypt`, `django-md5`, `django-sha1`, `django-unsalted-md5`,
+    ///   `django-unsalted-sha1`, `django-crypt`.
+    /// - PHC: `argon2id`, `argon2i`, `argon2d`, `bcrypt`, `pbkdf2-sha256`, `pbkdf2-sha512`,
+    ///   `pbkdf2-sha1`, `scrypt`, `sha256-crypt`, `sha512-crypt`, `md5-crypt`, `des-crypt`,
+    ///   `ldap-sha`, `ldap-ssha`, `ldap-sha256`, `ldap-ssha256`, `ldap-sha512`,
+    ///   `ldap-ssha512`, `ldap-md5`, `ldap-smd5` (`{CRYPT}` values report the crypt scheme).
     pub fn scheme(&self) -> &'static str {
-        self.1.variant
+        self.scheme
     }
-    pub fn argon2_params(&self) -> Option<&Argon2Params> {
-        Some(&self.1)
+
+    /// For argon2 hashes, their parameters, so the caller can decide to re-hash with
+    /// stronger ones; `None` for every other scheme.
+    pub fn argon2_params(&self) -> Option<Argon2Params> {
+        self.verifier.argon2_params()
+    }
+}
+
+impl fmt::Debug for ParsedHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ParsedHash")
+            .field("scheme", &self.scheme)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CostLimits, Dialect, MAX_PASSWORD_BYTES, parse};
+
+    #[test]
+    fn dialect_names_and_aliases() {
+        for dialect in Dialect::ALL {
+            assert_eq!(dialect.as_str().parse::<Dialect>().unwrap(), dialect);
+            let json = serde_json::to_string(&dialect).unwrap();
+            assert_eq!(json, format!("\"{dialect}\""));
+        }
+        for alias in ["passlib", "bcrypt", "argon2", "crypt", "PHC"] {
+            assert_eq!(alias.parse::<Dialect>().unwrap(), Dialect::Phc);
+        }
+        assert_eq!(
+            serde_json::from_str::<Dialect>("\"passlib\"").unwrap(),
+            Dialect::Phc
+        );
+        let error = "flask".parse::<Dialect>().unwrap_err().to_string();
+        assert!(error.contains("werkzeug, django or phc"), "{error}");
+    }
+
+    #[test]
+    fn oversized_passwords_never_verify() {
+        let limits = CostLimits::default();
+        let long = "a".repeat(MAX_PASSWORD_BYTES + 1);
+        let digest = crate::passwords::digest::HashFn::Sha256.digest(&[long.as_bytes()]);
+        let parsed = parse(
+            Dialect::Werkzeug,
+            &format!("sha256$${}", hex::encode(digest)),
+            &limits,
+        );
+        let parsed = parsed.unwrap();
+        assert!(!parsed.verify(&long));
+    }
+
+    #[test]
+    fn parsed_hashes_can_move_to_a_blocking_pool() {
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        assert_send_sync::<super::ParsedHash>();
+        assert_send_sync::<super::HashError>();
     }
 }

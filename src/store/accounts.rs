@@ -7,7 +7,7 @@ use futures::TryStreamExt;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::{Store, is_already_exists, is_precondition_failed, map_error};
+use super::{Store, is_already_exists, map_error};
 use crate::accounts::{Account, Uid};
 use crate::claims::Claims;
 use crate::login::Login;
@@ -16,7 +16,7 @@ use crate::{Error, Result};
 
 /// The document version an account was read at; writes conditioned on it lose no update.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Version(Timestamp);
+pub struct Version(pub(super) Timestamp);
 
 /// An account with the version it was read at.
 #[derive(Debug, Clone)]
@@ -26,7 +26,7 @@ pub struct StoredAccount {
 }
 
 #[derive(Serialize, Deserialize)]
-struct AccountDoc {
+pub(super) struct AccountDoc {
     uid: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     email: Option<String>,
@@ -89,7 +89,7 @@ impl AccountDoc {
         }
     }
 
-    fn into_stored(self) -> Result<StoredAccount> {
+    pub(super) fn into_stored(self) -> Result<StoredAccount> {
         let corrupt = |what: String| {
             Error::Storage(format!(
                 "account document `{}` is corrupt: {what}",
@@ -103,7 +103,10 @@ impl AccountDoc {
             username: login(&self.username).map_err(|e| corrupt(e.to_string()))?,
             password: StoredHash {
                 hash: self.password_hash.clone(),
-                dialect: self.hash_dialect.parse().map_err(corrupt)?,
+                dialect: self
+                    .hash_dialect
+                    .parse()
+                    .map_err(|e: crate::passwords::UnknownDialect| corrupt(e.to_string()))?,
             },
             created_at: self.created_at.0,
             updated_at: self.updated_at.0,
@@ -248,100 +251,6 @@ impl Store {
                 .unwrap_or_default(),
         )
     }
-
-    /// Replaces the password hash if the account is still at `version`. Returns `false`, and
-    /// writes nothing, when the account changed (or vanished) since it was read.
-    pub async fn replace_password(
-        &self,
-        uid: &Uid,
-        password: &StoredHash,
-        version: Version,
-        now: Timestamp,
-    ) -> Result<bool> {
-        #[derive(Serialize, Deserialize)]
-        struct Patch {
-            password_hash: String,
-            hash_dialect: String,
-            hash_scheme: String,
-            updated_at: FirestoreTimestamp,
-        }
-        let patch = Patch {
-            password_hash: password.hash.clone(),
-            hash_dialect: password.dialect.as_str().to_string(),
-            hash_scheme: password.scheme_name(),
-            updated_at: FirestoreTimestamp(now),
-        };
-        let update = self
-            .db
-            .fluent()
-            .update()
-            .fields(["password_hash", "hash_dialect", "hash_scheme", "updated_at"])
-            .in_col(&self.options.accounts_collection)
-            .precondition(FirestoreWritePrecondition::UpdateTime(version.0))
-            .document_id(uid.as_str())
-            .object(&patch)
-            .execute::<()>();
-        match self.within_deadline(update).await? {
-            Ok(()) => Ok(true),
-            Err(e) if is_precondition_failed(&e) => Ok(false),
-            Err(e) => Err(map_error(e)),
-        }
-    }
-}
-
-impl Store {
-    /// Sets or clears the disabled flag. Returns `false` when no such account exists.
-    pub async fn set_disabled(&self, uid: &Uid, disabled: bool, now: Timestamp) -> Result<bool> {
-        #[derive(Serialize, Deserialize)]
-        struct Patch {
-            disabled: bool,
-            updated_at: FirestoreTimestamp,
-        }
-        let patch = Patch {
-            disabled,
-            updated_at: FirestoreTimestamp(now),
-        };
-        let update = self
-            .db
-            .fluent()
-            .update()
-            .fields(["disabled", "updated_at"])
-            .in_col(&self.options.accounts_collection)
-            .precondition(FirestoreWritePrecondition::Exists(true))
-            .document_id(uid.as_str())
-            .object(&patch)
-            .execute::<()>();
-        match self.within_deadline(update).await? {
-            Ok(()) => Ok(true),
-            Err(e) if is_precondition_failed(&e) => Ok(false),
-            Err(e) => Err(map_error(e)),
-        }
-    }
-
-    /// The number of account documents.
-    pub async fn count_accounts(&self) -> Result<u64> {
-        let ids: Vec<String> = self
-            .call(async {
-                self.db
-                    .fluent()
-                    .list()
-                    .from(&self.options.accounts_collection)
-                    .obj::<IdOnly>()
-                    .stream_all_with_errors()
-                    .await?
-                    .map_ok(|d| d.id)
-                    .try_collect()
-                    .await
-            })
-            .await?;
-        Ok(ids.len() as u64)
-    }
-}
-
-#[derive(Deserialize)]
-struct IdOnly {
-    #[serde(rename = "_firestore_id")]
-    id: String,
 }
 
 #[cfg(test)]

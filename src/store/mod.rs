@@ -2,7 +2,9 @@
 //! documents to the domain types of [`crate::accounts`] and Firestore errors to [`Error`].
 
 mod accounts;
+mod changes;
 mod emulator_auth;
+mod listing;
 
 use std::future::Future;
 use std::time::Duration;
@@ -11,6 +13,7 @@ use firestore::errors::FirestoreError;
 use firestore::{FirestoreDb, FirestoreDbOptions};
 
 pub use accounts::{StoredAccount, Version};
+pub use listing::{AccountFilter, SchemeCount};
 
 use crate::config::Config;
 use crate::{Error, Result};

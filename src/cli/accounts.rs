@@ -1,0 +1,296 @@
+//! `firegate accounts …`: account administration from the command line. Passwords are read
+//! from stdin (never argv); output is JSON or a plain table, never a hash.
+
+use std::io::{IsTerminal, Read, Write};
+
+use clap::Subcommand;
+use jiff::Timestamp;
+
+use crate::accounts::{AccountSummary, Uid};
+use crate::claims::Claims;
+use crate::config::Config;
+use crate::login::Login;
+use crate::passwords::Password;
+use crate::service::{NewAccount, Service};
+use crate::store::AccountFilter;
+use crate::{Error, Result};
+
+/// Account administration.
+#[derive(Subcommand, Debug)]
+pub enum AccountsCommand {
+    /// Create an account; the password is read from stdin (never from the command line).
+    Create {
+        /// Email or username; give it twice for an account with both.
+        #[arg(long = "login", required = true, num_args = 1, action = clap::ArgAction::Append)]
+        logins: Vec<String>,
+        /// Firebase uid [default: a random 28-character uid].
+        #[arg(long)]
+        uid: Option<String>,
+        /// Developer claims as a JSON object, copied into every token.
+        #[arg(long)]
+        claims: Option<String>,
+    },
+    /// Show an account as JSON (never its password hash).
+    Show {
+        /// Email or username.
+        login: String,
+    },
+    /// Disable an account: it can no longer sign in.
+    Disable { login: String },
+    /// Re-enable a disabled account.
+    Enable { login: String },
+    /// Delete an account and free its logins (asks for confirmation unless --yes).
+    Delete {
+        login: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Replace an account's developer claims (a JSON object; `{}` removes them all).
+    SetClaims { login: String, claims: String },
+    /// Set an account's password, read from stdin.
+    SetPassword { login: String },
+    /// List accounts in uid order, a page at a time.
+    List {
+        /// Only accounts whose hash scheme is this (e.g. argon2id, werkzeug-pbkdf2-sha256).
+        #[arg(long)]
+        scheme: Option<String>,
+        /// Only disabled accounts.
+        #[arg(long, conflicts_with = "enabled")]
+        disabled: bool,
+        /// Only enabled accounts.
+        #[arg(long)]
+        enabled: bool,
+        /// Page size.
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        limit: u32,
+        /// Start after this uid (the last uid of the previous page).
+        #[arg(long)]
+        after: Option<String>,
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Accounts per password-hash scheme: how far the migration to argon2id has come.
+    Stats {
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs one `accounts` subcommand.
+pub async fn run(config: Config, command: AccountsCommand) -> Result<()> {
+    let service = Service::build(&config).await?;
+    match command {
+        AccountsCommand::Create {
+            logins,
+            uid,
+            claims,
+        } => {
+            let (email, username) = split_logins(&logins)?;
+            let uid = uid.as_deref().map(Uid::parse).transpose()?;
+            let claims = claims
+                .as_deref()
+                .map(Claims::from_json)
+                .transpose()?
+                .unwrap_or_default();
+            let password = read_password()?;
+            service.check_policy(&password)?;
+            let new = NewAccount {
+                uid,
+                email,
+                username,
+                password,
+                claims,
+            };
+            let account = service.create_account(new, Timestamp::now()).await?;
+            println!("{}", account.uid);
+        }
+        AccountsCommand::Show { login } => print_json(&service.show_account(&login).await?)?,
+        AccountsCommand::Disable { login } => {
+            print_json(&service.set_disabled(&login, true).await?)?
+        }
+        AccountsCommand::Enable { login } => {
+            print_json(&service.set_disabled(&login, false).await?)?
+        }
+        AccountsCommand::Delete { login, yes } => {
+            if !yes {
+                confirm(&format!(
+                    "Delete the account `{login}` and free its logins?"
+                ))?;
+            }
+            let uid = service.delete_account(&login).await?;
+            println!("deleted {uid}");
+        }
+        AccountsCommand::SetClaims { login, claims } => {
+            let claims = Claims::from_json(&claims)?;
+            print_json(&service.set_claims(&login, claims).await?)?;
+        }
+        AccountsCommand::SetPassword { login } => {
+            let password = read_password()?;
+            let uid = service
+                .set_password(&login, &password, Timestamp::now())
+                .await?;
+            println!("password set for {uid}");
+        }
+        AccountsCommand::List {
+            scheme,
+            disabled,
+            enabled,
+            limit,
+            after,
+            json,
+        } => {
+            let filter = AccountFilter {
+                scheme,
+                disabled: if disabled {
+                    Some(true)
+                } else if enabled {
+                    Some(false)
+                } else {
+                    None
+                },
+            };
+            let after = after.as_deref().map(Uid::parse).transpose()?;
+            let page = service
+                .list_accounts(&filter, limit, after.as_ref())
+                .await?;
+            print_list(&page, json, limit)?;
+        }
+        AccountsCommand::Stats { json } => {
+            let stats = service.scheme_stats().await?;
+            if json {
+                print_json(&stats)?;
+            } else {
+                let total: u64 = stats.iter().map(|s| s.accounts).sum();
+                println!("{:<32} {:>10} {:>7}", "SCHEME", "ACCOUNTS", "SHARE");
+                for s in &stats {
+                    let share = 100.0 * s.accounts as f64 / total.max(1) as f64;
+                    println!("{:<32} {:>10} {:>6.1}%", s.scheme, s.accounts, share);
+                }
+                println!("{:<32} {:>10}", "total", total);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::Internal(e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}
+
+fn print_list(page: &[AccountSummary], json: bool, limit: u32) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    let io = |e: std::io::Error| Error::Internal(e.to_string());
+    if json {
+        for a in page {
+            let line = serde_json::to_string(a).map_err(|e| Error::Internal(e.to_string()))?;
+            writeln!(out, "{line}").map_err(io)?;
+        }
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{:<30} {:<36} {:<26} {:<8} CREATED",
+        "UID", "LOGINS", "SCHEME", "STATE"
+    )
+    .map_err(io)?;
+    for a in page {
+        let state = if a.disabled { "disabled" } else { "enabled" };
+        let created = a.created_at.strftime("%Y-%m-%d");
+        writeln!(
+            out,
+            "{:<30} {:<36} {:<26} {:<8} {created}",
+            a.uid,
+            a.logins.join(","),
+            a.hash_scheme,
+            state
+        )
+        .map_err(io)?;
+    }
+    if page.len() as u32 == limit
+        && let Some(last) = page.last()
+    {
+        writeln!(out, "(more: --after {})", a_quote(last.uid.as_str())).map_err(io)?;
+    }
+    Ok(())
+}
+
+fn a_quote(s: &str) -> String {
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// Asks for `yes` on a terminal; without one, refuses (pass --yes in scripts).
+fn confirm(question: &str) -> Result<()> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::invalid(
+            "confirmation_required",
+            "refusing to delete without confirmation; pass --yes",
+        ));
+    }
+    eprint!("{question} Type yes to continue: ");
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    if answer.trim() == "yes" {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "not_confirmed",
+            "not confirmed; nothing was deleted",
+        ))
+    }
+}
+
+/// One email and/or one username from repeated `--login` flags.
+fn split_logins(logins: &[String]) -> Result<(Option<Login>, Option<Login>)> {
+    let mut email = None;
+    let mut username = None;
+    for raw in logins {
+        let login = Login::parse(raw)?;
+        let slot = if login.is_email() {
+            &mut email
+        } else {
+            &mut username
+        };
+        if slot.replace(login).is_some() {
+            return Err(Error::invalid(
+                "invalid_login",
+                "give at most one email and one username with --login",
+            ));
+        }
+    }
+    Ok((email, username))
+}
+
+/// Reads a password from stdin: without echo on a terminal, otherwise the first line.
+pub fn read_password() -> Result<Password> {
+    let unreadable = |e: std::io::Error| {
+        Error::invalid(
+            "unreadable_password",
+            format!("cannot read the password from stdin: {e}"),
+        )
+    };
+    let text = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("Password: ").map_err(unreadable)?
+    } else {
+        let mut text = String::new();
+        std::io::stdin()
+            .take(crate::passwords::MAX_PASSWORD_BYTES as u64 + 2)
+            .read_to_string(&mut text)
+            .map_err(unreadable)?;
+        let line = text.split('\n').next().unwrap_or_default();
+        line.strip_suffix('\r').unwrap_or(line).to_string()
+    };
+    Password::new(text)
+}

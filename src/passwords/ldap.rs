@@ -1,0 +1,105 @@
+//! LDAP `userPassword` values as passlib and OpenLDAP write them: `{SSHA}` and its
+//! SHA-2 and MD5 siblings (base64 of digest ‖ salt), their unsalted forms, and
+//! `{CRYPT}` around a crypt(3) string.
+
+use super::crypt;
+use super::digest::HashFn;
+use super::encoding::{b64_lenient, printable_prefix};
+use super::limits::CostLimits;
+use super::scheme::{Dialect, HashError, malformed};
+use super::verifier::{Layout, Verifier};
+
+/// Longest salt accepted after the digest; passlib writes 4 to 16 bytes, others 8.
+const MAX_SALT_LEN: usize = 64;
+
+pub(crate) fn parse(
+    stored: &str,
+    limits: &CostLimits,
+) -> Result<(&'static str, Verifier), HashError> {
+    let Some((tag, payload)) = stored
+        .strip_prefix('{')
+        .and_then(|rest| rest.split_once('}'))
+    else {
+        return Err(malformed("ldap", "expected '{SCHEME}<value>'"));
+    };
+    // Directory servers match scheme tags case-insensitively.
+    let (hash, salted, scheme) = match tag.to_ascii_uppercase().as_str() {
+        "SHA" => (HashFn::Sha1, false, "ldap-sha"),
+        "SSHA" => (HashFn::Sha1, true, "ldap-ssha"),
+        "SHA256" => (HashFn::Sha256, false, "ldap-sha256"),
+        "SSHA256" => (HashFn::Sha256, true, "ldap-ssha256"),
+        "SHA512" => (HashFn::Sha512, false, "ldap-sha512"),
+        "SSHA512" => (HashFn::Sha512, true, "ldap-ssha512"),
+        "MD5" => (HashFn::Md5, false, "ldap-md5"),
+        "SMD5" => (HashFn::Md5, true, "ldap-smd5"),
+        "CRYPT" => {
+            return crypt::parse(payload, limits)
+                .unwrap_or_else(|| Err(malformed("ldap-crypt", "value is not a crypt(3) hash")));
+        }
+        _ => {
+            return Err(HashError::UnknownScheme {
+                dialect: Dialect::Phc,
+                prefix: printable_prefix(tag).map(|tag| format!("{{{tag}}}")),
+            });
+        }
+    };
+    let decoded = b64_lenient(payload).ok_or_else(|| malformed(scheme, "value is not base64"))?;
+    let digest_len = hash.output_len();
+    let salt_range = if salted { 1..=MAX_SALT_LEN } else { 0..=0 };
+    let salt_len = decoded.len().checked_sub(digest_len);
+    if !salt_len.is_some_and(|len| salt_range.contains(&len)) {
+        return Err(malformed(
+            scheme,
+            if salted {
+                "value is not a digest followed by 1 to 64 salt bytes"
+            } else {
+                "value is not exactly one digest"
+            },
+        ));
+    }
+    let (expected, salt) = decoded.split_at(digest_len);
+    let verifier = Verifier::Salted {
+        hash,
+        layout: Layout::PasswordThenSalt,
+        salt: salt.to_vec(),
+        expected: expected.to_vec(),
+    };
+    Ok((scheme, verifier))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::passwords::{CostLimits, Dialect, parse};
+
+    #[test]
+    fn malformed_values_fail_with_a_reason() {
+        #[rustfmt::skip]
+        let cases = [
+            ("{SSHA", "expected '{SCHEME}<value>'"),
+            ("{SSHA}", "not a digest followed by 1 to 64 salt bytes"),
+            ("{SSHA}9V9SO5g95bkm8xGdciKV9Kn+ea8=", "not a digest followed by 1 to 64 salt bytes"),
+            ("{SSHA}9V9SO5g95bkm8xGdciKV9Kn+ea8QIsSY!", "value is not base64"),
+            ("{SHA}9Rfd8dMqES/xrVXGbRsSyzjn6PcA", "not exactly one digest"),
+            ("{CRYPT}hunter2", "ldap-crypt hash: value is not a crypt(3) hash"),
+            ("{PBKDF2}1000$salt$hash", "unknown algorithm prefix '{PBKDF2}'"),
+            ("{}x", "not a recognised hash format"),
+        ];
+        let limits = CostLimits::default();
+        for (hash, reason) in cases {
+            let error = parse(Dialect::Phc, hash, &limits)
+                .expect_err(hash)
+                .to_string();
+            assert!(error.contains(reason), "{hash}: {error}");
+        }
+    }
+
+    #[test]
+    fn scheme_tags_are_case_insensitive() {
+        let parsed = parse(
+            Dialect::Phc,
+            "{ssha}9V9SO5g95bkm8xGdciKV9Kn+ea8QIsSY",
+            &CostLimits::default(),
+        );
+        assert!(parsed.unwrap().verify("🔑emoji-key"));
+    }
+}

@@ -1,0 +1,286 @@
+//! Checks against hashes written by the real libraries, and the promises of the public
+//! surface: dialect separation, limits enforced before any work, silent `Debug` and errors.
+
+use std::time::{Duration, Instant};
+
+use super::{Argon2Params, CostLimits, Dialect, HashError, parse};
+
+/// Written by Werkzeug 2.2/3.1, Django 4.2/5.2, passlib, pyca/bcrypt and argon2-cffi.
+const LEGACY: &str = include_str!("../../tests/fixtures/legacy-hashes.jsonl");
+/// The same libraries plus glibc crypt(3), covering the formats `LEGACY` lacks.
+const MORE: &str = include_str!("../../tests/fixtures/more-hashes.jsonl");
+
+struct Case {
+    source: String,
+    dialect: Dialect,
+    scheme: Option<String>,
+    password: String,
+    hash: String,
+    wrong: String,
+}
+
+fn cases(jsonl: &str) -> Vec<Case> {
+    jsonl
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).expect("fixture line is JSON");
+            let text = |key: &str| v[key].as_str().expect(key).to_owned();
+            let source = text("source");
+            let dialect = match v["dialect"].as_str() {
+                Some(dialect) => dialect.parse().expect("dialect name"),
+                None if source.starts_with("werkzeug") => Dialect::Werkzeug,
+                None if source.starts_with("django") => Dialect::Django,
+                None => Dialect::Phc,
+            };
+            let scheme = v["dialect"].as_str().map(|_| text("scheme"));
+            let (password, hash, wrong) = (text("password"), text("hash"), text("wrong"));
+            Case {
+                source,
+                dialect,
+                scheme,
+                password,
+                hash,
+                wrong,
+            }
+        })
+        .collect()
+}
+
+/// Verifies every case on all cores: the fixture holds million-round hashes.
+fn check_all(cases: &[Case]) {
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let workers: Vec<_> = cases
+            .chunks(cases.len().div_ceil(4).max(1))
+            .map(|chunk| scope.spawn(move || chunk.iter().flat_map(check).collect::<Vec<_>>()))
+            .collect();
+        let joined = workers.into_iter().map(|worker| worker.join().unwrap());
+        joined.flatten().collect()
+    });
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// What is wrong with one case, if anything.
+fn check(case: &Case) -> Vec<String> {
+    let what = format!("{} {:?} {}", case.source, case.dialect, case.hash);
+    let parsed = match parse(case.dialect, &case.hash, &CostLimits::default()) {
+        Ok(parsed) => parsed,
+        Err(error) => return vec![format!("{what}: {error}")],
+    };
+    let mut failures = Vec::new();
+    if let Some(scheme) = &case.scheme
+        && parsed.scheme() != scheme
+    {
+        failures.push(format!("{what}: scheme {}", parsed.scheme()));
+    }
+    if !parsed.verify(&case.password) {
+        failures.push(format!("{what}: password rejected"));
+    }
+    if parsed.verify(&case.wrong) {
+        failures.push(format!("{what}: wrong password accepted"));
+    }
+    failures
+}
+
+#[test]
+fn every_legacy_fixture_line_verifies_and_rejects_its_wrong_password() {
+    let cases = cases(LEGACY);
+    assert_eq!(cases.len(), 39);
+    check_all(&cases);
+}
+
+#[test]
+fn every_extra_vector_verifies_with_its_scheme_name() {
+    let cases = cases(MORE);
+    assert!(cases.len() > 60);
+    check_all(&cases);
+}
+
+#[test]
+fn a_prefix_shared_by_two_dialects_never_crosses_over() {
+    let limits = CostLimits::default();
+    let salted_digests = cases(LEGACY).into_iter().chain(cases(MORE)).filter(|c| {
+        // Unsalted `sha1$$hex` is the plain digest in both, rightly.
+        let salted = !c.hash.contains("$$");
+        salted
+            && c.dialect != Dialect::Phc
+            && ["sha1$", "md5$"].iter().any(|p| c.hash.starts_with(p))
+    });
+    let mut checked = 0;
+    for case in salted_digests {
+        let other = match case.dialect {
+            Dialect::Werkzeug => Dialect::Django,
+            _ => Dialect::Werkzeug,
+        };
+        let parsed = parse(other, &case.hash, &limits).expect("the other dialect reads it too");
+        assert!(
+            !parsed.verify(&case.password),
+            "{} verified as {other}",
+            case.hash
+        );
+        checked += 1;
+    }
+    assert!(checked >= 6, "only {checked} cross-dialect cases");
+}
+
+#[test]
+fn absurd_costs_are_refused_without_computing() {
+    let limits = CostLimits::default();
+    let salt = "c2FsdHNhbHRzYWx0";
+    #[rustfmt::skip]
+    let hashes = [
+        (Dialect::Werkzeug, format!("pbkdf2:sha256:4000000000$salt${}", "0".repeat(64))),
+        (Dialect::Django, format!("pbkdf2_sha256$4000000000$salt${}=", "A".repeat(43))),
+        (Dialect::Phc, format!("$pbkdf2-sha256$99999999999999999999999$salt${}", "A".repeat(43))),
+        (Dialect::Werkzeug, format!("scrypt:1073741824:8:1$salt${}", "0".repeat(128))),
+        (Dialect::Werkzeug, format!("scrypt:1048576:4096:1$salt${}", "0".repeat(128))),
+        (Dialect::Werkzeug, format!("scrypt:16384:8:4000000000$salt${}", "0".repeat(128))),
+        (Dialect::Phc, format!("$scrypt$ln=30,r=8,p=1${salt}${salt}{salt}")),
+        (Dialect::Phc, format!("$2b$31${}", "a".repeat(53))),
+        (Dialect::Phc, format!("$argon2id$v=19$m=4194304,t=1,p=1${salt}${salt}{salt}")),
+        (Dialect::Phc, format!("$argon2id$v=19$m=65536,t=4000000000,p=1${salt}${salt}{salt}")),
+        (Dialect::Phc, format!("$argon2id$v=19$m=65536,t=1,p=16777215${salt}${salt}{salt}")),
+        (Dialect::Phc, format!("$6$rounds=999999999$salt${}", "a".repeat(86))),
+    ];
+    for (dialect, hash) in &hashes {
+        let started = Instant::now();
+        let error = parse(*dialect, hash, &limits).expect_err(hash);
+        assert!(
+            started.elapsed() < Duration::from_millis(50),
+            "{hash} took {:?}",
+            started.elapsed()
+        );
+        assert!(
+            matches!(error, HashError::CostTooHigh { .. }),
+            "{hash}: {error}"
+        );
+        // Naming a hash with no ceilings must not compute it either.
+        let _ = parse(*dialect, hash, &CostLimits::unbounded());
+        assert!(started.elapsed() < Duration::from_millis(100), "{hash}");
+    }
+    let message = parse(hashes[0].0, &hashes[0].1, &limits)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        message,
+        "werkzeug-pbkdf2-sha256: round count 4000000000 exceeds the limit 10000000 \
+         (raise --max-pbkdf2-rounds to allow)"
+    );
+}
+
+#[test]
+fn unusable_markers_are_reported_as_such() {
+    let limits = CostLimits::default();
+    for (dialect, hash) in [
+        (Dialect::Django, "!"),
+        (Dialect::Django, "!Xk3dPq9vB2mN7tR5yW8zL1cF4hJ6gS0aE3uI9oY2"),
+        (Dialect::Phc, "!$6$salt$hash"),
+        (Dialect::Phc, "*"),
+    ] {
+        assert!(
+            matches!(parse(dialect, hash, &limits), Err(HashError::Unusable)),
+            "{hash}"
+        );
+    }
+}
+
+#[test]
+fn debug_and_errors_never_show_secrets() {
+    let limits = CostLimits::default();
+    for case in cases(LEGACY) {
+        let parsed = parse(case.dialect, &case.hash, &limits).unwrap();
+        let debug = format!("{parsed:?}");
+        assert_eq!(
+            debug,
+            format!("ParsedHash {{ scheme: {:?}, .. }}", parsed.scheme())
+        );
+        // Breaking the last character keeps the salt and most of the digest in the input.
+        let mut broken = case.hash.clone();
+        broken.pop();
+        broken.push('\u{e9}');
+        let error = parse(case.dialect, &broken, &limits)
+            .expect_err(&broken)
+            .to_string();
+        // Salts and digests, not the algorithm names that errors rightly mention.
+        let fields = broken
+            .split(['$', ':', '}'])
+            .filter(|f| f.len() >= 12 && !f.contains(['=', '_']) && !f.starts_with("pbkdf2"));
+        for field in fields {
+            assert!(!error.contains(field), "{error} shows {field}");
+        }
+        assert!(!error.contains(&case.password), "{error}");
+    }
+}
+
+#[test]
+fn unknown_prefixes_are_named_only_when_they_look_like_names() {
+    let limits = CostLimits::default();
+    let message = |dialect, hash| parse(dialect, hash, &limits).unwrap_err().to_string();
+    assert_eq!(
+        message(Dialect::Django, "foo$bar"),
+        "django: unknown algorithm prefix 'foo'"
+    );
+    assert_eq!(
+        message(Dialect::Django, "hunter2"),
+        "django: not a recognised hash format"
+    );
+    assert_eq!(
+        message(Dialect::Django, "pässwörd$x"),
+        "django: not a recognised hash format"
+    );
+    assert_eq!(
+        message(Dialect::Phc, "$yescrypt$x"),
+        "phc: unknown algorithm prefix 'yescrypt'"
+    );
+    assert_eq!(
+        message(Dialect::Phc, "{SSHA1024}x"),
+        "phc: unknown algorithm prefix '{SSHA1024}'"
+    );
+    assert_eq!(
+        message(Dialect::Werkzeug, "whirlpool$s$00"),
+        "werkzeug: unknown algorithm prefix 'whirlpool'"
+    );
+}
+
+#[test]
+fn argon2_parameters_are_exposed_for_rehash_decisions() {
+    let limits = CostLimits::default();
+    let cases = cases(LEGACY);
+    let argon2id = cases
+        .iter()
+        .find(|c| c.hash.starts_with("$argon2id$v=19$m=19456"))
+        .unwrap();
+    let parsed = parse(Dialect::Phc, &argon2id.hash, &limits).unwrap();
+    let expected = Argon2Params {
+        variant: "argon2id",
+        version: 0x13,
+        m_cost: 19456,
+        t_cost: 2,
+        p_cost: 1,
+        output_len: 32,
+    };
+    assert_eq!(parsed.argon2_params(), Some(expected));
+    let bcrypt = cases.iter().find(|c| c.hash.starts_with("$2b$")).unwrap();
+    assert!(
+        parse(Dialect::Phc, &bcrypt.hash, &limits)
+            .unwrap()
+            .argon2_params()
+            .is_none()
+    );
+}
+
+#[test]
+fn every_truncation_of_a_real_hash_fails_cleanly() {
+    let limits = CostLimits::default();
+    let more = cases(MORE);
+    for case in cases(LEGACY).iter().chain(&more) {
+        // Base64 padding is optional where the writer's decoder allowed that.
+        let unpadded = case.hash.trim_end_matches('=').len();
+        for end in (0..unpadded).filter(|&end| case.hash.is_char_boundary(end)) {
+            let truncated = &case.hash[..end];
+            if let Ok(parsed) = parse(case.dialect, truncated, &limits) {
+                assert!(!parsed.verify(&case.password), "{truncated} still verifies");
+            }
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Changes to existing accounts: password, disabled flag, claims, deletion. Each is one
+//! Firestore write; deletion removes the account and its login-index entries atomically.
+
+use firestore::{FirestoreTimestamp, FirestoreTransactionOps, FirestoreWritePrecondition};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::accounts::{Version, login_doc_id};
+use super::{Store, is_precondition_failed, map_error};
+use crate::Result;
+use crate::accounts::{Account, Uid};
+use crate::claims::Claims;
+use crate::passwords::StoredHash;
+
+#[derive(Serialize, Deserialize)]
+struct PasswordPatch {
+    password_hash: String,
+    hash_dialect: String,
+    hash_scheme: String,
+    updated_at: FirestoreTimestamp,
+}
+
+#[derive(Serialize, Deserialize)]
+struct DisabledPatch {
+    disabled: bool,
+    updated_at: FirestoreTimestamp,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ClaimsPatch {
+    claims: String,
+    updated_at: FirestoreTimestamp,
+}
+
+impl Store {
+    /// Replaces the password hash. With `version`, only if the account is still at that
+    /// version (a concurrent change wins); without, whenever the account exists. Returns
+    /// `false`, having written nothing, when the condition does not hold.
+    pub async fn replace_password(
+        &self,
+        uid: &Uid,
+        password: &StoredHash,
+        version: Option<Version>,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let patch = PasswordPatch {
+            password_hash: password.hash.clone(),
+            hash_dialect: password.dialect.as_str().to_string(),
+            hash_scheme: password.scheme_name(),
+            updated_at: FirestoreTimestamp(now),
+        };
+        let precondition = match version {
+            Some(v) => FirestoreWritePrecondition::UpdateTime(v.0),
+            None => FirestoreWritePrecondition::Exists(true),
+        };
+        self.patch(
+            uid,
+            &["password_hash", "hash_dialect", "hash_scheme", "updated_at"],
+            &patch,
+            precondition,
+        )
+        .await
+    }
+
+    /// Sets or clears the disabled flag. Returns `false` when no such account exists.
+    pub async fn set_disabled(&self, uid: &Uid, disabled: bool, now: Timestamp) -> Result<bool> {
+        let patch = DisabledPatch {
+            disabled,
+            updated_at: FirestoreTimestamp(now),
+        };
+        let exists = FirestoreWritePrecondition::Exists(true);
+        self.patch(uid, &["disabled", "updated_at"], &patch, exists)
+            .await
+    }
+
+    /// Replaces the developer claims. Returns `false` when no such account exists.
+    pub async fn set_claims(&self, uid: &Uid, claims: &Claims, now: Timestamp) -> Result<bool> {
+        let patch = ClaimsPatch {
+            claims: if claims.is_empty() {
+                String::new()
+            } else {
+                claims.to_json()
+            },
+            updated_at: FirestoreTimestamp(now),
+        };
+        let exists = FirestoreWritePrecondition::Exists(true);
+        self.patch(uid, &["claims", "updated_at"], &patch, exists)
+            .await
+    }
+
+    /// Writes `fields` of `patch` to the account under `precondition`; `false` when it fails.
+    async fn patch<T>(
+        &self,
+        uid: &Uid,
+        fields: &[&str],
+        patch: &T,
+        precondition: FirestoreWritePrecondition,
+    ) -> Result<bool>
+    where
+        T: Serialize + for<'de> Deserialize<'de> + Send + Sync,
+    {
+        let update = self
+            .db
+            .fluent()
+            .update()
+            .fields(fields.iter().copied())
+            .in_col(&self.options.accounts_collection)
+            .precondition(precondition)
+            .document_id(uid.as_str())
+            .object(patch)
+            .execute::<()>();
+        match self.within_deadline(update).await? {
+            Ok(()) => Ok(true),
+            Err(e) if is_precondition_failed(&e) => Ok(false),
+            Err(e) => Err(map_error(e)),
+        }
+    }
+
+    /// Deletes the account and every login-index entry pointing to it, in one transaction,
+    /// only if the account is still at `version`. Returns `false` when it changed meanwhile.
+    pub async fn delete_account(&self, account: &Account, version: Version) -> Result<bool> {
+        let commit = async {
+            let mut tx = self.db.begin_transaction().await?;
+            tx.delete_by_id(
+                &self.options.accounts_collection,
+                account.uid.as_str(),
+                Some(FirestoreWritePrecondition::UpdateTime(version.0)),
+            )?;
+            for login in account.logins() {
+                tx.delete_by_id(&self.options.logins_collection, login_doc_id(login), None)?;
+            }
+            tx.commit().await
+        };
+        match self.within_deadline(commit).await? {
+            Ok(_) => Ok(true),
+            Err(e) if is_precondition_failed(&e) => Ok(false),
+            Err(e) => Err(map_error(e)),
+        }
+    }
+}

@@ -1,0 +1,116 @@
+// The two Firebase emulators the suite runs against: Auth (firebase-tools, Node) and
+// Firestore (Google's jar, Java), each on free ports, with firestore.rules loaded.
+
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+
+import { answers200, freePort, startProcess, waitUntil } from './processes.mjs';
+
+const require = createRequire(import.meta.url);
+
+const FIRESTORE_JARS = [
+  '/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar',
+  '/usr/share/google-cloud-sdk/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar',
+];
+
+/**
+ * Starts the Firebase Auth emulator for `projectId`. firebase-tools also opens a hub and a
+ * logging port; all three are free ports written into a firebase.json inside `runDir`, so
+ * runs never collide with each other or with a developer's own emulators.
+ */
+export async function startAuthEmulator({ runDir, projectId }) {
+  const [auth, hub, logging] = [await freePort(), await freePort(), await freePort()];
+  const host = '127.0.0.1';
+  const config = join(runDir, 'firebase.json');
+  writeFileSync(
+    config,
+    JSON.stringify(
+      {
+        emulators: {
+          auth: { host, port: auth },
+          hub: { host, port: hub },
+          logging: { host, port: logging },
+          ui: { enabled: false },
+          singleProjectMode: true,
+        },
+      },
+      null,
+      2,
+    ),
+  );
+  const cli = require.resolve('firebase-tools/lib/bin/firebase.js');
+  const proc = startProcess({
+    name: 'Firebase Auth emulator',
+    command: process.execPath,
+    args: [cli, 'emulators:start', '--only', 'auth', '--project', projectId, '--config', config],
+    cwd: runDir,
+    // The hub's locator file goes to $TMPDIR: keep it inside this run.
+    env: { ...process.env, TMPDIR: runDir, CI: 'true', NO_UPDATE_NOTIFIER: '1' },
+    logFile: join(runDir, 'auth-emulator.log'),
+  });
+  await waitUntil(() => answers200(`http://${host}:${auth}/`), {
+    what: 'the Firebase Auth emulator',
+    proc,
+    timeoutMs: 120_000,
+  });
+  return { host: `${host}:${auth}`, url: `http://${host}:${auth}`, proc };
+}
+
+/**
+ * Starts a Firestore emulator, or uses the one FIRESTORE_EMULATOR_HOST names (the suite then
+ * stays apart from other users by its own project id).
+ */
+export async function startFirestoreEmulator({ runDir }) {
+  const existing = process.env.FIRESTORE_EMULATOR_HOST;
+  if (existing) {
+    return { host: existing, url: `http://${existing}`, proc: null };
+  }
+  const jar = process.env.FIREGATE_FIRESTORE_EMULATOR_JAR ?? FIRESTORE_JARS.find((j) => existsSync(j));
+  if (!jar || !existsSync(jar)) {
+    throw new Error(
+      'the Firestore emulator is not installed: install the Debian package ' +
+        'google-cloud-cli-firestore-emulator, set FIREGATE_FIRESTORE_EMULATOR_JAR to its jar, ' +
+        'or set FIRESTORE_EMULATOR_HOST to a running emulator',
+    );
+  }
+  const port = await freePort();
+  const java = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+  const proc = startProcess({
+    name: 'Firestore emulator',
+    command: java,
+    args: [
+      '-cp',
+      jar,
+      'com.google.cloud.datastore.emulator.firestore.CloudFirestore',
+      'start',
+      '--host=127.0.0.1',
+      `--port=${port}`,
+    ],
+    logFile: join(runDir, 'firestore-emulator.log'),
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntil(() => answers200(`${url}/`), {
+    what: 'the Firestore emulator',
+    proc,
+    timeoutMs: 60_000,
+  });
+  return { host: `127.0.0.1:${port}`, url, proc };
+}
+
+/**
+ * Loads a rules file for one project through the emulator's REST endpoint; a rules file that
+ * does not compile fails here with the emulator's message.
+ */
+export async function loadRules(firestoreUrl, projectId, rulesFile) {
+  const content = readFileSync(rulesFile, 'utf8');
+  const response = await fetch(`${firestoreUrl}/emulator/v1/projects/${projectId}:securityRules`, {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ rules: { files: [{ name: 'firestore.rules', content }] } }),
+  });
+  const body = await response.text();
+  if (!response.ok) {
+    throw new Error(`the Firestore emulator refused ${rulesFile} (${response.status}): ${body}`);
+  }
+}

@@ -1,0 +1,87 @@
+// firegate under test: the binary (FIREGATE_BIN, or built from the working tree), the
+// `serve` process, and the admin CLI with the same configuration.
+
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { answers200, freePort, run, startProcess, waitUntil } from './processes.mjs';
+
+export const REPO_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+
+/**
+ * The firegate binary: $FIREGATE_BIN (the Rust wrapper passes the one cargo just built), else
+ * `cargo build --bin firegate` in the repository so the binary matches the sources. The build
+ * is retried, because sources being edited may briefly not compile.
+ */
+export async function firegateBinary() {
+  if (process.env.FIREGATE_BIN) {
+    if (!existsSync(process.env.FIREGATE_BIN)) {
+      throw new Error(`FIREGATE_BIN=${process.env.FIREGATE_BIN} does not exist`);
+    }
+    return process.env.FIREGATE_BIN;
+  }
+  const targetDir = process.env.CARGO_TARGET_DIR
+    ? resolve(REPO_ROOT, process.env.CARGO_TARGET_DIR)
+    : join(REPO_ROOT, 'target');
+  let last;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    last = await run('cargo', ['build', '--quiet', '--bin', 'firegate'], {
+      cwd: REPO_ROOT,
+      timeoutMs: 15 * 60_000,
+    });
+    if (last.code === 0) return join(targetDir, 'debug', 'firegate');
+    await new Promise((r) => setTimeout(r, 5_000 * attempt));
+  }
+  throw new Error(`cargo build --bin firegate failed three times:\n${last.stderr.slice(-4000)}`);
+}
+
+/**
+ * Global flags shared by `serve` and the admin CLI: the keys directory, the project, the
+ * emulator, and argon2 parameters cheap enough for tests.
+ */
+export function globalArgs({ keysDir, projectId, firestoreHost }) {
+  return [
+    '--keys-dir', keysDir,
+    '--project-id', projectId,
+    '--firestore-emulator-host', firestoreHost,
+    '--argon2-memory-kib', '1024',
+    '--argon2-iterations', '1',
+    '--log-format', 'text',
+  ];
+}
+
+/** An environment without firegate settings inherited from the developer's shell. */
+function cleanEnv() {
+  const env = { ...process.env };
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('FIREGATE_') || name === 'FIRESTORE_EMULATOR_HOST' || name === 'PORT') {
+      delete env[name];
+    }
+  }
+  return env;
+}
+
+/** Starts `firegate serve` on a free port and waits for GET /healthz. */
+export async function startFiregate({ bin, runDir, args }) {
+  const port = await freePort();
+  const proc = startProcess({
+    name: 'firegate serve',
+    command: bin,
+    args: [...args, 'serve', '--listen', `127.0.0.1:${port}`],
+    env: cleanEnv(),
+    logFile: join(runDir, 'firegate.log'),
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntil(() => answers200(`${url}/healthz`), { what: 'firegate serve', proc, timeoutMs: 30_000 });
+  return { url, proc };
+}
+
+/** Runs `firegate <args>` to completion; rejects with its stderr unless it exits 0. */
+export async function firegateCli(bin, args, { input = '' } = {}) {
+  const result = await run(bin, args, { input, env: cleanEnv() });
+  if (result.code !== 0) {
+    throw new Error(`firegate ${args.join(' ')} exited with ${result.code}:\n${result.stderr}`);
+  }
+  return result.stdout;
+}
