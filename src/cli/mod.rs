@@ -18,7 +18,13 @@ use crate::{Error, Result, dev, http};
 
 /// firegate: Firebase custom tokens for accounts whose passwords live in Firestore.
 #[derive(Parser, Debug)]
-#[command(name = "firegate", version, about, max_term_width = 100)]
+#[command(
+    name = "firegate",
+    version,
+    about,
+    max_term_width = 100,
+    args_override_self = true
+)]
 pub struct Cli {
     #[command(flatten)]
     pub config: Config,

@@ -180,7 +180,7 @@ impl Passwords {
                 return Ok(Verdict::Mismatch);
             }
         };
-        let rehash = self.is_outdated(&parsed);
+        let rehash = stored.is_some_and(|s| s.dialect != Dialect::Phc) || self.is_outdated(&parsed);
         let password = password.clone();
         let ok = self.run(move || parsed.verify(password.expose())).await?;
         Ok(if ok {
@@ -191,7 +191,8 @@ impl Passwords {
     }
 
     /// True when a hash should be replaced: any scheme but argon2id, or argon2id with less
-    /// memory or fewer iterations than configured.
+    /// memory or fewer iterations than configured. (Hashes of other dialects, even argon2id
+    /// ones like Django's `argon2$…`, are always replaced by firegate's own PHC form.)
     fn is_outdated(&self, parsed: &ParsedHash) -> bool {
         match parsed.argon2_params() {
             Some(p) => {

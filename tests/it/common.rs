@@ -79,6 +79,8 @@ pub fn base_args(keys: &Path, project: &str) -> Vec<String> {
         "1024",
         "--argon2-iterations",
         "1",
+        "--failure-floor-ms",
+        "0",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -116,6 +118,48 @@ impl TestApp {
             .send()
             .await
             .unwrap()
+    }
+
+    /// Stores an account with a given (possibly legacy) hash, as an import would.
+    pub async fn insert_with_hash(
+        &self,
+        login: &str,
+        hash: &str,
+        dialect: firegate::passwords::Dialect,
+    ) -> firegate::accounts::Account {
+        let login = firegate::login::Login::parse(login).unwrap();
+        let (email, username) = if login.is_email() {
+            (Some(login), None)
+        } else {
+            (None, Some(login))
+        };
+        let now = jiff::Timestamp::now();
+        let account = firegate::accounts::Account {
+            uid: firegate::accounts::Uid::generate(),
+            email,
+            username,
+            password: firegate::passwords::StoredHash {
+                hash: hash.to_string(),
+                dialect,
+            },
+            created_at: now,
+            updated_at: now,
+            disabled: false,
+            claims: Default::default(),
+        };
+        self.service.store.create_account(&account).await.unwrap();
+        account
+    }
+
+    /// The stored account holding `login`.
+    pub async fn stored(&self, login: &str) -> firegate::store::StoredAccount {
+        let login = firegate::login::Login::parse(login).unwrap();
+        self.service
+            .store
+            .find_by_login(&[login])
+            .await
+            .unwrap()
+            .expect("account exists")
     }
 
     /// Creates an account through the service (argon2id hash).

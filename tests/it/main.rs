@@ -3,6 +3,9 @@
 
 mod common;
 
+mod accounts;
 mod cli;
+mod e2e;
+mod legacy;
 mod login;
 mod requests;

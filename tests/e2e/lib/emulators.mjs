@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 
-import { answers200, freePort, startProcess, waitUntil } from './processes.mjs';
+import { answers200, freePort, startService } from './processes.mjs';
 
 const require = createRequire(import.meta.url);
 
@@ -40,20 +40,18 @@ export async function startAuthEmulator({ runDir, projectId }) {
     ),
   );
   const cli = require.resolve('firebase-tools/lib/bin/firebase.js');
-  const proc = startProcess({
-    name: 'Firebase Auth emulator',
-    command: process.execPath,
-    args: [cli, 'emulators:start', '--only', 'auth', '--project', projectId, '--config', config],
-    cwd: runDir,
-    // The hub's locator file goes to $TMPDIR: keep it inside this run.
-    env: { ...process.env, TMPDIR: runDir, CI: 'true', NO_UPDATE_NOTIFIER: '1' },
-    logFile: join(runDir, 'auth-emulator.log'),
-  });
-  await waitUntil(() => answers200(`http://${host}:${auth}/`), {
-    what: 'the Firebase Auth emulator',
-    proc,
-    timeoutMs: 120_000,
-  });
+  const proc = await startService(
+    {
+      name: 'the Firebase Auth emulator',
+      command: process.execPath,
+      args: [cli, 'emulators:start', '--only', 'auth', '--project', projectId, '--config', config],
+      cwd: runDir,
+      // The hub's locator file goes to $TMPDIR: keep it inside this run.
+      env: { ...process.env, TMPDIR: runDir, CI: 'true', NO_UPDATE_NOTIFIER: '1' },
+      logFile: join(runDir, 'auth-emulator.log'),
+    },
+    { ready: () => answers200(`http://${host}:${auth}/`), timeoutMs: 120_000 },
+  );
   return { host: `${host}:${auth}`, url: `http://${host}:${auth}`, proc };
 }
 
@@ -76,25 +74,23 @@ export async function startFirestoreEmulator({ runDir }) {
   }
   const port = await freePort();
   const java = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
-  const proc = startProcess({
-    name: 'Firestore emulator',
-    command: java,
-    args: [
-      '-cp',
-      jar,
-      'com.google.cloud.datastore.emulator.firestore.CloudFirestore',
-      'start',
-      '--host=127.0.0.1',
-      `--port=${port}`,
-    ],
-    logFile: join(runDir, 'firestore-emulator.log'),
-  });
   const url = `http://127.0.0.1:${port}`;
-  await waitUntil(() => answers200(`${url}/`), {
-    what: 'the Firestore emulator',
-    proc,
-    timeoutMs: 60_000,
-  });
+  const proc = await startService(
+    {
+      name: 'the Firestore emulator',
+      command: java,
+      args: [
+        '-cp',
+        jar,
+        'com.google.cloud.datastore.emulator.firestore.CloudFirestore',
+        'start',
+        '--host=127.0.0.1',
+        `--port=${port}`,
+      ],
+      logFile: join(runDir, 'firestore-emulator.log'),
+    },
+    { ready: () => answers200(`${url}/`), timeoutMs: 60_000 },
+  );
   return { host: `127.0.0.1:${port}`, url, proc };
 }
 

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { answers200, freePort, run, startProcess, waitUntil } from './processes.mjs';
+import { answers200, freePort, run, startService } from './processes.mjs';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 
@@ -65,15 +65,17 @@ function cleanEnv() {
 /** Starts `firegate serve` on a free port and waits for GET /healthz. */
 export async function startFiregate({ bin, runDir, args }) {
   const port = await freePort();
-  const proc = startProcess({
-    name: 'firegate serve',
-    command: bin,
-    args: [...args, 'serve', '--listen', `127.0.0.1:${port}`],
-    env: cleanEnv(),
-    logFile: join(runDir, 'firegate.log'),
-  });
   const url = `http://127.0.0.1:${port}`;
-  await waitUntil(() => answers200(`${url}/healthz`), { what: 'firegate serve', proc, timeoutMs: 30_000 });
+  const proc = await startService(
+    {
+      name: 'firegate serve',
+      command: bin,
+      args: [...args, 'serve', '--listen', `127.0.0.1:${port}`],
+      env: cleanEnv(),
+      logFile: join(runDir, 'firegate.log'),
+    },
+    { ready: () => answers200(`${url}/healthz`), timeoutMs: 30_000 },
+  );
   return { url, proc };
 }
 

@@ -2,7 +2,7 @@
 // emulators (with the repository's firestore.rules), a signing key, and `firegate serve`.
 
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -36,24 +36,23 @@ export async function startEnvironment() {
     return service;
   };
 
-  const results = await Promise.allSettled([
-    startAuthEmulator({ runDir, projectId }).then(track),
-    startFirestoreEmulator({ runDir }).then(track),
-    firegateBinary(),
-  ]);
-  const failures = results.filter((r) => r.status === 'rejected').map((r) => r.reason);
-  if (failures.length > 0) {
-    await env.stop();
-    throw new AggregateError(failures, failures.map((e) => e.message).join('\n\n'));
-  }
-  [env.auth, env.firestore, env.bin] = results.map((r) => r.value);
-
   try {
+    const results = await Promise.allSettled([
+      startAuthEmulator({ runDir, projectId }).then(track),
+      startFirestoreEmulator({ runDir }).then(track),
+      firegateBinary(),
+    ]);
+    const failures = results.filter((r) => r.status === 'rejected').map((r) => r.reason);
+    if (failures.length > 0) {
+      throw new AggregateError(failures, failures.map((e) => e.message).join('\n\n'));
+    }
+    [env.auth, env.firestore, env.bin] = results.map((r) => r.value);
     await loadRules(env.firestore.url, projectId, RULES_FILE);
     env.args = globalArgs({ keysDir: env.keysDir, projectId, firestoreHost: env.firestore.host });
     env.firegate = track(await startFiregate({ bin: env.bin, runDir, args: env.args }));
   } catch (error) {
     await env.stop();
+    error.message += `\n(the run's logs are in ${runDir})`;
     throw error;
   }
   return env;
@@ -64,9 +63,16 @@ export function cli(env, args, options) {
   return firegateCli(env.bin, [...env.args, ...args], options);
 }
 
-/** Stops every process; keeps the run directory (logs) only when `keepLogs`. */
-export async function stopEnvironment(env, { keepLogs }) {
+/**
+ * Stops every process, copies the logs into `logsTo` (they outlive the run; the key does not)
+ * and removes the run directory.
+ */
+export async function stopEnvironment(env, { logsTo }) {
   if (!env) return;
   await env.stop();
-  if (!keepLogs) rmSync(env.runDir, { recursive: true, force: true });
+  mkdirSync(logsTo, { recursive: true });
+  for (const file of readdirSync(env.runDir).filter((f) => f.endsWith('.log'))) {
+    copyFileSync(join(env.runDir, file), join(logsTo, file));
+  }
+  rmSync(env.runDir, { recursive: true, force: true });
 }

@@ -73,6 +73,12 @@ export function startProcess({ name, command, args = [], env = process.env, cwd,
       resolve(exitCode);
     });
   });
+  child.stopAndWait = async () => {
+    if (exitCode !== null) return;
+    child.stdin.end();
+    child.kill('SIGTERM');
+    await exited;
+  };
   return {
     name,
     logFile,
@@ -80,18 +86,33 @@ export function startProcess({ name, command, args = [], env = process.env, cwd,
     /** The exit code (or signal) once the process has ended, else null. */
     exitCode: () => exitCode,
     /** Stops the process group and waits until it is gone (SIGKILL after 5 s). */
-    async stop() {
-      if (exitCode !== null) return;
-      child.stdin.end();
-      child.kill('SIGTERM');
-      await exited;
-    },
+    stop: child.stopAndWait,
   };
 }
 
 /**
+ * Starts a long-running service as `startProcess` does and waits until `ready()` resolves
+ * true; if it never does, the process is stopped before the error propagates.
+ */
+export async function startService(options, { ready, timeoutMs }) {
+  const proc = startProcess(options);
+  try {
+    await waitUntil(ready, { what: options.name, proc, timeoutMs });
+  } catch (error) {
+    await proc.stop();
+    throw error;
+  }
+  return proc;
+}
+
+/** Stops every process this module started that is still running. */
+export async function stopAll() {
+  await Promise.allSettled([...running].map((child) => child.stopAndWait()));
+}
+
+/**
  * Polls `check` (an async function returning true when ready) every 100 ms until it succeeds,
- * `proc` exits, or `timeoutMs` passes; the error names `what` and shows the log's tail.
+ * `proc` exits, or `timeoutMs` passes; the error names `what` and shows `proc`'s log tail.
  */
 export async function waitUntil(check, { what, proc, timeoutMs }) {
   const deadline = Date.now() + timeoutMs;
@@ -99,7 +120,7 @@ export async function waitUntil(check, { what, proc, timeoutMs }) {
   while (Date.now() < deadline) {
     if (proc && proc.exitCode() !== null) {
       throw new Error(
-        `${what}: ${proc.name} exited with ${proc.exitCode()} before it was ready; ` +
+        `${what} exited with ${proc.exitCode()} before it was ready; ` +
           `last lines of ${proc.logFile}:\n${tail(proc.logFile)}`,
       );
     }
@@ -112,7 +133,7 @@ export async function waitUntil(check, { what, proc, timeoutMs }) {
   }
   const log = proc ? `; last lines of ${proc.logFile}:\n${tail(proc.logFile)}` : '';
   throw new Error(
-    `${what}: not ready after ${timeoutMs / 1000} s` +
+    `${what} was not ready after ${timeoutMs / 1000} s` +
       (lastError ? ` (last error: ${lastError.message})` : '') +
       log,
   );

@@ -1,0 +1,441 @@
+//! The account lifecycle over HTTP and the admin CLI: registration, password change,
+//! disable/enable, delete, claims.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use serde_json::{Value, json};
+
+use crate::common::{TestApp, base_args, spawn_app, spawn_app_with};
+
+async fn post(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
+    let response = app.post_json(path, body).await;
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn registered_accounts_sign_in() {
+    let app = spawn_app().await;
+    let (status, body) = post(
+        &app,
+        "/register/",
+        json!({"email": "New@Example.com", "password": "long enough", "username": "newbie"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let uid = body["uid"].as_str().unwrap().to_string();
+    assert_eq!(uid.len(), 28);
+    assert!(uid.chars().all(|c| c.is_ascii_alphanumeric()));
+    for login in [
+        json!({"email": "new@example.com"}),
+        json!({"username": "newbie"}),
+    ] {
+        let mut body = login.clone();
+        body["password"] = json!("long enough");
+        let (status, got) = post(&app, "/login", body).await;
+        assert_eq!(
+            (status, got["uid"].as_str()),
+            (200, Some(uid.as_str())),
+            "{login}"
+        );
+    }
+    assert_eq!(
+        app.stored("new@example.com")
+            .await
+            .account
+            .password
+            .scheme_name(),
+        "argon2id"
+    );
+}
+
+#[tokio::test]
+async fn duplicate_registrations_conflict_whatever_the_case() {
+    let app = spawn_app().await;
+    assert_eq!(
+        post(
+            &app,
+            "/register",
+            json!({"email": "dup@example.com", "password": "password-1"})
+        )
+        .await
+        .0,
+        201
+    );
+    for email in ["dup@example.com", "DUP@Example.COM"] {
+        let (status, body) = post(
+            &app,
+            "/register/",
+            json!({"email": email, "password": "password-2"}),
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (409, Some("login_taken")),
+            "{email}"
+        );
+    }
+    assert_eq!(
+        post(
+            &app,
+            "/register/",
+            json!({"email": "x@example.com", "username": "u1", "password": "password-3"})
+        )
+        .await
+        .0,
+        201
+    );
+    let (status, _) = post(
+        &app,
+        "/register/",
+        json!({"email": "y@example.com", "username": "u1", "password": "password-3"}),
+    )
+    .await;
+    assert_eq!(status, 409, "a taken username conflicts too");
+    // The losing registration left nothing behind: y@ is still free.
+    assert_eq!(
+        post(
+            &app,
+            "/register/",
+            json!({"email": "y@example.com", "password": "password-3"})
+        )
+        .await
+        .0,
+        201
+    );
+}
+
+#[tokio::test]
+async fn twenty_concurrent_registrations_of_one_email_create_one_account() {
+    let app = spawn_app().await;
+    let attempts = (0..20).map(|i| {
+        post(
+            &app,
+            "/register/",
+            json!({"email": "race@example.com", "password": format!("password {i}")}),
+        )
+    });
+    let statuses: Vec<u16> = futures::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        19,
+        "{statuses:?}"
+    );
+    assert_eq!(app.service.store.count_accounts().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn registration_input_is_checked() {
+    let app = spawn_app().await;
+    let long = "p".repeat(64);
+    let cases = [
+        (
+            json!({"email": "a@example.com", "password": "short"}),
+            "weak_password",
+        ),
+        (json!({"email": "a@example.com"}), "missing_field"),
+        (json!({"password": "long enough"}), "missing_field"),
+        (
+            json!({"email": "not-an-email", "password": "long enough"}),
+            "invalid_email",
+        ),
+        (
+            json!({"email": "a@localhost", "password": "long enough"}),
+            "invalid_email",
+        ),
+        (
+            json!({"email": "a@example.com", "username": "b@c", "password": "long enough"}),
+            "invalid_username",
+        ),
+        (
+            json!({"email": "a@example.com", "password": "long enough", "admin": true}),
+            "unknown_field",
+        ),
+        (
+            json!({"email": "a@example.com", "password": "x".repeat(4097)}),
+            "password_too_long",
+        ),
+    ];
+    for (body, code) in cases {
+        let (status, got) = post(&app, "/register/", body.clone()).await;
+        assert_eq!((status, got["error"].as_str()), (400, Some(code)), "{body}");
+    }
+    // No composition rules, 64+ characters and any Unicode are fine, and used whole.
+    let (status, _) = post(
+        &app,
+        "/register/",
+        json!({"email": "ok@example.com", "password": long}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(
+        post(
+            &app,
+            "/login/",
+            json!({"email": "ok@example.com", "password": "p".repeat(63)})
+        )
+        .await
+        .0,
+        400
+    );
+    assert_eq!(
+        post(
+            &app,
+            "/register/",
+            json!({"email": "kr@example.com", "password": "비밀번호여덟자"})
+        )
+        .await
+        .0,
+        400,
+        "7 characters"
+    );
+    assert_eq!(
+        post(
+            &app,
+            "/register/",
+            json!({"email": "kr@example.com", "password": "비밀번호여덟글자"})
+        )
+        .await
+        .0,
+        201,
+        "8 characters"
+    );
+}
+
+#[tokio::test]
+async fn registration_can_be_turned_off() {
+    let app = spawn_app_with(&["--disable-registration"]).await;
+    let (status, body) = post(
+        &app,
+        "/register/",
+        json!({"email": "a@example.com", "password": "long enough"}),
+    )
+    .await;
+    assert_eq!((status, body["error"].as_str()), (403, Some("disabled")));
+    assert_eq!(app.service.store.count_accounts().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_password_change_replaces_the_old_password() {
+    let app = spawn_app().await;
+    app.create("kim@example.com", "old password").await;
+    let (status, body) = post(
+        &app,
+        "/password/",
+        json!({"email": "kim@example.com", "password": "wrong", "new_password": "new password"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_credentials"))
+    );
+    let (status, body) = post(
+        &app,
+        "/password/",
+        json!({"email": "kim@example.com", "password": "old password", "new_password": "short"}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("weak_password"))
+    );
+
+    let (status, _) = post(&app, "/password", json!({"email": "kim@example.com", "password": "old password", "new_password": "new password"})).await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        post(
+            &app,
+            "/login/",
+            json!({"email": "kim@example.com", "password": "old password"})
+        )
+        .await
+        .0,
+        400
+    );
+    assert_eq!(
+        post(
+            &app,
+            "/login/",
+            json!({"email": "kim@example.com", "password": "new password"})
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        app.stored("kim@example.com")
+            .await
+            .account
+            .password
+            .scheme_name(),
+        "argon2id"
+    );
+}
+
+fn cli(app: &TestApp, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+    let project = app.service.store.options().project_id.clone();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_firegate"))
+        .args(base_args(app.keys.path(), &project))
+        .args(args)
+        .env_remove("FIRESTORE_EMULATOR_HOST")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn admins_disable_enable_delete_and_reset_accounts() {
+    let app = spawn_app().await;
+    let account = app.create("lee@example.com", "first password").await;
+    let sign_in = |password: &'static str| {
+        post(
+            &app,
+            "/login/",
+            json!({"email": "lee@example.com", "password": password}),
+        )
+    };
+
+    let (ok, out, err) = cli(&app, &["accounts", "disable", "lee@example.com"], None);
+    assert!(ok, "{err}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()["disabled"],
+        true
+    );
+    assert_eq!(sign_in("first password").await.0, 400);
+    assert!(cli(&app, &["accounts", "enable", "lee@example.com"], None).0);
+    assert_eq!(sign_in("first password").await.0, 200);
+
+    let (ok, _, err) = cli(
+        &app,
+        &["accounts", "set-password", "lee@example.com"],
+        Some("second password\n"),
+    );
+    assert!(ok, "{err}");
+    assert_eq!(sign_in("first password").await.0, 400);
+    assert_eq!(sign_in("second password").await.0, 200);
+
+    let (ok, out, _) = cli(&app, &["accounts", "list", "--json"], None);
+    assert!(ok);
+    let listed: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["uid"], account.uid.as_str());
+    assert!(!out.contains("$argon2"));
+
+    let (ok, _, err) = cli(&app, &["accounts", "delete", "lee@example.com"], None);
+    assert!(
+        !ok && err.contains("--yes"),
+        "delete without confirmation is refused: {err}"
+    );
+    assert!(
+        cli(
+            &app,
+            &["accounts", "delete", "lee@example.com", "--yes"],
+            None
+        )
+        .0
+    );
+    assert_eq!(sign_in("second password").await.0, 400);
+    assert_eq!(app.service.store.count_accounts().await.unwrap(), 0);
+    // Deleting freed the login.
+    assert_eq!(
+        post(
+            &app,
+            "/register/",
+            json!({"email": "lee@example.com", "password": "third password"})
+        )
+        .await
+        .0,
+        201
+    );
+}
+
+#[tokio::test]
+async fn claims_are_validated_and_reach_the_token() {
+    let app = spawn_app().await;
+    app.create("t@example.com", "password-1").await;
+    let (ok, _, err) = cli(
+        &app,
+        &[
+            "accounts",
+            "set-claims",
+            "t@example.com",
+            r#"{"role":"teacher","grade":[1,2]}"#,
+        ],
+        None,
+    );
+    assert!(ok, "{err}");
+    let (_, body) = post(
+        &app,
+        "/login/",
+        json!({"email": "t@example.com", "password": "password-1"}),
+    )
+    .await;
+    let payload = body["token"]
+        .as_str()
+        .unwrap()
+        .split('.')
+        .nth(1)
+        .unwrap()
+        .to_string();
+    use base64::Engine;
+    let payload: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        payload["claims"],
+        json!({"role": "teacher", "grade": [1, 2]})
+    );
+
+    let big = format!(r#"{{"blob":"{}"}}"#, "x".repeat(1000));
+    for (claims, why) in [
+        (r#"{"sub":"x"}"#, "reserved"),
+        (r#"{"firebase":1}"#, "reserved"),
+        (big.as_str(), "at most 1000"),
+        ("[1]", "JSON object"),
+        ("{", "not valid JSON"),
+    ] {
+        let (ok, _, err) = cli(
+            &app,
+            &["accounts", "set-claims", "t@example.com", claims],
+            None,
+        );
+        assert!(!ok && err.contains(why), "{claims}: {err}");
+    }
+    let shown: Value =
+        serde_json::from_str(&cli(&app, &["accounts", "show", "t@example.com"], None).1).unwrap();
+    assert_eq!(
+        shown["claims"],
+        json!({"role": "teacher", "grade": [1, 2]}),
+        "refused claims changed nothing"
+    );
+}

@@ -1,0 +1,84 @@
+//! The end-to-end suite in `tests/e2e` (Node: the Firebase JS SDK, both Firebase emulators, a
+//! headless Chromium) run against the binary this `cargo test` built, so `cargo test` alone
+//! covers it.
+
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Longer than the suite ever needs (about a minute), short enough to end a hung run.
+const TIMEOUT: Duration = Duration::from_secs(300);
+
+#[test]
+fn end_to_end_suite_passes() {
+    let suite = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e");
+    assert!(
+        suite.join("node_modules").is_dir(),
+        "run `npm ci` in tests/e2e (see .ci/run): the end-to-end suite's Node packages are missing"
+    );
+    let output = tempfile::NamedTempFile::new().unwrap();
+    let mut command = Command::new("npm");
+    command
+        .args(["test", "--silent"])
+        .current_dir(&suite)
+        .env("FIREGATE_BIN", env!("CARGO_BIN_EXE_firegate"))
+        .stdin(Stdio::null())
+        .stdout(output.reopen().unwrap())
+        .stderr(output.reopen().unwrap())
+        // Its own process group, so a timeout can stop npm and everything below it.
+        .process_group(0);
+    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            // If this test process dies, npm is told to stop (and passes it on).
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().unwrap_or_else(|e| {
+        panic!(
+            "cannot run `npm test` in {}: {e}; install Node 20+",
+            suite.display()
+        )
+    });
+
+    let deadline = Instant::now() + TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            stop_group(child.id());
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+
+    let text = std::fs::read_to_string(output.path()).unwrap_or_default();
+    match status {
+        Some(status) if status.success() => println!("{text}"),
+        Some(status) => panic!(
+            "the end-to-end suite failed ({status}); logs in tests/e2e/artifacts/logs:\n{text}"
+        ),
+        None => panic!(
+            "the end-to-end suite did not finish within {} s and was stopped:\n{text}",
+            TIMEOUT.as_secs()
+        ),
+    }
+}
+
+/// SIGTERM to the suite's process group, SIGKILL ten seconds later if anything is left.
+fn stop_group(pgid: u32) {
+    let group = -(pgid as libc::pid_t);
+    // SAFETY: signalling the process group this test created.
+    unsafe { libc::kill(group, libc::SIGTERM) };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // SAFETY: signal 0 only checks whether the group still exists.
+    while Instant::now() < deadline && unsafe { libc::kill(group, 0) } == 0 {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // SAFETY: as above.
+    unsafe { libc::kill(group, libc::SIGKILL) };
+}

@@ -1,0 +1,226 @@
+//! Legacy hashes in Firestore: every fixture line signs in with its password (and not with its
+//! wrong one), is upgraded to argon2id on that sign-in, and keeps working afterwards.
+
+use std::time::{Duration, Instant};
+
+use firegate::passwords::Dialect;
+use serde_json::{Value, json};
+
+use crate::common::{TestApp, spawn_app, spawn_app_with};
+
+const FIXTURE: &str = include_str!("../fixtures/legacy-hashes.jsonl");
+
+fn dialect_of(source: &str) -> Dialect {
+    if source.starts_with("werkzeug") {
+        Dialect::Werkzeug
+    } else if source.starts_with("django") {
+        Dialect::Django
+    } else {
+        Dialect::Phc
+    }
+}
+
+async fn login(app: &TestApp, login: &str, password: &str) -> u16 {
+    app.post_json("/login/", json!({"username": login, "password": password}))
+        .await
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn every_fixture_hash_signs_in_and_is_upgraded_to_argon2id() {
+    let app = spawn_app().await;
+    let lines: Vec<Value> = FIXTURE
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let checks = lines.iter().enumerate().map(|(i, line)| {
+        let app = &app;
+        async move {
+            let user = format!("legacy{i}");
+            let hash = line["hash"].as_str().unwrap();
+            let what = format!("{} {}", line["source"], line["scheme"]);
+            let account = app
+                .insert_with_hash(&user, hash, dialect_of(line["source"].as_str().unwrap()))
+                .await;
+            assert_eq!(
+                login(app, &user, line["wrong"].as_str().unwrap()).await,
+                400,
+                "{what}: wrong password"
+            );
+            assert_eq!(
+                app.stored(&user).await.account.password.hash,
+                hash,
+                "{what}: a failure changes nothing"
+            );
+
+            assert_eq!(
+                login(app, &user, line["password"].as_str().unwrap()).await,
+                200,
+                "{what}: right password"
+            );
+            let after = app.stored(&user).await.account;
+            assert_eq!(after.uid, account.uid);
+            assert_eq!(after.password.scheme_name(), "argon2id", "{what}: upgraded");
+            // argon2id at least as strong as the configured parameters is kept as it is.
+            let current = hash.starts_with("$argon2id$");
+            assert_eq!(
+                after.password.hash == hash,
+                current,
+                "{what}: legacy hash replaced"
+            );
+
+            assert_eq!(
+                login(app, &user, line["password"].as_str().unwrap()).await,
+                200,
+                "{what}: after upgrade"
+            );
+            assert_eq!(
+                login(app, &user, line["wrong"].as_str().unwrap()).await,
+                400,
+                "{what}: wrong after upgrade"
+            );
+        }
+    });
+    futures::future::join_all(checks).await;
+}
+
+#[tokio::test]
+async fn a_concurrent_password_change_is_never_overwritten_by_an_upgrade() {
+    let app = spawn_app().await;
+    let line: Value = serde_json::from_str(FIXTURE.lines().next().unwrap()).unwrap();
+    app.insert_with_hash("kim", line["hash"].as_str().unwrap(), Dialect::Werkzeug)
+        .await;
+    let read_for_upgrade = app.stored("kim").await;
+
+    // An admin changes the password after the sign-in read the account...
+    let changed = firegate::passwords::Password::new("the admin's new password".into()).unwrap();
+    app.service
+        .set_password("kim", &changed, jiff::Timestamp::now())
+        .await
+        .unwrap();
+    let after_change = app.stored("kim").await.account.password;
+
+    // ...so the upgrade, conditioned on the version it read, must write nothing.
+    let upgraded = app
+        .service
+        .passwords
+        .hash(&firegate::passwords::Password::new("old".into()).unwrap())
+        .await
+        .unwrap();
+    let written = app
+        .service
+        .store
+        .replace_password(
+            &read_for_upgrade.account.uid,
+            &upgraded,
+            Some(read_for_upgrade.version),
+            jiff::Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    assert!(!written);
+    assert_eq!(app.stored("kim").await.account.password, after_change);
+    assert_eq!(login(&app, "kim", "the admin's new password").await, 200);
+    assert_eq!(
+        login(&app, "kim", line["password"].as_str().unwrap()).await,
+        400
+    );
+}
+
+#[tokio::test]
+async fn malformed_truncated_and_absurd_hashes_fail_cleanly() {
+    let app = spawn_app().await;
+    let cases = [
+        (
+            "trunc",
+            "pbkdf2:sha256:260000$1Cv49oUzVdDNPIj1$cdfbcb17",
+            Dialect::Werkzeug,
+        ),
+        ("nosalt", "pbkdf2:sha256:260000$", Dialect::Werkzeug),
+        ("garbage", "not a hash at all", Dialect::Phc),
+        ("unusable", "!xyzUnusablePasswordMarker", Dialect::Django),
+        (
+            "absurd",
+            "pbkdf2:sha256:4000000000$abcdefgh$0000000000000000000000000000000000000000000000000000000000000000",
+            Dialect::Werkzeug,
+        ),
+        (
+            "bigbcrypt",
+            "$2b$31$cWaQHAyS7LetDFp2nX6uQejPHrIMQJBpUA8QQ/r.Y39iG8wWyNjdK",
+            Dialect::Phc,
+        ),
+        (
+            "wrongdialect",
+            "pbkdf2_sha256$600000$5u8tsbLZAutrtIMfCh9dqk$hiN1nWLaF1QSiA9yE1nX2RX5aF",
+            Dialect::Werkzeug,
+        ),
+    ];
+    for (user, hash, dialect) in cases {
+        app.insert_with_hash(user, hash, dialect).await;
+        let started = Instant::now();
+        assert_eq!(login(&app, user, "anything").await, 400, "{user}");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{user} was computed"
+        );
+        assert_eq!(
+            app.stored(user).await.account.password.hash,
+            hash,
+            "{user}: stored hash untouched"
+        );
+    }
+}
+
+#[tokio::test]
+async fn failed_sign_ins_take_at_least_the_floor() {
+    let app = spawn_app_with(&["--failure-floor-ms", "400"]).await;
+    app.create("kim@example.com", "right password").await;
+    for (who, password) in [("kim@example.com", "wrong"), ("ghost@example.com", "x")] {
+        let started = Instant::now();
+        let response = app
+            .post_json("/login/", json!({"email": who, "password": password}))
+            .await;
+        assert_eq!(response.status(), 400);
+        assert!(
+            started.elapsed() >= Duration::from_millis(400),
+            "{who}: {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+#[tokio::test]
+async fn stats_count_accounts_per_scheme() {
+    let app = spawn_app().await;
+    let lines: Vec<Value> = FIXTURE
+        .lines()
+        .take(3)
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for (i, line) in lines.iter().enumerate() {
+        app.insert_with_hash(
+            &format!("w{i}"),
+            line["hash"].as_str().unwrap(),
+            Dialect::Werkzeug,
+        )
+        .await;
+    }
+    app.create("new@example.com", "password-1").await;
+    let stats = app.service.scheme_stats().await.unwrap();
+    let get = |s: &str| stats.iter().find(|c| c.scheme == s).map(|c| c.accounts);
+    assert_eq!(get("werkzeug-pbkdf2-sha256"), Some(2));
+    assert_eq!(get("werkzeug-pbkdf2-sha1"), Some(1));
+    assert_eq!(get("argon2id"), Some(1));
+
+    assert_eq!(
+        login(&app, "w0", lines[0]["password"].as_str().unwrap()).await,
+        200
+    );
+    let stats = app.service.scheme_stats().await.unwrap();
+    let get = |s: &str| stats.iter().find(|c| c.scheme == s).map(|c| c.accounts);
+    assert_eq!(
+        (get("werkzeug-pbkdf2-sha256"), get("argon2id")),
+        (Some(1), Some(2))
+    );
+}
