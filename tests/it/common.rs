@@ -59,7 +59,7 @@ pub fn shared_public_pem() -> String {
         serde_json::from_slice(&std::fs::read(shared_key()).unwrap()).unwrap();
     let key = pem::parse(json["private_key"].as_str().unwrap()).unwrap();
     use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey, LineEnding};
-    rsa::RsaPrivateKey::from_pkcs8_der(key.contents())
+    rsa::PrivateKey::from_pkcs8_der(key.contents())
         .unwrap()
         .to_public_key()
         .to_public_key_pem(LineEnding::LF)
@@ -98,7 +98,6 @@ pub fn parse_cli(args: &[String]) -> Cli {
 pub struct TestApp {
     pub addr: SocketAddr,
     pub service: Arc<Service>,
-    pub config: Config,
     pub http: reqwest::Client,
     pub keys: TempDir,
     shutdown: Option<oneshot::Sender<()>>,
@@ -236,7 +235,6 @@ async fn spawn_with_config(config: Config, http: HttpConfig, keys: TempDir) -> T
     TestApp {
         addr,
         service,
-        config,
         http: reqwest::Client::new(),
         keys,
         shutdown: Some(tx),

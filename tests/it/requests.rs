@@ -26,7 +26,8 @@ async fn bad_bodies_get_specific_errors_and_cost_no_hash() {
     let before = app.service.passwords.hashes_computed();
     let json_ct = Some("application/json");
     let long_password = "p".repeat(4097);
-    let cases: Vec<(&str, Option<&str>, Vec<u8>, u16, &str)> = vec![
+    type Case<'a> = (&'a str, Option<&'a str>, Vec<u8>, u16, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "malformed JSON",
             json_ct,
