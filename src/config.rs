@@ -44,6 +44,30 @@ pub struct Config {
     #[arg(long, global = true, env = "FIREGATE_LOGINS_COLLECTION", default_value = "firegate_logins", value_parser = collection_name)]
     pub logins_collection: String,
 
+    /// Firestore collection holding the key state (which key signs, which are retired).
+    #[arg(long, global = true, env = "FIREGATE_KEYS_COLLECTION", default_value = "firegate_keys", value_parser = collection_name)]
+    pub keys_collection: String,
+
+    /// How often a running server rescans the keys directory and reads the recorded key
+    /// state, in seconds: the longest an instance signs with a key after another is activated.
+    #[arg(long, global = true, env = "FIREGATE_KEY_REFRESH_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=300))]
+    pub key_refresh_secs: u32,
+
+    /// Where Google publishes service-account certificates (activation checks a key is there).
+    #[arg(long, global = true, env = "FIREGATE_X509_BASE_URL",
+          default_value = crate::keys::GOOGLE_X509_BASE, value_parser = non_empty("--x509-base-url"))]
+    pub x509_base_url: String,
+
+    /// Admin user name for the admin page and API (HTTP Basic).
+    #[arg(long, global = true, env = "FIREGATE_ADMIN_USER", default_value = "admin", value_parser = non_empty("--admin-user"))]
+    pub admin_user: String,
+
+    /// argon2id hash of the admin password (`firegate admin hash-password`); the admin page
+    /// and API are off without it.
+    #[arg(long, global = true, env = "FIREGATE_ADMIN_PASSWORD_HASH", value_parser = admin_hash)]
+    pub admin_password_hash: Option<String>,
+
     /// Domain that legacy clients append to bare usernames: `alice@<domain>` also finds the
     /// account whose username is `alice`.
     #[arg(long, global = true, env = "FIREGATE_LEGACY_DOMAIN", value_parser = non_empty("--legacy-domain"))]
@@ -229,6 +253,19 @@ fn non_empty(setting: &'static str) -> impl Fn(&str) -> Result<String, String> +
             Ok(value.to_string())
         }
     }
+}
+
+/// An argon2id PHC string, checked so a typo fails at start-up rather than at login.
+fn admin_hash(value: &str) -> Result<String, String> {
+    crate::passwords::parse(crate::passwords::Dialect::Phc, value, &crate::passwords::CostLimits::default())
+        .ok()
+        .filter(|p| p.scheme() == "argon2id")
+        .map(|_| value.to_string())
+        .ok_or_else(|| {
+            "expected an argon2id hash ($argon2id$v=19$...); create one with \
+             `firegate admin hash-password`"
+                .to_string()
+        })
 }
 
 /// Firestore collection ids: non-empty, no `/`, not `.`/`..`, not `__*__`, at most 1500 bytes.

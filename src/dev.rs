@@ -81,6 +81,7 @@ pub async fn run(mut config: Config, http_config: HttpConfig) -> Result<()> {
             ""
         }
     );
+    tokio::spawn(service.clone().keep_keys_fresh());
     let router = http::router(service, &http_config);
     let served = http::serve(listener, router, cli::shutdown_signal()).await;
     drop(emulator);

@@ -39,6 +39,10 @@ pub enum Error {
     #[error("{0}")]
     Disabled(&'static str),
 
+    /// No loaded key has this id (or file name).
+    #[error("no key `{0}` in the keys directory; see `firegate keys list`")]
+    UnknownKey(String),
+
     /// No account holds the given login (admin commands only; sign-in never says this).
     #[error("no account has the login `{0}`")]
     AccountNotFound(String),

@@ -12,7 +12,7 @@ use crate::accounts::{Account, AccountSummary, Uid};
 use crate::claims::Claims;
 use crate::config::Config;
 use crate::custom_token::TokenRequest;
-use crate::keys::KeyRing;
+use crate::keys::{self, KeyError, KeyRing, Publication, Rotation, ServiceAccountKey};
 use crate::login::Login;
 use crate::passwords::{Password, Passwords, Verdict};
 use crate::store::{AccountFilter, SchemeCount, Store, StoreOptions, StoredAccount};
@@ -41,6 +41,10 @@ pub struct Service {
     pub keys: KeyRing,
     pub passwords: Passwords,
     pub store: Store,
+    pub publication: Publication,
+    /// The admin credential, when the admin page and API are on.
+    pub admin: Option<AdminCredential>,
+    key_refresh: Duration,
     token_lifetime: u32,
     tenant_id: Option<String>,
     legacy_domain: Option<String>,
@@ -50,19 +54,36 @@ pub struct Service {
 }
 
 impl Service {
-    /// Loads the keys, checks the password settings and opens the Firestore client.
+    /// Loads the keys, checks the password settings and opens the Firestore client. With a
+    /// single signing key no Firestore request is made; with several, the recorded key state
+    /// decides which one signs.
     pub async fn build(config: &Config) -> Result<Arc<Service>> {
-        let keys = KeyRing::load(&config.keys_dir, config.allow_insecure_key_permissions)?;
+        let dir = &config.keys_dir;
+        let allow_insecure = config.allow_insecure_key_permissions;
+        let loaded = keys::load_dir(dir, allow_insecure)?;
         let project_id = match &config.project_id {
             Some(p) => p.clone(),
-            None => keys.active().project_id.clone(),
+            None => common_project(dir, &loaded)?,
         };
         let passwords = Passwords::new(&config.passwords, config.cost_limits.limits())?;
         let store = Store::connect(StoreOptions::from_config(config, project_id)).await?;
+        let recorded = if loaded.iter().filter(|k| !k.is_pending()).count() > 1 {
+            store.recorded_key_state().await?.map(|(state, _)| state)
+        } else {
+            None
+        };
+        let keys = KeyRing::new(dir, allow_insecure, loaded, recorded.as_ref())?;
+        let admin = config.admin_password_hash.as_ref().map(|hash| AdminCredential {
+            user: config.admin_user.clone(),
+            password_hash: hash.clone(),
+        });
         Ok(Arc::new(Service {
             keys,
             passwords,
             store,
+            publication: Publication::new(&config.x509_base_url),
+            admin,
+            key_refresh: Duration::from_secs(config.key_refresh_secs.into()),
             token_lifetime: config.token_lifetime,
             tenant_id: config.tenant_id.clone(),
             legacy_domain: config.legacy_domain.clone(),
@@ -70,6 +91,37 @@ impl Service {
             registration_open: !config.disable_registration,
             failure_floor: Duration::from_millis(config.failure_floor_ms.into()),
         }))
+    }
+
+    /// Rescans the keys directory and applies the recorded key state, every `key_refresh`
+    /// interval, forever: how a running server picks up new keys and rotations.
+    pub async fn keep_keys_fresh(self: Arc<Self>) {
+        let mut tick = tokio::time::interval(self.key_refresh);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            self.refresh_keys().await;
+        }
+    }
+
+    /// One refresh of the key ring; a Firestore failure keeps the current state.
+    pub async fn refresh_keys(&self) {
+        match self.store.recorded_key_state().await {
+            Ok(recorded) => self.keys.refresh(recorded.as_ref().map(|(state, _)| state)),
+            Err(e) => {
+                warn!(error = %e, "cannot read the recorded key state; keys unchanged");
+                self.keys.refresh(None);
+            }
+        }
+    }
+
+    /// Key rotation over this service's ring, store and certificate endpoint.
+    pub fn rotation(&self) -> Rotation<'_> {
+        Rotation {
+            ring: &self.keys,
+            store: &self.store,
+            publication: &self.publication,
+        }
     }
 
     /// Checks a login and password and mints a custom token. Every failure — unknown login,
@@ -385,6 +437,32 @@ impl Service {
             .find_by_login(std::slice::from_ref(&login))
             .await?
             .ok_or_else(|| Error::AccountNotFound(login.to_string()))
+    }
+}
+
+/// The admin page and API credential: a user name and an argon2id hash of the password.
+#[derive(Clone)]
+pub struct AdminCredential {
+    pub user: String,
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for AdminCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AdminCredential({}, <redacted>)", self.user)
+    }
+}
+
+/// The one project of the loaded keys, or an error naming them when they disagree.
+fn common_project(dir: &std::path::Path, loaded: &[ServiceAccountKey]) -> Result<String> {
+    let projects: std::collections::BTreeSet<&str> = loaded.iter().map(|k| k.project_id.as_str()).collect();
+    match projects.len() {
+        0 => Err(KeyError::NoKeys { dir: dir.to_path_buf() }.into()),
+        1 => Ok(projects.into_iter().next().expect("one").to_string()),
+        _ => Err(KeyError::MixedProjects {
+            projects: projects.into_iter().collect::<Vec<_>>().join(", "),
+        }
+        .into()),
     }
 }
 

@@ -2,8 +2,10 @@
 //! from the same [`Config`] and calling one library function.
 
 mod accounts;
+mod keys;
 
 pub use accounts::{AccountsCommand, read_password};
+pub use keys::{AdminCommand, KeysCommand};
 
 use std::process::ExitCode;
 
@@ -62,6 +64,16 @@ pub enum Command {
         #[command(subcommand)]
         command: AccountsCommand,
     },
+    /// Rotate service-account keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Admin credential tools.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
 }
 
 /// Runs the parsed command line to completion and returns the process exit code.
@@ -95,6 +107,8 @@ async fn dispatch(config: Config, command: Command) -> Result<()> {
         Command::Serve { http } => serve(config, http).await,
         Command::Dev { http } => dev::run(config, http).await,
         Command::Accounts { command } => accounts::run(config, command).await,
+        Command::Keys { command } => keys::run(config, command).await,
+        Command::Admin { command } => keys::run_admin(config, command).await,
     }
 }
 
@@ -107,6 +121,7 @@ async fn serve(config: Config, http_config: HttpConfig) -> Result<()> {
         .await
         .map_err(|e| Error::Config(format!("cannot listen on {addr}: {e}")))?;
     info!(%addr, kid = %service.keys.active().kid, "listening");
+    tokio::spawn(service.clone().keep_keys_fresh());
     let (failed_tx, failed_rx) = tokio::sync::oneshot::channel();
     let store = service.store.clone();
     tokio::spawn(async move {

@@ -66,6 +66,11 @@ impl From<Error> for ApiError {
                 "The account changed at the same time; retry.",
             ),
             Error::Disabled(what) => ApiError::new(StatusCode::FORBIDDEN, "disabled", what),
+            Error::UnknownKey(kid) => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_key",
+                format!("No key `{kid}`."),
+            ),
             Error::AccountNotFound(_) => {
                 ApiError::new(StatusCode::NOT_FOUND, "not_found", "No such account.")
             }

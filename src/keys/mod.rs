@@ -1,5 +1,16 @@
-//! Service-account keys: loading the JSON key files Google issues (or `firegate` generates)
-//! from the keys directory, with errors that name the file and the field at fault.
+//! Service-account keys: loading the JSON key files Google issues (or `firegate keys
+//! generate` writes) from the keys directory, with errors that name the file and the field at
+//! fault; the ring of loaded keys and the one that signs; and their rotation.
+
+mod certificate;
+mod published;
+mod ring;
+mod rotation;
+
+pub use certificate::{public_key_spki_der, self_signed_certificate};
+pub use published::{GOOGLE_X509_BASE, Publication};
+pub use ring::{KeyInfo, KeyRing, KeyState, RecordedState};
+pub use rotation::{GeneratedFiles, Rotation, generate, import_id};
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -39,15 +50,18 @@ pub enum KeyError {
              to create a development key"
     )]
     NoKeys { dir: PathBuf },
-    #[error(
-        "{dir}: {count} keys present ({files}); several keys need key states \
-             (`firegate keys list`)"
-    )]
-    Ambiguous {
+    #[error("{dir}: {count} signing keys present ({kids}) and none is recorded as active; \
+             choose one with `firegate keys activate <kid>`")]
+    NoActiveKey {
         dir: PathBuf,
         count: usize,
-        files: String,
+        kids: String,
     },
+    #[error("{dir}: the recorded active key {kid} is not among the loaded keys; copy its key \
+             file here, or activate a key that is (`firegate keys activate <kid>`)")]
+    ActiveKeyMissing { dir: PathBuf, kid: String },
+    #[error("the keys belong to different projects ({projects}); set --project-id")]
+    MixedProjects { projects: String },
     #[error("key id `{kid}` appears in both {first} and {second}; remove one of the files")]
     DuplicateKid {
         kid: String,
@@ -55,6 +69,9 @@ pub enum KeyError {
         second: PathBuf,
     },
 }
+
+/// Prefix of the key id of a locally generated key that Google has not assigned an id to yet.
+pub const PENDING_PREFIX: &str = "pending-";
 
 /// A loaded service-account key, ready to sign.
 #[derive(Debug)]
@@ -72,13 +89,20 @@ pub struct ServiceAccountKey {
 }
 
 impl ServiceAccountKey {
-    /// SHA-256 of the DER public key, hex, as `keys list` shows it.
+    /// SHA-256 of the DER `SubjectPublicKeyInfo`, hex, as `keys list` shows it.
     pub fn fingerprint(&self) -> String {
-        Sha256::digest(self.signer.public_key_der())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        fingerprint(&public_key_spki_der(self.signer.public_key_der()))
     }
+
+    /// True for a generated key whose public certificate Google has not assigned an id to.
+    pub fn is_pending(&self) -> bool {
+        self.kid.starts_with(PENDING_PREFIX)
+    }
+}
+
+/// Lowercase hex SHA-256 of `bytes`.
+pub fn fingerprint(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Loads one key file. Unless `allow_insecure`, a file readable by group or others is refused.
@@ -206,41 +230,6 @@ pub fn load_dir(dir: &Path, allow_insecure: bool) -> Result<Vec<ServiceAccountKe
     Ok(keys)
 }
 
-/// The keys firegate holds and the one that signs.
-#[derive(Debug)]
-pub struct KeyRing {
-    active: Arc<ServiceAccountKey>,
-}
-
-impl KeyRing {
-    /// Loads the keys directory, which must hold exactly one key.
-    pub fn load(dir: &Path, allow_insecure: bool) -> Result<KeyRing, KeyError> {
-        let mut keys = load_dir(dir, allow_insecure)?;
-        match keys.len() {
-            0 => Err(KeyError::NoKeys {
-                dir: dir.to_path_buf(),
-            }),
-            1 => Ok(KeyRing {
-                active: Arc::new(keys.remove(0)),
-            }),
-            count => Err(KeyError::Ambiguous {
-                dir: dir.to_path_buf(),
-                count,
-                files: keys
-                    .iter()
-                    .map(|k| k.file.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            }),
-        }
-    }
-
-    /// The key that signs new tokens.
-    pub fn active(&self) -> Arc<ServiceAccountKey> {
-        self.active.clone()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,8 +252,7 @@ mod tests {
     #[test]
     fn a_generated_key_loads_and_signs() {
         let (dir, _) = dev_key_dir();
-        let ring = KeyRing::load(dir.path(), false).unwrap();
-        let key = ring.active();
+        let key = load_dir(dir.path(), false).unwrap().remove(0);
         assert_eq!(key.project_id, "demo-test");
         assert_eq!(key.kid.len(), 40);
         assert_eq!(key.fingerprint().len(), 64);
@@ -274,9 +262,9 @@ mod tests {
     fn group_readable_keys_are_refused_unless_allowed() {
         let (dir, path) = dev_key_dir();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
-        let err = KeyRing::load(dir.path(), false).unwrap_err().to_string();
+        let err = load_dir(dir.path(), false).unwrap_err().to_string();
         assert!(err.contains("chmod 600") && err.contains("640"), "{err}");
-        assert!(KeyRing::load(dir.path(), true).is_ok());
+        assert!(load_dir(dir.path(), true).is_ok());
     }
 
     #[test]

@@ -47,8 +47,8 @@ pub(super) struct AccountDoc {
 }
 
 #[derive(Serialize, Deserialize)]
-struct LoginDoc {
-    uid: String,
+pub(super) struct LoginDoc {
+    pub(super) uid: String,
 }
 
 /// The document id of a login: the login itself, with `%` and `/` percent-encoded and a
@@ -68,7 +68,7 @@ pub(super) fn login_doc_id(login: &Login) -> String {
 }
 
 impl AccountDoc {
-    fn from_account(a: &Account) -> AccountDoc {
+    pub(super) fn from_account(a: &Account) -> AccountDoc {
         AccountDoc {
             uid: a.uid.to_string(),
             email: a.email.as_ref().map(Login::to_string),

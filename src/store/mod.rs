@@ -4,6 +4,8 @@
 mod accounts;
 mod changes;
 mod emulator_auth;
+mod import;
+mod keys;
 mod listing;
 
 use std::future::Future;
@@ -13,6 +15,7 @@ use firestore::errors::FirestoreError;
 use firestore::{FirestoreDb, FirestoreDbOptions};
 
 pub use accounts::{StoredAccount, Version};
+pub use import::{CommitOutcome, ExistingAccount, ImportUpdate, MAX_WRITES_PER_COMMIT};
 pub use listing::{AccountFilter, SchemeCount};
 
 use crate::config::Config;
@@ -27,6 +30,7 @@ pub struct StoreOptions {
     pub emulator_host: Option<String>,
     pub accounts_collection: String,
     pub logins_collection: String,
+    pub keys_collection: String,
     /// Longest a single Firestore call may take, retries included.
     pub timeout: Duration,
 }
@@ -40,6 +44,7 @@ impl StoreOptions {
             emulator_host: config.firestore_emulator_host.clone(),
             accounts_collection: config.accounts_collection.clone(),
             logins_collection: config.logins_collection.clone(),
+            keys_collection: config.keys_collection.clone(),
             timeout: Duration::from_millis(config.firestore_timeout_ms.into()),
         }
     }
