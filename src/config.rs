@@ -257,15 +257,19 @@ fn non_empty(setting: &'static str) -> impl Fn(&str) -> Result<String, String> +
 
 /// An argon2id PHC string, checked so a typo fails at start-up rather than at login.
 fn admin_hash(value: &str) -> Result<String, String> {
-    crate::passwords::parse(crate::passwords::Dialect::Phc, value, &crate::passwords::CostLimits::default())
-        .ok()
-        .filter(|p| p.scheme() == "argon2id")
-        .map(|_| value.to_string())
-        .ok_or_else(|| {
-            "expected an argon2id hash ($argon2id$v=19$...); create one with \
+    crate::passwords::parse(
+        crate::passwords::Dialect::Phc,
+        value,
+        &crate::passwords::CostLimits::default(),
+    )
+    .ok()
+    .filter(|p| p.scheme() == "argon2id")
+    .map(|_| value.to_string())
+    .ok_or_else(|| {
+        "expected an argon2id hash ($argon2id$v=19$...); create one with \
              `firegate admin hash-password`"
-                .to_string()
-        })
+            .to_string()
+    })
 }
 
 /// Firestore collection ids: non-empty, no `/`, not `.`/`..`, not `__*__`, at most 1500 bytes.

@@ -45,6 +45,7 @@ pub struct Service {
     /// The admin credential, when the admin page and API are on.
     pub admin: Option<AdminCredential>,
     key_refresh: Duration,
+    stats_cache: tokio::sync::Mutex<Option<(Instant, Vec<SchemeCount>)>>,
     token_lifetime: u32,
     tenant_id: Option<String>,
     legacy_domain: Option<String>,
@@ -73,10 +74,13 @@ impl Service {
             None
         };
         let keys = KeyRing::new(dir, allow_insecure, loaded, recorded.as_ref())?;
-        let admin = config.admin_password_hash.as_ref().map(|hash| AdminCredential {
-            user: config.admin_user.clone(),
-            password_hash: hash.clone(),
-        });
+        let admin = config
+            .admin_password_hash
+            .as_ref()
+            .map(|hash| AdminCredential {
+                user: config.admin_user.clone(),
+                password_hash: hash.clone(),
+            });
         Ok(Arc::new(Service {
             keys,
             passwords,
@@ -84,6 +88,7 @@ impl Service {
             publication: Publication::new(&config.x509_base_url),
             admin,
             key_refresh: Duration::from_secs(config.key_refresh_secs.into()),
+            stats_cache: tokio::sync::Mutex::new(None),
             token_lifetime: config.token_lifetime,
             tenant_id: config.tenant_id.clone(),
             legacy_domain: config.legacy_domain.clone(),
@@ -104,10 +109,29 @@ impl Service {
         }
     }
 
-    /// One refresh of the key ring; a Firestore failure keeps the current state.
+    /// One refresh of the key ring; a Firestore failure keeps the current state. The first
+    /// refresh of a deployment records its only key as active, so that instances started
+    /// after a second key file arrives still agree on which one signs.
     pub async fn refresh_keys(&self) {
         match self.store.recorded_key_state().await {
-            Ok(recorded) => self.keys.refresh(recorded.as_ref().map(|(state, _)| state)),
+            Ok(None) => {
+                self.keys.refresh(None);
+                let active = self.keys.active();
+                if !active.is_pending() {
+                    let state = keys::RecordedState {
+                        active: Some(active.kid.clone()),
+                        changed_by: "firegate:first-start".into(),
+                        changed_at: Some(Timestamp::now()),
+                        ..Default::default()
+                    };
+                    match self.store.record_key_state(&state, None).await {
+                        Ok(true) => info!(kid = %active.kid, "recorded the signing key"),
+                        Ok(false) => {}
+                        Err(e) => warn!(error = %e, "cannot record the signing key; retried later"),
+                    }
+                }
+            }
+            Ok(Some((state, _))) => self.keys.refresh(Some(&state)),
             Err(e) => {
                 warn!(error = %e, "cannot read the recorded key state; keys unchanged");
                 self.keys.refresh(None);
@@ -431,6 +455,20 @@ impl Service {
         self.store.scheme_counts().await
     }
 
+    /// [`Service::scheme_stats`] at most a minute old: counting reads every account, so the
+    /// admin page must not do it on every load.
+    pub async fn cached_scheme_stats(&self) -> Result<Vec<SchemeCount>> {
+        let mut cache = self.stats_cache.lock().await;
+        if let Some((at, stats)) = cache.as_ref()
+            && at.elapsed() < Duration::from_secs(60)
+        {
+            return Ok(stats.clone());
+        }
+        let stats = self.scheme_stats().await?;
+        *cache = Some((Instant::now(), stats.clone()));
+        Ok(stats)
+    }
+
     async fn find(&self, login: &str) -> Result<StoredAccount> {
         let login = Login::parse(login)?;
         self.store
@@ -455,9 +493,13 @@ impl std::fmt::Debug for AdminCredential {
 
 /// The one project of the loaded keys, or an error naming them when they disagree.
 fn common_project(dir: &std::path::Path, loaded: &[ServiceAccountKey]) -> Result<String> {
-    let projects: std::collections::BTreeSet<&str> = loaded.iter().map(|k| k.project_id.as_str()).collect();
+    let projects: std::collections::BTreeSet<&str> =
+        loaded.iter().map(|k| k.project_id.as_str()).collect();
     match projects.len() {
-        0 => Err(KeyError::NoKeys { dir: dir.to_path_buf() }.into()),
+        0 => Err(KeyError::NoKeys {
+            dir: dir.to_path_buf(),
+        }
+        .into()),
         1 => Ok(projects.into_iter().next().expect("one").to_string()),
         _ => Err(KeyError::MixedProjects {
             projects: projects.into_iter().collect::<Vec<_>>().join(", "),

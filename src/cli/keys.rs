@@ -57,9 +57,11 @@ pub enum AdminCommand {
 pub async fn run(config: Config, command: KeysCommand) -> Result<()> {
     match command {
         KeysCommand::Generate { client_email, name } => {
-            let project = match (&config.project_id, project_of(&client_email)) {
-                (Some(p), _) => p.clone(),
-                (None, Some(p)) => p,
+            // The service account's address names its project; --project-id only helps for
+            // addresses of other forms.
+            let project = match (project_of(&client_email), &config.project_id) {
+                (Some(p), _) => p,
+                (None, Some(p)) => p.clone(),
                 (None, None) => {
                     return Err(Error::invalid(
                         "invalid_client_email",
@@ -67,18 +69,27 @@ pub async fn run(config: Config, command: KeysCommand) -> Result<()> {
                     ));
                 }
             };
-            let name = name.unwrap_or_else(|| format!("key-{}", jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S")));
+            let name = name.unwrap_or_else(|| {
+                format!("key-{}", jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S"))
+            });
             let files = tokio::task::spawn_blocking({
                 let dir = config.keys_dir.clone();
                 move || keys::generate(&dir, &client_email, &project, &name)
             })
             .await
             .map_err(|e| Error::Internal(e.to_string()))??;
-            println!("private key:  {} (mode 0600; it never needs to leave this machine)", files.key_file.display());
+            println!(
+                "private key:  {} (mode 0600; it never needs to leave this machine)",
+                files.key_file.display()
+            );
             println!("certificate:  {}", files.certificate_file.display());
             println!("\nUpload the certificate, then record the key id Google prints:\n");
             println!("  {}", files.upload_command);
-            let stem = files.key_file.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+            let stem = files
+                .key_file
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default();
             println!("  firegate keys import-id {stem} <KEY_ID>");
         }
         KeysCommand::ImportId { key, kid } => {
@@ -97,12 +108,18 @@ pub async fn run(config: Config, command: KeysCommand) -> Result<()> {
         KeysCommand::Activate { kid, force } => {
             let service = Service::build(&config).await?;
             let key = service.rotation().activate(&kid, force, &actor()).await?;
-            println!("{} is now the signing key; running servers switch within {}s", key.kid, config.key_refresh_secs);
+            println!(
+                "{} is now the signing key; running servers switch within {}s",
+                key.kid, config.key_refresh_secs
+            );
         }
         KeysCommand::Retire { kid } => {
             let service = Service::build(&config).await?;
             let key = service.rotation().retire(&kid, &actor()).await?;
-            println!("{} is retired; delete it at Google once tokens it signed have expired", key.kid);
+            println!(
+                "{} is retired; delete it at Google once tokens it signed have expired",
+                key.kid
+            );
         }
     }
     Ok(())
@@ -128,20 +145,40 @@ fn project_of(client_email: &str) -> Option<String> {
 
 /// Who runs a CLI command, for the audit trail.
 fn actor() -> String {
-    format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()))
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    )
 }
 
 fn print_keys(keys: &[KeyInfo], json: bool) -> Result<()> {
     if json {
-        let text = serde_json::to_string_pretty(keys).map_err(|e| Error::Internal(e.to_string()))?;
+        let text =
+            serde_json::to_string_pretty(keys).map_err(|e| Error::Internal(e.to_string()))?;
         println!("{text}");
         return Ok(());
     }
-    println!("{:<42} {:<8} {:<18} {:<44} CLIENT EMAIL", "KID", "STATE", "CREATED", "FINGERPRINT (SHA-256)");
+    println!(
+        "{:<42} {:<8} {:<18} {:<44} CLIENT EMAIL",
+        "KID", "STATE", "CREATED", "FINGERPRINT (SHA-256)"
+    );
     for k in keys {
-        let state = serde_json::to_value(k.state).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
-        let created = k.created.map(|t| t.strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
-        println!("{:<42} {:<8} {:<18} {:<44} {}", k.kid, state, created, &k.fingerprint[..k.fingerprint.len().min(44)], k.client_email);
+        let state = serde_json::to_value(k.state)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
+        let created = k
+            .created
+            .map(|t| t.strftime("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default();
+        println!(
+            "{:<42} {:<8} {:<18} {:<44} {}",
+            k.kid,
+            state,
+            created,
+            &k.fingerprint[..k.fingerprint.len().min(44)],
+            k.client_email
+        );
         if let Some(problem) = &k.problem {
             println!("    ! {problem}");
         }

@@ -90,6 +90,23 @@ impl JsonObject {
         }
     }
 
+    /// Takes an optional boolean field; present but not a boolean is an error.
+    pub fn optional_bool(&mut self, name: &'static str) -> Result<Option<bool>, ApiError> {
+        match self.0.remove(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(b)),
+            Some(_) => Err(ApiError::bad_request(
+                "invalid_field",
+                format!("field `{name}` must be true or false"),
+            )),
+        }
+    }
+
+    /// The whole object, for bodies that are free-form (developer claims).
+    pub fn into_map(self) -> Map<String, Value> {
+        self.0
+    }
+
     /// Takes a required, non-empty string field.
     pub fn string(&mut self, name: &'static str) -> Result<String, ApiError> {
         match self.optional_string(name)? {

@@ -1,6 +1,7 @@
 //! The inbound HTTP edge (the only module that names axum): routes, CORS, body limits, JSON
 //! errors everywhere, and [`serve`], which runs a router on a listener until shutdown.
 
+mod admin;
 mod body;
 mod error;
 mod login;
@@ -37,6 +38,7 @@ pub fn router(service: Arc<Service>, config: &HttpConfig) -> Router {
         .route("/password", password::routes())
         .route("/password/", password::routes())
         .route("/healthz", get(healthz))
+        .merge(admin::routes(service.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(service)

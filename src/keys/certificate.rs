@@ -10,6 +10,7 @@ use rsa::pkcs1::DecodeRsaPublicKey;
 use rsa::pkcs1v15::SigningKey;
 use rsa::pkcs8::EncodePublicKey;
 use sha2::Sha256;
+use x509_cert::Certificate;
 use x509_cert::builder::profile::BuilderProfile;
 use x509_cert::builder::{Builder, CertificateBuilder};
 use x509_cert::certificate::TbsCertificate;
@@ -18,7 +19,6 @@ use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::spki::{SubjectPublicKeyInfo, SubjectPublicKeyInfoRef};
 use x509_cert::time::Validity;
-use x509_cert::Certificate;
 
 /// Validity of generated certificates; Google ignores it for signing-key verification, but
 /// keys are meant to be rotated well before it ends.
@@ -82,7 +82,8 @@ pub fn public_key_spki_der(rsa_public_key: &[u8]) -> Vec<u8> {
 
 /// The DER `SubjectPublicKeyInfo` inside a PEM certificate.
 pub fn certificate_spki_der(pem: &str) -> Result<Vec<u8>, String> {
-    let certificate = Certificate::from_pem(pem).map_err(|e| format!("not a PEM certificate: {e}"))?;
+    let certificate =
+        Certificate::from_pem(pem).map_err(|e| format!("not a PEM certificate: {e}"))?;
     certificate
         .tbs_certificate()
         .subject_public_key_info()
@@ -104,8 +105,13 @@ mod tests {
         let spki = key.to_public_key().to_public_key_der().unwrap();
         assert_eq!(certificate_spki_der(&pem).unwrap(), spki.as_bytes());
 
-        let signer = crate::custom_token::TokenSigner::from_pkcs8_der("k", "e", generated.pkcs8_der()).unwrap();
-        assert_eq!(public_key_spki_der(signer.public_key_der()), spki.as_bytes());
+        let signer =
+            crate::custom_token::TokenSigner::from_pkcs8_der("k", "e", generated.pkcs8_der())
+                .unwrap();
+        assert_eq!(
+            public_key_spki_der(signer.public_key_der()),
+            spki.as_bytes()
+        );
         assert!(certificate_spki_der("not pem").is_err());
     }
 }

@@ -7,7 +7,7 @@ mod published;
 mod ring;
 mod rotation;
 
-pub use certificate::{public_key_spki_der, self_signed_certificate};
+pub use certificate::{certificate_spki_der, public_key_spki_der, self_signed_certificate};
 pub use published::{GOOGLE_X509_BASE, Publication};
 pub use ring::{KeyInfo, KeyRing, KeyState, RecordedState};
 pub use rotation::{GeneratedFiles, Rotation, generate, import_id};
@@ -50,15 +50,19 @@ pub enum KeyError {
              to create a development key"
     )]
     NoKeys { dir: PathBuf },
-    #[error("{dir}: {count} signing keys present ({kids}) and none is recorded as active; \
-             choose one with `firegate keys activate <kid>`")]
+    #[error(
+        "{dir}: {count} signing keys present ({kids}) and none is recorded as active; \
+             choose one with `firegate keys activate <kid>`"
+    )]
     NoActiveKey {
         dir: PathBuf,
         count: usize,
         kids: String,
     },
-    #[error("{dir}: the recorded active key {kid} is not among the loaded keys; copy its key \
-             file here, or activate a key that is (`firegate keys activate <kid>`)")]
+    #[error(
+        "{dir}: the recorded active key {kid} is not among the loaded keys; copy its key \
+             file here, or activate a key that is (`firegate keys activate <kid>`)"
+    )]
     ActiveKeyMissing { dir: PathBuf, kid: String },
     #[error("the keys belong to different projects ({projects}); set --project-id")]
     MixedProjects { projects: String },
@@ -102,7 +106,10 @@ impl ServiceAccountKey {
 
 /// Lowercase hex SHA-256 of `bytes`.
 pub fn fingerprint(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Loads one key file. Unless `allow_insecure`, a file readable by group or others is refused.
@@ -341,10 +348,13 @@ mod tests {
         assert!(err.contains("not a JSON service-account key"), "{err}");
 
         let empty = tempfile::tempdir().unwrap();
-        let err = KeyRing::load(empty.path(), false).unwrap_err().to_string();
+        let err = KeyRing::new(empty.path(), false, Vec::new(), None)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("no service-account key"), "{err}");
 
-        let missing = KeyRing::load(&dir.path().join("nope"), false)
+        let missing = load_dir(&dir.path().join("nope"), false)
             .unwrap_err()
             .to_string();
         assert!(missing.contains("cannot list"), "{missing}");

@@ -72,5 +72,9 @@ impl Publication {
 fn sorted<'a>(kids: impl Iterator<Item = &'a String>) -> String {
     let mut kids: Vec<&str> = kids.map(String::as_str).collect();
     kids.sort_unstable();
-    if kids.is_empty() { "none".into() } else { kids.join(", ") }
+    if kids.is_empty() {
+        "none".into()
+    } else {
+        kids.join(", ")
+    }
 }

@@ -109,12 +109,20 @@ impl KeyRing {
                     kid: kid.to_string(),
                 })?,
             (None, [only]) => Arc::clone(only),
-            (None, []) => return Err(KeyError::NoKeys { dir: dir.to_path_buf() }),
+            (None, []) => {
+                return Err(KeyError::NoKeys {
+                    dir: dir.to_path_buf(),
+                });
+            }
             (None, many) => {
                 return Err(KeyError::NoActiveKey {
                     dir: dir.to_path_buf(),
                     count: many.len(),
-                    kids: many.iter().map(|k| k.kid.as_str()).collect::<Vec<_>>().join(", "),
+                    kids: many
+                        .iter()
+                        .map(|k| k.kid.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 });
             }
         };
@@ -195,7 +203,10 @@ impl KeyRing {
             match result {
                 Scan::Unchanged => {}
                 Scan::Removed => {
-                    let holds_active = inner.files.get(&file).and_then(|e| e.key.as_ref())
+                    let holds_active = inner
+                        .files
+                        .get(&file)
+                        .and_then(|e| e.key.as_ref())
                         .is_some_and(|k| k.kid == inner.active.kid);
                     if holds_active {
                         let entry = inner.files.get_mut(&file).expect("present");
@@ -209,10 +220,17 @@ impl KeyRing {
                     let duplicate = inner.files.iter().any(|(f, e)| {
                         f != &file && e.key.as_ref().is_some_and(|k| k.kid == key.kid)
                     });
-                    let entry = inner.files.entry(file.clone()).or_insert(Entry { stamp: None, key: None, problem: None });
+                    let entry = inner.files.entry(file.clone()).or_insert(Entry {
+                        stamp: None,
+                        key: None,
+                        problem: None,
+                    });
                     entry.stamp = stamp;
                     if duplicate {
-                        entry.problem = Some(format!("key id {} is already loaded from another file", key.kid));
+                        entry.problem = Some(format!(
+                            "key id {} is already loaded from another file",
+                            key.kid
+                        ));
                         warn!(file = %file.display(), kid = %key.kid, "duplicate key id ignored");
                     } else {
                         info!(file = %file.display(), kid = %key.kid, "key loaded");
@@ -221,7 +239,11 @@ impl KeyRing {
                     }
                 }
                 Scan::Loaded(stamp, Err(problem)) => {
-                    let entry = inner.files.entry(file.clone()).or_insert(Entry { stamp: None, key: None, problem: None });
+                    let entry = inner.files.entry(file.clone()).or_insert(Entry {
+                        stamp: None,
+                        key: None,
+                        problem: None,
+                    });
                     entry.stamp = stamp;
                     error!(%problem, "key file cannot be loaded; keeping its last good key, if any");
                     entry.problem = Some(problem);
@@ -233,7 +255,10 @@ impl KeyRing {
             if let Some(kid) = recorded.active.as_deref()
                 && kid != inner.active.kid
             {
-                let candidate = inner.files.values().filter_map(|e| e.key.as_ref())
+                let candidate = inner
+                    .files
+                    .values()
+                    .filter_map(|e| e.key.as_ref())
                     .find(|k| k.kid == kid && !k.is_pending() && !inner.retired.contains(kid))
                     .cloned();
                 match candidate {
@@ -241,7 +266,10 @@ impl KeyRing {
                         info!(from = %inner.active.kid, to = %key.kid, "signing key switched");
                         inner.active = key;
                     }
-                    None => error!(kid, "the recorded active key is not loaded here; still signing with the previous key"),
+                    None => error!(
+                        kid,
+                        "the recorded active key is not loaded here; still signing with the previous key"
+                    ),
                 }
             }
         }
@@ -270,7 +298,9 @@ impl KeyRing {
             }
         }
         for file in files {
-            let unchanged = known.iter().any(|(f, old)| *f == file && stamp(&file) == *old);
+            let unchanged = known
+                .iter()
+                .any(|(f, old)| *f == file && stamp(&file) == *old);
             if !unchanged {
                 let loaded = load_file(&file, self.allow_insecure).map_err(|e| e.to_string());
                 out.push((file.clone(), Scan::Loaded(stamp(&file), loaded)));

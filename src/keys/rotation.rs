@@ -27,15 +27,26 @@ pub struct GeneratedFiles {
 
 /// Generates an RSA-2048 key in `dir` as a service-account key file with a pending key id
 /// (mode 0600), and its self-signed certificate for `gcloud … keys upload`.
-pub fn generate(dir: &Path, client_email: &str, project_id: &str, name: &str) -> Result<GeneratedFiles> {
+pub fn generate(
+    dir: &Path,
+    client_email: &str,
+    project_id: &str,
+    name: &str,
+) -> Result<GeneratedFiles> {
     if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
-        return Err(Error::invalid("invalid_name", "--name must be a plain file name"));
+        return Err(Error::invalid(
+            "invalid_name",
+            "--name must be a plain file name",
+        ));
     }
     let key_file = dir.join(format!("{name}.json"));
     let certificate_file = dir.join(format!("{name}.crt"));
     for f in [&key_file, &certificate_file] {
         if f.exists() {
-            return Err(Error::invalid("exists", format!("{} already exists; choose another --name", f.display())));
+            return Err(Error::invalid(
+                "exists",
+                format!("{} already exists; choose another --name", f.display()),
+            ));
         }
     }
     let key = rsa::PrivateKey::new(&mut rand::rng(), 2048)
@@ -106,7 +117,10 @@ fn find_pending(dir: &Path, which: &str) -> Result<PathBuf> {
         return Ok(direct);
     }
     for file in super::key_files(dir)? {
-        let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        let stem = file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default();
         let matches_kid = super::load_file(&file, true).is_ok_and(|k| k.kid == which);
         if stem == which || matches_kid {
             return Ok(file);
@@ -123,17 +137,21 @@ pub struct Rotation<'a> {
 }
 
 impl Rotation<'_> {
-    /// Every key with its state.
+    /// Every key with its state, after a rescan of the keys directory.
     pub fn list(&self) -> Vec<KeyInfo> {
+        self.ring.refresh(None);
         self.ring.list()
     }
 
     /// Makes `kid` the signing key for every instance. Refused, changing nothing, when the key
-    /// is unknown, pending, retired, of another project, cannot sign, or (unless `force`) is
-    /// not published by Google yet.
+    /// is unknown, pending, retired, of another project than the signing key, cannot sign, or
+    /// (unless `force`) is not published by Google yet.
     pub async fn activate(&self, kid: &str, force: bool, actor: &str) -> Result<KeyInfo> {
         self.ring.refresh(None);
-        let key = self.ring.get(kid).ok_or_else(|| Error::UnknownKey(kid.to_string()))?;
+        let key = self
+            .ring
+            .get(kid)
+            .ok_or_else(|| Error::UnknownKey(kid.to_string()))?;
         let (recorded, version) = self.recorded().await?;
         if key.is_pending() {
             return Err(refused(format!(
@@ -142,12 +160,15 @@ impl Rotation<'_> {
             )));
         }
         if recorded.retired.contains(kid) {
-            return Err(refused(format!("key {kid} is retired and never signs again; generate a new key")));
-        }
-        let project = &self.store.options().project_id;
-        if &key.project_id != project {
             return Err(refused(format!(
-                "key {kid} belongs to project `{}`, but this server uses `{project}`",
+                "key {kid} is retired and never signs again; generate a new key"
+            )));
+        }
+        // Firebase accepts tokens only from service accounts of its own project.
+        let project = self.ring.active().project_id.clone();
+        if key.project_id != project {
+            return Err(refused(format!(
+                "key {kid} belongs to project `{}`, but the signing key's project is `{project}`",
                 key.project_id
             )));
         }
@@ -163,9 +184,14 @@ impl Rotation<'_> {
     /// Retires `kid`: it never signs again. The active key cannot be retired.
     pub async fn retire(&self, kid: &str, actor: &str) -> Result<KeyInfo> {
         self.ring.refresh(None);
-        self.ring.get(kid).ok_or_else(|| Error::UnknownKey(kid.to_string()))?;
+        self.ring
+            .get(kid)
+            .ok_or_else(|| Error::UnknownKey(kid.to_string()))?;
         let (recorded, version) = self.recorded().await?;
-        let active = recorded.active.clone().unwrap_or_else(|| self.ring.active().kid.clone());
+        let active = recorded
+            .active
+            .clone()
+            .unwrap_or_else(|| self.ring.active().kid.clone());
         if active == kid {
             return Err(refused(format!(
                 "key {kid} is the active key; activate another key first, then retire this one"
@@ -223,11 +249,17 @@ fn can_sign(key: &ServiceAccountKey) -> std::result::Result<(), String> {
         })
         .map_err(|e| format!("key {} cannot sign: {e}", key.kid))?;
     let (message, signature) = token.rsplit_once('.').expect("a JWS has three parts");
-    let signature = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, signature)
-        .map_err(|e| e.to_string())?;
+    let signature =
+        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, signature)
+            .map_err(|e| e.to_string())?;
     UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, key.signer.public_key_der())
         .verify(message.as_bytes(), &signature)
-        .map_err(|_| format!("key {} produced a signature its public key rejects", key.kid))
+        .map_err(|_| {
+            format!(
+                "key {} produced a signature its public key rejects",
+                key.kid
+            )
+        })
 }
 
 fn refused(why: String) -> Error {

@@ -55,7 +55,11 @@ impl Store {
 
     /// Writes the key state if it is still at `expected` (`None`: if none is recorded yet).
     /// Returns `false`, having written nothing, when another change came first.
-    pub async fn record_key_state(&self, state: &RecordedState, expected: Option<Version>) -> Result<bool> {
+    pub async fn record_key_state(
+        &self,
+        state: &RecordedState,
+        expected: Option<Version>,
+    ) -> Result<bool> {
         let doc = RingDoc {
             active: state.active.clone(),
             retired: state.retired.iter().cloned().collect(),

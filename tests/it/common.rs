@@ -205,8 +205,12 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
 
 /// Starts a server with extra global flags and extra `serve` flags (e.g. `--cors-origins`).
 pub async fn spawn_app_full(extra: &[&str], serve: &[&str]) -> TestApp {
-    let keys = keys_dir();
-    let mut args = base_args(keys.path(), &project_id());
+    spawn_app_in(keys_dir(), &project_id(), extra, serve).await
+}
+
+/// Starts a server on a given keys directory and project (several servers may share them).
+pub async fn spawn_app_in(keys: TempDir, project: &str, extra: &[&str], serve: &[&str]) -> TestApp {
+    let mut args = base_args(keys.path(), project);
     args.extend(extra.iter().map(|s| s.to_string()));
     args.extend([
         "serve".to_string(),
@@ -228,9 +232,11 @@ async fn spawn_with_config(config: Config, http: HttpConfig, keys: TempDir) -> T
         .unwrap();
     let addr = listener.local_addr().unwrap();
     let router = firegate::http::router(service.clone(), &http);
+    let refresher = tokio::spawn(service.clone().keep_keys_fresh());
     let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(firegate::http::serve(listener, router, async {
+    tokio::spawn(firegate::http::serve(listener, router, async move {
         let _ = rx.await;
+        refresher.abort();
     }));
     TestApp {
         addr,

@@ -1,0 +1,541 @@
+//! Key rotation against the emulator: zero failed logins while the signing key changes,
+//! refused activations that change nothing, broken key files, two instances switching
+//! together, and the admin API's authentication.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::routing::get;
+use firegate::custom_token::AUDIENCE;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::{Value, json};
+
+use crate::common::{TestApp, keys_dir, project_id, spawn_app, spawn_app_in};
+
+const EMAIL: &str = "firegate-dev@demo-firegate.iam.gserviceaccount.com";
+
+/// A stand-in for Google's x509 endpoint, serving whatever certificates the test publishes.
+#[derive(Clone, Default)]
+struct Published(Arc<Mutex<HashMap<String, String>>>);
+
+impl Published {
+    async fn serve(&self) -> SocketAddr {
+        let certs = self.0.clone();
+        let app = axum::Router::new().route(
+            "/{email}",
+            get(move || {
+                let certs = certs.clone();
+                async move { axum::Json(certs.lock().unwrap().clone()) }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        addr
+    }
+
+    fn publish(&self, kid: &str, certificate: &str) {
+        self.0
+            .lock()
+            .unwrap()
+            .insert(kid.to_string(), certificate.to_string());
+    }
+}
+
+/// Generates a key in `dir` the way an admin would, records a Google-style id, returns it.
+fn new_key(dir: &Path, name: &str, project: &str) -> (String, String) {
+    let files = firegate::keys::generate(dir, EMAIL, project, name).unwrap();
+    let kid: String = (0..40)
+        .map(|i| b"0123456789abcdef"[(i * 7 + name.len()) % 16] as char)
+        .collect();
+    firegate::keys::import_id(dir, name, &kid).unwrap();
+    let certificate = std::fs::read_to_string(files.certificate_file).unwrap();
+    (kid, certificate)
+}
+
+fn public_pem_of_certificate(certificate: &str) -> String {
+    use rsa::pkcs8::{DecodePublicKey, EncodePublicKey};
+    let spki = firegate::keys::certificate_spki_der(certificate).unwrap();
+    rsa::PublicKey::from_public_key_der(&spki)
+        .unwrap()
+        .to_public_key_pem(Default::default())
+        .unwrap()
+}
+
+fn verifies(token: &str, public_pem: &str) -> bool {
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_audience(&[AUDIENCE]);
+    let key = DecodingKey::from_rsa_pem(public_pem.as_bytes()).unwrap();
+    jsonwebtoken::decode::<Value>(token, &key, &validation).is_ok()
+}
+
+async fn login_token(app: &TestApp) -> (u16, Option<String>) {
+    let response = app
+        .post_json(
+            "/login/",
+            json!({"email": "kim@example.com", "password": "password-1"}),
+        )
+        .await;
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    (status, body["token"].as_str().map(String::from))
+}
+
+/// A server started with one key, which then gets a second key file, as the runbook says.
+async fn rotation_app(published: &Published) -> (TestApp, String, String) {
+    let x509 = published.serve().await;
+    let url = format!("http://{x509}");
+    let app = spawn_app_in(
+        keys_dir(),
+        &project_id(),
+        &["--x509-base-url", &url, "--key-refresh-secs", "1"],
+        &[],
+    )
+    .await;
+    app.service.refresh_keys().await;
+    let (kid, certificate) = new_key(app.keys.path(), "next", "demo-firegate");
+    app.service.refresh_keys().await;
+    app.create("kim@example.com", "password-1").await;
+    (app, kid, certificate)
+}
+
+#[tokio::test]
+async fn activating_a_key_during_a_login_loop_fails_no_login() {
+    let published = Published::default();
+    let (app, new_kid, certificate) = rotation_app(&published).await;
+    published.publish(&new_kid, &certificate);
+    let old_kid = app.service.keys.active().kid.clone();
+    let old_pem = crate::common::shared_public_pem();
+    let new_pem = public_pem_of_certificate(&certificate);
+
+    let app = Arc::new(app);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let looping = {
+        let (app, stop) = (app.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut seen = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                seen.push(login_token(&app).await);
+            }
+            seen
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let info = app
+        .service
+        .rotation()
+        .activate(&new_kid, false, "test")
+        .await
+        .unwrap();
+    assert_eq!(serde_json::to_value(info.state).unwrap(), "active");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let seen = looping.await.unwrap();
+
+    assert!(
+        seen.iter().all(|(status, _)| *status == 200),
+        "a login failed during rotation"
+    );
+    let kids: Vec<String> = seen
+        .iter()
+        .map(|(_, t)| {
+            jsonwebtoken::decode_header(t.as_ref().unwrap())
+                .unwrap()
+                .kid
+                .unwrap()
+        })
+        .collect();
+    let switch = kids
+        .iter()
+        .position(|k| *k == new_kid)
+        .expect("tokens after activation use the new key");
+    assert!(switch > 0, "tokens before activation use the old key");
+    assert!(kids[..switch].iter().all(|k| *k == old_kid));
+    assert!(
+        kids[switch..].iter().all(|k| *k == new_kid),
+        "no token after the switch uses the old key"
+    );
+    for ((_, token), kid) in seen.iter().zip(&kids) {
+        let token = token.as_ref().unwrap();
+        let (own, other) = if *kid == old_kid {
+            (&old_pem, &new_pem)
+        } else {
+            (&new_pem, &old_pem)
+        };
+        assert!(verifies(token, own) && !verifies(token, other), "{kid}");
+    }
+}
+
+#[tokio::test]
+async fn refused_activations_leave_signing_unchanged() {
+    let published = Published::default();
+    let (app, unpublished_kid, certificate) = rotation_app(&published).await;
+    let dir = app.keys.path();
+    let active = app.service.keys.active().kid.clone();
+    let (other_project_kid, other_certificate) = new_key(dir, "other", "some-other-project");
+    published.publish(&other_project_kid, &other_certificate);
+    firegate::keys::generate(dir, EMAIL, "demo-firegate", "pending").unwrap();
+    std::fs::write(dir.join("broken.json"), b"{\"type\": \"service_account\"").unwrap();
+    std::fs::set_permissions(
+        dir.join("broken.json"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    app.service.refresh_keys().await;
+    let pending_kid = app
+        .service
+        .rotation()
+        .list()
+        .into_iter()
+        .find(|k| k.kid.starts_with("pending-"))
+        .unwrap()
+        .kid;
+
+    let rotation = app.service.rotation();
+    for (kid, why) in [
+        (unpublished_kid.as_str(), "does not publish"),
+        (
+            other_project_kid.as_str(),
+            "belongs to project `some-other-project`",
+        ),
+        (pending_kid.as_str(), "no Google key id yet"),
+        ("nope", "no key `nope`"),
+        (active.as_str(), ""),
+    ] {
+        if kid == active {
+            continue;
+        }
+        let err = rotation
+            .activate(kid, false, "test")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(why), "{kid}: {err}");
+        assert_eq!(
+            app.service.keys.active().kid,
+            active,
+            "{kid} changed the signing key"
+        );
+    }
+    let recorded = app
+        .service
+        .store
+        .recorded_key_state()
+        .await
+        .unwrap()
+        .unwrap()
+        .0;
+    assert_eq!(
+        recorded.active.as_deref(),
+        Some(active.as_str()),
+        "nothing was recorded"
+    );
+    let err = rotation
+        .retire(&active, "test")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("is the active key"), "{err}");
+
+    // --force skips only the publication check.
+    rotation
+        .activate(&unpublished_kid, true, "test")
+        .await
+        .unwrap();
+    assert_eq!(app.service.keys.active().kid, unpublished_kid);
+    let _ = certificate;
+    rotation.retire(&active, "test").await.unwrap();
+    let err = rotation
+        .activate(&active, true, "test")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("retired"), "{err}");
+    let listed: HashMap<String, Value> = rotation
+        .list()
+        .into_iter()
+        .map(|k| (k.kid.clone(), serde_json::to_value(k.state).unwrap()))
+        .collect();
+    assert_eq!(listed[&active], "retired");
+    assert_eq!(listed[&unpublished_kid], "active");
+}
+
+#[tokio::test]
+async fn a_key_file_corrupted_at_runtime_does_not_stop_signing() {
+    let app = spawn_app_with_refresh().await;
+    app.create("kim@example.com", "password-1").await;
+    let kid = app.service.keys.active().kid.clone();
+    let file = app.keys.path().join("key.json");
+    std::fs::write(&file, b"garbage, not a key").unwrap();
+    app.service.refresh_keys().await;
+    let (status, token) = login_token(&app).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        jsonwebtoken::decode_header(token.unwrap())
+            .unwrap()
+            .kid
+            .unwrap(),
+        kid
+    );
+    let listed = app.service.rotation().list();
+    assert!(
+        listed[0]
+            .problem
+            .as_deref()
+            .is_some_and(|p| p.contains("not a JSON")),
+        "{listed:?}"
+    );
+
+    std::fs::remove_file(&file).unwrap();
+    app.service.refresh_keys().await;
+    assert_eq!(
+        login_token(&app).await.0,
+        200,
+        "a removed active key file keeps signing"
+    );
+}
+
+async fn spawn_app_with_refresh() -> TestApp {
+    crate::common::spawn_app_with(&["--key-refresh-secs", "1"]).await
+}
+
+#[tokio::test]
+async fn two_instances_sharing_firestore_switch_keys_together() {
+    let published = Published::default();
+    let x509 = published.serve().await;
+    let url = format!("http://{x509}");
+    let project = project_id();
+    let flags = ["--x509-base-url", url.as_str(), "--key-refresh-secs", "1"];
+    let first = spawn_app_in(keys_dir(), &project, &flags, &[]).await;
+    let second = spawn_app_in(keys_dir(), &project, &flags, &[]).await;
+    first.service.refresh_keys().await;
+    // The new key reaches both instances' key directories (e.g. a new secret version).
+    let (new_kid, certificate) = new_key(first.keys.path(), "next", "demo-firegate");
+    for name in ["next.json", "next.crt"] {
+        std::fs::copy(first.keys.path().join(name), second.keys.path().join(name)).unwrap();
+    }
+    published.publish(&new_kid, &certificate);
+    first.create("kim@example.com", "password-1").await;
+
+    first
+        .service
+        .rotation()
+        .activate(&new_kid, false, "test")
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, token) = login_token(&second).await;
+        assert_eq!(status, 200);
+        if jsonwebtoken::decode_header(token.unwrap())
+            .unwrap()
+            .kid
+            .unwrap()
+            == new_kid
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the second instance never switched"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_admin_api_requires_the_configured_credential() {
+    let plain = spawn_app().await;
+    let response = plain
+        .http
+        .get(plain.url("/admin/api/keys"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404, "off without a credential");
+
+    let hash = plain
+        .service
+        .passwords
+        .hash(&firegate::passwords::Password::new("admin secret".into()).unwrap())
+        .await
+        .unwrap()
+        .hash;
+    let published = Published::default();
+    let x509 = published.serve().await;
+    let url = format!("http://{x509}");
+    let app = spawn_app_in(
+        keys_dir(),
+        &project_id(),
+        &["--admin-password-hash", &hash, "--x509-base-url", &url],
+        &[],
+    )
+    .await;
+    app.service.refresh_keys().await;
+    let (new_kid, certificate) = new_key(app.keys.path(), "next", "demo-firegate");
+    published.publish(&new_kid, &certificate);
+    let active = app.service.keys.active().kid.clone();
+    let activate = app.url(&format!("/admin/api/keys/{new_kid}/activate"));
+    for (user, password) in [
+        (None, None),
+        (Some("admin"), Some("wrong")),
+        (Some("root"), Some("admin secret")),
+    ] {
+        let mut request = app.http.post(&activate);
+        if let Some(user) = user {
+            request = request.basic_auth(user, password);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 401, "{user:?}");
+        assert!(
+            response.headers()["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .starts_with("Basic")
+        );
+    }
+    assert_eq!(app.service.keys.active().kid, active, "nothing changed");
+
+    let keys: Value = app
+        .http
+        .get(app.url("/admin/api/keys"))
+        .basic_auth("admin", Some("admin secret"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(keys.as_array().unwrap().len(), 2);
+    let page = app
+        .http
+        .get(app.url("/admin/"))
+        .basic_auth("admin", Some("admin secret"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<progress id=\"migration\"") && html.contains(&new_kid));
+
+    let response = app
+        .http
+        .post(&activate)
+        .basic_auth("admin", Some("admin secret"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(app.service.keys.active().kid, new_kid);
+    let recorded = app
+        .service
+        .store
+        .recorded_key_state()
+        .await
+        .unwrap()
+        .unwrap()
+        .0;
+    assert_eq!(recorded.changed_by, "admin:admin");
+}
+
+#[tokio::test]
+async fn the_keys_cli_generates_records_lists_and_refuses_clearly() {
+    let app = spawn_app().await;
+    app.service.refresh_keys().await;
+    let project = app.service.store.options().project_id.clone();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_firegate"))
+            .args(crate::common::base_args(app.keys.path(), &project))
+            .args(args)
+            .env_remove("FIRESTORE_EMULATOR_HOST")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, out, err) = run(&["keys", "generate", "--client-email", EMAIL, "--name", "n1"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains(&format!(
+            "gcloud iam service-accounts keys upload {}",
+            app.keys.path().join("n1.crt").display()
+        )),
+        "{out}"
+    );
+    assert!(out.contains(&format!("--iam-account={EMAIL}")), "{out}");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(app.keys.path().join("n1.json"))
+            .unwrap()
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(
+        std::fs::read_to_string(app.keys.path().join("n1.crt"))
+            .unwrap()
+            .starts_with("-----BEGIN CERTIFICATE-----")
+    );
+
+    let (ok, out, _) = run(&["keys", "list", "--json"]);
+    assert!(ok);
+    let listed: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let states: Vec<&str> = listed
+        .iter()
+        .map(|k| k["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states.iter().filter(|s| **s == "pending").count(),
+        1,
+        "{out}"
+    );
+    assert_eq!(
+        states.iter().filter(|s| **s == "active").count(),
+        1,
+        "{out}"
+    );
+    assert!(
+        listed
+            .iter()
+            .all(|k| k["fingerprint"].as_str().unwrap().len() == 64)
+    );
+    assert!(!out.contains("PRIVATE KEY"));
+
+    let (ok, _, err) = run(&["keys", "import-id", "n1", "not-a-key-id"]);
+    assert!(!ok && err.contains("40 hexadecimal"), "{err}");
+    let kid = "0123456789abcdef0123456789abcdef01234567";
+    let (ok, _, err) = run(&["keys", "import-id", "n1", kid]);
+    assert!(ok, "{err}");
+    let (_, out, _) = run(&["keys", "list", "--json"]);
+    let listed: Vec<Value> = serde_json::from_str(&out).unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|k| k["kid"] == kid && k["state"] == "next"),
+        "{out}"
+    );
+
+    let (ok, _, err) = run(&["keys", "activate", "nope"]);
+    assert!(!ok && err.contains("no key `nope`"), "{err}");
+    let (ok, _, err) = run(&[
+        "keys",
+        "activate",
+        kid,
+        "--x509-base-url",
+        "http://127.0.0.1:9",
+    ]);
+    assert!(
+        !ok && err.contains("cannot fetch"),
+        "unpublished without --force: {err}"
+    );
+}
