@@ -5,6 +5,7 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY templates ./templates
+COPY benches ./benches
 RUN cargo build --release --locked --bin firegate
 
 # glibc and libgcc only; runs as uid 65532 ("nonroot").

@@ -44,6 +44,30 @@ pub struct Config {
     #[arg(long, global = true, env = "FIREGATE_LOGINS_COLLECTION", default_value = "firegate_logins", value_parser = collection_name)]
     pub logins_collection: String,
 
+    /// Firestore collection holding per-login failure counts (brute-force protection).
+    #[arg(long, global = true, env = "FIREGATE_LOCKOUTS_COLLECTION", default_value = "firegate_lockouts", value_parser = collection_name)]
+    pub lockouts_collection: String,
+
+    /// Consecutive failed sign-ins of one login that lock it (0 turns lockout off).
+    #[arg(long, global = true, env = "FIREGATE_LOCKOUT_THRESHOLD", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub lockout_threshold: u32,
+
+    /// Lock after the threshold-th failure, in seconds; every further failure adds as much.
+    #[arg(long, global = true, env = "FIREGATE_LOCKOUT_STEP_SECS", default_value_t = 60,
+          value_parser = clap::value_parser!(u32).range(1..=86_400))]
+    pub lockout_step_secs: u32,
+
+    /// Longest lock, in seconds.
+    #[arg(long, global = true, env = "FIREGATE_LOCKOUT_MAX_SECS", default_value_t = 900,
+          value_parser = clap::value_parser!(u32).range(1..=604_800))]
+    pub lockout_max_secs: u32,
+
+    /// Failures are forgotten after this long without another, in seconds.
+    #[arg(long, global = true, env = "FIREGATE_LOCKOUT_RESET_SECS", default_value_t = 43_200,
+          value_parser = clap::value_parser!(u32).range(1..=2_592_000))]
+    pub lockout_reset_secs: u32,
+
     /// Firestore collection holding the key state (which key signs, which are retired).
     #[arg(long, global = true, env = "FIREGATE_KEYS_COLLECTION", default_value = "firegate_keys", value_parser = collection_name)]
     pub keys_collection: String,
@@ -231,6 +255,37 @@ pub struct HttpConfig {
     /// (e.g. https://app.example.com,http://localhost:5173).
     #[arg(long, env = "FIREGATE_CORS_ORIGINS", value_delimiter = ',', value_parser = cors_origin)]
     pub cors_origins: Vec<String>,
+
+    /// Requests per minute one client IP may make to the POST endpoints (0: no limit).
+    #[arg(long, env = "FIREGATE_RATE_LIMIT_PER_MINUTE", default_value_t = 60,
+          value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    pub rate_limit_per_minute: u32,
+
+    /// Requests one client IP may make in a burst before the per-minute rate applies.
+    #[arg(long, env = "FIREGATE_RATE_LIMIT_BURST", default_value_t = 20,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub rate_limit_burst: u32,
+
+    /// Proxies whose X-Forwarded-For is believed, as comma-separated CIDRs (on Cloud Run:
+    /// 0.0.0.0/0,::/0, since every request arrives through Google's front end).
+    #[arg(long, env = "FIREGATE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = cidr)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// Longest a whole request may take, in seconds (then 503).
+    #[arg(long, env = "FIREGATE_REQUEST_TIMEOUT_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=600))]
+    pub request_timeout_secs: u32,
+
+    /// Longest a client may take to send the request headers, in seconds (slow clients are
+    /// disconnected).
+    #[arg(long, env = "FIREGATE_HEADER_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=600))]
+    pub header_timeout_secs: u32,
+
+    /// After SIGTERM, how long in-flight requests may take to finish, in seconds.
+    #[arg(long, env = "FIREGATE_SHUTDOWN_GRACE_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(0..=3600))]
+    pub shutdown_grace_secs: u32,
 }
 
 impl HttpConfig {
@@ -289,6 +344,15 @@ fn collection_name(value: &str) -> Result<String, String> {
         );
     }
     Ok(value.to_string())
+}
+
+/// An IP network in CIDR notation; a bare address means just that address.
+fn cidr(value: &str) -> Result<ipnet::IpNet, String> {
+    let value = value.trim();
+    value
+        .parse::<ipnet::IpNet>()
+        .or_else(|_| value.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("`{value}` is not an IP network (e.g. 10.0.0.0/8, ::1)"))
 }
 
 /// A browser origin: `scheme://host[:port]` with no path, or `*` for any origin.

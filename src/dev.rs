@@ -83,7 +83,7 @@ pub async fn run(mut config: Config, http_config: HttpConfig) -> Result<()> {
     );
     tokio::spawn(service.clone().keep_keys_fresh());
     let router = http::router(service, &http_config);
-    let served = http::serve(listener, router, cli::shutdown_signal()).await;
+    let served = http::serve(listener, router, &http_config, cli::shutdown_signal()).await;
     drop(emulator);
     served.map_err(|e| Error::Internal(format!("server failed: {e}")))
 }

@@ -35,8 +35,12 @@ impl Emulator {
     /// The jar is `$FIREGATE_FIRESTORE_EMULATOR_JAR` or Debian's install location; `rules`
     /// optionally loads a `firestore.rules` file.
     pub fn start(rules: Option<&Path>) -> Result<Emulator> {
+        Emulator::start_on(free_port()?, rules)
+    }
+
+    /// Like [`Emulator::start`], on a given port (e.g. to restart one where it was).
+    pub fn start_on(port: u16, rules: Option<&Path>) -> Result<Emulator> {
         let jar = find_jar()?;
-        let port = free_port()?;
         let host = format!("127.0.0.1:{port}");
         let log = std::env::temp_dir().join(format!("firegate-firestore-emulator-{port}.log"));
         let log_file = std::fs::File::create(&log)

@@ -10,6 +10,8 @@
 //! - [`keys`]: service-account key files and the key that signs.
 //! - [`passwords`]: argon2id hashing on a bounded blocking pool, and legacy hash verification.
 //! - [`login`], [`accounts`], [`claims`]: the account domain types.
+//! - [`lockout`]: per-login brute-force protection rules.
+//! - [`import`]: legacy user tables (CSV, JSON Lines, Django dumpdata) streamed into accounts.
 //! - [`store`]: Firestore persistence (the only module that names the `firestore` crate).
 //! - [`http`]: the inbound HTTP edge (the only module that names axum).
 //! - [`cli`], [`dev`], [`emulator`]: the command line, the one-command local run, and the
@@ -24,8 +26,10 @@ pub mod dev;
 pub mod emulator;
 pub mod error;
 pub mod http;
+pub mod import;
 pub mod keygen;
 pub mod keys;
+pub mod lockout;
 pub mod login;
 pub mod passwords;
 pub mod service;

@@ -13,6 +13,7 @@ use crate::claims::Claims;
 use crate::config::Config;
 use crate::custom_token::TokenRequest;
 use crate::keys::{self, KeyError, KeyRing, Publication, Rotation, ServiceAccountKey};
+use crate::lockout::{FailureRecord, LockoutPolicy};
 use crate::login::Login;
 use crate::passwords::{Password, Passwords, Verdict};
 use crate::store::{AccountFilter, SchemeCount, Store, StoreOptions, StoredAccount};
@@ -52,6 +53,10 @@ pub struct Service {
     min_password_chars: usize,
     registration_open: bool,
     failure_floor: Duration,
+    lockout: LockoutPolicy,
+    /// Password-checking requests in progress, bounded by hashing slots plus queue, so a
+    /// flood is refused before it costs any Firestore call or memory.
+    admissions: Arc<tokio::sync::Semaphore>,
 }
 
 impl Service {
@@ -66,6 +71,7 @@ impl Service {
             Some(p) => p.clone(),
             None => common_project(dir, &loaded)?,
         };
+        crate::telemetry::set_project(&project_id);
         let passwords = Passwords::new(&config.passwords, config.cost_limits.limits())?;
         let store = Store::connect(StoreOptions::from_config(config, project_id)).await?;
         let recorded = if loaded.iter().filter(|k| !k.is_pending()).count() > 1 {
@@ -95,6 +101,15 @@ impl Service {
             min_password_chars: config.min_password_length as usize,
             registration_open: !config.disable_registration,
             failure_floor: Duration::from_millis(config.failure_floor_ms.into()),
+            admissions: Arc::new(tokio::sync::Semaphore::new(
+                config.passwords.concurrency() + config.passwords.hash_queue as usize,
+            )),
+            lockout: LockoutPolicy {
+                threshold: config.lockout_threshold,
+                step: Duration::from_secs(config.lockout_step_secs.into()),
+                max_wait: Duration::from_secs(config.lockout_max_secs.into()),
+                reset_after: Duration::from_secs(config.lockout_reset_secs.into()),
+            },
         }))
     }
 
@@ -158,7 +173,7 @@ impl Service {
         now: Timestamp,
     ) -> Result<SignedIn> {
         let started = Instant::now();
-        let result = self.authenticate(login, password, Some(now)).await;
+        let result = self.authenticate(login, password, now, Some(now)).await;
         let result = match result {
             Ok(found) => self.mint(&found.account, now).map(|token| {
                 info!(uid = %found.account.uid, outcome = "success", "sign-in");
@@ -173,16 +188,55 @@ impl Service {
         result
     }
 
-    /// Verifies credentials and returns the account as read. With `upgrade_at`, an outdated
-    /// hash is replaced on success (the returned version is then stale).
+    /// Verifies credentials and returns the account as read. A locked login is refused
+    /// without any password check; failures are counted and a success forgets them. With
+    /// `upgrade_at`, an outdated hash is replaced on success (the returned version is then
+    /// stale).
     async fn authenticate(
         &self,
         login: &str,
         password: &Password,
+        now: Timestamp,
         upgrade_at: Option<Timestamp>,
     ) -> Result<StoredAccount> {
         let candidates = Login::candidates(login, self.legacy_domain.as_deref())?;
-        let found = self.store.find_by_login(&candidates).await?;
+        let key = &candidates[0];
+        let guarded = self.lockout.threshold > 0;
+        let (found, record) = tokio::join!(self.store.find_by_login(&candidates), async {
+            if guarded {
+                self.store.failure_record(key).await
+            } else {
+                Ok(None)
+            }
+        });
+        let (found, record) = (found?, record?);
+        let uid = found.as_ref().map(|f| &f.account.uid);
+        if let Some(until) = self.lockout.locked_until(record.as_ref(), now) {
+            info!(uid = ?uid, until = %until, "sign-in refused: login locked");
+            return Err(refuse(uid, "locked"));
+        }
+        let result = self.check_password(found, password, upgrade_at).await;
+        if guarded {
+            match &result {
+                Err(Error::InvalidCredentials) => self.count_failure(key, record, now).await,
+                Ok(_) if record.is_some() => {
+                    if let Err(e) = self.store.clear_failures(key).await {
+                        warn!(error = %e, "cannot clear failed sign-ins after a success");
+                    }
+                }
+                _ => {}
+            }
+        }
+        result
+    }
+
+    /// The password check proper, on an account that may not exist.
+    async fn check_password(
+        &self,
+        found: Option<StoredAccount>,
+        password: &Password,
+        upgrade_at: Option<Timestamp>,
+    ) -> Result<StoredAccount> {
         let stored = found.as_ref().map(|f| &f.account.password);
         let verdict = self.passwords.verify(stored, password).await?;
         let uid = found.as_ref().map(|f| &f.account.uid);
@@ -201,6 +255,44 @@ impl Service {
             (Some(_), Verdict::Mismatch) => Err(refuse(uid, "wrong_password")),
             (None, _) => Err(refuse(None, "unknown_login")),
         }
+    }
+
+    /// Counts one more failure of `key`; a record past its quiet period starts over.
+    async fn count_failure(&self, key: &Login, record: Option<FailureRecord>, now: Timestamp) {
+        let previous = record
+            .filter(|r| !self.lockout.is_stale(r, now))
+            .map_or(0, |r| r.failures);
+        let expire_at = now.checked_add(self.lockout.reset_after).unwrap_or(now);
+        if previous + 1 == self.lockout.threshold {
+            warn!(
+                login_locked = true,
+                failures = previous + 1,
+                "login locked after repeated failures"
+            );
+        }
+        if let Err(e) = self
+            .store
+            .record_failure(key, previous, now, expire_at)
+            .await
+        {
+            warn!(error = %e, "cannot record a failed sign-in");
+        }
+    }
+
+    /// Unlocks a login (admins): its failure count is forgotten.
+    pub async fn unlock(&self, login: &str) -> Result<()> {
+        let login = Login::parse(login)?;
+        self.store.clear_failures(&login).await?;
+        info!(action = "unlock", "login unlocked by an admin");
+        Ok(())
+    }
+
+    /// Takes a place among the password-checking requests in progress, or refuses at once.
+    fn admit(&self) -> Result<tokio::sync::OwnedSemaphorePermit> {
+        self.admissions
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Error::Overloaded)
     }
 
     /// Sleeps out the rest of the failure floor after a refused sign-in.
@@ -300,6 +392,7 @@ impl Service {
             None => None,
         };
         self.check_policy(&password)?;
+        let _admitted = self.admit()?;
         let account = self
             .create_account(
                 NewAccount {
@@ -349,8 +442,9 @@ impl Service {
         now: Timestamp,
     ) -> Result<Uid> {
         self.check_policy(new)?;
+        let _admitted = self.admit()?;
         let started = Instant::now();
-        let found = self.authenticate(login, current, None).await;
+        let found = self.authenticate(login, current, now, None).await;
         self.pad_failure(&found, started).await;
         let found = found?;
         let hash = self.passwords.hash(new).await?;

@@ -48,6 +48,8 @@ pub enum AccountsCommand {
     },
     /// Replace an account's developer claims (a JSON object; `{}` removes them all).
     SetClaims { login: String, claims: String },
+    /// Forget a login's failed sign-ins, lifting a brute-force lock.
+    Unlock { login: String },
     /// Set an account's password, read from stdin.
     SetPassword { login: String },
     /// List accounts in uid order, a page at a time.
@@ -126,6 +128,10 @@ pub async fn run(config: Config, command: AccountsCommand) -> Result<()> {
         AccountsCommand::SetClaims { login, claims } => {
             let claims = Claims::from_json(&claims)?;
             print_json(&service.set_claims(&login, claims).await?)?;
+        }
+        AccountsCommand::Unlock { login } => {
+            service.unlock(&login).await?;
+            println!("unlocked {login}");
         }
         AccountsCommand::SetPassword { login } => {
             let password = read_password()?;

@@ -2,9 +2,11 @@
 //! from the same [`Config`] and calling one library function.
 
 mod accounts;
+mod import;
 mod keys;
 
 pub use accounts::{AccountsCommand, read_password};
+pub use import::ImportArgs;
 pub use keys::{AdminCommand, KeysCommand};
 
 use std::process::ExitCode;
@@ -64,6 +66,8 @@ pub enum Command {
         #[command(subcommand)]
         command: AccountsCommand,
     },
+    /// Import accounts from a legacy user table (CSV, JSON Lines or Django dumpdata).
+    Import(Box<ImportArgs>),
     /// Rotate service-account keys.
     Keys {
         #[command(subcommand)]
@@ -107,6 +111,7 @@ async fn dispatch(config: Config, command: Command) -> Result<()> {
         Command::Serve { http } => serve(config, http).await,
         Command::Dev { http } => dev::run(config, http).await,
         Command::Accounts { command } => accounts::run(config, command).await,
+        Command::Import(args) => import::run(config, *args).await,
         Command::Keys { command } => keys::run(config, command).await,
         Command::Admin { command } => keys::run_admin(config, command).await,
     }
@@ -138,7 +143,7 @@ async fn serve(config: Config, http_config: HttpConfig) -> Result<()> {
         }
     };
     let router = http::router(service, &http_config);
-    http::serve(listener, router, shutdown)
+    http::serve(listener, router, &http_config, shutdown)
         .await
         .map_err(|e| Error::Internal(format!("server failed: {e}")))?;
     match stop_rx.await {

@@ -4,13 +4,13 @@
 mod admin;
 mod body;
 mod error;
+mod guard;
 mod login;
 mod pages;
 mod password;
 mod register;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
@@ -28,8 +28,23 @@ pub use error::{ApiError, INVALID_CREDENTIALS};
 use crate::config::HttpConfig;
 use crate::service::Service;
 
-/// Every route, with CORS for the configured origins and the body limit.
+/// Every route, with CORS for the configured origins, the body limit, the per-client rate
+/// limit, the request deadline and the access log.
 pub fn router(service: Arc<Service>, config: &HttpConfig) -> Router {
+    let guard = guard::Guard::new(config);
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        let guard = Arc::downgrade(&guard);
+        runtime.spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                match guard.upgrade() {
+                    Some(guard) => guard.forget_idle_clients(),
+                    None => break,
+                }
+            }
+        });
+    }
     let router = Router::new()
         .route("/login", login::routes())
         .route("/login/", login::routes())
@@ -46,7 +61,8 @@ pub fn router(service: Arc<Service>, config: &HttpConfig) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
-        ));
+        ))
+        .layer(axum::middleware::from_fn_with_state(guard, guard::guard));
     match cors(&config.cors_origins) {
         Some(cors) => router.layer(cors),
         None => router,
@@ -87,17 +103,67 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then lets in-flight requests
-/// finish. Tests bind `127.0.0.1:0` and pass their own shutdown future.
+/// Serves `router` on `listener` until `shutdown` completes, then stops accepting and lets
+/// in-flight requests finish for up to the configured grace period. Clients that do not send
+/// their headers within the header timeout are disconnected. Tests bind `127.0.0.1:0` and
+/// pass their own shutdown future.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
+    config: &HttpConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::service::TowerToHyperService;
+    use tower::ServiceExt;
+
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(std::time::Duration::from_secs(
+            config.header_timeout_secs.into(),
+        ));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = router
+            .clone()
+            .layer(axum::Extension(axum::extract::ConnectInfo(peer)))
+            .map_request(|request: axum::http::Request<hyper::body::Incoming>| {
+                request.map(axum::body::Body::new)
+            });
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    let grace = std::time::Duration::from_secs(config.shutdown_grace_secs.into());
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            grace_secs = config.shutdown_grace_secs,
+            "in-flight requests cut off after the grace period"
+        );
+    }
+    Ok(())
 }

@@ -1,6 +1,6 @@
 //! Passwords: the secret a user types, the hash an account stores, and the hashing service
-//! that computes argon2id hashes and verifies stored (possibly legacy) hashes on a bounded
-//! blocking pool, so a login flood can neither starve the async runtime nor exhaust memory.
+//! that computes argon2id hashes and verifies stored (possibly legacy) hashes on a fixed pool
+//! of threads, so a login flood can neither starve the async runtime nor exhaust memory.
 
 mod crypt;
 mod digest;
@@ -8,6 +8,7 @@ mod django;
 mod encoding;
 mod ldap;
 mod limits;
+mod memory;
 mod phc;
 mod scheme;
 mod verifier;
@@ -22,7 +23,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use argon2::password_hash::PasswordHasher;
+use argon2::password_hash::phc::{Output as PhcOutput, Salt as PhcSalt};
 use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 use zeroize::Zeroizing;
@@ -116,6 +117,7 @@ pub struct Passwords {
     params: Params,
     limits: CostLimits,
     slots: Arc<Semaphore>,
+    pool: rayon::ThreadPool,
     queue_limit: usize,
     waiting: AtomicUsize,
     computed: AtomicU64,
@@ -138,26 +140,48 @@ impl Passwords {
                 settings.argon2_memory_kib, settings.argon2_iterations, settings.argon2_parallelism
             ))
         })?;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(settings.concurrency())
+            .thread_name(|i| format!("hash-{i}"))
+            .build()
+            .map_err(|e| Error::Internal(format!("cannot start the hashing threads: {e}")))?;
         Ok(Passwords {
             params,
             limits,
             slots: Arc::new(Semaphore::new(settings.concurrency())),
+            pool,
             queue_limit: settings.hash_queue as usize,
             waiting: AtomicUsize::new(0),
             computed: AtomicU64::new(0),
         })
     }
 
-    /// Hashes a password with argon2id and the configured parameters.
+    /// Hashes a password with argon2id, the configured parameters and a random 16-byte salt.
     pub async fn hash(&self, password: &Password) -> Result<StoredHash> {
         let hasher = self.hasher();
+        let params = self.params.clone();
         let password = password.clone();
         let hash = self
-            .run(move || hasher.hash_password(password.expose().as_bytes()))
+            .run(move || -> std::result::Result<String, String> {
+                let salt: [u8; 16] = rand::random();
+                let mut out = [0u8; 32];
+                memory::hash_into(&hasher, password.expose().as_bytes(), &salt, &mut out)
+                    .map_err(|e| e.to_string())?;
+                let phc = argon2::PasswordHash {
+                    algorithm: argon2::ARGON2ID_IDENT,
+                    version: Some(Version::V0x13.into()),
+                    params: (&params)
+                        .try_into()
+                        .map_err(|e: argon2::password_hash::Error| e.to_string())?,
+                    salt: Some(PhcSalt::new(&salt).map_err(|e| e.to_string())?),
+                    hash: Some(PhcOutput::new(&out).map_err(|e| e.to_string())?),
+                };
+                Ok(phc.to_string())
+            })
             .await?
             .map_err(|e| Error::Internal(format!("argon2id hashing failed: {e}")))?;
         Ok(StoredHash {
-            hash: hash.to_string(),
+            hash,
             dialect: Dialect::Phc,
         })
     }
@@ -211,11 +235,8 @@ impl Passwords {
         self.run(move || {
             let mut out = [0u8; 32];
             // A fixed salt is fine: the output is discarded, only the work matters.
-            let _ = hasher.hash_password_into(
-                password.expose().as_bytes(),
-                b"firegate-dummy-salt",
-                &mut out,
-            );
+            let salt = b"firegate-dummy-salt";
+            let _ = memory::hash_into(&hasher, password.expose().as_bytes(), salt, &mut out);
         })
         .await
     }
@@ -248,12 +269,17 @@ impl Passwords {
             }
         };
         self.computed.fetch_add(1, Ordering::Relaxed);
-        tokio::task::spawn_blocking(move || {
+        // A fixed set of threads, not tokio's elastic blocking pool: every thread that ever
+        // hashes keeps its allocator arena (tens of MiB after argon2), so the thread count is
+        // what bounds memory.
+        let (done, result) = tokio::sync::oneshot::channel();
+        self.pool.spawn(move || {
             let _permit = permit;
-            job()
-        })
-        .await
-        .map_err(|e| Error::Internal(format!("password hashing task failed: {e}")))
+            let _ = done.send(job());
+        });
+        result
+            .await
+            .map_err(|_| Error::Internal("password hashing task failed".into()))
     }
 }
 

@@ -119,9 +119,8 @@ impl Verifier {
                 expected,
             } => {
                 let mut out = vec![0u8; expected.len()];
-                argon2::Argon2::new(*algorithm, *version, params.clone())
-                    .hash_password_into(password, salt, &mut out)
-                    .is_ok()
+                let argon = argon2::Argon2::new(*algorithm, *version, params.clone());
+                super::memory::hash_into(&argon, password, salt, &mut out).is_ok()
                     && same(&out, expected)
             }
             Verifier::Bcrypt {

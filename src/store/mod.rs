@@ -7,6 +7,7 @@ mod emulator_auth;
 mod import;
 mod keys;
 mod listing;
+mod lockouts;
 
 use std::future::Future;
 use std::time::Duration;
@@ -31,6 +32,7 @@ pub struct StoreOptions {
     pub accounts_collection: String,
     pub logins_collection: String,
     pub keys_collection: String,
+    pub lockouts_collection: String,
     /// Longest a single Firestore call may take, retries included.
     pub timeout: Duration,
 }
@@ -45,6 +47,7 @@ impl StoreOptions {
             accounts_collection: config.accounts_collection.clone(),
             logins_collection: config.logins_collection.clone(),
             keys_collection: config.keys_collection.clone(),
+            lockouts_collection: config.lockouts_collection.clone(),
             timeout: Duration::from_millis(config.firestore_timeout_ms.into()),
         }
     }

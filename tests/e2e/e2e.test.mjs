@@ -33,7 +33,8 @@ const ARTIFACTS = join(HERE, 'artifacts');
 const TEACHER = { login: 'e2e@example.com', password: 'correct horse battery staple' };
 const STUDENT = { login: 'student@example.com', password: 'another long passphrase' };
 
-/** Hooks, unlike tests, have no default timeout. */
+/** Bounds for each group of tests and for each hook (hooks have no default timeout). */
+const SUITE_TIMEOUT = { timeout: 120_000 };
 const HOOK_TIMEOUT = { timeout: 60_000 };
 
 /** firegate's one answer to every failed sign-in. */
@@ -48,7 +49,8 @@ before(
   async () => {
     env = await startEnvironment();
   },
-  { timeout: 240_000 },
+  // Without FIREGATE_BIN the start includes `cargo build`, which may compile from scratch.
+  { timeout: process.env.FIREGATE_BIN ? 240_000 : 1_200_000 },
 );
 
 after(
@@ -79,39 +81,50 @@ async function signedInClient(name, { uid, token }) {
   return client;
 }
 
-describe('an account created with `firegate accounts create`', () => {
-  let teacher;
-  let student;
-  const clients = [];
+describe('an account created with `firegate accounts create`', SUITE_TIMEOUT, () => {
+  const teacher = { ...TEACHER, claims: { role: 'teacher' } };
+  const student = { ...STUDENT };
+  const sessions = new Map();
+
+  /** `account` signed in through firegate and Firebase Auth, once per account. */
+  function session(account) {
+    if (!sessions.has(account)) {
+      sessions.set(
+        account,
+        (async () => {
+          const login = await firegateLogin(env, {
+            email: account.login,
+            password: account.password,
+          });
+          assert.equal(login.uid, account.uid, 'firegate signs in the uid the CLI printed');
+          return { login, client: await signedInClient(account.login, login) };
+        })(),
+      );
+    }
+    return sessions.get(account);
+  }
 
   before(async () => {
-    teacher = { uid: await createAccount(TEACHER, ['--claims', '{"role":"teacher"}']) };
-    student = { uid: await createAccount(STUDENT) };
+    teacher.uid = await createAccount(teacher, ['--claims', JSON.stringify(teacher.claims)]);
+    student.uid = await createAccount(student);
   }, HOOK_TIMEOUT);
 
   after(async () => {
-    await Promise.all(clients.map((c) => c.close()));
+    const opened = await Promise.allSettled(sessions.values());
+    await Promise.all(opened.filter((s) => s.value).map((s) => s.value.client.close()));
   }, HOOK_TIMEOUT);
 
   test('signs in through firegate, then Firebase Auth, with its claims in the ID token', async () => {
-    const login = await firegateLogin(env, { email: TEACHER.login, password: TEACHER.password });
-    assert.equal(login.uid, teacher.uid, 'firegate signs in the uid the CLI printed');
+    const { login, client } = await session(teacher);
     assert.deepEqual(login.payload.claims, { role: 'teacher' });
-
-    const client = await signedInClient('teacher', login);
-    clients.push(client);
-    teacher.client = client;
     const idToken = await client.auth.currentUser.getIdTokenResult();
     assert.equal(idToken.claims.role, 'teacher', 'custom claims reach the Firebase ID token');
     assert.equal(idToken.claims.user_id, teacher.uid);
     assert.equal(idToken.signInProvider, 'custom');
 
-    const other = await firegateLogin(env, { email: STUDENT.login, password: STUDENT.password });
-    assert.equal(other.uid, student.uid);
-    assert.equal(other.payload.claims, undefined, 'no claims object when the account has none');
-    student.client = await signedInClient('student', other);
-    clients.push(student.client);
-    const studentToken = await student.client.auth.currentUser.getIdTokenResult();
+    const other = await session(student);
+    assert.equal(other.login.payload.claims, undefined, 'no claims object without claims');
+    const studentToken = await other.client.auth.currentUser.getIdTokenResult();
     assert.equal(studentToken.claims.role, undefined);
   });
 
@@ -125,25 +138,32 @@ describe('an account created with `firegate accounts create`', () => {
   });
 
   test('reads and writes its own users/{uid} document', async () => {
-    const mine = doc(teacher.client.db, 'users', teacher.uid);
+    const [{ client: t }, { client: s }] = [await session(teacher), await session(student)];
+    const mine = doc(t.db, 'users', teacher.uid);
     await setDoc(mine, { displayName: 'Ms Kim', timetable: ['maths', 'music'] });
     const snapshot = await getDoc(mine);
     assert.deepEqual(snapshot.data(), { displayName: 'Ms Kim', timetable: ['maths', 'music'] });
-    await setDoc(doc(student.client.db, 'users', student.uid), { displayName: 'Student' });
+    await setDoc(doc(s.db, 'users', student.uid), { displayName: 'Student' });
   });
 
   test("cannot read or write another user's document", async () => {
+    const [{ client: t }, { client: s }] = [await session(teacher), await session(student)];
+    await setDoc(doc(s.db, 'users', student.uid), { displayName: 'Student' });
     await assertDenied(
-      getDoc(doc(student.client.db, 'users', teacher.uid)),
+      getDoc(doc(s.db, 'users', teacher.uid)),
       "the student reading the teacher's users doc",
     );
     await assertDenied(
-      setDoc(doc(teacher.client.db, 'users', student.uid), { displayName: 'hijacked' }),
+      setDoc(doc(t.db, 'users', student.uid), { displayName: 'hijacked' }),
       "the teacher writing the student's users doc",
     );
     const owner = ownerClient(env.firestore.url, env.projectId);
     const studentDoc = await owner.get(`users/${student.uid}`);
-    assert.equal(studentDoc.fields.displayName.stringValue, 'Student', 'the denied write left no trace');
+    assert.equal(
+      studentDoc.fields.displayName.stringValue,
+      'Student',
+      'the denied write left no trace',
+    );
   });
 
   test("cannot read, list or write firegate's credential documents", async () => {
@@ -151,18 +171,34 @@ describe('an account created with `firegate accounts create`', () => {
     const owner = ownerClient(env.firestore.url, env.projectId);
     const account = await owner.get(`firegate_accounts/${teacher.uid}`);
     assert.ok(account?.fields?.password_hash, 'firegate stored the account with its hash');
-    assert.ok(await owner.get(`firegate_logins/${TEACHER.login}`), 'firegate stored the login index');
+    assert.ok(
+      await owner.get(`firegate_logins/${TEACHER.login}`),
+      'firegate stored the login index',
+    );
 
-    const { db } = teacher.client;
-    await assertDenied(getDoc(doc(db, 'firegate_accounts', teacher.uid)), 'reading its own account document');
-    await assertDenied(getDoc(doc(db, 'firegate_accounts', student.uid)), "reading another's account document");
-    await assertDenied(getDoc(doc(db, 'firegate_logins', TEACHER.login)), 'reading the login index');
+    const { db } = (await session(teacher)).client;
+    await assertDenied(
+      getDoc(doc(db, 'firegate_accounts', teacher.uid)),
+      'reading its own account document',
+    );
+    await assertDenied(
+      getDoc(doc(db, 'firegate_accounts', student.uid)),
+      "reading another's account document",
+    );
+    await assertDenied(
+      getDoc(doc(db, 'firegate_logins', TEACHER.login)),
+      'reading the login index',
+    );
     await assertDenied(getDocs(collection(db, 'firegate_accounts')), 'listing the accounts');
     await assertDenied(getDocs(collection(db, 'firegate_logins')), 'listing the logins');
     await assertDenied(getDocs(collection(db, 'firegate_lockouts')), 'listing the lockouts');
     await assertDenied(getDoc(doc(db, 'firegate_keys', 'state')), 'reading the key state');
     await assertDenied(
-      setDoc(doc(db, 'firegate_accounts', teacher.uid), { claims: '{"role":"admin"}' }, { merge: true }),
+      setDoc(
+        doc(db, 'firegate_accounts', teacher.uid),
+        { claims: '{"role":"admin"}' },
+        { merge: true },
+      ),
       'granting itself claims',
     );
     await assertDenied(
@@ -172,19 +208,20 @@ describe('an account created with `firegate accounts create`', () => {
   });
 
   test('a claim decides access: teachers read schools, others do not', async () => {
+    const [{ client: t }, { client: s }] = [await session(teacher), await session(student)];
     const owner = ownerClient(env.firestore.url, env.projectId);
     await owner.create('schools', 'seoul-1', { name: 'Seoul First' });
-    const snapshot = await getDoc(doc(teacher.client.db, 'schools', 'seoul-1'));
+    const snapshot = await getDoc(doc(t.db, 'schools', 'seoul-1'));
     assert.equal(snapshot.data()?.name, 'Seoul First');
-    await assertDenied(getDoc(doc(student.client.db, 'schools', 'seoul-1')), 'a student reading a school');
+    await assertDenied(getDoc(doc(s.db, 'schools', 'seoul-1')), 'a student reading a school');
     await assertDenied(
-      setDoc(doc(teacher.client.db, 'schools', 'seoul-1'), { name: 'renamed' }),
+      setDoc(doc(t.db, 'schools', 'seoul-1'), { name: 'renamed' }),
       'a teacher writing a school',
     );
   });
 });
 
-describe('an account registered with POST /register/', () => {
+describe('an account registered with POST /register/', SUITE_TIMEOUT, () => {
   const NEWCOMER = { email: 'newcomer@example.com', password: 'a brand new passphrase' };
   let client;
 
@@ -194,7 +231,11 @@ describe('an account registered with POST /register/', () => {
 
   test('registers, signs in and owns its users/{uid} document; a second registration is 409', async () => {
     const registered = await postJson(env.firegate.url, '/register/', NEWCOMER);
-    assert.equal(registered.status, 201, `POST /register/ answered ${registered.status}: ${JSON.stringify(registered.json)}`);
+    assert.equal(
+      registered.status,
+      201,
+      `POST /register/ answered ${registered.status}: ${JSON.stringify(registered.json)}`,
+    );
     const { uid } = registered.json;
     assert.match(uid, /^\S{1,128}$/);
 
@@ -202,29 +243,42 @@ describe('an account registered with POST /register/', () => {
     assert.equal(login.uid, uid, 'the registered account signs in as the uid /register/ returned');
     client = await signedInClient('newcomer', login);
     await setDoc(doc(client.db, 'users', uid), { displayName: 'Newcomer' });
-    await assertDenied(getDoc(doc(client.db, 'firegate_accounts', uid)), 'reading its own account document');
+    await assertDenied(
+      getDoc(doc(client.db, 'firegate_accounts', uid)),
+      'reading its own account document',
+    );
 
     const again = await postJson(env.firegate.url, '/register/', {
       email: NEWCOMER.email.toUpperCase(),
       password: 'something else entirely',
     });
-    assert.equal(again.status, 409, `a second registration answered ${again.status}: ${JSON.stringify(again.json)}`);
+    assert.equal(
+      again.status,
+      409,
+      `a second registration answered ${again.status}: ${JSON.stringify(again.json)}`,
+    );
   });
 });
 
-describe('a legacy account with a Werkzeug hash', () => {
-  // What werkzeug 2.2's generate_password_hash wrote by default: PBKDF2-SHA256 at 260,000
-  // rounds, more than Firebase Auth's user import accepts.
-  const fixture = readFileSync(join(REPO_ROOT, 'tests', 'fixtures', 'legacy-hashes.jsonl'), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line))
-    .find((h) => h.source.startsWith('werkzeug 2.') && h.hash.startsWith('pbkdf2:sha256:260000$'));
+describe('a legacy account with a Werkzeug hash', SUITE_TIMEOUT, () => {
   const LEGACY = { uid: '1042', username: 'kim' };
+  let fixture;
   let client;
 
   before(async () => {
-    assert.ok(fixture, 'tests/fixtures/legacy-hashes.jsonl has a werkzeug pbkdf2:sha256:260000 hash');
+    // The hash Werkzeug 2.2's generate_password_hash wrote by default: PBKDF2-SHA256 at
+    // 260,000 rounds, more than Firebase Auth's user import accepts.
+    fixture = readFileSync(join(REPO_ROOT, 'tests', 'fixtures', 'legacy-hashes.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line))
+      .find(
+        (h) => h.source.startsWith('werkzeug 2.') && h.hash.startsWith('pbkdf2:sha256:260000$'),
+      );
+    assert.ok(
+      fixture,
+      'tests/fixtures/legacy-hashes.jsonl lacks a werkzeug pbkdf2:sha256:260000 hash',
+    );
     // The two documents an import leaves, written with owner rights as firegate's store would.
     const owner = ownerClient(env.firestore.url, env.projectId);
     const now = new Date();
@@ -258,7 +312,10 @@ describe('a legacy account with a Werkzeug hash', () => {
     assert.equal(wrong.status, 400);
     assert.deepEqual(wrong.json, INVALID_CREDENTIALS);
 
-    const login = await firegateLogin(env, { username: LEGACY.username, password: fixture.password });
+    const login = await firegateLogin(env, {
+      username: LEGACY.username,
+      password: fixture.password,
+    });
     assert.equal(login.uid, LEGACY.uid);
     client = await signedInClient('legacy', login);
     await setDoc(doc(client.db, 'users', LEGACY.uid), { displayName: 'Kim' });
@@ -273,15 +330,22 @@ describe('a legacy account with a Werkzeug hash', () => {
       if (stored.fields.password_hash.stringValue.startsWith('$argon2id$')) break;
       await new Promise((r) => setTimeout(r, 100));
     } while (Date.now() < deadline);
-    assert.match(stored.fields.password_hash.stringValue, /^\$argon2id\$/, 'the Werkzeug hash was replaced');
+    assert.match(
+      stored.fields.password_hash.stringValue,
+      /^\$argon2id\$/,
+      'the Werkzeug hash was replaced',
+    );
     const login = await firegateLogin(env, { email: LEGACY.username, password: fixture.password });
     assert.equal(login.uid, LEGACY.uid);
   });
 });
 
-describe('custom-token signatures, checked independently of firegate', () => {
+describe('custom-token signatures, checked independently of firegate', SUITE_TIMEOUT, () => {
   test("verify against the service account's public key and no other", async () => {
-    const { token } = await firegateLogin(env, { email: TEACHER.login, password: TEACHER.password });
+    const { token } = await firegateLogin(env, {
+      email: TEACHER.login,
+      password: TEACHER.password,
+    });
     const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey;
     await assert.rejects(
       jwtVerify(token, stranger, { algorithms: ['RS256'] }),
@@ -290,7 +354,9 @@ describe('custom-token signatures, checked independently of firegate', () => {
     );
 
     const [header, , signature] = token.split('.');
-    const forged = Buffer.from(JSON.stringify({ ...decodeJwt(token), uid: 'someone-else' })).toString('base64url');
+    const forged = Buffer.from(
+      JSON.stringify({ ...decodeJwt(token), uid: 'someone-else' }),
+    ).toString('base64url');
     await assert.rejects(
       verifyCustomToken(`${header}.${forged}.${signature}`, env.key),
       { code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' },
@@ -299,17 +365,21 @@ describe('custom-token signatures, checked independently of firegate', () => {
   });
 });
 
-describe('what the Firebase Auth emulator checks in a custom token', () => {
+describe('what the Firebase Auth emulator checks in a custom token', SUITE_TIMEOUT, () => {
   // The emulator decodes custom tokens without verifying them, so these tokens are re-signed
   // with the real key and differ from firegate's in exactly one respect.
   let genuine;
 
   before(async () => {
-    genuine = decodeJwt((await firegateLogin(env, { email: TEACHER.login, password: TEACHER.password })).token);
+    genuine = decodeJwt(
+      (await firegateLogin(env, { email: TEACHER.login, password: TEACHER.password })).token,
+    );
   }, HOOK_TIMEOUT);
 
   function sign(payload, privateKey = env.key.privateKey) {
-    return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: env.key.kid }).sign(privateKey);
+    return new SignJWT(payload)
+      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: env.key.kid })
+      .sign(privateKey);
   }
 
   /** The emulator's REST answer to accounts:signInWithCustomToken. */
@@ -337,7 +407,9 @@ describe('what the Firebase Auth emulator checks in a custom token', () => {
     await assertRejected(token, /^INVALID_CUSTOM_TOKEN/);
     const client = firebaseClient(env, 'wrong-audience');
     try {
-      await assert.rejects(signInWithCustomToken(client.auth, token), { code: 'auth/invalid-custom-token' });
+      await assert.rejects(signInWithCustomToken(client.auth, token), {
+        code: 'auth/invalid-custom-token',
+      });
     } finally {
       await client.close();
     }
@@ -350,8 +422,22 @@ describe('what the Firebase Auth emulator checks in a custom token', () => {
 
   test('rejects reserved claim names', async () => {
     const reserved = [
-      'acr', 'amr', 'at_hash', 'aud', 'auth_time', 'azp', 'cnf', 'c_hash',
-      'exp', 'firebase', 'iat', 'iss', 'jti', 'nbf', 'nonce', 'sub',
+      'acr',
+      'amr',
+      'at_hash',
+      'aud',
+      'auth_time',
+      'azp',
+      'cnf',
+      'c_hash',
+      'exp',
+      'firebase',
+      'iat',
+      'iss',
+      'jti',
+      'nbf',
+      'nonce',
+      'sub',
     ];
     for (const name of reserved) {
       const token = await sign({ ...genuine, claims: { role: 'teacher', [name]: 'x' } });
@@ -362,39 +448,59 @@ describe('what the Firebase Auth emulator checks in a custom token', () => {
   test('accepts what it does not verify, which is why the tokens are checked above', async () => {
     const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
     const [header, , signature] = (await sign(genuine)).split('.');
-    const tampered = Buffer.from(JSON.stringify({ ...genuine, uid: 'tampered-uid' })).toString('base64url');
+    const tampered = Buffer.from(JSON.stringify({ ...genuine, uid: 'tampered-uid' })).toString(
+      'base64url',
+    );
     const now = Math.floor(Date.now() / 1000);
     const unchecked = {
       'a payload edited after signing': `${header}.${tampered}.${signature}`,
       'a signature by an unknown key': await sign(genuine, stranger),
-      "another project's issuer": await sign({ ...genuine, iss: 'x@demo-other.iam.gserviceaccount.com' }),
+      "another project's issuer": await sign({
+        ...genuine,
+        iss: 'x@demo-other.iam.gserviceaccount.com',
+      }),
       'an expired token': await sign({ ...genuine, iat: now - 7200, exp: now - 3600 }),
       'a lifetime over one hour': await sign({ ...genuine, exp: now + 86_400 }),
       'a uid over 128 characters': await sign({ ...genuine, uid: 'u'.repeat(129) }),
     };
     for (const [what, token] of Object.entries(unchecked)) {
       const { status, body } = await exchange(token);
-      assert.equal(status, 200, `the emulator now rejects ${what} (${JSON.stringify(body)}): assert that above instead`);
+      assert.equal(
+        status,
+        200,
+        `the emulator now rejects ${what} (${JSON.stringify(body)}): assert that above instead`,
+      );
     }
   });
 });
 
-describe('the sign-in page in a browser', () => {
+describe('the sign-in page in a browser', SUITE_TIMEOUT, () => {
   let browser;
   let page;
   const consoleErrors = [];
 
   before(async () => {
-    const executablePath = ['/usr/bin/chromium', '/usr/bin/chromium-browser', process.env.CHROMIUM_PATH]
-      .reverse()
-      .find((p) => p && existsSync(p));
-    assert.ok(executablePath, 'Chromium is missing: `apt-get install chromium` (see .ci/run) or set CHROMIUM_PATH');
+    const executablePath = [
+      process.env.CHROMIUM_PATH,
+      '/usr/bin/chromium',
+      '/usr/bin/chromium-browser',
+    ].find((p) => p && existsSync(p));
+    assert.ok(
+      executablePath,
+      'Chromium is missing: `apt-get install chromium` (see .ci/run) or set CHROMIUM_PATH',
+    );
     browser = await chromium.launch({
       executablePath,
       headless: true,
       args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
       ],
     });
     page = await browser.newPage();

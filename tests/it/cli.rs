@@ -154,9 +154,15 @@ fn dev_serves_a_working_login_and_leaves_no_emulator_behind() {
         .current_dir(work.path())
         .args(["dev", "--port", &port.to_string()])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let errors = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut BufReader::new(stderr), &mut text);
+        text
+    });
     let stdout = BufReader::new(child.stdout.take().unwrap());
     let mut emulator_pid = None;
     let mut ready = false;
@@ -173,7 +179,10 @@ fn dev_serves_a_working_login_and_leaves_no_emulator_behind() {
             break;
         }
     }
-    assert!(ready, "dev did not come up:\n{seen}");
+    if !ready {
+        let _ = child.kill();
+        panic!("dev did not come up:\n{seen}\n{}", errors.join().unwrap());
+    }
     assert!(seen.contains("created a development key"), "{seen}");
     let emulator_pid = emulator_pid.expect("dev prints the emulator pid");
     assert!(work.path().join("keys").read_dir().unwrap().count() == 1);

@@ -81,6 +81,9 @@ pub fn base_args(keys: &Path, project: &str) -> Vec<String> {
         "1",
         "--failure-floor-ms",
         "0",
+        // Generous: a cold emulator on a busy 2-core machine can stall for seconds.
+        "--firestore-timeout-ms",
+        "20000",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -234,15 +237,137 @@ async fn spawn_with_config(config: Config, http: HttpConfig, keys: TempDir) -> T
     let router = firegate::http::router(service.clone(), &http);
     let refresher = tokio::spawn(service.clone().keep_keys_fresh());
     let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(firegate::http::serve(listener, router, async move {
-        let _ = rx.await;
-        refresher.abort();
-    }));
+    tokio::spawn(async move {
+        firegate::http::serve(listener, router, &http, async move {
+            let _ = rx.await;
+            refresher.abort();
+        })
+        .await
+    });
     TestApp {
         addr,
         service,
         http: reqwest::Client::new(),
         keys,
         shutdown: Some(tx),
+    }
+}
+
+/// `firegate serve` as a child process (for signals, memory and log capture), stopped on drop.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    pub addr: SocketAddr,
+    pub logs: Arc<std::sync::Mutex<String>>,
+    pub keys: TempDir,
+    pub project: String,
+}
+
+impl ServerProcess {
+    /// Starts `firegate serve` with JSON logs and waits until it answers `/healthz`.
+    pub async fn start(extra: &[&str], serve: &[&str]) -> ServerProcess {
+        let keys = keys_dir();
+        let project = project_id();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_firegate"))
+            .args(base_args(keys.path(), &project))
+            .args(extra)
+            .args(["serve", "--listen", &addr.to_string()])
+            .args(serve)
+            .env_remove("FIRESTORE_EMULATOR_HOST")
+            .env("FIREGATE_LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let logs = Arc::new(std::sync::Mutex::new(String::new()));
+        let stderr = child.stderr.take().unwrap();
+        let sink = logs.clone();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let mut all = sink.lock().unwrap();
+                all.push_str(&line);
+                all.push('\n');
+            }
+        });
+        let client = reqwest::Client::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while client
+            .get(format!("http://{addr}/healthz"))
+            .send()
+            .await
+            .is_err()
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "server did not start: {}",
+                logs.lock().unwrap()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        ServerProcess {
+            child,
+            addr,
+            logs,
+            keys,
+            project,
+        }
+    }
+
+    /// `http://<addr><path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Runs a `firegate` command against the same project and keys.
+    pub fn command(&self, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+        use std::io::Write;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_firegate"))
+            .args(base_args(self.keys.path(), &self.project))
+            .args(args)
+            .env_remove("FIRESTORE_EMULATOR_HOST")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        if let Some(text) = stdin {
+            input.write_all(text.as_bytes()).unwrap();
+        }
+        drop(input);
+        child.wait_with_output().unwrap()
+    }
+
+    /// A line of /proc/<pid>/status, in kB (e.g. `VmRSS`, `VmHWM`).
+    pub fn memory_kb(&self, field: &str) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{field}:")))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+
+    /// Sends a signal to the server.
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(self.child.id() as i32, signal) };
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

@@ -6,12 +6,7 @@ import assert from 'node:assert/strict';
 
 import { deleteApp, initializeApp } from 'firebase/app';
 import { connectAuthEmulator, getAuth, signOut } from 'firebase/auth';
-import {
-  connectFirestoreEmulator,
-  getFirestore,
-  setLogLevel,
-  terminate,
-} from 'firebase/firestore';
+import { connectFirestoreEmulator, getFirestore, setLogLevel, terminate } from 'firebase/firestore';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 
 export const CUSTOM_TOKEN_AUDIENCE =
@@ -60,7 +55,15 @@ export async function verifyCustomToken(token, key) {
   const lifetime = payload.exp - payload.iat;
   assert.ok(lifetime > 0 && lifetime <= 3600, `token lifetime ${lifetime} s is not in 1..3600`);
   assert.equal(typeof payload.uid, 'string');
-  assert.ok(payload.uid.length >= 1 && payload.uid.length <= 128, `uid length ${payload.uid.length}`);
+  const uidLength = [...payload.uid].length;
+  assert.ok(uidLength >= 1 && uidLength <= 128, `uid of ${uidLength} characters`);
+  const allowed = ['aud', 'claims', 'exp', 'iat', 'iss', 'sub', 'tenant_id', 'uid'];
+  const unexpected = Object.keys(payload).filter((k) => !allowed.includes(k));
+  assert.deepEqual(unexpected, [], 'fields a Firebase custom token does not have');
+  if ('claims' in payload) {
+    assert.equal(typeof payload.claims, 'object');
+    assert.ok(Object.keys(payload.claims).length > 0, 'an empty claims object is omitted');
+  }
   return payload;
 }
 
@@ -105,7 +108,11 @@ export async function assertDenied(promise, what) {
   await assert.rejects(
     promise,
     (error) => {
-      assert.equal(error.code, 'permission-denied', `${what}: expected permission-denied, got ${error}`);
+      assert.equal(
+        error.code,
+        'permission-denied',
+        `${what}: expected permission-denied, got ${error}`,
+      );
       return true;
     },
     `${what} should be denied by firestore.rules`,

@@ -64,7 +64,8 @@ export async function startFirestoreEmulator({ runDir }) {
   if (existing) {
     return { host: existing, url: `http://${existing}`, proc: null };
   }
-  const jar = process.env.FIREGATE_FIRESTORE_EMULATOR_JAR ?? FIRESTORE_JARS.find((j) => existsSync(j));
+  const jar =
+    process.env.FIREGATE_FIRESTORE_EMULATOR_JAR ?? FIRESTORE_JARS.find((j) => existsSync(j));
   if (!jar || !existsSync(jar)) {
     throw new Error(
       'the Firestore emulator is not installed: install the Debian package ' +

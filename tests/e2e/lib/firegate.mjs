@@ -41,6 +41,7 @@ export async function firegateBinary() {
  * emulator, and argon2 parameters cheap enough for tests.
  */
 export function globalArgs({ keysDir, projectId, firestoreHost }) {
+  // prettier-ignore
   return [
     '--keys-dir', keysDir,
     '--project-id', projectId,

@@ -39,7 +39,9 @@ export function ownerClient(firestoreUrl, projectId) {
         body: JSON.stringify({ fields: toFields(data) }),
       });
       if (!response.ok) {
-        throw new Error(`creating ${collection}/${id} failed (${response.status}): ${await response.text()}`);
+        throw new Error(
+          `creating ${collection}/${id} failed (${response.status}): ${await response.text()}`,
+        );
       }
     },
     /** The raw REST document at `path`, or null when missing. */

@@ -150,7 +150,11 @@ export async function answers200(url) {
  * Runs a command to completion; resolves { code, stdout, stderr }. `input` is written to
  * stdin. Rejects only when the command cannot be started or outlives `timeoutMs`.
  */
-export function run(command, args, { input = '', env = process.env, cwd, timeoutMs = 60_000 } = {}) {
+export function run(
+  command,
+  args,
+  { input = '', env = process.env, cwd, timeoutMs = 60_000 } = {},
+) {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';

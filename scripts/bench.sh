@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Benchmarks firegate and writes bench/RESULTS.md: cold start, warm login latency, throughput,
+# signing against OpenSSL, memory, binary and image size. One command, rerunnable:
+#
+#   scripts/bench.sh                     # about 6 minutes after the build
+#   scripts/bench.sh --wait-idle 900     # first wait up to 15 min for a quiet machine
+#
+# Needs Rust, Python 3.11, Java 17+, the Firestore emulator (Debian package
+# google-cloud-cli-firestore-emulator, or FIREGATE_FIRESTORE_EMULATOR_JAR), openssl and wrk;
+# wrk is installed with apt-get when missing. The emulator is started on a free port and
+# stopped on exit. Other options: --cold-runs N, --seconds S (length of each wrk run).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+need() {
+    command -v "$1" >/dev/null 2>&1 || { echo "error: $1 is required: $2" >&2; exit 1; }
+}
+need cargo "install Rust (https://rustup.rs)"
+need python3 "install Python 3.11+"
+need java "install Java 17+ (Debian: apt-get install openjdk-17-jre-headless)"
+need openssl "apt-get install openssl"
+if ! command -v wrk >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing wrk (apt-get install wrk)" >&2
+        apt-get install -y -qq wrk >/dev/null 2>&1 ||
+            { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+    fi
+    need wrk "apt-get install wrk (as root)"
+fi
+
+workdir=$(mktemp -d "${TMPDIR:-/tmp}/firegate-bench-XXXXXX")
+pidfile="$workdir/emulator.pid"
+cleanup() {
+    # The driver stops the emulator itself; this covers a driver that was killed outright.
+    if [ -s "$pidfile" ]; then
+        kill -TERM -- "-$(cat "$pidfile")" 2>/dev/null || true
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+echo "building: cargo build --release --bin firegate; cargo bench --no-run" >&2
+cargo build --release --bin firegate
+cargo bench --no-run --bench hashes --bench signing
+
+python3 scripts/bench/run.py --workdir "$workdir" --pidfile "$pidfile" \
+    --command "scripts/bench.sh${*:+ $*}" "$@"

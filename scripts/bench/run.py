@@ -1,0 +1,946 @@
+#!/usr/bin/env python3
+"""The firegate benchmark driver (standard library only), run by `scripts/bench.sh`.
+
+Expects a built `target/release/firegate`, compiled bench targets, `wrk` and `openssl` on the
+PATH and the Firestore emulator jar. It starts its own emulator, seeds accounts, measures cold
+start, warm latency, throughput, signing, memory and size, and writes `bench/RESULTS.md`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gzip
+import hashlib
+import http.client
+import io
+import json
+import os
+import platform
+import re
+import resource
+import secrets
+import shlex
+import shutil
+import signal
+import socket
+import statistics
+import string
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BINARY = ROOT / "target/release/firegate"
+RESULTS = ROOT / "bench/RESULTS.md"
+PROJECT = "demo-bench"
+CLIENT_EMAIL = f"firegate-bench@{PROJECT}.iam.gserviceaccount.com"
+KNOWN_JARS = [
+    "/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar",
+    "/usr/share/google-cloud-sdk/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar",
+]
+ARGON2_LOGIN = "bench-argon2@example.com"
+ARGON2_PASSWORD = "correct horse battery staple"
+LEGACY_PASSWORD = "legacy-password-1"
+WERKZEUG_ROUNDS = 260_000
+# What gcr.io/distroless/cc-debian12 is made of (distroless base/config.bzl, cc/config.bzl and
+# base/base.bzl: static = base-files, netbase, tzdata, CA certificates; base = + libc6,
+# libssl3; cc = + libgomp1, libstdc++6, libgcc-s1, gcc-12-base).
+DISTROLESS_CC_PACKAGES = [
+    "base-files", "netbase", "tzdata", "ca-certificates", "libc6", "libssl3",
+    "libgomp1", "libstdc++6", "libgcc-s1", "gcc-12-base",
+]
+
+CHILDREN: list[subprocess.Popen] = []
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Processes
+
+
+def stop(proc: subprocess.Popen, group: bool = False, grace: float = 5.0) -> None:
+    """SIGTERM, then SIGKILL after `grace` seconds; always reaped."""
+    if proc.poll() is None:
+        try:
+            if group:
+                os.killpg(proc.pid, signal.SIGTERM)
+            else:
+                proc.send_signal(signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            try:
+                if group:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                else:
+                    proc.kill()
+            except ProcessLookupError:
+                pass
+            proc.wait()
+    if proc in CHILDREN:
+        CHILDREN.remove(proc)
+
+
+def stop_all() -> None:
+    for proc in list(CHILDREN):
+        stop(proc, group=getattr(proc, "own_group", False))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def proc_status(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM of a process, in KiB."""
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                out[key] = int(value.split()[0])
+    return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a running process has used."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw)
+
+
+# ---------------------------------------------------------------------------------------------
+# Firestore emulator
+
+
+class Emulator:
+    def __init__(self, workdir: Path, pidfile: Path | None):
+        jar = os.environ.get("FIREGATE_FIRESTORE_EMULATOR_JAR") or next(
+            (j for j in KNOWN_JARS if Path(j).is_file()), None
+        )
+        if not jar:
+            sys.exit("error: the Firestore emulator jar is missing: apt-get install "
+                     "google-cloud-cli-firestore-emulator, or set FIREGATE_FIRESTORE_EMULATOR_JAR")
+        self.port = free_port()
+        self.host = f"127.0.0.1:{self.port}"
+        java = str(Path(os.environ["JAVA_HOME"]) / "bin/java") if "JAVA_HOME" in os.environ else "java"
+        self.log = open(workdir / "firestore-emulator.log", "w")
+        self.proc = subprocess.Popen(
+            [java, "-cp", jar, "com.google.cloud.datastore.emulator.firestore.CloudFirestore",
+             "start", "--host=127.0.0.1", f"--port={self.port}"],
+            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.proc.own_group = True
+        CHILDREN.append(self.proc)
+        if pidfile:
+            pidfile.write_text(str(self.proc.pid))
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                sys.exit(f"error: the Firestore emulator exited; see {self.log.name}")
+            try:
+                if self.request("GET", "/")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        sys.exit(f"error: the Firestore emulator did not answer within 90 s; see {self.log.name}")
+
+    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes]:
+        conn = http.client.HTTPConnection(self.host, timeout=30)
+        try:
+            headers = {"Authorization": "Bearer owner"}
+            data = None
+            if body is not None:
+                data = json.dumps(body).encode()
+                headers["Content-Type"] = "application/json"
+            conn.request(method, path, body=data, headers=headers)
+            response = conn.getresponse()
+            return response.status, response.read()
+        finally:
+            conn.close()
+
+    def docs_path(self) -> str:
+        return f"/v1/projects/{PROJECT}/databases/(default)/documents"
+
+    def read_latency(self, paths: list[str], warmup: int = 100, n: int = 400) -> dict:
+        """Median GetDocument latency over REST on one keep-alive connection."""
+        conn = http.client.HTTPConnection(self.host, timeout=30)
+        headers = {"Authorization": "Bearer owner"}
+        samples = []
+        for i in range(warmup + n):
+            path = paths[i % len(paths)]
+            t = time.perf_counter_ns()
+            conn.request("GET", path, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            elapsed = time.perf_counter_ns() - t
+            if response.status != 200:
+                sys.exit(f"error: GET {path} from the emulator answered {response.status}")
+            if i >= warmup:
+                samples.append(elapsed / 1e6)
+        conn.close()
+        return summary(samples)
+
+    def stop(self) -> None:
+        stop(self.proc, group=True)
+        self.log.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Keys and accounts
+
+
+def write_key(keys_dir: Path) -> None:
+    """A Google-format service-account key file (mode 0600) with a fresh RSA-2048 key."""
+    keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    pem = run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"]).stdout
+    assert "BEGIN PRIVATE KEY" in pem, "openssl genpkey must write PKCS#8"
+    key = {
+        "type": "service_account",
+        "project_id": PROJECT,
+        "private_key_id": secrets.token_hex(20),
+        "private_key": pem,
+        "client_email": CLIENT_EMAIL,
+        "client_id": "",
+        "auth_uri": "https://accounts.google.com/o/oauth2/auth",
+        "token_uri": "https://oauth2.googleapis.com/token",
+    }
+    fd = os.open(keys_dir / "bench.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(key, f, indent=2)
+
+
+def werkzeug_hash(password: str) -> str:
+    """Werkzeug's generate_password_hash(password, "pbkdf2:sha256:260000")."""
+    salt = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(16))
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), WERKZEUG_ROUNDS)
+    return f"pbkdf2:sha256:{WERKZEUG_ROUNDS}${salt}${digest.hex()}"
+
+
+def seed_werkzeug(emulator: Emulator, usernames: list[str]) -> None:
+    """Account and login-index documents as firegate writes them (src/store/accounts.rs),
+    holding Werkzeug PBKDF2-SHA256 260,000-round hashes, in one commit."""
+    base = f"projects/{PROJECT}/databases/(default)/documents"
+    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    writes = []
+    for name in usernames:
+        s = lambda v: {"stringValue": v}  # noqa: E731
+        fields = {
+            "uid": s(name),
+            "username": s(name),
+            "logins": {"arrayValue": {"values": [s(name)]}},
+            "password_hash": s(werkzeug_hash(LEGACY_PASSWORD)),
+            "hash_dialect": s("werkzeug"),
+            "hash_scheme": s("werkzeug-pbkdf2-sha256"),
+            "created_at": {"timestampValue": now},
+            "updated_at": {"timestampValue": now},
+            "disabled": {"booleanValue": False},
+        }
+        writes.append({"update": {"name": f"{base}/firegate_accounts/{name}", "fields": fields},
+                       "currentDocument": {"exists": False}})
+        writes.append({"update": {"name": f"{base}/firegate_logins/{name}",
+                                  "fields": {"uid": s(name)}},
+                       "currentDocument": {"exists": False}})
+    status, body = emulator.request("POST", f"{emulator.docs_path()}:commit", {"writes": writes})
+    if status != 200:
+        sys.exit(f"error: seeding Werkzeug accounts failed: {status} {body[:300]!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP helpers
+
+
+def http_request(method: str, path: str, body: bytes = b"") -> bytes:
+    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+    if body:
+        head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    return head.encode() + b"\r\n" + body
+
+
+def login_body(login: str, password: str) -> bytes:
+    return json.dumps({"email": login, "password": password}).encode()
+
+
+def read_response(sock: socket.socket) -> int:
+    """Reads one HTTP/1.1 response with a Content-Length body; returns its status."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError(f"connection closed after {len(data)} bytes")
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    length = 0
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value.strip())
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        rest += chunk
+    return status
+
+
+def server_env(emulator: Emulator, keys_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("FIREGATE_") and k not in ("RUST_LOG", "PORT", "FIRESTORE_EMULATOR_HOST")}
+    env.update({
+        "FIREGATE_KEYS_DIR": str(keys_dir),
+        "FIRESTORE_EMULATOR_HOST": emulator.host,
+        "FIREGATE_LOG_FORMAT": "json",
+        # One client IP sends every request here; production keeps the per-IP limit.
+        "FIREGATE_RATE_LIMIT_PER_MINUTE": "0",
+        "FIREGATE_MAX_CONCURRENT_HASHES": str(os.cpu_count() or 1),
+    })
+    return env
+
+
+def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
+    result = subprocess.run([str(BINARY), *args], env=env, input=stdin, text=True,
+                            capture_output=True)
+    if result.returncode != 0:
+        sys.exit(f"error: firegate {' '.join(args)} failed: {result.stderr.strip()}")
+    return result.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# Cold start
+
+
+def spawn_overhead(n: int) -> dict:
+    """What the launcher's own fork+exec+wait costs: /bin/true, start to exit."""
+    samples = []
+    for _ in range(n):
+        t = time.perf_counter_ns()
+        subprocess.Popen(["/bin/true"]).wait()
+        samples.append((time.perf_counter_ns() - t) / 1e6)
+    return summary(samples)
+
+
+def cold_run(env: dict[str, str], request: bytes, logfile: Path) -> dict:
+    """One cold start: the clock starts just before exec; the launcher polls connect() every
+    0.2 ms, sends `request` on the first connection that succeeds, and stops the clock at the
+    last byte of the response."""
+    port = free_port()
+    with open(logfile, "a") as out:
+        t0 = time.perf_counter_ns()
+        proc = subprocess.Popen([str(BINARY), "serve", "--listen", f"127.0.0.1:{port}"],
+                                env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+    CHILDREN.append(proc)
+    try:
+        deadline = t0 + 15e9
+        while True:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                sock.connect(("127.0.0.1", port))
+                break
+            except ConnectionRefusedError:
+                sock.close()
+                if proc.poll() is not None:
+                    sys.exit(f"error: firegate serve exited with {proc.returncode}; see {logfile}")
+                if time.perf_counter_ns() > deadline:
+                    sys.exit(f"error: firegate serve did not listen within 15 s; see {logfile}")
+                time.sleep(0.0002)
+        t_accept = time.perf_counter_ns()
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.sendall(request)
+        status = read_response(sock)
+        t_done = time.perf_counter_ns()
+        sock.close()
+        return {"accept_ms": (t_accept - t0) / 1e6, "done_ms": (t_done - t0) / 1e6,
+                "status": status}
+    finally:
+        stop(proc)
+
+
+def cold_starts(env: dict[str, str], runs: int, werkzeug_users: list[str], workdir: Path) -> dict:
+    logfile = workdir / "cold-serve.log"
+    kinds = {
+        "healthz": lambda i: http_request("GET", "/healthz"),
+        "argon2id": lambda i: http_request("POST", "/login/", login_body(ARGON2_LOGIN, ARGON2_PASSWORD)),
+        "werkzeug": lambda i: http_request("POST", "/login/", login_body(werkzeug_users[i], LEGACY_PASSWORD)),
+    }
+    results = {k: [] for k in kinds}
+    # Run 0 of each kind warms the page cache and the emulator; it is not counted.
+    for i in range(runs + 1):
+        for kind, request in kinds.items():
+            r = cold_run(env, request(i), logfile)
+            if r["status"] != 200:
+                sys.exit(f"error: cold {kind} request answered {r['status']}; see {logfile}")
+            if i > 0:
+                results[kind].append(r)
+            time.sleep(0.05)
+    out = {}
+    for kind, rs in results.items():
+        out[kind] = {"accept": summary([r["accept_ms"] for r in rs]),
+                     "done": summary([r["done_ms"] for r in rs])}
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Warm server, load and memory
+
+
+class Server:
+    def __init__(self, env: dict[str, str], logfile: Path):
+        self.port = free_port()
+        self.log = open(logfile, "w")
+        self.proc = subprocess.Popen([str(BINARY), "serve", "--listen", f"127.0.0.1:{self.port}"],
+                                     env=env, stdin=subprocess.DEVNULL, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        CHILDREN.append(self.proc)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                sys.exit(f"error: firegate serve exited; see {logfile}")
+            try:
+                if self.get("/healthz") == 200:
+                    return
+            except OSError:
+                time.sleep(0.01)
+        sys.exit(f"error: firegate serve did not come up; see {logfile}")
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def get(self, path: str) -> int:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            conn.request("GET", path)
+            r = conn.getresponse()
+            r.read()
+            return r.status
+        finally:
+            conn.close()
+
+    def memory(self) -> dict[str, float]:
+        s = proc_status(self.proc.pid)
+        return {"rss_mib": s["VmRSS"] / 1024, "hwm_mib": s["VmHWM"] / 1024}
+
+    def logins(self, n: int, workers: int) -> dict:
+        """n sequential-per-worker logins over keep-alive connections."""
+        body = login_body(ARGON2_LOGIN, ARGON2_PASSWORD)
+        statuses: dict[int, int] = {}
+        lock = threading.Lock()
+
+        def worker(count: int) -> None:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            for _ in range(count):
+                conn.request("POST", "/login/", body=body,
+                             headers={"Content-Type": "application/json"})
+                r = conn.getresponse()
+                r.read()
+                with lock:
+                    statuses[r.status] = statuses.get(r.status, 0) + 1
+            conn.close()
+
+        per = [n // workers + (1 if i < n % workers else 0) for i in range(workers)]
+        threads = [threading.Thread(target=worker, args=(c,)) for c in per]
+        t = time.perf_counter()
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        return {"statuses": statuses, "seconds": time.perf_counter() - t}
+
+    def stop(self) -> None:
+        stop(self.proc)
+        self.log.close()
+
+
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+
+
+def parse_duration_ms(text: str) -> float:
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if not m:
+        raise ValueError(f"unknown wrk duration {text!r}")
+    return float(m.group(1)) * UNITS[m.group(2)]
+
+
+def wrk(server: Server, emulator: Emulator, script: Path | None, path: str, connections: int,
+        seconds: int, sample_memory: bool = False) -> dict:
+    threads = min(connections, 2)
+    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
+           "--timeout", "30s", "--latency"]
+    if script:
+        cmd += ["-s", str(script)]
+    cmd.append(server.url(path))
+    cpu_before = (cpu_seconds(server.proc.pid), cpu_seconds(emulator.proc.pid), children_cpu())
+    peak = {"rss_kib": 0}
+    done = threading.Event()
+
+    def sampler() -> None:
+        while not done.is_set():
+            peak["rss_kib"] = max(peak["rss_kib"], proc_status(server.proc.pid)["VmRSS"])
+            done.wait(0.01)
+
+    sampling = threading.Thread(target=sampler)
+    if sample_memory:
+        sampling.start()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    CHILDREN.append(proc)
+    output, _ = proc.communicate()
+    CHILDREN.remove(proc)
+    done.set()
+    if sample_memory:
+        sampling.join()
+    if proc.returncode != 0:
+        sys.exit(f"error: {' '.join(cmd)} failed:\n{output}")
+    cpu_after = (cpu_seconds(server.proc.pid), cpu_seconds(emulator.proc.pid), children_cpu())
+    result = parse_wrk(output)
+    result["command"] = " ".join(shlex.quote(c) for c in cmd)
+    result["connections"] = connections
+    result["cpu_s"] = {name: after - before for name, before, after in
+                       zip(("firegate", "emulator", "wrk"), cpu_before, cpu_after)}
+    if sample_memory:
+        result["peak_rss_mib"] = peak["rss_kib"] / 1024
+    return result
+
+
+def parse_wrk(output: str) -> dict:
+    r: dict = {"raw": output}
+    m = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m)", output)
+    r["requests"] = int(m.group(1))
+    r["seconds"] = parse_duration_ms(m.group(2) + m.group(3)) / 1e3
+    for pct in ("50", "75", "90", "99"):
+        m = re.search(rf"^\s+{pct}%\s+(\S+)", output, re.M)
+        r[f"p{pct}_ms"] = parse_duration_ms(m.group(1))
+    m = re.search(r"^\s+Latency\s+(\S+)\s+(\S+)\s+(\S+)", output, re.M)
+    r["mean_ms"], r["max_ms"] = parse_duration_ms(m.group(1)), parse_duration_ms(m.group(3))
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    r["non2xx"] = int(m.group(1)) if m else 0
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    r["socket_errors"] = sum(map(int, m.groups())) if m else 0
+    r["ok"] = r["requests"] - r["non2xx"]
+    r["ok_per_s"] = r["ok"] / r["seconds"]
+    return r
+
+
+def wrk_script(workdir: Path, login: str, password: str) -> Path:
+    path = workdir / "login.lua"
+    path.write_text(
+        'wrk.method = "POST"\n'
+        f"wrk.body = {json.dumps(login_body(login, password).decode())}\n"
+        'wrk.headers["Content-Type"] = "application/json"\n'
+    )
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Micro-benchmarks and sizes
+
+
+def cargo_bench(name: str, env_extra: dict[str, str] | None = None) -> str:
+    env = dict(os.environ, **(env_extra or {}))
+    result = subprocess.run(["cargo", "bench", "--quiet", "--bench", name], cwd=ROOT, env=env,
+                            text=True, capture_output=True)
+    if result.returncode != 0:
+        sys.exit(f"error: cargo bench --bench {name} failed:\n{result.stderr[-3000:]}")
+    return result.stdout
+
+
+def hash_times() -> dict:
+    out = cargo_bench("hashes")
+    times = {}
+    for label, key in (("argon2id m=19456 t=2 p=1", "argon2id_ms"),
+                       ("werkzeug pbkdf2:sha256:260000", "werkzeug_ms")):
+        m = re.search(re.escape(label) + r"\s+median\s+([\d.]+) ms", out)
+        if not m:
+            sys.exit(f"error: no `{label}` line in cargo bench --bench hashes output:\n{out}")
+        times[key] = float(m.group(1))
+    times["raw"] = out
+    return times
+
+
+def signing(seconds: float) -> dict:
+    out = cargo_bench("signing", {"FIREGATE_BENCH_SECONDS": str(seconds)})
+    m = re.search(r"^signing: (.*)$", out, re.M)
+    values = {k: float(v) for k, v in (kv.split("=") for kv in m.group(1).split())}
+    values["raw"] = out
+    return values
+
+
+def openssl_speed(seconds: int) -> dict:
+    out = run(["openssl", "speed", "-seconds", str(seconds), "rsa2048"]).stdout
+    m = re.search(r"^rsa\s+2048 bits\s+([\d.]+)s\s+([\d.]+)s\s+([\d.]+)\s+([\d.]+)", out, re.M)
+    if not m:
+        sys.exit(f"error: cannot read `openssl speed rsa2048` output:\n{out}")
+    return {"sign_s": float(m.group(1)), "sign_per_s": float(m.group(3)),
+            "version": run(["openssl", "version"]).stdout.strip(), "raw": out}
+
+
+def sizes() -> dict:
+    binary = BINARY.read_bytes()
+    described = run(["file", "-b", str(BINARY)]).stdout.strip() if shutil.which("file") else ""
+    out = {"binary_mib": len(binary) / 2**20,
+           "binary_gz_mib": len(gzip.compress(binary, 6)) / 2**20,
+           "stripped": "not stripped" not in described and "stripped" in described,
+           "file": described,
+           "dynamic_libs": sorted(set(re.findall(r"^\s*(\S+\.so\S*)", run(["ldd", str(BINARY)]).stdout, re.M)))}
+    # The base image, rebuilt from the same Debian 12 packages installed on this machine.
+    members, missing = [], []
+    for package in DISTROLESS_CC_PACKAGES:
+        listed = subprocess.run(["dpkg", "-L", package], text=True, capture_output=True)
+        if listed.returncode != 0:
+            missing.append(package)
+            continue
+        members += [p for p in listed.stdout.splitlines()
+                    if os.path.isfile(p) or os.path.islink(p)]
+    buffer = io.BytesIO()
+    raw = 0
+    with tarfile.open(fileobj=buffer, mode="w:gz", compresslevel=6) as tar:
+        for path in sorted(set(members)):
+            tar.add(path, recursive=False)
+            if not os.path.islink(path):
+                raw += os.path.getsize(path)
+    out.update({"base_mib": raw / 2**20, "base_gz_mib": len(buffer.getvalue()) / 2**20,
+                "base_missing": missing})
+    out["image_mib"] = out["base_mib"] + out["binary_mib"]
+    out["image_gz_mib"] = out["base_gz_mib"] + out["binary_gz_mib"]
+    return out
+
+
+def summary(samples: list[float]) -> dict:
+    s = sorted(samples)
+    return {"n": len(s), "min": s[0], "median": statistics.median(s), "max": s[-1],
+            "p90": s[min(len(s) - 1, round(0.9 * (len(s) - 1)))]}
+
+
+# ---------------------------------------------------------------------------------------------
+# Machine
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    family = re.search(r"^cpu family\s*:\s*(\d+)", open("/proc/cpuinfo").read(), re.M)
+    model = re.search(r"^model\s*:\s*(\d+)", open("/proc/cpuinfo").read(), re.M)
+    mem = re.search(r"MemTotal:\s+(\d+)", open("/proc/meminfo").read())
+    commit = run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT).stdout.strip()
+    dirty = run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT).stdout.strip()
+    virt = ""
+    if shutil.which("lscpu"):
+        found = re.search(r"^Hypervisor vendor:\s*(\S+)", run(["lscpu"]).stdout, re.M)
+        virt = found.group(1) if found else ""
+    return {
+        "cpu": cpu + (f" (family {family.group(1)}, model {model.group(1)})" if family and model else ""),
+        "cores": os.cpu_count(),
+        "virt": virt,
+        "memory_gib": int(mem.group(1)) / 2**20 if mem else 0,
+        "kernel": f"{platform.system()} {platform.release()}",
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": commit + (" with uncommitted changes" if dirty else ""),
+        "rustc": run(["rustc", "-V"]).stdout.strip(),
+        "java": subprocess.run(["java", "-version"], text=True, capture_output=True).stderr.splitlines()[0],
+        "wrk": subprocess.run(["wrk", "-v"], text=True, capture_output=True).stdout.splitlines()[0].split(" Copyright")[0],
+    }
+
+
+def wait_for_idle(limit: float, max_wait: int) -> None:
+    if max_wait <= 0:
+        return
+    deadline = time.monotonic() + max_wait
+    while os.getloadavg()[0] > limit and time.monotonic() < deadline:
+        log(f"load average {os.getloadavg()[0]:.2f} > {limit}; waiting "
+            f"(up to {int(deadline - time.monotonic())} s more)")
+        time.sleep(30)
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
+
+
+def ratio(value: float, peer: float) -> str:
+    return f"{value / peer:.2f}×" if peer else "—"
+
+
+def verdict(ok: bool | None) -> str:
+    return {True: "met", False: "**missed**", None: ""}[ok]
+
+
+def report(r: dict, command: str) -> str:
+    m, cold, warm, mem, sz = r["machine"], r["cold"], r["warm"], r["memory"], r["sizes"]
+    argon2, pbkdf2 = r["hashes"]["argon2id_ms"], r["hashes"]["werkzeug_ms"]
+    sign, ossl = r["signing"], r["openssl"]
+    read = r["firestore_read"]["median"]
+    cores = m["cores"]
+    mint_ms = sign["mint_us_mean"] / 1e3
+    ossl_ms = ossl["sign_s"] * 1e3
+    components = argon2 + 2 * read + mint_ms
+    c1 = warm["c1"]
+    accept = cold["healthz"]["accept"]["median"]
+    first_argon2 = cold["argon2id"]["done"]["median"]
+    first_legacy = cold["werkzeug"]["done"]["median"]
+    ideal = cores / (argon2 / 1e3)
+    tput = warm["throughput"]
+    rows = [
+        ("exec → accepting connections (median)", f"{accept:.1f} ms", "limit 20 ms",
+         ratio(accept, 20), "< 1", verdict(accept < 20)),
+        ("exec → first login, argon2id account (median)", f"{first_argon2:.1f} ms",
+         f"limit 50 ms + one argon2id hash ({argon2:.1f} ms) = {50 + argon2:.1f} ms",
+         ratio(first_argon2, 50 + argon2), "< 1", verdict(first_argon2 < 50 + argon2)),
+        ("exec → first login, Werkzeug PBKDF2-260,000 account (median)", f"{first_legacy:.1f} ms",
+         f"50 ms + one PBKDF2 verify ({pbkdf2:.1f} ms) + one argon2id rehash ({argon2:.1f} ms) "
+         f"= {50 + pbkdf2 + argon2:.1f} ms", ratio(first_legacy, 50 + pbkdf2 + argon2),
+         "(no target)", ""),
+        ("warm login p50, concurrency 1", f"{c1['p50_ms']:.1f} ms",
+         f"argon2id {argon2:.1f} + 2 × Firestore read {read:.2f} + signature {mint_ms:.2f} "
+         f"= {components:.1f} ms", ratio(c1["p50_ms"], components), "≤ 1.10",
+         verdict(c1["p50_ms"] <= 1.10 * components)),
+        (f"throughput, concurrency {tput['connections']}", f"{tput['ok_per_s']:.1f} logins/s",
+         f"{cores} cores / {argon2:.1f} ms = {ideal:.1f} logins/s", ratio(tput["ok_per_s"], ideal),
+         "≥ 0.90", verdict(tput["ok_per_s"] >= 0.9 * ideal)),
+        ("signing, one thread", f"{sign['mint_per_s']:.0f} tokens/s",
+         f"`openssl speed rsa2048` {ossl['sign_per_s']:.0f} sign/s",
+         ratio(sign["mint_per_s"], ossl["sign_per_s"]), "≥ 0.90",
+         verdict(sign["mint_per_s"] >= 0.9 * ossl["sign_per_s"])),
+        ("time to mint one token", f"{sign['mint_us_mean']:.0f} µs",
+         f"one OpenSSL RSA-2048 signature {ossl_ms * 1e3:.0f} µs", ratio(mint_ms, ossl_ms),
+         "≤ 1.10", verdict(mint_ms <= 1.1 * ossl_ms)),
+        ("RSS idle after start", f"{mem['idle']['rss_mib']:.1f} MiB", "limit 20 MB",
+         ratio(mem["idle"]["rss_mib"] * 2**20, 20e6), "< 1", verdict(mem["idle"]["rss_mib"] * 2**20 < 20e6)),
+        ("RSS after 1,000 logins", f"{mem['after_1000']['rss_mib']:.1f} MiB", "", "", "", ""),
+        ("peak RSS under 500 concurrent logins", f"{mem['peak_500_mib']:.1f} MiB",
+         "limit 100 MB", ratio(mem["peak_500_mib"] * 2**20, 100e6), "< 1",
+         verdict(mem["peak_500_mib"] * 2**20 < 100e6)),
+        ("release binary (stripped)" if sz["stripped"] else "release binary",
+         f"{sz['binary_mib']:.1f} MiB", f"{sz['binary_gz_mib']:.1f} MiB gzipped", "", "", ""),
+        ("runtime image (distroless/cc-debian12 + binary), estimated",
+         f"{sz['image_mib']:.1f} MiB ({sz['image_gz_mib']:.1f} MiB compressed)",
+         f"base {sz['base_mib']:.1f} MiB ({sz['base_gz_mib']:.1f} MiB compressed)", "", "", ""),
+    ]
+    out = ["# firegate benchmark results", "",
+           f"Measured {m['date']} by `{command}` (rerun: `scripts/bench.sh`; about 6 minutes "
+           f"after the build). Every figure and every peer it is compared with comes from this "
+           f"one run on this machine; the Firestore emulator runs on the same 2 cores.", ""]
+    if r["busy"]:
+        out += [f"> **Note:** the machine was shared with other work while this ran (1-minute "
+                f"load average up to {r['load']['max']:.2f} on {cores} cores, see below); "
+                "CPU-bound figures are pessimistic.", ""]
+    out += ["## Machine", "", "| | |", "|---|---|",
+            f"| CPU | {m['cpu']}, {cores} cores{' (' + m['virt'] + ' guest)' if m['virt'] else ''} |",
+            f"| memory | {m['memory_gib']:.0f} GiB |",
+            f"| kernel | {m['kernel']} |",
+            f"| commit | {m['commit']} |",
+            f"| toolchain | {m['rustc']}; {ossl['version']}; {m['java']} (emulator); {m['wrk']} |",
+            "| load average (1 min) | " + ", ".join(
+                [f"{r['load']['start']:.2f} at start"]
+                + [f"{v:.2f} before {k.split(':')[0]}" for k, v in r["load"]["phases"].items()]
+                + [f"{r['load']['end']:.2f} at the end"]) + " |",
+            "", "## Summary", "",
+            "| figure | measured | peer or limit | ratio | target | |",
+            "|---|---|---|---|---|---|"]
+    out += ["| " + " | ".join(row) + " |" for row in rows]
+
+    out += ["", "## Cold start", "",
+            f"Median of {cold['healthz']['accept']['n']} runs each, after one uncounted run. The "
+            "clock starts just before `fork`+`exec` of `firegate serve` (binary in the page "
+            "cache, key file in `keys/`, emulator running); the launcher polls `connect()` every "
+            "0.2 ms and sends the request on the first connection that succeeds. "
+            f"Launcher overhead (spawn and reap `/bin/true`): {r['spawn']['median']:.2f} ms median, "
+            "included in the figures.", "",
+            "| run | exec → accepting (median, min–max) | exec → response (median, min–max) |",
+            "|---|---|---|"]
+    for kind, label in (("healthz", "`GET /healthz`"), ("argon2id", "login, argon2id account"),
+                        ("werkzeug", "login, Werkzeug `pbkdf2:sha256:260000` account (upgraded to argon2id in the same request)")):
+        a, d = cold[kind]["accept"], cold[kind]["done"]
+        out.append(f"| {label} | {a['median']:.1f} ms ({a['min']:.1f}–{a['max']:.1f}) | "
+                   f"{d['median']:.1f} ms ({d['min']:.1f}–{d['max']:.1f}) |")
+
+    out += ["", "## Warm logins", "",
+            "One `firegate serve` with the default settings except `FIREGATE_RATE_LIMIT_PER_MINUTE=0` "
+            f"(every request comes from one address) and `--max-concurrent-hashes {cores}` "
+            "(the default: one per core), hash queue 64 (default). Load from `wrk` over keep-alive "
+            "connections, all logins for one argon2id account. \"Saturated ideal\" is the latency "
+            f"a request must wait when {cores} hashes run at once: concurrency × argon2id time / cores.", "",
+            "| run | p50 | p99 | mean | logins/s | non-2xx | saturated ideal p50 | CPU s: firegate / emulator / wrk |",
+            "|---|---|---|---|---|---|---|---|"]
+    for key, label in (("healthz", "`GET /healthz`, concurrency 1 (HTTP round trip)"),
+                       ("c1", "login, concurrency 1"), ("c16", "login, concurrency 16"),
+                       ("c64", "login, concurrency 64"), ("throughput", f"login, concurrency {tput['connections']} (throughput)")):
+        w = warm[key]
+        c = w["connections"]
+        ideal_lat = f"{c * argon2 / cores:.0f} ms" if key in ("c16", "c64") else ""
+        cpu = w["cpu_s"]
+        out.append(f"| {label} | {w['p50_ms']:.2f} ms | {w['p99_ms']:.2f} ms | {w['mean_ms']:.2f} ms | "
+                   f"{w['ok_per_s']:.1f} | {w['non2xx'] + w['socket_errors']} | {ideal_lat} | "
+                   f"{cpu['firegate']:.1f} / {cpu['emulator']:.1f} / {cpu['wrk']:.1f} of {w['seconds'] * cores:.0f} |")
+    parts = r["firestore_read"]
+    out += ["", "Components, measured in the same run:", "",
+            f"- argon2id m=19456 t=2 p=1 verify: **{argon2:.2f} ms** median (`cargo bench --bench hashes`, one thread); "
+            f"Werkzeug PBKDF2-SHA256 260,000: {pbkdf2:.2f} ms.",
+            f"- Firestore document read: **{read:.2f} ms** median (min {parts['min']:.2f}, p90 {parts['p90']:.2f}) — "
+            "`GET` of the login-index and account documents over the emulator's REST API on one "
+            "keep-alive connection (firegate itself uses gRPC).",
+            f"- signature: **{sign['mint_us_mean']:.0f} µs** per token (TokenSigner::mint; "
+            f"{sign['raw_sign_us_mean']:.0f} µs for the bare aws-lc-rs RSA-2048 sign; `cargo bench --bench signing`).",
+            f"- sum: {components:.2f} ms; the login p50 at concurrency 1 is {c1['p50_ms']:.2f} ms, "
+            f"{c1['p50_ms'] - components:+.2f} ms from it; a bare HTTP round trip (`GET /healthz`) "
+            f"takes {warm['healthz']['p50_ms']:.2f} ms."]
+    out += ["", "## Memory", "",
+            "`VmRSS` and `VmHWM` (peak) from `/proc/PID/status` of the `firegate serve` above.", "",
+            "| when | RSS | peak (VmHWM) |", "|---|---|---|",
+            f"| idle, 1 s after start | {mem['idle']['rss_mib']:.1f} MiB | {mem['idle']['hwm_mib']:.1f} MiB |",
+            f"| after 1,000 logins ({mem['logins_1000']['seconds']:.1f} s, 4 clients; statuses {mem['logins_1000']['statuses']}) | "
+            f"{mem['after_1000']['rss_mib']:.1f} MiB | {mem['after_1000']['hwm_mib']:.1f} MiB |",
+            f"| after the latency and throughput runs | {mem['after_load']['rss_mib']:.1f} MiB | {mem['after_load']['hwm_mib']:.1f} MiB |",
+            f"| during 500 concurrent logins (sampled every 10 ms) | {mem['peak_500_mib']:.1f} MiB peak | {mem['after_500']['hwm_mib']:.1f} MiB |",
+            f"| 2 s after the 500-connection run | {mem['after_500']['rss_mib']:.1f} MiB | |",
+            "",
+            f"500 concurrent logins: `wrk -c 500` for {mem['c500']['seconds']:.0f} s kept 500 login "
+            f"requests in flight; {mem['c500']['ok']} succeeded ({mem['c500']['ok_per_s']:.1f}/s) and "
+            f"{mem['c500']['non2xx']} were shed with `503` + `Retry-After` (hash queue full: "
+            f"{cores} hashing + 64 waiting), {mem['c500']['socket_errors']} socket errors; "
+            f"successful logins p50 {mem['c500']['p50_ms']:.0f} ms over all responses."]
+    out += ["", "## Sizes", "",
+            f"- `target/release/firegate`: {sz['binary_mib']:.2f} MiB ({sz['file']}); "
+            f"dynamic libraries: {', '.join(sz['dynamic_libs'])}.",
+            f"- Runtime image estimate: the Dockerfile copies the binary onto "
+            "`gcr.io/distroless/cc-debian12:nonroot`. Its contents per the distroless build files "
+            f"(packages {', '.join(DISTROLESS_CC_PACKAGES)}) were rebuilt from the files of the same "
+            f"Debian 12 packages installed here: {sz['base_mib']:.1f} MiB on disk, "
+            f"{sz['base_gz_mib']:.1f} MiB as a gzip layer (the published image also trims some "
+            "documentation, so it is a little smaller). Image ≈ base + binary = "
+            f"{sz['image_mib']:.1f} MiB uncompressed, {sz['image_gz_mib']:.1f} MiB compressed "
+            "(what a registry stores and Cloud Run pulls)."
+            + (f" Not installed here, so not counted: {', '.join(sz['base_missing'])}." if sz["base_missing"] else "")]
+    out += ["", "## Signing", "", "```", sign["raw"].strip(), "```", "",
+            f"`openssl speed -seconds {r['openssl_seconds']} rsa2048` ({ossl['version']}):", "", "```",
+            next(l for l in ossl["raw"].splitlines() if "sign/s" in l),
+            next(l for l in ossl["raw"].splitlines() if l.startswith("rsa")), "```", "",
+            "## Hash verification (`cargo bench --bench hashes`)", "", "```", r["hashes"]["raw"].strip(), "```", ""]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cold-runs", type=int, default=11)
+    parser.add_argument("--seconds", type=int, default=15, help="length of each wrk run")
+    parser.add_argument("--wait-idle", type=int, default=0, metavar="SECS",
+                        help="wait up to SECS for the 1-minute load average to drop below 0.5 × cores")
+    parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--pidfile", type=Path, help="where to write the emulator's pid")
+    parser.add_argument("--command", default="scripts/bench.sh")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args()
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="firegate-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    log(f"work directory {workdir}")
+    cores = os.cpu_count() or 1
+    wait_for_idle(0.5 * cores, args.wait_idle)
+    r: dict = {"machine": machine(), "load": {"start": os.getloadavg()[0]},
+               "openssl_seconds": 5}
+    emulator = None
+
+    def phase(name: str) -> None:
+        load = os.getloadavg()[0]
+        r["load"].setdefault("phases", {})[name] = load
+        log(f"{name} (load average {load:.2f})")
+
+    try:
+        phase("micro-benchmarks: hashes, signing, openssl speed")
+        r["hashes"] = hash_times()
+        r["signing"] = signing(3)
+        r["openssl"] = openssl_speed(r["openssl_seconds"])
+        r["sizes"] = sizes()
+        r["spawn"] = spawn_overhead(21)
+
+        phase("starting the Firestore emulator")
+        emulator = Emulator(workdir, args.pidfile)
+        keys_dir = workdir / "keys"
+        write_key(keys_dir)
+        env = server_env(emulator, keys_dir)
+        log("seeding accounts")
+        cli(env, "accounts", "create", "--login", ARGON2_LOGIN, "--login", "benchargon2",
+            "--uid", "bench-argon2", stdin=ARGON2_PASSWORD + "\n")
+        werkzeug_users = [f"legacy{i:03d}" for i in range(args.cold_runs + 1)]
+        seed_werkzeug(emulator, werkzeug_users)
+        shown = json.loads(cli(env, "accounts", "show", werkzeug_users[0]))
+        if "werkzeug-pbkdf2-sha256" not in json.dumps(shown):
+            sys.exit(f"error: the seeded Werkzeug account reads back as {shown}")
+        docs = emulator.docs_path()
+        r["firestore_read"] = emulator.read_latency(
+            [f"{docs}/firegate_logins/benchargon2", f"{docs}/firegate_accounts/bench-argon2"])
+
+        phase(f"cold starts: {args.cold_runs} counted runs each of healthz, argon2id, Werkzeug")
+        r["cold"] = cold_starts(env, args.cold_runs, werkzeug_users, workdir)
+
+        phase("warm server: memory, latency, throughput")
+        server = Server(env, workdir / "warm-serve.log")
+        time.sleep(1)
+        mem = {"idle": server.memory()}
+        mem["logins_1000"] = server.logins(1000, 4)
+        if mem["logins_1000"]["statuses"] != {200: 1000}:
+            sys.exit(f"error: 1,000 logins answered {mem['logins_1000']['statuses']}")
+        mem["after_1000"] = server.memory()
+        script = wrk_script(workdir, ARGON2_LOGIN, ARGON2_PASSWORD)
+        warm = {"healthz": wrk(server, emulator, None, "/healthz", 1, 5)}
+        for c in (1, 16, 64):
+            time.sleep(1)
+            warm[f"c{c}"] = wrk(server, emulator, script, "/login/", c, args.seconds)
+        time.sleep(1)
+        warm["throughput"] = wrk(server, emulator, script, "/login/", 2 * cores, args.seconds + 5)
+        mem["after_load"] = server.memory()
+        time.sleep(1)
+        mem["c500"] = wrk(server, emulator, script, "/login/", 500, 10, sample_memory=True)
+        mem["peak_500_mib"] = mem["c500"]["peak_rss_mib"]
+        time.sleep(2)
+        mem["after_500"] = server.memory()
+        server.stop()
+        r["warm"], r["memory"] = warm, mem
+    finally:
+        stop_all()
+        if emulator:
+            emulator.log.close()
+    r["load"]["end"] = os.getloadavg()[0]
+    r["load"]["max"] = max([r["load"]["start"], r["load"]["end"], *r["load"]["phases"].values()])
+    r["busy"] = r["load"]["max"] > 0.5 * cores
+    (workdir / "results.json").write_text(json.dumps(r, indent=2, default=str))
+    text = report(r, args.command)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text)
+    print(text)
+    log(f"wrote {args.output}; raw results and logs in {workdir}")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    finally:
+        stop_all()

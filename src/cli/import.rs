@@ -1,0 +1,282 @@
+//! `firegate import FILE`: turns flags into [`ImportOptions`], shows progress (a bar on a
+//! terminal, a line every 10,000 rows otherwise), prints the summary on stdout and sets the
+//! exit code: 0 all rows imported or present, 3 some rows refused, 1 a fatal error.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::config::Config;
+use crate::import::{
+    Columns, Format, ImportOptions, ImportSummary, Progress, Source, UidMapping, import_accounts,
+};
+use crate::passwords::Dialect;
+use crate::service::Service;
+use crate::store::{Store, StoreOptions};
+use crate::{Error, Result};
+
+/// Exit code of a run that finished but refused some rows.
+pub const EXIT_ROWS_REFUSED: i32 = 3;
+
+/// Import accounts from a legacy user table.
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// The exported table: CSV with a header row, JSON Lines, or Django dumpdata JSON
+    /// (`-` reads standard input).
+    pub file: PathBuf,
+
+    /// Input format [default: by extension: .csv/.tsv, .jsonl/.ndjson, .json = Django].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// How to read the hash column: werkzeug, django, or phc (also: passlib, bcrypt,
+    /// argon2, crypt). Required for CSV and JSON Lines; Django input defaults to django.
+    #[arg(long)]
+    pub dialect: Option<Dialect>,
+
+    /// Column holding the legacy user id [default: id; Django: pk].
+    #[arg(long, value_name = "NAME")]
+    pub id_column: Option<String>,
+    /// Column holding the username [default: username].
+    #[arg(long, value_name = "NAME")]
+    pub username_column: Option<String>,
+    /// Column holding the email [default: email].
+    #[arg(long, value_name = "NAME")]
+    pub email_column: Option<String>,
+    /// Column holding the password hash [default: password, else password_hash].
+    #[arg(long, value_name = "NAME")]
+    pub password_column: Option<String>,
+    /// Column holding the creation time [default: date_joined, created_at or created;
+    /// missing: now].
+    #[arg(long, value_name = "NAME")]
+    pub created_column: Option<String>,
+    /// Boolean column, true when the account may sign in [default: is_active if present].
+    #[arg(long, value_name = "NAME", conflicts_with = "disabled_column")]
+    pub active_column: Option<String>,
+    /// Boolean column, true when the account may not sign in [default: disabled if
+    /// present and is_active is not].
+    #[arg(long, value_name = "NAME")]
+    pub disabled_column: Option<String>,
+
+    /// Uid = this prefix + the legacy id (e.g. `legacy-` gives `legacy-42`).
+    #[arg(long, conflicts_with = "uid_template")]
+    pub uid_prefix: Option<String>,
+    /// Uid template with {id}, {username} or {email} (e.g. `school1-{id}`) [default: {id}].
+    #[arg(long)]
+    pub uid_template: Option<String>,
+
+    /// CSV field separator: one ASCII character, or `tab`.
+    #[arg(long, default_value = ",", value_parser = delimiter)]
+    pub delimiter: u8,
+
+    /// Check every row, Firestore included (read-only), and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Check the whole file first; write nothing if any row would be refused.
+    #[arg(long)]
+    pub strict: bool,
+    /// Replace the hash and disabled flag of accounts imported before when the file differs
+    /// (never their logins, nor a password changed through firegate since).
+    #[arg(long)]
+    pub update: bool,
+    /// Write one JSON line per refused row (line number, reason; never a hash) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Firestore commits in flight at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub concurrency: u32,
+}
+
+impl ImportArgs {
+    /// The library options these flags describe.
+    pub fn options(&self, config: &Config) -> Result<ImportOptions> {
+        let format = match self.format {
+            Some(format) => format,
+            None => Format::from_path(&self.file).ok_or_else(|| {
+                Error::Config(format!(
+                    "cannot tell the format of {} from its name; pass --format csv, jsonl or django",
+                    self.file.display()
+                ))
+            })?,
+        };
+        let dialect = match (self.dialect, format) {
+            (Some(dialect), _) => dialect,
+            (None, Format::Django) => Dialect::Django,
+            (None, _) => {
+                return Err(Error::Config(
+                    "--dialect is required for CSV and JSON Lines input: werkzeug, django or phc \
+                     (passlib, bcrypt, argon2 and crypt also mean phc)"
+                        .into(),
+                ));
+            }
+        };
+        let uids = match (&self.uid_prefix, &self.uid_template) {
+            (Some(prefix), _) => UidMapping::prefix(prefix),
+            (None, Some(template)) => UidMapping::template(template)?,
+            (None, None) => UidMapping::default(),
+        };
+        Ok(ImportOptions {
+            columns: Columns {
+                id: self.id_column.clone(),
+                username: self.username_column.clone(),
+                email: self.email_column.clone(),
+                password: self.password_column.clone(),
+                created: self.created_column.clone(),
+                active: self.active_column.clone(),
+                disabled: self.disabled_column.clone(),
+            },
+            uids,
+            delimiter: self.delimiter,
+            limits: config.cost_limits.limits(),
+            dry_run: self.dry_run,
+            strict: self.strict,
+            update: self.update,
+            concurrency: self.concurrency as usize,
+            report: self.report.clone(),
+            ..ImportOptions::new(format, dialect)
+        })
+    }
+}
+
+/// Runs `firegate import`.
+pub async fn run(config: Config, args: ImportArgs) -> Result<()> {
+    let options = args.options(&config)?;
+    let source = Source::from_arg(&args.file);
+    // An import needs Firestore only: with --project-id it runs without a signing key.
+    let store = match &config.project_id {
+        Some(project) => {
+            Store::connect(StoreOptions::from_config(&config, project.clone())).await?
+        }
+        None => Service::build(&config).await?.store.clone(),
+    };
+    store.ping().await?;
+    let display = Display::new(std::io::stderr().is_terminal());
+    let summary = import_accounts(&store, &source, &options, &|p| display.show(p)).await?;
+    display.finish();
+    print_summary(&summary, &options);
+    let _ = std::io::stdout().flush();
+    if let Some(why) = &summary.aborted {
+        eprintln!("error: the import stopped early: {why}\nRerun the same command to finish it.");
+        std::process::exit(1);
+    }
+    if summary.rejected_total() > 0 {
+        std::process::exit(EXIT_ROWS_REFUSED);
+    }
+    Ok(())
+}
+
+fn print_summary(s: &ImportSummary, options: &ImportOptions) {
+    let (imported, updated) = if s.wrote_nothing {
+        ("would import", "would update")
+    } else {
+        ("imported", "updated")
+    };
+    println!("read: {}", s.read);
+    println!("{imported}: {}", s.imported);
+    println!("already present: {}", s.already_present);
+    if s.differing > 0 {
+        let why = if options.update {
+            "their password was changed through firegate since, so it was kept"
+        } else {
+            "rerun with --update to replace their hash and disabled flag"
+        };
+        println!("  differing from the file: {} ({why})", s.differing);
+    }
+    println!("{updated}: {}", s.updated);
+    println!("rejected: {}", s.rejected_total());
+    for (reason, count) in &s.rejected {
+        println!("  {}: {count}", reason.as_str());
+    }
+    let settled = s.imported + s.already_present + s.updated + s.rejected_total();
+    if s.read > settled {
+        println!("not attempted: {}", s.read - settled);
+    }
+    if options.dry_run {
+        println!("dry run: nothing was written");
+    } else if s.wrote_nothing {
+        println!("--strict: rows were refused, so nothing was written");
+    }
+    if s.rejected_total() > 0 && options.report.is_none() {
+        println!("(pass --report FILE for the line number and reason of each refused row)");
+    }
+}
+
+/// Progress on stderr: a bar on a terminal, a plain line every 10,000 rows otherwise.
+enum Display {
+    Bar(ProgressBar),
+    Lines { next: AtomicU64 },
+}
+
+const LINE_EVERY: u64 = 10_000;
+
+impl Display {
+    fn new(terminal: bool) -> Display {
+        if !terminal {
+            return Display::Lines {
+                next: AtomicU64::new(LINE_EVERY),
+            };
+        }
+        let bar = ProgressBar::no_length();
+        bar.enable_steady_tick(Duration::from_millis(200));
+        Display::Bar(bar)
+    }
+
+    fn show(&self, p: &Progress) {
+        let phase = if p.checking { "checking" } else { "importing" };
+        match self {
+            Display::Bar(bar) => {
+                if let Some(total) = p.total_bytes
+                    && bar.length() != Some(total)
+                {
+                    bar.set_length(total);
+                    bar.set_style(
+                        ProgressStyle::with_template(
+                            "{prefix} [{elapsed_precise}] {wide_bar} {percent}% (eta {eta}) {msg}",
+                        )
+                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                    );
+                }
+                bar.set_prefix(phase);
+                bar.set_position(p.bytes_read);
+                bar.set_message(format!(
+                    "{} rows read, {} done, {} refused",
+                    p.rows_read, p.rows_done, p.rejected
+                ));
+            }
+            Display::Lines { next } => {
+                let due = next.load(Ordering::Relaxed);
+                if p.rows_read >= due {
+                    next.store(due + LINE_EVERY, Ordering::Relaxed);
+                    eprintln!(
+                        "{phase}: {} rows read, {} done, {} refused",
+                        p.rows_read, p.rows_done, p.rejected
+                    );
+                }
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Display::Bar(bar) = self {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// One ASCII separator character, or `tab`.
+fn delimiter(value: &str) -> std::result::Result<u8, String> {
+    match value {
+        "tab" | "\\t" | "\t" => Ok(b'\t'),
+        v if v.len() == 1 && v.is_ascii() && !matches!(v, "\"" | "\n" | "\r") => {
+            Ok(v.as_bytes()[0])
+        }
+        _ => Err(
+            "the delimiter must be one ASCII character other than `\"` or a newline, or `tab`"
+                .into(),
+        ),
+    }
+}

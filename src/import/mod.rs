@@ -1,0 +1,215 @@
+//! `firegate import`: legacy user tables (CSV, JSON Lines, Django `dumpdata`) streamed into
+//! Firestore accounts that keep their legacy ids as uids and their hashes as they are. A
+//! reader thread parses and vets rows in file order; the async side commits them in batches,
+//! several at a time, and a rerun of the same file finishes what an interrupted one began.
+
+mod csv;
+mod json;
+mod lines;
+mod options;
+mod report;
+mod row;
+mod seen;
+mod source;
+mod values;
+mod writer;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use jiff::Timestamp;
+
+pub use options::{Columns, Format, ImportOptions, UidMapping};
+pub use report::{ImportSummary, Progress, Reason, Rejection};
+pub use source::Source;
+
+use report::ReportFile;
+use row::{Candidate, Validator};
+use source::{Item, read_rows};
+use writer::{Batch, Mode, Outcome, settle};
+
+use crate::store::Store;
+use crate::{Error, Result};
+
+/// Vetted rows waiting for the writer; bounds memory whatever the file's size.
+const QUEUE: usize = 4096;
+
+/// Imports the accounts `source` describes. Refused rows are counted in the summary and,
+/// with `options.report`, written there one JSON line each; `progress` is called as rows
+/// are read and batches settle. An error means nothing could start (unreadable file,
+/// header without a required column); a run that stops midway says why in
+/// [`ImportSummary::aborted`].
+pub async fn import_accounts(
+    store: &Store,
+    source: &Source,
+    options: &ImportOptions,
+    progress: &(dyn Fn(&Progress) + Send + Sync),
+) -> Result<ImportSummary> {
+    if options.strict && matches!(source, Source::Stdin) {
+        return Err(Error::Config(
+            "--strict reads the input twice, so it needs a file, not standard input".into(),
+        ));
+    }
+    let mut report = options
+        .report
+        .as_deref()
+        .map(ReportFile::create)
+        .transpose()?;
+    let summary = if options.strict && !options.dry_run {
+        let checked = run(store, source, options, true, report.as_mut(), progress).await?;
+        if checked.rejected_total() > 0 || checked.aborted.is_some() {
+            checked
+        } else {
+            run(store, source, options, false, report.as_mut(), progress).await?
+        }
+    } else {
+        run(
+            store,
+            source,
+            options,
+            options.dry_run,
+            report.as_mut(),
+            progress,
+        )
+        .await?
+    };
+    if let Some(report) = report {
+        report.finish()?;
+    }
+    Ok(summary)
+}
+
+/// One pass over the input: writing, or (`check_only`) checking against Firestore.
+async fn run(
+    store: &Store,
+    source: &Source,
+    options: &ImportOptions,
+    check_only: bool,
+    mut report: Option<&mut ReportFile>,
+    progress: &(dyn Fn(&Progress) + Send + Sync),
+) -> Result<ImportSummary> {
+    // Whole microseconds, as Firestore stores them: an account read back with exactly this
+    // `updated_at` was written by this run (a commit whose answer was lost, then retried).
+    let now = Timestamp::now();
+    let now = Timestamp::from_microsecond(now.as_microsecond()).unwrap_or(now);
+    let bytes = Arc::new(AtomicU64::new(0));
+    let input = source.open(bytes.clone())?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Candidate, Rejection>>(QUEUE);
+    let reader_options = options.clone();
+    let reader = tokio::task::spawn_blocking(move || {
+        let mut validator = Validator::new(reader_options.clone(), now);
+        read_rows(input, &reader_options, &mut |item| {
+            let checked = match item {
+                Item::Row(row) => validator.check(row),
+                Item::Rejected(rejection) => Err(rejection),
+            };
+            tx.blocking_send(checked).is_ok()
+        })
+    });
+
+    let mode = Mode {
+        dry_run: check_only,
+        update: options.update,
+    };
+    let mut summary = ImportSummary {
+        wrote_nothing: check_only,
+        ..ImportSummary::default()
+    };
+    let mut state = Progress {
+        checking: check_only && !options.dry_run,
+        total_bytes: source.len(),
+        ..Progress::default()
+    };
+    let mut record = |summary: &mut ImportSummary, outcome: Outcome| -> Result<()> {
+        match outcome {
+            Outcome::Imported => summary.imported += 1,
+            Outcome::Present { differs } => {
+                summary.already_present += 1;
+                summary.differing += u64::from(differs);
+            }
+            Outcome::Updated => summary.updated += 1,
+            Outcome::Rejected(rejection) => {
+                summary.reject(rejection.reason);
+                if let Some(report) = report.as_mut() {
+                    report.write(&rejection)?;
+                }
+            }
+        }
+        Ok(())
+    };
+
+    let mut in_flight = FuturesUnordered::new();
+    let mut batch = Batch::default();
+    let concurrency = options.concurrency.max(1);
+    loop {
+        tokio::select! {
+            Some((outcomes, error)) = in_flight.next(), if !in_flight.is_empty() => {
+                let error: Option<Error> = error;
+                for outcome in outcomes {
+                    record(&mut summary, outcome)?;
+                }
+                report_progress(&mut state, &summary, &bytes, progress);
+                if let Some(e) = error {
+                    summary.aborted = Some(e.to_string());
+                    break;
+                }
+            }
+            item = rx.recv(), if in_flight.len() < concurrency => match item {
+                Some(Ok(candidate)) => {
+                    summary.read += 1;
+                    if let Some(candidate) = batch.try_push(candidate) {
+                        let full = std::mem::take(&mut batch);
+                        in_flight.push(settle(store, full, mode, now));
+                        // An empty batch takes any single account.
+                        let _ = batch.try_push(candidate);
+                    }
+                }
+                Some(Err(rejection)) => {
+                    summary.read += 1;
+                    record(&mut summary, Outcome::Rejected(rejection))?;
+                }
+                None => break,
+            },
+        }
+        if summary.read.is_multiple_of(1024) {
+            report_progress(&mut state, &summary, &bytes, progress);
+        }
+    }
+    // Closing the queue stops the reader at its next row.
+    drop(rx);
+    if summary.aborted.is_none() && !batch.candidates.is_empty() {
+        in_flight.push(settle(store, batch, mode, now));
+    }
+    while let Some((outcomes, error)) = in_flight.next().await {
+        for outcome in outcomes {
+            record(&mut summary, outcome)?;
+        }
+        if let (Some(e), None) = (error, &summary.aborted) {
+            summary.aborted = Some(e.to_string());
+        }
+        report_progress(&mut state, &summary, &bytes, progress);
+    }
+    match reader.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) if summary.read == 0 => return Err(e),
+        Ok(Err(e)) => summary.aborted = summary.aborted.or(Some(e.to_string())),
+        Err(e) => return Err(Error::Internal(format!("the import reader failed: {e}"))),
+    }
+    report_progress(&mut state, &summary, &bytes, progress);
+    Ok(summary)
+}
+
+fn report_progress(
+    state: &mut Progress,
+    summary: &ImportSummary,
+    bytes: &AtomicU64,
+    progress: &(dyn Fn(&Progress) + Send + Sync),
+) {
+    state.bytes_read = bytes.load(Ordering::Relaxed);
+    state.rows_read = summary.read;
+    state.rejected = summary.rejected_total();
+    state.rows_done = summary.imported + summary.already_present + summary.updated + state.rejected;
+    progress(state);
+}

@@ -1,0 +1,294 @@
+//! What an import is told: the input format, the hash dialect, which column holds what, how a
+//! legacy id becomes a Firebase uid, and whether to write, check only, or update.
+
+use std::path::{Path, PathBuf};
+
+use crate::passwords::{CostLimits, Dialect};
+use crate::{Error, Result};
+
+/// The shape of the input file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Comma-separated values with a header row (PostgreSQL `\copy … csv header`, MySQL).
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+    /// Django `dumpdata auth.user`: a JSON array of `{"model", "pk", "fields"}` records.
+    Django,
+}
+
+impl Format {
+    /// The format a file name implies: `.csv`/`.tsv`, `.jsonl`/`.ndjson`, or `.json` (Django).
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" | "tsv" => Some(Format::Csv),
+            "jsonl" | "ndjson" => Some(Format::Jsonl),
+            "json" => Some(Format::Django),
+            _ => None,
+        }
+    }
+}
+
+/// The facts a row can carry, each read from one column (CSV) or key (JSON).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    Id,
+    Username,
+    Email,
+    Password,
+    Created,
+    Active,
+    Disabled,
+}
+
+impl Role {
+    pub(crate) const ALL: [Role; 7] = [
+        Role::Id,
+        Role::Username,
+        Role::Email,
+        Role::Password,
+        Role::Created,
+        Role::Active,
+        Role::Disabled,
+    ];
+
+    /// The flag that names this role's column, for error messages.
+    pub(crate) fn flag(self) -> &'static str {
+        match self {
+            Role::Id => "--id-column",
+            Role::Username => "--username-column",
+            Role::Email => "--email-column",
+            Role::Password => "--password-column",
+            Role::Created => "--created-column",
+            Role::Active => "--active-column",
+            Role::Disabled => "--disabled-column",
+        }
+    }
+}
+
+/// Column (or JSON key) names; `None` means the documented default for the role.
+#[derive(Clone, Debug, Default)]
+pub struct Columns {
+    pub id: Option<String>,
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub password: Option<String>,
+    pub created: Option<String>,
+    /// A column that is true for accounts that may sign in (Django's `is_active`).
+    pub active: Option<String>,
+    /// A column that is true for accounts that may not sign in.
+    pub disabled: Option<String>,
+}
+
+impl Columns {
+    /// The names to look for, first match wins, and whether the user named the column
+    /// (then it must exist).
+    pub(crate) fn candidates(&self, role: Role, format: Format) -> (Vec<String>, bool) {
+        let given = match role {
+            Role::Id => &self.id,
+            Role::Username => &self.username,
+            Role::Email => &self.email,
+            Role::Password => &self.password,
+            Role::Created => &self.created,
+            Role::Active => &self.active,
+            Role::Disabled => &self.disabled,
+        };
+        if let Some(name) = given {
+            return (vec![name.clone()], true);
+        }
+        // Naming one of the two account-state columns turns the other's default off.
+        let state_given = self.active.is_some() || self.disabled.is_some();
+        let defaults: &[&str] = match role {
+            Role::Id if format == Format::Django => &["pk"],
+            Role::Id => &["id"],
+            Role::Username => &["username"],
+            Role::Email => &["email"],
+            Role::Password => &["password", "password_hash"],
+            Role::Created => &["date_joined", "created_at", "created"],
+            Role::Active if !state_given => &["is_active"],
+            Role::Disabled if !state_given => &["disabled"],
+            Role::Active | Role::Disabled => &[],
+        };
+        (defaults.iter().map(|s| s.to_string()).collect(), false)
+    }
+}
+
+/// How a row becomes a Firebase uid: literal text and `{id}`, `{username}`, `{email}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UidMapping {
+    parts: Vec<Part>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Part {
+    Text(String),
+    Field(Role),
+}
+
+impl Default for UidMapping {
+    /// The legacy id itself, so data keyed by it stays valid.
+    fn default() -> Self {
+        UidMapping {
+            parts: vec![Part::Field(Role::Id)],
+        }
+    }
+}
+
+impl UidMapping {
+    /// `prefix` followed by the legacy id, e.g. `legacy-42`.
+    pub fn prefix(prefix: &str) -> UidMapping {
+        UidMapping {
+            parts: vec![Part::Text(prefix.to_string()), Part::Field(Role::Id)],
+        }
+    }
+
+    /// A template such as `school1-{id}`; `{id}`, `{username}` and `{email}` are replaced by
+    /// the row's values. Any other `{…}` is refused, so a typo cannot yield constant uids.
+    pub fn template(template: &str) -> Result<UidMapping> {
+        let mut parts = Vec::new();
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            if open > 0 {
+                parts.push(Part::Text(rest[..open].to_string()));
+            }
+            let close = rest[open..].find('}').map(|c| open + c).ok_or_else(|| {
+                Error::Config(format!("--uid-template `{template}` has an unclosed `{{`"))
+            })?;
+            let role = match &rest[open + 1..close] {
+                "id" => Role::Id,
+                "username" => Role::Username,
+                "email" => Role::Email,
+                other => {
+                    return Err(Error::Config(format!(
+                        "--uid-template `{template}`: unknown placeholder `{{{other}}}`; \
+                         use {{id}}, {{username}} or {{email}}"
+                    )));
+                }
+            };
+            parts.push(Part::Field(role));
+            rest = &rest[close + 1..];
+        }
+        if !rest.is_empty() {
+            parts.push(Part::Text(rest.to_string()));
+        }
+        if !parts.iter().any(|p| matches!(p, Part::Field(_))) {
+            return Err(Error::Config(format!(
+                "--uid-template `{template}` has no placeholder, so every row would get the \
+                 same uid; use {{id}}, {{username}} or {{email}}"
+            )));
+        }
+        Ok(UidMapping { parts })
+    }
+
+    /// True when the template reads `role`'s value.
+    pub(crate) fn uses(&self, role: Role) -> bool {
+        self.parts.contains(&Part::Field(role))
+    }
+
+    /// The uid text for a row, or the role whose value is missing.
+    pub(crate) fn render(&self, value: impl Fn(Role) -> Option<String>) -> Result<String, Role> {
+        let mut uid = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Text(text) => uid.push_str(text),
+                Part::Field(role) => uid.push_str(&value(*role).ok_or(*role)?),
+            }
+        }
+        Ok(uid)
+    }
+}
+
+/// Everything `import_accounts` needs to know besides the store and the file.
+#[derive(Clone, Debug)]
+pub struct ImportOptions {
+    pub format: Format,
+    /// The framework whose grammar the hash column follows.
+    pub dialect: Dialect,
+    pub columns: Columns,
+    pub uids: UidMapping,
+    /// Field separator of CSV input.
+    pub delimiter: u8,
+    /// Hashes above these limits could never be verified, so they are refused at import.
+    pub limits: CostLimits,
+    /// Check everything, Firestore included (read-only), and write nothing.
+    pub dry_run: bool,
+    /// Check the whole file first and write nothing if any row is refused.
+    pub strict: bool,
+    /// Replace the hash and disabled flag of accounts already imported when the file differs.
+    pub update: bool,
+    /// Commits in flight at once.
+    pub concurrency: usize,
+    /// Where to write one JSON line per refused row.
+    pub report: Option<PathBuf>,
+}
+
+impl ImportOptions {
+    /// Options with the defaults for `format` and `dialect`.
+    pub fn new(format: Format, dialect: Dialect) -> ImportOptions {
+        ImportOptions {
+            format,
+            dialect,
+            columns: Columns::default(),
+            uids: UidMapping::default(),
+            delimiter: b',',
+            limits: CostLimits::default(),
+            dry_run: false,
+            strict: false,
+            update: false,
+            concurrency: 4,
+            report: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(mapping: &UidMapping) -> Result<String, Role> {
+        mapping.render(|role| match role {
+            Role::Id => Some("42".into()),
+            Role::Username => Some("kim".into()),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn uid_mappings_render_the_legacy_id() {
+        assert_eq!(render(&UidMapping::default()).unwrap(), "42");
+        assert_eq!(render(&UidMapping::prefix("legacy-")).unwrap(), "legacy-42");
+        let t = UidMapping::template("s1-{id}-{username}").unwrap();
+        assert_eq!(render(&t).unwrap(), "s1-42-kim");
+        let t = UidMapping::template("{email}").unwrap();
+        assert_eq!(render(&t), Err(Role::Email));
+        assert!(t.uses(Role::Email) && !t.uses(Role::Id));
+    }
+
+    #[test]
+    fn bad_templates_are_refused_at_start_up() {
+        for bad in ["school-{ids}", "school-{id", "constant"] {
+            let err = UidMapping::template(bad).unwrap_err().to_string();
+            assert!(err.contains("--uid-template"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn formats_follow_the_file_extension() {
+        assert_eq!(Format::from_path(Path::new("u.CSV")), Some(Format::Csv));
+        assert_eq!(Format::from_path(Path::new("u.jsonl")), Some(Format::Jsonl));
+        assert_eq!(Format::from_path(Path::new("u.json")), Some(Format::Django));
+        assert_eq!(Format::from_path(Path::new("u.txt")), None);
+    }
+
+    #[test]
+    fn naming_one_state_column_drops_the_other_default() {
+        let columns = Columns {
+            disabled: Some("banned".into()),
+            ..Columns::default()
+        };
+        assert!(columns.candidates(Role::Active, Format::Csv).0.is_empty());
+        let (names, explicit) = Columns::default().candidates(Role::Active, Format::Csv);
+        assert_eq!((names, explicit), (vec!["is_active".to_string()], false));
+    }
+}

@@ -1,0 +1,191 @@
+//! What an import tells its user: why a row was refused, the running progress, the final
+//! summary, and the `--report` file of refused rows. None of them ever holds a hash.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::{Error, Result};
+
+/// Why a row was not imported. The codes are stable: scripts may match on them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reason {
+    /// CSV quoting or field count that cannot be read.
+    MalformedCsv,
+    /// A JSON line or Django record that is not an object of scalar fields.
+    MalformedJson,
+    /// Bytes that are not UTF-8 (the export used another encoding).
+    InvalidUtf8,
+    /// A physical line longer than the reader accepts.
+    LineTooLong,
+    /// A required field (the hash, or a value the uid template needs) is absent.
+    MissingField,
+    /// The uid is empty, over 128 characters, or not a valid Firestore document id.
+    InvalidUid,
+    /// Neither a username nor an email.
+    NoLogin,
+    /// A username or email that firegate cannot use as a login.
+    InvalidLogin,
+    /// A username containing `@` that differs from the row's email.
+    UsernameLooksLikeEmail,
+    /// The hash column is empty.
+    EmptyHash,
+    /// The hash marks the account as having no usable password.
+    UnusablePassword,
+    /// The hash does not follow the dialect's grammar.
+    InvalidHash,
+    /// The hash asks for more work than the configured limits allow.
+    HashCostTooHigh,
+    /// An account-state value that is not a boolean.
+    InvalidBoolean,
+    /// A creation time that is not a recognised timestamp.
+    InvalidTimestamp,
+    /// An earlier row of the file has the same uid.
+    DuplicateUid,
+    /// An earlier row of the file has the same login.
+    DuplicateLogin,
+    /// Firestore holds an account with this uid but other logins.
+    UidTaken,
+    /// Firestore holds this login for another account.
+    LoginTaken,
+    /// Firestore kept failing; rerun the import to finish.
+    WriteFailed,
+}
+
+impl Reason {
+    /// The stable code, as written to the report and the summary.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::MalformedCsv => "malformed_csv",
+            Reason::MalformedJson => "malformed_json",
+            Reason::InvalidUtf8 => "invalid_utf8",
+            Reason::LineTooLong => "line_too_long",
+            Reason::MissingField => "missing_field",
+            Reason::InvalidUid => "invalid_uid",
+            Reason::NoLogin => "no_login",
+            Reason::InvalidLogin => "invalid_login",
+            Reason::UsernameLooksLikeEmail => "username_looks_like_email",
+            Reason::EmptyHash => "empty_hash",
+            Reason::UnusablePassword => "unusable_password",
+            Reason::InvalidHash => "invalid_hash",
+            Reason::HashCostTooHigh => "hash_cost_too_high",
+            Reason::InvalidBoolean => "invalid_boolean",
+            Reason::InvalidTimestamp => "invalid_timestamp",
+            Reason::DuplicateUid => "duplicate_uid",
+            Reason::DuplicateLogin => "duplicate_login",
+            Reason::UidTaken => "uid_taken",
+            Reason::LoginTaken => "login_taken",
+            Reason::WriteFailed => "write_failed",
+        }
+    }
+}
+
+impl Serialize for Reason {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// One refused row. `message` says what is wrong without quoting the row's values.
+#[derive(Clone, Debug, Serialize)]
+pub struct Rejection {
+    /// The line the row starts on (1-based).
+    pub line: u64,
+    /// For Django input, the record's position in the array (1-based): dumpdata may write
+    /// the whole array on one line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<u64>,
+    pub reason: Reason,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
+}
+
+impl Rejection {
+    pub(crate) fn new(line: u64, reason: Reason, message: impl Into<String>) -> Rejection {
+        Rejection {
+            line,
+            record: None,
+            reason,
+            message: message.into(),
+            uid: None,
+        }
+    }
+}
+
+/// Counts of an import (or, with `--dry-run`, of what it would do).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ImportSummary {
+    /// Nothing was written: `--dry-run`, or `--strict` with refused rows.
+    pub wrote_nothing: bool,
+    /// Rows read from the file, refused ones included.
+    pub read: u64,
+    /// Accounts created (with `--dry-run`: that would be created).
+    pub imported: u64,
+    /// Accounts found in Firestore as imported before, left unchanged.
+    pub already_present: u64,
+    /// Of those, how many differ from the file (`--update` replaces them, unless firegate
+    /// itself changed their password since).
+    pub differing: u64,
+    /// Accounts whose hash or disabled flag `--update` replaced.
+    pub updated: u64,
+    /// Refused rows per reason.
+    pub rejected: BTreeMap<Reason, u64>,
+    /// Why the run stopped early, if it did; rerunning the same command finishes it.
+    pub aborted: Option<String>,
+}
+
+impl ImportSummary {
+    /// All refused rows.
+    pub fn rejected_total(&self) -> u64 {
+        self.rejected.values().sum()
+    }
+
+    pub(crate) fn reject(&mut self, reason: Reason) {
+        *self.rejected.entry(reason).or_default() += 1;
+    }
+}
+
+/// Where an import stands, handed to the caller's progress callback.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Progress {
+    /// `true` during `--strict`'s checking pass.
+    pub checking: bool,
+    /// Bytes of the file consumed so far, and its size when known.
+    pub bytes_read: u64,
+    pub total_bytes: Option<u64>,
+    pub rows_read: u64,
+    /// Rows settled: imported, already present, updated or refused.
+    pub rows_done: u64,
+    pub rejected: u64,
+}
+
+/// The `--report` file: one JSON object per refused row.
+pub(crate) struct ReportFile {
+    out: BufWriter<File>,
+}
+
+impl ReportFile {
+    pub(crate) fn create(path: &Path) -> Result<ReportFile> {
+        let file = File::create(path).map_err(|e| {
+            Error::Config(format!("cannot create the report {}: {e}", path.display()))
+        })?;
+        Ok(ReportFile {
+            out: BufWriter::new(file),
+        })
+    }
+
+    pub(crate) fn write(&mut self, rejection: &Rejection) -> Result<()> {
+        let line = serde_json::to_string(rejection).map_err(|e| Error::Internal(e.to_string()))?;
+        writeln!(self.out, "{line}").map_err(|e| Error::Internal(format!("report: {e}")))
+    }
+
+    pub(crate) fn finish(mut self) -> Result<()> {
+        self.out
+            .flush()
+            .map_err(|e| Error::Internal(format!("report: {e}")))
+    }
+}

@@ -1,0 +1,129 @@
+//! Opening the input and turning it, streamed, into rows: one [`RawRow`] per record with the
+//! text of each field firegate uses, or a [`Rejection`] when the record cannot be read.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use super::lines::Counting;
+use super::options::{Format, ImportOptions, Role};
+use super::report::{Reason, Rejection};
+use super::{csv, json};
+use crate::{Error, Result};
+
+/// Where the rows come from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// A file; `--strict` reads it twice.
+    File(PathBuf),
+    /// Standard input, read once.
+    Stdin,
+}
+
+impl Source {
+    /// `-` means standard input.
+    pub fn from_arg(path: &Path) -> Source {
+        if path == Path::new("-") {
+            Source::Stdin
+        } else {
+            Source::File(path.to_path_buf())
+        }
+    }
+
+    /// The file size, for the progress bar.
+    pub(crate) fn len(&self) -> Option<u64> {
+        match self {
+            Source::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
+            Source::Stdin => None,
+        }
+    }
+
+    /// A buffered reader that counts the bytes it consumes into `bytes`.
+    pub(crate) fn open(&self, bytes: Arc<AtomicU64>) -> Result<Box<dyn BufRead + Send>> {
+        let raw: Box<dyn Read + Send> = match self {
+            Source::File(path) => Box::new(
+                File::open(path)
+                    .map_err(|e| Error::Config(format!("cannot open {}: {e}", path.display())))?,
+            ),
+            Source::Stdin => Box::new(std::io::stdin()),
+        };
+        Ok(Box::new(BufReader::with_capacity(
+            256 << 10,
+            Counting::new(raw, bytes),
+        )))
+    }
+}
+
+/// A record as read: where it starts and the raw text of each field firegate uses.
+#[derive(Debug, Default)]
+pub(crate) struct RawRow {
+    /// The line the record starts on (1-based).
+    pub line: u64,
+    /// For Django input, the record's position in the array (1-based).
+    pub record: Option<u64>,
+    values: [Option<String>; Role::ALL.len()],
+}
+
+impl RawRow {
+    pub(crate) fn new(line: u64, record: Option<u64>) -> RawRow {
+        RawRow {
+            line,
+            record,
+            ..RawRow::default()
+        }
+    }
+
+    /// The field's text as read (possibly empty), or `None` when the record has no such
+    /// field or it is NULL.
+    pub(crate) fn get(&self, role: Role) -> Option<&str> {
+        self.values[role as usize].as_deref()
+    }
+
+    pub(crate) fn set(&mut self, role: Role, value: String) {
+        self.values[role as usize] = Some(value);
+    }
+
+    pub(crate) fn clear(&mut self, role: Role) {
+        self.values[role as usize] = None;
+    }
+
+    /// A refusal of this row.
+    pub(crate) fn reject(&self, reason: Reason, message: impl Into<String>) -> Rejection {
+        Rejection {
+            record: self.record,
+            ..Rejection::new(self.line, reason, message)
+        }
+    }
+}
+
+/// What a reader hands on for each record.
+#[derive(Debug)]
+pub(crate) enum Item {
+    Row(RawRow),
+    Rejected(Rejection),
+}
+
+/// Receives each record in file order; returning `false` stops the reading.
+pub(crate) type Sink<'a> = dyn FnMut(Item) -> bool + 'a;
+
+/// Reads every record of `input` in `options.format`. Problems with one record go to the
+/// sink as rejections; an error is returned only when reading cannot go on (I/O, a header
+/// without a required column, JSON that breaks a Django array).
+pub(crate) fn read_rows(
+    input: Box<dyn BufRead + Send>,
+    options: &ImportOptions,
+    sink: &mut Sink<'_>,
+) -> Result<()> {
+    match options.format {
+        Format::Csv => csv::read(input, options, sink),
+        Format::Jsonl => json::read_lines(input, options, sink),
+        Format::Django => json::read_django(input, options, sink),
+    }
+}
+
+/// Turns an I/O error while reading into the error that stops the import.
+pub(crate) fn io_error(e: std::io::Error) -> Error {
+    Error::Config(format!("cannot read the input: {e}"))
+}

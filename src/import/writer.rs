@@ -1,0 +1,245 @@
+//! Writing vetted accounts: batches of at most 500 writes committed atomically with
+//! create-only preconditions. When Firestore refuses a batch because something in it exists,
+//! the batch's documents are read back, each account is classified (already imported,
+//! to update, conflicting, or new) and the new ones are committed again. This is what makes
+//! a rerun, or a run after an interruption, finish the work without duplicating any of it.
+
+use std::future::Future;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use rand::RngExt;
+use tracing::warn;
+
+use super::report::{Reason, Rejection};
+use super::row::Candidate;
+use crate::accounts::Account;
+use crate::passwords::Dialect;
+use crate::store::{CommitOutcome, ExistingAccount, ImportUpdate, MAX_WRITES_PER_COMMIT, Store};
+use crate::{Error, Result};
+
+/// Attempts of one Firestore call while it reports itself unavailable.
+const ATTEMPTS: u32 = 6;
+
+/// Rounds of commit, read back and commit again before a batch's rows count as failed.
+const ROUNDS: usize = 5;
+
+/// What became of one account of a batch.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    Imported,
+    /// Already in Firestore as this row describes it, or (`differs`) with another hash or
+    /// disabled flag that was left as it is.
+    Present {
+        differs: bool,
+    },
+    Updated,
+    Rejected(Rejection),
+}
+
+/// Whether to write, and whether to replace what differs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Mode {
+    pub dry_run: bool,
+    pub update: bool,
+}
+
+/// Accounts gathered for one commit.
+#[derive(Default)]
+pub(crate) struct Batch {
+    pub candidates: Vec<Candidate>,
+    writes: usize,
+}
+
+impl Batch {
+    /// Adds a candidate, or hands it back when it would push the commit over the limit.
+    pub(crate) fn try_push(&mut self, candidate: Candidate) -> Option<Candidate> {
+        let writes = 1 + candidate.account.logins().count();
+        if self.writes + writes > MAX_WRITES_PER_COMMIT {
+            return Some(candidate);
+        }
+        self.writes += writes;
+        self.candidates.push(candidate);
+        None
+    }
+}
+
+/// Settles every account of a batch, in order. An error means Firestore stayed
+/// unavailable: the rows not yet settled are reported as failed and the run should stop.
+pub(crate) async fn settle(
+    store: &Store,
+    batch: Batch,
+    mode: Mode,
+    now: Timestamp,
+) -> (Vec<Outcome>, Option<Error>) {
+    let mut outcomes = Vec::with_capacity(batch.candidates.len());
+    let mut pending = batch.candidates;
+    for _ in 0..ROUNDS {
+        if pending.is_empty() {
+            return (outcomes, None);
+        }
+        let refs: Vec<&Account> = pending.iter().map(|c| &c.account).collect();
+        if !mode.dry_run {
+            match retrying(|| store.create_accounts(&refs)).await {
+                Ok(CommitOutcome::Committed) => {
+                    outcomes.extend(pending.iter().map(|_| Outcome::Imported));
+                    return (outcomes, None);
+                }
+                Ok(CommitOutcome::Refused) => {}
+                Err(e) => return failed(outcomes, &pending, e),
+            }
+        }
+        let existing = match retrying(|| store.existing_accounts(&refs)).await {
+            Ok(existing) => existing,
+            Err(e) => return failed(outcomes, &pending, e),
+        };
+        drop(refs);
+        let mut again = Vec::new();
+        let mut updates = Vec::new();
+        for (candidate, found) in pending.into_iter().zip(existing) {
+            match classify(&candidate, found, mode.update) {
+                Class::New if mode.dry_run => outcomes.push(Outcome::Imported),
+                Class::New => again.push(candidate),
+                Class::Update(_) if mode.dry_run => outcomes.push(Outcome::Updated),
+                Class::Update(version) => updates.push((candidate, version)),
+                Class::Settled(outcome) => outcomes.push(outcome),
+            }
+        }
+        if !updates.is_empty() {
+            let list: Vec<ImportUpdate> = updates
+                .iter()
+                .map(|(c, version)| ImportUpdate {
+                    uid: &c.account.uid,
+                    password: &c.account.password,
+                    disabled: c.account.disabled,
+                    version: *version,
+                })
+                .collect();
+            let result = retrying(|| store.update_imported(&list, now)).await;
+            drop(list);
+            let (done, changed): (Vec<_>, Vec<_>) = match result {
+                Ok(CommitOutcome::Committed) => (updates, Vec::new()),
+                // One of them changed since it was read: read them all again.
+                Ok(CommitOutcome::Refused) => (Vec::new(), updates),
+                Err(e) => {
+                    again.extend(updates.into_iter().map(|(c, _)| c));
+                    return failed(outcomes, &again, e);
+                }
+            };
+            outcomes.extend(done.iter().map(|_| Outcome::Updated));
+            again.extend(changed.into_iter().map(|(c, _)| c));
+        }
+        pending = again;
+    }
+    // Something else keeps creating and removing these documents.
+    let message = "the account's documents kept changing during the import; rerun it";
+    outcomes.extend(
+        pending
+            .iter()
+            .map(|c| Outcome::Rejected(c.reject(Reason::WriteFailed, message))),
+    );
+    (outcomes, None)
+}
+
+fn failed(
+    mut outcomes: Vec<Outcome>,
+    pending: &[Candidate],
+    e: Error,
+) -> (Vec<Outcome>, Option<Error>) {
+    let message = format!("{e}; rerun the import to finish");
+    outcomes.extend(
+        pending
+            .iter()
+            .map(|c| Outcome::Rejected(c.reject(Reason::WriteFailed, message.clone()))),
+    );
+    (outcomes, Some(e))
+}
+
+enum Class {
+    New,
+    Update(crate::store::Version),
+    Settled(Outcome),
+}
+
+/// Decides what to do with an account, given what Firestore holds for it.
+fn classify(candidate: &Candidate, found: ExistingAccount, update: bool) -> Class {
+    let new = &candidate.account;
+    let reject = |reason, message: String| {
+        Class::Settled(Outcome::Rejected(candidate.reject(reason, message)))
+    };
+    match found.stored {
+        Some(Err(why)) => reject(
+            Reason::UidTaken,
+            format!("the uid's document is not an account firegate can read: {why}"),
+        ),
+        Some(Ok(stored)) => {
+            let old = &stored.account;
+            if old.email != new.email || old.username != new.username {
+                return reject(
+                    Reason::UidTaken,
+                    "an account with this uid but other logins exists".to_string(),
+                );
+            }
+            let differs = old.password != new.password || old.disabled != new.disabled;
+            // An argon2id hash in firegate's own dialect was written by a sign-in upgrade or
+            // a password change after the import: the file is older than it.
+            let changed_since =
+                old.password.dialect == Dialect::Phc && old.password.scheme_name() == "argon2id";
+            if differs && update && !changed_since {
+                Class::Update(stored.version)
+            } else if !differs && old.updated_at == new.updated_at {
+                Class::Settled(Outcome::Imported)
+            } else {
+                Class::Settled(Outcome::Present { differs })
+            }
+        }
+        None => {
+            for (login, holder) in new.logins().zip(found.login_holders) {
+                let what = if login.is_email() {
+                    "email"
+                } else {
+                    "username"
+                };
+                match holder {
+                    Some(uid) if uid == new.uid.as_str() => {
+                        return reject(
+                            Reason::LoginTaken,
+                            format!("the {what}'s login entry exists without its account"),
+                        );
+                    }
+                    Some(uid) => {
+                        return reject(
+                            Reason::LoginTaken,
+                            format!("the {what} belongs to another account (uid {uid})"),
+                        );
+                    }
+                    None => {}
+                }
+            }
+            Class::New
+        }
+    }
+}
+
+/// Runs a Firestore call again, with exponential backoff and jitter, while Firestore says
+/// it is unavailable (including deadlines and aborted commits).
+async fn retrying<T, F, Fut>(mut call: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let mut delay = Duration::from_millis(200);
+    let mut attempt = 1;
+    loop {
+        match call().await {
+            Err(Error::Unavailable(why)) if attempt < ATTEMPTS => {
+                warn!(attempt, error = %why, "Firestore unavailable during import; retrying");
+                let jitter = Duration::from_millis(rand::rng().random_range(0..100));
+                tokio::time::sleep(delay + jitter).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! Brute-force protection per login: after `threshold` consecutive failures the login is
+//! locked, for a wait that grows with every further failure up to a cap, and forgotten after
+//! a quiet period or a successful sign-in. The state lives in Firestore, shared by every
+//! instance, and unknown logins are locked exactly like known ones.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+/// Consecutive failures of one login, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailureRecord {
+    pub failures: u32,
+    pub last_failure: Timestamp,
+}
+
+/// The lockout rules (defaults in the spirit of Keycloak's brute-force detection).
+#[derive(Debug, Clone, Copy)]
+pub struct LockoutPolicy {
+    /// Failures that trigger the first lock (0 turns lockout off).
+    pub threshold: u32,
+    /// Wait after the threshold-th failure; each further failure adds as much again.
+    pub step: Duration,
+    /// Longest wait.
+    pub max_wait: Duration,
+    /// Failures older than this are forgotten.
+    pub reset_after: Duration,
+}
+
+impl LockoutPolicy {
+    /// The wait after `failures` consecutive failures (zero below the threshold).
+    pub fn wait(&self, failures: u32) -> Duration {
+        if self.threshold == 0 || failures < self.threshold {
+            return Duration::ZERO;
+        }
+        let steps = failures - self.threshold + 1;
+        self.step.saturating_mul(steps).min(self.max_wait)
+    }
+
+    /// True when the record is too old to count any more.
+    pub fn is_stale(&self, record: &FailureRecord, now: Timestamp) -> bool {
+        elapsed(record.last_failure, now) >= self.reset_after
+    }
+
+    /// When the login unlocks, if it is locked at `now`.
+    pub fn locked_until(
+        &self,
+        record: Option<&FailureRecord>,
+        now: Timestamp,
+    ) -> Option<Timestamp> {
+        let record = record?;
+        if self.is_stale(record, now) {
+            return None;
+        }
+        let wait = self.wait(record.failures);
+        let until = record.last_failure.checked_add(wait).ok()?;
+        (wait > Duration::ZERO && until > now).then_some(until)
+    }
+}
+
+fn elapsed(from: Timestamp, to: Timestamp) -> Duration {
+    Duration::try_from(to.duration_since(from)).unwrap_or(Duration::ZERO)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> LockoutPolicy {
+        LockoutPolicy {
+            threshold: 5,
+            step: Duration::from_secs(60),
+            max_wait: Duration::from_secs(900),
+            reset_after: Duration::from_secs(12 * 3600),
+        }
+    }
+
+    fn at(s: i64) -> Timestamp {
+        Timestamp::from_second(1_700_000_000 + s).unwrap()
+    }
+
+    #[test]
+    fn the_wait_grows_per_failure_and_is_capped() {
+        let p = policy();
+        assert_eq!(p.wait(4), Duration::ZERO);
+        assert_eq!(p.wait(5), Duration::from_secs(60));
+        assert_eq!(p.wait(6), Duration::from_secs(120));
+        assert_eq!(p.wait(19), Duration::from_secs(900));
+        assert_eq!(p.wait(u32::MAX), Duration::from_secs(900));
+    }
+
+    #[test]
+    fn a_lock_lasts_exactly_the_wait() {
+        let p = policy();
+        let record = FailureRecord {
+            failures: 6,
+            last_failure: at(0),
+        };
+        assert_eq!(p.locked_until(Some(&record), at(1)), Some(at(120)));
+        assert_eq!(p.locked_until(Some(&record), at(119)), Some(at(120)));
+        assert_eq!(p.locked_until(Some(&record), at(120)), None);
+        assert_eq!(p.locked_until(None, at(0)), None);
+        let below = FailureRecord {
+            failures: 4,
+            last_failure: at(0),
+        };
+        assert_eq!(p.locked_until(Some(&below), at(1)), None);
+    }
+
+    #[test]
+    fn old_failures_are_forgotten_and_zero_threshold_disables() {
+        let p = policy();
+        let record = FailureRecord {
+            failures: 50,
+            last_failure: at(0),
+        };
+        assert!(!p.is_stale(&record, at(3600)));
+        assert!(p.is_stale(&record, at(12 * 3600)));
+        assert_eq!(p.locked_until(Some(&record), at(12 * 3600)), None);
+        let off = LockoutPolicy { threshold: 0, ..p };
+        assert_eq!(off.locked_until(Some(&record), at(1)), None);
+    }
+}
