@@ -1,12 +1,9 @@
 //! The account lifecycle over HTTP and the admin CLI: registration, password change,
 //! disable/enable, delete, claims.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, base_args, spawn_app, spawn_app_with};
+use crate::common::{TestApp, outcome, run_firegate, spawn_app, spawn_app_with};
 
 async fn post(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
     let response = app.post_json(path, body).await;
@@ -285,26 +282,7 @@ async fn a_password_change_replaces_the_old_password() {
 
 fn cli(app: &TestApp, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
     let project = app.service.store.options().project_id.clone();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_firegate"))
-        .args(base_args(app.keys.path(), &project))
-        .args(args)
-        .env_remove("FIRESTORE_EMULATOR_HOST")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).unwrap();
-    }
-    drop(input);
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    outcome(run_firegate(app.keys.path(), &project, args, stdin))
 }
 
 #[tokio::test]

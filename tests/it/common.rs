@@ -253,6 +253,40 @@ async fn spawn_with_config(config: Config, http: HttpConfig, keys: TempDir) -> T
     }
 }
 
+/// Runs the `firegate` binary with the test flags for `keys` and `project`, feeding `stdin`.
+pub fn run_firegate(
+    keys: &Path,
+    project: &str,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_firegate"))
+        .args(base_args(keys, project))
+        .args(args)
+        .env_remove("FIRESTORE_EMULATOR_HOST")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+/// Success, stdout and stderr of a finished command.
+pub fn outcome(output: std::process::Output) -> (bool, String, String) {
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
 /// `firegate serve` as a child process (for signals, memory and log capture), stopped on drop.
 pub struct ServerProcess {
     pub child: std::process::Child,
@@ -330,22 +364,7 @@ impl ServerProcess {
 
     /// Runs a `firegate` command against the same project and keys.
     pub fn command(&self, args: &[&str], stdin: Option<&str>) -> std::process::Output {
-        use std::io::Write;
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_firegate"))
-            .args(base_args(self.keys.path(), &self.project))
-            .args(args)
-            .env_remove("FIRESTORE_EMULATOR_HOST")
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut input = child.stdin.take().unwrap();
-        if let Some(text) = stdin {
-            input.write_all(text.as_bytes()).unwrap();
-        }
-        drop(input);
-        child.wait_with_output().unwrap()
+        run_firegate(self.keys.path(), &self.project, args, stdin)
     }
 
     /// A line of /proc/<pid>/status, in kB (e.g. `VmRSS`, `VmHWM`).

@@ -13,7 +13,9 @@ use firegate::custom_token::AUDIENCE;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, keys_dir, project_id, spawn_app, spawn_app_in};
+use crate::common::{
+    TestApp, keys_dir, outcome, project_id, run_firegate, spawn_app, spawn_app_in,
+};
 
 const EMAIL: &str = "firegate-dev@demo-firegate.iam.gserviceaccount.com";
 
@@ -452,19 +454,7 @@ async fn the_keys_cli_generates_records_lists_and_refuses_clearly() {
     let app = spawn_app().await;
     app.service.refresh_keys().await;
     let project = app.service.store.options().project_id.clone();
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_firegate"))
-            .args(crate::common::base_args(app.keys.path(), &project))
-            .args(args)
-            .env_remove("FIRESTORE_EMULATOR_HOST")
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let run = |args: &[&str]| outcome(run_firegate(app.keys.path(), &project, args, None));
     let (ok, out, err) = run(&["keys", "generate", "--client-email", EMAIL, "--name", "n1"]);
     assert!(ok, "{err}");
     assert!(
