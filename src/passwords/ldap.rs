@@ -84,13 +84,7 @@ mod tests {
             ("{PBKDF2}1000$salt$hash", "unknown algorithm prefix '{PBKDF2}'"),
             ("{}x", "not a recognised hash format"),
         ];
-        let limits = CostLimits::default();
-        for (hash, reason) in cases {
-            let error = parse(Dialect::Phc, hash, &limits)
-                .expect_err(hash)
-                .to_string();
-            assert!(error.contains(reason), "{hash}: {error}");
-        }
+        crate::passwords::tests::assert_refused(Dialect::Phc, cases);
     }
 
     #[test]

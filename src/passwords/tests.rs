@@ -1,8 +1,6 @@
 //! Checks against hashes written by the real libraries, and the promises of the public
 //! surface: dialect separation, limits enforced before any work, silent `Debug` and errors.
 
-use std::time::{Duration, Instant};
-
 use super::{Argon2Params, CostLimits, Dialect, HashError, parse};
 
 /// Written by Werkzeug 2.2/3.1, Django 4.2/5.2, passlib, pyca/bcrypt and argon2-cffi.
@@ -142,21 +140,15 @@ fn absurd_costs_are_refused_without_computing() {
         (Dialect::Phc, format!("$argon2id$v=19$m=65536,t=1,p=16777215${salt}${salt}{salt}")),
         (Dialect::Phc, format!("$6$rounds=999999999$salt${}", "a".repeat(86))),
     ];
+    // Had any of these been computed, the test would run for hours instead of failing fast.
     for (dialect, hash) in &hashes {
-        let started = Instant::now();
         let error = parse(*dialect, hash, &limits).expect_err(hash);
-        assert!(
-            started.elapsed() < Duration::from_millis(50),
-            "{hash} took {:?}",
-            started.elapsed()
-        );
         assert!(
             matches!(error, HashError::CostTooHigh { .. }),
             "{hash}: {error}"
         );
         // Naming a hash with no ceilings must not compute it either.
         let _ = parse(*dialect, hash, &CostLimits::unbounded());
-        assert!(started.elapsed() < Duration::from_millis(100), "{hash}");
     }
     let message = parse(hashes[0].0, &hashes[0].1, &limits)
         .unwrap_err()
@@ -282,5 +274,18 @@ fn every_truncation_of_a_real_hash_fails_cleanly() {
                 assert!(!parsed.verify(&case.password), "{truncated} still verifies");
             }
         }
+    }
+}
+
+/// Asserts that each hash is refused under `dialect` with an error containing its reason.
+pub(crate) fn assert_refused<H: AsRef<str>>(
+    dialect: Dialect,
+    cases: impl IntoIterator<Item = (H, &'static str)>,
+) {
+    let limits = CostLimits::default();
+    for (hash, reason) in cases {
+        let hash = hash.as_ref();
+        let error = parse(dialect, hash, &limits).expect_err(hash).to_string();
+        assert!(error.contains(reason), "{hash}: {error}");
     }
 }
