@@ -52,7 +52,7 @@ pub async fn run(mut config: Config, http_config: HttpConfig) -> Result<()> {
     };
 
     let service = Service::build(&config).await?;
-    service.store.ping().await?;
+    wait_for_firestore(&service).await?;
     ensure_demo_account(&service).await?;
 
     let addr = http_config.listen_addr(IpAddr::V4(Ipv4Addr::LOCALHOST));
@@ -86,6 +86,19 @@ pub async fn run(mut config: Config, http_config: HttpConfig) -> Result<()> {
     let served = http::serve(listener, router, &http_config, cli::shutdown_signal()).await;
     drop(emulator);
     served.map_err(|e| Error::Internal(format!("server failed: {e}")))
+}
+
+/// Pings until Firestore answers: a freshly started emulator's first requests can take
+/// seconds on a busy machine, which must not fail the local run.
+async fn wait_for_firestore(service: &Service) -> Result<()> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        match service.store.ping().await {
+            Ok(()) => return Ok(()),
+            Err(e) if tokio::time::Instant::now() >= deadline => return Err(e),
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+        }
+    }
 }
 
 async fn ensure_demo_account(service: &Service) -> Result<()> {

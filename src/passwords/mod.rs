@@ -274,8 +274,10 @@ impl Passwords {
         // what bounds memory.
         let (done, result) = tokio::sync::oneshot::channel();
         self.pool.spawn(move || {
-            let _permit = permit;
-            let _ = done.send(job());
+            let result = job();
+            // Free the slot before answering, so the caller never sees its own slot taken.
+            drop(permit);
+            let _ = done.send(result);
         });
         result
             .await

@@ -215,11 +215,17 @@ pub async fn spawn_app_full(extra: &[&str], serve: &[&str]) -> TestApp {
 pub async fn spawn_app_in(keys: TempDir, project: &str, extra: &[&str], serve: &[&str]) -> TestApp {
     let mut args = base_args(keys.path(), project);
     args.extend(extra.iter().map(|s| s.to_string()));
-    args.extend([
-        "serve".to_string(),
-        "--listen".to_string(),
-        "127.0.0.1:0".to_string(),
-    ]);
+    // Tests hammer one server from one address; the rate limit has its own test.
+    args.extend(
+        [
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--rate-limit-per-minute",
+            "0",
+        ]
+        .map(String::from),
+    );
     args.extend(serve.iter().map(|s| s.to_string()));
     let cli = parse_cli(&args);
     let Command::Serve { http } = cli.command else {
