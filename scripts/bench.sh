@@ -43,7 +43,21 @@ trap 'exit 143' TERM
 
 echo "building: cargo build --release --bin firegate; cargo bench --no-run" >&2
 cargo build --release --bin firegate
-cargo bench --no-run --bench hashes --bench signing
+cargo bench --no-run --bench hashes --bench signing --message-format=json-render-diagnostics \
+    >"$workdir/bench-build.json"
 
-python3 scripts/bench/run.py --workdir "$workdir" --pidfile "$pidfile" \
+# Measure copies, so a rebuild of the working tree during the run cannot change what runs.
+mkdir -p "$workdir/bin"
+cp target/release/firegate "$workdir/bin/firegate"
+python3 - "$workdir" <<'PY'
+import json, shutil, sys
+workdir = sys.argv[1]
+for line in open(f"{workdir}/bench-build.json"):
+    message = json.loads(line)
+    if message.get("reason") == "compiler-artifact" and message.get("executable") \
+            and message["target"]["name"] in ("hashes", "signing"):
+        shutil.copy(message["executable"], f"{workdir}/bin/bench-{message['target']['name']}")
+PY
+
+python3 scripts/bench/run.py --workdir "$workdir" --pidfile "$pidfile" --bin "$workdir/bin" \
     --command "scripts/bench.sh${*:+ $*}" "$@"

@@ -35,7 +35,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-BINARY = ROOT / "target/release/firegate"
+BIN_DIR = ROOT / "target/release"  # replaced by --bin
+BINARY = BIN_DIR / "firegate"
 RESULTS = ROOT / "bench/RESULTS.md"
 PROJECT = "demo-bench"
 CLIENT_EMAIL = f"firegate-bench@{PROJECT}.iam.gserviceaccount.com"
@@ -558,11 +559,12 @@ def wrk_script(workdir: Path, login: str, password: str) -> Path:
 
 
 def cargo_bench(name: str, env_extra: dict[str, str] | None = None) -> str:
+    """Runs the compiled `cargo bench --bench NAME` executable (a copy made by bench.sh)."""
     env = dict(os.environ, **(env_extra or {}))
-    result = subprocess.run(["cargo", "bench", "--quiet", "--bench", name], cwd=ROOT, env=env,
+    result = subprocess.run([str(BIN_DIR / f"bench-{name}"), "--bench"], cwd=ROOT, env=env,
                             text=True, capture_output=True)
     if result.returncode != 0:
-        sys.exit(f"error: cargo bench --bench {name} failed:\n{result.stderr[-3000:]}")
+        sys.exit(f"error: the `{name}` bench failed:\n{result.stderr[-3000:]}")
     return result.stdout
 
 
@@ -853,12 +855,16 @@ def main() -> None:
     parser.add_argument("--wait-idle", type=int, default=0, metavar="SECS",
                         help="wait up to SECS for the 1-minute load average to drop below 0.5 × cores")
     parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--bin", type=Path, required=True,
+                        help="directory with firegate, bench-hashes and bench-signing")
     parser.add_argument("--pidfile", type=Path, help="where to write the emulator's pid")
     parser.add_argument("--command", default="scripts/bench.sh")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    global BIN_DIR, BINARY
+    BIN_DIR, BINARY = args.bin.resolve(), args.bin.resolve() / "firegate"
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="firegate-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     log(f"work directory {workdir}")

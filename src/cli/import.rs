@@ -24,6 +24,7 @@ pub const EXIT_ROWS_REFUSED: i32 = 3;
 
 /// Import accounts from a legacy user table.
 #[derive(Args, Debug)]
+#[command(next_help_heading = "Import")]
 pub struct ImportArgs {
     /// The exported table: CSV with a header row, JSON Lines, or Django dumpdata JSON
     /// (`-` reads standard input).
@@ -69,9 +70,10 @@ pub struct ImportArgs {
     #[arg(long)]
     pub uid_template: Option<String>,
 
-    /// CSV field separator: one ASCII character, or `tab`.
-    #[arg(long, default_value = ",", value_parser = delimiter)]
-    pub delimiter: u8,
+    /// CSV field separator: one ASCII character, or `tab` [default: tab for .tsv files,
+    /// otherwise `,`].
+    #[arg(long, value_parser = delimiter)]
+    pub delimiter: Option<u8>,
 
     /// Check every row, Firestore included (read-only), and write nothing.
     #[arg(long)]
@@ -130,7 +132,10 @@ impl ImportArgs {
                 disabled: self.disabled_column.clone(),
             },
             uids,
-            delimiter: self.delimiter,
+            delimiter: self.delimiter.unwrap_or(match self.file.extension() {
+                Some(ext) if ext.eq_ignore_ascii_case("tsv") => b'\t',
+                _ => b',',
+            }),
             limits: config.cost_limits.limits(),
             dry_run: self.dry_run,
             strict: self.strict,
@@ -154,7 +159,7 @@ pub async fn run(config: Config, args: ImportArgs) -> Result<()> {
         None => Service::build(&config).await?.store.clone(),
     };
     store.ping().await?;
-    let display = Display::new(std::io::stderr().is_terminal());
+    let display = Display::new(std::io::stderr().is_terminal(), source.size());
     let summary = import_accounts(&store, &source, &options, &|p| display.show(p)).await?;
     display.finish();
     print_summary(&summary, &options);
@@ -214,48 +219,57 @@ enum Display {
 const LINE_EVERY: u64 = 10_000;
 
 impl Display {
-    fn new(terminal: bool) -> Display {
+    /// A bar over the file's bytes on a terminal (a spinner for standard input).
+    fn new(terminal: bool, total_bytes: Option<u64>) -> Display {
         if !terminal {
             return Display::Lines {
                 next: AtomicU64::new(LINE_EVERY),
             };
         }
-        let bar = ProgressBar::no_length();
+        let (bar, template) = match total_bytes {
+            Some(total) => (
+                ProgressBar::new(total),
+                "{prefix} [{elapsed_precise}] {wide_bar} {percent}% (eta {eta}) {msg}",
+            ),
+            None => (
+                ProgressBar::new_spinner(),
+                "{prefix} [{elapsed_precise}] {spinner} {msg}",
+            ),
+        };
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            bar.set_style(style);
+        }
+        bar.set_prefix("importing");
         bar.enable_steady_tick(Duration::from_millis(200));
         Display::Bar(bar)
     }
 
     fn show(&self, p: &Progress) {
         let phase = if p.checking { "checking" } else { "importing" };
+        let counts = format!(
+            "{} rows read, {} done, {} refused",
+            p.rows_read, p.rows_done, p.rejected
+        );
         match self {
             Display::Bar(bar) => {
-                if let Some(total) = p.total_bytes
-                    && bar.length() != Some(total)
-                {
-                    bar.set_length(total);
-                    bar.set_style(
-                        ProgressStyle::with_template(
-                            "{prefix} [{elapsed_precise}] {wide_bar} {percent}% (eta {eta}) {msg}",
-                        )
-                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-                    );
+                if bar.prefix() != phase {
+                    bar.reset();
+                    bar.set_prefix(phase);
                 }
-                bar.set_prefix(phase);
                 bar.set_position(p.bytes_read);
-                bar.set_message(format!(
-                    "{} rows read, {} done, {} refused",
-                    p.rows_read, p.rows_done, p.rejected
-                ));
+                bar.set_message(counts);
             }
             Display::Lines { next } => {
-                let due = next.load(Ordering::Relaxed);
-                if p.rows_read >= due {
-                    next.store(due + LINE_EVERY, Ordering::Relaxed);
-                    eprintln!(
-                        "{phase}: {} rows read, {} done, {} refused",
-                        p.rows_read, p.rows_done, p.rejected
-                    );
+                let mut due = next.load(Ordering::Relaxed);
+                // `--strict` reads the file twice: the count starts again.
+                if p.rows_read + LINE_EVERY < due {
+                    due = LINE_EVERY;
                 }
+                if p.rows_read >= due {
+                    due += LINE_EVERY;
+                    eprintln!("{phase}: {counts}");
+                }
+                next.store(due, Ordering::Relaxed);
             }
         }
     }

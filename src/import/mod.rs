@@ -4,6 +4,7 @@
 //! several at a time, and a rerun of the same file finishes what an interrupted one began.
 
 mod csv;
+mod framing;
 mod json;
 mod lines;
 mod options;
@@ -118,8 +119,8 @@ async fn run(
         ..ImportSummary::default()
     };
     let mut state = Progress {
-        checking: check_only && !options.dry_run,
-        total_bytes: source.len(),
+        checking: check_only,
+        total_bytes: source.size(),
         ..Progress::default()
     };
     let mut record = |summary: &mut ImportSummary, outcome: Outcome| -> Result<()> {

@@ -152,7 +152,7 @@ impl ImportSummary {
 /// Where an import stands, handed to the caller's progress callback.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Progress {
-    /// `true` during `--strict`'s checking pass.
+    /// `true` while checking only: `--dry-run`, or `--strict`'s first pass.
     pub checking: bool,
     /// Bytes of the file consumed so far, and its size when known.
     pub bytes_read: u64,

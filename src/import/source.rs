@@ -33,7 +33,7 @@ impl Source {
     }
 
     /// The file size, for the progress bar.
-    pub(crate) fn len(&self) -> Option<u64> {
+    pub(crate) fn size(&self) -> Option<u64> {
         match self {
             Source::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
             Source::Stdin => None,
@@ -49,10 +49,16 @@ impl Source {
             ),
             Source::Stdin => Box::new(std::io::stdin()),
         };
-        Ok(Box::new(BufReader::with_capacity(
-            256 << 10,
-            Counting::new(raw, bytes),
-        )))
+        let mut reader = BufReader::with_capacity(256 << 10, Counting::new(raw, bytes));
+        // Windows tools and Excel start UTF-8 files with a byte-order mark.
+        if reader
+            .fill_buf()
+            .map_err(io_error)?
+            .starts_with(b"\xef\xbb\xbf")
+        {
+            reader.consume(3);
+        }
+        Ok(Box::new(reader))
     }
 }
 
@@ -126,4 +132,28 @@ pub(crate) fn read_rows(
 /// Turns an I/O error while reading into the error that stops the import.
 pub(crate) fn io_error(e: std::io::Error) -> Error {
     Error::Config(format!("cannot read the input: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use super::*;
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_and_bytes_are_counted() {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), b"\xef\xbb\xbfid,username\n").unwrap();
+        let bytes = Arc::new(AtomicU64::new(0));
+        let source = Source::File(file.path().to_path_buf());
+        let mut text = String::new();
+        source
+            .open(bytes.clone())
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text, "id,username\n");
+        assert_eq!(bytes.load(Ordering::Relaxed), 15);
+        assert_eq!(source.size(), Some(15));
+    }
 }

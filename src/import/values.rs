@@ -1,9 +1,73 @@
-//! Reading the scalar values of a legacy row: booleans as databases print them and creation
-//! times in the shapes PostgreSQL, MySQL, Django and Unix clocks write.
+//! Reading the values of a legacy row: its logins, the password hash, booleans as databases
+//! print them, and creation times in the shapes PostgreSQL, MySQL, Django and Unix write.
 
 use jiff::Timestamp;
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
+
+use super::report::Reason;
+use crate::login::Login;
+use crate::passwords::{self, CostLimits, Dialect, HashError, StoredHash};
+
+/// Why a value is refused, before it is tied to its row.
+pub(crate) type Problem = (Reason, String);
+
+/// The row's email and username logins. A username with `@` would match as an email
+/// (case-insensitively), so it is kept only where it means the row's email anyway.
+pub(crate) fn logins(
+    email: Option<&str>,
+    username: Option<&str>,
+) -> Result<(Option<Login>, Option<Login>), Problem> {
+    let login = |value: Option<&str>, what| {
+        value
+            .map(Login::parse)
+            .transpose()
+            .map_err(|e| (Reason::InvalidLogin, format!("the {what}: {e}")))
+    };
+    let mut email = login(email, "email")?;
+    let mut username = login(username, "username")?;
+    if email.as_ref().is_some_and(|e| !e.is_email()) {
+        return Err((Reason::InvalidLogin, "the email has no `@`".into()));
+    }
+    if let Some(name) = username.take_if(|u| u.is_email()) {
+        match &email {
+            None => email = Some(name),
+            Some(e) if *e == name => {}
+            Some(_) => {
+                let message = "the username contains `@` and differs from the email; firegate \
+                               treats every login with `@` as an email";
+                return Err((Reason::UsernameLooksLikeEmail, message.into()));
+            }
+        }
+    }
+    if email.is_none() && username.is_none() {
+        let message = "the row has neither a username nor an email";
+        return Err((Reason::NoLogin, message.into()));
+    }
+    Ok((email, username))
+}
+
+/// A non-empty hash checked against its dialect's grammar and the limits sign-in enforces
+/// (a hash over them could never be verified), or the reason it is refused.
+pub(crate) fn vet_hash(
+    dialect: Dialect,
+    hash: &str,
+    limits: &CostLimits,
+) -> Result<StoredHash, Problem> {
+    match passwords::parse(dialect, hash, limits) {
+        Ok(_) => Ok(StoredHash {
+            hash: hash.to_string(),
+            dialect,
+        }),
+        Err(HashError::Unusable) if dialect == Dialect::Django => Err((
+            Reason::UnusablePassword,
+            "unusable password (Django set_unusable_password)".into(),
+        )),
+        Err(e @ HashError::Unusable) => Err((Reason::UnusablePassword, e.to_string())),
+        Err(e @ HashError::CostTooHigh { .. }) => Err((Reason::HashCostTooHigh, e.to_string())),
+        Err(e) => Err((Reason::InvalidHash, e.to_string())),
+    }
+}
 
 /// `true`/`false`, `t`/`f` (PostgreSQL), `1`/`0` (MySQL), `yes`/`no`, `y`/`n`, any case.
 pub(crate) fn parse_bool(value: &str) -> Option<bool> {
@@ -52,6 +116,29 @@ mod tests {
 
     fn ts(value: &str) -> String {
         parse_timestamp(value).unwrap().to_string()
+    }
+
+    #[test]
+    fn an_email_shaped_username_counts_only_as_the_email() {
+        let names = |email, username| {
+            let (email, username) = logins(email, username).unwrap();
+            (
+                email.map(|l| l.to_string()),
+                username.map(|l| l.to_string()),
+            )
+        };
+        let merged = (Some("kim@x.org".to_string()), None);
+        assert_eq!(names(None, Some("Kim@X.org")), merged);
+        assert_eq!(names(Some("kim@x.org"), Some("KIM@x.org")), merged);
+        let both = (Some("kim@x.org".to_string()), Some("Kim".to_string()));
+        assert_eq!(names(Some("Kim@X.org"), Some("Kim")), both);
+        let clash = logins(Some("y@a.org"), Some("x@a.org")).unwrap_err();
+        assert_eq!(clash.0, Reason::UsernameLooksLikeEmail);
+        assert_eq!(
+            logins(Some("kim"), None).unwrap_err().0,
+            Reason::InvalidLogin
+        );
+        assert_eq!(logins(None, None).unwrap_err().0, Reason::NoLogin);
     }
 
     #[test]

@@ -1,0 +1,253 @@
+//! Account use cases: registration, creation, password changes and admin operations.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use tokio::time::Instant;
+use tracing::info;
+
+use super::{NewAccount, Service};
+use crate::accounts::{Account, AccountSummary, Uid};
+use crate::claims::Claims;
+use crate::login::Login;
+use crate::passwords::Password;
+use crate::store::{AccountFilter, SchemeCount, StoredAccount};
+use crate::{Error, Result};
+
+impl Service {
+    /// Checks a new password against the policy (NIST SP 800-63B): a minimum length in
+    /// characters, at most 4096 bytes (checked by [`Password::new`]), no composition rules.
+    pub fn check_policy(&self, password: &Password) -> Result<()> {
+        let chars = password.expose().chars().count();
+        if chars < self.min_password_chars {
+            return Err(Error::invalid(
+                "weak_password",
+                format!(
+                    "the password must be at least {} characters long",
+                    self.min_password_chars
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Self-service registration: an email (and optionally a username) and a password.
+    pub async fn register(
+        &self,
+        email: &str,
+        username: Option<&str>,
+        password: Password,
+        now: Timestamp,
+    ) -> Result<Account> {
+        if !self.registration_open {
+            return Err(Error::Disabled("registration is turned off on this server"));
+        }
+        let email = Login::parse(email)?;
+        let domain = email
+            .as_str()
+            .rsplit_once('@')
+            .map(|(_, d)| d)
+            .unwrap_or("");
+        if !email.is_email()
+            || !domain.contains('.')
+            || domain.starts_with('.')
+            || domain.ends_with('.')
+        {
+            return Err(Error::invalid(
+                "invalid_email",
+                "`email` must be an address like name@example.com",
+            ));
+        }
+        let username = match username {
+            Some(name) => {
+                let name = Login::parse(name)?;
+                if name.is_email() {
+                    return Err(Error::invalid(
+                        "invalid_username",
+                        "`username` must not contain '@'",
+                    ));
+                }
+                Some(name)
+            }
+            None => None,
+        };
+        self.check_policy(&password)?;
+        let _admitted = self.admit()?;
+        let account = self
+            .create_account(
+                NewAccount {
+                    uid: None,
+                    email: Some(email),
+                    username,
+                    password,
+                    claims: Claims::default(),
+                },
+                now,
+            )
+            .await?;
+        info!(uid = %account.uid, "account registered");
+        Ok(account)
+    }
+
+    /// Creates an account with an argon2id hash of `new.password`.
+    pub async fn create_account(&self, new: NewAccount, now: Timestamp) -> Result<Account> {
+        if new.email.is_none() && new.username.is_none() {
+            return Err(Error::invalid(
+                "missing_login",
+                "an account needs an email or a username",
+            ));
+        }
+        let password = self.passwords.hash(&new.password).await?;
+        let account = Account {
+            uid: new.uid.unwrap_or_else(Uid::generate),
+            email: new.email,
+            username: new.username,
+            password,
+            created_at: now,
+            updated_at: now,
+            disabled: false,
+            claims: new.claims,
+        };
+        self.store.create_account(&account).await?;
+        Ok(account)
+    }
+
+    /// Changes a password given the current one. A wrong current password is refused exactly
+    /// like a failed sign-in; a concurrent change of the account is [`Error::Conflict`].
+    pub async fn change_password(
+        &self,
+        login: &str,
+        current: &Password,
+        new: &Password,
+        now: Timestamp,
+    ) -> Result<Uid> {
+        self.check_policy(new)?;
+        let _admitted = self.admit()?;
+        let started = Instant::now();
+        let found = self.authenticate(login, current, now, None).await;
+        self.pad_failure(&found, started).await;
+        let found = found?;
+        let hash = self.passwords.hash(new).await?;
+        let uid = found.account.uid;
+        if !self
+            .store
+            .replace_password(&uid, &hash, Some(found.version), now)
+            .await?
+        {
+            return Err(Error::Conflict);
+        }
+        info!(%uid, "password changed");
+        Ok(uid)
+    }
+
+    /// Sets a password without knowing the old one (admins).
+    pub async fn set_password(
+        &self,
+        login: &str,
+        password: &Password,
+        now: Timestamp,
+    ) -> Result<Uid> {
+        self.check_policy(password)?;
+        let found = self.find(login).await?;
+        let hash = self.passwords.hash(password).await?;
+        if !self
+            .store
+            .replace_password(&found.account.uid, &hash, None, now)
+            .await?
+        {
+            return Err(Error::AccountNotFound(login.to_string()));
+        }
+        info!(uid = %found.account.uid, "password set by an admin");
+        Ok(found.account.uid)
+    }
+
+    /// Disables or re-enables the account holding `login`.
+    pub async fn set_disabled(&self, login: &str, disabled: bool) -> Result<AccountSummary> {
+        let found = self.find(login).await?;
+        if !self
+            .store
+            .set_disabled(&found.account.uid, disabled, Timestamp::now())
+            .await?
+        {
+            return Err(Error::AccountNotFound(login.to_string()));
+        }
+        let mut account = found.account;
+        account.disabled = disabled;
+        Ok(AccountSummary::from(&account))
+    }
+
+    /// Replaces the developer claims of the account holding `login`.
+    pub async fn set_claims(&self, login: &str, claims: Claims) -> Result<AccountSummary> {
+        let found = self.find(login).await?;
+        if !self
+            .store
+            .set_claims(&found.account.uid, &claims, Timestamp::now())
+            .await?
+        {
+            return Err(Error::AccountNotFound(login.to_string()));
+        }
+        let mut account = found.account;
+        account.claims = claims;
+        Ok(AccountSummary::from(&account))
+    }
+
+    /// Deletes the account holding `login` and frees all its logins, atomically.
+    pub async fn delete_account(&self, login: &str) -> Result<Uid> {
+        let found = self.find(login).await?;
+        if !self
+            .store
+            .delete_account(&found.account, found.version)
+            .await?
+        {
+            return Err(Error::Conflict);
+        }
+        info!(uid = %found.account.uid, "account deleted");
+        Ok(found.account.uid)
+    }
+
+    /// What an admin may see of the account holding `login`.
+    pub async fn show_account(&self, login: &str) -> Result<AccountSummary> {
+        Ok(AccountSummary::from(&self.find(login).await?.account))
+    }
+
+    /// A page of accounts in uid order.
+    pub async fn list_accounts(
+        &self,
+        filter: &AccountFilter,
+        limit: u32,
+        after: Option<&Uid>,
+    ) -> Result<Vec<AccountSummary>> {
+        let page = self.store.list_accounts(filter, limit, after).await?;
+        Ok(page
+            .iter()
+            .map(|f| AccountSummary::from(&f.account))
+            .collect())
+    }
+
+    /// Accounts per hash scheme: the migration's progress.
+    pub async fn scheme_stats(&self) -> Result<Vec<SchemeCount>> {
+        self.store.scheme_counts().await
+    }
+
+    /// [`Service::scheme_stats`] at most a minute old: counting reads every account, so the
+    /// admin page must not do it on every load.
+    pub async fn cached_scheme_stats(&self) -> Result<Vec<SchemeCount>> {
+        let mut cache = self.stats_cache.lock().await;
+        if let Some((at, stats)) = cache.as_ref()
+            && at.elapsed() < Duration::from_secs(60)
+        {
+            return Ok(stats.clone());
+        }
+        let stats = self.scheme_stats().await?;
+        *cache = Some((Instant::now(), stats.clone()));
+        Ok(stats)
+    }
+
+    async fn find(&self, login: &str) -> Result<StoredAccount> {
+        let login = Login::parse(login)?;
+        self.store
+            .find_by_login(std::slice::from_ref(&login))
+            .await?
+            .ok_or_else(|| Error::AccountNotFound(login.to_string()))
+    }
+}

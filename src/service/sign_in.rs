@@ -1,0 +1,199 @@
+//! Signing in: the lockout check, the password check (upgrading outdated hashes), the failure
+//! floor, and the token.
+
+use jiff::Timestamp;
+use tokio::time::Instant;
+use tracing::{info, warn};
+
+use super::{Service, SignedIn};
+use crate::accounts::{Account, Uid};
+use crate::custom_token::TokenRequest;
+use crate::lockout::FailureRecord;
+use crate::login::Login;
+use crate::passwords::{Password, Verdict};
+use crate::store::StoredAccount;
+use crate::{Error, Result};
+
+impl Service {
+    /// Checks a login and password and mints a custom token. Every failure — unknown login,
+    /// wrong password, disabled account, unusable hash — is [`Error::InvalidCredentials`],
+    /// costs the same password-hashing work and takes at least the failure floor.
+    pub async fn sign_in(
+        &self,
+        login: &str,
+        password: &Password,
+        now: Timestamp,
+    ) -> Result<SignedIn> {
+        let started = Instant::now();
+        let result = self.authenticate(login, password, now, Some(now)).await;
+        let result = match result {
+            Ok(found) => self.mint(&found.account, now).map(|token| {
+                info!(uid = %found.account.uid, outcome = "success", "sign-in");
+                SignedIn {
+                    uid: found.account.uid,
+                    token,
+                }
+            }),
+            Err(e) => Err(e),
+        };
+        self.pad_failure(&result, started).await;
+        result
+    }
+
+    /// Verifies credentials and returns the account as read. A locked login is refused
+    /// without any password check; failures are counted and a success forgets them. With
+    /// `upgrade_at`, an outdated hash is replaced on success (the returned version is then
+    /// stale).
+    pub(super) async fn authenticate(
+        &self,
+        login: &str,
+        password: &Password,
+        now: Timestamp,
+        upgrade_at: Option<Timestamp>,
+    ) -> Result<StoredAccount> {
+        let candidates = Login::candidates(login, self.legacy_domain.as_deref())?;
+        let key = &candidates[0];
+        let guarded = self.lockout.threshold > 0;
+        let (found, record) = tokio::join!(self.store.find_by_login(&candidates), async {
+            if guarded {
+                self.store.failure_record(key).await
+            } else {
+                Ok(None)
+            }
+        });
+        let (found, record) = (found?, record?);
+        let uid = found.as_ref().map(|f| &f.account.uid);
+        if let Some(until) = self.lockout.locked_until(record.as_ref(), now) {
+            info!(uid = ?uid, until = %until, "sign-in refused: login locked");
+            return Err(refuse(uid, "locked"));
+        }
+        let result = self.check_password(found, password, upgrade_at).await;
+        if guarded {
+            match &result {
+                Err(Error::InvalidCredentials) => self.count_failure(key, record, now).await,
+                Ok(_) if record.is_some() => {
+                    if let Err(e) = self.store.clear_failures(key).await {
+                        warn!(error = %e, "cannot clear failed sign-ins after a success");
+                    }
+                }
+                _ => {}
+            }
+        }
+        result
+    }
+
+    /// The password check proper, on an account that may not exist.
+    async fn check_password(
+        &self,
+        found: Option<StoredAccount>,
+        password: &Password,
+        upgrade_at: Option<Timestamp>,
+    ) -> Result<StoredAccount> {
+        let stored = found.as_ref().map(|f| &f.account.password);
+        let verdict = self.passwords.verify(stored, password).await?;
+        let uid = found.as_ref().map(|f| &f.account.uid);
+        match (found.as_ref(), verdict) {
+            (Some(f), Verdict::Match { .. }) if f.account.disabled => Err(refuse(uid, "disabled")),
+            (Some(f), Verdict::Match { rehash }) => {
+                if rehash && let Some(now) = upgrade_at {
+                    self.upgrade_hash(f, password, now).await;
+                }
+                Ok(found.expect("matched Some"))
+            }
+            (Some(_), Verdict::Unusable(problem)) => {
+                warn!(uid = ?uid, %problem, "stored password hash cannot be used");
+                Err(refuse(uid, "unusable_hash"))
+            }
+            (Some(_), Verdict::Mismatch) => Err(refuse(uid, "wrong_password")),
+            (None, _) => Err(refuse(None, "unknown_login")),
+        }
+    }
+
+    /// Counts one more failure of `key`; a record past its quiet period starts over.
+    async fn count_failure(&self, key: &Login, record: Option<FailureRecord>, now: Timestamp) {
+        let previous = record
+            .filter(|r| !self.lockout.is_stale(r, now))
+            .map_or(0, |r| r.failures);
+        let expire_at = now.checked_add(self.lockout.reset_after).unwrap_or(now);
+        if previous + 1 == self.lockout.threshold {
+            warn!(
+                login_locked = true,
+                failures = previous + 1,
+                "login locked after repeated failures"
+            );
+        }
+        if let Err(e) = self
+            .store
+            .record_failure(key, previous, now, expire_at)
+            .await
+        {
+            warn!(error = %e, "cannot record a failed sign-in");
+        }
+    }
+
+    /// Unlocks a login (admins): its failure count is forgotten.
+    pub async fn unlock(&self, login: &str) -> Result<()> {
+        let login = Login::parse(login)?;
+        self.store.clear_failures(&login).await?;
+        info!(action = "unlock", "login unlocked by an admin");
+        Ok(())
+    }
+
+    /// Takes a place among the password-checking requests in progress, or refuses at once.
+    pub(super) fn admit(&self) -> Result<tokio::sync::OwnedSemaphorePermit> {
+        self.admissions
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Error::Overloaded)
+    }
+
+    /// Sleeps out the rest of the failure floor after a refused sign-in.
+    pub(super) async fn pad_failure<T>(&self, result: &Result<T>, started: Instant) {
+        if matches!(result, Err(Error::InvalidCredentials)) {
+            tokio::time::sleep_until(started + self.failure_floor).await;
+        }
+    }
+
+    /// Mints a token for an account with the active key.
+    pub fn mint(&self, account: &Account, now: Timestamp) -> Result<String> {
+        self.keys.active().signer.mint(TokenRequest {
+            uid: &account.uid,
+            claims: &account.claims,
+            tenant_id: self.tenant_id.as_deref(),
+            issued_at: now,
+            lifetime_secs: self.token_lifetime,
+        })
+    }
+
+    /// Replaces a verified legacy or weak hash with a current argon2id one, unless the account
+    /// changed since it was read. Failure is logged, not raised: the next sign-in retries.
+    async fn upgrade_hash(&self, found: &StoredAccount, password: &Password, now: Timestamp) {
+        let uid = &found.account.uid;
+        let from = found.account.password.scheme_name();
+        let result = match self.passwords.hash(password).await {
+            Ok(new) => {
+                self.store
+                    .replace_password(uid, &new, Some(found.version), now)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(true) => info!(%uid, %from, to = "argon2id", "password hash upgraded"),
+            Ok(false) => info!(%uid, "account changed during sign-in; hash upgrade skipped"),
+            Err(e) => {
+                warn!(%uid, error = %e, "password hash upgrade failed; retried at next sign-in")
+            }
+        }
+    }
+}
+
+/// Logs a refused sign-in for operators (uid only when the login exists: the login text may
+/// be a password typed into the wrong field) and returns the one error clients see.
+fn refuse(uid: Option<&Uid>, reason: &'static str) -> Error {
+    match uid {
+        Some(uid) => info!(%uid, outcome = "failure", reason, "sign-in"),
+        None => info!(outcome = "failure", reason, "sign-in"),
+    }
+    Error::InvalidCredentials
+}

@@ -1,0 +1,119 @@
+//! `firegate import`: every input format, reruns and interrupted runs, `--dry-run`,
+//! `--strict`, `--update`, each kind of bad input with its line number, and imported legacy
+//! accounts signing in over HTTP and being upgraded to argon2id. This file holds the helpers
+//! that run the `firegate` binary and read back what it wrote.
+
+mod bad_input;
+mod checks;
+mod formats;
+mod reruns;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use firegate::accounts::Uid;
+use serde_json::{Value, json};
+
+use crate::common::{TestApp, base_args};
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/import")
+        .join(name)
+}
+
+/// `firegate <the app's flags> import FILE FLAGS…`, with a clean environment.
+pub fn command(app: &TestApp, file: &Path, flags: &[&str]) -> tokio::process::Command {
+    let project = app.service.store.options().project_id.clone();
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_firegate"));
+    for var in ["FIRESTORE_EMULATOR_HOST", "PORT", "RUST_LOG"] {
+        command.env_remove(var);
+    }
+    command
+        .env("FIREGATE_LOG_FORMAT", "text")
+        .args(base_args(app.keys.path(), &project))
+        .arg("import")
+        .arg(file)
+        .args(flags)
+        .stdin(Stdio::null());
+    command
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// The `name: N` lines of the summary.
+    pub fn summary(&self) -> BTreeMap<String, u64> {
+        self.stdout
+            .lines()
+            .filter_map(|line| {
+                let (key, value) = line.split_once(": ")?;
+                let n = value.split_whitespace().next()?.parse().ok()?;
+                Some((key.trim().to_string(), n))
+            })
+            .collect()
+    }
+
+    pub fn count(&self, key: &str) -> u64 {
+        self.summary().get(key).copied().unwrap_or(0)
+    }
+}
+
+pub async fn import(app: &TestApp, file: &Path, flags: &[&str]) -> Run {
+    let output = command(app, file, flags).output().await.unwrap();
+    let run = Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    eprintln!(
+        "import {}: exit {}\n{}{}",
+        file.display(),
+        run.code,
+        run.stdout,
+        run.stderr
+    );
+    run
+}
+
+/// The report file as (line, reason) pairs.
+pub fn report(path: &Path) -> BTreeSet<(u64, String)> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let entry: Value = serde_json::from_str(line).unwrap();
+            (
+                entry["line"].as_u64().unwrap(),
+                entry["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+pub fn expected(pairs: &[(u64, &str)]) -> BTreeSet<(u64, String)> {
+    pairs.iter().map(|(l, r)| (*l, r.to_string())).collect()
+}
+
+pub async fn account(app: &TestApp, uid: &str) -> Option<firegate::accounts::Account> {
+    let uid = Uid::parse(uid).unwrap();
+    let found = app.service.store.find_by_uid(&uid).await.unwrap();
+    found.map(|f| f.account)
+}
+
+pub async fn count(app: &TestApp) -> u64 {
+    app.service.store.count_accounts().await.unwrap()
+}
+
+pub async fn login(app: &TestApp, login: &str, password: &str) -> (u16, Value) {
+    let response = app
+        .post_json("/login/", json!({"username": login, "password": password}))
+        .await;
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}

@@ -1,0 +1,148 @@
+//! Reruns: nothing is created twice, an interrupted run finishes, `--update` replaces only
+//! what the file changed and firegate did not.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use firegate::login::Login;
+
+use super::{account, command, count, fixture, import, login};
+use crate::common::spawn_app;
+
+#[tokio::test]
+async fn rerunning_an_import_creates_nothing_and_changes_nothing() {
+    let app = spawn_app().await;
+    let file = fixture("users.csv");
+    assert_eq!(
+        import(&app, &file, &["--dialect", "werkzeug"]).await.code,
+        0
+    );
+    let before = account(&app, "2").await.unwrap();
+
+    let run = import(&app, &file, &["--dialect", "werkzeug"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        (run.count("imported"), run.count("already present")),
+        (0, 4)
+    );
+    assert_eq!(count(&app).await, 4);
+    let after = account(&app, "2").await.unwrap();
+    assert_eq!(after.updated_at, before.updated_at, "nothing rewritten");
+    assert_eq!(after.password, before.password);
+}
+
+#[tokio::test]
+async fn an_import_killed_midway_finishes_on_rerun_without_duplicates() {
+    const ROWS: u64 = 12_000;
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.csv");
+    let mut csv = String::from("id,username,email,password\n");
+    for i in 1..=ROWS {
+        let hash = format!("pbkdf2:sha256:260000$salt{i}${}", "0f".repeat(32));
+        csv.push_str(&format!("{i},user{i},user{i}@example.org,{hash}\n"));
+    }
+    std::fs::write(&file, csv).unwrap();
+
+    let mut child = command(
+        &app,
+        &file,
+        &["--dialect", "werkzeug", "--concurrency", "1"],
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while account(&app, "1").await.is_none() {
+        assert!(Instant::now() < deadline, "the import wrote nothing");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    child.kill().await.unwrap();
+    let written = count(&app).await;
+    assert!(
+        written > 0 && written < ROWS,
+        "killed midway: {written} of {ROWS}"
+    );
+
+    let run = import(&app, &file, &["--dialect", "werkzeug"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.count("imported") + run.count("already present"), ROWS);
+    assert!(run.count("already present") >= written);
+    assert_eq!(count(&app).await, ROWS, "every account exactly once");
+    for i in (1..=ROWS).step_by(397).chain([ROWS]) {
+        for name in [format!("user{i}"), format!("user{i}@example.org")] {
+            let login = [Login::parse(&name).unwrap()];
+            let found = app.service.store.find_by_login(&login).await.unwrap();
+            let found = found.expect("login indexed");
+            assert_eq!(found.account.uid.as_str(), i.to_string());
+        }
+    }
+}
+
+#[tokio::test]
+async fn update_replaces_changed_hashes_but_not_one_changed_through_firegate() {
+    let app = spawn_app().await;
+    let file = fixture("users.csv");
+    assert_eq!(
+        import(&app, &file, &["--dialect", "werkzeug"]).await.code,
+        0
+    );
+    // kim signs in, so firegate now holds a newer (argon2id) hash than any export.
+    assert_eq!(login(&app, "kim", "  spaces around  ").await.0, 200);
+    let kim = account(&app, "1").await.unwrap();
+    let lee = account(&app, "2").await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let changed = dir.path().join("users.csv");
+    let scrypt = "scrypt:16384:8:1$h9L1BPnmSl5W3rYo$2658515ccc9fcd3606b74966c21747f638b525efb2614a\
+                  8388434db033e3d4976102059dde524f660bcccd408765c2bba93b319e7a0045035b3e763f3296e91b";
+    let csv = std::fs::read_to_string(&file).unwrap();
+    let csv = csv
+        .replace(&lee.password.hash, scrypt)
+        .replace(&format!("{},t", kim_hash()), &format!("{scrypt},t"));
+    std::fs::write(&changed, csv).unwrap();
+
+    let run = import(&app, &changed, &["--dialect", "werkzeug"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        (
+            run.count("already present"),
+            run.count("differing from the file")
+        ),
+        (4, 2)
+    );
+    assert_eq!(
+        account(&app, "2").await.unwrap().password,
+        lee.password,
+        "unchanged without --update"
+    );
+
+    let run = import(&app, &changed, &["--dialect", "werkzeug", "--update"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        (run.count("updated"), run.count("differing from the file")),
+        (1, 1)
+    );
+    let after = account(&app, "2").await.unwrap();
+    assert_eq!(after.password.hash, scrypt);
+    assert_eq!(after.password.scheme_name(), "werkzeug-scrypt");
+    assert_eq!(
+        (after.email, after.username, after.created_at),
+        (lee.email, lee.username, lee.created_at)
+    );
+    assert_eq!(
+        account(&app, "1").await.unwrap().password,
+        kim.password,
+        "kim's upgrade kept"
+    );
+    let (status, _) = login(&app, "lee", "  spaces around  9623").await;
+    assert_eq!(status, 200, "the new hash is the one checked");
+}
+
+/// kim's hash in users.csv.
+fn kim_hash() -> String {
+    let csv = std::fs::read_to_string(fixture("users.csv")).unwrap();
+    let line = csv.lines().find(|l| l.starts_with("1,kim,")).unwrap();
+    line.split(',').nth(3).unwrap().to_string()
+}
