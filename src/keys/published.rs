@@ -3,6 +3,7 @@
 //! verifies custom tokens against. A key that is not there must not sign.
 
 use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use super::ServiceAccountKey;
@@ -15,20 +16,29 @@ pub const GOOGLE_X509_BASE: &str = "https://www.googleapis.com/robot/v1/metadata
 #[derive(Debug, Clone)]
 pub struct Publication {
     base_url: String,
-    http: reqwest::Client,
+    /// Built on first use: building it reads the system's CA certificates, which would
+    /// otherwise delay every cold start for a check only key activation needs.
+    http: Arc<OnceLock<reqwest::Client>>,
 }
 
 impl Publication {
     /// A client of `base_url` (Google's, or a local stand-in in tests).
     pub fn new(base_url: &str) -> Publication {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .unwrap_or_default();
         Publication {
             base_url: base_url.trim_end_matches('/').to_string(),
-            http,
+            http: Arc::default(),
         }
+    }
+
+    fn http(&self) -> Result<&reqwest::Client, String> {
+        if let Some(client) = self.http.get() {
+            return Ok(client);
+        }
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| format!("cannot set up an HTTPS client for {}: {e}", self.base_url))?;
+        Ok(self.http.get_or_init(|| client))
     }
 
     /// Ok when the endpoint lists `key`'s id with a certificate of exactly its public key;
@@ -36,7 +46,7 @@ impl Publication {
     pub async fn check(&self, key: &ServiceAccountKey) -> Result<(), String> {
         let url = format!("{}/{}", self.base_url, key.client_email);
         let response = self
-            .http
+            .http()?
             .get(&url)
             .send()
             .await
