@@ -266,10 +266,19 @@ pub struct HttpConfig {
           value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub rate_limit_burst: u32,
 
-    /// Proxies whose X-Forwarded-For is believed, as comma-separated CIDRs (on Cloud Run:
-    /// 0.0.0.0/0,::/0, since every request arrives through Google's front end).
+    /// Proxies whose X-Forwarded-For is believed, as comma-separated CIDRs: the client is
+    /// the rightmost entry that is not one of them. For self-hosted reverse proxies; on Cloud
+    /// Run use --trusted-proxy-hops instead.
     #[arg(long, env = "FIREGATE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = cidr)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// Proxies every request passes through, each appending to X-Forwarded-For: the client is
+    /// the entry this many places from the right. Cloud Run: 1 (Google's front end); behind an
+    /// external Application Load Balancer: 2. 0 ignores the header. Set it only when nothing
+    /// can reach firegate except through those proxies.
+    #[arg(long, env = "FIREGATE_TRUSTED_PROXY_HOPS", default_value_t = 0,
+          value_parser = clap::value_parser!(u8).range(0..=10))]
+    pub trusted_proxy_hops: u8,
 
     /// Longest a whole request may take, in seconds (then 503).
     #[arg(long, env = "FIREGATE_REQUEST_TIMEOUT_SECS", default_value_t = 30,
@@ -281,6 +290,12 @@ pub struct HttpConfig {
     #[arg(long, env = "FIREGATE_HEADER_TIMEOUT_SECS", default_value_t = 10,
           value_parser = clap::value_parser!(u32).range(1..=600))]
     pub header_timeout_secs: u32,
+
+    /// Most client connections served at once; further clients wait in the kernel's accept
+    /// queue until one closes. Bounds the memory connections can take.
+    #[arg(long, env = "FIREGATE_MAX_CONNECTIONS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub max_connections: u32,
 
     /// After SIGTERM, how long in-flight requests may take to finish, in seconds.
     #[arg(long, env = "FIREGATE_SHUTDOWN_GRACE_SECS", default_value_t = 10,
@@ -353,6 +368,16 @@ fn cidr(value: &str) -> Result<ipnet::IpNet, String> {
         .parse::<ipnet::IpNet>()
         .or_else(|_| value.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
         .map_err(|_| format!("`{value}` is not an IP network (e.g. 10.0.0.0/8, ::1)"))
+        .and_then(|net| {
+            if net.prefix_len() == 0 {
+                Err(format!(
+                    "`{value}` trusts every address, so no X-Forwarded-For entry could be the \
+                     client; behind Cloud Run's front end use --trusted-proxy-hops 1 instead"
+                ))
+            } else {
+                Ok(net)
+            }
+        })
 }
 
 /// A browser origin: `scheme://host[:port]` with no path, or `*` for any origin.

@@ -1,11 +1,42 @@
-//! Brute-force protection per login: after `threshold` consecutive failures the login is
+//! Brute-force protection per account: after `threshold` consecutive failures the account is
 //! locked, for a wait that grows with every further failure up to a cap, and forgotten after
 //! a quiet period or a successful sign-in. The state lives in Firestore, shared by every
-//! instance, and unknown logins are locked exactly like known ones.
+//! instance, and unknown logins are locked exactly like known accounts.
 
 use std::time::Duration;
 
 use jiff::Timestamp;
+use sha2::{Digest, Sha256};
+
+use crate::accounts::Uid;
+use crate::login::Login;
+
+/// What a failed attempt counts against: the account when the login belongs to one (all of
+/// its logins share one count), otherwise the login as typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LockoutKey {
+    Account(Uid),
+    Unknown(Login),
+}
+
+impl LockoutKey {
+    /// The failure record's document id: a SHA-256 of the key, so that text typed into the
+    /// login field (sometimes a password) is never stored as it was typed.
+    pub fn doc_id(&self) -> String {
+        let mut hasher = Sha256::new();
+        match self {
+            LockoutKey::Account(uid) => {
+                hasher.update(b"account\0");
+                hasher.update(uid.as_str().as_bytes());
+            }
+            LockoutKey::Unknown(login) => {
+                hasher.update(b"login\0");
+                hasher.update(login.as_str().as_bytes());
+            }
+        }
+        hex::encode(hasher.finalize())
+    }
+}
 
 /// Consecutive failures of one login, as stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +108,20 @@ mod tests {
 
     fn at(s: i64) -> Timestamp {
         Timestamp::from_second(1_700_000_000 + s).unwrap()
+    }
+
+    #[test]
+    fn record_ids_are_hashes_that_keep_accounts_and_logins_apart() {
+        let login = Login::parse("Summer2024!").unwrap();
+        let uid = Uid::parse("Summer2024!").unwrap();
+        let unknown = LockoutKey::Unknown(login).doc_id();
+        let account = LockoutKey::Account(uid).doc_id();
+        assert_eq!(unknown.len(), 64);
+        assert!(unknown.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert!(!unknown.contains("Summer"));
+        assert_ne!(unknown, account, "a uid and a login with the same text are different keys");
+        let again = LockoutKey::Unknown(Login::parse("summer2024!").unwrap()).doc_id();
+        assert_ne!(unknown, again, "usernames are case-sensitive, so their records are too");
     }
 
     #[test]

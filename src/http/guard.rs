@@ -1,5 +1,5 @@
 //! Request middleware: who the client is (X-Forwarded-For only from trusted proxies), the
-//! per-IP rate limit on POST endpoints, the whole-request deadline, and one access-log line
+//! per-IP rate limit on POST and admin endpoints, the whole-request deadline, and one access-log line
 //! per request in Cloud Logging's `httpRequest` shape, tagged with the Cloud Trace id.
 
 use std::net::{IpAddr, SocketAddr};
@@ -22,6 +22,7 @@ use crate::config::HttpConfig;
 /// Settings and state shared by the middleware.
 pub struct Guard {
     trusted: Vec<IpNet>,
+    hops: usize,
     limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
     timeout: Duration,
 }
@@ -35,6 +36,7 @@ impl Guard {
         });
         Arc::new(Guard {
             trusted: config.trusted_proxies.clone(),
+            hops: config.trusted_proxy_hops.into(),
             limiter,
             timeout: Duration::from_secs(config.request_timeout_secs.into()),
         })
@@ -48,21 +50,33 @@ impl Guard {
         }
     }
 
-    /// The client's address: the peer, or — when the peer is a trusted proxy — the rightmost
-    /// X-Forwarded-For entry that is not itself a trusted proxy.
+    /// The client's address. With a fixed number of proxy hops: the X-Forwarded-For entry
+    /// that many places from the right (the peer when the header is shorter or that entry is
+    /// not an address). Otherwise the peer, or — when the peer is a trusted proxy — the
+    /// rightmost entry that is not itself a trusted proxy. Entries left of the chosen one are
+    /// whatever the client sent and are never believed.
     pub fn client_ip(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
-        if !self.is_trusted(peer) {
+        if self.hops == 0 && !self.is_trusted(peer) {
             return peer;
         }
-        let hops: Vec<IpAddr> = headers
+        let entries: Vec<&str> = headers
             .get_all("x-forwarded-for")
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
-            .filter_map(|hop| hop.trim().parse().ok())
+            .map(str::trim)
             .collect();
-        hops.into_iter()
+        if self.hops > 0 {
+            return entries
+                .len()
+                .checked_sub(self.hops)
+                .and_then(|i| entries[i].parse().ok())
+                .unwrap_or(peer);
+        }
+        entries
+            .into_iter()
             .rev()
+            .map_while(|entry| entry.parse::<IpAddr>().ok())
             .find(|ip| !self.is_trusted(*ip))
             .unwrap_or(peer)
     }
@@ -90,7 +104,9 @@ pub async fn guard(State(guard): State<Arc<Guard>>, request: Request, next: Next
     };
 
     let response = async {
-        if method == Method::POST
+        // Every POST, and every admin request (each one checks a password hash).
+        let limited = method == Method::POST || path == "/admin" || path.starts_with("/admin/");
+        if limited
             && let Some(limiter) = &guard.limiter
             && let Err(not_until) = limiter.check_key(&client)
         {
@@ -165,20 +181,64 @@ mod tests {
     use super::*;
     use clap::Parser;
 
-    fn guard(trusted: &str) -> Arc<Guard> {
+    fn guard_with(args: &[&str]) -> Arc<Guard> {
         #[derive(Parser)]
         struct Args {
             #[command(flatten)]
             http: HttpConfig,
         }
-        let args = Args::try_parse_from(["x", "--trusted-proxies", trusted]).unwrap();
+        let args = Args::try_parse_from(std::iter::once("x").chain(args.iter().copied())).unwrap();
         Guard::new(&args.http)
+    }
+
+    fn guard(trusted: &str) -> Arc<Guard> {
+        guard_with(&["--trusted-proxies", trusted])
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
     }
 
     fn xff(value: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
         h.insert("x-forwarded-for", HeaderValue::from_str(value).unwrap());
         h
+    }
+
+    #[test]
+    fn with_proxy_hops_the_client_is_that_many_entries_from_the_right() {
+        let front_end = ip("169.254.1.1");
+        // Cloud Run: Google's front end appends the address it saw.
+        let cloud_run = guard_with(&["--trusted-proxy-hops", "1"]);
+        assert_eq!(cloud_run.client_ip(front_end, &xff("198.51.100.1")), ip("198.51.100.1"));
+        // Whatever a client puts in the header itself sits left of that and is ignored, so two
+        // clients never share a rate-limit bucket and none can pick another's address.
+        assert_eq!(
+            cloud_run.client_ip(front_end, &xff("1.2.3.4, 203.0.113.7")),
+            ip("203.0.113.7")
+        );
+        assert_eq!(cloud_run.client_ip(front_end, &HeaderMap::new()), front_end);
+        assert_eq!(cloud_run.client_ip(front_end, &xff("not-an-ip")), front_end);
+        // Behind a load balancer that appends its own address as well.
+        let balanced = guard_with(&["--trusted-proxy-hops", "2"]);
+        assert_eq!(
+            balanced.client_ip(front_end, &xff("1.2.3.4, 203.0.113.7, 34.120.0.1")),
+            ip("203.0.113.7")
+        );
+        assert_eq!(balanced.client_ip(front_end, &xff("203.0.113.7")), front_end);
+    }
+
+    #[test]
+    fn trusting_every_address_is_refused_with_the_hops_advice() {
+        #[derive(Parser, Debug)]
+        struct Args {
+            #[command(flatten)]
+            http: HttpConfig,
+        }
+        for all in ["0.0.0.0/0", "::/0", "10.0.0.0/8,::/0"] {
+            let error = Args::try_parse_from(["x", "--trusted-proxies", all]).unwrap_err();
+            assert!(error.to_string().contains("--trusted-proxy-hops"), "{error}");
+        }
     }
 
     #[test]

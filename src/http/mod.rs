@@ -118,7 +118,9 @@ pub async fn serve(
     use hyper_util::service::TowerToHyperService;
     use tower::ServiceExt;
 
-    let mut builder = Builder::new(TokioExecutor::new());
+    // HTTP/1.1 only: it is what Cloud Run speaks to containers, and the header timeout that
+    // cuts off slow clients is an HTTP/1 setting.
+    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
     builder
         .http1()
         .timer(TokioTimer::new())
@@ -127,7 +129,18 @@ pub async fn serve(
         ));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
+    let connections = std::sync::Arc::new(tokio::sync::Semaphore::new(
+        config.max_connections as usize,
+    ));
     loop {
+        // At the connection limit, stop accepting until one closes.
+        let slot = tokio::select! {
+            slot = connections.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -152,6 +165,7 @@ pub async fn serve(
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             let _ = connection.await;
+            drop(slot);
         });
     }
     drop(listener);

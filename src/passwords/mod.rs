@@ -274,14 +274,20 @@ impl Passwords {
         // what bounds memory.
         let (done, result) = tokio::sync::oneshot::channel();
         self.pool.spawn(move || {
-            let result = job();
+            // A panic in a hash implementation fails this request, not the process (rayon
+            // aborts on a panic that escapes a spawned job).
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
             // Free the slot before answering, so the caller never sees its own slot taken.
             drop(permit);
             let _ = done.send(result);
         });
-        result
-            .await
-            .map_err(|_| Error::Internal("password hashing task failed".into()))
+        match result.await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(_panicked)) => Err(Error::Internal(
+                "a password hash computation failed unexpectedly".into(),
+            )),
+            Err(_) => Err(Error::Internal("password hashing task failed".into())),
+        }
     }
 }
 
@@ -309,6 +315,19 @@ mod service_tests {
 
     fn pw(s: &str) -> Password {
         Password::new(s.to_string()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_panicking_hash_fails_its_request_and_the_pool_keeps_working() {
+        let p = fast();
+        let failed = p.run(|| -> u32 { panic!("a hash implementation bug") }).await;
+        assert!(matches!(failed, Err(Error::Internal(_))), "{failed:?}");
+        assert_eq!(p.run(|| 7).await.unwrap(), 7);
+        let stored = p.hash(&pw("still works")).await.unwrap();
+        assert!(matches!(
+            p.verify(Some(&stored), &pw("still works")).await.unwrap(),
+            Verdict::Match { .. }
+        ));
     }
 
     #[tokio::test]

@@ -8,7 +8,7 @@ use tracing::{info, warn};
 use super::{Service, SignedIn};
 use crate::accounts::{Account, Uid};
 use crate::custom_token::TokenRequest;
-use crate::lockout::FailureRecord;
+use crate::lockout::{FailureRecord, LockoutKey};
 use crate::login::Login;
 use crate::passwords::{Password, Verdict};
 use crate::store::StoredAccount;
@@ -17,7 +17,8 @@ use crate::{Error, Result};
 impl Service {
     /// Checks a login and password and mints a custom token. Every failure — unknown login,
     /// wrong password, disabled account, unusable hash — is [`Error::InvalidCredentials`],
-    /// costs the same password-hashing work and takes at least the failure floor.
+    /// costs the same password-hashing work and takes at least the failure floor. Each
+    /// attempt logs one `sign-in` line with its outcome.
     pub async fn sign_in(
         &self,
         login: &str,
@@ -25,25 +26,38 @@ impl Service {
         now: Timestamp,
     ) -> Result<SignedIn> {
         let started = Instant::now();
-        let result = self.authenticate(login, password, now, Some(now)).await;
-        let result = match result {
-            Ok(found) => self.mint(&found.account, now).map(|token| {
-                info!(uid = %found.account.uid, outcome = "success", "sign-in");
-                SignedIn {
-                    uid: found.account.uid,
-                    token,
-                }
-            }),
+        let result = match self.admit() {
+            Ok(_admitted) => self
+                .authenticate(login, password, now, Some(now))
+                .await
+                .and_then(|found| {
+                    let token = self.mint(&found.account, now)?;
+                    info!(uid = %found.account.uid, outcome = "success", "sign-in");
+                    Ok(SignedIn {
+                        uid: found.account.uid,
+                        token,
+                    })
+                }),
             Err(e) => Err(e),
         };
+        match &result {
+            Err(Error::Overloaded) => info!(outcome = "shed", reason = "overloaded", "sign-in"),
+            Err(Error::Unavailable(_)) => {
+                info!(outcome = "error", reason = "store_unavailable", "sign-in")
+            }
+            _ => {}
+        }
         self.pad_failure(&result, started).await;
         result
     }
 
-    /// Verifies credentials and returns the account as read. A locked login is refused
-    /// without any password check; failures are counted and a success forgets them. With
-    /// `upgrade_at`, an outdated hash is replaced on success (the returned version is then
-    /// stale).
+    /// Verifies credentials and returns the account as read. A locked account (or unknown
+    /// login) is refused without any password check; failures are counted and a success
+    /// forgets them. With `upgrade_at`, an outdated hash is replaced on success (the returned
+    /// version is then stale).
+    ///
+    /// Two Firestore round trips whether or not the login exists: the login index, then the
+    /// account and its failure record together (or the unknown login's failure record).
     pub(super) async fn authenticate(
         &self,
         login: &str,
@@ -52,27 +66,35 @@ impl Service {
         upgrade_at: Option<Timestamp>,
     ) -> Result<StoredAccount> {
         let candidates = Login::candidates(login, self.legacy_domain.as_deref())?;
-        let key = &candidates[0];
+        let uid = self.store.uid_for_login(&candidates).await?;
+        let key = lockout_key(uid.as_deref(), &candidates[0]);
         let guarded = self.lockout.threshold > 0;
-        let (found, record) = tokio::join!(self.store.find_by_login(&candidates), async {
-            if guarded {
-                self.store.failure_record(key).await
-            } else {
-                Ok(None)
+        let (found, record) = tokio::join!(
+            async {
+                match &uid {
+                    Some(uid) => self.store.find_by_uid_str(uid).await,
+                    None => Ok(None),
+                }
+            },
+            async {
+                if guarded {
+                    self.store.failure_record(&key).await
+                } else {
+                    Ok(None)
+                }
             }
-        });
+        );
         let (found, record) = (found?, record?);
-        let uid = found.as_ref().map(|f| &f.account.uid);
-        if let Some(until) = self.lockout.locked_until(record.as_ref(), now) {
-            info!(uid = ?uid, until = %until, "sign-in refused: login locked");
+        if self.lockout.locked_until(record.as_ref(), now).is_some() {
+            let uid = found.as_ref().map(|f| &f.account.uid);
             return Err(refuse(uid, "locked"));
         }
         let result = self.check_password(found, password, upgrade_at).await;
         if guarded {
             match &result {
-                Err(Error::InvalidCredentials) => self.count_failure(key, record, now).await,
+                Err(Error::InvalidCredentials) => self.count_failure(&key, record, now).await,
                 Ok(_) if record.is_some() => {
-                    if let Err(e) = self.store.clear_failures(key).await {
+                    if let Err(e) = self.store.clear_failures(&key).await {
                         warn!(error = %e, "cannot clear failed sign-ins after a success");
                     }
                 }
@@ -109,11 +131,10 @@ impl Service {
         }
     }
 
-    /// Counts one more failure of `key`; a record past its quiet period starts over.
-    async fn count_failure(&self, key: &Login, record: Option<FailureRecord>, now: Timestamp) {
-        let previous = record
-            .filter(|r| !self.lockout.is_stale(r, now))
-            .map_or(0, |r| r.failures);
+    /// Counts one more failure against `key`; a record past its quiet period starts over.
+    async fn count_failure(&self, key: &LockoutKey, record: Option<FailureRecord>, now: Timestamp) {
+        let stale = record.as_ref().is_some_and(|r| self.lockout.is_stale(r, now));
+        let previous = record.filter(|_| !stale).map_or(0, |r| r.failures);
         let expire_at = now.checked_add(self.lockout.reset_after).unwrap_or(now);
         if previous + 1 == self.lockout.threshold {
             warn!(
@@ -122,20 +143,26 @@ impl Service {
                 "login locked after repeated failures"
             );
         }
-        if let Err(e) = self
-            .store
-            .record_failure(key, previous, now, expire_at)
-            .await
-        {
+        if let Err(e) = self.store.record_failure(key, stale, now, expire_at).await {
             warn!(error = %e, "cannot record a failed sign-in");
         }
     }
 
-    /// Unlocks a login (admins): its failure count is forgotten.
+    /// Unlocks a login (admins): the failure count of its account, and of the login as an
+    /// unknown one (it may have been hammered before the account existed), is forgotten.
     pub async fn unlock(&self, login: &str) -> Result<()> {
         let login = Login::parse(login)?;
-        self.store.clear_failures(&login).await?;
-        info!(action = "unlock", "login unlocked by an admin");
+        let candidates = [login.clone()];
+        let uid = self.store.uid_for_login(&candidates).await?;
+        if let Some(uid) = uid.as_deref() {
+            self.store
+                .clear_failures(&lockout_key(Some(uid), &login))
+                .await?;
+        }
+        self.store
+            .clear_failures(&LockoutKey::Unknown(login))
+            .await?;
+        info!(action = "unlock", uid = ?uid, "login unlocked by an admin");
         Ok(())
     }
 
@@ -185,6 +212,14 @@ impl Service {
                 warn!(%uid, error = %e, "password hash upgrade failed; retried at next sign-in")
             }
         }
+    }
+}
+
+/// The failure record an attempt counts against: its account's when the login exists.
+fn lockout_key(uid: Option<&str>, login: &Login) -> LockoutKey {
+    match uid.map(Uid::parse) {
+        Some(Ok(uid)) => LockoutKey::Account(uid),
+        _ => LockoutKey::Unknown(login.clone()),
     }
 }
 

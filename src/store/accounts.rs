@@ -131,8 +131,17 @@ impl Store {
     /// Finds the account one of `candidates` belongs to, trying them in order: one read of
     /// the login index (all candidates in one batch) and one read of the account.
     pub async fn find_by_login(&self, candidates: &[Login]) -> Result<Option<StoredAccount>> {
-        let uid = match candidates {
-            [] => return Ok(None),
+        match self.uid_for_login(candidates).await? {
+            Some(uid) => self.find_by_uid_str(&uid).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The uid the first of `candidates` that is taken belongs to: one read of the login
+    /// index (all candidates in one batch).
+    pub async fn uid_for_login(&self, candidates: &[Login]) -> Result<Option<String>> {
+        Ok(match candidates {
+            [] => None,
             [login] => self
                 .call(
                     self.db
@@ -166,11 +175,7 @@ impl Store {
                         .and_then(|(_, doc)| doc.as_ref().map(|d| d.uid.clone()))
                 })
             }
-        };
-        match uid {
-            Some(uid) => self.find_by_uid_str(&uid).await,
-            None => Ok(None),
-        }
+        })
     }
 
     /// Finds an account by uid.
@@ -178,7 +183,7 @@ impl Store {
         self.find_by_uid_str(uid.as_str()).await
     }
 
-    async fn find_by_uid_str(&self, uid: &str) -> Result<Option<StoredAccount>> {
+    pub(crate) async fn find_by_uid_str(&self, uid: &str) -> Result<Option<StoredAccount>> {
         let doc = self
             .call(
                 self.db
