@@ -3,6 +3,7 @@
 //! creates a demo account, and serves on loopback until Ctrl-C, then stops the emulator.
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use tokio::net::TcpListener;
@@ -51,8 +52,7 @@ pub async fn run(mut config: Config, http_config: HttpConfig) -> Result<()> {
         }
     };
 
-    let service = Service::build(&config).await?;
-    wait_for_firestore(&service).await?;
+    let service = build_when_firestore_answers(&config).await?;
     ensure_demo_account(&service).await?;
 
     let addr = http_config.listen_addr(IpAddr::V4(Ipv4Addr::LOCALHOST));
@@ -88,15 +88,16 @@ pub async fn run(mut config: Config, http_config: HttpConfig) -> Result<()> {
     served.map_err(|e| Error::Internal(format!("server failed: {e}")))
 }
 
-/// Pings until Firestore answers: a freshly started emulator's first requests can take
-/// seconds on a busy machine, which must not fail the local run.
-async fn wait_for_firestore(service: &Service) -> Result<()> {
+/// Builds the service, retrying for up to a minute while Firestore does not answer yet (a
+/// freshly started emulator can take a while to serve its first call).
+async fn build_when_firestore_answers(config: &Config) -> Result<Arc<Service>> {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
-        match service.store.ping().await {
-            Ok(()) => return Ok(()),
-            Err(e) if tokio::time::Instant::now() >= deadline => return Err(e),
-            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+        match Service::build(config).await {
+            Err(Error::Unavailable(_)) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await
+            }
+            built => return built,
         }
     }
 }

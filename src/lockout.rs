@@ -119,9 +119,15 @@ mod tests {
         assert_eq!(unknown.len(), 64);
         assert!(unknown.bytes().all(|b| b.is_ascii_hexdigit()));
         assert!(!unknown.contains("Summer"));
-        assert_ne!(unknown, account, "a uid and a login with the same text are different keys");
+        assert_ne!(
+            unknown, account,
+            "a uid and a login with the same text are different keys"
+        );
         let again = LockoutKey::Unknown(Login::parse("summer2024!").unwrap()).doc_id();
-        assert_ne!(unknown, again, "usernames are case-sensitive, so their records are too");
+        assert_ne!(
+            unknown, again,
+            "usernames are case-sensitive, so their records are too"
+        );
     }
 
     #[test]

@@ -81,8 +81,9 @@ pub struct ImportArgs {
     /// Check the whole file first; write nothing if any row would be refused.
     #[arg(long)]
     pub strict: bool,
-    /// Replace the hash and disabled flag of accounts imported before when the file differs
-    /// (never their logins, nor a password changed through firegate since).
+    /// Give accounts imported before the file's disabled flag, and its hash unless firegate
+    /// changed the account since (sign-in upgrade, password change, admin edit); never their
+    /// logins.
     #[arg(long)]
     pub update: bool,
     /// Write one JSON line per refused row (line number, reason; never a hash) to FILE.
@@ -185,7 +186,8 @@ fn print_summary(s: &ImportSummary, options: &ImportOptions) {
     println!("already present: {}", s.already_present);
     if s.differing > 0 {
         let why = if options.update {
-            "their password was changed through firegate since, so it was kept"
+            "firegate changed these accounts since the import (sign-in upgrade, password \
+             change or admin edit), so their hash was kept"
         } else {
             "rerun with --update to replace their hash and disabled flag"
         };

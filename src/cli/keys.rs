@@ -4,9 +4,8 @@
 use clap::Subcommand;
 
 use crate::config::Config;
-use crate::keys::{self, KeyInfo};
+use crate::keys::{self, KeyAdmin, KeyInfo};
 use crate::passwords::Passwords;
-use crate::service::Service;
 use crate::{Error, Result};
 
 /// Key rotation.
@@ -97,25 +96,38 @@ pub async fn run(config: Config, command: KeysCommand) -> Result<()> {
             println!("{}: key id set to {}", file.display(), kid.to_lowercase());
             println!("next: firegate keys activate {}", kid.to_lowercase());
         }
+        // These open the keys without requiring an active one (a server would refuse to
+        // start), so they can repair that; listing only reads.
         KeysCommand::List { json } => {
-            let service = Service::build(&config).await?;
-            service.refresh_keys().await;
-            print_keys(&service.rotation().list(), json)?;
-            for problem in service.keys.problems() {
+            let admin = KeyAdmin::open(&config).await?;
+            let listed = admin.rotation().list();
+            print_keys(&listed, json)?;
+            for problem in admin.ring.problems() {
                 eprintln!("warning: {problem}");
+            }
+            let recorded = admin.recorded.as_ref().and_then(|r| r.active.as_deref());
+            match (recorded, admin.ring.try_active()) {
+                (Some(kid), None) => eprintln!(
+                    "warning: Firestore records {kid} as the active key, but it is not in {}",
+                    config.keys_dir.display()
+                ),
+                (None, None) => eprintln!(
+                    "warning: no key is active; choose one with `firegate keys activate <kid>`"
+                ),
+                _ => {}
             }
         }
         KeysCommand::Activate { kid, force } => {
-            let service = Service::build(&config).await?;
-            let key = service.rotation().activate(&kid, force, &actor()).await?;
+            let admin = KeyAdmin::open(&config).await?;
+            let key = admin.rotation().activate(&kid, force, &actor()).await?;
             println!(
                 "{} is now the signing key; running servers switch within {}s",
                 key.kid, config.key_refresh_secs
             );
         }
         KeysCommand::Retire { kid } => {
-            let service = Service::build(&config).await?;
-            let key = service.rotation().retire(&kid, &actor()).await?;
+            let admin = KeyAdmin::open(&config).await?;
+            let key = admin.rotation().retire(&kid, &actor()).await?;
             println!(
                 "{} is retired; delete it at Google once tokens it signed have expired",
                 key.kid
@@ -159,7 +171,7 @@ fn print_keys(keys: &[KeyInfo], json: bool) -> Result<()> {
         return Ok(());
     }
     println!(
-        "{:<42} {:<8} {:<18} {:<44} CLIENT EMAIL",
+        "{:<42} {:<8} {:<18} {:<64} CLIENT EMAIL",
         "KID", "STATE", "CREATED", "FINGERPRINT (SHA-256)"
     );
     for k in keys {
@@ -171,13 +183,10 @@ fn print_keys(keys: &[KeyInfo], json: bool) -> Result<()> {
             .created
             .map(|t| t.strftime("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_default();
+        let kid = if k.kid.is_empty() { "-" } else { &k.kid };
         println!(
-            "{:<42} {:<8} {:<18} {:<44} {}",
-            k.kid,
-            state,
-            created,
-            &k.fingerprint[..k.fingerprint.len().min(44)],
-            k.client_email
+            "{kid:<42} {state:<8} {created:<18} {:<64} {}",
+            k.fingerprint, k.client_email
         );
         if let Some(problem) = &k.problem {
             println!("    ! {problem}");

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use tokio::net::TcpListener;
-use tracing::{error, info};
+use tracing::info;
 
 use crate::config::{Config, HttpConfig};
 use crate::service::Service;
@@ -120,39 +120,22 @@ async fn dispatch(config: Config, command: Command) -> Result<()> {
     }
 }
 
-/// `firegate serve`: bind, answer at once, and check Firestore in the background so a cold
-/// start is not delayed by a round trip; an unreachable Firestore stops the server.
+/// `firegate serve`: bind first, so a client connecting during start-up waits in the listen
+/// backlog rather than being refused; then load the keys and read the recorded key state (an
+/// unreachable Firestore stops start-up with a clear message, which also opens the
+/// connection the first sign-in uses); then serve.
 async fn serve(config: Config, http_config: HttpConfig) -> Result<()> {
-    let service = Service::build(&config).await?;
     let addr = http_config.public_addr();
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| Error::Config(format!("cannot listen on {addr}: {e}")))?;
+    let service = Service::build(&config).await?;
     info!(%addr, kid = %service.keys.active().kid, "listening");
     tokio::spawn(service.clone().keep_keys_fresh());
-    let (failed_tx, failed_rx) = tokio::sync::oneshot::channel();
-    let store = service.store.clone();
-    tokio::spawn(async move {
-        if let Err(e) = store.ping().await {
-            error!(error = %e, "Firestore is unreachable at start-up; stopping");
-            let _ = failed_tx.send(e);
-        }
-    });
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<Error>();
-    let shutdown = async move {
-        tokio::select! {
-            () = shutdown_signal() => {}
-            Ok(e) = failed_rx => { let _ = stop_tx.send(e); }
-        }
-    };
     let router = http::router(service, &http_config);
-    http::serve(listener, router, &http_config, shutdown)
+    http::serve(listener, router, &http_config, shutdown_signal())
         .await
-        .map_err(|e| Error::Internal(format!("server failed: {e}")))?;
-    match stop_rx.await {
-        Ok(e) => Err(e),
-        Err(_) => Ok(()),
-    }
+        .map_err(|e| Error::Internal(format!("server failed: {e}")))
 }
 
 /// Completes on SIGTERM (Cloud Run) or Ctrl-C.

@@ -1,30 +1,31 @@
 //! The admin page and API under `/admin/`: key rotation and account administration, behind
-//! HTTP Basic authentication against the configured argon2id hash. Without an admin
-//! credential every `/admin` route answers 404. Every action is logged with who and what.
+//! the checks of [`gate`]. Without an admin credential every `/admin` route answers 404. Every
+//! action is logged once it has run, with who, what and the outcome ([`audit`]).
+
+mod audit;
+mod gate;
 
 use std::sync::Arc;
 
 use askama::Template;
-use axum::extract::{Path, Query, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post, put};
+use axum::{Extension, Json, Router, middleware};
+use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use subtle::ConstantTimeEq;
-use tracing::{info, warn};
 
+use self::audit::{OptionalObject, Refusal, Segment, ValidQuery, audited};
 use super::body::JsonObject;
 use super::error::ApiError;
 use super::pages;
+use crate::Error;
 use crate::accounts::{AccountSummary, Uid};
 use crate::claims::Claims;
 use crate::keys::KeyInfo;
-use crate::passwords::{Dialect, Password, StoredHash, Verdict};
+use crate::passwords::Password;
 use crate::service::Service;
 use crate::store::{AccountFilter, SchemeCount};
 
@@ -32,7 +33,7 @@ use crate::store::{AccountFilter, SchemeCount};
 #[derive(Clone)]
 struct Admin(String);
 
-/// Every `/admin` route, wrapped in the Basic-auth check.
+/// Every `/admin` route, wrapped in the gate.
 pub fn routes(service: Arc<Service>) -> Router<Arc<Service>> {
     Router::new()
         .route("/admin", get(page))
@@ -48,71 +49,12 @@ pub fn routes(service: Arc<Service>) -> Router<Arc<Service>> {
         )
         .route("/admin/api/accounts/{login}/disable", post(disable_account))
         .route("/admin/api/accounts/{login}/enable", post(enable_account))
-        .route(
-            "/admin/api/accounts/{login}/claims",
-            axum::routing::put(set_claims),
-        )
-        .layer(middleware::from_fn_with_state(service, authenticate))
-}
-
-async fn authenticate(
-    State(service): State<Arc<Service>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let Some(credential) = service.admin.as_ref() else {
-        return ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
-            .into_response();
-    };
-    let given = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-        .and_then(|b64| STANDARD.decode(b64.trim()).ok())
-        .and_then(|raw| String::from_utf8(raw).ok());
-    let Some((user, password)) = given.as_deref().and_then(|s| s.split_once(':')) else {
-        return unauthorized();
-    };
-    let Ok(password) = Password::new(password.to_string()) else {
-        return unauthorized();
-    };
-    let stored = StoredHash {
-        hash: credential.password_hash.clone(),
-        dialect: Dialect::Phc,
-    };
-    // Both checks always run, so timing does not tell a wrong user from a wrong password.
-    let user_ok: bool = user.as_bytes().ct_eq(credential.user.as_bytes()).into();
-    let password_ok = matches!(
-        service.passwords.verify(Some(&stored), &password).await,
-        Ok(Verdict::Match { .. })
-    );
-    if !(user_ok && password_ok) {
-        warn!(
-            action = "admin-login",
-            outcome = "failure",
-            "admin authentication failed"
-        );
-        return unauthorized();
-    }
-    request
-        .extensions_mut()
-        .insert(Admin(credential.user.clone()));
-    next.run(request).await
-}
-
-fn unauthorized() -> Response {
-    let mut response = ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "unauthorized",
-        "admin credentials required",
-    )
-    .into_response();
-    response.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Basic realm=\"firegate admin\", charset=\"UTF-8\""),
-    );
-    response
+        .route("/admin/api/accounts/{login}/claims", put(set_claims))
+        .route("/admin/api/accounts/{login}/password", put(set_password))
+        .layer(middleware::from_fn_with_state(
+            gate::Gate::new(service),
+            gate::gate,
+        ))
 }
 
 #[derive(Template)]
@@ -127,11 +69,11 @@ struct AdminPage<'a> {
     percent: u64,
 }
 
-async fn page(State(service): State<Arc<Service>>, Extension(admin): Extension<Admin>) -> Response {
-    let stats = match service.cached_scheme_stats().await {
-        Ok(stats) => stats,
-        Err(e) => return ApiError::from(e).into_response(),
-    };
+async fn page(
+    State(service): State<Arc<Service>>,
+    Extension(admin): Extension<Admin>,
+) -> Result<Response, ApiError> {
+    let stats = service.cached_scheme_stats().await?;
     let total: u64 = stats.iter().map(|s| s.accounts).sum();
     let migrated = stats
         .iter()
@@ -142,55 +84,73 @@ async fn page(State(service): State<Arc<Service>>, Extension(admin): Extension<A
     let rendered = AdminPage {
         nonce: &nonce,
         user: &admin.0,
-        keys: service.rotation().list(),
+        keys: keys(&service).await?,
         stats,
         total,
         migrated,
         percent: (migrated * 100).checked_div(total).unwrap_or(100),
     }
     .render();
-    pages::html_response(rendered, &nonce)
+    Ok(pages::html_response(rendered, &nonce))
 }
 
-async fn list_keys(State(service): State<Arc<Service>>) -> Json<Vec<KeyInfo>> {
-    Json(service.rotation().list())
+/// Every key with its state. Listing rescans the keys directory and parses the key files, so
+/// it runs on the blocking pool, off the threads that serve requests.
+async fn keys(service: &Arc<Service>) -> Result<Vec<KeyInfo>, ApiError> {
+    let service = service.clone();
+    tokio::task::spawn_blocking(move || service.rotation().list())
+        .await
+        .map_err(|e| Error::Internal(format!("listing the keys failed: {e}")).into())
+}
+
+async fn list_keys(State(service): State<Arc<Service>>) -> Result<Json<Vec<KeyInfo>>, ApiError> {
+    Ok(Json(keys(&service).await?))
 }
 
 async fn activate_key(
     State(service): State<Arc<Service>>,
     Extension(admin): Extension<Admin>,
-    Path(kid): Path<String>,
-    body: axum::body::Bytes,
-) -> Result<Json<KeyInfo>, ApiError> {
-    let force = if body.is_empty() {
-        false
-    } else {
-        let mut body = JsonObject::parse(&body)?;
-        let force = body.optional_bool("force")?.unwrap_or(false);
-        body.finish("`force`")?;
-        force
+    kid: Result<Segment, Refusal>,
+    body: Result<OptionalObject, Refusal>,
+) -> Result<Json<KeyInfo>, Refusal> {
+    let kid = kid.map(|Segment(kid)| kid);
+    let target = kid.as_ref().ok().cloned();
+    let force = force(body);
+    let action = match force {
+        Ok(true) => "force-activate-key",
+        _ => "activate-key",
     };
-    info!(admin = %admin.0, action = "activate-key", kid, force, "admin action");
-    Ok(Json(
-        service
-            .rotation()
-            .activate(&kid, force, &format!("admin:{}", admin.0))
-            .await?,
-    ))
+    let actor = format!("admin:{}", admin.0);
+    audited(&admin, action, target.as_deref(), async {
+        Ok(service.rotation().activate(&kid?, force?, &actor).await?)
+    })
+    .await
+    .map(Json)
+}
+
+/// The optional `{"force": true}` of an activation.
+fn force(body: Result<OptionalObject, Refusal>) -> Result<bool, Refusal> {
+    let Some(mut body) = body?.0 else {
+        return Ok(false);
+    };
+    let force = body.optional_bool("force")?.unwrap_or(false);
+    body.finish("`force`")?;
+    Ok(force)
 }
 
 async fn retire_key(
     State(service): State<Arc<Service>>,
     Extension(admin): Extension<Admin>,
-    Path(kid): Path<String>,
-) -> Result<Json<KeyInfo>, ApiError> {
-    info!(admin = %admin.0, action = "retire-key", kid, "admin action");
-    Ok(Json(
-        service
-            .rotation()
-            .retire(&kid, &format!("admin:{}", admin.0))
-            .await?,
-    ))
+    kid: Result<Segment, Refusal>,
+) -> Result<Json<KeyInfo>, Refusal> {
+    let kid = kid.map(|Segment(kid)| kid);
+    let target = kid.as_ref().ok().cloned();
+    let actor = format!("admin:{}", admin.0);
+    audited(&admin, "retire-key", target.as_deref(), async {
+        Ok(service.rotation().retire(&kid?, &actor).await?)
+    })
+    .await
+    .map(Json)
 }
 
 async fn stats(State(service): State<Arc<Service>>) -> Result<Json<Value>, ApiError> {
@@ -206,7 +166,10 @@ async fn stats(State(service): State<Arc<Service>>) -> Result<Json<Value>, ApiEr
     ))
 }
 
+/// `GET /admin/api/accounts` parameters; any other parameter is refused, so a misspelt filter
+/// never silently lists every account.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ListQuery {
     scheme: Option<String>,
     disabled: Option<bool>,
@@ -216,13 +179,19 @@ struct ListQuery {
 
 async fn list_accounts(
     State(service): State<Arc<Service>>,
-    Query(query): Query<ListQuery>,
-) -> Result<Json<Vec<AccountSummary>>, ApiError> {
+    ValidQuery(query): ValidQuery<ListQuery>,
+) -> Result<Json<Vec<AccountSummary>>, Refusal> {
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(Refusal::bad_request(
+            "invalid_query",
+            "`limit` must be between 1 and 1000",
+        ));
+    }
     let filter = AccountFilter {
         scheme: query.scheme,
         disabled: query.disabled,
     };
-    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
     let after = query.after.as_deref().map(Uid::parse).transpose()?;
     Ok(Json(
         service
@@ -233,49 +202,80 @@ async fn list_accounts(
 
 async fn show_account(
     State(service): State<Arc<Service>>,
-    Path(login): Path<String>,
-) -> Result<Json<AccountSummary>, ApiError> {
+    Segment(login): Segment,
+) -> Result<Json<AccountSummary>, Refusal> {
     Ok(Json(service.show_account(&login).await?))
 }
 
 async fn disable_account(
     State(service): State<Arc<Service>>,
     Extension(admin): Extension<Admin>,
-    Path(login): Path<String>,
-) -> Result<Json<AccountSummary>, ApiError> {
-    let summary = service.set_disabled(&login, true).await?;
-    info!(admin = %admin.0, action = "disable-account", uid = %summary.uid, "admin action");
-    Ok(Json(summary))
+    login: Result<Segment, Refusal>,
+) -> Result<Json<AccountSummary>, Refusal> {
+    audited(&admin, "disable-account", None, async {
+        Ok(service.set_disabled(&login?.0, true).await?)
+    })
+    .await
+    .map(Json)
 }
 
 async fn enable_account(
     State(service): State<Arc<Service>>,
     Extension(admin): Extension<Admin>,
-    Path(login): Path<String>,
-) -> Result<Json<AccountSummary>, ApiError> {
-    let summary = service.set_disabled(&login, false).await?;
-    info!(admin = %admin.0, action = "enable-account", uid = %summary.uid, "admin action");
-    Ok(Json(summary))
+    login: Result<Segment, Refusal>,
+) -> Result<Json<AccountSummary>, Refusal> {
+    audited(&admin, "enable-account", None, async {
+        Ok(service.set_disabled(&login?.0, false).await?)
+    })
+    .await
+    .map(Json)
 }
 
 async fn set_claims(
     State(service): State<Arc<Service>>,
     Extension(admin): Extension<Admin>,
-    Path(login): Path<String>,
-    body: JsonObject,
-) -> Result<Json<AccountSummary>, ApiError> {
-    let claims = Claims::parse(Value::Object(body.into_map()))?;
-    let summary = service.set_claims(&login, claims).await?;
-    info!(admin = %admin.0, action = "set-claims", uid = %summary.uid, "admin action");
-    Ok(Json(summary))
+    login: Result<Segment, Refusal>,
+    body: Result<JsonObject, ApiError>,
+) -> Result<Json<AccountSummary>, Refusal> {
+    audited(&admin, "set-claims", None, async {
+        let login = login?.0;
+        let claims = Claims::parse(Value::Object(body?.into_map()))?;
+        Ok(service.set_claims(&login, claims).await?)
+    })
+    .await
+    .map(Json)
+}
+
+/// `PUT …/password` with `{"password": "…"}`: the policy and the code path of
+/// `firegate accounts set-password`.
+async fn set_password(
+    State(service): State<Arc<Service>>,
+    Extension(admin): Extension<Admin>,
+    login: Result<Segment, Refusal>,
+    body: Result<JsonObject, ApiError>,
+) -> Result<StatusCode, Refusal> {
+    audited(&admin, "set-password", None, async {
+        let login = login?.0;
+        let mut body = body?;
+        let password = body.string("password")?;
+        body.finish("`password`")?;
+        let password = Password::new(password)?;
+        Ok(service
+            .set_password(&login, &password, Timestamp::now())
+            .await?)
+    })
+    .await
+    .map(|_| StatusCode::NO_CONTENT)
 }
 
 async fn delete_account(
     State(service): State<Arc<Service>>,
     Extension(admin): Extension<Admin>,
-    Path(login): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    let uid = service.delete_account(&login).await?;
-    info!(admin = %admin.0, action = "delete-account", %uid, "admin action");
-    Ok(StatusCode::NO_CONTENT)
+    login: Result<Segment, Refusal>,
+) -> Result<StatusCode, Refusal> {
+    audited(&admin, "delete-account", None, async {
+        Ok(service.delete_account(&login?.0).await?)
+    })
+    .await
+    .map(|_| StatusCode::NO_CONTENT)
 }

@@ -210,7 +210,10 @@ mod tests {
         let front_end = ip("169.254.1.1");
         // Cloud Run: Google's front end appends the address it saw.
         let cloud_run = guard_with(&["--trusted-proxy-hops", "1"]);
-        assert_eq!(cloud_run.client_ip(front_end, &xff("198.51.100.1")), ip("198.51.100.1"));
+        assert_eq!(
+            cloud_run.client_ip(front_end, &xff("198.51.100.1")),
+            ip("198.51.100.1")
+        );
         // Whatever a client puts in the header itself sits left of that and is ignored, so two
         // clients never share a rate-limit bucket and none can pick another's address.
         assert_eq!(
@@ -225,7 +228,10 @@ mod tests {
             balanced.client_ip(front_end, &xff("1.2.3.4, 203.0.113.7, 34.120.0.1")),
             ip("203.0.113.7")
         );
-        assert_eq!(balanced.client_ip(front_end, &xff("203.0.113.7")), front_end);
+        assert_eq!(
+            balanced.client_ip(front_end, &xff("203.0.113.7")),
+            front_end
+        );
     }
 
     #[test]
@@ -237,7 +243,10 @@ mod tests {
         }
         for all in ["0.0.0.0/0", "::/0", "10.0.0.0/8,::/0"] {
             let error = Args::try_parse_from(["x", "--trusted-proxies", all]).unwrap_err();
-            assert!(error.to_string().contains("--trusted-proxy-hops"), "{error}");
+            assert!(
+                error.to_string().contains("--trusted-proxy-hops"),
+                "{error}"
+            );
         }
     }
 

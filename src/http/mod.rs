@@ -129,9 +129,8 @@ pub async fn serve(
         ));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
-    let connections = std::sync::Arc::new(tokio::sync::Semaphore::new(
-        config.max_connections as usize,
-    ));
+    let connections =
+        std::sync::Arc::new(tokio::sync::Semaphore::new(config.max_connections as usize));
     loop {
         // At the connection limit, stop accepting until one closes.
         let slot = tokio::select! {

@@ -37,8 +37,16 @@ pub(crate) fn read(
         let item = match record {
             Ok((line, mut fields)) => {
                 let mut row = RawRow::new(line, None);
-                for (role, index) in &columns {
-                    row.set(*role, std::mem::take(&mut fields[*index]));
+                for (at, (role, index)) in columns.iter().enumerate() {
+                    // One column may serve two roles (`--id-column username`): only its
+                    // last use may take the text.
+                    let reused = columns[at + 1..].iter().any(|(_, later)| later == index);
+                    let value = if reused {
+                        fields[*index].clone()
+                    } else {
+                        std::mem::take(&mut fields[*index])
+                    };
+                    row.set(*role, value);
                 }
                 Item::Row(row)
             }
@@ -87,4 +95,45 @@ fn resolve_header(header: &[String], options: &ImportOptions) -> Result<Vec<(Rol
         columns.retain(|(role, _)| *role != Role::Disabled);
     }
     Ok(columns)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::options::Columns;
+    use crate::passwords::Dialect;
+
+    fn rows(input: &str, options: &ImportOptions) -> Vec<RawRow> {
+        let mut rows = Vec::new();
+        read(input.as_bytes(), options, &mut |item| {
+            match item {
+                Item::Row(row) => rows.push(row),
+                Item::Rejected(r) => panic!("rejected: {r:?}"),
+            }
+            true
+        })
+        .unwrap();
+        rows
+    }
+
+    #[test]
+    fn a_column_mapped_to_two_roles_fills_both() {
+        let options = ImportOptions {
+            columns: Columns {
+                id: Some("username".into()),
+                ..Columns::default()
+            },
+            ..ImportOptions::new(Format::Csv, Dialect::Werkzeug)
+        };
+        let found = rows("username,password\nkim,x\nlee,y\n", &options);
+        let pairs: Vec<_> = found
+            .iter()
+            .map(|row| (row.get(Role::Id), row.get(Role::Username)))
+            .collect();
+        assert_eq!(
+            pairs,
+            [(Some("kim"), Some("kim")), (Some("lee"), Some("lee"))]
+        );
+        assert_eq!(found[1].get(Role::Password), Some("y"));
+    }
 }

@@ -64,9 +64,15 @@ fn parse_line(line: u64, bytes: &[u8], options: &ImportOptions) -> Item {
 
 /// Picks each role's field out of a JSON object: the first of its names that is present
 /// and not null. Strings are taken as they are, numbers and booleans as their JSON text.
+/// A key named with a column flag must be present (`null` counts, as no value): without
+/// it a misspelt `--disabled-column` would import every account as enabled.
 fn to_row(mut row: RawRow, object: &Map<String, Value>, options: &ImportOptions) -> Item {
     for role in Role::ALL {
-        let (names, _) = options.columns.candidates(role, options.format);
+        let (names, explicit) = options.columns.candidates(role, options.format);
+        if explicit && let Some(name) = names.iter().find(|name| !object.contains_key(*name)) {
+            let message = format!("the record has no `{name}` key (named by {})", role.flag());
+            return Item::Rejected(row.reject(Reason::MissingField, message));
+        }
         let found = names
             .iter()
             .find_map(|name| object.get(name).filter(|v| !v.is_null()).map(|v| (name, v)));
@@ -211,7 +217,11 @@ mod tests {
     use crate::passwords::Dialect;
 
     fn read(format: Format, input: &str) -> Result<Vec<Item>> {
-        let options = ImportOptions::new(format, Dialect::Django);
+        read_with(ImportOptions::new(format, Dialect::Django), input)
+    }
+
+    fn read_with(options: ImportOptions, input: &str) -> Result<Vec<Item>> {
+        let format = options.format;
         let mut items = Vec::new();
         let mut sink = |item| {
             items.push(item);
@@ -278,5 +288,44 @@ mod tests {
             })
             .collect();
         assert_eq!(refused, [3, 4, 5]);
+    }
+
+    #[test]
+    fn a_key_named_by_a_flag_must_be_in_every_record() {
+        use crate::import::options::Columns;
+        let options = |format| ImportOptions {
+            columns: Columns {
+                disabled: Some("banned".into()),
+                email: Some("mail".into()),
+                ..Columns::default()
+            },
+            ..ImportOptions::new(format, Dialect::Django)
+        };
+        let lines = "{\"id\": 1, \"username\": \"kim\", \"mail\": null, \"banned\": true}\n\
+                     {\"id\": 2, \"username\": \"lee\", \"mail\": \"l@x.org\", \"banend\": true}\n\
+                     {\"id\": 3, \"username\": \"ann\", \"banned\": false}\n";
+        let items = read_with(options(Format::Jsonl), lines).unwrap();
+        let kim = row(&items[0]);
+        assert_eq!(
+            (kim.get(Role::Disabled), kim.get(Role::Email)),
+            (Some("true"), None)
+        );
+        for (item, key) in items[1..].iter().zip(["banned", "mail"]) {
+            let Item::Rejected(r) = item else {
+                panic!("accepted without `{key}`");
+            };
+            assert_eq!(r.reason, Reason::MissingField);
+            assert!(r.message.contains(&format!("`{key}`")), "{}", r.message);
+        }
+
+        let django = r#"[{"model": "auth.user", "pk": 1, "fields": {"username": "kim", "mail": "", "is_active": false}}]"#;
+        let items = read_with(options(Format::Django), django).unwrap();
+        assert!(
+            matches!(&items[0], Item::Rejected(r) if r.reason == Reason::MissingField && r.message.contains("--disabled-column")),
+            "{items:?}"
+        );
+        // Keys left at their defaults may be absent: that is what the defaults are for.
+        let items = read(Format::Jsonl, "{\"id\": 4, \"username\": \"bo\"}\n").unwrap();
+        assert_eq!(row(&items[0]).get(Role::Disabled), None);
     }
 }

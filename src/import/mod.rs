@@ -180,8 +180,18 @@ async fn run(
     }
     // Closing the queue stops the reader at its next row.
     drop(rx);
-    if summary.aborted.is_none() && !batch.candidates.is_empty() {
-        in_flight.push(settle(store, batch, mode, now));
+    if summary.aborted.is_none() {
+        if !batch.candidates.is_empty() {
+            in_flight.push(settle(store, batch, mode, now));
+        }
+    } else {
+        // Rows taken up but never sent: counted as read, so they must be reported too.
+        let message = "not written: the import stopped at an earlier Firestore error; rerun \
+                       the import to finish";
+        for candidate in &batch.candidates {
+            let rejection = candidate.reject(Reason::WriteFailed, message);
+            record(&mut summary, Outcome::Rejected(rejection))?;
+        }
     }
     while let Some((outcomes, error)) = in_flight.next().await {
         for outcome in outcomes {

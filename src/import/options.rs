@@ -215,7 +215,8 @@ pub struct ImportOptions {
     pub dry_run: bool,
     /// Check the whole file first and write nothing if any row is refused.
     pub strict: bool,
-    /// Replace the hash and disabled flag of accounts already imported when the file differs.
+    /// Give accounts already imported the file's disabled flag, and its hash while the stored
+    /// one is still the one an import wrote.
     pub update: bool,
     /// Commits in flight at once.
     pub concurrency: usize,

@@ -21,7 +21,8 @@ pub enum Reason {
     InvalidUtf8,
     /// A physical line longer than the reader accepts.
     LineTooLong,
-    /// A required field (the hash, or a value the uid template needs) is absent.
+    /// A required field is absent: the hash, a value the uid template needs, or (JSON) a
+    /// key a column flag named.
     MissingField,
     /// The uid is empty, over 128 characters, or not a valid Firestore document id.
     InvalidUid,

@@ -14,7 +14,6 @@ use tracing::warn;
 use super::report::{Reason, Rejection};
 use super::row::Candidate;
 use crate::accounts::Account;
-use crate::passwords::Dialect;
 use crate::store::{CommitOutcome, ExistingAccount, ImportUpdate, MAX_WRITES_PER_COMMIT, Store};
 use crate::{Error, Result};
 
@@ -29,7 +28,7 @@ const ROUNDS: usize = 5;
 pub(crate) enum Outcome {
     Imported,
     /// Already in Firestore as this row describes it, or (`differs`) with another hash or
-    /// disabled flag that was left as it is.
+    /// disabled flag that was left as it is (without `--update`, or a hash firegate wrote).
     Present {
         differs: bool,
     },
@@ -101,18 +100,18 @@ pub(crate) async fn settle(
                 Class::New if mode.dry_run => outcomes.push(Outcome::Imported),
                 Class::New => again.push(candidate),
                 Class::Update(_) if mode.dry_run => outcomes.push(Outcome::Updated),
-                Class::Update(version) => updates.push((candidate, version)),
+                Class::Update(plan) => updates.push((candidate, plan)),
                 Class::Settled(outcome) => outcomes.push(outcome),
             }
         }
         if !updates.is_empty() {
             let list: Vec<ImportUpdate> = updates
                 .iter()
-                .map(|(c, version)| ImportUpdate {
+                .map(|(c, plan)| ImportUpdate {
                     uid: &c.account.uid,
-                    password: &c.account.password,
+                    password: plan.hash.then_some(&c.account.password),
                     disabled: c.account.disabled,
-                    version: *version,
+                    version: plan.version,
                 })
                 .collect();
             let result = retrying(|| store.update_imported(&list, now)).await;
@@ -157,8 +156,16 @@ fn failed(
 
 enum Class {
     New,
-    Update(crate::store::Version),
+    Update(Plan),
     Settled(Outcome),
+}
+
+/// What `--update` writes to one account: always the file's disabled flag, and the file's
+/// hash when the stored one is still the one an import wrote.
+#[derive(Debug, Clone, Copy)]
+struct Plan {
+    version: crate::store::Version,
+    hash: bool,
 }
 
 /// Decides what to do with an account, given what Firestore holds for it.
@@ -180,16 +187,22 @@ fn classify(candidate: &Candidate, found: ExistingAccount, update: bool) -> Clas
                     "an account with this uid but other logins exists".to_string(),
                 );
             }
-            let differs = old.password != new.password || old.disabled != new.disabled;
-            // An argon2id hash in firegate's own dialect was written by a sign-in upgrade or
-            // a password change after the import: the file is older than it.
-            let changed_since =
-                old.password.dialect == Dialect::Phc && old.password.scheme_name() == "argon2id";
-            if differs && update && !changed_since {
-                Class::Update(stored.version)
-            } else if !differs && old.updated_at == new.updated_at {
+            let hash_differs = old.password != new.password;
+            let disabled_differs = old.disabled != new.disabled;
+            // Any write since the import (a sign-in upgrade, a password change, an admin's
+            // edit) moved `updated_at` past the stamp: that hash may be newer than any export.
+            let hash_is_imported = found.hash_imported_at == Some(old.updated_at);
+            let replace_hash = hash_differs && hash_is_imported;
+            if update && (replace_hash || disabled_differs) {
+                Class::Update(Plan {
+                    version: stored.version,
+                    // Rewritten unchanged too, so that its stamp follows `updated_at`.
+                    hash: hash_is_imported,
+                })
+            } else if !hash_differs && !disabled_differs && old.updated_at == new.updated_at {
                 Class::Settled(Outcome::Imported)
             } else {
+                let differs = hash_differs || disabled_differs;
                 Class::Settled(Outcome::Present { differs })
             }
         }

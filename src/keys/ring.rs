@@ -3,15 +3,14 @@
 //! changes, so rotation needs no restart; a file that breaks keeps its last good key.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::SystemTime;
 
 use jiff::Timestamp;
 use serde::Serialize;
-use tracing::{error, info, warn};
 
-use super::{KeyError, ServiceAccountKey, key_files, load_file};
+use super::ServiceAccountKey;
 
 /// A key's role in rotation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -25,21 +24,27 @@ pub enum KeyState {
     Retired,
     /// Generated locally; Google has not assigned it a key id yet.
     Pending,
+    /// A key file that has never loaded (its `problem` says why); it cannot sign.
+    Broken,
 }
 
 /// Which key signs and which are retired, as recorded in Firestore for every instance.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RecordedState {
     pub active: Option<String>,
+    /// The active key's project: the Firebase project that accepts the tokens, so a key can
+    /// be checked against it where the active key is not loaded.
+    pub project: Option<String>,
     pub retired: BTreeSet<String>,
     /// Who made the last change (admin name or `cli:<user>`).
     pub changed_by: String,
     pub changed_at: Option<Timestamp>,
 }
 
-/// One key as `keys list` and the admin API show it.
+/// One key file as `keys list` and the admin API show it.
 #[derive(Debug, Clone, Serialize)]
 pub struct KeyInfo {
+    /// The key id; for a broken file the id it declares, or empty.
     pub kid: String,
     pub client_email: String,
     pub project_id: String,
@@ -51,95 +56,63 @@ pub struct KeyInfo {
     pub problem: Option<String>,
 }
 
-struct Entry {
-    stamp: Option<(SystemTime, u64)>,
-    key: Option<Arc<ServiceAccountKey>>,
-    problem: Option<String>,
+pub(super) struct Entry {
+    pub(super) stamp: Option<(SystemTime, u64)>,
+    pub(super) key: Option<Arc<ServiceAccountKey>>,
+    /// The key id a file without a loaded key declares, so it can still be named.
+    pub(super) declared_kid: Option<String>,
+    pub(super) problem: Option<String>,
 }
 
-struct Inner {
-    files: BTreeMap<PathBuf, Entry>,
-    active: Arc<ServiceAccountKey>,
-    retired: BTreeSet<String>,
+impl Entry {
+    pub(super) fn kid(&self) -> Option<&str> {
+        self.key
+            .as_ref()
+            .map(|k| k.kid.as_str())
+            .or(self.declared_kid.as_deref())
+    }
+}
+
+pub(super) struct Inner {
+    pub(super) files: BTreeMap<PathBuf, Entry>,
+    /// Always set in a serving ring ([`KeyRing::new`]); refresh never unsets it.
+    pub(super) active: Option<Arc<ServiceAccountKey>>,
+    pub(super) retired: BTreeSet<String>,
+}
+
+impl Inner {
+    pub(super) fn is_active(&self, kid: &str) -> bool {
+        self.active.as_ref().is_some_and(|a| a.kid == kid)
+    }
+
+    pub(super) fn can_sign(&self, key: &ServiceAccountKey) -> bool {
+        !key.is_pending() && !self.retired.contains(&key.kid)
+    }
 }
 
 /// The loaded keys and the active one. Reading the active key is a read lock and a clone of
 /// an `Arc`; the lock is only written during a refresh.
 pub struct KeyRing {
-    dir: PathBuf,
-    allow_insecure: bool,
-    inner: RwLock<Inner>,
+    pub(super) dir: PathBuf,
+    pub(super) allow_insecure: bool,
+    pub(super) inner: RwLock<Inner>,
 }
 
 impl KeyRing {
-    /// Builds the ring from keys loaded at start-up. The active key is the recorded one, or —
-    /// when nothing is recorded — the only key able to sign.
-    pub fn new(
-        dir: &Path,
-        allow_insecure: bool,
-        keys: Vec<ServiceAccountKey>,
-        recorded: Option<&RecordedState>,
-    ) -> Result<KeyRing, KeyError> {
-        let retired = recorded.map(|r| r.retired.clone()).unwrap_or_default();
-        let mut files = BTreeMap::new();
-        for key in keys {
-            let stamp = stamp(&key.file);
-            files.insert(
-                key.file.clone(),
-                Entry {
-                    stamp,
-                    key: Some(Arc::new(key)),
-                    problem: None,
-                },
-            );
-        }
-        let signable: Vec<&Arc<ServiceAccountKey>> = files
-            .values()
-            .filter_map(|e| e.key.as_ref())
-            .filter(|k| !k.is_pending() && !retired.contains(&k.kid))
-            .collect();
-        let wanted = recorded.and_then(|r| r.active.as_deref());
-        let active = match (wanted, signable.as_slice()) {
-            (Some(kid), _) => signable
-                .iter()
-                .find(|k| k.kid == kid)
-                .map(|k| Arc::clone(k))
-                .ok_or_else(|| KeyError::ActiveKeyMissing {
-                    dir: dir.to_path_buf(),
-                    kid: kid.to_string(),
-                })?,
-            (None, [only]) => Arc::clone(only),
-            (None, []) => {
-                return Err(KeyError::NoKeys {
-                    dir: dir.to_path_buf(),
-                });
-            }
-            (None, many) => {
-                return Err(KeyError::NoActiveKey {
-                    dir: dir.to_path_buf(),
-                    count: many.len(),
-                    kids: many
-                        .iter()
-                        .map(|k| k.kid.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                });
-            }
-        };
-        Ok(KeyRing {
-            dir: dir.to_path_buf(),
-            allow_insecure,
-            inner: RwLock::new(Inner {
-                files,
-                active,
-                retired,
-            }),
-        })
+    /// The key that signs new tokens.
+    ///
+    /// # Panics
+    ///
+    /// On a ring from [`KeyRing::inspect`] that has no active key. A ring from
+    /// [`KeyRing::new`] always has one; use [`KeyRing::try_active`] on the other.
+    pub fn active(&self) -> Arc<ServiceAccountKey> {
+        self.try_active()
+            .expect("a serving key ring always has an active key")
     }
 
-    /// The key that signs new tokens.
-    pub fn active(&self) -> Arc<ServiceAccountKey> {
-        Arc::clone(&self.read().active)
+    /// The key that signs new tokens, if one is chosen.
+    pub fn try_active(&self) -> Option<Arc<ServiceAccountKey>> {
+        self.read().active.clone()
     }
 
     /// The loaded key with this id, if any.
@@ -152,15 +125,38 @@ impl KeyRing {
             .cloned()
     }
 
-    /// Every key file with its state, in file-name order.
+    /// The current problem of a file holding or declaring `kid`, if any — even when the last
+    /// good copy of the key is still loaded. Problems name their file.
+    pub fn problem(&self, kid: &str) -> Option<String> {
+        self.read()
+            .files
+            .iter()
+            .filter(|(_, e)| e.kid() == Some(kid))
+            .find_map(|(_, e)| e.problem.clone())
+    }
+
+    /// Every key file with its state, in file-name order; files that never loaded as
+    /// [`KeyState::Broken`].
     pub fn list(&self) -> Vec<KeyInfo> {
         let inner = self.read();
         inner
             .files
             .iter()
-            .filter_map(|(file, entry)| {
-                let key = entry.key.as_ref()?;
-                let state = if key.kid == inner.active.kid {
+            .map(|(file, entry)| {
+                let created = entry.stamp.and_then(|(t, _)| Timestamp::try_from(t).ok());
+                let Some(key) = entry.key.as_ref() else {
+                    return KeyInfo {
+                        kid: entry.declared_kid.clone().unwrap_or_default(),
+                        client_email: String::new(),
+                        project_id: String::new(),
+                        state: KeyState::Broken,
+                        fingerprint: String::new(),
+                        file: file.clone(),
+                        created,
+                        problem: entry.problem.clone(),
+                    };
+                };
+                let state = if inner.is_active(&key.kid) {
                     KeyState::Active
                 } else if inner.retired.contains(&key.kid) {
                     KeyState::Retired
@@ -169,16 +165,16 @@ impl KeyRing {
                 } else {
                     KeyState::Next
                 };
-                Some(KeyInfo {
+                KeyInfo {
                     kid: key.kid.clone(),
                     client_email: key.client_email.clone(),
                     project_id: key.project_id.clone(),
                     state,
                     fingerprint: key.fingerprint(),
                     file: file.clone(),
-                    created: entry.stamp.and_then(|(t, _)| Timestamp::try_from(t).ok()),
+                    created,
                     problem: entry.problem.clone(),
-                })
+                }
             })
             .collect()
     }
@@ -187,140 +183,13 @@ impl KeyRing {
     pub fn problems(&self) -> Vec<String> {
         self.read()
             .files
-            .iter()
-            .filter(|(_, e)| e.key.is_none())
-            .filter_map(|(f, e)| e.problem.as_ref().map(|p| format!("{}: {p}", f.display())))
+            .values()
+            .filter(|e| e.key.is_none())
+            .filter_map(|e| e.problem.clone())
             .collect()
     }
 
-    /// Rescans the keys directory (loading new and changed files, keeping the last good key of
-    /// a file that broke) and applies the recorded state. Never fails: problems are logged and
-    /// kept for `keys list`; the active key only changes to a loaded key that can sign.
-    pub fn refresh(&self, recorded: Option<&RecordedState>) {
-        let scanned = self.scan();
-        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        for (file, result) in scanned {
-            match result {
-                Scan::Unchanged => {}
-                Scan::Removed => {
-                    let holds_active = inner
-                        .files
-                        .get(&file)
-                        .and_then(|e| e.key.as_ref())
-                        .is_some_and(|k| k.kid == inner.active.kid);
-                    if holds_active {
-                        let entry = inner.files.get_mut(&file).expect("present");
-                        entry.problem = Some("file removed; the active key stays loaded".into());
-                        error!(file = %file.display(), "the active key's file was removed; still signing with it");
-                    } else {
-                        inner.files.remove(&file);
-                    }
-                }
-                Scan::Loaded(stamp, Ok(key)) => {
-                    let duplicate = inner.files.iter().any(|(f, e)| {
-                        f != &file && e.key.as_ref().is_some_and(|k| k.kid == key.kid)
-                    });
-                    let entry = inner.files.entry(file.clone()).or_insert(Entry {
-                        stamp: None,
-                        key: None,
-                        problem: None,
-                    });
-                    entry.stamp = stamp;
-                    if duplicate {
-                        entry.problem = Some(format!(
-                            "key id {} is already loaded from another file",
-                            key.kid
-                        ));
-                        warn!(file = %file.display(), kid = %key.kid, "duplicate key id ignored");
-                    } else {
-                        info!(file = %file.display(), kid = %key.kid, "key loaded");
-                        entry.key = Some(Arc::new(key));
-                        entry.problem = None;
-                    }
-                }
-                Scan::Loaded(stamp, Err(problem)) => {
-                    let entry = inner.files.entry(file.clone()).or_insert(Entry {
-                        stamp: None,
-                        key: None,
-                        problem: None,
-                    });
-                    entry.stamp = stamp;
-                    error!(%problem, "key file cannot be loaded; keeping its last good key, if any");
-                    entry.problem = Some(problem);
-                }
-            }
-        }
-        if let Some(recorded) = recorded {
-            inner.retired = recorded.retired.clone();
-            if let Some(kid) = recorded.active.as_deref()
-                && kid != inner.active.kid
-            {
-                let candidate = inner
-                    .files
-                    .values()
-                    .filter_map(|e| e.key.as_ref())
-                    .find(|k| k.kid == kid && !k.is_pending() && !inner.retired.contains(kid))
-                    .cloned();
-                match candidate {
-                    Some(key) => {
-                        info!(from = %inner.active.kid, to = %key.kid, "signing key switched");
-                        inner.active = key;
-                    }
-                    None => error!(
-                        kid,
-                        "the recorded active key is not loaded here; still signing with the previous key"
-                    ),
-                }
-            }
-        }
-    }
-
-    fn scan(&self) -> Vec<(PathBuf, Scan)> {
-        let files = match key_files(&self.dir) {
-            Ok(files) => files,
-            Err(e) => {
-                error!(error = %e, "cannot rescan the keys directory");
-                return Vec::new();
-            }
-        };
-        let known: Vec<(PathBuf, Option<(SystemTime, u64)>)> = self
-            .read()
-            .files
-            .iter()
-            .map(|(f, e)| (f.clone(), e.stamp))
-            .collect();
-        let mut out = Vec::new();
-        for (file, old) in &known {
-            if !files.contains(file) {
-                out.push((file.clone(), Scan::Removed));
-            } else if stamp(file) == *old {
-                out.push((file.clone(), Scan::Unchanged));
-            }
-        }
-        for file in files {
-            let unchanged = known
-                .iter()
-                .any(|(f, old)| *f == file && stamp(&file) == *old);
-            if !unchanged {
-                let loaded = load_file(&file, self.allow_insecure).map_err(|e| e.to_string());
-                out.push((file.clone(), Scan::Loaded(stamp(&file), loaded)));
-            }
-        }
-        out
-    }
-
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+    pub(super) fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
         self.inner.read().unwrap_or_else(|p| p.into_inner())
     }
-}
-
-enum Scan {
-    Unchanged,
-    Removed,
-    Loaded(Option<(SystemTime, u64)>, Result<ServiceAccountKey, String>),
-}
-
-fn stamp(file: &Path) -> Option<(SystemTime, u64)> {
-    let meta = std::fs::metadata(file).ok()?;
-    Some((meta.modified().ok()?, meta.len()))
 }

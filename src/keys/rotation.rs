@@ -1,132 +1,55 @@
-//! Key rotation use cases: generating a key whose private half never leaves the server,
-//! recording the id Google assigns it, and activating or retiring keys — with every check
-//! that keeps a rotation from failing logins done before anything changes.
-
-use std::path::{Path, PathBuf};
+//! Key rotation use cases: activating and retiring keys — with every check that keeps a
+//! rotation from failing logins done before anything changes — and the objects
+//! `firegate keys …` works on, which need no active key.
 
 use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
 use jiff::Timestamp;
-use rsa::pkcs8::{EncodePrivateKey, LineEnding};
-use serde_json::{Map, Value};
 use tracing::info;
-use zeroize::Zeroizing;
 
-use super::ring::{KeyInfo, KeyRing, RecordedState};
-use super::{PENDING_PREFIX, Publication, ServiceAccountKey, fingerprint, self_signed_certificate};
-use crate::keygen::write_secret_file;
-use crate::store::Store;
+use super::ring::{KeyInfo, KeyRing, KeyState, RecordedState};
+use super::{Publication, ServiceAccountKey, load_dir};
+use crate::config::Config;
+use crate::store::{Store, StoreOptions};
 use crate::{Error, Result};
 
-/// The files `keys generate` wrote and the command that uploads the certificate.
-#[derive(Debug)]
-pub struct GeneratedFiles {
-    pub key_file: PathBuf,
-    pub certificate_file: PathBuf,
-    pub upload_command: String,
+/// What `firegate keys list|activate|retire` work on: the keys directory as an inspecting
+/// ring, the recorded state, the store and the certificate endpoint. Opening it reads
+/// Firestore but never writes, and works without an active key — so `keys activate` can
+/// repair a deployment that has none, or whose active key is not in this directory.
+pub struct KeyAdmin {
+    pub ring: KeyRing,
+    pub store: Store,
+    pub publication: Publication,
+    /// The recorded key state when opened (`None` before the first record).
+    pub recorded: Option<RecordedState>,
 }
 
-/// Generates an RSA-2048 key in `dir` as a service-account key file with a pending key id
-/// (mode 0600), and its self-signed certificate for `gcloud … keys upload`.
-pub fn generate(
-    dir: &Path,
-    client_email: &str,
-    project_id: &str,
-    name: &str,
-) -> Result<GeneratedFiles> {
-    if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
-        return Err(Error::invalid(
-            "invalid_name",
-            "--name must be a plain file name",
-        ));
+impl KeyAdmin {
+    /// Loads the keys directory (files that do not load are listed, not fatal), connects to
+    /// Firestore and reads the recorded key state.
+    pub async fn open(config: &Config) -> Result<KeyAdmin> {
+        let dir = &config.keys_dir;
+        let allow_insecure = config.allow_insecure_key_permissions;
+        let loaded = load_dir(dir, allow_insecure)?;
+        let project_id = loaded.project(dir, config.project_id.as_deref())?;
+        let store = Store::connect(StoreOptions::from_config(config, project_id)).await?;
+        let recorded = store.recorded_key_state().await?.map(|(state, _)| state);
+        Ok(KeyAdmin {
+            ring: KeyRing::inspect(dir, allow_insecure, loaded, recorded.as_ref()),
+            store,
+            publication: Publication::new(&config.x509_base_url),
+            recorded,
+        })
     }
-    let key_file = dir.join(format!("{name}.json"));
-    let certificate_file = dir.join(format!("{name}.crt"));
-    for f in [&key_file, &certificate_file] {
-        if f.exists() {
-            return Err(Error::invalid(
-                "exists",
-                format!("{} already exists; choose another --name", f.display()),
-            ));
+
+    /// Rotation over these keys.
+    pub fn rotation(&self) -> Rotation<'_> {
+        Rotation {
+            ring: &self.ring,
+            store: &self.store,
+            publication: &self.publication,
         }
     }
-    let key = rsa::PrivateKey::new(&mut rand::rng(), 2048)
-        .map_err(|e| Error::Internal(format!("RSA key generation failed: {e}")))?;
-    let pem = key
-        .to_pkcs8_pem(LineEnding::LF)
-        .map_err(|e| Error::Internal(format!("PKCS#8 encoding failed: {e}")))?;
-    let certificate = self_signed_certificate(&key, client_email).map_err(Error::Internal)?;
-    let spki = rsa::pkcs8::EncodePublicKey::to_public_key_der(&key.to_public_key())
-        .map_err(|e| Error::Internal(e.to_string()))?;
-    let kid = format!("{PENDING_PREFIX}{}", &fingerprint(spki.as_bytes())[..16]);
-    let json = Zeroizing::new(
-        serde_json::to_string_pretty(&serde_json::json!({
-            "type": "service_account",
-            "project_id": project_id,
-            "private_key_id": kid,
-            "private_key": pem.as_str(),
-            "client_email": client_email,
-        }))
-        .expect("JSON of strings serializes"),
-    );
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Error::Config(format!("cannot create {}: {e}", dir.display())))?;
-    write_secret_file(&key_file, json.as_bytes())?;
-    std::fs::write(&certificate_file, certificate)
-        .map_err(|e| Error::Config(format!("cannot write {}: {e}", certificate_file.display())))?;
-    let upload_command = format!(
-        "gcloud iam service-accounts keys upload {} --iam-account={client_email}",
-        certificate_file.display()
-    );
-    Ok(GeneratedFiles {
-        key_file,
-        certificate_file,
-        upload_command,
-    })
-}
-
-/// Records the key id Google assigned to an uploaded key: rewrites `private_key_id` of the
-/// key file named by its path, file stem or pending id. The file is replaced atomically.
-pub fn import_id(dir: &Path, which: &str, kid: &str) -> Result<PathBuf> {
-    if kid.len() != 40 || !kid.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(Error::invalid(
-            "invalid_kid",
-            "a Google key id is 40 hexadecimal characters (the last part of the key name \
-             `gcloud … keys upload` prints)",
-        ));
-    }
-    let file = find_pending(dir, which)?;
-    let text = Zeroizing::new(
-        std::fs::read_to_string(&file)
-            .map_err(|e| Error::Config(format!("cannot read {}: {e}", file.display())))?,
-    );
-    let mut json: Map<String, Value> = serde_json::from_str(&text)
-        .map_err(|e| Error::Config(format!("{} is not JSON: {e}", file.display())))?;
-    json.insert("private_key_id".into(), Value::String(kid.to_lowercase()));
-    let updated = Zeroizing::new(serde_json::to_string_pretty(&json).expect("JSON map serializes"));
-    let temporary = file.with_extension("json.tmp");
-    let _ = std::fs::remove_file(&temporary);
-    write_secret_file(&temporary, updated.as_bytes())?;
-    std::fs::rename(&temporary, &file)
-        .map_err(|e| Error::Config(format!("cannot replace {}: {e}", file.display())))?;
-    Ok(file)
-}
-
-fn find_pending(dir: &Path, which: &str) -> Result<PathBuf> {
-    let direct = PathBuf::from(which);
-    if direct.is_file() {
-        return Ok(direct);
-    }
-    for file in super::key_files(dir)? {
-        let stem = file
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or_default();
-        let matches_kid = super::load_file(&file, true).is_ok_and(|k| k.kid == which);
-        if stem == which || matches_kid {
-            return Ok(file);
-        }
-    }
-    Err(Error::UnknownKey(which.to_string()))
 }
 
 /// Activation and retirement over the ring, the recorded state and Google's certificates.
@@ -144,10 +67,19 @@ impl Rotation<'_> {
     }
 
     /// Makes `kid` the signing key for every instance. Refused, changing nothing, when the key
-    /// is unknown, pending, retired, of another project than the signing key, cannot sign, or
-    /// (unless `force`) is not published by Google yet.
+    /// is unknown, its file has a problem, it is pending, retired, of another project than the
+    /// signing key (where that is not loaded: the recorded project, or with nothing recorded
+    /// the other keys' project), cannot sign, or (unless `force`) is not published by Google
+    /// yet.
     pub async fn activate(&self, kid: &str, force: bool, actor: &str) -> Result<KeyInfo> {
         self.ring.refresh(None);
+        // The ring keeps the last good copy of a file that broke; what the file holds now is
+        // what a restarted instance would load, so it must be sound too.
+        if let Some(problem) = self.ring.problem(kid) {
+            return Err(refused(format!(
+                "key {kid} cannot be activated while its file has a problem: {problem}"
+            )));
+        }
         let key = self
             .ring
             .get(kid)
@@ -165,10 +97,23 @@ impl Rotation<'_> {
             )));
         }
         // Firebase accepts tokens only from service accounts of its own project.
-        let project = self.ring.active().project_id.clone();
-        if key.project_id != project {
+        let project = match (self.ring.try_active(), &recorded.project) {
+            (Some(active), _) => Some((active.project_id.clone(), "the signing key's project")),
+            (None, Some(project)) => Some((project.clone(), "the recorded signing project")),
+            // Nothing signs and nothing is recorded: the other keys here must agree.
+            (None, None) => self
+                .ring
+                .list()
+                .into_iter()
+                .filter(|k| k.kid != kid && matches!(k.state, KeyState::Next | KeyState::Retired))
+                .find(|k| k.project_id != key.project_id)
+                .map(|k| (k.project_id, "the project of the other keys here")),
+        };
+        if let Some((project, whose)) = project
+            && key.project_id != project
+        {
             return Err(refused(format!(
-                "key {kid} belongs to project `{}`, but the signing key's project is `{project}`",
+                "key {kid} belongs to project `{}`, but {whose} is `{project}`",
                 key.project_id
             )));
         }
@@ -178,6 +123,7 @@ impl Rotation<'_> {
         }
         let mut next = recorded;
         next.active = Some(kid.to_string());
+        next.project = Some(key.project_id.clone());
         self.save(next, version, actor, "activate", kid).await
     }
 
@@ -188,10 +134,17 @@ impl Rotation<'_> {
             .get(kid)
             .ok_or_else(|| Error::UnknownKey(kid.to_string()))?;
         let (recorded, version) = self.recorded().await?;
-        let active = recorded
+        let implicit = self.ring.try_active();
+        let Some(active) = recorded
             .active
             .clone()
-            .unwrap_or_else(|| self.ring.active().kid.clone());
+            .or_else(|| implicit.as_ref().map(|k| k.kid.clone()))
+        else {
+            return Err(refused(format!(
+                "no key is active yet, so {kid} cannot be retired; activate a key first \
+                 (`firegate keys activate <kid>`)"
+            )));
+        };
         if active == kid {
             return Err(refused(format!(
                 "key {kid} is the active key; activate another key first, then retire this one"
@@ -201,6 +154,7 @@ impl Rotation<'_> {
         if next.active.is_none() {
             // Record the implicit active key too, so no instance ever falls back to another.
             next.active = Some(active);
+            next.project = implicit.map(|k| k.project_id.clone());
         }
         next.retired.insert(kid.to_string());
         self.save(next, version, actor, "retire", kid).await

@@ -3,9 +3,9 @@
 //! Salts are text used as their UTF-8 bytes.
 
 use super::digest::HashFn;
-use super::encoding::{b64_padded, decimal, hex_exact, printable_prefix};
+use super::encoding::{b64_padded, decimal, hex_exact, known_prefix};
 use super::limits::CostLimits;
-use super::scheme::{Dialect, HashError, malformed};
+use super::scheme::{Dialect, HashError, Prefix, malformed};
 use super::verifier::{BcryptInput, Layout, Verifier};
 use super::{crypt, phc};
 
@@ -27,7 +27,7 @@ pub(crate) fn parse(
     let Some((algorithm, rest)) = stored.split_once('$') else {
         return Err(HashError::UnknownScheme {
             dialect: Dialect::Django,
-            prefix: None,
+            prefix: Prefix::Absent,
         });
     };
     match algorithm {
@@ -66,7 +66,7 @@ pub(crate) fn parse(
         }
         _ => Err(HashError::UnknownScheme {
             dialect: Dialect::Django,
-            prefix: printable_prefix(algorithm),
+            prefix: known_prefix(algorithm),
         }),
     }
 }
@@ -184,7 +184,9 @@ mod tests {
             ("sha1$$abc".into(), "django-unsalted-sha1 hash: digest is not hex"),
             ("crypt$$ab".into(), "django-crypt hash: value is not a crypt(3) hash"),
             ("crypt$$$7$C6..../....SodiumChloride$kBGj9fHznVYFQMEn/qDCfrDevf9YDtcDdKvEqHJLV8D" .into(), "not a crypt(3) hash"),
-            ("unsalted_sha1$x".into(), "unknown algorithm prefix 'unsalted_sha1'"),
+            ("unsalted_sha1$x".into(), "unsupported algorithm prefix 'unsalted_sha1'"),
+            ("$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$x".into(), "django: not a recognised"),
+            ("Summer$2020".into(), "django: unrecognised scheme prefix"),
         ];
         crate::passwords::tests::assert_refused(Dialect::Django, cases);
     }

@@ -6,6 +6,8 @@ use base64::alphabet::{Alphabet, STANDARD};
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::{DecodePaddingMode, general_purpose};
 
+use super::scheme::Prefix;
+
 /// Standard base64 with `=` padding, canonical only: Django compares its encoded
 /// strings, so a stored value with stray bits or missing padding never matched there.
 pub(crate) fn b64_padded(s: &str) -> Option<Vec<u8>> {
@@ -64,13 +66,44 @@ pub(crate) fn decimal(s: &str) -> Option<u64> {
     }))
 }
 
-/// A scheme identifier taken from a stored string, kept only if it looks like one,
-/// so an error message can name it without ever echoing a secret.
-pub(crate) fn printable_prefix(s: &str) -> Option<String> {
-    let plausible = (1..=32).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_-.:".contains(&b));
-    plausible.then(|| s.to_owned())
+/// Algorithm identifiers an error may name: every dialect's own, and the well-known ones
+/// firegate does not verify (so a hash given the wrong `--dialect`, or of an unsupported
+/// scheme, says what it is). Whatever else precedes a `$` might be a clear-text password.
+#[rustfmt::skip]
+const KNOWN_PREFIXES: &[&str] = &[
+    // Django hashers, and the names of those that write no prefix of their own.
+    "pbkdf2_sha256", "pbkdf2_sha1", "argon2", "bcrypt_sha256", "bcrypt", "scrypt", "md5",
+    "sha1", "unsalted_md5", "unsalted_sha1", "crypt",
+    // Werkzeug methods and the hashlib names it passes through.
+    "pbkdf2", "plain", "sha224", "sha256", "sha384", "sha512", "sha512_224", "sha512_256",
+    "sha3_224", "sha3_256", "sha3_384", "sha3_512", "blake2b", "blake2s", "shake_128",
+    "shake_256", "md4", "md5-sha1", "ripemd160", "sm3", "whirlpool",
+    // PHC strings and modular crypt identifiers.
+    "argon2id", "argon2i", "argon2d", "2", "2a", "2b", "2x", "2y", "1", "3", "5", "6", "7",
+    "y", "gy", "yescrypt", "apr1", "pbkdf2-sha1", "pbkdf2-sha256", "pbkdf2-sha512",
+    "bcrypt-sha256",
+    // LDAP scheme tags, matched without regard to case as directory servers do.
+    "{SHA}", "{SSHA}", "{SHA256}", "{SSHA256}", "{SHA384}", "{SSHA384}", "{SHA512}",
+    "{SSHA512}", "{MD5}", "{SMD5}", "{CRYPT}", "{CLEARTEXT}", "{PLAIN}", "{PBKDF2}",
+    "{PBKDF2-SHA1}", "{PBKDF2-SHA256}", "{PBKDF2-SHA512}", "{PKCS5S2}", "{ARGON2}",
+    "{BCRYPT}", "{SASL}",
+];
+
+/// How an error may refer to the algorithm field `s` of a stored string: by name only when
+/// it is one of [`KNOWN_PREFIXES`] (and then as firegate's own copy of the name), never by
+/// its own text.
+pub(crate) fn known_prefix(s: &str) -> Prefix {
+    if s.is_empty() {
+        return Prefix::Absent;
+    }
+    let known = KNOWN_PREFIXES.iter().find(|name| {
+        if name.starts_with('{') {
+            name.eq_ignore_ascii_case(s)
+        } else {
+            **name == s
+        }
+    });
+    known.map_or(Prefix::Unrecognised, |name| Prefix::Known(name))
 }
 
 #[cfg(test)]
@@ -102,13 +135,16 @@ mod tests {
     }
 
     #[test]
-    fn prefixes_are_echoed_only_when_they_look_like_names() {
+    fn prefixes_are_named_only_from_the_known_list() {
         assert_eq!(
-            printable_prefix("pbkdf2_sha256").as_deref(),
-            Some("pbkdf2_sha256")
+            known_prefix("pbkdf2_sha256"),
+            Prefix::Known("pbkdf2_sha256")
         );
-        assert_eq!(printable_prefix("päss"), None);
-        assert_eq!(printable_prefix(&"a".repeat(33)), None);
-        assert_eq!(printable_prefix(""), None);
+        assert_eq!(known_prefix("{ssha1024}"), Prefix::Unrecognised);
+        assert_eq!(known_prefix("{ssha}"), Prefix::Known("{SSHA}"));
+        for secret in ["Summer", "hunter2", "päss", "SHA256"] {
+            assert_eq!(known_prefix(secret), Prefix::Unrecognised, "{secret}");
+        }
+        assert_eq!(known_prefix(""), Prefix::Absent);
     }
 }

@@ -4,7 +4,7 @@
 
 use super::crypt;
 use super::digest::HashFn;
-use super::encoding::{b64_lenient, printable_prefix};
+use super::encoding::{b64_lenient, known_prefix};
 use super::limits::CostLimits;
 use super::scheme::{Dialect, HashError, malformed};
 use super::verifier::{Layout, Verifier};
@@ -39,7 +39,7 @@ pub(crate) fn parse(
         _ => {
             return Err(HashError::UnknownScheme {
                 dialect: Dialect::Phc,
-                prefix: printable_prefix(tag).map(|tag| format!("{{{tag}}}")),
+                prefix: known_prefix(&format!("{{{tag}}}")),
             });
         }
     };
@@ -81,8 +81,10 @@ mod tests {
             ("{SSHA}9V9SO5g95bkm8xGdciKV9Kn+ea8QIsSY!", "value is not base64"),
             ("{SHA}9Rfd8dMqES/xrVXGbRsSyzjn6PcA", "not exactly one digest"),
             ("{CRYPT}hunter2", "ldap-crypt hash: value is not a crypt(3) hash"),
-            ("{PBKDF2}1000$salt$hash", "unknown algorithm prefix '{PBKDF2}'"),
-            ("{}x", "not a recognised hash format"),
+            ("{PBKDF2}1000$salt$hash", "unsupported algorithm prefix '{PBKDF2}'"),
+            ("{pkcs5s2}x", "unsupported algorithm prefix '{PKCS5S2}'"),
+            ("{Summer}2020", "phc: unrecognised scheme prefix"),
+            ("{}x", "unrecognised scheme prefix"),
         ];
         crate::passwords::tests::assert_refused(Dialect::Phc, cases);
     }

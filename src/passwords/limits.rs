@@ -136,8 +136,13 @@ impl CostLimits {
         if log_n >= 64 {
             return Err(malformed(scheme, "N must be below 2^64"));
         }
-        let memory = 128u128 * (1u128 << log_n) * u128::from(r) * u128::from(p);
-        let memory = u64::try_from(memory).unwrap_or(u64::MAX);
+        // r and p arrive saturated at u64::MAX, so the product can leave even u128: such a
+        // hash is simply over any memory limit.
+        let memory = (128u128 << log_n)
+            .checked_mul(u128::from(r))
+            .and_then(|m| m.checked_mul(u128::from(p)))
+            .and_then(|m| u64::try_from(m).ok())
+            .unwrap_or(u64::MAX);
         if memory > self.max_scrypt_memory_bytes {
             // Reported in MiB, the unit of the setting that raises the limit.
             within(

@@ -214,13 +214,14 @@ impl Passwords {
         })
     }
 
-    /// True when a hash should be replaced: any scheme but argon2id, or argon2id with less
-    /// memory or fewer iterations than configured. (Hashes of other dialects, even argon2id
+    /// True when a hash should be replaced: any scheme but argon2id, or argon2id of version
+    /// 0x10 or with less memory or fewer iterations than configured. (Hashes of other dialects, even argon2id
     /// ones like Django's `argon2$…`, are always replaced by firegate's own PHC form.)
     fn is_outdated(&self, parsed: &ParsedHash) -> bool {
         match parsed.argon2_params() {
             Some(p) => {
                 p.variant != "argon2id"
+                    || p.version != 0x13
                     || p.m_cost < self.params.m_cost()
                     || p.t_cost < self.params.t_cost()
             }
@@ -320,7 +321,9 @@ mod service_tests {
     #[tokio::test]
     async fn a_panicking_hash_fails_its_request_and_the_pool_keeps_working() {
         let p = fast();
-        let failed = p.run(|| -> u32 { panic!("a hash implementation bug") }).await;
+        let failed = p
+            .run(|| -> u32 { panic!("a hash implementation bug") })
+            .await;
         assert!(matches!(failed, Err(Error::Internal(_))), "{failed:?}");
         assert_eq!(p.run(|| 7).await.unwrap(), 7);
         let stored = p.hash(&pw("still works")).await.unwrap();

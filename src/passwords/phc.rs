@@ -3,7 +3,7 @@
 //! plus the crypt(3) strings and LDAP values that the same libraries produce.
 
 use super::digest::HashFn;
-use super::encoding::{ab64, b64_lenient, b64_unpadded, decimal, printable_prefix};
+use super::encoding::{ab64, b64_lenient, b64_unpadded, decimal, known_prefix};
 use super::limits::CostLimits;
 use super::scheme::{Dialect, HashError, malformed};
 use super::verifier::Verifier;
@@ -185,7 +185,7 @@ fn named_numbers(s: &str, names: [&str; 3]) -> Option<[u64; 3]> {
 fn unknown(identifier: &str) -> HashError {
     HashError::UnknownScheme {
         dialect: Dialect::Phc,
-        prefix: printable_prefix(identifier),
+        prefix: known_prefix(identifier),
     }
 }
 
@@ -202,7 +202,9 @@ mod tests {
         let cases = [
             (String::new(), "not a recognised hash format"),
             ("$".into(), "not a recognised hash format"),
-            ("$7$C6..../....salt$hash".into(), "unknown algorithm prefix '7'"),
+            ("$7$C6..../....salt$hash".into(), "unsupported algorithm prefix '7'"),
+            ("Summer$2020".into(), "phc: not a recognised hash format"),
+            ("$Summer$2020".into(), "phc: unrecognised scheme prefix"),
             (format!("$argon2id$v=19$m=64,t=1,p=1${salt}"), "expected 'm=<m>,t=<t>,p=<p>'"),
             (format!("$argon2id$v=19$m=64,t=1,p=1${salt}${hash}$"), "expected '$argon2"),
             (format!("$argon2id$v=20$m=64,t=1,p=1${salt}${hash}"), "version must be"),
@@ -215,7 +217,7 @@ mod tests {
             (format!("$argon2id$v=19$m=64,t=1,p=1${salt}$c2FsdA"), "at least 16 bytes"),
             (format!("$argon2id$v=19$m=64,t=1,p=1${salt}${}B", &hash[..21]), "hash is not unpadded"),
             ("$pbkdf2-sha256$1000$salt".into(), "expected '$pbkdf2"),
-            (format!("$pbkdf2-sha384$1000$salt${ab64_32}"), "unknown algorithm prefix 'pbkdf2-sha384'"),
+            (format!("$pbkdf2-sha384$1000$salt${ab64_32}"), "phc: unrecognised scheme prefix"),
             (format!("$pbkdf2-sha256$1e3$salt${ab64_32}"), "rounds are not a number"),
             (format!("$pbkdf2-sha256$1000$sa+t${ab64_32}"), "salt is not adapted base64"),
             (format!("$pbkdf2-sha256$1000$salt${}", &ab64_32[..42]), "checksum is not adapted base64"),

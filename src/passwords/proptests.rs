@@ -127,8 +127,44 @@ fn apply(stored: &str, edits: &[Edit]) -> String {
     chars.into_iter().collect()
 }
 
+/// A decimal cost field: usually small, often far beyond `u64`, which the parsers saturate.
+fn number() -> impl Strategy<Value = String> {
+    prop_oneof![
+        2 => (0u64..70).prop_map(|n| n.to_string()),
+        1 => any::<u64>().prop_map(|n| n.to_string()),
+        1 => (0u32..64).prop_map(|e| (1u64 << e).to_string()),
+        2 => "[0-9]{18,30}",
+    ]
+}
+
+/// Every cost-bearing form with its numbers filled in from [`number`].
+#[rustfmt::skip]
+fn costly(numbers: [String; 3]) -> Vec<(Dialect, String)> {
+    let [a, b, c] = numbers;
+    let (hex, b64, salt) = ("0".repeat(128), "A".repeat(86) + "==", "c2FsdHNhbHRzYWx0");
+    vec![
+        (Dialect::Werkzeug, format!("scrypt:{a}:{b}:{c}$salt${hex}")),
+        (Dialect::Werkzeug, format!("pbkdf2:sha256:{a}$salt${}", &hex[..64])),
+        (Dialect::Django, format!("scrypt${a}$salt${b}${c}${b64}")),
+        (Dialect::Django, format!("pbkdf2_sha256${a}$salt${}=", &b64[..43])),
+        (Dialect::Django, format!("argon2$argon2id$v=19$m={a},t={b},p={c}${salt}${salt}{salt}")),
+        (Dialect::Phc, format!("$scrypt$ln={a},r={b},p={c}${salt}${salt}{salt}")),
+        (Dialect::Phc, format!("$argon2id$v=19$m={a},t={b},p={c}${salt}${salt}{salt}")),
+        (Dialect::Phc, format!("$pbkdf2-sha256${a}$salt${}", &b64[..43])),
+        (Dialect::Phc, format!("$6$rounds={a}$salt${}", &b64[..86])),
+        (Dialect::Phc, format!("$2b${:0>2}${}", &a[..a.len().min(2)], &b64[..53])),
+    ]
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    #[test]
+    fn cost_parameters_of_any_size(numbers in [number(), number(), number()], password in ".{0,20}") {
+        for (dialect, stored) in costly(numbers) {
+            exercise(dialect, &stored, &password);
+        }
+    }
 
     #[test]
     fn arbitrary_strings(dialect in select(Dialect::ALL.to_vec()), stored in any::<String>(), password in any::<String>()) {

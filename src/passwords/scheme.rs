@@ -94,13 +94,11 @@ pub enum HashError {
     /// The account has no usable password: Django's `!` marker, or a locked crypt entry.
     #[error("unusable password: the stored value marks the account as having none")]
     Unusable,
-    /// No algorithm of the dialect matches; `prefix` is the algorithm field when it looks
-    /// like a name (anything else might be a secret and is not kept).
-    #[error("{dialect}: {}", describe_unknown(.prefix.as_deref()))]
-    UnknownScheme {
-        dialect: Dialect,
-        prefix: Option<String>,
-    },
+    /// No algorithm of the dialect matches. The algorithm field is named only when it is an
+    /// identifier from firegate's fixed list; any other text could be a clear-text password
+    /// (a legacy table holding `Summer$2020`) and is not kept.
+    #[error("{dialect}: {prefix}")]
+    UnknownScheme { dialect: Dialect, prefix: Prefix },
     /// The scheme is known but the string does not follow its grammar.
     #[error("malformed {scheme} hash: {reason}")]
     Malformed {
@@ -118,10 +116,25 @@ pub enum HashError {
     },
 }
 
-fn describe_unknown(prefix: Option<&str>) -> String {
-    match prefix {
-        Some(prefix) => format!("unknown algorithm prefix '{prefix}'"),
-        None => "not a recognised hash format".to_owned(),
+/// What an unknown hash's algorithm field was, as far as an error may say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prefix {
+    /// The string has no algorithm field at all.
+    Absent,
+    /// A field that is no identifier firegate knows; its text is deliberately dropped.
+    Unrecognised,
+    /// A well-known identifier (of another dialect, or of a scheme firegate does not
+    /// verify), always one of firegate's own static strings.
+    Known(&'static str),
+}
+
+impl fmt::Display for Prefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Prefix::Absent => f.write_str("not a recognised hash format"),
+            Prefix::Unrecognised => f.write_str("unrecognised scheme prefix"),
+            Prefix::Known(name) => write!(f, "unsupported algorithm prefix '{name}'"),
+        }
     }
 }
 

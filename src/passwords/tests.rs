@@ -125,6 +125,8 @@ fn a_prefix_shared_by_two_dialects_never_crosses_over() {
 fn absurd_costs_are_refused_without_computing() {
     let limits = CostLimits::default();
     let salt = "c2FsdHNhbHRzYWx0";
+    let huge = "9".repeat(20);
+    let pow63 = 1u64 << 63;
     #[rustfmt::skip]
     let hashes = [
         (Dialect::Werkzeug, format!("pbkdf2:sha256:4000000000$salt${}", "0".repeat(64))),
@@ -133,6 +135,19 @@ fn absurd_costs_are_refused_without_computing() {
         (Dialect::Werkzeug, format!("scrypt:1073741824:8:1$salt${}", "0".repeat(128))),
         (Dialect::Werkzeug, format!("scrypt:1048576:4096:1$salt${}", "0".repeat(128))),
         (Dialect::Werkzeug, format!("scrypt:16384:8:4000000000$salt${}", "0".repeat(128))),
+        // Over-long numbers saturate at u64::MAX, where 128·N·r·p leaves even u128.
+        (Dialect::Werkzeug, format!("scrypt:16384:{huge}:{huge}$salt${}", "0".repeat(128))),
+        (Dialect::Werkzeug, format!("scrypt:{pow63}:{huge}:{huge}$salt${}", "0".repeat(128))),
+        (Dialect::Django, format!("scrypt$16384$salt${huge}${huge}${}=", "A".repeat(86))),
+        (Dialect::Django, format!("scrypt$16384$salt$1${huge}${}=", "A".repeat(86))),
+        (Dialect::Phc, format!("$scrypt$ln=14,r={huge},p={huge}${salt}${salt}{salt}")),
+        (Dialect::Phc, format!("$scrypt$ln=63,r={huge},p={huge}${salt}${salt}{salt}")),
+        (Dialect::Phc, format!("$scrypt$ln=14,r=1,p={huge}${salt}${salt}{salt}")),
+        (Dialect::Werkzeug, format!("pbkdf2:sha256:{huge}$salt${}", "0".repeat(64))),
+        (Dialect::Django, format!("pbkdf2_sha256${huge}$salt${}=", "A".repeat(43))),
+        (Dialect::Phc, format!("$argon2id$v=19$m={huge},t={huge},p={huge}${salt}${salt}{salt}")),
+        (Dialect::Phc, format!("$argon2id$v=19$m=65536,t=1,p={huge}${salt}${salt}{salt}")),
+        (Dialect::Phc, format!("$5$rounds={huge}$salt${}", "a".repeat(43))),
         (Dialect::Phc, format!("$scrypt$ln=30,r=8,p=1${salt}${salt}{salt}")),
         (Dialect::Phc, format!("$2b$31${}", "a".repeat(53))),
         (Dialect::Phc, format!("$argon2id$v=19$m=4194304,t=1,p=1${salt}${salt}{salt}")),
@@ -205,12 +220,12 @@ fn debug_and_errors_never_show_secrets() {
 }
 
 #[test]
-fn unknown_prefixes_are_named_only_when_they_look_like_names() {
+fn unknown_prefixes_are_named_only_when_they_are_known_identifiers() {
     let limits = CostLimits::default();
     let message = |dialect, hash| parse(dialect, hash, &limits).unwrap_err().to_string();
     assert_eq!(
         message(Dialect::Django, "foo$bar"),
-        "django: unknown algorithm prefix 'foo'"
+        "django: unrecognised scheme prefix"
     );
     assert_eq!(
         message(Dialect::Django, "hunter2"),
@@ -218,20 +233,58 @@ fn unknown_prefixes_are_named_only_when_they_look_like_names() {
     );
     assert_eq!(
         message(Dialect::Django, "pässwörd$x"),
-        "django: not a recognised hash format"
+        "django: unrecognised scheme prefix"
+    );
+    assert_eq!(
+        message(Dialect::Django, "pbkdf2:sha256:1000$salt$00"),
+        "django: unrecognised scheme prefix"
     );
     assert_eq!(
         message(Dialect::Phc, "$yescrypt$x"),
-        "phc: unknown algorithm prefix 'yescrypt'"
+        "phc: unsupported algorithm prefix 'yescrypt'"
     );
     assert_eq!(
         message(Dialect::Phc, "{SSHA1024}x"),
-        "phc: unknown algorithm prefix '{SSHA1024}'"
+        "phc: unrecognised scheme prefix"
     );
     assert_eq!(
         message(Dialect::Werkzeug, "whirlpool$s$00"),
-        "werkzeug: unknown algorithm prefix 'whirlpool'"
+        "werkzeug: unsupported algorithm prefix 'whirlpool'"
     );
+    assert_eq!(
+        message(Dialect::Werkzeug, "pbkdf2_sha256$1000$salt$x"),
+        "werkzeug: unsupported algorithm prefix 'pbkdf2_sha256'"
+    );
+}
+
+#[test]
+fn clear_text_passwords_never_reach_an_error() {
+    // A legacy table that held clear text: whatever precedes a `$`, `:` or `}` is a secret.
+    let limits = CostLimits::default();
+    #[rustfmt::skip]
+    let stored = [
+        "Summer$2020", "Summer$2020$x", "Summer$$2020", "$Summer$2020", "$Summer",
+        "Summer:2020$salt$00", "pbkdf2:Summer$salt$00", "pbkdf2:sha256:Summer$s$00",
+        "scrypt:Summer$s$00", "sha256:Summer$s$00", "md5:Summer$s$00",
+        "{Summer}2020", "{CRYPT}Summer$2020", "{SSHA}Summer2020", "!Summer$2020",
+        "pbkdf2_sha256$Summer$2020$x", "crypt$Summer$2020", "argon2$Summer$2020",
+        "$argon2id$Summer$2020", "$pbkdf2-sha256$Summer$2020$x", "$2b$Summer$2020",
+        "$6$Summer$2020", "$6$rounds=Summer$2020$x", "Summer 2020 xyz",
+    ];
+    for hash in stored {
+        for dialect in Dialect::ALL {
+            let Err(error) = parse(dialect, hash, &limits) else {
+                panic!("{dialect} accepted {hash}");
+            };
+            for shown in [error.to_string(), format!("{error:?}")] {
+                let lower = shown.to_lowercase();
+                assert!(
+                    !lower.contains("summer") && !shown.contains("2020"),
+                    "{dialect} {hash}: {shown}"
+                );
+            }
+        }
+    }
 }
 
 #[test]
@@ -252,6 +305,13 @@ fn argon2_parameters_are_exposed_for_rehash_decisions() {
         output_len: 32,
     };
     assert_eq!(parsed.argon2_params(), Some(expected));
+    // Version 0x10 (written `v=16`, or no `v=` at all) is what a rehash decision needs to see.
+    let v16 = argon2id.hash.replace("$v=19$", "$v=16$");
+    let unversioned = argon2id.hash.replace("$v=19$", "$");
+    for old in [v16, unversioned] {
+        let params = parse(Dialect::Phc, &old, &limits).unwrap().argon2_params();
+        assert_eq!(params.map(|p| p.version), Some(0x10), "{old}");
+    }
     let bcrypt = cases.iter().find(|c| c.hash.starts_with("$2b$")).unwrap();
     assert!(
         parse(Dialect::Phc, &bcrypt.hash, &limits)

@@ -3,9 +3,9 @@
 //! Werkzeug ≤ 2.2 also wrote. The salt is text and is used as its UTF-8 bytes.
 
 use super::digest::HashFn;
-use super::encoding::{decimal, hex_exact, printable_prefix};
+use super::encoding::{decimal, hex_exact, known_prefix};
 use super::limits::CostLimits;
-use super::scheme::{Dialect, HashError, malformed};
+use super::scheme::{Dialect, HashError, Prefix, malformed};
 use super::verifier::{Layout, Verifier};
 
 /// Rounds for a `pbkdf2:<digest>` method written without them. Werkzeug always wrote
@@ -34,7 +34,7 @@ pub(crate) fn parse(
     else {
         return Err(HashError::UnknownScheme {
             dialect: Dialect::Werkzeug,
-            prefix: None,
+            prefix: Prefix::Absent,
         });
     };
     let salt = salt.as_bytes().to_vec();
@@ -50,15 +50,15 @@ pub(crate) fn parse(
             "clear-text passwords are not verified; hash them on import instead",
         )),
         _ => {
-            let hash = match HashFn::from_hashlib_name(name) {
-                Some(hash) if args.is_empty() => hash,
-                _ => return Err(unknown(method)),
-            };
+            let hash = HashFn::from_hashlib_name(name).ok_or_else(|| unknown(name))?;
             let (scheme, layout) = if salt.is_empty() {
                 (hash.werkzeug_plain_scheme(), Layout::Unsalted)
             } else {
                 (hash.werkzeug_hmac_scheme(), Layout::HmacKeyedBySalt)
             };
+            if !args.is_empty() {
+                return Err(malformed(scheme, "a digest method takes no ':' arguments"));
+            }
             let expected = hex_exact(hex, hash.output_len())
                 .ok_or_else(|| malformed(scheme, "digest is not hex of the digest's length"))?;
             let verifier = Verifier::Salted {
@@ -95,7 +95,8 @@ fn pbkdf2(
             ));
         }
     };
-    let hash = HashFn::from_hashlib_name(name).ok_or_else(|| unknown(&format!("pbkdf2:{name}")))?;
+    let hash = HashFn::from_hashlib_name(name)
+        .ok_or_else(|| malformed("werkzeug-pbkdf2", "the digest is not one firegate supports"))?;
     let scheme = hash.werkzeug_pbkdf2_scheme();
     let rounds = match rounds {
         None => DEFAULT_PBKDF2_ROUNDS.into(),
@@ -149,10 +150,10 @@ fn scrypt(
     ))
 }
 
-fn unknown(method: &str) -> HashError {
+fn unknown(name: &str) -> HashError {
     HashError::UnknownScheme {
         dialect: Dialect::Werkzeug,
-        prefix: printable_prefix(method),
+        prefix: known_prefix(name),
     }
 }
 
@@ -178,13 +179,15 @@ mod tests {
             (format!("pbkdf2:sha256:1:2$salt${hex64}"), "more than two"),
             (format!("pbkdf2$salt${hex64}"), "no digest name"),
             (format!("pbkdf2:sha256:1000$${hex64}"), "salt is empty"),
-            (format!("pbkdf2:whirlpool:1000$salt${hex64}"), "unknown algorithm prefix 'pbkdf2:whirlpool'"),
+            (format!("pbkdf2:whirlpool:1000$salt${hex64}"), "werkzeug-pbkdf2 hash: the digest is not one"),
             (format!("scrypt:1000:8:1$salt${hex64}{hex64}"), "not a power of two"),
             (format!("scrypt:1:8:1$salt${hex64}{hex64}"), "N must be at least 2"),
             (format!("scrypt:16384:0:1$salt${hex64}{hex64}"), "r and p at least 1"),
             (format!("scrypt:16384:8$salt${hex64}{hex64}"), "expected 'scrypt"),
             (format!("scrypt:16384:8:1$salt${hex64}"), "not 128 hex digits"),
-            (format!("sha256:1$salt${hex64}"), "unknown algorithm prefix 'sha256:1'"),
+            (format!("sha256:1$salt${hex64}"), "werkzeug-hmac-sha256 hash: a digest method takes no"),
+            (format!("pbkdf2_sha256$1000$salt${hex64}"), "unsupported algorithm prefix 'pbkdf2_sha256'"),
+            (format!("Summer:2020$salt${hex64}"), "werkzeug: unrecognised scheme prefix"),
             (format!("sha256$salt${}", &hex64[..62]), "not hex"),
             ("plain$$hunter2".into(), "clear-text"),
         ];

@@ -17,7 +17,7 @@ use crate::Result;
 use crate::accounts::Uid;
 use crate::claims::Claims;
 use crate::config::Config;
-use crate::keys::{self, KeyError, KeyRing, Publication, Rotation, ServiceAccountKey};
+use crate::keys::{self, KeyRing, Publication, Rotation};
 use crate::lockout::LockoutPolicy;
 use crate::login::Login;
 use crate::passwords::{Password, Passwords};
@@ -64,25 +64,34 @@ pub struct Service {
 }
 
 impl Service {
-    /// Loads the keys, checks the password settings and opens the Firestore client. With a
-    /// single signing key no Firestore request is made; with several, the recorded key state
-    /// decides which one signs.
+    /// Loads the keys, checks the password settings, opens the Firestore client and reads the
+    /// recorded key state, which decides the signing key. Start-up fails when the recorded
+    /// active key is not loaded here (signing with any other key could fail every login), when
+    /// nothing is recorded and several keys could sign, or when no key loads; other key files
+    /// that do not load are set aside with a warning.
     pub async fn build(config: &Config) -> Result<Arc<Service>> {
         let dir = &config.keys_dir;
         let allow_insecure = config.allow_insecure_key_permissions;
         let loaded = keys::load_dir(dir, allow_insecure)?;
-        let project_id = match &config.project_id {
-            Some(p) => p.clone(),
-            None => common_project(dir, &loaded)?,
-        };
+        let project_id = loaded.project(dir, config.project_id.as_deref())?;
         crate::telemetry::set_project(&project_id);
         let passwords = Passwords::new(&config.passwords, config.cost_limits.limits())?;
-        let store = Store::connect(StoreOptions::from_config(config, project_id)).await?;
-        let recorded = if loaded.iter().filter(|k| !k.is_pending()).count() > 1 {
-            store.recorded_key_state().await?.map(|(state, _)| state)
-        } else {
-            None
-        };
+        let store = Store::connect(StoreOptions::from_config(config, project_id.clone())).await?;
+        // Read even with a single key file: that file may hold a key not activated yet (a new
+        // key mounted in place of the active one), which must not start signing.
+        let recorded = store
+            .recorded_key_state()
+            .await
+            .map_err(|e| match e {
+                crate::Error::Unavailable(why) | crate::Error::Storage(why) => {
+                    crate::Error::Unavailable(format!(
+                        "cannot reach Firestore to read the recorded key state (project \
+                         `{project_id}`): {why}"
+                    ))
+                }
+                e => e,
+            })?
+            .map(|(state, _)| state);
         let keys = KeyRing::new(dir, allow_insecure, loaded, recorded.as_ref())?;
         let admin = config
             .admin_password_hash
@@ -139,6 +148,7 @@ impl Service {
                 if !active.is_pending() {
                     let state = keys::RecordedState {
                         active: Some(active.kid.clone()),
+                        project: Some(active.project_id.clone()),
                         changed_by: "firegate:first-start".into(),
                         changed_at: Some(Timestamp::now()),
                         ..Default::default()
@@ -178,22 +188,5 @@ pub struct AdminCredential {
 impl std::fmt::Debug for AdminCredential {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "AdminCredential({}, <redacted>)", self.user)
-    }
-}
-
-/// The one project of the loaded keys, or an error naming them when they disagree.
-fn common_project(dir: &std::path::Path, loaded: &[ServiceAccountKey]) -> Result<String> {
-    let projects: std::collections::BTreeSet<&str> =
-        loaded.iter().map(|k| k.project_id.as_str()).collect();
-    match projects.len() {
-        0 => Err(KeyError::NoKeys {
-            dir: dir.to_path_buf(),
-        }
-        .into()),
-        1 => Ok(projects.into_iter().next().expect("one").to_string()),
-        _ => Err(KeyError::MixedProjects {
-            projects: projects.into_iter().collect::<Vec<_>>().join(", "),
-        }
-        .into()),
     }
 }

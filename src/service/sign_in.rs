@@ -133,7 +133,9 @@ impl Service {
 
     /// Counts one more failure against `key`; a record past its quiet period starts over.
     async fn count_failure(&self, key: &LockoutKey, record: Option<FailureRecord>, now: Timestamp) {
-        let stale = record.as_ref().is_some_and(|r| self.lockout.is_stale(r, now));
+        let stale = record
+            .as_ref()
+            .is_some_and(|r| self.lockout.is_stale(r, now));
         let previous = record.filter(|_| !stale).map_or(0, |r| r.failures);
         let expire_at = now.checked_add(self.lockout.reset_after).unwrap_or(now);
         if previous + 1 == self.lockout.threshold {
@@ -167,11 +169,16 @@ impl Service {
     }
 
     /// Takes a place among the password-checking requests in progress, or refuses at once.
-    pub(super) fn admit(&self) -> Result<tokio::sync::OwnedSemaphorePermit> {
+    pub fn admit(&self) -> Result<tokio::sync::OwnedSemaphorePermit> {
         self.admissions
             .clone()
             .try_acquire_owned()
             .map_err(|_| Error::Overloaded)
+    }
+
+    /// The shortest time a failed credential check takes to answer.
+    pub fn failure_floor(&self) -> std::time::Duration {
+        self.failure_floor
     }
 
     /// Sleeps out the rest of the failure floor after a refused sign-in.

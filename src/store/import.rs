@@ -1,12 +1,15 @@
 //! Bulk writes for `firegate import`: accounts and their login-index entries in atomic
 //! commits of at most 500 writes, each write conditioned on its document not existing, and
-//! the batch reads that tell which of a batch's accounts and logins already exist.
+//! the batch reads that tell which of a batch's accounts and logins already exist. Every
+//! hash the importer writes is stamped with `hash_imported_at`, equal to the `updated_at` it
+//! writes, so a later run can tell its own hash from one firegate wrote since.
 
 use std::collections::HashMap;
 
+use firestore::gcloud_sdk::google::firestore::v1::Document;
 use firestore::{
     FirestoreTimestamp, FirestoreTransaction, FirestoreTransactionData, FirestoreTransactionOps,
-    FirestoreWritePrecondition,
+    FirestoreWritePrecondition, firestore_document_to_serializable,
 };
 use futures::TryStreamExt;
 use jiff::Timestamp;
@@ -39,24 +42,52 @@ pub struct ExistingAccount {
     pub stored: Option<Result<StoredAccount, String>>,
     /// The uid holding each of the account's logins, in [`Account::logins`] order.
     pub login_holders: Vec<Option<String>>,
+    /// When an import last wrote the stored account's hash; `None` if none ever did. The
+    /// hash is still the imported one exactly when this equals the account's `updated_at`:
+    /// every other write to an account (sign-in upgrade, password change, admin edits)
+    /// moves `updated_at` and leaves this field behind.
+    pub hash_imported_at: Option<Timestamp>,
 }
 
-/// A replacement of an imported account's hash and disabled flag, if unchanged since read.
+/// A change to an imported account, applied only if it is unchanged since read: its
+/// disabled flag, and (`password`) its hash, which is then stamped as imported again.
 #[derive(Debug)]
 pub struct ImportUpdate<'a> {
     pub uid: &'a Uid,
-    pub password: &'a StoredHash,
+    pub password: Option<&'a StoredHash>,
     pub disabled: bool,
     pub version: Version,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 struct ImportPatch {
+    #[serde(flatten)]
+    hash: Option<HashPatch>,
+    disabled: bool,
+    updated_at: FirestoreTimestamp,
+}
+
+#[derive(Serialize)]
+struct HashPatch {
     password_hash: String,
     hash_dialect: String,
     hash_scheme: String,
-    disabled: bool,
-    updated_at: FirestoreTimestamp,
+    hash_imported_at: FirestoreTimestamp,
+}
+
+/// An account document as the importer creates it.
+#[derive(Serialize)]
+struct ImportedAccountDoc {
+    #[serde(flatten)]
+    account: AccountDoc,
+    hash_imported_at: FirestoreTimestamp,
+}
+
+/// What only the importer reads of an account document.
+#[derive(Deserialize)]
+struct Provenance {
+    #[serde(default)]
+    hash_imported_at: Option<FirestoreTimestamp>,
 }
 
 impl Store {
@@ -65,7 +96,10 @@ impl Store {
     pub async fn create_accounts(&self, accounts: &[&Account]) -> Result<CommitOutcome> {
         let mut writes = self.new_commit();
         for account in accounts {
-            let doc = AccountDoc::from_account(account);
+            let doc = ImportedAccountDoc {
+                account: AccountDoc::from_account(account),
+                hash_imported_at: FirestoreTimestamp(account.updated_at),
+            };
             let create = Some(FirestoreWritePrecondition::Exists(false));
             writes
                 .update_object(
@@ -96,26 +130,33 @@ impl Store {
         self.commit(writes).await
     }
 
-    /// Replaces the hash and disabled flag of imported accounts, each only if it is still
-    /// at the version read, in one atomic commit. Logins are never touched.
+    /// Writes the disabled flag, and the hash where one is given, of imported accounts,
+    /// each only if it is still at the version read, in one atomic commit. Logins are
+    /// never touched.
     pub async fn update_imported(
         &self,
         updates: &[ImportUpdate<'_>],
         now: Timestamp,
     ) -> Result<CommitOutcome> {
-        let fields = [
-            "password_hash",
-            "hash_dialect",
-            "hash_scheme",
-            "disabled",
-            "updated_at",
-        ];
         let mut writes = self.new_commit();
         for update in updates {
+            let hash = update.password.map(|password| HashPatch {
+                password_hash: password.hash.clone(),
+                hash_dialect: password.dialect.as_str().to_string(),
+                hash_scheme: password.scheme_name(),
+                hash_imported_at: FirestoreTimestamp(now),
+            });
+            let mut fields = vec!["disabled", "updated_at"];
+            if hash.is_some() {
+                fields.extend([
+                    "password_hash",
+                    "hash_dialect",
+                    "hash_scheme",
+                    "hash_imported_at",
+                ]);
+            }
             let patch = ImportPatch {
-                password_hash: update.password.hash.clone(),
-                hash_dialect: update.password.dialect.as_str().to_string(),
-                hash_scheme: update.password.scheme_name(),
+                hash,
                 disabled: update.disabled,
                 updated_at: FirestoreTimestamp(now),
             };
@@ -141,43 +182,63 @@ impl Store {
             .iter()
             .flat_map(|a| a.logins().map(login_doc_id))
             .collect();
-        let (mut stored, mut holders) = futures::try_join!(
-            self.batch_get::<AccountDoc>(&self.options.accounts_collection, uids),
-            self.batch_get::<LoginDoc>(&self.options.logins_collection, login_ids.clone()),
+        let (mut stored, holders) = futures::try_join!(
+            self.batch_get(&self.options.accounts_collection, uids),
+            self.batch_get(&self.options.logins_collection, login_ids.clone()),
         )?;
+        let mut holders = holders
+            .into_iter()
+            .map(|(id, doc)| {
+                let entry = firestore_document_to_serializable::<LoginDoc>(&doc);
+                Ok((id, entry.map_err(map_error)?.uid))
+            })
+            .collect::<Result<HashMap<String, String>>>()?;
         Ok(accounts
             .iter()
-            .map(|account| ExistingAccount {
-                stored: stored
-                    .remove(account.uid.as_str())
-                    .map(|doc| doc.into_stored().map_err(|e| e.to_string())),
-                login_holders: account
+            .map(|account| {
+                let doc = stored.remove(account.uid.as_str());
+                let read = |doc: &Document| -> std::result::Result<_, String> {
+                    let account = firestore_document_to_serializable::<AccountDoc>(doc)
+                        .map_err(|e| e.to_string())?
+                        .into_stored()
+                        .map_err(|e| e.to_string())?;
+                    let provenance = firestore_document_to_serializable::<Provenance>(doc)
+                        .map_err(|e| e.to_string())?;
+                    Ok((account, provenance.hash_imported_at.map(|t| t.0)))
+                };
+                let (stored, hash_imported_at) = match doc.as_ref().map(read) {
+                    None => (None, None),
+                    Some(Ok((account, imported_at))) => (Some(Ok(account)), imported_at),
+                    Some(Err(why)) => (Some(Err(why)), None),
+                };
+                let login_holders = account
                     .logins()
-                    .map(|login| holders.remove(&login_doc_id(login)).map(|d| d.uid))
-                    .collect(),
+                    .map(|login| holders.remove(&login_doc_id(login)))
+                    .collect();
+                ExistingAccount {
+                    stored,
+                    login_holders,
+                    hash_imported_at,
+                }
             })
             .collect())
     }
 
     /// The documents of `ids` in `collection` that exist, by id.
-    async fn batch_get<T>(
+    async fn batch_get(
         &self,
         collection: &str,
         ids: Vec<impl AsRef<str> + Send + Sync + Clone>,
-    ) -> Result<HashMap<String, T>>
-    where
-        T: for<'de> Deserialize<'de> + Send,
-    {
+    ) -> Result<HashMap<String, Document>> {
         if ids.is_empty() {
             return Ok(HashMap::new());
         }
-        let found: Vec<(String, Option<T>)> = self
+        let found: Vec<(String, Option<Document>)> = self
             .call(async {
                 self.db
                     .fluent()
                     .select()
                     .by_id_in(collection)
-                    .obj::<T>()
                     .batch_with_errors(ids.clone())
                     .await?
                     .try_collect()

@@ -1,6 +1,7 @@
-//! The recorded key state: one document (`<keys collection>/ring`) saying which key signs and
-//! which are retired. Every instance polls it, so all switch keys together; writes are
-//! conditioned on the version read, so two admins cannot interleave.
+//! The recorded key state: one document (`<keys collection>/ring`) saying which key signs (and
+//! its project) and which are retired. Every instance reads it at start-up and polls it, so all
+//! switch keys together; writes are conditioned on the version read, so two admins cannot
+//! interleave.
 
 use std::collections::BTreeSet;
 
@@ -18,6 +19,8 @@ const RING_DOC: &str = "ring";
 struct RingDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     active: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    project: Option<String>,
     #[serde(default)]
     retired: Vec<String>,
     #[serde(default)]
@@ -45,6 +48,7 @@ impl Store {
             let version = Version(d.version?.0);
             let state = RecordedState {
                 active: d.active,
+                project: d.project,
                 retired: d.retired.into_iter().collect::<BTreeSet<_>>(),
                 changed_by: d.changed_by,
                 changed_at: d.changed_at.map(|t| t.0),
@@ -62,6 +66,7 @@ impl Store {
     ) -> Result<bool> {
         let doc = RingDoc {
             active: state.active.clone(),
+            project: state.project.clone(),
             retired: state.retired.iter().cloned().collect(),
             changed_by: state.changed_by.clone(),
             changed_at: state.changed_at.map(FirestoreTimestamp),

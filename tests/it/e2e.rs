@@ -20,7 +20,12 @@ fn end_to_end_suite_passes() {
             .current_dir(&suite)
             .stdin(Stdio::null())
             .output()
-            .unwrap_or_else(|e| panic!("cannot run `npm ci` in {}: {e}; install Node 20+", suite.display()));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot run `npm ci` in {}: {e}; install Node 20+",
+                    suite.display()
+                )
+            });
         assert!(
             installed.status.success(),
             "`npm ci` in tests/e2e failed:\n{}{}",

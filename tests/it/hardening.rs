@@ -81,7 +81,10 @@ async fn parallel_guesses_all_count_and_an_accounts_logins_share_one_count() {
     let emails = futures::future::join_all((0..4).map(|_| login(&app, "kim@example.com", "wrong")));
     let names = futures::future::join_all((0..2).map(|_| by_username("wrong")));
     let (emails, names) = tokio::join!(emails, names);
-    assert!(emails.iter().all(|(status, _)| *status == 400), "{emails:?}");
+    assert!(
+        emails.iter().all(|(status, _)| *status == 400),
+        "{emails:?}"
+    );
     assert!(names.iter().all(|r| r.status() == 400));
 
     let record = app
@@ -91,13 +94,20 @@ async fn parallel_guesses_all_count_and_an_accounts_logins_share_one_count() {
         .await
         .unwrap()
         .expect("the account has a failure record");
-    assert_eq!(record.failures, 6, "every parallel failure is counted, under the account");
+    assert_eq!(
+        record.failures, 6,
+        "every parallel failure is counted, under the account"
+    );
     assert_eq!(
         login(&app, "kim@example.com", "right password").await.0,
         400,
         "locked by email"
     );
-    assert_eq!(by_username("right password").await.status(), 400, "and by username");
+    assert_eq!(
+        by_username("right password").await.status(),
+        400,
+        "and by username"
+    );
 
     // An unknown login's record is keyed by its hash, not stored under the text typed.
     assert_eq!(login(&app, "Summer2024!", "x").await.0, 400);
@@ -273,8 +283,16 @@ async fn a_login_flood_is_shed_with_503_and_memory_stays_bounded() {
             .filter(|e| e["message"] == "sign-in" && e["outcome"] == outcome)
             .count()
     };
-    assert_eq!(outcomes("shed"), shed, "one `sign-in` line per shed attempt");
-    assert_eq!(outcomes("failure"), answered + 1, "and per refused one (plus the warm-up)");
+    assert_eq!(
+        outcomes("shed"),
+        shed,
+        "one `sign-in` line per shed attempt"
+    );
+    assert_eq!(
+        outcomes("failure"),
+        answered + 1,
+        "and per refused one (plus the warm-up)"
+    );
     assert!(peak_kb < 120 * 1024, "peak RSS {peak_kb} kB");
 }
 

@@ -13,8 +13,12 @@ use firegate::custom_token::AUDIENCE;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 
+use firegate::service::Service;
+use firegate::store::{Store, StoreOptions};
+
 use crate::common::{
-    TestApp, keys_dir, outcome, project_id, run_firegate, spawn_app, spawn_app_in,
+    TestApp, base_args, keys_dir, outcome, parse_cli, project_id, run_firegate, spawn_app,
+    spawn_app_in,
 };
 
 const EMAIL: &str = "firegate-dev@demo-firegate.iam.gserviceaccount.com";
@@ -171,6 +175,22 @@ async fn activating_a_key_during_a_login_loop_fails_no_login() {
     }
 }
 
+async fn recorded(app: &TestApp) -> Option<firegate::keys::RecordedState> {
+    app.service
+        .store
+        .recorded_key_state()
+        .await
+        .unwrap()
+        .map(|(state, _)| state)
+}
+
+/// Writes `text` as a key file of `dir` with the mode key files must have.
+fn write_key_file(dir: &Path, name: &str, text: &[u8]) {
+    let file = dir.join(name);
+    std::fs::write(&file, text).unwrap();
+    std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+}
+
 #[tokio::test]
 async fn refused_activations_leave_signing_unchanged() {
     let published = Published::default();
@@ -180,13 +200,26 @@ async fn refused_activations_leave_signing_unchanged() {
     let (other_project_kid, other_certificate) = new_key(dir, "other", "some-other-project");
     published.publish(&other_project_kid, &other_certificate);
     firegate::keys::generate(dir, EMAIL, "demo-firegate", "pending").unwrap();
-    std::fs::write(dir.join("broken.json"), b"{\"type\": \"service_account\"").unwrap();
-    std::fs::set_permissions(
-        dir.join("broken.json"),
-        std::os::unix::fs::PermissionsExt::from_mode(0o600),
-    )
-    .unwrap();
+    // A file that never loaded, though it names its key id.
+    let broken_kid = "b".repeat(40);
+    write_key_file(
+        dir,
+        "broken.json",
+        format!("{{\"type\": \"service_account\", \"private_key_id\": \"{broken_kid}\"}}")
+            .as_bytes(),
+    );
+    // A published key whose file broke after it loaded: the ring keeps its last good copy,
+    // but a restarted instance could not load it.
+    let (corrupted_kid, corrupted_certificate) = new_key(dir, "corrupted", "demo-firegate");
+    published.publish(&corrupted_kid, &corrupted_certificate);
     app.service.refresh_keys().await;
+    assert!(app.service.keys.get(&corrupted_kid).is_some());
+    std::fs::write(dir.join("corrupted.json"), b"{\"truncated").unwrap();
+    app.service.refresh_keys().await;
+    assert!(
+        app.service.keys.get(&corrupted_kid).is_some(),
+        "last good copy kept"
+    );
     let pending_kid = app
         .service
         .rotation()
@@ -195,6 +228,10 @@ async fn refused_activations_leave_signing_unchanged() {
         .find(|k| k.kid.starts_with("pending-"))
         .unwrap()
         .kid;
+    let before = recorded(&app)
+        .await
+        .expect("the first refresh recorded the key");
+    assert_eq!(before.active.as_deref(), Some(active.as_str()));
 
     let rotation = app.service.rotation();
     for (kid, why) in [
@@ -204,12 +241,16 @@ async fn refused_activations_leave_signing_unchanged() {
             "belongs to project `some-other-project`",
         ),
         (pending_kid.as_str(), "no Google key id yet"),
+        (
+            broken_kid.as_str(),
+            "broken.json: field `project_id` is missing",
+        ),
+        (
+            corrupted_kid.as_str(),
+            "corrupted.json: not a JSON service-account key",
+        ),
         ("nope", "no key `nope`"),
-        (active.as_str(), ""),
     ] {
-        if kid == active {
-            continue;
-        }
         let err = rotation
             .activate(kid, false, "test")
             .await
@@ -221,34 +262,39 @@ async fn refused_activations_leave_signing_unchanged() {
             active,
             "{kid} changed the signing key"
         );
+        assert_eq!(
+            recorded(&app).await.as_ref(),
+            Some(&before),
+            "{kid} was recorded"
+        );
     }
-    let recorded = app
-        .service
-        .store
-        .recorded_key_state()
-        .await
-        .unwrap()
-        .unwrap()
-        .0;
-    assert_eq!(
-        recorded.active.as_deref(),
-        Some(active.as_str()),
-        "nothing was recorded"
-    );
+    // --force skips the publication check only.
+    for kid in [&broken_kid, &corrupted_kid] {
+        let err = rotation.activate(kid, true, "test").await.unwrap_err();
+        assert!(err.to_string().contains("has a problem"), "{err}");
+    }
+    assert_eq!(recorded(&app).await.as_ref(), Some(&before));
     let err = rotation
         .retire(&active, "test")
         .await
         .unwrap_err()
         .to_string();
     assert!(err.contains("is the active key"), "{err}");
+    assert_eq!(recorded(&app).await.as_ref(), Some(&before));
 
-    // --force skips only the publication check.
     rotation
         .activate(&unpublished_kid, true, "test")
         .await
         .unwrap();
     assert_eq!(app.service.keys.active().kid, unpublished_kid);
-    let _ = certificate;
+    let (status, token) = login_token(&app).await;
+    assert_eq!(status, 200);
+    let token = token.unwrap();
+    assert_eq!(
+        jsonwebtoken::decode_header(&token).unwrap().kid.as_deref(),
+        Some(unpublished_kid.as_str())
+    );
+    assert!(verifies(&token, &public_pem_of_certificate(&certificate)));
     rotation.retire(&active, "test").await.unwrap();
     let err = rotation
         .activate(&active, true, "test")
@@ -263,6 +309,222 @@ async fn refused_activations_leave_signing_unchanged() {
         .collect();
     assert_eq!(listed[&active], "retired");
     assert_eq!(listed[&unpublished_kid], "active");
+    assert_eq!(listed[&broken_kid], "broken");
+    assert_eq!(
+        listed[&corrupted_kid], "next",
+        "last good copy, with its problem"
+    );
+}
+
+/// Builds a server's service on `keys` for `project`, as `firegate serve` would.
+async fn build_in(keys: &Path, project: &str) -> Result<Arc<Service>, String> {
+    let mut args = base_args(keys, project);
+    args.push("serve".into());
+    Service::build(&parse_cli(&args).config)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Runs `firegate` off the runtime's thread, so this test's stand-in servers keep answering.
+async fn firegate_cli(keys: &Path, project: &str, args: &[&str]) -> (bool, String, String) {
+    let (keys, project) = (keys.to_path_buf(), project.to_string());
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        outcome(run_firegate(&keys, &project, &args, None))
+    })
+    .await
+    .unwrap()
+}
+
+/// A Firestore client for `project`, reading the record without any key ring.
+async fn store_for(keys: &Path, project: &str) -> Store {
+    let mut args = base_args(keys, project);
+    args.push("serve".into());
+    let config = parse_cli(&args).config;
+    Store::connect(StoreOptions::from_config(&config, project.into()))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_server_never_starts_signing_with_a_key_the_record_does_not_make_active() {
+    let published = Published::default();
+    let (app, new_kid, certificate) = rotation_app(&published).await;
+    let url = format!("http://{}", published.serve().await);
+    let project = app.service.store.options().project_id.clone();
+    let old_kid = app.service.keys.active().kid.clone();
+    let store = store_for(app.keys.path(), &project).await;
+    let before = store.recorded_key_state().await.unwrap().unwrap().0;
+
+    // A new secret version mounted in place of the active key's file: only the new key here.
+    let replaced = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        app.keys.path().join("next.json"),
+        replaced.path().join("sa.json"),
+    )
+    .unwrap();
+    let err = build_in(replaced.path(), &project).await.err().unwrap();
+    assert!(
+        err.contains(&format!("records {old_kid} as the active signing key"))
+            && err.contains(&format!("{new_kid} (next)"))
+            && err.contains("firegate keys activate"),
+        "{err}"
+    );
+    // Mounting the new key as an additional file starts, signing with the recorded key.
+    std::fs::copy(
+        app.keys.path().join("key.json"),
+        replaced.path().join("old.json"),
+    )
+    .unwrap();
+    assert_eq!(
+        build_in(replaced.path(), &project)
+            .await
+            .unwrap()
+            .keys
+            .active()
+            .kid,
+        old_kid
+    );
+    assert_eq!(store.recorded_key_state().await.unwrap().unwrap().0, before);
+
+    // The other way out: activate the new key from a directory holding only it.
+    std::fs::remove_file(replaced.path().join("old.json")).unwrap();
+    published.publish(&new_kid, &certificate);
+    let (ok, out, err) = firegate_cli(
+        replaced.path(),
+        &project,
+        &["keys", "activate", &new_kid, "--x509-base-url", &url],
+    )
+    .await;
+    assert!(ok && out.contains("is now the signing key"), "{err}");
+    let started = build_in(replaced.path(), &project).await.unwrap();
+    assert_eq!(started.keys.active().kid, new_kid);
+
+    // Once retired, a lone old key never signs again.
+    app.service.refresh_keys().await;
+    app.service
+        .rotation()
+        .retire(&old_kid, "test")
+        .await
+        .unwrap();
+    let old_only = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        app.keys.path().join("key.json"),
+        old_only.path().join("sa.json"),
+    )
+    .unwrap();
+    let err = build_in(old_only.path(), &project).await.err().unwrap();
+    assert!(
+        err.contains(&format!("records {new_kid} as the active signing key"))
+            && err.contains(&format!("{old_kid} (retired)")),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_broken_key_file_stops_start_up_only_when_it_holds_the_active_key() {
+    let keys = keys_dir();
+    write_key_file(keys.path(), "garbage.json", b"not a key");
+    let project = project_id();
+    let app = spawn_app_in(keys, &project, &[], &[]).await;
+    app.service.refresh_keys().await;
+    app.create("kim@example.com", "password-1").await;
+    assert_eq!(login_token(&app).await.0, 200);
+    let active = app.service.keys.active().kid.clone();
+
+    // The admin API and page list what the ring lists: the broken file with its problem.
+    let listed = app.service.rotation().list();
+    let broken = listed
+        .iter()
+        .find(|k| k.file.ends_with("garbage.json"))
+        .expect("the broken file is listed");
+    assert_eq!(serde_json::to_value(broken.state).unwrap(), "broken");
+    assert!(
+        broken
+            .problem
+            .as_deref()
+            .is_some_and(|p| p.contains("garbage.json: not a JSON")),
+        "{listed:?}"
+    );
+    let (ok, out, err) = outcome(run_firegate(
+        app.keys.path(),
+        &project,
+        &["keys", "list"],
+        None,
+    ));
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("broken") && out.contains("garbage.json: not a JSON"),
+        "{out}"
+    );
+
+    // The active key's own file broken: start-up names it.
+    let damaged = tempfile::tempdir().unwrap();
+    write_key_file(
+        damaged.path(),
+        "sa.json",
+        format!("{{\"type\": \"service_account\", \"private_key_id\": \"{active}\"}}").as_bytes(),
+    );
+    let (next_kid, _) = new_key(damaged.path(), "next", "demo-firegate");
+    let err = build_in(damaged.path(), &project).await.err().unwrap();
+    assert!(
+        err.contains(&format!("sa.json: holds {active}"))
+            && err.contains("`project_id` is missing")
+            && !err.contains(&format!("records {next_kid}")),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn the_keys_cli_repairs_a_deployment_without_an_active_key_and_listing_only_reads() {
+    let published = Published::default();
+    let url = format!("http://{}", published.serve().await);
+    let keys = keys_dir();
+    let project = project_id();
+    let (second_kid, certificate) = new_key(keys.path(), "second", "demo-firegate");
+    published.publish(&second_kid, &certificate);
+    let store = store_for(keys.path(), &project).await;
+
+    // Two keys and nothing recorded: a server refuses to guess, and says what to run.
+    let err = build_in(keys.path(), &project).await.err().unwrap();
+    assert!(err.contains("firegate keys activate <kid>"), "{err}");
+
+    let run = |args: &'static [&'static str]| firegate_cli(keys.path(), &project, args);
+    let (ok, table, err) = run(&["keys", "list"]).await;
+    assert!(ok, "{err}");
+    assert!(err.contains("no key is active"), "{err}");
+    let (ok, out, err) = run(&["keys", "list", "--json"]).await;
+    assert!(ok, "{err}");
+    let listed: Vec<Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(listed.len(), 2);
+    for key in &listed {
+        assert_eq!(key["state"], "next", "{out}");
+        let fingerprint = key["fingerprint"].as_str().unwrap();
+        assert_eq!(fingerprint.len(), 64);
+        assert!(table.contains(fingerprint), "whole fingerprint: {table}");
+    }
+    assert!(
+        store.recorded_key_state().await.unwrap().is_none(),
+        "keys list wrote to Firestore"
+    );
+    let (ok, _, err) = firegate_cli(keys.path(), &project, &["keys", "retire", &second_kid]).await;
+    assert!(!ok && err.contains("no key is active yet"), "{err}");
+    assert!(store.recorded_key_state().await.unwrap().is_none());
+
+    let (ok, _, err) = firegate_cli(
+        keys.path(),
+        &project,
+        &["keys", "activate", &second_kid, "--x509-base-url", &url],
+    )
+    .await;
+    assert!(ok, "{err}");
+    let recorded = store.recorded_key_state().await.unwrap().unwrap().0;
+    assert_eq!(recorded.active.as_deref(), Some(second_kid.as_str()));
+    assert_eq!(recorded.project.as_deref(), Some("demo-firegate"));
+    assert!(recorded.changed_by.starts_with("cli:"), "{recorded:?}");
+    let service = build_in(keys.path(), &project).await.unwrap();
+    assert_eq!(service.keys.active().kid, second_kid);
 }
 
 #[tokio::test]
@@ -386,7 +648,11 @@ async fn the_admin_api_requires_the_configured_credential() {
         (Some("admin"), Some("wrong")),
         (Some("root"), Some("admin secret")),
     ] {
-        let mut request = app.http.post(&activate);
+        // JSON, as the admin page sends it: the gate refuses other posts before authenticating.
+        let mut request = app
+            .http
+            .post(&activate)
+            .header("content-type", "application/json");
         if let Some(user) = user {
             request = request.basic_auth(user, password);
         }
@@ -432,6 +698,7 @@ async fn the_admin_api_requires_the_configured_credential() {
     let response = app
         .http
         .post(&activate)
+        .header("content-type", "application/json")
         .basic_auth("admin", Some("admin secret"))
         .send()
         .await
@@ -515,6 +782,8 @@ async fn the_keys_cli_generates_records_lists_and_refuses_clearly() {
         "{out}"
     );
 
+    let before = app.service.store.recorded_key_state().await.unwrap();
+    assert!(before.is_some());
     let (ok, _, err) = run(&["keys", "activate", "nope"]);
     assert!(!ok && err.contains("no key `nope`"), "{err}");
     let (ok, _, err) = run(&[
@@ -527,5 +796,12 @@ async fn the_keys_cli_generates_records_lists_and_refuses_clearly() {
     assert!(
         !ok && err.contains("cannot fetch"),
         "unpublished without --force: {err}"
+    );
+    let (ok, _, err) = run(&["keys", "import-id", "n1", &"c".repeat(40)]);
+    assert!(!ok && err.contains("already has its key id"), "{err}");
+    assert_eq!(
+        app.service.store.recorded_key_state().await.unwrap(),
+        before,
+        "a refused activation changed the recorded state"
     );
 }

@@ -4,6 +4,7 @@
 mod common;
 
 mod accounts;
+mod admin;
 mod cli;
 mod e2e;
 mod hardening;

@@ -98,9 +98,10 @@ async fn update_replaces_changed_hashes_but_not_one_changed_through_firegate() {
     let scrypt = "scrypt:16384:8:1$h9L1BPnmSl5W3rYo$2658515ccc9fcd3606b74966c21747f638b525efb2614a\
                   8388434db033e3d4976102059dde524f660bcccd408765c2bba93b319e7a0045035b3e763f3296e91b";
     let csv = std::fs::read_to_string(&file).unwrap();
+    // kim's export also changes state: that applies even though kim's hash is firegate's.
     let csv = csv
         .replace(&lee.password.hash, scrypt)
-        .replace(&format!("{},t", kim_hash()), &format!("{scrypt},t"));
+        .replace(&format!("{},t", kim_hash()), &format!("{scrypt},f"));
     std::fs::write(&changed, csv).unwrap();
 
     let run = import(&app, &changed, &["--dialect", "werkzeug"]).await;
@@ -122,7 +123,7 @@ async fn update_replaces_changed_hashes_but_not_one_changed_through_firegate() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
         (run.count("updated"), run.count("differing from the file")),
-        (1, 1)
+        (2, 0)
     );
     let after = account(&app, "2").await.unwrap();
     assert_eq!(after.password.hash, scrypt);
@@ -131,13 +132,72 @@ async fn update_replaces_changed_hashes_but_not_one_changed_through_firegate() {
         (after.email, after.username, after.created_at),
         (lee.email, lee.username, lee.created_at)
     );
-    assert_eq!(
-        account(&app, "1").await.unwrap().password,
-        kim.password,
-        "kim's upgrade kept"
-    );
+    let kim_after = account(&app, "1").await.unwrap();
+    assert_eq!(kim_after.password, kim.password, "kim's upgrade kept");
+    assert!(kim_after.disabled, "kim's disabled flag follows the file");
     let (status, _) = login(&app, "lee", "  spaces around  9623").await;
     assert_eq!(status, 200, "the new hash is the one checked");
+}
+
+#[tokio::test]
+async fn update_tells_an_imported_argon2id_hash_from_one_firegate_wrote() {
+    // argon2-cffi writes `$argon2id$` too, as firegate does: only provenance tells them apart.
+    const ANN: &str = "$argon2id$v=19$m=19456,t=2,p=1$JAuGGCrELp58aVoHFKLuOg$\
+                       hnS0SoiJUcLsMXB2P1xBboAfYkw54/C0PpjNGJQTgGs";
+    const ANN_PASSWORD: &str = "P@ssw0rd!6287";
+    const BO: &str = "$argon2id$v=19$m=65536,t=3,p=4$jjCmDKzKBhrotwk7pgUYqw$\
+                      SGgAdfgGvm7r7jvaMluvcSSsewe5YWYjs/KpftOldKs";
+    const BO_PASSWORD: &str = "🔑emoji-key";
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("users.csv");
+    let write = |rows: &[(&str, &str, &str, &str)]| {
+        let mut csv = String::from("id,username,password,is_active\n");
+        for (id, name, hash, active) in rows {
+            csv.push_str(&format!("{id},{name},\"{hash}\",{active}\n"));
+        }
+        std::fs::write(&file, csv).unwrap();
+    };
+    write(&[("1", "ann", ANN, "t"), ("2", "bo", BO, "t")]);
+    let run = import(&app, &file, &["--dialect", "phc"]).await;
+    assert_eq!((run.code, run.count("imported")), (0, 2), "{}", run.stderr);
+
+    // bo's password is changed through firegate after the import.
+    let new_password = firegate::passwords::Password::new("bo's new password".into()).unwrap();
+    let now = jiff::Timestamp::now();
+    app.service
+        .set_password("bo", &new_password, now)
+        .await
+        .unwrap();
+    let bo = account(&app, "2").await.unwrap();
+
+    // A later export: ann's hash changed in the legacy system, bo was deactivated there.
+    write(&[("1", "ann", BO, "t"), ("2", "bo", ANN, "f")]);
+    let flags = ["--dialect", "phc", "--update"];
+    let run = import(&app, &file, &flags).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        (run.count("updated"), run.count("differing from the file")),
+        (2, 0)
+    );
+    assert_eq!(account(&app, "1").await.unwrap().password.hash, BO);
+    assert_eq!(login(&app, "ann", BO_PASSWORD).await.0, 200);
+    assert_eq!(login(&app, "ann", ANN_PASSWORD).await.0, 400);
+    let bo_after = account(&app, "2").await.unwrap();
+    assert_eq!(bo_after.password, bo.password, "firegate's hash kept");
+    assert!(bo_after.disabled, "the disabled flag follows the file");
+
+    // Nothing left to do, and bo's hash still counts as differing.
+    let run = import(&app, &file, &flags).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        (
+            run.count("updated"),
+            run.count("already present"),
+            run.count("differing from the file")
+        ),
+        (0, 2, 1)
+    );
 }
 
 /// kim's hash in users.csv.

@@ -1,0 +1,204 @@
+//! What an admin request may fail with and how its outcome is logged: [`Refusal`] (a JSON error
+//! with a stable reason), extractors whose rejections are refusals rather than axum's plain-text
+//! ones, and [`audited`], which logs an action once, after it ran.
+
+use std::future::Future;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use tracing::{info, warn};
+
+use super::Admin;
+use crate::Error;
+use crate::accounts::{AccountSummary, Uid};
+use crate::http::MAX_BODY_BYTES;
+use crate::http::body::JsonObject;
+use crate::http::error::ApiError;
+use crate::keys::KeyInfo;
+
+/// A refused admin request: the JSON error response, and its reason for the audit log.
+pub(super) struct Refusal {
+    reason: &'static str,
+    // Boxed: refusals travel through `Result`s whose success is small.
+    response: Box<Response>,
+}
+
+impl Refusal {
+    /// A 400 whose error code is also the logged reason.
+    pub(super) fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Refusal {
+            reason: code,
+            response: Box::new(ApiError::bad_request(code, message).into_response()),
+        }
+    }
+}
+
+impl From<Error> for Refusal {
+    fn from(e: Error) -> Self {
+        let reason = match &e {
+            Error::InvalidInput { code, .. } => code,
+            Error::AccountNotFound(_) => "not_found",
+            Error::UnknownKey(_) => "unknown_key",
+            Error::LoginTaken(_) => "login_taken",
+            Error::UidTaken(_) => "uid_taken",
+            Error::Conflict => "conflict",
+            Error::Overloaded => "overloaded",
+            Error::Unavailable(_) => "unavailable",
+            Error::Key(_) => "key_error",
+            _ => "internal",
+        };
+        Refusal {
+            reason,
+            response: Box::new(ApiError::from(e).into_response()),
+        }
+    }
+}
+
+/// Request-body errors ([`JsonObject`]'s); their status tells them apart.
+impl From<ApiError> for Refusal {
+    fn from(e: ApiError) -> Self {
+        let response = e.into_response();
+        let reason = match response.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+            _ => "invalid_body",
+        };
+        Refusal {
+            reason,
+            response: Box::new(response),
+        }
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        *self.response
+    }
+}
+
+/// What an action acted on, for the log line of its success.
+pub(super) trait Target {
+    fn kid(&self) -> Option<&str> {
+        None
+    }
+    fn uid(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl Target for KeyInfo {
+    fn kid(&self) -> Option<&str> {
+        Some(&self.kid)
+    }
+}
+
+impl Target for AccountSummary {
+    fn uid(&self) -> Option<&str> {
+        Some(self.uid.as_str())
+    }
+}
+
+impl Target for Uid {
+    fn uid(&self) -> Option<&str> {
+        Some(self.as_str())
+    }
+}
+
+/// Runs an admin action and logs it once, with the admin, the action, its target and the
+/// outcome: `ok`, or `refused` with the reason. A refused account action names no account:
+/// only uids are logged, never the login text an admin typed.
+pub(super) async fn audited<T: Target>(
+    admin: &Admin,
+    action: &'static str,
+    kid: Option<&str>,
+    work: impl Future<Output = Result<T, Refusal>>,
+) -> Result<T, Refusal> {
+    let result = work.await;
+    match &result {
+        Ok(done) => info!(
+            admin = %admin.0,
+            action,
+            kid = done.kid(),
+            uid = done.uid(),
+            outcome = "ok",
+            "admin action"
+        ),
+        Err(refusal) => warn!(
+            admin = %admin.0,
+            action,
+            kid,
+            outcome = "refused",
+            reason = refusal.reason,
+            "admin action"
+        ),
+    }
+    result
+}
+
+/// The one parameter of a route's path (a key id or a login), percent-decoded.
+pub(super) struct Segment(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Segment {
+    type Rejection = Refusal;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Refusal> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(segment)) => Ok(Segment(segment)),
+            Err(_) => Err(Refusal::bad_request(
+                "invalid_path",
+                "the path is not valid: a percent-encoded key id or login must decode to UTF-8",
+            )),
+        }
+    }
+}
+
+/// A query string deserialized into `T`; unknown or mistyped parameters are refused.
+pub(super) struct ValidQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ValidQuery<T> {
+    type Rejection = Refusal;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Refusal> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(query)) => Ok(ValidQuery(query)),
+            // serde's message names the parameter and the expected type (never the value, for
+            // the parameter types used here).
+            Err(rejection) => Err(Refusal::bad_request(
+                "invalid_query",
+                rejection
+                    .body_text()
+                    .replace("Failed to deserialize query string", "invalid query string"),
+            )),
+        }
+    }
+}
+
+/// An optional JSON object body: empty, or a JSON object. The gate has already required
+/// `Content-Type: application/json`.
+pub(super) struct OptionalObject(pub Option<JsonObject>);
+
+impl<S: Send + Sync> FromRequest<S> for OptionalObject {
+    type Rejection = Refusal;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Refusal> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    format!("the request body exceeds {MAX_BODY_BYTES} bytes"),
+                )
+            } else {
+                ApiError::bad_request("unreadable_body", "the request body could not be read")
+            }
+        })?;
+        if bytes.is_empty() {
+            return Ok(OptionalObject(None));
+        }
+        Ok(OptionalObject(Some(JsonObject::parse(&bytes)?)))
+    }
+}

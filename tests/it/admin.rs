@@ -1,0 +1,722 @@
+//! The admin API against the emulator: authentication on every route, refused cross-site
+//! requests, the account actions (disable, enable, set password, delete, claims), listing and
+//! statistics, JSON errors for malformed requests, load shedding and the audit log.
+
+use base64::Engine;
+use firegate::passwords::{Dialect, Password, Passwords, StoredHash};
+use reqwest::{Method, RequestBuilder};
+use serde_json::{Value, json};
+
+use crate::common::{ServerProcess, TestApp, parse_cli, spawn_app_with};
+
+const PASSWORD: &str = "admin secret";
+
+/// An argon2id hash of [`PASSWORD`] with the given cost.
+async fn admin_hash(memory_kib: u32, iterations: u32) -> String {
+    let cli = parse_cli(
+        &[
+            "--keys-dir",
+            "/nonexistent",
+            "--argon2-memory-kib",
+            &memory_kib.to_string(),
+            "--argon2-iterations",
+            &iterations.to_string(),
+            "admin",
+            "hash-password",
+        ]
+        .map(String::from),
+    );
+    let passwords = Passwords::new(&cli.config.passwords, cli.config.cost_limits.limits()).unwrap();
+    passwords
+        .hash(&Password::new(PASSWORD.into()).unwrap())
+        .await
+        .unwrap()
+        .hash
+}
+
+/// A server with the admin API on (cheap admin hash).
+async fn admin_app() -> TestApp {
+    let hash = admin_hash(1024, 1).await;
+    spawn_app_with(&["--admin-password-hash", &hash]).await
+}
+
+/// An authenticated admin request, sent as the admin page sends it: JSON.
+fn admin(app: &TestApp, method: Method, path: &str) -> RequestBuilder {
+    app.http
+        .request(method, app.url(path))
+        .basic_auth("admin", Some(PASSWORD))
+        .header("content-type", "application/json")
+}
+
+/// Status and JSON body (`Null` for an empty body); panics unless a body is JSON.
+async fn send(request: RequestBuilder) -> (u16, Value) {
+    answer(request.send().await.unwrap()).await
+}
+
+async fn answer(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let json = response
+        .headers()
+        .get("content-type")
+        .is_some_and(|t| t.to_str().unwrap().starts_with("application/json"));
+    let text = response.text().await.unwrap();
+    if text.is_empty() {
+        return (status, Value::Null);
+    }
+    assert!(json, "{status}: not a JSON response: {text}");
+    (status, serde_json::from_str(&text).unwrap())
+}
+
+async fn login(app: &TestApp, email: &str, password: &str) -> (u16, Value) {
+    send(
+        app.http
+            .post(app.url("/login/"))
+            .json(&json!({"email": email, "password": password})),
+    )
+    .await
+}
+
+/// Every admin API route, with a body each would accept.
+fn api_routes(kid: &str) -> Vec<(Method, String, Value)> {
+    let account = "/admin/api/accounts/lee@example.com";
+    vec![
+        (Method::GET, "/admin/api/keys".into(), Value::Null),
+        (
+            Method::POST,
+            format!("/admin/api/keys/{kid}/activate"),
+            json!({}),
+        ),
+        (
+            Method::POST,
+            format!("/admin/api/keys/{kid}/retire"),
+            json!({}),
+        ),
+        (Method::GET, "/admin/api/stats".into(), Value::Null),
+        (Method::GET, "/admin/api/accounts".into(), Value::Null),
+        (Method::GET, account.into(), Value::Null),
+        (Method::DELETE, account.into(), Value::Null),
+        (Method::POST, format!("{account}/disable"), json!({})),
+        (Method::POST, format!("{account}/enable"), json!({})),
+        (
+            Method::PUT,
+            format!("{account}/claims"),
+            json!({"role": "x"}),
+        ),
+        (
+            Method::PUT,
+            format!("{account}/password"),
+            json!({"password": "a new password"}),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn every_admin_route_requires_the_credential() {
+    let app = admin_app().await;
+    app.create("lee@example.com", "first password").await;
+    let kid = app.service.keys.active().kid.clone();
+    let mut routes = api_routes(&kid);
+    routes.push((Method::GET, "/admin/".into(), Value::Null));
+    for (method, path, body) in routes {
+        for credential in [None, Some(("admin", "wrong")), Some(("root", PASSWORD))] {
+            let mut request = app
+                .http
+                .request(method.clone(), app.url(&path))
+                .header("content-type", "application/json");
+            if !body.is_null() {
+                request = request.body(body.to_string());
+            }
+            if let Some((user, password)) = credential {
+                request = request.basic_auth(user, Some(password));
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 401, "{method} {path} {credential:?}");
+            assert!(
+                response.headers()["www-authenticate"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("Basic")
+            );
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["error"], "unauthorized", "{method} {path}");
+        }
+    }
+    let stored = app.stored("lee@example.com").await.account;
+    assert!(!stored.disabled && stored.claims == Default::default());
+    assert_eq!(
+        login(&app, "lee@example.com", "first password").await.0,
+        200
+    );
+    assert_eq!(app.service.keys.active().kid, kid);
+}
+
+#[tokio::test]
+async fn cross_site_requests_are_refused_and_change_nothing() {
+    let app = admin_app().await;
+    app.create("lee@example.com", "first password").await;
+    let disable = "/admin/api/accounts/lee@example.com/disable";
+    let form = |credential: bool| {
+        let request = app
+            .http
+            .post(app.url(disable))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "cross-site")
+            .header("origin", "https://evil.example")
+            .body("disabled=true");
+        if credential {
+            request.basic_auth("admin", Some(PASSWORD))
+        } else {
+            request
+        }
+    };
+    for credential in [true, false] {
+        let response = form(credential).send().await.unwrap();
+        assert_eq!(response.status(), 403, "credential: {credential}");
+        // No Basic-auth challenge: the browser must not prompt for the admin password.
+        assert!(response.headers().get("www-authenticate").is_none());
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"], "cross_site");
+    }
+    // A form post of a browser that sends neither header: its content type alone refuses it.
+    for content_type in [
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "text/plain",
+    ] {
+        let (status, body) = send(
+            app.http
+                .post(app.url(disable))
+                .basic_auth("admin", Some(PASSWORD))
+                .header("content-type", content_type)
+                .body("{}"),
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (415, Some("unsupported_media_type"))
+        );
+    }
+    let (status, _) = send(
+        app.http
+            .post(app.url(disable))
+            .basic_auth("admin", Some(PASSWORD)),
+    )
+    .await;
+    assert_eq!(status, 415, "no content type at all");
+    for origin in ["https://evil.example", "null", "http://127.0.0.1:1"] {
+        let (status, body) = send(
+            admin(&app, Method::DELETE, "/admin/api/accounts/lee@example.com")
+                .header("origin", origin),
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (403, Some("cross_origin")),
+            "{origin}"
+        );
+    }
+    let (status, body) = send(
+        admin(
+            &app,
+            Method::PUT,
+            "/admin/api/accounts/lee@example.com/password",
+        )
+        .header("sec-fetch-site", "cross-site")
+        .body(json!({"password": "attacker's choice"}).to_string()),
+    )
+    .await;
+    assert_eq!((status, body["error"].as_str()), (403, Some("cross_site")));
+
+    let stored = app.stored("lee@example.com").await.account;
+    assert!(!stored.disabled, "nothing changed");
+    assert_eq!(
+        login(&app, "lee@example.com", "first password").await.0,
+        200
+    );
+
+    // The admin page's own requests: same origin, JSON.
+    let (status, body) = send(
+        admin(&app, Method::POST, disable)
+            .header("origin", format!("http://{}", app.addr))
+            .header("sec-fetch-site", "same-origin")
+            .body("{}"),
+    )
+    .await;
+    assert_eq!((status, body["disabled"].as_bool()), (200, Some(true)));
+}
+
+#[tokio::test]
+async fn disabled_accounts_cannot_sign_in_until_enabled() {
+    let app = admin_app().await;
+    let account = app.create("lee@example.com", "first password").await;
+    let (status, body) = send(admin(
+        &app,
+        Method::POST,
+        "/admin/api/accounts/lee@example.com/disable",
+    ))
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["disabled"], true);
+    assert_eq!(body["uid"], account.uid.as_str());
+    assert_eq!(
+        login(&app, "lee@example.com", "first password").await.0,
+        400
+    );
+
+    let (status, body) = send(admin(
+        &app,
+        Method::POST,
+        "/admin/api/accounts/lee@example.com/enable",
+    ))
+    .await;
+    assert_eq!((status, body["disabled"].as_bool()), (200, Some(false)));
+    assert_eq!(
+        login(&app, "lee@example.com", "first password").await.0,
+        200
+    );
+
+    let (status, body) = send(admin(
+        &app,
+        Method::POST,
+        "/admin/api/accounts/nobody@example.com/disable",
+    ))
+    .await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
+}
+
+#[tokio::test]
+async fn admins_set_passwords_over_http() {
+    let app = admin_app().await;
+    app.create("lee@example.com", "first password").await;
+    let path = "/admin/api/accounts/lee@example.com/password";
+    let (status, body) = send(
+        admin(&app, Method::PUT, path).body(json!({"password": "second password"}).to_string()),
+    )
+    .await;
+    assert_eq!((status, body), (204, Value::Null));
+    assert_eq!(
+        login(&app, "lee@example.com", "first password").await.0,
+        400
+    );
+    assert_eq!(
+        login(&app, "lee@example.com", "second password").await.0,
+        200
+    );
+
+    // The registration policy, and bodies that say nothing or too much.
+    for (body, status, code) in [
+        (json!({"password": "short"}), 400, "weak_password"),
+        (
+            json!({"password": "x".repeat(4097)}),
+            400,
+            "password_too_long",
+        ),
+        (json!({}), 400, "missing_field"),
+        (
+            json!({"password": "long enough", "admin": true}),
+            400,
+            "unknown_field",
+        ),
+    ] {
+        let (got, answer) = send(admin(&app, Method::PUT, path).body(body.to_string())).await;
+        assert_eq!(
+            (got, answer["error"].as_str()),
+            (status, Some(code)),
+            "{body}"
+        );
+    }
+    let (status, body) = send(
+        admin(
+            &app,
+            Method::PUT,
+            "/admin/api/accounts/nobody@example.com/password",
+        )
+        .body(json!({"password": "long enough"}).to_string()),
+    )
+    .await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
+    assert_eq!(
+        login(&app, "lee@example.com", "second password").await.0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn deleting_an_account_frees_its_login() {
+    let app = admin_app().await;
+    app.create("lee@example.com", "first password").await;
+    let path = "/admin/api/accounts/lee@example.com";
+    let (status, _) = send(admin(&app, Method::DELETE, path)).await;
+    assert_eq!(status, 204);
+    let (status, body) = send(admin(&app, Method::GET, path)).await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
+    assert_eq!(
+        login(&app, "lee@example.com", "first password").await.0,
+        400
+    );
+    let (status, _) = send(
+        app.http
+            .post(app.url("/register/"))
+            .json(&json!({"email": "lee@example.com", "password": "third password"})),
+    )
+    .await;
+    assert_eq!(status, 201, "the login is free again");
+    assert_eq!(
+        login(&app, "lee@example.com", "third password").await.0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn claims_set_over_http_reach_the_next_token() {
+    let app = admin_app().await;
+    app.create("lee@example.com", "first password").await;
+    let path = "/admin/api/accounts/lee@example.com/claims";
+    let claims = json!({"role": "teacher", "grade": [1, 2]});
+    let (status, body) = send(admin(&app, Method::PUT, path).body(claims.to_string())).await;
+    assert_eq!((status, &body["claims"]), (200, &claims));
+    let (status, body) = send(admin(&app, Method::PUT, path).body(r#"{"sub":"x"}"#)).await;
+    assert_eq!(status, 400, "reserved claim: {body}");
+
+    let (_, body) = login(&app, "lee@example.com", "first password").await;
+    let payload = body["token"].as_str().unwrap().split('.').nth(1).unwrap();
+    let payload: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        payload["claims"], claims,
+        "the refused claims changed nothing"
+    );
+}
+
+/// The scheme name statistics use for a stored hash.
+fn scheme_of(hash: &str, dialect: Dialect) -> String {
+    StoredHash {
+        hash: hash.into(),
+        dialect,
+    }
+    .scheme_name()
+}
+
+const SHA1: &str = "sha1$yUEGBoGX8pNSqVXx$5d5c2b2a3d2df95b47bf44001577511fe620b2d7";
+const MD5: &str = "md5$rQ6GbxQ9SxdbxCio$ff732f37f242f6402de739c63f88ad72";
+
+#[tokio::test]
+async fn accounts_are_listed_with_filters_and_pages() {
+    let app = admin_app().await;
+    let a = app
+        .insert_with_hash("a@example.com", SHA1, Dialect::Werkzeug)
+        .await;
+    let b = app
+        .insert_with_hash("b@example.com", SHA1, Dialect::Werkzeug)
+        .await;
+    let c = app.create("c@example.com", "password-c").await;
+    send(admin(
+        &app,
+        Method::POST,
+        "/admin/api/accounts/b@example.com/disable",
+    ))
+    .await;
+    let uids = |body: &Value| -> Vec<String> {
+        body.as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["uid"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let mut all: Vec<String> = [&a, &b, &c].iter().map(|x| x.uid.to_string()).collect();
+    all.sort();
+
+    let (status, first) = send(admin(&app, Method::GET, "/admin/api/accounts?limit=2")).await;
+    assert_eq!(status, 200);
+    assert_eq!(uids(&first), all[..2]);
+    assert!(!first.to_string().contains("$argon2") && !first.to_string().contains(SHA1));
+    let (_, rest) = send(admin(
+        &app,
+        Method::GET,
+        &format!("/admin/api/accounts?limit=2&after={}", all[1]),
+    ))
+    .await;
+    assert_eq!(uids(&rest), all[2..]);
+
+    let sha1 = scheme_of(SHA1, Dialect::Werkzeug);
+    let (_, legacy) = send(admin(
+        &app,
+        Method::GET,
+        &format!("/admin/api/accounts?scheme={sha1}"),
+    ))
+    .await;
+    let mut expected = vec![a.uid.to_string(), b.uid.to_string()];
+    expected.sort();
+    assert_eq!(uids(&legacy), expected);
+    let (_, disabled) = send(admin(
+        &app,
+        Method::GET,
+        "/admin/api/accounts?disabled=true",
+    ))
+    .await;
+    assert_eq!(uids(&disabled), [b.uid.to_string()]);
+    let (_, enabled) = send(admin(
+        &app,
+        Method::GET,
+        &format!("/admin/api/accounts?disabled=false&scheme={sha1}"),
+    ))
+    .await;
+    assert_eq!(uids(&enabled), [a.uid.to_string()]);
+    let (_, shown) = send(admin(
+        &app,
+        Method::GET,
+        "/admin/api/accounts/c@example.com",
+    ))
+    .await;
+    assert_eq!(shown["uid"], c.uid.as_str());
+}
+
+#[tokio::test]
+async fn stats_count_accounts_per_scheme() {
+    let app = admin_app().await;
+    app.insert_with_hash("a@example.com", SHA1, Dialect::Werkzeug)
+        .await;
+    app.insert_with_hash("b@example.com", SHA1, Dialect::Werkzeug)
+        .await;
+    app.insert_with_hash("c@example.com", MD5, Dialect::Werkzeug)
+        .await;
+    app.create("d@example.com", "password-d").await;
+    let (status, stats) = send(admin(&app, Method::GET, "/admin/api/stats")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (stats["total"].as_u64(), stats["argon2id"].as_u64()),
+        (Some(4), Some(1))
+    );
+    let sha1 = scheme_of(SHA1, Dialect::Werkzeug);
+    let md5 = scheme_of(MD5, Dialect::Werkzeug);
+    assert_ne!(sha1, md5);
+    assert_eq!(
+        stats["schemes"],
+        json!([
+            {"scheme": sha1, "accounts": 2},
+            {"scheme": "argon2id", "accounts": 1},
+            {"scheme": md5, "accounts": 1},
+        ])
+    );
+}
+
+#[tokio::test]
+async fn malformed_requests_get_json_errors() {
+    let app = admin_app().await;
+    app.create("lee@example.com", "first password").await;
+    let kid = app.service.keys.active().kid.clone();
+    let claims = "/admin/api/accounts/lee@example.com/claims";
+    let cases = [
+        (
+            admin(&app, Method::GET, "/admin/api/accounts?disabled=maybe"),
+            400,
+            "invalid_query",
+        ),
+        (
+            admin(&app, Method::GET, "/admin/api/accounts?limit=many"),
+            400,
+            "invalid_query",
+        ),
+        (
+            admin(&app, Method::GET, "/admin/api/accounts?limit=0"),
+            400,
+            "invalid_query",
+        ),
+        (
+            admin(&app, Method::GET, "/admin/api/accounts?disable=true"),
+            400,
+            "invalid_query",
+        ),
+        (
+            admin(&app, Method::GET, "/admin/api/accounts/%FF"),
+            400,
+            "invalid_path",
+        ),
+        (
+            admin(&app, Method::POST, "/admin/api/accounts/%C3%28/disable"),
+            400,
+            "invalid_path",
+        ),
+        (
+            admin(&app, Method::POST, "/admin/api/keys/%FF/activate"),
+            400,
+            "invalid_path",
+        ),
+        (
+            admin(&app, Method::POST, "/admin/api/keys/no-such-key/retire"),
+            404,
+            "unknown_key",
+        ),
+        (
+            admin(
+                &app,
+                Method::POST,
+                &format!("/admin/api/keys/{kid}/activate"),
+            )
+            .body(r#"{"force":"yes"}"#),
+            400,
+            "invalid_field",
+        ),
+        (
+            admin(
+                &app,
+                Method::POST,
+                &format!("/admin/api/keys/{kid}/activate"),
+            )
+            .body("x".repeat(20_000)),
+            413,
+            "body_too_large",
+        ),
+        (
+            admin(&app, Method::PUT, claims).body("{"),
+            400,
+            "malformed_json",
+        ),
+        (
+            admin(&app, Method::PUT, claims).body("[1]"),
+            400,
+            "malformed_json",
+        ),
+        (
+            admin(&app, Method::PUT, claims)
+                .body(format!(r#"{{"blob":"{}"}}"#, "x".repeat(20_000))),
+            413,
+            "body_too_large",
+        ),
+        (
+            admin(&app, Method::PATCH, claims).body("{}"),
+            405,
+            "method_not_allowed",
+        ),
+    ];
+    for (request, status, code) in cases {
+        let request = request.build().unwrap();
+        let shown = format!("{} {}", request.method(), request.url());
+        let (got, body) = answer(app.http.execute(request).await.unwrap()).await;
+        assert_eq!(
+            (got, body["error"].as_str()),
+            (status, Some(code)),
+            "{shown}: {body}"
+        );
+    }
+    let stored = app.stored("lee@example.com").await.account;
+    assert!(!stored.disabled && stored.claims == Default::default());
+}
+
+#[tokio::test]
+async fn a_flood_of_admin_guesses_is_shed_without_hashing() {
+    // A costly admin hash, so guesses overlap.
+    let hash = admin_hash(65_536, 4).await;
+    let app = spawn_app_with(&["--admin-password-hash", &hash]).await;
+    let hashed_before = app.service.passwords.hashes_computed();
+    let guesses = (0..12).map(|i| {
+        app.http
+            .get(app.url("/admin/api/keys"))
+            .basic_auth("admin", Some(format!("guess {i}")))
+            .send()
+    });
+    let mut refused = 0u64;
+    let mut shed = 0;
+    for response in futures::future::join_all(guesses).await {
+        let response = response.unwrap();
+        match response.status().as_u16() {
+            401 => refused += 1,
+            503 => {
+                assert_eq!(response.headers()["retry-after"], "1");
+                let body: Value = response.json().await.unwrap();
+                assert_eq!(body["error"], "overloaded");
+                shed += 1;
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(refused >= 1 && shed >= 1, "{refused} refused, {shed} shed");
+    assert_eq!(
+        app.service.passwords.hashes_computed() - hashed_before,
+        refused,
+        "a shed guess costs no hashing"
+    );
+    let (status, _) = send(admin(&app, Method::GET, "/admin/api/keys")).await;
+    assert_eq!(status, 200, "the admin gets in once the flood is over");
+}
+
+#[tokio::test]
+async fn admin_actions_are_logged_once_with_their_outcome_and_no_secret() {
+    let hash = admin_hash(1024, 1).await;
+    let server = ServerProcess::start(&["--admin-password-hash", &hash], &[]).await;
+    let created = server.command(
+        &["accounts", "create", "--login", "kim@example.com"],
+        Some("first password\n"),
+    );
+    assert!(created.status.success());
+    let uid = String::from_utf8(created.stdout)
+        .unwrap()
+        .trim()
+        .to_string();
+    let client = reqwest::Client::new();
+    let request = |method: Method, path: &str| {
+        client
+            .request(method, server.url(path))
+            .basic_auth("admin", Some(PASSWORD))
+            .header("content-type", "application/json")
+    };
+    let new_password = "Brand-new secret 42";
+    let (status, _) = send(
+        request(Method::PUT, "/admin/api/accounts/kim@example.com/password")
+            .body(json!({"password": new_password}).to_string()),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, _) = send(request(
+        Method::DELETE,
+        "/admin/api/accounts/nobody@example.com",
+    ))
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = send(
+        request(Method::POST, "/admin/api/accounts/kim@example.com/disable")
+            .header("sec-fetch-site", "cross-site"),
+    )
+    .await;
+    assert_eq!(status, 403);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    let logs = server.logs.lock().unwrap().clone();
+    for secret in [new_password, "first password", PASSWORD, &hash] {
+        assert!(!logs.contains(secret), "the logs hold `{secret}`:\n{logs}");
+    }
+    let entries: Vec<Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    // Only the access log's URL shows a login; the audit lines name uids.
+    assert!(
+        entries
+            .iter()
+            .filter(|e| e["httpRequest"].is_null())
+            .all(|e| !e.to_string().contains("nobody@example.com"))
+    );
+    let of = |action: &str| -> Vec<&Value> {
+        entries.iter().filter(|e| e["action"] == action).collect()
+    };
+    let set = of("set-password");
+    assert_eq!(set.len(), 1, "logged once: {set:?}");
+    assert_eq!(
+        (&set[0]["admin"], &set[0]["uid"], &set[0]["outcome"]),
+        (&json!("admin"), &json!(uid), &json!("ok"))
+    );
+    let deleted = of("delete-account");
+    assert_eq!(deleted.len(), 1, "{deleted:?}");
+    assert_eq!(
+        (&deleted[0]["outcome"], &deleted[0]["reason"]),
+        (&json!("refused"), &json!("not_found"))
+    );
+    let cross = of("admin-request");
+    assert_eq!(cross.len(), 1, "{cross:?}");
+    assert_eq!(cross[0]["reason"], "cross_site");
+    assert!(of("disable-account").is_empty(), "refused before it ran");
+}
