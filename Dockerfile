@@ -1,5 +1,6 @@
-# firegate: a small, non-root runtime image. Keys are mounted at run time, never baked in:
-#   docker run -p 8080:8080 -v "$PWD/keys:/keys:ro" firegate
+# firegate: a small, non-root runtime image. Keys are mounted at run time, never baked in.
+# Key files are mode 0600, so run as their owner (or chown them to 65532, the image's user):
+#   docker run -p 8080:8080 --user "$(id -u):$(id -g)" -v "$PWD/keys:/keys:ro" firegate
 FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./

@@ -90,7 +90,7 @@ pub struct Config {
     /// argon2id hash of the admin password (`firegate admin hash-password`); the admin page
     /// and API are off without it.
     #[arg(long, global = true, env = "FIREGATE_ADMIN_PASSWORD_HASH", value_parser = admin_hash)]
-    pub admin_password_hash: Option<String>,
+    pub admin_password_hash: Option<AdminHash>,
 
     /// Domain that legacy clients append to bare usernames: `alice@<domain>` also finds the
     /// account whose username is `alice`.
@@ -326,7 +326,24 @@ fn non_empty(setting: &'static str) -> impl Fn(&str) -> Result<String, String> +
 }
 
 /// An argon2id PHC string, checked so a typo fails at start-up rather than at login.
-fn admin_hash(value: &str) -> Result<String, String> {
+/// The admin password's argon2id hash, kept out of `Debug` output.
+#[derive(Clone)]
+pub struct AdminHash(String);
+
+impl AdminHash {
+    /// The PHC string.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for AdminHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AdminHash(<redacted>)")
+    }
+}
+
+fn admin_hash(value: &str) -> Result<AdminHash, String> {
     crate::passwords::parse(
         crate::passwords::Dialect::Phc,
         value,
@@ -334,7 +351,7 @@ fn admin_hash(value: &str) -> Result<String, String> {
     )
     .ok()
     .filter(|p| p.scheme() == "argon2id")
-    .map(|_| value.to_string())
+    .map(|_| AdminHash(value.to_string()))
     .ok_or_else(|| {
         "expected an argon2id hash ($argon2id$v=19$...); create one with \
              `firegate admin hash-password`"
@@ -419,6 +436,23 @@ mod tests {
         let mut argv = vec!["firegate"];
         argv.extend_from_slice(args);
         Harness::try_parse_from(argv).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_admin_hash_never_shows_in_debug_output() {
+        let hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$\
+                    oWqVsGQ8ILlQ0k0pDyvIY0vTl3F0UvMnQrbcZXUGVgk";
+        let h = parse(&["--admin-password-hash", hash]).unwrap();
+        assert_eq!(
+            h.config.admin_password_hash.as_ref().unwrap().as_str(),
+            hash
+        );
+        let shown = format!("{h:?}");
+        assert!(shown.contains("AdminHash(<redacted>)"), "{shown}");
+        assert!(
+            !shown.contains("$argon2id$") && !shown.contains("oWqVsGQ8"),
+            "{shown}"
+        );
     }
 
     #[test]

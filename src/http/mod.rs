@@ -58,11 +58,12 @@ pub fn router(service: Arc<Service>, config: &HttpConfig) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(service)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(guard, guard::guard))
+        // Outside the guard, so its own answers (429, request timeout) carry it too.
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
-        ))
-        .layer(axum::middleware::from_fn_with_state(guard, guard::guard));
+        ));
     match cors(&config.cors_origins) {
         Some(cors) => router.layer(cors),
         None => router,

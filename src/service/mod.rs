@@ -98,7 +98,7 @@ impl Service {
             .as_ref()
             .map(|hash| AdminCredential {
                 user: config.admin_user.clone(),
-                password_hash: hash.clone(),
+                password_hash: hash.as_str().to_string(),
             });
         Ok(Arc::new(Service {
             keys,

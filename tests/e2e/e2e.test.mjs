@@ -1,19 +1,20 @@
 // firegate end to end: the real binary against the Firestore emulator (with the repository's
 // firestore.rules) and the Firebase Auth emulator, driven by the Firebase JS SDK and by a
-// headless Chromium, with every custom token checked against the service account's key.
+// headless Chromium (sign-in and admin pages), with every custom token checked against the
+// service account's key.
 
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { X509Certificate, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { signInWithCustomToken } from 'firebase/auth';
 import { collection, doc, getDoc, getDocs, setDoc } from 'firebase/firestore';
-import { SignJWT, decodeJwt, jwtVerify } from 'jose';
-import { chromium } from 'playwright-core';
+import { SignJWT, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 
+import { collectConsoleErrors, launchChromium } from './lib/browser.mjs';
 import {
   CUSTOM_TOKEN_AUDIENCE,
   assertDenied,
@@ -24,7 +25,7 @@ import {
 } from './lib/clients.mjs';
 import { ownerClient } from './lib/firestore-admin.mjs';
 import { REPO_ROOT } from './lib/firegate.mjs';
-import { cli, startEnvironment, stopEnvironment } from './lib/harness.mjs';
+import { cli, cliResult, startEnvironment, stopEnvironment } from './lib/harness.mjs';
 import { stopAll } from './lib/processes.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -44,6 +45,13 @@ const INVALID_CREDENTIALS = {
 };
 
 let env;
+let chromium;
+
+/** The run's one headless Chromium, launched on first use and closed with the run. */
+function browser() {
+  chromium ??= launchChromium();
+  return chromium;
+}
 
 before(
   async () => {
@@ -55,6 +63,7 @@ before(
 
 after(
   async () => {
+    await chromium?.then((b) => b.close()).catch(() => {});
     await stopEnvironment(env, { logsTo: join(ARTIFACTS, 'logs') });
     // Whatever a start-up cut short by its timeout may still have left running.
     await stopAll();
@@ -79,6 +88,20 @@ async function signedInClient(name, { uid, token }) {
   assert.equal(credential.user.uid, uid);
   assert.equal(client.auth.currentUser?.uid, uid, 'auth.currentUser.uid is the firegate uid');
   return client;
+}
+
+/**
+ * Polls `check` every 100 ms until it resolves a truthy value, which it returns; fails with
+ * `message` after `timeoutMs`.
+ */
+async function eventually(check, message, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    assert.ok(Date.now() < deadline, message);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 describe('an account created with `firegate accounts create`', SUITE_TIMEOUT, () => {
@@ -175,6 +198,16 @@ describe('an account created with `firegate accounts create`', SUITE_TIMEOUT, ()
       await owner.get(`firegate_logins/${TEACHER.login}`),
       'firegate stored the login index',
     );
+    // The server records its signing key on its first key refresh, right after it starts.
+    const ring = await eventually(
+      () => owner.get('firegate_keys/ring'),
+      'firegate never recorded its key state in firegate_keys/ring',
+    );
+    assert.equal(
+      ring.fields?.active?.stringValue,
+      env.key.kid,
+      'firegate_keys/ring records the signing key as active',
+    );
 
     const { db } = (await session(teacher)).client;
     await assertDenied(
@@ -192,7 +225,8 @@ describe('an account created with `firegate accounts create`', SUITE_TIMEOUT, ()
     await assertDenied(getDocs(collection(db, 'firegate_accounts')), 'listing the accounts');
     await assertDenied(getDocs(collection(db, 'firegate_logins')), 'listing the logins');
     await assertDenied(getDocs(collection(db, 'firegate_lockouts')), 'listing the lockouts');
-    await assertDenied(getDoc(doc(db, 'firegate_keys', 'state')), 'reading the key state');
+    await assertDenied(getDoc(doc(db, 'firegate_keys', 'ring')), 'reading the key state');
+    await assertDenied(getDocs(collection(db, 'firegate_keys')), 'listing the key state');
     await assertDenied(
       setDoc(
         doc(db, 'firegate_accounts', teacher.uid),
@@ -260,8 +294,8 @@ describe('an account registered with POST /register/', SUITE_TIMEOUT, () => {
   });
 });
 
-describe('a legacy account with a Werkzeug hash', SUITE_TIMEOUT, () => {
-  const LEGACY = { uid: '1042', username: 'kim' };
+describe('a legacy account imported with a Werkzeug hash', SUITE_TIMEOUT, () => {
+  const LEGACY = { uid: '1042', username: 'kim', email: 'kim@school.example' };
   let fixture;
   let client;
 
@@ -279,25 +313,42 @@ describe('a legacy account with a Werkzeug hash', SUITE_TIMEOUT, () => {
       fixture,
       'tests/fixtures/legacy-hashes.jsonl lacks a werkzeug pbkdf2:sha256:260000 hash',
     );
-    // The two documents an import leaves, written with owner rights as firegate's store would.
-    const owner = ownerClient(env.firestore.url, env.projectId);
-    const now = new Date();
-    await owner.create('firegate_accounts', LEGACY.uid, {
-      uid: LEGACY.uid,
-      username: LEGACY.username,
-      logins: [LEGACY.username],
-      password_hash: fixture.hash,
-      hash_dialect: 'werkzeug',
-      hash_scheme: 'werkzeug-pbkdf2-sha256',
-      created_at: now,
-      updated_at: now,
-      disabled: false,
-    });
-    await owner.create('firegate_logins', LEGACY.username, { uid: LEGACY.uid });
+    // A Flask app's user table as `psql \copy … csv header` exports it, imported the way the
+    // README says, with the server's own project and emulator settings.
+    const csv = join(env.runDir, 'legacy-users.csv');
+    const rows = [
+      ['id', 'username', 'email', 'password'],
+      [LEGACY.uid, LEGACY.username, LEGACY.email, fixture.hash],
+    ];
+    writeFileSync(csv, rows.map((row) => `${row.join(',')}\n`).join(''));
+    const report = join(env.runDir, 'legacy-refused.jsonl');
+    const imported = await cliResult(env, [
+      'import',
+      csv,
+      '--dialect',
+      'werkzeug',
+      '--report',
+      report,
+    ]);
+    const output = `stdout:\n${imported.stdout}\nstderr:\n${imported.stderr}`;
+    assert.equal(imported.code, 0, `firegate import exited with ${imported.code}\n${output}`);
+    assert.match(imported.stdout, /^read: 1$/m, output);
+    assert.match(imported.stdout, /^imported: 1$/m, output);
+    assert.match(imported.stdout, /^rejected: 0$/m, output);
+    assert.equal(readFileSync(report, 'utf8'), '', 'the import refused no row');
+    assert.ok(!imported.stdout.includes(fixture.hash), 'the summary shows no hash');
+
     const shown = JSON.parse(await cli(env, ['accounts', 'show', LEGACY.username]));
-    assert.equal(shown.uid, LEGACY.uid, 'firegate reads the legacy account documents');
+    assert.equal(shown.uid, LEGACY.uid, 'the account keeps its legacy id as its uid');
     assert.equal(shown.hash_dialect, 'werkzeug');
     assert.equal(shown.hash_scheme, 'werkzeug-pbkdf2-sha256');
+    const owner = ownerClient(env.firestore.url, env.projectId);
+    const stored = await owner.get(`firegate_accounts/${LEGACY.uid}`);
+    assert.equal(
+      stored.fields.password_hash.stringValue,
+      fixture.hash,
+      'the import stored the hash exactly as Werkzeug wrote it',
+    );
   }, HOOK_TIMEOUT);
 
   after(async () => {
@@ -475,48 +526,17 @@ describe('what the Firebase Auth emulator checks in a custom token', SUITE_TIMEO
 });
 
 describe('the sign-in page in a browser', SUITE_TIMEOUT, () => {
-  let browser;
   let page;
-  const consoleErrors = [];
+  let consoleErrors;
 
   before(async () => {
-    const executablePath = [
-      process.env.CHROMIUM_PATH,
-      '/usr/bin/chromium',
-      '/usr/bin/chromium-browser',
-    ].find((p) => p && existsSync(p));
-    assert.ok(
-      executablePath,
-      'Chromium is missing: `apt-get install chromium` (see .ci/run) or set CHROMIUM_PATH',
-    );
-    browser = await chromium.launch({
-      executablePath,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    page = await browser.newPage();
-    // A Content-Security-Policy violation or a script error shows up here.
-    page.on('console', (message) => {
-      // Chromium asks for /favicon.ico on its own; firegate rightly answers 404.
-      if (message.type() === 'error' && !message.location().url?.endsWith('/favicon.ico')) {
-        consoleErrors.push(message.text());
-      }
-    });
-    page.on('pageerror', (error) => consoleErrors.push(error.message));
+    page = await (await browser()).newPage();
+    consoleErrors = collectConsoleErrors(page);
     mkdirSync(ARTIFACTS, { recursive: true });
   }, HOOK_TIMEOUT);
 
   after(async () => {
-    await browser?.close();
+    await page?.close();
   }, HOOK_TIMEOUT);
 
   test('signs in and shows the uid and the decoded claims', async () => {
@@ -556,5 +576,204 @@ describe('the sign-in page in a browser', SUITE_TIMEOUT, () => {
       [],
       'the page logged errors',
     );
+  });
+});
+
+describe('the admin page in a browser', SUITE_TIMEOUT, () => {
+  // A second key, generated and published the way the README's rotation runbook does it, so
+  // the page offers to activate it.
+  const NEXT_KEY_FILE = 'next-e2e';
+  const next = {};
+  let context;
+  let page;
+  let consoleErrors;
+
+  /** The admin API with the run's Basic credential: resolves { status, json }. */
+  async function adminApi(method, path, body) {
+    const basic = Buffer.from(`${env.admin.user}:${env.admin.password}`).toString('base64');
+    const response = await fetch(`${env.firegate.url}${path}`, {
+      method,
+      headers: {
+        Authorization: `Basic ${basic}`,
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, json: await response.json() };
+  }
+
+  /** The state cell of the key list's row for `kid`. */
+  const stateOf = (kid) => page.textContent(`#keys tr[data-kid="${kid}"] td[class^="state-"]`);
+
+  before(async () => {
+    // The server records its only key as active first; a second key file comes after that.
+    const owner = ownerClient(env.firestore.url, env.projectId);
+    await eventually(
+      () => owner.get('firegate_keys/ring'),
+      'firegate never recorded its key state in firegate_keys/ring',
+    );
+    await cli(env, [
+      'keys',
+      'generate',
+      '--client-email',
+      env.key.clientEmail,
+      '--name',
+      NEXT_KEY_FILE,
+    ]);
+    // What `gcloud iam service-accounts keys upload` would print as the key id.
+    next.kid = randomBytes(20).toString('hex');
+    await cli(env, ['keys', 'import-id', NEXT_KEY_FILE, next.kid]);
+    const pem = readFileSync(join(env.keysDir, `${NEXT_KEY_FILE}.crt`), 'utf8');
+    next.publicKey = new X509Certificate(pem).publicKey;
+    env.x509.publish(env.key.clientEmail, next.kid, pem);
+
+    const chromiumBrowser = await browser();
+    context = await chromiumBrowser.newContext({
+      httpCredentials: {
+        username: env.admin.user,
+        password: env.admin.password,
+        origin: env.firegate.url,
+      },
+    });
+    page = await context.newPage();
+    consoleErrors = collectConsoleErrors(page);
+    mkdirSync(ARTIFACTS, { recursive: true });
+  }, HOOK_TIMEOUT);
+
+  after(async () => {
+    await context?.close();
+  }, HOOK_TIMEOUT);
+
+  test('answers 401 with a Basic challenge without credentials', async () => {
+    const plain = await fetch(`${env.firegate.url}/admin/`);
+    assert.equal(plain.status, 401);
+    assert.match(plain.headers.get('www-authenticate') ?? '', /^Basic realm="firegate admin"/);
+    assert.equal((await plain.json()).error, 'unauthorized');
+
+    // A browser without credentials is challenged and, having nothing to answer with, ends
+    // the navigation on the 401 (Chromium's net::ERR_INVALID_AUTH_CREDENTIALS, then its own
+    // error page): the admin page is never shown.
+    const anonymous = await (await browser()).newContext();
+    try {
+      const tab = await anonymous.newPage();
+      const url = `${env.firegate.url}/admin/`;
+      const [response, navigation] = await Promise.all([
+        tab.waitForResponse((r) => r.url() === url),
+        tab.goto(url).catch((error) => error),
+      ]);
+      assert.equal(response.status(), 401, 'a browser without credentials gets 401');
+      assert.match(response.headers()['www-authenticate'] ?? '', /^Basic /);
+      assert.ok(
+        navigation instanceof Error
+          ? /ERR_INVALID_AUTH_CREDENTIALS/.test(navigation.message)
+          : navigation.status() === 401,
+        `the navigation ended in ${navigation}`,
+      );
+    } finally {
+      await anonymous.close();
+    }
+  });
+
+  test('lists the keys and the migration, and activates the next key with its button', async () => {
+    const loaded = await page.goto(`${env.firegate.url}/admin/`);
+    assert.equal(loaded.status(), 200);
+    assert.equal(await page.textContent('p strong'), env.admin.user, 'the signed-in admin');
+
+    assert.equal(await stateOf(env.key.kid), 'active', 'the signing key is listed as active');
+    assert.equal(
+      await page.$(`#keys tr[data-kid="${env.key.kid}"] button`),
+      null,
+      'the active key offers no action',
+    );
+    assert.equal(await stateOf(next.kid), 'next');
+
+    // The progress bar agrees with the API's figures.
+    const stats = await adminApi('GET', '/admin/api/stats');
+    assert.equal(stats.status, 200, JSON.stringify(stats.json));
+    assert.ok(stats.json.total >= 1, `stats count no account: ${JSON.stringify(stats.json)}`);
+    const progress = await page.$('progress#migration');
+    assert.ok(progress, 'the migration progress bar is on the page');
+    assert.equal(await progress.getAttribute('max'), String(stats.json.total));
+    assert.equal(await progress.getAttribute('value'), String(stats.json.argon2id));
+    assert.equal(await page.textContent('#total'), String(stats.json.total));
+    assert.match(await page.textContent('#schemes'), /argon2id/);
+    await page.screenshot({ path: join(ARTIFACTS, 'admin-keys.png'), fullPage: true });
+
+    const dialogs = [];
+    page.once('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      dialog.accept();
+    });
+    const [activated] = await Promise.all([
+      page.waitForResponse(
+        (r) =>
+          r.url().endsWith(`/admin/api/keys/${next.kid}/activate`) &&
+          r.request().method() === 'POST',
+      ),
+      page.click(`#keys button[data-action="activate"][data-kid="${next.kid}"]`),
+    ]);
+    assert.deepEqual(dialogs, [`activate key ${next.kid}?`], 'the page asks first');
+    // On success the page reloads at once, taking the response body with it.
+    if (activated.status() !== 200) {
+      assert.fail(`activation answered ${activated.status()}: ${await activated.text()}`);
+    }
+    await page.waitForSelector(`#keys tr[data-kid="${next.kid}"] td.state-active`);
+    await page.waitForLoadState('load');
+    assert.equal(await stateOf(env.key.kid), 'next', 'the previous key is next now');
+    assert.equal(await page.textContent('#message'), '', 'no error shown');
+    await page.screenshot({ path: join(ARTIFACTS, 'admin-activated.png'), fullPage: true });
+    assert.deepEqual(consoleErrors, [], 'the admin page logged errors');
+
+    // firegate checked the certificate endpoint before activating.
+    assert.ok(
+      env.x509.requests.some((path) => decodeURIComponent(path) === `/${env.key.clientEmail}`),
+      `the certificate endpoint was not asked: ${JSON.stringify(env.x509.requests)}`,
+    );
+    // The API, the recorded key state and the tokens all follow.
+    const listed = await adminApi('GET', '/admin/api/keys');
+    assert.equal(listed.status, 200);
+    const states = Object.fromEntries(listed.json.map((k) => [k.kid, k.state]));
+    assert.deepEqual(states, { [env.key.kid]: 'next', [next.kid]: 'active' });
+    const owner = ownerClient(env.firestore.url, env.projectId);
+    const ring = await owner.get('firegate_keys/ring');
+    assert.equal(ring.fields.active.stringValue, next.kid);
+    assert.equal(ring.fields.changed_by.stringValue, `admin:${env.admin.user}`);
+
+    const { status, json } = await postJson(env.firegate.url, '/login/', {
+      email: TEACHER.login,
+      password: TEACHER.password,
+    });
+    assert.equal(status, 200, JSON.stringify(json));
+    assert.equal(decodeProtectedHeader(json.token).kid, next.kid, 'tokens name the new key');
+    await verifyCustomToken(json.token, {
+      kid: next.kid,
+      publicKey: next.publicKey,
+      clientEmail: env.key.clientEmail,
+    });
+    await assert.rejects(
+      jwtVerify(json.token, env.key.publicKey, { algorithms: ['RS256'] }),
+      { code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' },
+      'the new key signs, not the previous one',
+    );
+    const client = firebaseClient(env, 'after-rotation');
+    try {
+      const credential = await signInWithCustomToken(client.auth, json.token);
+      assert.equal(credential.user.uid, json.uid);
+    } finally {
+      await client.close();
+    }
+
+    // Back to the run's own key (Google publishes no certificate for it here, hence force),
+    // so anything after this test signs as before.
+    const restored = await adminApi('POST', `/admin/api/keys/${env.key.kid}/activate`, {
+      force: true,
+    });
+    assert.equal(restored.status, 200, JSON.stringify(restored.json));
+    assert.equal(restored.json.state, 'active');
+    await firegateLogin(env, { email: TEACHER.login, password: TEACHER.password });
+
+    const log = readFileSync(env.firegate.proc.logFile, 'utf8');
+    assert.ok(!log.includes(env.admin.password), "the server's log shows the admin password");
+    assert.ok(!log.includes(env.admin.hash), "the server's log shows the admin password hash");
   });
 });

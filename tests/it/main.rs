@@ -13,3 +13,4 @@ mod keys;
 mod legacy;
 mod login;
 mod requests;
+mod upgrades;

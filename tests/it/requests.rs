@@ -164,20 +164,34 @@ async fn bad_bodies_get_specific_errors_and_cost_no_hash() {
 #[tokio::test]
 async fn error_messages_never_echo_submitted_values() {
     let app = spawn_app().await;
-    let (_, got) = send(
+    // A field of the wrong type: the message names the field, never what it held.
+    let (status, got) = send(
         &app,
         Some("application/json"),
         br#"{"email":"a@b.c","password":["s3cret-value"]}"#.to_vec(),
     )
     .await;
+    assert_eq!((status, &got["error"]), (400, &json!("invalid_field")));
+    assert_eq!(got["message"], "field `password` must be a string");
     assert!(!got.to_string().contains("s3cret-value"), "{got}");
-    let (_, got) = send(
+
+    // An unknown field: the message names it (a name is no value) and the accepted fields,
+    // and echoes neither its value nor the login and password sent beside it.
+    let (status, got) = send(
         &app,
         Some("application/json"),
-        br#"{"email":"a@b.c","password":"x","s3cret-field":1}"#.to_vec(),
+        br#"{"email":"kim@example.com","password":"s3cret-password","s3cret-field":"s3cret-value"}"#
+            .to_vec(),
     )
     .await;
-    assert_eq!(got["error"], "unknown_field");
+    assert_eq!((status, &got["error"]), (400, &json!("unknown_field")));
+    assert_eq!(
+        got["message"],
+        "unexpected field `s3cret-field`; accepted fields: `email` or `username`, and `password`"
+    );
+    for value in ["s3cret-value", "s3cret-password", "kim@example.com"] {
+        assert!(!got.to_string().contains(value), "{value} echoed: {got}");
+    }
 }
 
 #[tokio::test]

@@ -21,6 +21,9 @@ use crate::http::error::ApiError;
 use crate::passwords::{Dialect, Password, StoredHash, Verdict};
 use crate::service::{AdminCredential, Service};
 
+/// How long an admin request waits for the password check in progress to finish.
+const CHECK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Admin password checks that may run at once. An admin works alone; a flood of wrong guesses
 /// then holds at most this many hashing threads, and the others keep serving sign-ins.
 const CONCURRENT_CHECKS: usize = 1;
@@ -88,7 +91,10 @@ impl Gate {
             return Err(unauthorized());
         };
         let started = tokio::time::Instant::now();
-        let Ok(_checking) = self.checks.try_acquire() else {
+        // Requests of one admin (a page and its API calls) wait their turn briefly; a flood
+        // of guesses beyond that is refused.
+        let Ok(Ok(_checking)) = tokio::time::timeout(CHECK_WAIT, self.checks.acquire()).await
+        else {
             return Err(ApiError::from(Error::Overloaded).into_response());
         };
         // A place among all password checks, so admin guesses cannot crowd out sign-ins.

@@ -63,16 +63,20 @@ function cleanEnv() {
   return env;
 }
 
-/** Starts `firegate serve` on a free port and waits for GET /healthz. */
-export async function startFiregate({ bin, runDir, args }) {
+/**
+ * Starts `firegate serve` on a free port and waits for GET /healthz. `env` adds settings
+ * (secrets such as the admin password hash go there rather than on the command line, where
+ * `ps` shows them); `serveArgs` are flags of `serve` alone.
+ */
+export async function startFiregate({ bin, runDir, args, serveArgs = [], env = {} }) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const proc = await startService(
     {
       name: 'firegate serve',
       command: bin,
-      args: [...args, 'serve', '--listen', `127.0.0.1:${port}`],
-      env: cleanEnv(),
+      args: [...args, 'serve', '--listen', `127.0.0.1:${port}`, ...serveArgs],
+      env: { ...cleanEnv(), ...env },
       logFile: join(runDir, 'firegate.log'),
     },
     { ready: () => answers200(`${url}/healthz`), timeoutMs: 30_000 },
@@ -80,9 +84,14 @@ export async function startFiregate({ bin, runDir, args }) {
   return { url, proc };
 }
 
+/** Runs `firegate <args>` to completion; resolves { code, stdout, stderr }, whatever the code. */
+export function runFiregate(bin, args, { input = '' } = {}) {
+  return run(bin, args, { input, env: cleanEnv() });
+}
+
 /** Runs `firegate <args>` to completion; rejects with its stderr unless it exits 0. */
 export async function firegateCli(bin, args, { input = '' } = {}) {
-  const result = await run(bin, args, { input, env: cleanEnv() });
+  const result = await runFiregate(bin, args, { input });
   if (result.code !== 0) {
     throw new Error(`firegate ${args.join(' ')} exited with ${result.code}:\n${result.stderr}`);
   }

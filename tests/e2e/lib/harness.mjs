@@ -1,5 +1,6 @@
 // Everything one run needs, started in parallel and stopped together: the Auth and Firestore
-// emulators (with the repository's firestore.rules), a signing key, and `firegate serve`.
+// emulators (with the repository's firestore.rules), a signing key, a stand-in for Google's
+// certificate endpoint, and `firegate serve` with an admin credential.
 
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -7,8 +8,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { loadRules, startAuthEmulator, startFirestoreEmulator } from './emulators.mjs';
-import { REPO_ROOT, firegateBinary, firegateCli, globalArgs, startFiregate } from './firegate.mjs';
+import {
+  REPO_ROOT,
+  firegateBinary,
+  firegateCli,
+  globalArgs,
+  runFiregate,
+  startFiregate,
+} from './firegate.mjs';
 import { serviceAccountKey, writeKeysDir } from './keys.mjs';
+import { startCertificateEndpoint } from './x509.mjs';
 
 export const RULES_FILE = join(REPO_ROOT, 'firestore.rules');
 
@@ -16,6 +25,10 @@ export const RULES_FILE = join(REPO_ROOT, 'firestore.rules');
  * Starts the run. The project id is a `demo-` id (the emulators then never reach Google)
  * unique to the run, so it can share a Firestore emulator and a machine with other runs.
  * On failure, whatever did start is stopped before the error propagates.
+ *
+ * `env.admin` is the admin page's credential ({ user, password, hash }); the server gets only
+ * the argon2id hash `firegate admin hash-password` made of it, through its environment.
+ * `env.x509` is the certificate endpoint the server's key activation checks.
  */
 export async function startEnvironment() {
   const runDir = mkdtempSync(join(tmpdir(), 'firegate-e2e-'));
@@ -26,9 +39,13 @@ export async function startEnvironment() {
     projectId,
     key,
     keysDir: writeKeysDir(join(runDir, 'keys'), key),
+    admin: { user: 'admin', password: `e2e admin ${randomBytes(12).toString('base64url')}` },
     started: [],
     async stop() {
-      await Promise.allSettled(env.started.map((proc) => proc.stop()));
+      await Promise.allSettled([
+        ...env.started.map((proc) => proc.stop()),
+        env.x509?.close(),
+      ]);
     },
   };
   const track = (service) => {
@@ -47,9 +64,27 @@ export async function startEnvironment() {
       throw new AggregateError(failures, failures.map((e) => e.message).join('\n\n'));
     }
     [env.auth, env.firestore, env.bin] = results.map((r) => r.value);
+    env.x509 = await startCertificateEndpoint();
     await loadRules(env.firestore.url, projectId, RULES_FILE);
     env.args = globalArgs({ keysDir: env.keysDir, projectId, firestoreHost: env.firestore.host });
-    env.firegate = track(await startFiregate({ bin: env.bin, runDir, args: env.args }));
+    env.admin.hash = (
+      await cli(env, ['admin', 'hash-password'], { input: `${env.admin.password}\n` })
+    ).trim();
+    if (!env.admin.hash.startsWith('$argon2id$')) {
+      throw new Error(`firegate admin hash-password printed ${JSON.stringify(env.admin.hash)}`);
+    }
+    env.firegate = track(
+      await startFiregate({
+        bin: env.bin,
+        runDir,
+        args: env.args,
+        serveArgs: ['--x509-base-url', env.x509.url],
+        env: {
+          FIREGATE_ADMIN_USER: env.admin.user,
+          FIREGATE_ADMIN_PASSWORD_HASH: env.admin.hash,
+        },
+      }),
+    );
   } catch (error) {
     await env.stop();
     error.message += `\n(the run's logs are in ${runDir})`;
@@ -61,6 +96,11 @@ export async function startEnvironment() {
 /** Runs the admin CLI against the run's project: `firegate <global flags> <args>`. */
 export function cli(env, args, options) {
   return firegateCli(env.bin, [...env.args, ...args], options);
+}
+
+/** As `cli`, but resolves { code, stdout, stderr } whatever the exit code. */
+export function cliResult(env, args, options) {
+  return runFiregate(env.bin, [...env.args, ...args], options);
 }
 
 /**

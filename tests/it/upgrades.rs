@@ -1,0 +1,289 @@
+//! Upgrades racing other writes: a hash upgrade on sign-in never overwrites a change made
+//! while that sign-in was checking the password, and a skipped or failed upgrade never fails
+//! the sign-in; the next sign-in upgrades.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use firegate::passwords::{Dialect, Password};
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use crate::common::{TestApp, shared_public_pem, spawn_app, spawn_app_with};
+use crate::legacy::{FIXTURE, login};
+
+#[tokio::test]
+async fn a_conditional_hash_write_is_refused_once_the_account_has_changed() {
+    let app = spawn_app().await;
+    let line: Value = serde_json::from_str(FIXTURE.lines().next().unwrap()).unwrap();
+    app.insert_with_hash("kim", line["hash"].as_str().unwrap(), Dialect::Werkzeug)
+        .await;
+    let read_for_upgrade = app.stored("kim").await;
+
+    // An admin changes the password after the sign-in read the account...
+    let changed = firegate::passwords::Password::new("the admin's new password".into()).unwrap();
+    app.service
+        .set_password("kim", &changed, jiff::Timestamp::now())
+        .await
+        .unwrap();
+    let after_change = app.stored("kim").await.account.password;
+
+    // ...so the upgrade, conditioned on the version it read, must write nothing.
+    let upgraded = app
+        .service
+        .passwords
+        .hash(&firegate::passwords::Password::new("old".into()).unwrap())
+        .await
+        .unwrap();
+    let written = app
+        .service
+        .store
+        .replace_password(
+            &read_for_upgrade.account.uid,
+            &upgraded,
+            Some(read_for_upgrade.version),
+            jiff::Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    assert!(!written);
+    assert_eq!(app.stored("kim").await.account.password, after_change);
+    assert_eq!(login(&app, "kim", "the admin's new password").await, 200);
+    assert_eq!(
+        login(&app, "kim", line["password"].as_str().unwrap()).await,
+        400
+    );
+}
+
+/// A Werkzeug hash of [`SLOW_PASSWORD`] with 2,000,000 PBKDF2 rounds (made with Python's
+/// `hashlib.pbkdf2_hmac`). Checking it takes around half a second: the window in which a
+/// race test changes an account under a sign-in that has already read it.
+const SLOW_HASH: &str = "pbkdf2:sha256:2000000$slowRaceSalt0001$\
+                         fe0c348c1e6cf4415a890b859a3a9b121bf70994cff1b0653d45183cf4bbfc6c";
+const SLOW_PASSWORD: &str = "the old password";
+
+/// A sign-in over HTTP raced against a change made after it read the account.
+struct Race<T> {
+    status: u16,
+    body: Value,
+    /// The account signed in to, as created.
+    account: firegate::accounts::Account,
+    /// What the change returned.
+    changed: T,
+}
+
+/// Signs in with [`SLOW_PASSWORD`] to a fresh account holding [`SLOW_HASH`] and runs `change`
+/// once the sign-in has read the account and is checking the hash. An attempt counts only
+/// if `change` finished before the sign-in began hashing an upgrade, hence before any
+/// upgrade write; a busy machine can stall the change past the check, so up to three
+/// attempts are made, each on its own account.
+async fn race_sign_in<T>(
+    app: &TestApp,
+    change: impl AsyncFn(&firegate::accounts::Account) -> T,
+) -> Race<T> {
+    let passwords = &app.service.passwords;
+    for attempt in 0..3 {
+        let user = format!("racer{attempt}");
+        let account = app
+            .insert_with_hash(&user, SLOW_HASH, Dialect::Werkzeug)
+            .await;
+        let before = passwords.hashes_computed();
+        let sign_in = async {
+            let response = app
+                .post_json(
+                    "/login/",
+                    json!({"username": user, "password": SLOW_PASSWORD}),
+                )
+                .await;
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap(),
+            )
+        };
+        let changing = async {
+            // A sign-in reads the account before it hashes anything.
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while passwords.hashes_computed() == before {
+                assert!(
+                    Instant::now() < deadline,
+                    "the sign-in never checked the hash"
+                );
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            let changed = change(&account).await;
+            (changed, passwords.hashes_computed() == before + 1)
+        };
+        let ((status, body), (changed, in_time)) = tokio::join!(sign_in, changing);
+        if in_time {
+            return Race {
+                status,
+                body,
+                account,
+                changed,
+            };
+        }
+    }
+    panic!("three sign-ins checked a 2,000,000-round hash faster than one Firestore write");
+}
+
+/// The sign-in's token is signed by the service account and names the account.
+fn assert_token_for(body: &Value, uid: &firegate::accounts::Uid) {
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.set_audience(&[firegate::custom_token::AUDIENCE]);
+    let key = jsonwebtoken::DecodingKey::from_rsa_pem(shared_public_pem().as_bytes()).unwrap();
+    let token = body["token"].as_str().expect("a token");
+    let claims = jsonwebtoken::decode::<Value>(token, &key, &validation)
+        .unwrap()
+        .claims;
+    assert_eq!(body["uid"], uid.as_str());
+    assert_eq!(claims["uid"], uid.as_str());
+}
+
+/// JSON log lines written on this thread while it lives. A `#[tokio::test]` runtime is
+/// single-threaded, so they include everything the in-process server logs.
+struct CapturedLogs {
+    lines: Arc<Mutex<Vec<u8>>>,
+    _guard: tracing::subscriber::DefaultGuard,
+}
+
+struct LogSink(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLogs {
+    fn start() -> CapturedLogs {
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_max_level(tracing::Level::INFO)
+            .with_writer(move || LogSink(sink.clone()))
+            .finish();
+        CapturedLogs {
+            lines,
+            _guard: tracing::subscriber::set_default(subscriber),
+        }
+    }
+
+    /// How many lines carry `message` about the account `uid`.
+    fn count(&self, message: &str, uid: &firegate::accounts::Uid) -> usize {
+        let text = String::from_utf8(self.lines.lock().unwrap().clone()).unwrap();
+        text.lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|e| e["fields"]["message"] == message && e["fields"]["uid"] == uid.as_str())
+            .count()
+    }
+}
+
+#[tokio::test]
+async fn a_password_changed_during_a_sign_in_is_not_overwritten_by_its_upgrade() {
+    let app = spawn_app().await;
+    let logs = CapturedLogs::start();
+    let new_password = Password::new("the admin's new password".into()).unwrap();
+    let new_hash = app.service.passwords.hash(&new_password).await.unwrap();
+    // An admin sets a new password while the sign-in checks the old one (the write
+    // `Service::set_password` makes, with a hash computed beforehand so that the hashing
+    // count the race watches is the sign-in's alone).
+    let race = race_sign_in(&app, async |account| {
+        app.service
+            .store
+            .replace_password(&account.uid, &new_hash, None, Timestamp::now())
+            .await
+            .unwrap()
+    })
+    .await;
+    let uid = &race.account.uid;
+    assert!(race.changed);
+    assert_eq!(race.status, 200, "the old password was right when checked");
+    assert_token_for(&race.body, uid);
+
+    let user = race.account.username.as_ref().unwrap().as_str();
+    assert_eq!(app.stored(user).await.account.password, new_hash);
+    let skipped = "account changed during sign-in; hash upgrade skipped";
+    assert_eq!(logs.count(skipped, uid), 1);
+    assert_eq!(login(&app, user, SLOW_PASSWORD).await, 400);
+    assert_eq!(login(&app, user, new_password.expose()).await, 200);
+}
+
+#[tokio::test]
+async fn an_upgrade_skipped_for_a_concurrent_change_keeps_the_sign_in_and_is_retried() {
+    let app = spawn_app().await;
+    let logs = CapturedLogs::start();
+    let claims = firegate::claims::Claims::from_json(r#"{"role":"editor"}"#).unwrap();
+    // Claims change under the sign-in: the version it read is stale, the password is not.
+    let race = race_sign_in(&app, async |account| {
+        app.service
+            .store
+            .set_claims(&account.uid, &claims, Timestamp::now())
+            .await
+            .unwrap()
+    })
+    .await;
+    let uid = &race.account.uid;
+    assert!(race.changed);
+    assert_eq!(race.status, 200, "{}", race.body);
+    assert_token_for(&race.body, uid);
+    let skipped = "account changed during sign-in; hash upgrade skipped";
+    assert_eq!(logs.count(skipped, uid), 1);
+    let user = race.account.username.as_ref().unwrap().as_str();
+    let after = app.stored(user).await.account;
+    assert_eq!(after.password.hash, SLOW_HASH, "not upgraded");
+    assert_eq!(after.claims, claims, "the concurrent change stands");
+
+    assert_eq!(login(&app, user, SLOW_PASSWORD).await, 200);
+    let after = app.stored(user).await.account;
+    assert_eq!(
+        after.password.scheme_name(),
+        "argon2id",
+        "upgraded on the next sign-in"
+    );
+    assert_eq!(after.claims, claims);
+    assert_eq!(logs.count("password hash upgraded", uid), 1);
+}
+
+#[tokio::test]
+async fn an_upgrade_that_fails_keeps_the_sign_in_and_is_retried() {
+    // One hashing slot and one place in its queue.
+    let app = spawn_app_with(&["--max-concurrent-hashes", "1", "--hash-queue", "1"]).await;
+    let logs = CapturedLogs::start();
+    let passwords = &app.service.passwords;
+    let anyone = Password::new("anyone".into()).unwrap();
+    // Another request queues for the slot the sign-in's check holds; it gets the slot when
+    // the check ends, so the upgrade's hashing finds the queue full and fails.
+    #[expect(
+        clippy::async_yields_async,
+        reason = "the queued request is handed back so it keeps its place until awaited"
+    )]
+    let race = race_sign_in(&app, async |_| {
+        let mut queued = Box::pin(passwords.verify(None, &anyone));
+        assert!(futures::poll!(queued.as_mut()).is_pending());
+        queued
+    })
+    .await;
+    race.changed.await.unwrap();
+    let uid = &race.account.uid;
+    assert_eq!(race.status, 200, "{}", race.body);
+    assert_token_for(&race.body, uid);
+    let failed = "password hash upgrade failed; retried at next sign-in";
+    assert_eq!(logs.count(failed, uid), 1);
+    let user = race.account.username.as_ref().unwrap().as_str();
+    assert_eq!(app.stored(user).await.account.password.hash, SLOW_HASH);
+
+    assert_eq!(login(&app, user, SLOW_PASSWORD).await, 200);
+    let after = app.stored(user).await.account;
+    assert_eq!(
+        after.password.scheme_name(),
+        "argon2id",
+        "upgraded on the next sign-in"
+    );
+    assert_eq!(logs.count("password hash upgraded", uid), 1);
+}
