@@ -437,7 +437,7 @@ def cold_starts(env: dict[str, str], runs: int, werkzeug_users: list[str], workd
 
 TIMELINE_EVENTS = [
     ("client", "Firestore client created (before listening)"),
-    ("listening", "`listening` logged"),
+    ("listening", "keys loaded, key state read, `listening` logged (socket bound before)"),
     ("accepted", "first connection accepted (launcher)"),
     ("login_read", "login-index document read"),
     ("account_read", "account document read"),
@@ -911,7 +911,11 @@ def report(r: dict, command: str) -> str:
             "file in the keys directory, emulator running); the launcher polls `connect()` every "
             "0.2 ms and sends its request on the first connection that succeeds. Spawning and "
             f"reaping `/bin/true` takes the launcher {r['spawn']['median']:.2f} ms (median), "
-            "included in the figures. Each Werkzeug run signs in a different, never-used account.", "",
+            "included in the figures. Each Werkzeug run signs in a different, never-used account. "
+            "firegate binds its socket before it loads the keys and reads the recorded key state, "
+            "so \"accepting\" is when a connection first succeeds; a request sent then waits in "
+            "the listen backlog until start-up is done (the `GET /healthz` response time shows "
+            "when).", "",
             "| request | exec → accepting: median (min–max) | exec → response: median (min–max) |",
             "|---|---|---|"]
     for kind, label in (("healthz", "`GET /healthz`"), ("argon2id", "login, argon2id account"),

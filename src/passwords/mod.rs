@@ -121,6 +121,7 @@ pub struct Passwords {
     queue_limit: usize,
     waiting: AtomicUsize,
     computed: AtomicU64,
+    prepared: std::sync::atomic::AtomicBool,
 }
 
 impl Passwords {
@@ -153,6 +154,7 @@ impl Passwords {
             queue_limit: settings.hash_queue as usize,
             waiting: AtomicUsize::new(0),
             computed: AtomicU64::new(0),
+            prepared: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -240,6 +242,17 @@ impl Passwords {
             let _ = memory::hash_into(&hasher, password.expose().as_bytes(), salt, &mut out);
         })
         .await
+    }
+
+    /// Once per process, on the first request that will hash: every hashing thread faults in
+    /// its argon2 memory in the background, while that request reads Firestore. Not done at
+    /// start-up, so an idle server stays small.
+    pub fn prepare(&self) {
+        if self.prepared.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let blocks = self.params.block_count();
+        self.pool.spawn_broadcast(move |_| memory::reserve(blocks));
     }
 
     /// How many hashes (computed or verified) this service has started; for metrics and tests.

@@ -66,6 +66,7 @@ impl Service {
         upgrade_at: Option<Timestamp>,
     ) -> Result<StoredAccount> {
         let candidates = Login::candidates(login, self.legacy_domain.as_deref())?;
+        self.passwords.prepare();
         let uid = self.store.uid_for_login(&candidates).await?;
         let key = lockout_key(uid.as_deref(), &candidates[0]);
         let guarded = self.lockout.threshold > 0;
