@@ -135,6 +135,14 @@ def machine_busy_seconds() -> float:
     return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
+def steal_seconds() -> float:
+    """CPU seconds the hypervisor has taken from this guest since boot (all cores): time the
+    guest wanted to run but another tenant's work ran instead."""
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    return (fields[7] if len(fields) > 7 else 0) / os.sysconf("SC_CLK_TCK")
+
+
 def own_seconds() -> float:
     """CPU seconds this driver and its reaped children have used."""
     me = resource.getrusage(resource.RUSAGE_SELF)
@@ -895,6 +903,8 @@ def report(r: dict, command: str) -> str:
             f"| tools | {m['rustc']}; {ossl['version'].split(' (')[0]}; {m['java']} (emulator); {m['wrk']} |",
             f"| other processes during the run | {r['others']['cores']:.2f} cores on average "
             f"({r['others']['cpu_s']:.0f} CPU s in {r['others']['wall_s']:.0f} s) |",
+            f"| CPU stolen by the hypervisor during the run | {r['steal_s']:.1f} CPU s "
+            f"({r['steal_s'] / r['others']['wall_s']:.2f} cores on average) |",
             "| load average (1 min) | " + ", ".join(
                 [f"{r['load']['start']:.2f} at start"]
                 + [f"{v:.2f} before {k.split(':')[0]}" for k, v in r["load"]["phases"].items()]
@@ -1045,7 +1055,7 @@ def main() -> None:
     wait_for_idle(0.5 * cores, args.wait_idle)
     r: dict = {"machine": machine(), "load": {"start": os.getloadavg()[0]},
                "openssl_seconds": 5}
-    started = (time.monotonic(), machine_busy_seconds(), own_seconds())
+    started = (time.monotonic(), machine_busy_seconds(), own_seconds(), steal_seconds())
     emulator = None
 
     def phase(name: str) -> None:
@@ -1114,6 +1124,7 @@ def main() -> None:
     wall = time.monotonic() - started[0]
     other = (machine_busy_seconds() - started[1]) - (own_seconds() - started[2])
     r["others"] = {"wall_s": wall, "cpu_s": max(other, 0.0), "cores": max(other, 0.0) / wall}
+    r["steal_s"] = steal_seconds() - started[3]
     r["load"]["max"] = max([r["load"]["start"], r["load"]["end"], *r["load"]["phases"].values()])
     r["busy"] = r["others"]["cores"] > 0.1 * cores
     (workdir / "results.json").write_text(json.dumps(r, indent=2, default=str))
