@@ -45,19 +45,6 @@ struct Payload<'a> {
     tenant_id: Option<&'a str>,
 }
 
-/// Seeds AWS-LC's random generator (RSA signing uses it for blinding) on a background
-/// thread. Its first use gathers CPU-jitter entropy, about 40 ms of one core; started with the
-/// server, that happens while it boots instead of inside the first login.
-pub fn seed_rng_in_background() {
-    // Without a thread, the first signature seeds the generator itself: slower, not wrong.
-    let _ = std::thread::Builder::new()
-        .name("rng-seed".into())
-        .spawn(|| {
-            let mut scratch = [0u8; 16];
-            let _ = aws_lc_rs::rand::fill(&mut scratch);
-        });
-}
-
 /// What goes into one token besides the signer's identity.
 #[derive(Debug, Clone, Copy)]
 pub struct TokenRequest<'a> {

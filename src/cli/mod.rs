@@ -83,10 +83,7 @@ pub enum Command {
 /// Runs the parsed command line to completion and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let default_level = match cli.command {
-        Command::Serve { .. } | Command::Dev { .. } => {
-            crate::custom_token::seed_rng_in_background();
-            "info"
-        }
+        Command::Serve { .. } | Command::Dev { .. } => "info",
         _ => "warn",
     };
     telemetry::init(cli.log_format, default_level);

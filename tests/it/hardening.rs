@@ -305,6 +305,9 @@ async fn firestore_outages_give_quick_503s_and_recovery_needs_no_restart() {
         .unwrap();
     let host = emulator.host().to_string();
     let port: u16 = host.rsplit(':').next().unwrap().parse().unwrap();
+    // A fresh emulator can take seconds to answer its first call; warm it up with the
+    // harness's long deadline before starting the server under test with a short one.
+    drop(spawn_app_with(&["--firestore-emulator-host", &host]).await);
     let app = spawn_app_with(&[
         "--firestore-emulator-host",
         &host,
