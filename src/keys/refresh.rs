@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use tracing::{error, info, warn};
 
-use super::ring::{Entry, KeyRing, RecordedState};
+use super::ring::{KeyRing, RecordedState};
 use super::{ServiceAccountKey, declared_kid, key_files, load_file};
 
 impl KeyRing {
@@ -42,12 +42,7 @@ impl KeyRing {
                     let duplicate = inner.files.iter().any(|(f, e)| {
                         f != &file && e.key.as_ref().is_some_and(|k| k.kid == key.kid)
                     });
-                    let entry = inner.files.entry(file.clone()).or_insert(Entry {
-                        stamp: None,
-                        key: None,
-                        declared_kid: None,
-                        problem: None,
-                    });
+                    let entry = inner.files.entry(file.clone()).or_default();
                     entry.stamp = stamp;
                     if duplicate {
                         entry.problem = Some(format!(
@@ -65,12 +60,7 @@ impl KeyRing {
                     }
                 }
                 Scan::Loaded(stamp, Err((problem, declared))) => {
-                    let entry = inner.files.entry(file.clone()).or_insert(Entry {
-                        stamp: None,
-                        key: None,
-                        declared_kid: None,
-                        problem: None,
-                    });
+                    let entry = inner.files.entry(file.clone()).or_default();
                     entry.stamp = stamp;
                     entry.declared_kid = declared;
                     error!(%problem, "key file cannot be loaded; keeping its last good key, if any");

@@ -56,6 +56,7 @@ pub struct KeyInfo {
     pub problem: Option<String>,
 }
 
+#[derive(Default)]
 pub(super) struct Entry {
     pub(super) stamp: Option<(SystemTime, u64)>,
     pub(super) key: Option<Arc<ServiceAccountKey>>,

@@ -4,7 +4,6 @@
 
 use std::future::Future;
 
-use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -15,8 +14,7 @@ use tracing::{info, warn};
 use super::Admin;
 use crate::Error;
 use crate::accounts::{AccountSummary, Uid};
-use crate::http::MAX_BODY_BYTES;
-use crate::http::body::JsonObject;
+use crate::http::body::{JsonObject, read_bytes};
 use crate::http::error::ApiError;
 use crate::keys::KeyInfo;
 
@@ -185,17 +183,7 @@ impl<S: Send + Sync> FromRequest<S> for OptionalObject {
     type Rejection = Refusal;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Refusal> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "body_too_large",
-                    format!("the request body exceeds {MAX_BODY_BYTES} bytes"),
-                )
-            } else {
-                ApiError::bad_request("unreadable_body", "the request body could not be read")
-            }
-        })?;
+        let bytes = read_bytes(req, state).await?;
         if bytes.is_empty() {
             return Ok(OptionalObject(None));
         }
