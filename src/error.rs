@@ -1,7 +1,7 @@
 //! The one error type of firegate's core. Variants carry domain meanings; the HTTP edge maps
 //! them to status codes and the CLI prints them. No variant ever carries a secret.
 
-use crate::keys::KeyError;
+use std::path::PathBuf;
 
 /// Result alias used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -67,12 +67,34 @@ pub enum Error {
     #[error("{0}")]
     Config(String),
 
+    /// A file, socket or process could not be used; `what` names it.
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A blocking task (key generation, file writes) panicked or was cancelled.
+    #[error("a background task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+
+    /// Output that could not be encoded as JSON.
+    #[error("cannot encode the output as JSON: {0}")]
+    Json(#[from] serde_json::Error),
+
     /// A bug or an environment failure (e.g. a blocking task that panicked).
     #[error("internal error: {0}")]
     Internal(String),
 }
 
 impl Error {
+    /// An [`Error::Io`] naming what could not be used.
+    pub fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
+        let what = what.into();
+        move |source| Error::Io { what, source }
+    }
+
     /// Shorthand for [`Error::InvalidInput`].
     pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
         Error::InvalidInput {
@@ -80,4 +102,74 @@ impl Error {
             message: message.into(),
         }
     }
+}
+
+/// A key-file problem. Messages name the file and field, never key material.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("{file}: cannot read the key file: {reason}")]
+    Unreadable { file: PathBuf, reason: String },
+    #[error(
+        "{file}: not a JSON service-account key ({reason}); download one with \
+             `gcloud iam service-accounts keys create` or run `firegate keys generate`"
+    )]
+    NotJson { file: PathBuf, reason: String },
+    #[error("{file}: field `{field}` {problem}")]
+    Field {
+        file: PathBuf,
+        field: &'static str,
+        problem: String,
+    },
+    #[error(
+        "{file}: readable by group or others (mode {mode:03o}); run `chmod 600 {file}` \
+             or pass --allow-insecure-key-permissions"
+    )]
+    Permissions { file: PathBuf, mode: u32 },
+    #[error("{dir}: cannot list the keys directory: {reason}")]
+    Directory { dir: PathBuf, reason: String },
+    #[error(
+        "{dir}: no service-account key (*.json); put one there, or run `firegate dev` \
+             to create a development key"
+    )]
+    NoKeys { dir: PathBuf },
+    #[error(
+        "{dir}: {count} signing keys present ({kids}) and none is recorded as active; \
+             choose one with `firegate keys activate <kid>`"
+    )]
+    NoActiveKey {
+        dir: PathBuf,
+        count: usize,
+        kids: String,
+    },
+    #[error("{dir}: no key can sign: {why}")]
+    NoSigningKey { dir: PathBuf, why: String },
+    #[error(
+        "{dir}: Firestore records {kid} as the active signing key, but no key file here \
+             holds it (here: {here}). Add that key's file to this directory as well, keeping \
+             each key file until its key is retired; or, if a key here should sign instead, \
+             activate it first with `firegate keys activate <kid>`"
+    )]
+    ActiveKeyMissing {
+        dir: PathBuf,
+        kid: String,
+        here: String,
+    },
+    #[error(
+        "{file}: holds {kid}, which Firestore records as the active signing key, but it \
+             cannot be loaded ({problem}); restore that file, or activate another key with \
+             `firegate keys activate <kid>`"
+    )]
+    ActiveKeyBroken {
+        file: PathBuf,
+        kid: String,
+        problem: String,
+    },
+    #[error("the keys belong to different projects ({projects}); set --project-id")]
+    MixedProjects { projects: String },
+    #[error("key id `{kid}` appears in both {first} and {second}; remove one of the files")]
+    DuplicateKid {
+        kid: String,
+        first: PathBuf,
+        second: PathBuf,
+    },
 }

@@ -4,25 +4,33 @@
 //!
 //! # Layout
 //!
-//! - [`config`]: every setting, parsed once from flags and environment variables.
-//! - [`service`]: the use cases (`sign_in`, `create_account`, …) over the parts below.
-//! - [`custom_token`]: the Firebase custom-token format and its signing.
-//! - [`keys`]: service-account key files and the key that signs.
-//! - [`passwords`]: argon2id hashing on a bounded blocking pool, and legacy hash verification.
-//! - [`login`], [`accounts`], [`claims`]: the account domain types.
-//! - [`lockout`]: per-login brute-force protection rules.
+//! From the top down; a module uses only modules below it (`tests/it/layers.rs` checks):
+//!
+//! - [`cli`]: the command line, one function per subcommand (`dev`, the one-command local
+//!   run, among them).
+//! - [`config`]: every setting, as clap groups turned into each part's own options.
+//! - [`app`]: the one wiring of the server, used by `serve`, `dev` and the tests.
+//! - [`http`]: the inbound HTTP edge (the only module that names axum).
+//! - [`service`]: the use cases (`sign_in`, `create_account`, key rotation, …) over the parts
+//!   below.
 //! - [`import`]: legacy user tables (CSV, JSON Lines, Django dumpdata) streamed into accounts.
 //! - [`store`]: Firestore persistence (the only module that names the `firestore` crate).
-//! - [`http`]: the inbound HTTP edge (the only module that names axum).
-//! - [`cli`], [`dev`], [`emulator`]: the command line, the one-command local run, and the
-//!   Firestore emulator it starts.
+//! - [`keys`]: service-account key files and the ring of keys, one of which signs.
+//! - [`custom_token`]: the Firebase custom-token format and its signing.
+//! - [`lockout`]: per-account brute-force protection rules.
+//! - [`accounts`], [`login`], [`claims`]: the account domain types.
+//! - [`passwords`]: argon2id hashing on a bounded pool, and legacy hash verification.
+//! - [`keygen`]: RSA key generation and secret files.
+//! - [`emulator`]: the Firestore emulator as a child process (`dev`, tests, benchmarks).
+//! - [`telemetry`]: logs in Cloud Logging's format.
+//! - [`error`]: the one error type.
 
 pub mod accounts;
+pub mod app;
 pub mod claims;
 pub mod cli;
 pub mod config;
 pub mod custom_token;
-pub mod dev;
 pub mod emulator;
 pub mod error;
 pub mod http;

@@ -46,7 +46,7 @@ pub struct FailureRecord {
 }
 
 /// The lockout rules (defaults in the spirit of Keycloak's brute-force detection).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LockoutPolicy {
     /// Failures that trigger the first lock (0 turns lockout off).
     pub threshold: u32,
@@ -56,6 +56,19 @@ pub struct LockoutPolicy {
     pub max_wait: Duration,
     /// Failures older than this are forgotten.
     pub reset_after: Duration,
+}
+
+impl Default for LockoutPolicy {
+    /// 5 failures lock for a minute, each further one adds a minute up to 15, and failures
+    /// are forgotten after 12 quiet hours.
+    fn default() -> Self {
+        LockoutPolicy {
+            threshold: 5,
+            step: Duration::from_secs(60),
+            max_wait: Duration::from_secs(900),
+            reset_after: Duration::from_secs(12 * 3600),
+        }
+    }
 }
 
 impl LockoutPolicy {

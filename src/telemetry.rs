@@ -18,14 +18,15 @@ use tracing_subscriber::fmt::format::{JsonFields, Writer};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
 use tracing_subscriber::registry::LookupSpan;
 
-/// How log lines are written.
+/// How log lines are written. (Plain comments on the variants: documented variants would
+/// turn every command's `--help` into the long, one-setting-per-paragraph form.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
-    /// JSON when stderr is not a terminal, text otherwise.
+    // JSON when stderr is not a terminal, text otherwise.
     Auto,
-    /// One JSON object per line (Cloud Logging).
+    // One JSON object per line (Cloud Logging).
     Json,
-    /// Human-readable lines.
+    // Human-readable lines.
     Text,
 }
 

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 
 use crate::accounts::{AccountSummary, Uid};
 use crate::claims::Claims;
-use crate::config::Config;
+use crate::config::AccountsArgs;
 use crate::login::Login;
 use crate::passwords::Password;
 use crate::service::{NewAccount, Service};
@@ -29,29 +29,56 @@ pub enum AccountsCommand {
         /// Developer claims as a JSON object, copied into every token.
         #[arg(long)]
         claims: Option<String>,
+        #[command(flatten)]
+        at: AccountsArgs,
     },
     /// Show an account as JSON (never its password hash).
     Show {
         /// Email or username.
         login: String,
+        #[command(flatten)]
+        at: AccountsArgs,
     },
     /// Disable an account: it can no longer sign in.
-    Disable { login: String },
+    Disable {
+        login: String,
+        #[command(flatten)]
+        at: AccountsArgs,
+    },
     /// Re-enable a disabled account.
-    Enable { login: String },
+    Enable {
+        login: String,
+        #[command(flatten)]
+        at: AccountsArgs,
+    },
     /// Delete an account and free its logins (asks for confirmation unless --yes).
     Delete {
         login: String,
         /// Do not ask for confirmation.
         #[arg(long)]
         yes: bool,
+        #[command(flatten)]
+        at: AccountsArgs,
     },
     /// Replace an account's developer claims (a JSON object; `{}` removes them all).
-    SetClaims { login: String, claims: String },
+    SetClaims {
+        login: String,
+        claims: String,
+        #[command(flatten)]
+        at: AccountsArgs,
+    },
     /// Forget a login's failed sign-ins, lifting a brute-force lock.
-    Unlock { login: String },
+    Unlock {
+        login: String,
+        #[command(flatten)]
+        at: AccountsArgs,
+    },
     /// Set an account's password, read from stdin.
-    SetPassword { login: String },
+    SetPassword {
+        login: String,
+        #[command(flatten)]
+        at: AccountsArgs,
+    },
     /// List accounts in uid order, a page at a time.
     List {
         /// Only accounts whose hash scheme is this (e.g. argon2id, werkzeug-pbkdf2-sha256).
@@ -72,23 +99,28 @@ pub enum AccountsCommand {
         /// One JSON object per line instead of a table.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        at: AccountsArgs,
     },
     /// Accounts per password-hash scheme: how far the migration to argon2id has come.
     Stats {
         /// JSON instead of a table.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        at: AccountsArgs,
     },
 }
 
 /// Runs one `accounts` subcommand.
-pub async fn run(config: Config, command: AccountsCommand) -> Result<()> {
-    let service = Service::build(&config).await?;
+pub async fn run(command: AccountsCommand) -> Result<()> {
+    let service = Service::build(command.settings().service_options()).await?;
     match command {
         AccountsCommand::Create {
             logins,
             uid,
             claims,
+            ..
         } => {
             let (email, username) = split_logins(&logins)?;
             let uid = uid.as_deref().map(Uid::parse).transpose()?;
@@ -109,14 +141,14 @@ pub async fn run(config: Config, command: AccountsCommand) -> Result<()> {
             let account = service.create_account(new, Timestamp::now()).await?;
             println!("{}", account.uid);
         }
-        AccountsCommand::Show { login } => print_json(&service.show_account(&login).await?)?,
-        AccountsCommand::Disable { login } => {
+        AccountsCommand::Show { login, .. } => print_json(&service.show_account(&login).await?)?,
+        AccountsCommand::Disable { login, .. } => {
             print_json(&service.set_disabled(&login, true).await?)?
         }
-        AccountsCommand::Enable { login } => {
+        AccountsCommand::Enable { login, .. } => {
             print_json(&service.set_disabled(&login, false).await?)?
         }
-        AccountsCommand::Delete { login, yes } => {
+        AccountsCommand::Delete { login, yes, .. } => {
             if !yes {
                 confirm(&format!(
                     "Delete the account `{login}` and free its logins?"
@@ -125,15 +157,15 @@ pub async fn run(config: Config, command: AccountsCommand) -> Result<()> {
             let uid = service.delete_account(&login).await?;
             println!("deleted {uid}");
         }
-        AccountsCommand::SetClaims { login, claims } => {
+        AccountsCommand::SetClaims { login, claims, .. } => {
             let claims = Claims::from_json(&claims)?;
             print_json(&service.set_claims(&login, claims).await?)?;
         }
-        AccountsCommand::Unlock { login } => {
+        AccountsCommand::Unlock { login, .. } => {
             service.unlock(&login).await?;
             println!("unlocked {login}");
         }
-        AccountsCommand::SetPassword { login } => {
+        AccountsCommand::SetPassword { login, .. } => {
             let password = read_password()?;
             let uid = service
                 .set_password(&login, &password, Timestamp::now())
@@ -147,6 +179,7 @@ pub async fn run(config: Config, command: AccountsCommand) -> Result<()> {
             limit,
             after,
             json,
+            ..
         } => {
             let filter = AccountFilter {
                 scheme,
@@ -164,7 +197,7 @@ pub async fn run(config: Config, command: AccountsCommand) -> Result<()> {
                 .await?;
             print_list(&page, json, limit)?;
         }
-        AccountsCommand::Stats { json } => {
+        AccountsCommand::Stats { json, .. } => {
             let stats = service.scheme_stats().await?;
             if json {
                 print_json(&stats)?;
@@ -182,18 +215,39 @@ pub async fn run(config: Config, command: AccountsCommand) -> Result<()> {
     Ok(())
 }
 
+impl AccountsCommand {
+    /// The settings every account command carries.
+    fn settings(&self) -> &AccountsArgs {
+        match self {
+            AccountsCommand::Create { at, .. }
+            | AccountsCommand::Show { at, .. }
+            | AccountsCommand::Disable { at, .. }
+            | AccountsCommand::Enable { at, .. }
+            | AccountsCommand::Delete { at, .. }
+            | AccountsCommand::SetClaims { at, .. }
+            | AccountsCommand::Unlock { at, .. }
+            | AccountsCommand::SetPassword { at, .. }
+            | AccountsCommand::List { at, .. }
+            | AccountsCommand::Stats { at, .. } => at,
+        }
+    }
+}
+
 fn print_json(value: &impl serde::Serialize) -> Result<()> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| Error::Internal(e.to_string()))?;
+    let text = serde_json::to_string_pretty(value)?;
     println!("{text}");
     Ok(())
 }
 
 fn print_list(page: &[AccountSummary], json: bool, limit: u32) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    let io = |e: std::io::Error| Error::Internal(e.to_string());
+    let io = |source| Error::Io {
+        what: "cannot write to standard output".into(),
+        source,
+    };
     if json {
         for a in page {
-            let line = serde_json::to_string(a).map_err(|e| Error::Internal(e.to_string()))?;
+            let line = serde_json::to_string(a)?;
             writeln!(out, "{line}").map_err(io)?;
         }
         return Ok(());
@@ -247,7 +301,7 @@ fn confirm(question: &str) -> Result<()> {
     let mut answer = String::new();
     std::io::stdin()
         .read_line(&mut answer)
-        .map_err(|e| Error::Internal(e.to_string()))?;
+        .map_err(Error::io("cannot read the answer from standard input"))?;
     if answer.trim() == "yes" {
         Ok(())
     } else {

@@ -10,17 +10,17 @@ use std::time::Duration;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::config::Config;
+use super::Failure;
+use crate::config::{CostLimitArgs, KeyFileArgs, StoreArgs};
 use crate::import::{
     Columns, Format, ImportOptions, ImportSummary, Progress, Source, UidMapping, import_accounts,
 };
 use crate::passwords::Dialect;
-use crate::service::Service;
-use crate::store::{Store, StoreOptions};
-use crate::{Error, Result};
+use crate::store::Store;
+use crate::{Error, Result, keys};
 
 /// Exit code of a run that finished but refused some rows.
-pub const EXIT_ROWS_REFUSED: i32 = 3;
+pub const EXIT_ROWS_REFUSED: u8 = 3;
 
 /// Import accounts from a legacy user table.
 #[derive(Args, Debug)]
@@ -92,11 +92,18 @@ pub struct ImportArgs {
     /// Firestore commits in flight at once.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub concurrency: u32,
+
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub keys: KeyFileArgs,
+    #[command(flatten)]
+    pub limits: CostLimitArgs,
 }
 
 impl ImportArgs {
     /// The library options these flags describe.
-    pub fn options(&self, config: &Config) -> Result<ImportOptions> {
+    pub fn options(&self) -> Result<ImportOptions> {
         let format = match self.format {
             Some(format) => format,
             None => Format::from_path(&self.file).ok_or_else(|| {
@@ -137,7 +144,7 @@ impl ImportArgs {
                 Some(ext) if ext.eq_ignore_ascii_case("tsv") => b'\t',
                 _ => b',',
             }),
-            limits: config.cost_limits.limits(),
+            limits: self.limits.limits(),
             dry_run: self.dry_run,
             strict: self.strict,
             update: self.update,
@@ -148,17 +155,22 @@ impl ImportArgs {
     }
 }
 
-/// Runs `firegate import`.
-pub async fn run(config: Config, args: ImportArgs) -> Result<()> {
-    let options = args.options(&config)?;
+/// Runs `firegate import`; a finished run that refused rows ends with
+/// [`EXIT_ROWS_REFUSED`], one that stopped early with 1 (both explained on the terminal).
+pub async fn run(args: ImportArgs) -> std::result::Result<(), Failure> {
+    let options = args.options()?;
     let source = Source::from_arg(&args.file);
-    // An import needs Firestore only: with --project-id it runs without a signing key.
-    let store = match &config.project_id {
-        Some(project) => {
-            Store::connect(StoreOptions::from_config(&config, project.clone())).await?
+    // An import needs Firestore only: the keys directory is read for the project id alone.
+    let project = match &args.store.project_id {
+        Some(project) => project.clone(),
+        None => {
+            let dir = &args.keys.dir.keys_dir;
+            let loaded = keys::load_dir(dir, args.keys.allow_insecure_key_permissions)
+                .map_err(Error::from)?;
+            loaded.project(dir, None).map_err(Error::from)?
         }
-        None => Service::build(&config).await?.store.clone(),
     };
+    let store = Store::connect(project, args.store.options()).await?;
     store.ping().await?;
     let display = Display::new(std::io::stderr().is_terminal(), source.size());
     let summary = import_accounts(&store, &source, &options, &|p| display.show(p)).await?;
@@ -167,10 +179,10 @@ pub async fn run(config: Config, args: ImportArgs) -> Result<()> {
     let _ = std::io::stdout().flush();
     if let Some(why) = &summary.aborted {
         eprintln!("error: the import stopped early: {why}\nRerun the same command to finish it.");
-        std::process::exit(1);
+        return Err(Failure::Exit(1));
     }
     if summary.rejected_total() > 0 {
-        std::process::exit(EXIT_ROWS_REFUSED);
+        return Err(Failure::Exit(EXIT_ROWS_REFUSED));
     }
     Ok(())
 }

@@ -3,9 +3,10 @@
 
 use clap::Subcommand;
 
-use crate::config::Config;
-use crate::keys::{self, KeyAdmin, KeyInfo};
+use crate::config::{HashArgs, KeyAdminArgs, KeyRotationArgs, KeysDirArgs};
+use crate::keys::{self, KeyInfo};
 use crate::passwords::Passwords;
+use crate::service::KeyAdmin;
 use crate::{Error, Result};
 
 /// Key rotation.
@@ -16,6 +17,8 @@ pub enum KeysCommand {
         /// JSON instead of a table.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        at: KeyAdminArgs,
     },
     /// Generate an RSA-2048 key here (the private key never leaves this machine) and a
     /// certificate to upload with `gcloud iam service-accounts keys upload`.
@@ -26,6 +29,11 @@ pub enum KeysCommand {
         /// File name (without extension) for the key and certificate.
         #[arg(long)]
         name: Option<String>,
+        /// Project of a --client-email not of the form NAME@PROJECT.iam.gserviceaccount.com.
+        #[arg(long, env = "FIREGATE_PROJECT_ID")]
+        project_id: Option<String>,
+        #[command(flatten)]
+        dir: KeysDirArgs,
     },
     /// Record the key id Google assigned to an uploaded certificate.
     ImportId {
@@ -33,6 +41,8 @@ pub enum KeysCommand {
         key: String,
         /// The 40-hex-character id (the last part of the key name `keys upload` prints).
         kid: String,
+        #[command(flatten)]
+        dir: KeysDirArgs,
     },
     /// Make a key the signing key on every instance.
     Activate {
@@ -40,25 +50,41 @@ pub enum KeysCommand {
         /// Skip the check that Google publishes the key's certificate.
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        at: KeyAdminArgs,
+        #[command(flatten)]
+        rotation: KeyRotationArgs,
     },
     /// Retire a key: it never signs again.
-    Retire { kid: String },
+    Retire {
+        kid: String,
+        #[command(flatten)]
+        at: KeyAdminArgs,
+    },
 }
 
 /// Admin credential tools.
 #[derive(Subcommand, Debug)]
 pub enum AdminCommand {
     /// Read a password from stdin and print the argon2id hash for --admin-password-hash.
-    HashPassword,
+    HashPassword {
+        #[command(flatten)]
+        hashing: HashArgs,
+    },
 }
 
 /// Runs one `keys` subcommand.
-pub async fn run(config: Config, command: KeysCommand) -> Result<()> {
+pub async fn run(command: KeysCommand) -> Result<()> {
     match command {
-        KeysCommand::Generate { client_email, name } => {
+        KeysCommand::Generate {
+            client_email,
+            name,
+            project_id,
+            dir,
+        } => {
             // The service account's address names its project; --project-id only helps for
             // addresses of other forms.
-            let project = match (project_of(&client_email), &config.project_id) {
+            let project = match (project_of(&client_email), &project_id) {
                 (Some(p), _) => p,
                 (None, Some(p)) => p.clone(),
                 (None, None) => {
@@ -72,11 +98,10 @@ pub async fn run(config: Config, command: KeysCommand) -> Result<()> {
                 format!("key-{}", jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S"))
             });
             let files = tokio::task::spawn_blocking({
-                let dir = config.keys_dir.clone();
+                let dir = dir.keys_dir.clone();
                 move || keys::generate(&dir, &client_email, &project, &name)
             })
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))??;
+            .await??;
             println!(
                 "private key:  {} (mode 0600; it never needs to leave this machine)",
                 files.key_file.display()
@@ -91,15 +116,15 @@ pub async fn run(config: Config, command: KeysCommand) -> Result<()> {
                 .unwrap_or_default();
             println!("  firegate keys import-id {stem} <KEY_ID>");
         }
-        KeysCommand::ImportId { key, kid } => {
-            let file = keys::import_id(&config.keys_dir, &key, &kid)?;
+        KeysCommand::ImportId { key, kid, dir } => {
+            let file = keys::import_id(&dir.keys_dir, &key, &kid)?;
             println!("{}: key id set to {}", file.display(), kid.to_lowercase());
             println!("next: firegate keys activate {}", kid.to_lowercase());
         }
         // These open the keys without requiring an active one (a server would refuse to
         // start), so they can repair that; listing only reads.
-        KeysCommand::List { json } => {
-            let admin = KeyAdmin::open(&config).await?;
+        KeysCommand::List { json, at } => {
+            let admin = open(&at, None).await?;
             let listed = admin.rotation().list();
             print_keys(&listed, json)?;
             for problem in admin.ring.problems() {
@@ -109,7 +134,7 @@ pub async fn run(config: Config, command: KeysCommand) -> Result<()> {
             match (recorded, admin.ring.try_active()) {
                 (Some(kid), None) => eprintln!(
                     "warning: Firestore records {kid} as the active key, but it is not in {}",
-                    config.keys_dir.display()
+                    at.keys.dir.keys_dir.display()
                 ),
                 (None, None) => eprintln!(
                     "warning: no key is active; choose one with `firegate keys activate <kid>`"
@@ -117,16 +142,21 @@ pub async fn run(config: Config, command: KeysCommand) -> Result<()> {
                 _ => {}
             }
         }
-        KeysCommand::Activate { kid, force } => {
-            let admin = KeyAdmin::open(&config).await?;
+        KeysCommand::Activate {
+            kid,
+            force,
+            at,
+            rotation,
+        } => {
+            let admin = open(&at, Some(&rotation)).await?;
             let key = admin.rotation().activate(&kid, force, &actor()).await?;
             println!(
                 "{} is now the signing key; running servers switch within {}s",
-                key.kid, config.key_refresh_secs
+                key.kid, rotation.key_refresh_secs
             );
         }
-        KeysCommand::Retire { kid } => {
-            let admin = KeyAdmin::open(&config).await?;
+        KeysCommand::Retire { kid, at } => {
+            let admin = open(&at, None).await?;
             let key = admin.rotation().retire(&kid, &actor()).await?;
             println!(
                 "{} is retired; delete it at Google once tokens it signed have expired",
@@ -138,15 +168,25 @@ pub async fn run(config: Config, command: KeysCommand) -> Result<()> {
 }
 
 /// Runs one `admin` subcommand.
-pub async fn run_admin(config: Config, command: AdminCommand) -> Result<()> {
+pub async fn run_admin(command: AdminCommand) -> Result<()> {
     match command {
-        AdminCommand::HashPassword => {
+        AdminCommand::HashPassword { hashing } => {
             let password = super::read_password()?;
-            let passwords = Passwords::new(&config.passwords, config.cost_limits.limits())?;
+            let passwords = Passwords::new(&hashing.options(None, None))?;
             println!("{}", passwords.hash(&password).await?.hash);
         }
     }
     Ok(())
+}
+
+/// The keys and recorded state the key commands work on.
+async fn open(at: &KeyAdminArgs, rotation: Option<&KeyRotationArgs>) -> Result<KeyAdmin> {
+    KeyAdmin::open(
+        &at.keys.options(rotation),
+        at.store.project_id.as_deref(),
+        at.store.options(),
+    )
+    .await
 }
 
 fn project_of(client_email: &str) -> Option<String> {
@@ -165,8 +205,7 @@ fn actor() -> String {
 
 fn print_keys(keys: &[KeyInfo], json: bool) -> Result<()> {
     if json {
-        let text =
-            serde_json::to_string_pretty(keys).map_err(|e| Error::Internal(e.to_string()))?;
+        let text = serde_json::to_string_pretty(keys)?;
         println!("{text}");
         return Ok(());
     }

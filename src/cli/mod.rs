@@ -1,7 +1,10 @@
-//! The command line: one clap parser, one function per subcommand, each building the core
-//! from the same [`Config`] and calling one library function.
+//! The command line: one clap parser whose subcommands each flatten only the settings groups
+//! they read (see [`crate::config`]), and one function per subcommand that turns them into
+//! options and calls the library.
 
 mod accounts;
+mod dev;
+mod emulator;
 mod import;
 mod keys;
 
@@ -12,13 +15,11 @@ pub use keys::{AdminCommand, KeysCommand};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tokio::net::TcpListener;
-use tracing::info;
 
-use crate::config::{Config, HttpConfig};
-use crate::service::Service;
+use crate::app::{self, App};
+use crate::config::{DevArgs, ServeArgs};
 use crate::telemetry::{self, LogFormat};
-use crate::{Error, Result, dev, http};
+use crate::{Error, Result};
 
 /// firegate: Firebase custom tokens for accounts whose passwords live in Firestore.
 #[derive(Parser, Debug)]
@@ -30,10 +31,7 @@ use crate::{Error, Result, dev, http};
     args_override_self = true
 )]
 pub struct Cli {
-    #[command(flatten)]
-    pub config: Config,
-
-    /// Log format.
+    /// Log format: json (Cloud Logging), text, or auto (text on a terminal).
     #[arg(
         long,
         env = "FIREGATE_LOG_FORMAT",
@@ -51,16 +49,10 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Serve the HTTP API (POST /login/) until SIGTERM or Ctrl-C.
-    Serve {
-        #[command(flatten)]
-        http: HttpConfig,
-    },
+    Serve(Box<ServeArgs>),
     /// Run locally with everything needed: a development key, a Firestore emulator and a
     /// demo account are created when missing.
-    Dev {
-        #[command(flatten)]
-        http: HttpConfig,
-    },
+    Dev(Box<DevArgs>),
     /// Manage accounts.
     Accounts {
         #[command(subcommand)]
@@ -78,12 +70,30 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Start a Firestore emulator, print its host:port, and run until stdin closes or a
+    /// signal arrives (the one launcher the test suites and benchmarks share).
+    #[command(hide = true)]
+    Emulator(emulator::EmulatorArgs),
+}
+
+/// Why a command ended unsuccessfully: an error to print, or an exit code already explained
+/// on the terminal (an import that refused rows or stopped early).
+#[derive(Debug)]
+pub enum Failure {
+    Error(Error),
+    Exit(u8),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Failure {
+        Failure::Error(e)
+    }
 }
 
 /// Runs the parsed command line to completion and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let default_level = match cli.command {
-        Command::Serve { .. } | Command::Dev { .. } => "info",
+        Command::Serve(_) | Command::Dev(_) => "info",
         _ => "warn",
     };
     telemetry::init(cli.log_format, default_level);
@@ -97,60 +107,32 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(dispatch(cli.config, cli.command)) {
+    match runtime.block_on(dispatch(cli.command)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+        Err(Failure::Exit(code)) => ExitCode::from(code),
+        Err(Failure::Error(e)) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }
 }
 
-async fn dispatch(config: Config, command: Command) -> Result<()> {
+async fn dispatch(command: Command) -> std::result::Result<(), Failure> {
     match command {
-        Command::Serve { http } => serve(config, http).await,
-        Command::Dev { http } => dev::run(config, http).await,
-        Command::Accounts { command } => accounts::run(config, command).await,
-        Command::Import(args) => import::run(config, *args).await,
-        Command::Keys { command } => keys::run(config, command).await,
-        Command::Admin { command } => keys::run_admin(config, command).await,
+        Command::Serve(args) => Ok(serve(*args).await?),
+        Command::Dev(args) => Ok(dev::run(*args).await?),
+        Command::Accounts { command } => Ok(accounts::run(command).await?),
+        Command::Import(args) => import::run(*args).await,
+        Command::Keys { command } => Ok(keys::run(command).await?),
+        Command::Admin { command } => Ok(keys::run_admin(command).await?),
+        Command::Emulator(args) => Ok(emulator::run(args).await?),
     }
 }
 
-/// `firegate serve`: bind first, so a client connecting during start-up waits in the listen
-/// backlog rather than being refused; then load the keys and read the recorded key state (an
-/// unreachable Firestore stops start-up with a clear message, which also opens the
-/// connection the first sign-in uses); then serve.
-async fn serve(config: Config, http_config: HttpConfig) -> Result<()> {
-    let addr = http_config.public_addr();
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|e| Error::Config(format!("cannot listen on {addr}: {e}")))?;
-    let service = Service::build(&config).await?;
-    info!(%addr, kid = %service.keys.active().kid, "listening");
-    tokio::spawn(service.clone().keep_keys_fresh());
-    let router = http::router(service, &http_config);
-    http::serve(listener, router, &http_config, shutdown_signal())
-        .await
-        .map_err(|e| Error::Internal(format!("server failed: {e}")))
-}
-
-/// Completes on SIGTERM (Cloud Run) or Ctrl-C.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
-    info!("shutdown signal received; finishing in-flight requests");
+/// `firegate serve`: bind, load the keys and read the recorded key state (an unreachable
+/// Firestore stops start-up with a clear message, which also opens the connection the first
+/// sign-in uses), then serve until SIGTERM or Ctrl-C.
+async fn serve(args: ServeArgs) -> Result<()> {
+    let app = App::build(args.server.app_options(args.listen.addr())).await?;
+    app.run(app::shutdown_signal()).await
 }

@@ -1,5 +1,5 @@
 //! The inbound HTTP edge (the only module that names axum): routes, CORS, body limits, JSON
-//! errors everywhere, and [`serve`], which runs a router on a listener until shutdown.
+//! errors everywhere, and [`serve`], which runs them on a listener until shutdown.
 
 mod admin;
 mod body;
@@ -12,6 +12,7 @@ mod register;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -25,26 +26,58 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub use body::MAX_BODY_BYTES;
 pub use error::{ApiError, INVALID_CREDENTIALS};
 
-use crate::config::HttpConfig;
 use crate::service::Service;
 
-/// Every route, with CORS for the configured origins, the body limit, the per-client rate
-/// limit, the request deadline and the access log.
-pub fn router(service: Arc<Service>, config: &HttpConfig) -> Router {
-    let guard = guard::Guard::new(config);
-    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-        let guard = Arc::downgrade(&guard);
-        runtime.spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-            loop {
-                tick.tick().await;
-                match guard.upgrade() {
-                    Some(guard) => guard.forget_idle_clients(),
-                    None => break,
-                }
-            }
-        });
+/// How the HTTP edge treats clients.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Browser origins allowed to call the API (`*` for any); empty: same origin only.
+    pub cors_origins: Vec<String>,
+    /// Requests per minute one client may make to the POST and admin endpoints (0: no limit).
+    pub rate_limit_per_minute: u32,
+    /// Requests one client may make in a burst.
+    pub rate_limit_burst: u32,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Proxies every request passes through (the client is that many entries from the right).
+    pub trusted_proxy_hops: u8,
+    /// Longest a whole request may take.
+    pub request_timeout: Duration,
+    /// Longest a connection may take to send a request head, from accept or from the end of
+    /// the previous response.
+    pub header_timeout: Duration,
+    /// Client connections served at once.
+    pub max_connections: usize,
+    /// Time in-flight requests get after shutdown begins.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for HttpOptions {
+    /// The documented defaults of `firegate serve`.
+    fn default() -> Self {
+        HttpOptions {
+            cors_origins: Vec::new(),
+            rate_limit_per_minute: 60,
+            rate_limit_burst: 20,
+            trusted_proxies: Vec::new(),
+            trusted_proxy_hops: 0,
+            request_timeout: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(10),
+            max_connections: 1000,
+            shutdown_grace: Duration::from_secs(10),
+        }
     }
+}
+
+/// Every route, with CORS for the configured origins, the body limit, the per-client rate
+/// limit, the request deadline and the access log. Building it starts nothing; [`serve`]
+/// also sweeps the rate limiter's idle clients while it runs.
+pub fn router(service: Arc<Service>, options: &HttpOptions) -> Router {
+    build(service, options).0
+}
+
+fn build(service: Arc<Service>, options: &HttpOptions) -> (Router, Arc<guard::Guard>) {
+    let guard = guard::Guard::new(options);
     let router = Router::new()
         .route("/login", login::routes())
         .route("/login/", login::routes())
@@ -58,16 +91,17 @@ pub fn router(service: Arc<Service>, config: &HttpConfig) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(service)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn_with_state(guard, guard::guard))
+        .layer(axum::middleware::from_fn_with_state(guard.clone(), guard::guard))
         // Outside the guard, so its own answers (429, request timeout) carry it too.
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ));
-    match cors(&config.cors_origins) {
+    let router = match cors(&options.cors_origins) {
         Some(cors) => router.layer(cors),
         None => router,
-    }
+    };
+    (router, guard)
 }
 
 fn cors(origins: &[String]) -> Option<CorsLayer> {
@@ -84,7 +118,7 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
             .allow_origin(allow)
             .allow_methods([Method::GET, Method::POST])
             .allow_headers([header::CONTENT_TYPE])
-            .max_age(std::time::Duration::from_secs(3600)),
+            .max_age(Duration::from_secs(3600)),
     )
 }
 
@@ -104,34 +138,33 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then stops accepting and lets
-/// in-flight requests finish for up to the configured grace period. Clients that do not send
-/// their headers within the header timeout are disconnected. Tests bind `127.0.0.1:0` and
-/// pass their own shutdown future.
+/// Serves the routes of `service` on `listener` until `shutdown` completes, then stops
+/// accepting and lets in-flight requests finish for up to the grace period.
+///
+/// Only HTTP/1.1 is spoken (what Cloud Run uses towards containers): a connection's first
+/// bytes are parsed as an HTTP/1 request head at once, never sniffed for HTTP/2 first, so the
+/// header timeout runs from accept. A connection that has not sent a complete request head
+/// within it — just opened, or idle after a response — is closed, so idle sockets cannot
+/// hold the connection budget.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
-    config: &HttpConfig,
+    service: Arc<Service>,
+    options: &HttpOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::rt::{TokioIo, TokioTimer};
     use hyper_util::service::TowerToHyperService;
     use tower::ServiceExt;
 
-    // HTTP/1.1 only: it is what Cloud Run speaks to containers, and the header timeout that
-    // cuts off slow clients is an HTTP/1 setting.
-    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
+    let (router, guard) = build(service, options);
+    let sweeper = tokio::spawn(sweep_idle_clients(Arc::downgrade(&guard)));
+    let mut builder = hyper::server::conn::http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(std::time::Duration::from_secs(
-            config.header_timeout_secs.into(),
-        ));
+        .header_read_timeout(options.header_timeout);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
-    let connections =
-        std::sync::Arc::new(tokio::sync::Semaphore::new(config.max_connections as usize));
+    let connections = Arc::new(tokio::sync::Semaphore::new(options.max_connections));
     loop {
         // At the connection limit, stop accepting until one closes.
         let slot = tokio::select! {
@@ -147,7 +180,7 @@ pub async fn serve(
                 Err(e) => {
                     // Out of file descriptors and the like: back off instead of spinning.
                     tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
             },
@@ -159,9 +192,8 @@ pub async fn serve(
             .map_request(|request: axum::http::Request<hyper::body::Incoming>| {
                 request.map(axum::body::Body::new)
             });
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
-            .into_owned();
+        let connection =
+            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             let _ = connection.await;
@@ -169,15 +201,28 @@ pub async fn serve(
         });
     }
     drop(listener);
-    let grace = std::time::Duration::from_secs(config.shutdown_grace_secs.into());
-    if tokio::time::timeout(grace, graceful.shutdown())
+    sweeper.abort();
+    if tokio::time::timeout(options.shutdown_grace, graceful.shutdown())
         .await
         .is_err()
     {
         tracing::warn!(
-            grace_secs = config.shutdown_grace_secs,
+            grace_secs = options.shutdown_grace.as_secs(),
             "in-flight requests cut off after the grace period"
         );
     }
     Ok(())
+}
+
+/// Forgets the rate limiter's idle clients once a minute, so its memory follows active
+/// clients only; ends when the guard is gone.
+async fn sweep_idle_clients(guard: std::sync::Weak<guard::Guard>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        match guard.upgrade() {
+            Some(guard) => guard.forget_idle_clients(),
+            None => break,
+        }
+    }
 }

@@ -34,7 +34,6 @@ pub use scheme::{
 };
 pub use werkzeug::DEFAULT_PBKDF2_ROUNDS as WERKZEUG_DEFAULT_PBKDF2_ROUNDS;
 
-use crate::config::PasswordSettings;
 use crate::{Error, Result};
 
 /// Longest accepted password, in bytes; longer ones are refused before any hashing.
@@ -112,6 +111,37 @@ pub enum Verdict {
     Unusable(HashError),
 }
 
+/// How new hashes are computed, how many checks run at once, and what a stored hash may cost.
+#[derive(Debug, Clone)]
+pub struct PasswordOptions {
+    /// argon2id memory cost of new hashes, in KiB.
+    pub argon2_memory_kib: u32,
+    /// argon2id iterations of new hashes.
+    pub argon2_iterations: u32,
+    /// argon2id lanes of new hashes.
+    pub argon2_parallelism: u32,
+    /// Hashes computed at the same time (hashing threads).
+    pub concurrency: usize,
+    /// Checks allowed to wait for a hashing thread.
+    pub queue: usize,
+    /// Ceilings on the cost of stored hashes.
+    pub limits: CostLimits,
+}
+
+impl Default for PasswordOptions {
+    /// OWASP's argon2id parameters, one thread per CPU, a queue of 64, default ceilings.
+    fn default() -> Self {
+        PasswordOptions {
+            argon2_memory_kib: 19456,
+            argon2_iterations: 2,
+            argon2_parallelism: 1,
+            concurrency: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            queue: 64,
+            limits: CostLimits::default(),
+        }
+    }
+}
+
 /// Computes and verifies password hashes with bounded concurrency and a bounded queue.
 pub struct Passwords {
     params: Params,
@@ -127,31 +157,31 @@ pub struct Passwords {
 impl Passwords {
     /// Builds the service; fails with a message naming the settings when the argon2
     /// parameters are inconsistent.
-    pub fn new(settings: &PasswordSettings, limits: CostLimits) -> Result<Passwords> {
+    pub fn new(options: &PasswordOptions) -> Result<Passwords> {
         let params = Params::new(
-            settings.argon2_memory_kib,
-            settings.argon2_iterations,
-            settings.argon2_parallelism,
+            options.argon2_memory_kib,
+            options.argon2_iterations,
+            options.argon2_parallelism,
             None,
         )
         .map_err(|e| {
             Error::Config(format!(
                 "--argon2-memory-kib {} / --argon2-iterations {} / --argon2-parallelism {} \
                  are not valid argon2 parameters ({e}); memory must be at least 8 KiB per lane",
-                settings.argon2_memory_kib, settings.argon2_iterations, settings.argon2_parallelism
+                options.argon2_memory_kib, options.argon2_iterations, options.argon2_parallelism
             ))
         })?;
         let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(settings.concurrency())
+            .num_threads(options.concurrency)
             .thread_name(|i| format!("hash-{i}"))
             .build()
             .map_err(|e| Error::Internal(format!("cannot start the hashing threads: {e}")))?;
         Ok(Passwords {
             params,
-            limits,
-            slots: Arc::new(Semaphore::new(settings.concurrency())),
+            limits: options.limits.clone(),
+            slots: Arc::new(Semaphore::new(options.concurrency)),
             pool,
-            queue_limit: settings.hash_queue as usize,
+            queue_limit: options.queue,
             waiting: AtomicUsize::new(0),
             computed: AtomicU64::new(0),
             prepared: std::sync::atomic::AtomicBool::new(false),
@@ -319,12 +349,12 @@ mod service_tests {
     use super::*;
 
     fn fast() -> Passwords {
-        let settings = PasswordSettings {
+        let settings = PasswordOptions {
             argon2_memory_kib: 64,
             argon2_iterations: 1,
-            ..PasswordSettings::default()
+            ..PasswordOptions::default()
         };
-        Passwords::new(&settings, CostLimits::default()).unwrap()
+        Passwords::new(&settings).unwrap()
     }
 
     fn pw(s: &str) -> Password {
@@ -366,12 +396,11 @@ mod service_tests {
         let weak = fast();
         let stored = weak.hash(&pw("pw")).await.unwrap();
         let strong = Passwords::new(
-            &PasswordSettings {
+            &PasswordOptions {
                 argon2_memory_kib: 128,
                 argon2_iterations: 1,
-                ..PasswordSettings::default()
+                ..PasswordOptions::default()
             },
-            CostLimits::default(),
         )
         .unwrap();
         assert!(matches!(
@@ -390,14 +419,14 @@ mod service_tests {
 
     #[tokio::test]
     async fn a_full_queue_is_refused_at_once() {
-        let settings = PasswordSettings {
+        let settings = PasswordOptions {
             argon2_memory_kib: 64,
             argon2_iterations: 1,
-            max_concurrent_hashes: Some(1),
-            hash_queue: 0,
-            ..PasswordSettings::default()
+            concurrency: 1,
+            queue: 0,
+            ..PasswordOptions::default()
         };
-        let p = Arc::new(Passwords::new(&settings, CostLimits::default()).unwrap());
+        let p = Arc::new(Passwords::new(&settings).unwrap());
         let (release, hold) = std::sync::mpsc::channel::<()>();
         let busy = {
             let p = p.clone();
@@ -427,12 +456,12 @@ mod service_tests {
 
     #[test]
     fn inconsistent_argon2_settings_name_the_settings() {
-        let settings = PasswordSettings {
+        let settings = PasswordOptions {
             argon2_memory_kib: 8,
             argon2_parallelism: 4,
-            ..PasswordSettings::default()
+            ..PasswordOptions::default()
         };
-        let err = Passwords::new(&settings, CostLimits::default())
+        let err = Passwords::new(&settings)
             .err()
             .unwrap()
             .to_string();

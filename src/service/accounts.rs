@@ -19,12 +19,12 @@ impl Service {
     /// characters, at most 4096 bytes (checked by [`Password::new`]), no composition rules.
     pub fn check_policy(&self, password: &Password) -> Result<()> {
         let chars = password.expose().chars().count();
-        if chars < self.min_password_chars {
+        if chars < self.policy.min_password_chars {
             return Err(Error::invalid(
                 "weak_password",
                 format!(
                     "the password must be at least {} characters long",
-                    self.min_password_chars
+                    self.policy.min_password_chars
                 ),
             ));
         }
@@ -39,7 +39,7 @@ impl Service {
         password: Password,
         now: Timestamp,
     ) -> Result<Account> {
-        if !self.registration_open {
+        if !self.policy.registration_open {
             return Err(Error::Disabled("registration is turned off on this server"));
         }
         let email = Login::parse(email)?;

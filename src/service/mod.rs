@@ -1,10 +1,13 @@
 //! The use cases: signing in, registering, changing passwords and administering accounts.
-//! The HTTP server and the CLI both call these, over one [`Service`] built from one [`Config`].
-//! This file builds the service and keeps its keys fresh; `sign_in.rs` and `accounts.rs` hold
-//! the use cases.
+//! The HTTP server and the CLI both call these, over one [`Service`] built from one
+//! [`ServiceOptions`]. This file builds the service and keeps its keys fresh; `sign_in.rs`,
+//! `accounts.rs` and `rotation.rs` hold the use cases.
 
 mod accounts;
+mod rotation;
 mod sign_in;
+
+pub use rotation::{KeyAdmin, Rotation};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,11 +19,12 @@ use tracing::{info, warn};
 use crate::Result;
 use crate::accounts::Uid;
 use crate::claims::Claims;
-use crate::config::Config;
-use crate::keys::{self, KeyRing, Publication, Rotation};
+use secrecy::SecretString;
+
+use crate::keys::{self, KeyOptions, KeyRing, Publication};
 use crate::lockout::LockoutPolicy;
 use crate::login::Login;
-use crate::passwords::{Password, Passwords};
+use crate::passwords::{Password, PasswordOptions, Passwords};
 use crate::store::{SchemeCount, Store, StoreOptions};
 
 /// A successful sign-in: the uid and the custom token for `signInWithCustomToken`.
@@ -41,6 +45,54 @@ pub struct NewAccount {
     pub claims: Claims,
 }
 
+/// Everything a [`Service`] is built from, each part's options in its own type.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceOptions {
+    /// The Firestore project; `None` takes the signing key's.
+    pub project_id: Option<String>,
+    pub store: StoreOptions,
+    pub keys: KeyOptions,
+    pub passwords: PasswordOptions,
+    pub policy: Policy,
+    /// The admin credential, when the admin page and API are on.
+    pub admin: Option<AdminCredential>,
+}
+
+/// The account policy the use cases apply.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    /// Custom-token lifetime, in seconds (at most 3600).
+    pub token_lifetime: u32,
+    /// Identity Platform tenant written into tokens.
+    pub tenant_id: Option<String>,
+    /// Domain legacy clients append to bare usernames.
+    pub legacy_domain: Option<String>,
+    /// Shortest new password, in characters.
+    pub min_password_chars: usize,
+    /// Whether `POST /register/` creates accounts.
+    pub registration_open: bool,
+    /// Least time a failed sign-in takes.
+    pub failure_floor: Duration,
+    /// Brute-force lockout.
+    pub lockout: LockoutPolicy,
+}
+
+impl Default for Policy {
+    /// The documented defaults: one-hour tokens, 8-character passwords, open registration, a
+    /// 500 ms failure floor, the default lockout.
+    fn default() -> Self {
+        Policy {
+            token_lifetime: 3600,
+            tenant_id: None,
+            legacy_domain: None,
+            min_password_chars: 8,
+            registration_open: true,
+            failure_floor: Duration::from_millis(500),
+            lockout: LockoutPolicy::default(),
+        }
+    }
+}
+
 /// Everything a use case needs: keys, password hashing, storage and policy settings.
 pub struct Service {
     pub keys: KeyRing,
@@ -51,13 +103,7 @@ pub struct Service {
     pub admin: Option<AdminCredential>,
     key_refresh: Duration,
     stats_cache: tokio::sync::Mutex<Option<(Instant, Vec<SchemeCount>)>>,
-    token_lifetime: u32,
-    tenant_id: Option<String>,
-    legacy_domain: Option<String>,
-    min_password_chars: usize,
-    registration_open: bool,
-    failure_floor: Duration,
-    lockout: LockoutPolicy,
+    policy: Policy,
     /// Password-checking requests in progress, bounded by hashing slots plus queue, so a
     /// flood is refused before it costs any Firestore call or memory.
     admissions: Arc<tokio::sync::Semaphore>,
@@ -69,14 +115,23 @@ impl Service {
     /// active key is not loaded here (signing with any other key could fail every login), when
     /// nothing is recorded and several keys could sign, or when no key loads; other key files
     /// that do not load are set aside with a warning.
-    pub async fn build(config: &Config) -> Result<Arc<Service>> {
-        let dir = &config.keys_dir;
-        let allow_insecure = config.allow_insecure_key_permissions;
+    pub async fn build(options: ServiceOptions) -> Result<Arc<Service>> {
+        let ServiceOptions {
+            project_id,
+            store,
+            keys: key_options,
+            passwords,
+            policy,
+            admin,
+        } = options;
+        let dir = &key_options.dir;
+        let allow_insecure = key_options.allow_insecure_permissions;
         let loaded = keys::load_dir(dir, allow_insecure)?;
-        let project_id = loaded.project(dir, config.project_id.as_deref())?;
+        let project_id = loaded.project(dir, project_id.as_deref())?;
         crate::telemetry::set_project(&project_id);
-        let passwords = Passwords::new(&config.passwords, config.cost_limits.limits())?;
-        let store = Store::connect(StoreOptions::from_config(config, project_id.clone())).await?;
+        let admissions = passwords.concurrency + passwords.queue;
+        let passwords = Passwords::new(&passwords)?;
+        let store = Store::connect(project_id.clone(), store).await?;
         // Read even with a single key file: that file may hold a key not activated yet (a new
         // key mounted in place of the active one), which must not start signing.
         let recorded = store
@@ -93,36 +148,16 @@ impl Service {
             })?
             .map(|(state, _)| state);
         let keys = KeyRing::new(dir, allow_insecure, loaded, recorded.as_ref())?;
-        let admin = config
-            .admin_password_hash
-            .as_ref()
-            .map(|hash| AdminCredential {
-                user: config.admin_user.clone(),
-                password_hash: hash.as_str().to_string(),
-            });
         Ok(Arc::new(Service {
             keys,
             passwords,
             store,
-            publication: Publication::new(&config.x509_base_url),
+            publication: Publication::new(&key_options.x509_base_url),
             admin,
-            key_refresh: Duration::from_secs(config.key_refresh_secs.into()),
+            key_refresh: key_options.refresh,
             stats_cache: tokio::sync::Mutex::new(None),
-            token_lifetime: config.token_lifetime,
-            tenant_id: config.tenant_id.clone(),
-            legacy_domain: config.legacy_domain.clone(),
-            min_password_chars: config.min_password_length as usize,
-            registration_open: !config.disable_registration,
-            failure_floor: Duration::from_millis(config.failure_floor_ms.into()),
-            admissions: Arc::new(tokio::sync::Semaphore::new(
-                config.passwords.concurrency() + config.passwords.hash_queue as usize,
-            )),
-            lockout: LockoutPolicy {
-                threshold: config.lockout_threshold,
-                step: Duration::from_secs(config.lockout_step_secs.into()),
-                max_wait: Duration::from_secs(config.lockout_max_secs.into()),
-                reset_after: Duration::from_secs(config.lockout_reset_secs.into()),
-            },
+            policy,
+            admissions: Arc::new(tokio::sync::Semaphore::new(admissions)),
         }))
     }
 
@@ -179,14 +214,8 @@ impl Service {
 }
 
 /// The admin page and API credential: a user name and an argon2id hash of the password.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct AdminCredential {
     pub user: String,
-    pub password_hash: String,
-}
-
-impl std::fmt::Debug for AdminCredential {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "AdminCredential({}, <redacted>)", self.user)
-    }
+    pub password_hash: SecretString,
 }

@@ -65,11 +65,11 @@ impl Service {
         now: Timestamp,
         upgrade_at: Option<Timestamp>,
     ) -> Result<StoredAccount> {
-        let candidates = Login::candidates(login, self.legacy_domain.as_deref())?;
+        let candidates = Login::candidates(login, self.policy.legacy_domain.as_deref())?;
         self.passwords.prepare();
         let uid = self.store.uid_for_login(&candidates).await?;
         let key = lockout_key(uid.as_deref(), &candidates[0]);
-        let guarded = self.lockout.threshold > 0;
+        let guarded = self.policy.lockout.threshold > 0;
         let (found, record) = tokio::join!(
             async {
                 match &uid {
@@ -86,7 +86,7 @@ impl Service {
             }
         );
         let (found, record) = (found?, record?);
-        if self.lockout.locked_until(record.as_ref(), now).is_some() {
+        if self.policy.lockout.locked_until(record.as_ref(), now).is_some() {
             let uid = found.as_ref().map(|f| &f.account.uid);
             return Err(refuse(uid, "locked"));
         }
@@ -136,10 +136,10 @@ impl Service {
     async fn count_failure(&self, key: &LockoutKey, record: Option<FailureRecord>, now: Timestamp) {
         let stale = record
             .as_ref()
-            .is_some_and(|r| self.lockout.is_stale(r, now));
+            .is_some_and(|r| self.policy.lockout.is_stale(r, now));
         let previous = record.filter(|_| !stale).map_or(0, |r| r.failures);
-        let expire_at = now.checked_add(self.lockout.reset_after).unwrap_or(now);
-        if previous + 1 == self.lockout.threshold {
+        let expire_at = now.checked_add(self.policy.lockout.reset_after).unwrap_or(now);
+        if previous + 1 == self.policy.lockout.threshold {
             warn!(
                 login_locked = true,
                 failures = previous + 1,
@@ -179,13 +179,13 @@ impl Service {
 
     /// The shortest time a failed credential check takes to answer.
     pub fn failure_floor(&self) -> std::time::Duration {
-        self.failure_floor
+        self.policy.failure_floor
     }
 
     /// Sleeps out the rest of the failure floor after a refused sign-in.
     pub(super) async fn pad_failure<T>(&self, result: &Result<T>, started: Instant) {
         if matches!(result, Err(Error::InvalidCredentials)) {
-            tokio::time::sleep_until(started + self.failure_floor).await;
+            tokio::time::sleep_until(started + self.policy.failure_floor).await;
         }
     }
 
@@ -194,9 +194,9 @@ impl Service {
         self.keys.active().signer.mint(TokenRequest {
             uid: &account.uid,
             claims: &account.claims,
-            tenant_id: self.tenant_id.as_deref(),
+            tenant_id: self.policy.tenant_id.as_deref(),
             issued_at: now,
-            lifetime_secs: self.token_lifetime,
+            lifetime_secs: self.policy.token_lifetime,
         })
     }
 

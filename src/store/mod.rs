@@ -19,13 +19,11 @@ pub use accounts::{StoredAccount, Version};
 pub use import::{CommitOutcome, ExistingAccount, ImportUpdate, MAX_WRITES_PER_COMMIT};
 pub use listing::{AccountFilter, SchemeCount};
 
-use crate::config::Config;
 use crate::{Error, Result};
 
-/// Where and how to reach Firestore.
+/// How to reach Firestore (the project is given separately: it may come from a key file).
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
-    pub project_id: String,
     pub database_id: String,
     /// `host:port` of an emulator; `None` reaches Google with Application Default Credentials.
     pub emulator_host: Option<String>,
@@ -37,18 +35,17 @@ pub struct StoreOptions {
     pub timeout: Duration,
 }
 
-impl StoreOptions {
-    /// The options a [`Config`] describes, for the given project.
-    pub fn from_config(config: &Config, project_id: String) -> StoreOptions {
+impl Default for StoreOptions {
+    /// The `(default)` database, the documented collection names and a 5-second deadline.
+    fn default() -> Self {
         StoreOptions {
-            project_id,
-            database_id: config.database_id.clone(),
-            emulator_host: config.firestore_emulator_host.clone(),
-            accounts_collection: config.accounts_collection.clone(),
-            logins_collection: config.logins_collection.clone(),
-            keys_collection: config.keys_collection.clone(),
-            lockouts_collection: config.lockouts_collection.clone(),
-            timeout: Duration::from_millis(config.firestore_timeout_ms.into()),
+            database_id: "(default)".into(),
+            emulator_host: None,
+            accounts_collection: "firegate_accounts".into(),
+            logins_collection: "firegate_logins".into(),
+            keys_collection: "firegate_keys".into(),
+            lockouts_collection: "firegate_lockouts".into(),
+            timeout: Duration::from_secs(5),
         }
     }
 }
@@ -57,14 +54,15 @@ impl StoreOptions {
 #[derive(Clone)]
 pub struct Store {
     db: FirestoreDb,
+    project_id: String,
     options: StoreOptions,
 }
 
 impl Store {
     /// Opens the gRPC channel to Firestore (or the emulator); [`Store::ping`] checks that
     /// requests are actually served.
-    pub async fn connect(options: StoreOptions) -> Result<Store> {
-        let db_options = FirestoreDbOptions::new(options.project_id.clone())
+    pub async fn connect(project_id: String, options: StoreOptions) -> Result<Store> {
+        let db_options = FirestoreDbOptions::new(project_id.clone())
             .with_database_id(options.database_id.clone())
             .with_max_retries(2)
             .with_request_timeout(options.timeout);
@@ -91,11 +89,14 @@ impl Store {
                     .to_string(),
             };
             Error::Unavailable(format!(
-                "cannot reach Firestore (project `{}`): {e}; {hint}",
-                options.project_id
+                "cannot reach Firestore (project `{project_id}`): {e}; {hint}"
             ))
         })?;
-        Ok(Store { db, options })
+        Ok(Store {
+            db,
+            project_id,
+            options,
+        })
     }
 
     /// Sends one cheap read, to fail fast at start-up when Firestore cannot be reached.
@@ -103,7 +104,7 @@ impl Store {
         self.call(self.db.ping()).await.map_err(|e| match e {
             Error::Unavailable(why) | Error::Storage(why) => Error::Unavailable(format!(
                 "cannot reach Firestore (project `{}`, database `{}`{}): {why}",
-                self.options.project_id,
+                self.project_id,
                 self.options.database_id,
                 self.options
                     .emulator_host
@@ -113,6 +114,11 @@ impl Store {
             )),
             other => other,
         })
+    }
+
+    /// The project this store reads and writes.
+    pub fn project_id(&self) -> &str {
+        &self.project_id
     }
 
     /// The options this store was opened with.

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
+use secrecy::ExposeSecret;
 use base64::engine::general_purpose::STANDARD;
 use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
@@ -103,7 +104,7 @@ impl Gate {
             .admit()
             .map_err(|e| ApiError::from(e).into_response())?;
         let stored = StoredHash {
-            hash: credential.password_hash.clone(),
+            hash: credential.password_hash.expose_secret().to_string(),
             dialect: Dialect::Phc,
         };
         // Both checks always run, so timing does not tell a wrong user from a wrong password.

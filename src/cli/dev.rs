@@ -2,19 +2,18 @@
 //! directory has none, starts a Firestore emulator unless `FIRESTORE_EMULATOR_HOST` names one,
 //! creates a demo account, and serves on loopback until Ctrl-C, then stops the emulator.
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use tokio::net::TcpListener;
 
+use crate::app::{self, App};
 use crate::claims::Claims;
-use crate::config::{Config, HttpConfig};
+use crate::config::DevArgs;
 use crate::emulator::Emulator;
 use crate::login::Login;
 use crate::passwords::Password;
-use crate::service::{NewAccount, Service};
-use crate::{Error, Result, cli, http, keygen, keys};
+use crate::service::{NewAccount, Service, ServiceOptions};
+use crate::{Error, Result, keygen, keys};
 
 /// Project id of development keys (`demo-` projects never reach Google from the emulators).
 pub const DEV_PROJECT: &str = "demo-firegate";
@@ -24,49 +23,33 @@ pub const DEMO_USERNAME: &str = "demo";
 pub const DEMO_PASSWORD: &str = "firegate-demo";
 
 /// Runs the development server until Ctrl-C or SIGTERM.
-pub async fn run(mut config: Config, http_config: HttpConfig) -> Result<()> {
-    let dir = &config.keys_dir;
-    if !dir.exists() || keys::key_files(dir)?.is_empty() {
-        let path = tokio::task::spawn_blocking({
-            let dir = dir.clone();
-            move || keygen::write_dev_key(&dir, DEV_PROJECT)
-        })
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))??;
+pub async fn run(mut args: DevArgs) -> Result<()> {
+    let dir = args.server.keys.dir.keys_dir.clone();
+    if !dir.exists() || keys::key_files(&dir)?.is_empty() {
+        let path = tokio::task::spawn_blocking(move || keygen::write_dev_key(&dir, DEV_PROJECT))
+            .await??;
         println!("created a development key: {}", path.display());
     }
 
-    let emulator = match config.firestore_emulator_host {
+    let emulator = match args.server.store.firestore_emulator_host {
         Some(_) => None,
         None => {
-            let emulator = tokio::task::spawn_blocking(|| Emulator::start(None))
-                .await
-                .map_err(|e| Error::Internal(e.to_string()))??;
+            let emulator = tokio::task::spawn_blocking(|| Emulator::start(None)).await??;
             println!(
                 "started the Firestore emulator on {} (pid {})",
                 emulator.host(),
                 emulator.pid()
             );
-            config.firestore_emulator_host = Some(emulator.host().to_string());
+            args.server.store.firestore_emulator_host = Some(emulator.host().to_string());
             Some(emulator)
         }
     };
 
-    let service = build_when_firestore_answers(&config).await?;
+    let options = args.server.app_options(args.listen.addr());
+    let service = build_when_firestore_answers(&options.service).await?;
     ensure_demo_account(&service).await?;
-
-    let addr = http_config.listen_addr(IpAddr::V4(Ipv4Addr::LOCALHOST));
-    let listener = TcpListener::bind(addr).await.map_err(|e| {
-        Error::Config(format!(
-            "cannot listen on {addr}: {e} (choose another with --port)"
-        ))
-    })?;
-    let url = format!(
-        "http://{}",
-        listener
-            .local_addr()
-            .map_err(|e| Error::Internal(e.to_string()))?
-    );
+    let app = App::new(app::bind(options.listen).await?, service, options.http)?;
+    let url = format!("http://{}", app.addr());
     println!(
         "\nfiregate is listening on {url}\n\
          \n  demo login:    {DEMO_EMAIL} (or username {DEMO_USERNAME})\
@@ -81,19 +64,17 @@ pub async fn run(mut config: Config, http_config: HttpConfig) -> Result<()> {
             ""
         }
     );
-    tokio::spawn(service.clone().keep_keys_fresh());
-    let router = http::router(service, &http_config);
-    let served = http::serve(listener, router, &http_config, cli::shutdown_signal()).await;
+    let served = app.run(app::shutdown_signal()).await;
     drop(emulator);
-    served.map_err(|e| Error::Internal(format!("server failed: {e}")))
+    served
 }
 
 /// Builds the service, retrying for up to a minute while Firestore does not answer yet (a
 /// freshly started emulator can take a while to serve its first call).
-async fn build_when_firestore_answers(config: &Config) -> Result<Arc<Service>> {
+async fn build_when_firestore_answers(options: &ServiceOptions) -> Result<Arc<Service>> {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
-        match Service::build(config).await {
+        match Service::build(options.clone()).await {
             Err(Error::Unavailable(_)) if tokio::time::Instant::now() < deadline => {
                 tokio::time::sleep(std::time::Duration::from_millis(200)).await
             }

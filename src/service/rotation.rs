@@ -6,9 +6,10 @@ use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
 use jiff::Timestamp;
 use tracing::info;
 
-use super::ring::{KeyInfo, KeyRing, KeyState, RecordedState};
-use super::{Publication, ServiceAccountKey, load_dir};
-use crate::config::Config;
+use crate::keys::{
+    KeyInfo, KeyOptions, KeyRing, KeyState, Publication, RecordedState, ServiceAccountKey,
+    load_dir,
+};
 use crate::store::{Store, StoreOptions};
 use crate::{Error, Result};
 
@@ -27,17 +28,21 @@ pub struct KeyAdmin {
 impl KeyAdmin {
     /// Loads the keys directory (files that do not load are listed, not fatal), connects to
     /// Firestore and reads the recorded key state.
-    pub async fn open(config: &Config) -> Result<KeyAdmin> {
-        let dir = &config.keys_dir;
-        let allow_insecure = config.allow_insecure_key_permissions;
+    pub async fn open(
+        keys: &KeyOptions,
+        project_id: Option<&str>,
+        store: StoreOptions,
+    ) -> Result<KeyAdmin> {
+        let dir = &keys.dir;
+        let allow_insecure = keys.allow_insecure_permissions;
         let loaded = load_dir(dir, allow_insecure)?;
-        let project_id = loaded.project(dir, config.project_id.as_deref())?;
-        let store = Store::connect(StoreOptions::from_config(config, project_id)).await?;
+        let project_id = loaded.project(dir, project_id)?;
+        let store = Store::connect(project_id, store).await?;
         let recorded = store.recorded_key_state().await?.map(|(state, _)| state);
         Ok(KeyAdmin {
             ring: KeyRing::inspect(dir, allow_insecure, loaded, recorded.as_ref()),
             store,
-            publication: Publication::new(&config.x509_base_url),
+            publication: Publication::new(&keys.x509_base_url),
             recorded,
         })
     }

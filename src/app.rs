@@ -1,0 +1,113 @@
+//! The one wiring of the server, used by `serve`, `dev` and the tests alike: bind the
+//! listener, build the [`Service`], then run the HTTP edge and the key refresh until shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tracing::info;
+
+use crate::http::{self, HttpOptions};
+use crate::service::{Service, ServiceOptions};
+use crate::{Error, Result};
+
+/// Everything the server is built from.
+#[derive(Debug, Clone)]
+pub struct AppOptions {
+    /// Address to bind (`127.0.0.1:0` picks a free port).
+    pub listen: SocketAddr,
+    pub service: ServiceOptions,
+    pub http: HttpOptions,
+}
+
+/// A bound, built server that has not started serving.
+pub struct App {
+    listener: TcpListener,
+    addr: SocketAddr,
+    service: Arc<Service>,
+    http: HttpOptions,
+}
+
+impl App {
+    /// Binds first, so a client connecting during start-up waits in the listen backlog rather
+    /// than being refused; then builds the service (keys, Firestore, the recorded key state).
+    pub async fn build(options: AppOptions) -> Result<App> {
+        let listener = bind(options.listen).await?;
+        let service = Service::build(options.service).await?;
+        App::new(listener, service, options.http)
+    }
+
+    /// A server over a listener and a service built elsewhere (`dev` builds its service
+    /// while its emulator starts).
+    pub fn new(listener: TcpListener, service: Arc<Service>, http: HttpOptions) -> Result<App> {
+        let addr = listener.local_addr().map_err(|source| Error::Io {
+            what: "cannot read the listening address".into(),
+            source,
+        })?;
+        Ok(App {
+            listener,
+            addr,
+            service,
+            http,
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// The service behind the routes.
+    pub fn service(&self) -> &Arc<Service> {
+        &self.service
+    }
+
+    /// Serves until `shutdown` completes, keeping the keys fresh meanwhile; returns once
+    /// in-flight requests have finished (or the grace period ran out).
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
+        info!(addr = %self.addr, kid = %self.service.keys.active().kid, "listening");
+        let refresher = tokio::spawn(self.service.clone().keep_keys_fresh());
+        let served = http::serve(self.listener, self.service, &self.http, shutdown).await;
+        refresher.abort();
+        served.map_err(|source| Error::Io {
+            what: "the server stopped".into(),
+            source,
+        })
+    }
+}
+
+/// Binds `addr`, naming it and the fix when it is taken.
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| Error::Io {
+            what: format!("cannot listen on {addr} (choose another with --port or --listen)"),
+            source,
+        })
+}
+
+/// Completes on SIGTERM (Cloud Run) or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    info!("shutdown signal received; finishing in-flight requests");
+}

@@ -1,0 +1,146 @@
+//! Every setting firegate reads, as clap argument groups with environment-variable fallbacks,
+//! one group per part it configures. Each command flattens only the groups it reads, and this
+//! module turns them into each part's own options type: no module below it imports it.
+//! Values are validated here, at start-up, so a bad setting fails fast with a message that
+//! names it.
+
+mod admin;
+mod http;
+mod keys;
+mod passwords;
+mod sign_in;
+mod store;
+mod values;
+
+use std::time::Duration;
+
+use clap::Args;
+
+pub use admin::AdminArgs;
+pub use http::{DevListenArgs, HttpArgs, ListenArgs};
+pub use keys::{KeyFileArgs, KeyRotationArgs, KeysDirArgs};
+pub use passwords::{CostLimitArgs, HashArgs, HashPoolArgs};
+pub use sign_in::{LockoutArgs, NewPasswordArgs, SignInArgs};
+pub use store::StoreArgs;
+
+use crate::app::AppOptions;
+use crate::service::{Policy, ServiceOptions};
+
+/// Everything a server reads (`serve` and `dev`) except where it listens.
+#[derive(Args, Debug, Clone)]
+pub struct ServerArgs {
+    #[command(flatten)]
+    pub http: HttpArgs,
+    #[command(flatten)]
+    pub sign_in: SignInArgs,
+    #[command(flatten)]
+    pub new_passwords: NewPasswordArgs,
+    #[command(flatten)]
+    pub lockout: LockoutArgs,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub keys: KeyFileArgs,
+    #[command(flatten)]
+    pub rotation: KeyRotationArgs,
+    #[command(flatten)]
+    pub hashing: HashArgs,
+    #[command(flatten)]
+    pub pool: HashPoolArgs,
+    #[command(flatten)]
+    pub limits: CostLimitArgs,
+    #[command(flatten)]
+    pub admin: AdminArgs,
+}
+
+impl ServerArgs {
+    /// The service a server runs.
+    pub fn service_options(&self) -> ServiceOptions {
+        ServiceOptions {
+            project_id: self.store.project_id.clone(),
+            store: self.store.options(),
+            keys: self.keys.options(Some(&self.rotation)),
+            passwords: self.hashing.options(Some(&self.pool), Some(&self.limits)),
+            policy: Policy {
+                token_lifetime: self.sign_in.token_lifetime,
+                tenant_id: self.sign_in.tenant_id.clone(),
+                legacy_domain: self.sign_in.legacy_domain.clone(),
+                min_password_chars: self.new_passwords.min_password_length as usize,
+                registration_open: !self.sign_in.disable_registration,
+                failure_floor: Duration::from_millis(self.sign_in.failure_floor_ms.into()),
+                lockout: self.lockout.policy(),
+            },
+            admin: self.admin.credential(),
+        }
+    }
+
+    /// The whole server, listening on `listen`.
+    pub fn app_options(&self, listen: std::net::SocketAddr) -> AppOptions {
+        AppOptions {
+            listen,
+            service: self.service_options(),
+            http: self.http.options(),
+        }
+    }
+}
+
+/// `firegate serve`.
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub listen: ListenArgs,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// `firegate dev`.
+#[derive(Args, Debug, Clone)]
+pub struct DevArgs {
+    #[command(flatten)]
+    pub listen: DevListenArgs,
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// What every `firegate accounts …` command reads: Firestore, the keys (they name the
+/// project), and how new passwords are hashed and checked.
+#[derive(Args, Debug, Clone)]
+pub struct AccountsArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub keys: KeyFileArgs,
+    #[command(flatten)]
+    pub hashing: HashArgs,
+    #[command(flatten)]
+    pub new_passwords: NewPasswordArgs,
+}
+
+impl AccountsArgs {
+    /// The service an account command runs on.
+    pub fn service_options(&self) -> ServiceOptions {
+        ServiceOptions {
+            project_id: self.store.project_id.clone(),
+            store: self.store.options(),
+            keys: self.keys.options(None),
+            passwords: self.hashing.options(None, None),
+            policy: Policy {
+                min_password_chars: self.new_passwords.min_password_length as usize,
+                ..Policy::default()
+            },
+            admin: None,
+        }
+    }
+}
+
+/// What `firegate keys list|retire` read: Firestore and the keys.
+#[derive(Args, Debug, Clone)]
+pub struct KeyAdminArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub keys: KeyFileArgs,
+}
+
+#[cfg(test)]
+mod tests;

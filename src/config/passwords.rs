@@ -1,0 +1,125 @@
+//! The password settings groups: how new hashes are computed, how many checks run at once,
+//! and the ceilings on what a stored legacy hash may cost.
+
+use clap::Args;
+
+use crate::passwords::{CostLimits, PasswordOptions};
+
+/// argon2id parameters of new hashes (every command that hashes a password).
+#[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Password hashing")]
+pub struct HashArgs {
+    /// argon2id memory cost in KiB (OWASP: 19456).
+    #[arg(long, env = "FIREGATE_ARGON2_MEMORY_KIB", default_value_t = 19456,
+          value_parser = clap::value_parser!(u32).range(8..=4_194_304))]
+    pub argon2_memory_kib: u32,
+
+    /// argon2id iterations (OWASP: 2).
+    #[arg(long, env = "FIREGATE_ARGON2_ITERATIONS", default_value_t = 2,
+          value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub argon2_iterations: u32,
+
+    /// argon2id lanes (OWASP: 1).
+    #[arg(long, env = "FIREGATE_ARGON2_PARALLELISM", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub argon2_parallelism: u32,
+}
+
+/// How many password checks a server runs and queues (servers only).
+#[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Password hashing")]
+pub struct HashPoolArgs {
+    /// Password hashes computed at the same time [default: number of CPUs].
+    #[arg(long, env = "FIREGATE_MAX_CONCURRENT_HASHES",
+          value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub max_concurrent_hashes: Option<u32>,
+
+    /// Password checks allowed to wait for a free hashing slot; beyond it requests get 503.
+    #[arg(long, env = "FIREGATE_HASH_QUEUE", default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    pub hash_queue: u32,
+}
+
+/// Ceilings on the cost a stored hash may ask for; a hash above them is refused (the login
+/// fails) instead of computed, so a corrupt or hostile row cannot tie up the server.
+#[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Stored-hash cost ceilings")]
+pub struct CostLimitArgs {
+    /// Most PBKDF2 iterations a stored hash may ask for (any dialect).
+    #[arg(long, env = "FIREGATE_MAX_PBKDF2_ROUNDS", default_value_t = 10_000_000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_pbkdf2_rounds: u32,
+
+    /// Largest scrypt log2(N) a stored hash may ask for.
+    #[arg(long, env = "FIREGATE_MAX_SCRYPT_LOG_N", default_value_t = 20,
+          value_parser = clap::value_parser!(u8).range(1..=40))]
+    pub max_scrypt_log_n: u8,
+
+    /// Most scrypt memory (128·N·r·p bytes) a stored hash may ask for, in MiB.
+    #[arg(long, env = "FIREGATE_MAX_SCRYPT_MEMORY_MIB", default_value_t = 1024,
+          value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    pub max_scrypt_memory_mib: u64,
+
+    /// Largest bcrypt cost (log2 rounds) a stored hash may ask for.
+    #[arg(long, env = "FIREGATE_MAX_BCRYPT_COST", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(4..=31))]
+    pub max_bcrypt_cost: u32,
+
+    /// Most argon2 memory a stored hash may ask for, in KiB (1 GiB = 1048576).
+    #[arg(long, env = "FIREGATE_MAX_ARGON2_MEMORY_KIB", default_value_t = 1 << 20,
+          value_parser = clap::value_parser!(u32).range(8..))]
+    pub max_argon2_memory_kib: u32,
+
+    /// Most argon2 passes (t) a stored hash may ask for.
+    #[arg(long, env = "FIREGATE_MAX_ARGON2_TIME", default_value_t = 16,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_argon2_time: u32,
+
+    /// Most argon2 lanes (p) a stored hash may ask for.
+    #[arg(long, env = "FIREGATE_MAX_ARGON2_LANES", default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(1..=16_777_215))]
+    pub max_argon2_lanes: u32,
+
+    /// Most sha256-crypt/sha512-crypt rounds a stored hash may ask for.
+    #[arg(long, env = "FIREGATE_MAX_SHA_CRYPT_ROUNDS", default_value_t = 10_000_000,
+          value_parser = clap::value_parser!(u32).range(1000..=999_999_999))]
+    pub max_sha_crypt_rounds: u32,
+}
+
+impl CostLimitArgs {
+    /// The limits the password verifier enforces.
+    pub fn limits(&self) -> CostLimits {
+        CostLimits {
+            max_pbkdf2_rounds: self.max_pbkdf2_rounds,
+            max_scrypt_log_n: self.max_scrypt_log_n,
+            max_scrypt_memory_bytes: self.max_scrypt_memory_mib << 20,
+            max_bcrypt_cost: self.max_bcrypt_cost,
+            max_argon2_memory_kib: self.max_argon2_memory_kib,
+            max_argon2_time: self.max_argon2_time,
+            max_argon2_lanes: self.max_argon2_lanes,
+            max_sha_crypt_rounds: self.max_sha_crypt_rounds,
+        }
+    }
+}
+
+impl HashArgs {
+    /// Password options for a command: the pool and ceilings when given (servers), else the
+    /// defaults (a command hashes one password at a time and verifies none).
+    pub fn options(
+        &self,
+        pool: Option<&HashPoolArgs>,
+        limits: Option<&CostLimitArgs>,
+    ) -> PasswordOptions {
+        let defaults = PasswordOptions::default();
+        PasswordOptions {
+            argon2_memory_kib: self.argon2_memory_kib,
+            argon2_iterations: self.argon2_iterations,
+            argon2_parallelism: self.argon2_parallelism,
+            concurrency: pool
+                .and_then(|p| p.max_concurrent_hashes)
+                .map_or(defaults.concurrency, |n| n as usize),
+            queue: pool.map_or(defaults.queue, |p| p.hash_queue as usize),
+            limits: limits.map_or(defaults.limits, CostLimitArgs::limits),
+        }
+    }
+}
