@@ -84,12 +84,10 @@ impl App {
 
 /// Binds `addr`, naming it and the fix when it is taken.
 pub async fn bind(addr: SocketAddr) -> Result<TcpListener> {
-    TcpListener::bind(addr)
-        .await
-        .map_err(|source| Error::Io {
-            what: format!("cannot listen on {addr} (choose another with --port or --listen)"),
-            source,
-        })
+    TcpListener::bind(addr).await.map_err(|source| Error::Io {
+        what: format!("cannot listen on {addr} (choose another with --port or --listen)"),
+        source,
+    })
 }
 
 /// Completes on SIGTERM (Cloud Run) or Ctrl-C.

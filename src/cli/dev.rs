@@ -26,8 +26,8 @@ pub const DEMO_PASSWORD: &str = "firegate-demo";
 pub async fn run(mut args: DevArgs) -> Result<()> {
     let dir = args.server.keys.dir.keys_dir.clone();
     if !dir.exists() || keys::key_files(&dir)?.is_empty() {
-        let path = tokio::task::spawn_blocking(move || keygen::write_dev_key(&dir, DEV_PROJECT))
-            .await??;
+        let path =
+            tokio::task::spawn_blocking(move || keygen::write_dev_key(&dir, DEV_PROJECT)).await??;
         println!("created a development key: {}", path.display());
     }
 

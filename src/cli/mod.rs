@@ -9,6 +9,7 @@ mod import;
 mod keys;
 
 pub use accounts::{AccountsCommand, read_password};
+pub use dev::{DEMO_EMAIL, DEMO_PASSWORD, DEMO_USERNAME, DEV_PROJECT};
 pub use import::ImportArgs;
 pub use keys::{AdminCommand, KeysCommand};
 
@@ -70,8 +71,8 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
-    /// Start a Firestore emulator, print its host:port, and run until stdin closes or a
-    /// signal arrives (the one launcher the test suites and benchmarks share).
+    /// Start a Firestore emulator, print its host:port, and run until SIGTERM or Ctrl-C (the
+    /// one launcher the test suites and benchmarks share).
     #[command(hide = true)]
     Emulator(emulator::EmulatorArgs),
 }

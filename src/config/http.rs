@@ -25,8 +25,10 @@ pub struct ListenArgs {
 impl ListenArgs {
     /// The bind address of a production server: `--listen`, or every interface on `--port`.
     pub fn addr(&self) -> SocketAddr {
-        self.listen
-            .unwrap_or(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), self.port))
+        self.listen.unwrap_or(SocketAddr::new(
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            self.port,
+        ))
     }
 }
 

@@ -53,8 +53,14 @@ fn defaults_are_documented_values() {
     assert_eq!(options.passwords.argon2_iterations, 2);
     assert_eq!(options.passwords.argon2_parallelism, 1);
     assert_eq!(options.passwords.limits, CostLimits::default());
-    assert_eq!(options.policy.lockout, crate::lockout::LockoutPolicy::default());
-    assert_eq!(options.passwords.limits, crate::passwords::PasswordOptions::default().limits);
+    assert_eq!(
+        options.policy.lockout,
+        crate::lockout::LockoutPolicy::default()
+    );
+    assert_eq!(
+        options.passwords.limits,
+        crate::passwords::PasswordOptions::default().limits
+    );
 }
 
 #[test]

@@ -71,4 +71,3 @@ pub(super) fn cors_origin(value: &str) -> Result<String, String> {
         )),
     }
 }
-

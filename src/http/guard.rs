@@ -16,8 +16,8 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use ipnet::IpNet;
 use tracing::{Instrument, debug, info, info_span};
 
-use super::error::ApiError;
 use super::HttpOptions;
+use super::error::ApiError;
 
 /// Settings and state shared by the middleware.
 pub struct Guard {

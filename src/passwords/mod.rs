@@ -395,13 +395,11 @@ mod service_tests {
     async fn weaker_argon2_parameters_ask_for_a_rehash() {
         let weak = fast();
         let stored = weak.hash(&pw("pw")).await.unwrap();
-        let strong = Passwords::new(
-            &PasswordOptions {
-                argon2_memory_kib: 128,
-                argon2_iterations: 1,
-                ..PasswordOptions::default()
-            },
-        )
+        let strong = Passwords::new(&PasswordOptions {
+            argon2_memory_kib: 128,
+            argon2_iterations: 1,
+            ..PasswordOptions::default()
+        })
         .unwrap();
         assert!(matches!(
             strong.verify(Some(&stored), &pw("pw")).await.unwrap(),
@@ -461,10 +459,7 @@ mod service_tests {
             argon2_parallelism: 4,
             ..PasswordOptions::default()
         };
-        let err = Passwords::new(&settings)
-            .err()
-            .unwrap()
-            .to_string();
+        let err = Passwords::new(&settings).err().unwrap().to_string();
         assert!(err.contains("--argon2-memory-kib"), "{err}");
     }
 }

@@ -7,8 +7,7 @@ use jiff::Timestamp;
 use tracing::info;
 
 use crate::keys::{
-    KeyInfo, KeyOptions, KeyRing, KeyState, Publication, RecordedState, ServiceAccountKey,
-    load_dir,
+    KeyInfo, KeyOptions, KeyRing, KeyState, Publication, RecordedState, ServiceAccountKey, load_dir,
 };
 use crate::store::{Store, StoreOptions};
 use crate::{Error, Result};

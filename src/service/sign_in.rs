@@ -86,7 +86,12 @@ impl Service {
             }
         );
         let (found, record) = (found?, record?);
-        if self.policy.lockout.locked_until(record.as_ref(), now).is_some() {
+        if self
+            .policy
+            .lockout
+            .locked_until(record.as_ref(), now)
+            .is_some()
+        {
             let uid = found.as_ref().map(|f| &f.account.uid);
             return Err(refuse(uid, "locked"));
         }
@@ -138,7 +143,9 @@ impl Service {
             .as_ref()
             .is_some_and(|r| self.policy.lockout.is_stale(r, now));
         let previous = record.filter(|_| !stale).map_or(0, |r| r.failures);
-        let expire_at = now.checked_add(self.policy.lockout.reset_after).unwrap_or(now);
+        let expire_at = now
+            .checked_add(self.policy.lockout.reset_after)
+            .unwrap_or(now);
         if previous + 1 == self.policy.lockout.threshold {
             warn!(
                 login_locked = true,

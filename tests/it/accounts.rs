@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, outcome, run_firegate, spawn_app, spawn_app_with};
+use crate::common::{TestApp, spawn_app, spawn_app_with};
 
 async fn post(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
     let response = app.post_json(path, body).await;
@@ -280,11 +280,6 @@ async fn a_password_change_replaces_the_old_password() {
     );
 }
 
-fn cli(app: &TestApp, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
-    let project = app.service.store.options().project_id.clone();
-    outcome(run_firegate(app.keys.path(), &project, args, stdin))
-}
-
 #[tokio::test]
 async fn admins_disable_enable_delete_and_reset_accounts() {
     let app = spawn_app().await;
@@ -297,26 +292,33 @@ async fn admins_disable_enable_delete_and_reset_accounts() {
         )
     };
 
-    let (ok, out, err) = cli(&app, &["accounts", "disable", "lee@example.com"], None);
+    let (ok, out, err) = app
+        .cli(&["accounts", "disable", "lee@example.com"], None)
+        .await;
     assert!(ok, "{err}");
     assert_eq!(
         serde_json::from_str::<Value>(&out).unwrap()["disabled"],
         true
     );
     assert_eq!(sign_in("first password").await.0, 400);
-    assert!(cli(&app, &["accounts", "enable", "lee@example.com"], None).0);
+    assert!(
+        app.cli(&["accounts", "enable", "lee@example.com"], None)
+            .await
+            .0
+    );
     assert_eq!(sign_in("first password").await.0, 200);
 
-    let (ok, _, err) = cli(
-        &app,
-        &["accounts", "set-password", "lee@example.com"],
-        Some("second password\n"),
-    );
+    let (ok, _, err) = app
+        .cli(
+            &["accounts", "set-password", "lee@example.com"],
+            Some("second password\n"),
+        )
+        .await;
     assert!(ok, "{err}");
     assert_eq!(sign_in("first password").await.0, 400);
     assert_eq!(sign_in("second password").await.0, 200);
 
-    let (ok, out, _) = cli(&app, &["accounts", "list", "--json"], None);
+    let (ok, out, _) = app.cli(&["accounts", "list", "--json"], None).await;
     assert!(ok);
     let listed: Vec<Value> = out
         .lines()
@@ -326,18 +328,17 @@ async fn admins_disable_enable_delete_and_reset_accounts() {
     assert_eq!(listed[0]["uid"], account.uid.as_str());
     assert!(!out.contains("$argon2"));
 
-    let (ok, _, err) = cli(&app, &["accounts", "delete", "lee@example.com"], None);
+    let (ok, _, err) = app
+        .cli(&["accounts", "delete", "lee@example.com"], None)
+        .await;
     assert!(
         !ok && err.contains("--yes"),
         "delete without confirmation is refused: {err}"
     );
     assert!(
-        cli(
-            &app,
-            &["accounts", "delete", "lee@example.com", "--yes"],
-            None
-        )
-        .0
+        app.cli(&["accounts", "delete", "lee@example.com", "--yes"], None)
+            .await
+            .0
     );
     assert_eq!(sign_in("second password").await.0, 400);
     assert_eq!(app.service.store.count_accounts().await.unwrap(), 0);
@@ -358,16 +359,17 @@ async fn admins_disable_enable_delete_and_reset_accounts() {
 async fn claims_are_validated_and_reach_the_token() {
     let app = spawn_app().await;
     app.create("t@example.com", "password-1").await;
-    let (ok, _, err) = cli(
-        &app,
-        &[
-            "accounts",
-            "set-claims",
-            "t@example.com",
-            r#"{"role":"teacher","grade":[1,2]}"#,
-        ],
-        None,
-    );
+    let (ok, _, err) = app
+        .cli(
+            &[
+                "accounts",
+                "set-claims",
+                "t@example.com",
+                r#"{"role":"teacher","grade":[1,2]}"#,
+            ],
+            None,
+        )
+        .await;
     assert!(ok, "{err}");
     let (_, body) = post(
         &app,
@@ -402,15 +404,17 @@ async fn claims_are_validated_and_reach_the_token() {
         ("[1]", "JSON object"),
         ("{", "not valid JSON"),
     ] {
-        let (ok, _, err) = cli(
-            &app,
-            &["accounts", "set-claims", "t@example.com", claims],
-            None,
-        );
+        let (ok, _, err) = app
+            .cli(&["accounts", "set-claims", "t@example.com", claims], None)
+            .await;
         assert!(!ok && err.contains(why), "{claims}: {err}");
     }
-    let shown: Value =
-        serde_json::from_str(&cli(&app, &["accounts", "show", "t@example.com"], None).1).unwrap();
+    let shown: Value = serde_json::from_str(
+        &app.cli(&["accounts", "show", "t@example.com"], None)
+            .await
+            .1,
+    )
+    .unwrap();
     assert_eq!(
         shown["claims"],
         json!({"role": "teacher", "grade": [1, 2]}),

@@ -3,30 +3,22 @@
 //! statistics, JSON errors for malformed requests, load shedding and the audit log.
 
 use base64::Engine;
-use firegate::passwords::{Dialect, Password, Passwords, StoredHash};
+use firegate::passwords::{Dialect, Password, PasswordOptions, Passwords, StoredHash};
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
 
-use crate::common::{ServerProcess, TestApp, parse_cli, spawn_app_with};
+use crate::common::{ServerProcess, TestApp, spawn_app_with};
 
 const PASSWORD: &str = "admin secret";
 
 /// An argon2id hash of [`PASSWORD`] with the given cost.
 async fn admin_hash(memory_kib: u32, iterations: u32) -> String {
-    let cli = parse_cli(
-        &[
-            "--keys-dir",
-            "/nonexistent",
-            "--argon2-memory-kib",
-            &memory_kib.to_string(),
-            "--argon2-iterations",
-            &iterations.to_string(),
-            "admin",
-            "hash-password",
-        ]
-        .map(String::from),
-    );
-    let passwords = Passwords::new(&cli.config.passwords, cli.config.cost_limits.limits()).unwrap();
+    let passwords = Passwords::new(&PasswordOptions {
+        argon2_memory_kib: memory_kib,
+        argon2_iterations: iterations,
+        ..PasswordOptions::default()
+    })
+    .unwrap();
     passwords
         .hash(&Password::new(PASSWORD.into()).unwrap())
         .await
@@ -68,12 +60,7 @@ async fn answer(response: reqwest::Response) -> (u16, Value) {
 }
 
 async fn login(app: &TestApp, email: &str, password: &str) -> (u16, Value) {
-    send(
-        app.http
-            .post(app.url("/login/"))
-            .json(&json!({"email": email, "password": password})),
-    )
-    .await
+    app.sign_in(email, password).await
 }
 
 /// Every admin API route, with a body each would accept.

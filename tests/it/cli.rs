@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{base_args, keys_dir, project_id};
+use crate::common::{firegate_command, keys_dir, project_id};
 
 fn firegate() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_firegate"));
@@ -28,9 +28,9 @@ fn a_broken_key_file_stops_start_up_naming_file_and_field() {
     std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let output = firegate()
         .args([
+            "serve",
             "--keys-dir",
             keys.path().to_str().unwrap(),
-            "serve",
             "--listen",
             "127.0.0.1:0",
         ])
@@ -53,18 +53,13 @@ fn an_unreachable_firestore_stops_start_up_with_a_clear_message() {
         .unwrap();
     let output = firegate()
         .args([
+            "serve",
             "--keys-dir",
             keys.path().to_str().unwrap(),
             "--firestore-emulator-host",
         ])
         .arg(unused.to_string())
-        .args([
-            "--firestore-timeout-ms",
-            "2000",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-        ])
+        .args(["--firestore-timeout-ms", "2000", "--listen", "127.0.0.1:0"])
         .output()
         .unwrap();
     assert!(!output.status.success());
@@ -75,9 +70,13 @@ fn an_unreachable_firestore_stops_start_up_with_a_clear_message() {
 #[test]
 fn accounts_create_reads_the_password_from_stdin_and_show_hides_the_hash() {
     let keys = keys_dir();
-    let args = base_args(keys.path(), &project_id());
+    let project = project_id();
+    let firegate = || {
+        let mut command = firegate_command(keys.path(), &project);
+        command.env("FIREGATE_LOG_FORMAT", "text");
+        command
+    };
     let mut child = firegate()
-        .args(&args)
         .args([
             "accounts",
             "create",
@@ -109,7 +108,6 @@ fn accounts_create_reads_the_password_from_stdin_and_show_hides_the_hash() {
     assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "legacy-7");
 
     let output = firegate()
-        .args(&args)
         .args(["accounts", "show", "min"])
         .output()
         .unwrap();
@@ -134,7 +132,6 @@ fn accounts_create_reads_the_password_from_stdin_and_show_hides_the_hash() {
     );
 
     let output = firegate()
-        .args(&args)
         .args(["accounts", "show", "nobody"])
         .output()
         .unwrap();
@@ -191,7 +188,7 @@ fn dev_serves_a_working_login_and_leaves_no_emulator_behind() {
     let status = runtime.block_on(async {
         reqwest::Client::new()
             .post(format!("http://127.0.0.1:{port}/login/"))
-            .json(&serde_json::json!({"email": firegate::dev::DEMO_EMAIL, "password": firegate::dev::DEMO_PASSWORD}))
+            .json(&serde_json::json!({"email": firegate::cli::DEMO_EMAIL, "password": firegate::cli::DEMO_PASSWORD}))
             .send()
             .await
             .unwrap()

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
 use clap::Parser;
+use firegate::app::App;
 use firegate::cli::{Cli, Command};
-use firegate::config::{Config, HttpConfig};
 use firegate::emulator::Emulator;
 use firegate::service::Service;
 use rand::RngExt;
@@ -66,28 +66,67 @@ pub fn shared_public_pem() -> String {
         .unwrap()
 }
 
-/// Flags every test passes: its keys dir, project, the emulator, and cheap argon2 parameters.
-pub fn base_args(keys: &Path, project: &str) -> Vec<String> {
-    [
-        "--keys-dir",
-        keys.to_str().unwrap(),
-        "--project-id",
-        project,
-        "--firestore-emulator-host",
-        &emulator_host(),
-        "--argon2-memory-kib",
-        "1024",
-        "--argon2-iterations",
-        "1",
-        "--failure-floor-ms",
-        "0",
+/// Settings every test uses, as `(flag, environment variable, value)`: its keys dir,
+/// project, the emulator, cheap argon2 parameters, no failure floor, a generous deadline.
+fn base_settings(keys: &Path, project: &str) -> Vec<(&'static str, &'static str, String)> {
+    vec![
+        (
+            "--keys-dir",
+            "FIREGATE_KEYS_DIR",
+            keys.to_str().unwrap().to_string(),
+        ),
+        ("--project-id", "FIREGATE_PROJECT_ID", project.to_string()),
+        (
+            "--firestore-emulator-host",
+            "FIRESTORE_EMULATOR_HOST",
+            emulator_host(),
+        ),
+        (
+            "--argon2-memory-kib",
+            "FIREGATE_ARGON2_MEMORY_KIB",
+            "1024".into(),
+        ),
+        (
+            "--argon2-iterations",
+            "FIREGATE_ARGON2_ITERATIONS",
+            "1".into(),
+        ),
+        (
+            "--failure-floor-ms",
+            "FIREGATE_FAILURE_FLOOR_MS",
+            "0".into(),
+        ),
         // Generous: a cold emulator on a busy 2-core machine can stall for seconds.
-        "--firestore-timeout-ms",
-        "20000",
+        (
+            "--firestore-timeout-ms",
+            "FIREGATE_FIRESTORE_TIMEOUT_MS",
+            "20000".into(),
+        ),
     ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+}
+
+/// The test settings as `serve` flags (every one of them is a `serve` flag).
+pub fn base_args(keys: &Path, project: &str) -> Vec<String> {
+    base_settings(keys, project)
+        .into_iter()
+        .flat_map(|(flag, _, value)| [flag.to_string(), value])
+        .collect()
+}
+
+/// The `firegate` binary with the test settings in its environment: each command reads the
+/// ones it has a flag for, so any command line works. Inherited firegate variables are
+/// removed first.
+pub fn firegate_command(keys: &Path, project: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_firegate"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("FIREGATE_") || key == "FIRESTORE_EMULATOR_HOST" || key == "PORT" {
+            command.env_remove(key);
+        }
+    }
+    for (_, var, value) in base_settings(keys, project) {
+        command.env(var, value);
+    }
+    command
 }
 
 /// Parses a command line the way `firegate` does.
@@ -97,7 +136,8 @@ pub fn parse_cli(args: &[String]) -> Cli {
     Cli::try_parse_from(argv).unwrap()
 }
 
-/// A running server with its own project, keys and port.
+/// A running server with its own project, keys and port: the test vocabulary is its methods
+/// (`sign_in`, `cli`, `stored`, …).
 pub struct TestApp {
     pub addr: SocketAddr,
     pub service: Arc<Service>,
@@ -110,6 +150,38 @@ impl TestApp {
     /// `http://127.0.0.1:<port><path>`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// The server's Firestore project.
+    pub fn project(&self) -> String {
+        self.service.store.project_id().to_string()
+    }
+
+    /// `POST /login/` with `{"email": login, "password": …}`: the status and the JSON body
+    /// (`null` when the body is not JSON).
+    pub async fn sign_in(&self, login: &str, password: &str) -> (u16, serde_json::Value) {
+        let response = self
+            .post_json(
+                "/login/",
+                serde_json::json!({"email": login, "password": password}),
+            )
+            .await;
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or_default())
+    }
+
+    /// Runs a `firegate` command on this server's project and keys, off the runtime's
+    /// threads (so this process's own servers keep answering): success, stdout, stderr.
+    pub async fn cli(&self, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+        let (keys, project) = (self.keys.path().to_path_buf(), self.project());
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let stdin = stdin.map(String::from);
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            outcome(run_firegate(&keys, &project, &args, stdin.as_deref()))
+        })
+        .await
+        .unwrap()
     }
 
     /// POSTs a JSON body to `path`.
@@ -211,45 +283,26 @@ pub async fn spawn_app_full(extra: &[&str], serve: &[&str]) -> TestApp {
     spawn_app_in(keys_dir(), &project_id(), extra, serve).await
 }
 
-/// Starts a server on a given keys directory and project (several servers may share them).
+/// Starts a server on a given keys directory and project (several servers may share them),
+/// through the same [`App`] wiring `firegate serve` uses.
 pub async fn spawn_app_in(keys: TempDir, project: &str, extra: &[&str], serve: &[&str]) -> TestApp {
-    let mut args = base_args(keys.path(), project);
+    let mut args = vec!["serve".to_string()];
+    args.extend(base_args(keys.path(), project));
     args.extend(extra.iter().map(|s| s.to_string()));
     // Tests hammer one server from one address; the rate limit has its own test.
-    args.extend(
-        [
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--rate-limit-per-minute",
-            "0",
-        ]
-        .map(String::from),
-    );
+    args.extend(["--listen", "127.0.0.1:0", "--rate-limit-per-minute", "0"].map(String::from));
     args.extend(serve.iter().map(|s| s.to_string()));
-    let cli = parse_cli(&args);
-    let Command::Serve { http } = cli.command else {
-        unreachable!()
+    let Command::Serve(serve) = parse_cli(&args).command else {
+        unreachable!("parsed a serve command line")
     };
-    spawn_with_config(cli.config, http, keys).await
-}
-
-async fn spawn_with_config(config: Config, http: HttpConfig, keys: TempDir) -> TestApp {
-    let service = Service::build(&config).await.unwrap();
-    let listener = tokio::net::TcpListener::bind(http.listen.unwrap())
+    let app = App::build(serve.server.app_options(serve.listen.addr()))
         .await
         .unwrap();
-    let addr = listener.local_addr().unwrap();
-    let router = firegate::http::router(service.clone(), &http);
-    let refresher = tokio::spawn(service.clone().keep_keys_fresh());
+    let (addr, service) = (app.addr(), app.service().clone());
     let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(async move {
-        firegate::http::serve(listener, router, &http, async move {
-            let _ = rx.await;
-            refresher.abort();
-        })
-        .await
-    });
+    tokio::spawn(app.run(async move {
+        let _ = rx.await;
+    }));
     TestApp {
         addr,
         service,
@@ -267,10 +320,8 @@ pub fn run_firegate(
     stdin: Option<&str>,
 ) -> std::process::Output {
     use std::io::Write;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_firegate"))
-        .args(base_args(keys, project))
+    let mut child = firegate_command(keys, project)
         .args(args)
-        .env_remove("FIRESTORE_EMULATOR_HOST")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -313,12 +364,10 @@ impl ServerProcess {
             .unwrap()
             .port();
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_firegate"))
-            .args(base_args(keys.path(), &project))
-            .args(extra)
+        let mut child = firegate_command(keys.path(), &project)
             .args(["serve", "--listen", &addr.to_string()])
+            .args(extra)
             .args(serve)
-            .env_remove("FIRESTORE_EMULATOR_HOST")
             .env("FIREGATE_LOG_FORMAT", "json")
             .env("RUST_LOG", "info")
             .stdout(std::process::Stdio::null())

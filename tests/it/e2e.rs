@@ -39,6 +39,8 @@ fn end_to_end_suite_passes() {
         .args(["test", "--silent"])
         .current_dir(&suite)
         .env("FIREGATE_BIN", env!("CARGO_BIN_EXE_firegate"))
+        // The run's one emulator (the suite keeps to its own project on it).
+        .env("FIRESTORE_EMULATOR_HOST", crate::common::emulator_host())
         .stdin(Stdio::null())
         .stdout(output.reopen().unwrap())
         .stderr(output.reopen().unwrap())

@@ -9,13 +9,7 @@ use serde_json::{Value, json};
 use crate::common::{ServerProcess, TestApp, spawn_app_full, spawn_app_with};
 
 async fn login(app: &TestApp, email: &str, password: &str) -> (u16, Value) {
-    let response = app
-        .post_json("/login/", json!({"email": email, "password": password}))
-        .await;
-    (
-        response.status().as_u16(),
-        response.json().await.unwrap_or(Value::Null),
-    )
+    app.sign_in(email, password).await
 }
 
 #[tokio::test]

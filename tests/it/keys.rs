@@ -13,12 +13,13 @@ use firegate::custom_token::AUDIENCE;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 
+use firegate::cli::Command;
 use firegate::service::Service;
 use firegate::store::{Store, StoreOptions};
 
 use crate::common::{
-    TestApp, base_args, keys_dir, outcome, parse_cli, project_id, run_firegate, spawn_app,
-    spawn_app_in,
+    TestApp, base_args, emulator_host, keys_dir, outcome, parse_cli, project_id, run_firegate,
+    spawn_app, spawn_app_in,
 };
 
 const EMAIL: &str = "firegate-dev@demo-firegate.iam.gserviceaccount.com";
@@ -318,9 +319,12 @@ async fn refused_activations_leave_signing_unchanged() {
 
 /// Builds a server's service on `keys` for `project`, as `firegate serve` would.
 async fn build_in(keys: &Path, project: &str) -> Result<Arc<Service>, String> {
-    let mut args = base_args(keys, project);
-    args.push("serve".into());
-    Service::build(&parse_cli(&args).config)
+    let mut args = vec!["serve".to_string()];
+    args.extend(base_args(keys, project));
+    let Command::Serve(serve) = parse_cli(&args).command else {
+        unreachable!("parsed a serve command line")
+    };
+    Service::build(serve.server.service_options())
         .await
         .map_err(|e| e.to_string())
 }
@@ -339,12 +343,16 @@ async fn firegate_cli(keys: &Path, project: &str, args: &[&str]) -> (bool, Strin
 
 /// A Firestore client for `project`, reading the record without any key ring.
 async fn store_for(keys: &Path, project: &str) -> Store {
-    let mut args = base_args(keys, project);
-    args.push("serve".into());
-    let config = parse_cli(&args).config;
-    Store::connect(StoreOptions::from_config(&config, project.into()))
-        .await
-        .unwrap()
+    let _ = keys;
+    Store::connect(
+        project.into(),
+        StoreOptions {
+            emulator_host: Some(emulator_host()),
+            ..StoreOptions::default()
+        },
+    )
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
@@ -352,7 +360,7 @@ async fn a_server_never_starts_signing_with_a_key_the_record_does_not_make_activ
     let published = Published::default();
     let (app, new_kid, certificate) = rotation_app(&published).await;
     let url = format!("http://{}", published.serve().await);
-    let project = app.service.store.options().project_id.clone();
+    let project = app.project();
     let old_kid = app.service.keys.active().kid.clone();
     let store = store_for(app.keys.path(), &project).await;
     let before = store.recorded_key_state().await.unwrap().unwrap().0;
@@ -720,7 +728,7 @@ async fn the_admin_api_requires_the_configured_credential() {
 async fn the_keys_cli_generates_records_lists_and_refuses_clearly() {
     let app = spawn_app().await;
     app.service.refresh_keys().await;
-    let project = app.service.store.options().project_id.clone();
+    let project = app.project();
     let run = |args: &[&str]| outcome(run_firegate(app.keys.path(), &project, args, None));
     let (ok, out, err) = run(&["keys", "generate", "--client-email", EMAIL, "--name", "n1"]);
     assert!(ok, "{err}");

@@ -22,10 +22,7 @@ pub(crate) fn dialect_of(source: &str) -> Dialect {
 }
 
 pub(crate) async fn login(app: &TestApp, login: &str, password: &str) -> u16 {
-    app.post_json("/login/", json!({"username": login, "password": password}))
-        .await
-        .status()
-        .as_u16()
+    app.sign_in(login, password).await.0
 }
 
 #[tokio::test]

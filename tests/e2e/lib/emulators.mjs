@@ -1,18 +1,14 @@
 // The two Firebase emulators the suite runs against: Auth (firebase-tools, Node) and
-// Firestore (Google's jar, Java), each on free ports, with firestore.rules loaded.
+// Firestore (Google's jar, started by `firegate emulator`), each on free ports, with
+// firestore.rules loaded.
 
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 
 import { answers200, freePort, startService } from './processes.mjs';
 
 const require = createRequire(import.meta.url);
-
-const FIRESTORE_JARS = [
-  '/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar',
-  '/usr/share/google-cloud-sdk/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar',
-];
 
 /**
  * Starts the Firebase Auth emulator for `projectId`. firebase-tools also opens a hub and a
@@ -56,41 +52,25 @@ export async function startAuthEmulator({ runDir, projectId }) {
 }
 
 /**
- * Starts a Firestore emulator, or uses the one FIRESTORE_EMULATOR_HOST names (the suite then
- * stays apart from other users by its own project id).
+ * Starts a Firestore emulator with firegate's own launcher (`firegate emulator`, the one the
+ * Rust tests and the benchmarks use), or uses the one FIRESTORE_EMULATOR_HOST names (the
+ * suite then stays apart from other users by its own project id).
  */
-export async function startFirestoreEmulator({ runDir }) {
+export async function startFirestoreEmulator({ runDir, bin }) {
   const existing = process.env.FIRESTORE_EMULATOR_HOST;
   if (existing) {
     return { host: existing, url: `http://${existing}`, proc: null };
   }
-  const jar =
-    process.env.FIREGATE_FIRESTORE_EMULATOR_JAR ?? FIRESTORE_JARS.find((j) => existsSync(j));
-  if (!jar || !existsSync(jar)) {
-    throw new Error(
-      'the Firestore emulator is not installed: install the Debian package ' +
-        'google-cloud-cli-firestore-emulator, set FIREGATE_FIRESTORE_EMULATOR_JAR to its jar, ' +
-        'or set FIRESTORE_EMULATOR_HOST to a running emulator',
-    );
-  }
   const port = await freePort();
-  const java = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
   const url = `http://127.0.0.1:${port}`;
   const proc = await startService(
     {
       name: 'the Firestore emulator',
-      command: java,
-      args: [
-        '-cp',
-        jar,
-        'com.google.cloud.datastore.emulator.firestore.CloudFirestore',
-        'start',
-        '--host=127.0.0.1',
-        `--port=${port}`,
-      ],
+      command: bin,
+      args: ['emulator', '--port', String(port)],
       logFile: join(runDir, 'firestore-emulator.log'),
     },
-    { ready: () => answers200(`${url}/`), timeoutMs: 60_000 },
+    { ready: () => answers200(`${url}/`), timeoutMs: 90_000 },
   );
   return { host: `127.0.0.1:${port}`, url, proc };
 }

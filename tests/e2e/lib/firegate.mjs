@@ -37,19 +37,19 @@ export async function firegateBinary() {
 }
 
 /**
- * Global flags shared by `serve` and the admin CLI: the keys directory, the project, the
- * emulator, and argon2 parameters cheap enough for tests.
+ * Settings shared by `serve` and the admin CLI, as environment variables (each command reads
+ * those it has a flag for): the keys directory, the project, the emulator, and argon2
+ * parameters cheap enough for tests.
  */
-export function globalArgs({ keysDir, projectId, firestoreHost }) {
-  // prettier-ignore
-  return [
-    '--keys-dir', keysDir,
-    '--project-id', projectId,
-    '--firestore-emulator-host', firestoreHost,
-    '--argon2-memory-kib', '1024',
-    '--argon2-iterations', '1',
-    '--log-format', 'text',
-  ];
+export function settingsEnv({ keysDir, projectId, firestoreHost }) {
+  return {
+    FIREGATE_KEYS_DIR: keysDir,
+    FIREGATE_PROJECT_ID: projectId,
+    FIRESTORE_EMULATOR_HOST: firestoreHost,
+    FIREGATE_ARGON2_MEMORY_KIB: '1024',
+    FIREGATE_ARGON2_ITERATIONS: '1',
+    FIREGATE_LOG_FORMAT: 'text',
+  };
 }
 
 /** An environment without firegate settings inherited from the developer's shell. */
@@ -68,15 +68,15 @@ function cleanEnv() {
  * (secrets such as the admin password hash go there rather than on the command line, where
  * `ps` shows them); `serveArgs` are flags of `serve` alone.
  */
-export async function startFiregate({ bin, runDir, args, serveArgs = [], env = {} }) {
+export async function startFiregate({ bin, runDir, settings, serveArgs = [], env = {} }) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const proc = await startService(
     {
       name: 'firegate serve',
       command: bin,
-      args: [...args, 'serve', '--listen', `127.0.0.1:${port}`, ...serveArgs],
-      env: { ...cleanEnv(), ...env },
+      args: ['serve', '--listen', `127.0.0.1:${port}`, ...serveArgs],
+      env: { ...cleanEnv(), ...settings, ...env },
       logFile: join(runDir, 'firegate.log'),
     },
     { ready: () => answers200(`${url}/healthz`), timeoutMs: 30_000 },
@@ -85,13 +85,13 @@ export async function startFiregate({ bin, runDir, args, serveArgs = [], env = {
 }
 
 /** Runs `firegate <args>` to completion; resolves { code, stdout, stderr }, whatever the code. */
-export function runFiregate(bin, args, { input = '' } = {}) {
-  return run(bin, args, { input, env: cleanEnv() });
+export function runFiregate(bin, args, { input = '', settings = {} } = {}) {
+  return run(bin, args, { input, env: { ...cleanEnv(), ...settings } });
 }
 
 /** Runs `firegate <args>` to completion; rejects with its stderr unless it exits 0. */
-export async function firegateCli(bin, args, { input = '' } = {}) {
-  const result = await runFiregate(bin, args, { input });
+export async function firegateCli(bin, args, { input = '', settings = {} } = {}) {
+  const result = await runFiregate(bin, args, { input, settings });
   if (result.code !== 0) {
     throw new Error(`firegate ${args.join(' ')} exited with ${result.code}:\n${result.stderr}`);
   }

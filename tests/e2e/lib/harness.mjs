@@ -12,7 +12,7 @@ import {
   REPO_ROOT,
   firegateBinary,
   firegateCli,
-  globalArgs,
+  settingsEnv,
   runFiregate,
   startFiregate,
 } from './firegate.mjs';
@@ -56,17 +56,25 @@ export async function startEnvironment() {
   try {
     const results = await Promise.allSettled([
       startAuthEmulator({ runDir, projectId }).then(track),
-      startFirestoreEmulator({ runDir }).then(track),
-      firegateBinary(),
+      firegateBinary().then((bin) =>
+        startFirestoreEmulator({ runDir, bin })
+          .then(track)
+          .then((firestore) => [firestore, bin]),
+      ),
     ]);
     const failures = results.filter((r) => r.status === 'rejected').map((r) => r.reason);
     if (failures.length > 0) {
       throw new AggregateError(failures, failures.map((e) => e.message).join('\n\n'));
     }
-    [env.auth, env.firestore, env.bin] = results.map((r) => r.value);
+    env.auth = results[0].value;
+    [env.firestore, env.bin] = results[1].value;
     env.x509 = await startCertificateEndpoint();
     await loadRules(env.firestore.url, projectId, RULES_FILE);
-    env.args = globalArgs({ keysDir: env.keysDir, projectId, firestoreHost: env.firestore.host });
+    env.settings = settingsEnv({
+      keysDir: env.keysDir,
+      projectId,
+      firestoreHost: env.firestore.host,
+    });
     env.admin.hash = (
       await cli(env, ['admin', 'hash-password'], { input: `${env.admin.password}\n` })
     ).trim();
@@ -77,7 +85,7 @@ export async function startEnvironment() {
       await startFiregate({
         bin: env.bin,
         runDir,
-        args: env.args,
+        settings: env.settings,
         serveArgs: ['--x509-base-url', env.x509.url],
         env: {
           FIREGATE_ADMIN_USER: env.admin.user,
@@ -93,14 +101,14 @@ export async function startEnvironment() {
   return env;
 }
 
-/** Runs the admin CLI against the run's project: `firegate <global flags> <args>`. */
-export function cli(env, args, options) {
-  return firegateCli(env.bin, [...env.args, ...args], options);
+/** Runs the admin CLI against the run's project: `firegate <args>` with the run's settings. */
+export function cli(env, args, options = {}) {
+  return firegateCli(env.bin, args, { ...options, settings: env.settings });
 }
 
 /** As `cli`, but resolves { code, stdout, stderr } whatever the exit code. */
-export function cliResult(env, args, options) {
-  return runFiregate(env.bin, [...env.args, ...args], options);
+export function cliResult(env, args, options = {}) {
+  return runFiregate(env.bin, args, { ...options, settings: env.settings });
 }
 
 /**

@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use firegate::accounts::Uid;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::common::{TestApp, base_args};
+use crate::common::{TestApp, firegate_command};
 
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -25,14 +25,11 @@ pub fn fixture(name: &str) -> PathBuf {
 
 /// `firegate <the app's flags> import FILE FLAGS…`, with a clean environment.
 pub fn command(app: &TestApp, file: &Path, flags: &[&str]) -> tokio::process::Command {
-    let project = app.service.store.options().project_id.clone();
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_firegate"));
-    for var in ["FIRESTORE_EMULATOR_HOST", "PORT", "RUST_LOG"] {
-        command.env_remove(var);
-    }
+    let project = app.project();
+    let mut command: tokio::process::Command = firegate_command(app.keys.path(), &project).into();
     command
+        .env_remove("RUST_LOG")
         .env("FIREGATE_LOG_FORMAT", "text")
-        .args(base_args(app.keys.path(), &project))
         .arg("import")
         .arg(file)
         .args(flags)
@@ -111,9 +108,5 @@ pub async fn count(app: &TestApp) -> u64 {
 }
 
 pub async fn login(app: &TestApp, login: &str, password: &str) -> (u16, Value) {
-    let response = app
-        .post_json("/login/", json!({"username": login, "password": password}))
-        .await;
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    app.sign_in(login, password).await
 }
