@@ -2,6 +2,9 @@
 //! tests use. Run with `cargo bench --bench hashes`; compare the first line with
 //! `python3 scripts/bench_hashes_python.py`, which times hashlib on the same input.
 
+// A failed unwrap in a test or benchmark is a failure with its message, which is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

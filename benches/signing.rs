@@ -5,6 +5,9 @@
 //! `FIREGATE_BENCH_SECONDS` sets the time spent on each measurement (default 3). The last
 //! line is machine-readable: `signing: key=value ...`.
 
+// A failed unwrap in a test or benchmark is a failure with its message, which is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

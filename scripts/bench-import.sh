@@ -49,18 +49,13 @@ free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# The emulator through firegate's own launcher (`firegate emulator` prints host:port once it
+# serves), with the heap the run needs.
 start_emulator() {
-    local heap=$1 port
-    port=$(free_port)
-    JAVA_TOOL_OPTIONS="-Xmx$heap" java -cp "$JAR" \
-        com.google.cloud.datastore.emulator.firestore.CloudFirestore start \
-        --host=127.0.0.1 --port="$port" >"$WORK/emulator.log" 2>&1 &
-    EMULATOR_PID=$!
-    until curl -sf -o /dev/null "http://127.0.0.1:$port/"; do
-        kill -0 "$EMULATOR_PID" 2>/dev/null || { cat "$WORK/emulator.log" >&2; exit 1; }
-        sleep 0.2
-    done
-    HOST=127.0.0.1:$port
+    local heap=$1
+    coproc EMULATOR { JAVA_TOOL_OPTIONS="-Xmx$heap" exec "$FIREGATE" emulator 2>"$WORK/emulator.log"; }
+    EMULATOR_PID=$EMULATOR_PID
+    read -r HOST <&"${EMULATOR[0]}" || { cat "$WORK/emulator.log" >&2; exit 1; }
 }
 
 stop_emulator() {
@@ -70,9 +65,9 @@ stop_emulator() {
 
 # The command line importing FILE into PROJECT.
 import_command() {
-    COMMAND=("$FIREGATE" --project-id "$1" --firestore-emulator-host "$HOST"
+    COMMAND=("$FIREGATE" import "$2" --project-id "$1" --firestore-emulator-host "$HOST"
         --firestore-timeout-ms 60000 --log-format text
-        import "$2" --dialect werkzeug --concurrency "$CONCURRENCY")
+        --dialect werkzeug --concurrency "$CONCURRENCY")
 }
 
 generate 100000 "$WORK/warmup.csv"

@@ -72,6 +72,7 @@ impl Claims {
     }
 
     /// The claims as compact JSON text.
+    #[expect(clippy::expect_used, reason = "a JSON object always serializes")]
     pub fn to_json(&self) -> String {
         serde_json::to_string(&self.0).expect("a JSON map always serializes")
     }

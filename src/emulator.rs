@@ -3,7 +3,6 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -44,9 +43,14 @@ impl Emulator {
         let host = format!("127.0.0.1:{port}");
         let log = std::env::temp_dir().join(format!("firegate-firestore-emulator-{port}.log"));
         let log_file = std::fs::File::create(&log)
-            .map_err(|e| Error::Config(format!("cannot create {}: {e}", log.display())))?;
-        let mut command = Command::new(java());
+            .map_err(Error::io(format!("cannot create {}", log.display())))?;
+        // setpriv (util-linux) sets PR_SET_PDEATHSIG and execs java: the emulator dies with the
+        // thread that started it, even if firegate is killed outright, so no emulator outlives
+        // its owner.
+        let mut command = Command::new("setpriv");
         command
+            .args(["--pdeathsig", "TERM", "--"])
+            .arg(java())
             .arg("-cp")
             .arg(&jar)
             .arg("com.google.cloud.datastore.emulator.firestore.CloudFirestore")
@@ -61,19 +65,9 @@ impl Emulator {
             .stdout(
                 log_file
                     .try_clone()
-                    .map_err(|e| Error::Internal(e.to_string()))?,
+                    .map_err(Error::io(format!("cannot reopen {}", log.display())))?,
             )
             .stderr(log_file);
-        // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
-        unsafe {
-            command.pre_exec(|| {
-                // The emulator dies with the thread that started it, even if firegate is
-                // killed outright, so no emulator outlives its owner.
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-                Ok(())
-            });
-        }
-
         // The child is spawned and reaped on a dedicated thread that lives exactly as long as
         // this handle: PR_SET_PDEATHSIG fires when the spawning *thread* exits.
         let (started_tx, started_rx) = mpsc::channel();
@@ -92,12 +86,16 @@ impl Emulator {
                 let _ = stop_rx.recv();
                 terminate(&mut child);
             })
-            .map_err(|e| Error::Internal(format!("cannot start a thread: {e}")))?;
+            .map_err(Error::io("cannot start the emulator's watcher thread"))?;
         let pid = started_rx
             .recv()
             .map_err(|_| Error::Internal("emulator thread ended early".into()))?
-            .map_err(|e| {
-                Error::Config(format!("cannot run `{}`: {e}; install Java 17+", java()))
+            .map_err(|e| Error::Io {
+                what: format!(
+                    "cannot run `setpriv {}` (setpriv is in util-linux; install Java 17+)",
+                    java()
+                ),
+                source: e,
             })?;
         let emulator = Emulator {
             host,
@@ -159,9 +157,11 @@ impl Drop for Emulator {
 
 /// SIGTERM, then SIGKILL if the JVM has not exited within five seconds; always reaped.
 fn terminate(child: &mut std::process::Child) {
-    // SAFETY: sending a signal to our own child's pid.
-    unsafe {
-        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+    if let Ok(pid) = i32::try_from(child.id()) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGTERM,
+        );
     }
     let deadline = Instant::now() + Duration::from_secs(5);
     while Instant::now() < deadline {
@@ -203,7 +203,7 @@ fn free_port() -> Result<u16> {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
-        .map_err(|e| Error::Internal(format!("no free port: {e}")))
+        .map_err(Error::io("cannot find a free port on 127.0.0.1"))
 }
 
 /// True when `GET /` on `host` answers 200 (the emulator's readiness signal).

@@ -67,6 +67,7 @@ pub fn random_kid() -> String {
 
 /// Writes a new development service-account key file (mode 0600) into `dir` and returns its
 /// path. The key is local: Google does not know it, so only the emulators accept its tokens.
+#[expect(clippy::expect_used, reason = "a JSON literal always serializes")]
 pub fn write_dev_key(dir: &Path, project_id: &str) -> Result<PathBuf> {
     let key = generate_rsa(2048)?;
     let kid = random_kid();

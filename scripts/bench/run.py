@@ -40,10 +40,6 @@ BINARY = BIN_DIR / "firegate"
 RESULTS = ROOT / "bench/RESULTS.md"
 PROJECT = "demo-bench"
 CLIENT_EMAIL = f"firegate-bench@{PROJECT}.iam.gserviceaccount.com"
-KNOWN_JARS = [
-    "/usr/lib/google-cloud-sdk/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar",
-    "/usr/share/google-cloud-sdk/platform/cloud-firestore-emulator/cloud-firestore-emulator.jar",
-]
 ARGON2_LOGIN = "bench-argon2@example.com"
 ARGON2_PASSWORD = "correct horse battery staple"
 LEGACY_PASSWORD = "legacy-password-1"
@@ -163,38 +159,29 @@ def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
 
 
 class Emulator:
+    """The Firestore emulator, started with firegate's own launcher (`firegate emulator`, the
+    one the tests use): it prints host:port, then the JVM's pid, once the emulator serves."""
+
     def __init__(self, workdir: Path, pidfile: Path | None):
-        jar = os.environ.get("FIREGATE_FIRESTORE_EMULATOR_JAR") or next(
-            (j for j in KNOWN_JARS if Path(j).is_file()), None
-        )
-        if not jar:
-            sys.exit("error: the Firestore emulator jar is missing: apt-get install "
-                     "google-cloud-cli-firestore-emulator, or set FIREGATE_FIRESTORE_EMULATOR_JAR")
-        self.port = free_port()
-        self.host = f"127.0.0.1:{self.port}"
-        java = str(Path(os.environ["JAVA_HOME"]) / "bin/java") if "JAVA_HOME" in os.environ else "java"
         self.log = open(workdir / "firestore-emulator.log", "w")
-        self.proc = subprocess.Popen(
-            [java, "-cp", jar, "com.google.cloud.datastore.emulator.firestore.CloudFirestore",
-             "start", "--host=127.0.0.1", f"--port={self.port}"],
-            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
-            start_new_session=True,
+        self.launcher = subprocess.Popen(
+            [str(BINARY), "emulator"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=self.log, text=True, start_new_session=True,
         )
-        self.proc.own_group = True
-        CHILDREN.append(self.proc)
+        self.launcher.own_group = True
+        CHILDREN.append(self.launcher)
         if pidfile:
-            pidfile.write_text(str(self.proc.pid))
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                sys.exit(f"error: the Firestore emulator exited; see {self.log.name}")
-            try:
-                if self.request("GET", "/")[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        sys.exit(f"error: the Firestore emulator did not answer within 90 s; see {self.log.name}")
+            pidfile.write_text(str(self.launcher.pid))
+        host = self.launcher.stdout.readline().strip()
+        pid = self.launcher.stdout.readline().strip().removeprefix("pid ")
+        if not host or not pid.isdigit():
+            sys.exit(f"error: `firegate emulator` did not start the Firestore emulator; see {self.log.name}")
+        self.host, self.port = host, int(host.rsplit(":", 1)[1])
+
+        class Jvm:  # what the CPU and memory readings need: the emulator's own process
+            def __init__(self, pid: int):
+                self.pid = pid
+        self.proc = Jvm(int(pid))
 
     def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes]:
         conn = http.client.HTTPConnection(self.host, timeout=30)

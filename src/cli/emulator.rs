@@ -1,7 +1,7 @@
 //! `firegate emulator` (hidden): the one Firestore emulator launcher, shared by the Rust
-//! tests, the end-to-end suite and the benchmarks. It prints `host:port` on a line of its own
-//! once the emulator serves, and stops it on SIGTERM or Ctrl-C (and the kernel stops it if
-//! this process dies outright).
+//! tests, the end-to-end suite and the benchmarks. Once the emulator serves it prints
+//! `host:port` on a line of its own, then `pid <JVM pid>` (benchmarks measure its CPU), and it
+//! stops the emulator on SIGTERM or Ctrl-C (the kernel stops it if this process dies outright).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -29,7 +29,7 @@ pub async fn run(args: EmulatorArgs) -> Result<()> {
     })
     .await??;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{}", emulator.host())
+    writeln!(out, "{}\npid {}", emulator.host(), emulator.pid())
         .and_then(|()| out.flush())
         .map_err(Error::io("cannot write to standard output"))?;
     drop(out);

@@ -39,6 +39,10 @@ pub struct LoadedDir {
 impl LoadedDir {
     /// The project of the loaded keys: `configured` when given, else the one project they
     /// share. Fails, before any network call, when no key loads at all.
+    #[expect(
+        clippy::expect_used,
+        reason = "the set was checked to hold exactly one project"
+    )]
     pub fn project(&self, dir: &Path, configured: Option<&str>) -> Result<String, KeyError> {
         if self.keys.is_empty() {
             return Err(self.nothing_loads(dir));

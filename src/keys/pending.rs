@@ -23,6 +23,7 @@ pub struct GeneratedFiles {
 
 /// Generates an RSA-2048 key in `dir` as a service-account key file with a pending key id
 /// (mode 0600), and its self-signed certificate for `gcloud … keys upload`.
+#[expect(clippy::expect_used, reason = "a JSON literal always serializes")]
 pub fn generate(
     dir: &Path,
     client_email: &str,
@@ -84,6 +85,7 @@ pub fn generate(
 /// pending key file of `dir` named by its path, file stem or pending id. Refused when the
 /// file is outside `dir`, is not pending, or another key file already uses `kid`. The file is
 /// replaced atomically.
+#[expect(clippy::expect_used, reason = "a JSON map always serializes")]
 pub fn import_id(dir: &Path, which: &str, kid: &str) -> Result<PathBuf> {
     if kid.len() != 40 || !kid.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(Error::invalid(

@@ -15,6 +15,10 @@ impl KeyRing {
     /// Rescans the keys directory (loading new and changed files, keeping the last good key of
     /// a file that broke) and applies the recorded state. Never fails: problems are logged and
     /// kept for `keys list`; the active key only changes to a loaded key that can sign.
+    #[expect(
+        clippy::expect_used,
+        reason = "the entry was just read under the same lock"
+    )]
     pub fn refresh(&self, recorded: Option<&RecordedState>) {
         let scanned = self.scan();
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());

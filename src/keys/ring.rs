@@ -106,6 +106,10 @@ impl KeyRing {
     ///
     /// On a ring from [`KeyRing::inspect`] that has no active key. A ring from
     /// [`KeyRing::new`] always has one; use [`KeyRing::try_active`] on the other.
+    #[expect(
+        clippy::expect_used,
+        reason = "a serving ring is built with an active key"
+    )]
     pub fn active(&self) -> Arc<ServiceAccountKey> {
         self.try_active()
             .expect("a serving key ring always has an active key")

@@ -109,6 +109,7 @@ fn digest_of<D: sha2::Digest>(parts: &[&[u8]]) -> Vec<u8> {
     hasher.finalize().to_vec()
 }
 
+#[expect(clippy::expect_used, reason = "HMAC takes keys of any length")]
 fn hmac_of<M: hmac::Mac + hmac::KeyInit>(key: &[u8], message: &[u8]) -> Vec<u8> {
     let mut mac =
         <M as hmac::KeyInit>::new_from_slice(key).expect("HMAC accepts keys of any length");

@@ -195,7 +195,7 @@ impl Rotation<'_> {
 
 /// Signs a probe and verifies it with the key's own public key.
 fn can_sign(key: &ServiceAccountKey) -> std::result::Result<(), String> {
-    let uid = crate::accounts::Uid::parse("probe").expect("valid uid");
+    let uid = crate::accounts::Uid::parse("probe").map_err(|e| e.to_string())?;
     let token = key
         .signer
         .mint(crate::custom_token::TokenRequest {
@@ -206,7 +206,9 @@ fn can_sign(key: &ServiceAccountKey) -> std::result::Result<(), String> {
             lifetime_secs: 60,
         })
         .map_err(|e| format!("key {} cannot sign: {e}", key.kid))?;
-    let (message, signature) = token.rsplit_once('.').expect("a JWS has three parts");
+    let (message, signature) = token
+        .rsplit_once('.')
+        .ok_or_else(|| format!("key {} signed a token without a signature part", key.kid))?;
     let signature =
         base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, signature)
             .map_err(|e| e.to_string())?;

@@ -111,6 +111,7 @@ impl Service {
     }
 
     /// The password check proper, on an account that may not exist.
+    #[expect(clippy::expect_used, reason = "the arm matched Some")]
     async fn check_password(
         &self,
         found: Option<StoredAccount>,

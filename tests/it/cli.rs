@@ -196,8 +196,11 @@ fn dev_serves_a_working_login_and_leaves_no_emulator_behind() {
     });
     assert_eq!(status, 200);
 
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     let exit = loop {
         if let Some(status) = child.try_wait().unwrap() {

@@ -417,6 +417,23 @@ impl ServerProcess {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// The logs once they hold `needle` (e.g. the access-log line of the last request), so a
+    /// test reads them after the server wrote them rather than after a fixed wait.
+    pub async fn wait_for_log(&self, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let logs = self.logs.lock().unwrap().clone();
+            if logs.contains(needle) {
+                return logs;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the logs never held `{needle}`:\n{logs}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// Runs a `firegate` command against the same project and keys.
     pub fn command(&self, args: &[&str], stdin: Option<&str>) -> std::process::Output {
         run_firegate(self.keys.path(), &self.project, args, stdin)
@@ -433,9 +450,8 @@ impl ServerProcess {
     }
 
     /// Sends a signal to the server.
-    pub fn signal(&self, signal: i32) {
-        // SAFETY: signalling our own child.
-        unsafe { libc::kill(self.child.id() as i32, signal) };
+    pub fn signal(&self, signal: nix::sys::signal::Signal) {
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.child.id() as i32), signal).unwrap();
     }
 }
 

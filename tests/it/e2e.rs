@@ -34,9 +34,10 @@ fn end_to_end_suite_passes() {
         );
     }
     let output = tempfile::NamedTempFile::new().unwrap();
-    let mut command = Command::new("npm");
+    // setpriv: if this test process dies, npm is told to stop (and passes it on).
+    let mut command = Command::new("setpriv");
     command
-        .args(["test", "--silent"])
+        .args(["--pdeathsig", "TERM", "--", "npm", "test", "--silent"])
         .current_dir(&suite)
         .env("FIREGATE_BIN", env!("CARGO_BIN_EXE_firegate"))
         // The run's one emulator (the suite keeps to its own project on it).
@@ -46,14 +47,6 @@ fn end_to_end_suite_passes() {
         .stderr(output.reopen().unwrap())
         // Its own process group, so a timeout can stop npm and everything below it.
         .process_group(0);
-    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
-    unsafe {
-        command.pre_exec(|| {
-            // If this test process dies, npm is told to stop (and passes it on).
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-            Ok(())
-        });
-    }
     let mut child = command.spawn().unwrap_or_else(|e| {
         panic!(
             "cannot run `npm test` in {}: {e}; install Node 20+",
@@ -89,14 +82,13 @@ fn end_to_end_suite_passes() {
 
 /// SIGTERM to the suite's process group, SIGKILL ten seconds later if anything is left.
 fn stop_group(pgid: u32) {
-    let group = -(pgid as libc::pid_t);
-    // SAFETY: signalling the process group this test created.
-    unsafe { libc::kill(group, libc::SIGTERM) };
+    use nix::sys::signal::{Signal, killpg};
+    let group = nix::unistd::Pid::from_raw(pgid as i32);
+    let _ = killpg(group, Signal::SIGTERM);
     let deadline = Instant::now() + Duration::from_secs(10);
-    // SAFETY: signal 0 only checks whether the group still exists.
-    while Instant::now() < deadline && unsafe { libc::kill(group, 0) } == 0 {
+    // No signal: only checks whether the group still exists.
+    while Instant::now() < deadline && killpg(group, None).is_ok() {
         std::thread::sleep(Duration::from_millis(100));
     }
-    // SAFETY: as above.
-    unsafe { libc::kill(group, libc::SIGKILL) };
+    let _ = killpg(group, Signal::SIGKILL);
 }

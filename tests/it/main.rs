@@ -1,6 +1,9 @@
 //! firegate's integration tests: one binary, every test against the real Firestore emulator
 //! (one emulator per run, one project id per test) and its own server on its own port.
 
+// A failed unwrap in a test or benchmark is a failure with its message, which is the point.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 mod accounts;
@@ -10,6 +13,7 @@ mod e2e;
 mod hardening;
 mod import;
 mod keys;
+mod layers;
 mod legacy;
 mod login;
 mod requests;

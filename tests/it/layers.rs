@@ -1,0 +1,149 @@
+//! The layering `lib.rs` documents: every module of `src/` uses only modules below it, so
+//! there are no import circles and no part imports the flag layer (`config`) or anything
+//! above it. Read from the source text, so a new `use crate::…` that breaks it fails here.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Top to bottom, as `lib.rs` lists them. Modules on one line are peers: they may not use
+/// each other either.
+const LAYERS: &[&[&str]] = &[
+    &["cli"],
+    &["config"],
+    &["app"],
+    &["http"],
+    &["service"],
+    &["import"],
+    &["store"],
+    &["keys"],
+    &["custom_token"],
+    &["lockout"],
+    &["accounts"],
+    &["login", "claims"],
+    &["passwords"],
+    &["keygen", "emulator", "telemetry"],
+    &["error"],
+];
+
+fn layer_of(module: &str) -> Option<usize> {
+    LAYERS.iter().position(|layer| layer.contains(&module))
+}
+
+/// Every `crate::<module>` a file names, outside `#[cfg(test)]` modules (unit tests may use
+/// any helper), including names inside `use crate::{a, b::c}` groups.
+fn crate_paths(source: &str) -> Vec<String> {
+    let code = match source.find("#[cfg(test)]\nmod tests {") {
+        Some(at) => &source[..at],
+        None => source,
+    };
+    let mut found = Vec::new();
+    for (at, _) in code.match_indices("crate::") {
+        let rest = &code[at + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let group = &group[..group.find('}').unwrap_or(group.len())];
+            for item in group.split(',') {
+                let name: String = item
+                    .trim()
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                found.push(name);
+            }
+        } else {
+            found.push(
+                rest.chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect(),
+            );
+        }
+    }
+    found
+}
+
+/// `module -> the modules it names`, for every top-level module of `src/`.
+fn uses() -> BTreeMap<String, Vec<(String, String)>> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut uses: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    let mut stack = vec![src.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let relative = path.strip_prefix(&src).unwrap();
+            let top = relative
+                .components()
+                .next()
+                .unwrap()
+                .as_os_str()
+                .to_str()
+                .unwrap()
+                .trim_end_matches(".rs")
+                .to_string();
+            if top == "lib" || top == "main" {
+                continue;
+            }
+            let source = std::fs::read_to_string(&path).unwrap();
+            for used in crate_paths(&source) {
+                // `crate::Error` / `crate::Result` are the crate root's re-exports of `error`.
+                let used = match used.as_str() {
+                    "Error" | "Result" => "error".to_string(),
+                    _ => used,
+                };
+                if used != top && !used.is_empty() {
+                    uses.entry(top.clone())
+                        .or_default()
+                        .push((used, relative.display().to_string()));
+                }
+            }
+        }
+    }
+    uses
+}
+
+#[test]
+fn every_module_uses_only_modules_below_it() {
+    let uses = uses();
+    let mut faults = Vec::new();
+    for (module, used) in &uses {
+        let Some(own) = layer_of(module) else {
+            faults.push(format!(
+                "src/{module}: not in LAYERS (add it where it belongs)"
+            ));
+            continue;
+        };
+        for (other, file) in used {
+            match layer_of(other) {
+                Some(layer) if layer > own => {}
+                Some(_) => faults.push(format!(
+                    "src/{file} uses crate::{other}, not below {module}"
+                )),
+                None => faults.push(format!("src/{file} uses crate::{other}, not in LAYERS")),
+            }
+        }
+    }
+    faults.sort();
+    faults.dedup();
+    assert!(faults.is_empty(), "layering broken:\n{}", faults.join("\n"));
+}
+
+#[test]
+fn the_check_sees_what_it_checks() {
+    // The scan must find real uses, or the test above would pass on nothing.
+    let uses = uses();
+    assert!(
+        uses["service"].iter().any(|(m, _)| m == "store"),
+        "{:?}",
+        uses["service"]
+    );
+    assert!(uses["cli"].iter().any(|(m, _)| m == "config"));
+    assert_eq!(
+        crate_paths("use crate::{Error, config::X};\nlet a = crate::http::router;"),
+        ["Error", "config", "http"]
+    );
+}
