@@ -16,12 +16,24 @@ use crate::{Error, Result};
 
 /// A freshly generated RSA key pair.
 pub struct GeneratedKey {
+    key: PrivateKey,
     private_pem: Zeroizing<String>,
     private_der: Zeroizing<Vec<u8>>,
     public_pem: String,
+    public_der: Vec<u8>,
 }
 
 impl GeneratedKey {
+    /// The key itself (to sign a certificate for it).
+    pub fn key(&self) -> &PrivateKey {
+        &self.key
+    }
+
+    /// The public key as DER `SubjectPublicKeyInfo`.
+    pub fn public_der(&self) -> &[u8] {
+        &self.public_der
+    }
+
     /// The private key as PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`).
     pub fn private_pem(&self) -> &str {
         &self.private_pem
@@ -52,17 +64,24 @@ pub fn generate_rsa(bits: usize) -> Result<GeneratedKey> {
         .to_public_key()
         .to_public_key_pem(LineEnding::LF)
         .map_err(|e| Error::Internal(format!("public key encoding failed: {e}")))?;
+    let public_der = key
+        .to_public_key()
+        .to_public_key_der()
+        .map_err(|e| Error::Internal(format!("public key encoding failed: {e}")))?
+        .into_vec();
     Ok(GeneratedKey {
         private_pem: Zeroizing::new(private_pem.to_string()),
         private_der: Zeroizing::new(der.as_bytes().to_vec()),
         public_pem,
+        public_der,
+        key,
     })
 }
 
 /// A random key id shaped like Google's: 40 lowercase hex characters.
 pub fn random_kid() -> String {
     let bytes: [u8; 20] = rand::rng().random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 /// Writes a new development service-account key file (mode 0600) into `dir` and returns its
@@ -103,10 +122,10 @@ pub fn write_secret_file(path: &Path, contents: &[u8]) -> Result<()> {
         .create_new(true)
         .mode(0o600)
         .open(path)
-        .map_err(|e| Error::Config(format!("cannot create {}: {e}", path.display())))?;
+        .map_err(Error::io(format!("cannot create {}", path.display())))?;
     f.write_all(contents)
         .and_then(|()| f.sync_all())
-        .map_err(|e| Error::Config(format!("cannot write {}: {e}", path.display())))
+        .map_err(Error::io(format!("cannot write {}", path.display())))
 }
 
 #[cfg(test)]

@@ -188,7 +188,7 @@ pub async fn run(args: ImportArgs) -> std::result::Result<(), Failure> {
 }
 
 fn print_summary(s: &ImportSummary, options: &ImportOptions) {
-    let (imported, updated) = if s.wrote_nothing {
+    let (imported, updated) = if s.dry_run {
         ("would import", "would update")
     } else {
         ("imported", "updated")
@@ -216,7 +216,7 @@ fn print_summary(s: &ImportSummary, options: &ImportOptions) {
     }
     if options.dry_run {
         println!("dry run: nothing was written");
-    } else if s.wrote_nothing {
+    } else if s.dry_run {
         println!("--strict: rows were refused, so nothing was written");
     }
     if s.rejected_total() > 0 && options.report.is_none() {
@@ -259,7 +259,7 @@ impl Display {
     }
 
     fn show(&self, p: &Progress) {
-        let phase = if p.checking { "checking" } else { "importing" };
+        let phase = if p.dry_run { "checking" } else { "importing" };
         let counts = format!(
             "{} rows read, {} done, {} refused",
             p.rows_read, p.rows_done, p.rejected

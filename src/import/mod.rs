@@ -82,12 +82,12 @@ pub async fn import_accounts(
     Ok(summary)
 }
 
-/// One pass over the input: writing, or (`check_only`) checking against Firestore.
+/// One pass over the input: writing, or (`dry_run`) checking against Firestore.
 async fn run(
     store: &Store,
     source: &Source,
     options: &ImportOptions,
-    check_only: bool,
+    dry_run: bool,
     mut report: Option<&mut ReportFile>,
     progress: &(dyn Fn(&Progress) + Send + Sync),
 ) -> Result<ImportSummary> {
@@ -111,15 +111,15 @@ async fn run(
     });
 
     let mode = Mode {
-        dry_run: check_only,
+        dry_run,
         update: options.update,
     };
     let mut summary = ImportSummary {
-        wrote_nothing: check_only,
+        dry_run,
         ..ImportSummary::default()
     };
     let mut state = Progress {
-        checking: check_only,
+        dry_run,
         total_bytes: source.size(),
         ..Progress::default()
     };

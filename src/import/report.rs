@@ -121,7 +121,7 @@ impl Rejection {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct ImportSummary {
     /// Nothing was written: `--dry-run`, or `--strict` with refused rows.
-    pub wrote_nothing: bool,
+    pub dry_run: bool,
     /// Rows read from the file, refused ones included.
     pub read: u64,
     /// Accounts created (with `--dry-run`: that would be created).
@@ -154,7 +154,7 @@ impl ImportSummary {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Progress {
     /// `true` while checking only: `--dry-run`, or `--strict`'s first pass.
-    pub checking: bool,
+    pub dry_run: bool,
     /// Bytes of the file consumed so far, and its size when known.
     pub bytes_read: u64,
     pub total_bytes: Option<u64>,
@@ -171,22 +171,23 @@ pub(crate) struct ReportFile {
 
 impl ReportFile {
     pub(crate) fn create(path: &Path) -> Result<ReportFile> {
-        let file = File::create(path).map_err(|e| {
-            Error::Config(format!("cannot create the report {}: {e}", path.display()))
-        })?;
+        let file = File::create(path).map_err(Error::io(format!(
+            "cannot create the report {}",
+            path.display()
+        )))?;
         Ok(ReportFile {
             out: BufWriter::new(file),
         })
     }
 
     pub(crate) fn write(&mut self, rejection: &Rejection) -> Result<()> {
-        let line = serde_json::to_string(rejection).map_err(|e| Error::Internal(e.to_string()))?;
-        writeln!(self.out, "{line}").map_err(|e| Error::Internal(format!("report: {e}")))
+        let line = serde_json::to_string(rejection)?;
+        writeln!(self.out, "{line}").map_err(Error::io("cannot write the report"))
     }
 
     pub(crate) fn finish(mut self) -> Result<()> {
         self.out
             .flush()
-            .map_err(|e| Error::Internal(format!("report: {e}")))
+            .map_err(Error::io("cannot write the report"))
     }
 }

@@ -44,8 +44,7 @@ impl Source {
     pub(crate) fn open(&self, bytes: Arc<AtomicU64>) -> Result<Box<dyn BufRead + Send>> {
         let raw: Box<dyn Read + Send> = match self {
             Source::File(path) => Box::new(
-                File::open(path)
-                    .map_err(|e| Error::Config(format!("cannot open {}: {e}", path.display())))?,
+                File::open(path).map_err(Error::io(format!("cannot open {}", path.display())))?,
             ),
             Source::Stdin => Box::new(std::io::stdin()),
         };
@@ -130,8 +129,11 @@ pub(crate) fn read_rows(
 }
 
 /// Turns an I/O error while reading into the error that stops the import.
-pub(crate) fn io_error(e: std::io::Error) -> Error {
-    Error::Config(format!("cannot read the input: {e}"))
+pub(crate) fn io_error(source: std::io::Error) -> Error {
+    Error::Io {
+        what: "cannot read the input".into(),
+        source,
+    }
 }
 
 #[cfg(test)]

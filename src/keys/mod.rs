@@ -16,7 +16,7 @@ mod startup;
 pub use certificate::{certificate_spki_der, public_key_spki_der, self_signed_certificate};
 pub use directory::{BrokenFile, LoadedDir, key_files, load_dir};
 pub(crate) use file::declared_kid;
-pub use file::{load_file, parse};
+pub use file::load_file;
 pub use pending::{GeneratedFiles, generate, import_id};
 pub use published::{GOOGLE_X509_BASE, Publication};
 pub use ring::{KeyInfo, KeyRing, KeyState, RecordedState};

@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 use super::{
     PENDING_PREFIX, declared_kid, fingerprint, key_files, load_file, self_signed_certificate,
 };
-use crate::keygen::write_secret_file;
+use crate::keygen::{generate_rsa, write_secret_file};
 use crate::{Error, Result};
 
 /// The files `keys generate` wrote and the command that uploads the certificate.
@@ -46,30 +46,29 @@ pub fn generate(
             ));
         }
     }
-    let key = rsa::PrivateKey::new(&mut rand::rng(), 2048)
-        .map_err(|e| Error::Internal(format!("RSA key generation failed: {e}")))?;
-    let pem = key
-        .to_pkcs8_pem(LineEnding::LF)
-        .map_err(|e| Error::Internal(format!("PKCS#8 encoding failed: {e}")))?;
-    let certificate = self_signed_certificate(&key, client_email).map_err(Error::Internal)?;
-    let spki = rsa::pkcs8::EncodePublicKey::to_public_key_der(&key.to_public_key())
-        .map_err(|e| Error::Internal(e.to_string()))?;
-    let kid = format!("{PENDING_PREFIX}{}", &fingerprint(spki.as_bytes())[..16]);
+    let generated = generate_rsa(2048)?;
+    let certificate =
+        self_signed_certificate(generated.key(), client_email).map_err(Error::Internal)?;
+    let kid = format!(
+        "{PENDING_PREFIX}{}",
+        &fingerprint(generated.public_der())[..16]
+    );
     let json = Zeroizing::new(
         serde_json::to_string_pretty(&serde_json::json!({
             "type": "service_account",
             "project_id": project_id,
             "private_key_id": kid,
-            "private_key": pem.as_str(),
+            "private_key": generated.private_pem(),
             "client_email": client_email,
         }))
         .expect("JSON of strings serializes"),
     );
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Error::Config(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir).map_err(Error::io(format!("cannot create {}", dir.display())))?;
     write_secret_file(&key_file, json.as_bytes())?;
-    std::fs::write(&certificate_file, certificate)
-        .map_err(|e| Error::Config(format!("cannot write {}: {e}", certificate_file.display())))?;
+    std::fs::write(&certificate_file, certificate).map_err(Error::io(format!(
+        "cannot write {}",
+        certificate_file.display()
+    )))?;
     let upload_command = format!(
         "gcloud iam service-accounts keys upload {} --iam-account={client_email}",
         certificate_file.display()
@@ -113,7 +112,7 @@ pub fn import_id(dir: &Path, which: &str, kid: &str) -> Result<PathBuf> {
     }
     let text = Zeroizing::new(
         std::fs::read_to_string(&file)
-            .map_err(|e| Error::Config(format!("cannot read {}: {e}", file.display())))?,
+            .map_err(Error::io(format!("cannot read {}", file.display())))?,
     );
     let mut json: Map<String, Value> = serde_json::from_str(&text)
         .map_err(|e| Error::Config(format!("{} is not JSON: {e}", file.display())))?;
@@ -123,7 +122,7 @@ pub fn import_id(dir: &Path, which: &str, kid: &str) -> Result<PathBuf> {
     let _ = std::fs::remove_file(&temporary);
     write_secret_file(&temporary, updated.as_bytes())?;
     std::fs::rename(&temporary, &file)
-        .map_err(|e| Error::Config(format!("cannot replace {}: {e}", file.display())))?;
+        .map_err(Error::io(format!("cannot replace {}", file.display())))?;
     Ok(file)
 }
 

@@ -32,7 +32,6 @@ pub use scheme::{
     Argon2Params, CostLimits, Dialect, HashError, MAX_STORED_BYTES, ParsedHash, UnknownDialect,
     parse,
 };
-pub use werkzeug::DEFAULT_PBKDF2_ROUNDS as WERKZEUG_DEFAULT_PBKDF2_ROUNDS;
 
 use crate::{Error, Result};
 
