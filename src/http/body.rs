@@ -36,16 +36,39 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
     }
 }
 
+/// Answers `413 body_too_large` at once when `Content-Length` announces a body over the
+/// limit, without waiting for a byte of it: a client cannot hold a connection and a request
+/// slot by announcing a large body and sending it slowly.
+pub(crate) async fn refuse_oversized(
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    match announced {
+        Some(length) if length > MAX_BODY_BYTES as u64 => too_large().into_response(),
+        _ => next.run(request).await,
+    }
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+        format!("the request body exceeds {MAX_BODY_BYTES} bytes"),
+    )
+}
+
 /// The raw body, within the body limit: 413 `body_too_large` over it, 400 `unreadable_body`
 /// when the client's stream breaks.
 pub(crate) async fn read_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
     Bytes::from_request(req, state).await.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                format!("the request body exceeds {MAX_BODY_BYTES} bytes"),
-            )
+            too_large()
         } else {
             ApiError::bad_request("unreadable_body", "the request body could not be read")
         }

@@ -91,6 +91,7 @@ fn build(service: Arc<Service>, options: &HttpOptions) -> (Router, Arc<guard::Gu
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(service)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(body::refuse_oversized))
         .layer(axum::middleware::from_fn_with_state(
             guard.clone(),
             guard::guard,

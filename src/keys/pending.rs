@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use rsa::pkcs8::{EncodePrivateKey, LineEnding};
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 

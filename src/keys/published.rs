@@ -88,3 +88,49 @@ fn sorted<'a>(kids: impl Iterator<Item = &'a String>) -> String {
         kids.join(", ")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::*;
+
+    /// Answers one request with `body` and hands back its request line.
+    async fn answer_once(body: &'static str) -> (String, tokio::task::JoinHandle<String>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!(
+            "http://{}/robot/v1/metadata/x509",
+            listener.local_addr().unwrap()
+        );
+        let served = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut request = vec![0u8; 4096];
+            let n = stream.read(&mut request).await.unwrap();
+            let text = String::from_utf8_lossy(&request[..n]).to_string();
+            let response = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+                 connection: close\r\n\r\n{body}",
+                body.len()
+            );
+            stream.write_all(response.as_bytes()).await.unwrap();
+            text.lines().next().unwrap_or_default().to_string()
+        });
+        (base, served)
+    }
+
+    #[tokio::test]
+    async fn certificates_are_read_at_base_slash_client_email() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = crate::keygen::write_dev_key(dir.path(), "demo-published").unwrap();
+        let key = crate::keys::load_file(&file, false).unwrap();
+        let (base, served) = answer_once("{}").await;
+        let checked = Publication::new(&format!("{base}/")).check(&key).await;
+        let request_line = served.await.unwrap();
+        assert_eq!(
+            request_line,
+            format!("GET /robot/v1/metadata/x509/{} HTTP/1.1", key.client_email)
+        );
+        let why = checked.unwrap_err();
+        assert!(why.contains(&key.kid), "{why}");
+    }
+}

@@ -149,7 +149,7 @@ pub struct Passwords {
     pool: rayon::ThreadPool,
     queue_limit: usize,
     waiting: AtomicUsize,
-    computed: AtomicU64,
+    computed: Arc<AtomicU64>,
     prepared: std::sync::atomic::AtomicBool,
 }
 
@@ -182,7 +182,7 @@ impl Passwords {
             pool,
             queue_limit: options.queue,
             waiting: AtomicUsize::new(0),
-            computed: AtomicU64::new(0),
+            computed: Arc::new(AtomicU64::new(0)),
             prepared: std::sync::atomic::AtomicBool::new(false),
         })
     }
@@ -268,9 +268,11 @@ impl Passwords {
             let mut out = [0u8; 32];
             // A fixed salt is fine: the output is discarded, only the work matters.
             let salt = b"firegate-dummy-salt";
-            let _ = memory::hash_into(&hasher, password.expose().as_bytes(), salt, &mut out);
+            memory::hash_into(&hasher, password.expose().as_bytes(), salt, &mut out)
+                .map_err(|e| e.to_string())
         })
-        .await
+        .await?
+        .map_err(|e| Error::Internal(format!("the argon2id work of a refusal failed: {e}")))
     }
 
     /// Once per process, on the first request that will hash: every hashing thread faults in
@@ -284,7 +286,7 @@ impl Passwords {
         self.pool.spawn_broadcast(move |_| memory::reserve(blocks));
     }
 
-    /// How many hashes (computed or verified) this service has started; for metrics and tests.
+    /// How many hashes (computed or verified) this service has finished; for metrics and tests.
     pub fn hashes_computed(&self) -> u64 {
         self.computed.load(Ordering::Relaxed)
     }
@@ -311,7 +313,7 @@ impl Passwords {
                     .map_err(|_| Error::Internal("hashing pool closed".into()))?
             }
         };
-        self.computed.fetch_add(1, Ordering::Relaxed);
+        let computed = self.computed.clone();
         // A fixed set of threads, not tokio's elastic blocking pool: every thread that ever
         // hashes keeps its allocator arena (tens of MiB after argon2), so the thread count is
         // what bounds memory.
@@ -320,6 +322,8 @@ impl Passwords {
             // A panic in a hash implementation fails this request, not the process (rayon
             // aborts on a panic that escapes a spawned job).
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+            // Counted once the work is done, so the count shows work, not intentions.
+            computed.fetch_add(1, Ordering::Relaxed);
             // Free the slot before answering, so the caller never sees its own slot taken.
             drop(permit);
             let _ = done.send(result);

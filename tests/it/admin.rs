@@ -3,7 +3,7 @@
 //! statistics, JSON errors for malformed requests, load shedding and the audit log.
 
 use base64::Engine;
-use firegate::passwords::{Dialect, Password, PasswordOptions, Passwords, StoredHash};
+use firegate::passwords::{Dialect, Password, PasswordOptions, Passwords};
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
 
@@ -379,17 +379,12 @@ async fn claims_set_over_http_reach_the_next_token() {
     );
 }
 
-/// The scheme name statistics use for a stored hash.
-fn scheme_of(hash: &str, dialect: Dialect) -> String {
-    StoredHash {
-        hash: hash.into(),
-        dialect,
-    }
-    .scheme_name()
-}
-
 const SHA1: &str = "sha1$yUEGBoGX8pNSqVXx$5d5c2b2a3d2df95b47bf44001577511fe620b2d7";
 const MD5: &str = "md5$rQ6GbxQ9SxdbxCio$ff732f37f242f6402de739c63f88ad72";
+/// Their scheme names in the statistics (Werkzeug ≤ 2.2 salted digests are an
+/// HMAC keyed by the salt), written out rather than computed by the code under test.
+const SHA1_SCHEME: &str = "werkzeug-hmac-sha1";
+const MD5_SCHEME: &str = "werkzeug-hmac-md5";
 
 #[tokio::test]
 async fn accounts_are_listed_with_filters_and_pages() {
@@ -429,7 +424,7 @@ async fn accounts_are_listed_with_filters_and_pages() {
     .await;
     assert_eq!(uids(&rest), all[2..]);
 
-    let sha1 = scheme_of(SHA1, Dialect::Werkzeug);
+    let sha1 = SHA1_SCHEME;
     let (_, legacy) = send(admin(
         &app,
         Method::GET,
@@ -478,8 +473,7 @@ async fn stats_count_accounts_per_scheme() {
         (stats["total"].as_u64(), stats["argon2id"].as_u64()),
         (Some(4), Some(1))
     );
-    let sha1 = scheme_of(SHA1, Dialect::Werkzeug);
-    let md5 = scheme_of(MD5, Dialect::Werkzeug);
+    let (sha1, md5) = (SHA1_SCHEME, MD5_SCHEME);
     assert_ne!(sha1, md5);
     assert_eq!(
         stats["schemes"],

@@ -31,12 +31,22 @@ struct Published(Arc<Mutex<HashMap<String, String>>>);
 impl Published {
     async fn serve(&self) -> SocketAddr {
         let certs = self.0.clone();
+        // Google's endpoint serves one service account per path; so does this stand-in, so
+        // a request for any other address (a wrong URL) finds nothing.
         let app = axum::Router::new().route(
             "/{email}",
-            get(move || {
-                let certs = certs.clone();
-                async move { axum::Json(certs.lock().unwrap().clone()) }
-            }),
+            get(
+                move |axum::extract::Path(email): axum::extract::Path<String>| {
+                    let certs = certs.clone();
+                    async move {
+                        if email == EMAIL {
+                            Ok(axum::Json(certs.lock().unwrap().clone()))
+                        } else {
+                            Err(axum::http::StatusCode::NOT_FOUND)
+                        }
+                    }
+                },
+            ),
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();

@@ -149,17 +149,22 @@ async fn an_unknown_login_costs_a_password_hash_like_a_wrong_password() {
     let app = spawn_app().await;
     app.create("han@example.com", "right password").await;
     let before = app.service.passwords.hashes_computed();
-    login(
+    let unknown = login(
         &app,
         json!({"email": "ghost@example.com", "password": "whatever"}),
     )
     .await;
+    assert_eq!(unknown.0, 400);
     assert_eq!(app.service.passwords.hashes_computed(), before + 1);
-    login(
+    let wrong = login(
         &app,
         json!({"email": "han@example.com", "password": "wrong"}),
     )
     .await;
+    assert_eq!(
+        wrong, unknown,
+        "the same answer whether or not the login exists"
+    );
     assert_eq!(app.service.passwords.hashes_computed(), before + 2);
 }
 

@@ -9,6 +9,7 @@ mod common;
 mod accounts;
 mod admin;
 mod cli;
+mod connections;
 mod e2e;
 mod hardening;
 mod import;

@@ -1,0 +1,135 @@
+//! The connection budget under clients that send nothing, a byte, or HTTP/2: HTTP/1.1 only,
+//! every connection has the header timeout from accept, and an oversized body is refused
+//! before it is sent.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use crate::common::spawn_app_full;
+
+/// Reads until the peer closes or `limit` passes; `None` when it was still open then.
+fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> Option<Vec<u8>> {
+    stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let deadline = Instant::now() + limit;
+    let mut received = Vec::new();
+    let mut buf = [0u8; 4096];
+    while Instant::now() < deadline {
+        match stream.read(&mut buf) {
+            Ok(0) => return Some(received),
+            Ok(n) => received.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(_) => return Some(received),
+        }
+    }
+    None
+}
+
+#[tokio::test]
+async fn idle_connections_are_closed_and_cannot_hold_the_budget() {
+    let app = spawn_app_full(
+        &[],
+        &["--max-connections", "4", "--header-timeout-secs", "1"],
+    )
+    .await;
+    let addr = app.addr;
+    let outcome = tokio::task::spawn_blocking(move || {
+        // The whole budget: two silent sockets, one that sent a byte, one a partial head.
+        let mut idle: Vec<TcpStream> = (0..4).map(|_| TcpStream::connect(addr).unwrap()).collect();
+        idle[2].write_all(b"P").unwrap();
+        idle[3]
+            .write_all(b"POST /login/ HTTP/1.1\r\nHost: x\r\n")
+            .unwrap();
+        idle.iter_mut()
+            .map(|s| read_until_closed(s, Duration::from_secs(20)).is_some())
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        outcome, [true; 4],
+        "every idle connection is closed by the server"
+    );
+    let health = app.http.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200, "the budget is free again");
+}
+
+#[tokio::test]
+async fn a_keep_alive_connection_that_goes_quiet_is_closed() {
+    let app = spawn_app_full(&[], &["--header-timeout-secs", "1"]).await;
+    let addr = app.addr;
+    let (answered, closed) = tokio::task::spawn_blocking(move || {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let received = read_until_closed(&mut stream, Duration::from_secs(20));
+        (received.clone().unwrap_or_default(), received.is_some())
+    })
+    .await
+    .unwrap();
+    assert!(
+        String::from_utf8_lossy(&answered).starts_with("HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&answered)
+    );
+    assert!(
+        closed,
+        "the idle keep-alive connection is closed after the header timeout"
+    );
+}
+
+#[tokio::test]
+async fn http2_is_not_spoken() {
+    let app = spawn_app_full(&[], &["--header-timeout-secs", "2"]).await;
+    let addr = app.addr;
+    let received = tokio::task::spawn_blocking(move || {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        // The HTTP/2 connection preface and an empty SETTINGS frame (prior knowledge).
+        stream
+            .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+            .unwrap();
+        read_until_closed(&mut stream, Duration::from_secs(20))
+    })
+    .await
+    .unwrap()
+    .expect("the connection is closed");
+    // An HTTP/2 server answers with its own SETTINGS frame (type 4 at byte 3).
+    let is_h2_settings = received.len() >= 9 && received[3] == 4;
+    assert!(!is_h2_settings, "answered in HTTP/2: {received:?}");
+    assert!(
+        received.is_empty() || received.starts_with(b"HTTP/1.1 "),
+        "{}",
+        String::from_utf8_lossy(&received)
+    );
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_refused_before_it_is_sent() {
+    let app = spawn_app_full(&[], &[]).await;
+    let addr = app.addr;
+    let received = tokio::task::spawn_blocking(move || {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream
+            .write_all(
+                b"POST /login/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+                  Content-Length: 10000000\r\n\r\n",
+            )
+            .unwrap();
+        // No body follows: the answer must come without it (the request deadline is 30 s).
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut buf = [0u8; 1024];
+        let n = stream.read(&mut buf).unwrap_or(0);
+        buf[..n].to_vec()
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&received);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    assert!(text.contains("body_too_large"), "{text}");
+}
