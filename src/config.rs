@@ -68,6 +68,13 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1..=2_592_000))]
     pub lockout_reset_secs: u32,
 
+    /// Days a network stays familiar after a successful sign-in from it: failures from a
+    /// familiar network are counted apart, so a lock caused elsewhere does not keep the
+    /// account's owner out there (0: every client shares one count per account).
+    #[arg(long, global = true, env = "FIREGATE_LOCKOUT_FAMILIAR_DAYS", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(0..=365))]
+    pub lockout_familiar_days: u32,
+
     /// Firestore collection holding the key state (which key signs, which are retired).
     #[arg(long, global = true, env = "FIREGATE_KEYS_COLLECTION", default_value = "firegate_keys", value_parser = collection_name)]
     pub keys_collection: String,
@@ -132,8 +139,9 @@ pub struct Config {
 /// fails) instead of computed, so a corrupt or hostile row cannot tie up the server.
 #[derive(Args, Debug, Clone)]
 pub struct CostLimitSettings {
-    /// Most PBKDF2 iterations a stored hash may ask for (any dialect).
-    #[arg(long, global = true, env = "FIREGATE_MAX_PBKDF2_ROUNDS", default_value_t = 10_000_000,
+    /// Most PBKDF2 iterations a stored hash may ask for (any dialect), in SHA-256 rounds:
+    /// a round of a costlier digest counts more (MD5 3, SHA-512 6, BLAKE2 6-7, SHA3 14).
+    #[arg(long, global = true, env = "FIREGATE_MAX_PBKDF2_ROUNDS", default_value_t = 5_000_000,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_pbkdf2_rounds: u32,
 
@@ -143,22 +151,23 @@ pub struct CostLimitSettings {
     pub max_scrypt_log_n: u8,
 
     /// Most scrypt memory (128·N·r·p bytes) a stored hash may ask for, in MiB.
-    #[arg(long, global = true, env = "FIREGATE_MAX_SCRYPT_MEMORY_MIB", default_value_t = 1024,
+    #[arg(long, global = true, env = "FIREGATE_MAX_SCRYPT_MEMORY_MIB", default_value_t = 128,
           value_parser = clap::value_parser!(u64).range(1..=65_536))]
     pub max_scrypt_memory_mib: u64,
 
     /// Largest bcrypt cost (log2 rounds) a stored hash may ask for.
-    #[arg(long, global = true, env = "FIREGATE_MAX_BCRYPT_COST", default_value_t = 16,
+    #[arg(long, global = true, env = "FIREGATE_MAX_BCRYPT_COST", default_value_t = 14,
           value_parser = clap::value_parser!(u32).range(4..=31))]
     pub max_bcrypt_cost: u32,
 
-    /// Most argon2 memory a stored hash may ask for, in KiB (1 GiB = 1048576).
-    #[arg(long, global = true, env = "FIREGATE_MAX_ARGON2_MEMORY_KIB", default_value_t = 1 << 20,
+    /// Most argon2 memory a stored hash may ask for, in KiB (128 MiB = 131072).
+    #[arg(long, global = true, env = "FIREGATE_MAX_ARGON2_MEMORY_KIB", default_value_t = 128 << 10,
           value_parser = clap::value_parser!(u32).range(8..))]
     pub max_argon2_memory_kib: u32,
 
-    /// Most argon2 passes (t) a stored hash may ask for.
-    #[arg(long, global = true, env = "FIREGATE_MAX_ARGON2_TIME", default_value_t = 16,
+    /// Most argon2 passes (t) a stored hash may ask for at the memory ceiling; a hash with
+    /// less memory may make proportionally more (the work is memory × passes).
+    #[arg(long, global = true, env = "FIREGATE_MAX_ARGON2_TIME", default_value_t = 4,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_argon2_time: u32,
 
@@ -168,7 +177,7 @@ pub struct CostLimitSettings {
     pub max_argon2_lanes: u32,
 
     /// Most sha256-crypt/sha512-crypt rounds a stored hash may ask for.
-    #[arg(long, global = true, env = "FIREGATE_MAX_SHA_CRYPT_ROUNDS", default_value_t = 10_000_000,
+    #[arg(long, global = true, env = "FIREGATE_MAX_SHA_CRYPT_ROUNDS", default_value_t = 2_000_000,
           value_parser = clap::value_parser!(u32).range(1000..=999_999_999))]
     pub max_sha_crypt_rounds: u32,
 }

@@ -10,7 +10,8 @@
 //! - [`keys`]: service-account key files and the key that signs.
 //! - [`passwords`]: argon2id hashing on a bounded blocking pool, and legacy hash verification.
 //! - [`login`], [`accounts`], [`claims`]: the account domain types.
-//! - [`lockout`]: per-login brute-force protection rules.
+//! - [`lockout`]: per-login brute-force protection rules; [`client`]: the client network
+//!   they and the rate limit count by.
 //! - [`import`]: legacy user tables (CSV, JSON Lines, Django dumpdata) streamed into accounts.
 //! - [`store`]: Firestore persistence (the only module that names the `firestore` crate).
 //! - [`http`]: the inbound HTTP edge (the only module that names axum).
@@ -20,6 +21,7 @@
 pub mod accounts;
 pub mod claims;
 pub mod cli;
+pub mod client;
 pub mod config;
 pub mod custom_token;
 pub mod dev;

@@ -141,6 +141,26 @@ impl Passwords {
                 settings.argon2_memory_kib, settings.argon2_iterations, settings.argon2_parallelism
             ))
         })?;
+        // A hash firegate writes must verify under the ceilings it enforces on stored hashes.
+        let work = u64::from(limits.max_argon2_memory_kib) * u64::from(limits.max_argon2_time);
+        let own = u64::from(settings.argon2_memory_kib) * u64::from(settings.argon2_iterations);
+        if settings.argon2_memory_kib > limits.max_argon2_memory_kib
+            || own > work
+            || settings.argon2_parallelism > limits.max_argon2_lanes
+        {
+            return Err(Error::Config(format!(
+                "--argon2-memory-kib {} / --argon2-iterations {} / --argon2-parallelism {} \
+                 exceed the ceilings on stored hashes (--max-argon2-memory-kib {}, \
+                 --max-argon2-time {}, --max-argon2-lanes {}), so new hashes could never be \
+                 verified; raise those too",
+                settings.argon2_memory_kib,
+                settings.argon2_iterations,
+                settings.argon2_parallelism,
+                limits.max_argon2_memory_kib,
+                limits.max_argon2_time,
+                limits.max_argon2_lanes
+            )));
+        }
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(settings.concurrency())
             .thread_name(|i| format!("hash-{i}"))
@@ -423,6 +443,31 @@ mod service_tests {
             dialect: Dialect::Phc,
         };
         assert!(!format!("{stored:?}").contains("secret"));
+    }
+
+    #[test]
+    fn new_hashes_must_fit_the_ceilings_on_stored_ones() {
+        let settings = PasswordSettings {
+            argon2_memory_kib: 256 << 10,
+            ..PasswordSettings::default()
+        };
+        let err = Passwords::new(&settings, CostLimits::default())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("--max-argon2-memory-kib"), "{err}");
+        let many_passes = PasswordSettings {
+            argon2_memory_kib: 64 << 10,
+            argon2_iterations: 9,
+            ..PasswordSettings::default()
+        };
+        assert!(Passwords::new(&many_passes, CostLimits::default()).is_err());
+        let fits = PasswordSettings {
+            argon2_memory_kib: 64 << 10,
+            argon2_iterations: 8,
+            ..PasswordSettings::default()
+        };
+        assert!(Passwords::new(&fits, CostLimits::default()).is_ok());
     }
 
     #[test]

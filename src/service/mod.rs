@@ -4,7 +4,10 @@
 //! the use cases.
 
 mod accounts;
+mod admin;
 mod sign_in;
+
+pub use admin::AdminVerdict;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -61,6 +64,9 @@ pub struct Service {
     /// Password-checking requests in progress, bounded by hashing slots plus queue, so a
     /// flood is refused before it costs any Firestore call or memory.
     admissions: Arc<tokio::sync::Semaphore>,
+    /// Password checks running per lockout key, so a burst gets no more than the lockout
+    /// threshold allows.
+    checks_in_flight: Arc<crate::lockout::Ledger>,
 }
 
 impl Service {
@@ -122,7 +128,9 @@ impl Service {
                 step: Duration::from_secs(config.lockout_step_secs.into()),
                 max_wait: Duration::from_secs(config.lockout_max_secs.into()),
                 reset_after: Duration::from_secs(config.lockout_reset_secs.into()),
+                familiar_for: Duration::from_secs(u64::from(config.lockout_familiar_days) * 86_400),
             },
+            checks_in_flight: crate::lockout::Ledger::new(),
         }))
     }
 

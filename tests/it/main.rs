@@ -8,6 +8,7 @@ mod admin;
 mod cli;
 mod e2e;
 mod hardening;
+mod hardening2;
 mod import;
 mod keys;
 mod legacy;
