@@ -1,6 +1,10 @@
 //! Median verify time of one stored hash per scheme family, read from the fixture the
 //! tests use. Run with `cargo bench --bench hashes`; compare the first line with
 //! `python3 scripts/bench_hashes_python.py`, which times hashlib on the same input.
+//!
+//! `cargo bench --bench hashes -- ceilings` instead times the costliest stored hash each
+//! default cost ceiling admits (`CostLimits::default()`): the most work one sign-in against a
+//! hostile or corrupt row can force. The README's cost-limit table comes from its output.
 
 // A failed unwrap in a test or benchmark is a failure with its message, which is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -54,6 +58,9 @@ const CASES: &[(&str, Dialect, &str, &str)] = &[
 ];
 
 fn main() {
+    if std::env::args().any(|a| a == "ceilings") {
+        return ceilings();
+    }
     let limits = CostLimits::default();
     for &(label, dialect, scheme, source) in CASES {
         let (hash, password) = fixture_line(scheme, source);
@@ -103,4 +110,132 @@ fn median(samples: &[Duration]) -> Duration {
     let mut sorted = samples.to_vec();
     sorted.sort();
     sorted[sorted.len() / 2]
+}
+
+/// One verify of the costliest hash of each family that the default ceilings admit: wall
+/// time and this thread's CPU time (median of three), and the memory it needs.
+fn ceilings() {
+    let limits = CostLimits::default();
+    let zeros = |bytes: usize| "00".repeat(bytes);
+    let rounds = limits.max_pbkdf2_rounds;
+    let mut cases: Vec<(String, Dialect, String, u64)> = [
+        ("md5", 16),
+        ("sha1", 20),
+        ("sha224", 28),
+        ("sha256", 32),
+        ("sha384", 48),
+        ("sha512", 64),
+        ("sha512_224", 28),
+        ("sha512_256", 32),
+        ("sha3_224", 28),
+        ("sha3_256", 32),
+        ("sha3_384", 48),
+        ("sha3_512", 64),
+        ("blake2b", 64),
+        ("blake2s", 32),
+    ]
+    .iter()
+    .map(|(name, len)| {
+        // The ceiling counts SHA-256 rounds: find the most this digest may have.
+        let most = (1..=rounds)
+            .rev()
+            .step_by((rounds / 1000).max(1) as usize)
+            .map(|r| {
+                (
+                    r,
+                    format!("pbkdf2:{name}:{r}$saltsaltsaltsalt${}", zeros(*len)),
+                )
+            })
+            .find(|(_, hash)| parse(Dialect::Werkzeug, hash, &limits).is_ok())
+            .expect("some round count fits");
+        (
+            format!("pbkdf2-{name} rounds={}", most.0),
+            Dialect::Werkzeug,
+            most.1,
+            0,
+        )
+    })
+    .collect();
+    let cost = limits.max_bcrypt_cost;
+    let bcrypt = bcrypt::hash_with_salt("x", cost, [7u8; 16])
+        .expect("bcrypt at the ceiling")
+        .format_for_version(bcrypt::Version::TwoB);
+    cases.push((format!("bcrypt cost={cost}"), Dialect::Phc, bcrypt, 0));
+    // scrypt's work is 128·N·r·p bytes of mixing; the ceiling bounds exactly that product.
+    let work = limits.max_scrypt_memory_bytes;
+    let max_log_n = u32::from(limits.max_scrypt_log_n);
+    for (log_n, r) in [(max_log_n, 1u64), (14, 8), (17, 8)] {
+        let n = 1u64 << log_n;
+        let p = work / (128 * n * r);
+        if p == 0 || log_n > max_log_n {
+            continue;
+        }
+        cases.push((
+            format!("scrypt N=2^{log_n} r={r} p={p}"),
+            Dialect::Werkzeug,
+            format!("scrypt:{n}:{r}:{p}$saltsaltsaltsalt${}", zeros(64)),
+            128 * n * r,
+        ));
+    }
+    let (m, t) = (limits.max_argon2_memory_kib, limits.max_argon2_time);
+    let b64 = |bytes: &[u8]| {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes)
+    };
+    // The work is memory × passes: the ceiling admits fewer KiB with more passes as well.
+    for (m, t) in [(m, t), (m / 16, t * 16)] {
+        cases.push((
+            format!("argon2id m={m} KiB t={t} p=1"),
+            Dialect::Phc,
+            format!(
+                "$argon2id$v=19$m={m},t={t},p=1${}${}",
+                b64(&[1u8; 16]),
+                b64(&[0u8; 32])
+            ),
+            u64::from(m) << 10,
+        ));
+    }
+    let sha_rounds = limits.max_sha_crypt_rounds;
+    cases.push((
+        format!("sha256-crypt rounds={sha_rounds}"),
+        Dialect::Phc,
+        format!("$5$rounds={sha_rounds}$saltsalt${}", ".".repeat(43)),
+        0,
+    ));
+    cases.push((
+        format!("sha512-crypt rounds={sha_rounds}"),
+        Dialect::Phc,
+        format!("$6$rounds={sha_rounds}$saltsalt${}", ".".repeat(86)),
+        0,
+    ));
+    println!("costliest stored hash each default ceiling admits (one verify, median of 3):");
+    let mut worst = (String::new(), 0.0f64);
+    for (label, dialect, hash, memory) in cases {
+        let parsed = parse(dialect, &hash, &limits)
+            .unwrap_or_else(|e| panic!("{label}: at the ceiling it must parse: {e}"));
+        let mut runs: Vec<(f64, f64)> = (0..3)
+            .map(|_| {
+                let (cpu, wall) = (thread_cpu_secs(), Instant::now());
+                black_box(parsed.verify(black_box("wrong password")));
+                (wall.elapsed().as_secs_f64(), thread_cpu_secs() - cpu)
+            })
+            .collect();
+        runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let (wall, cpu) = runs[1];
+        let memory = match memory {
+            0 => String::new(),
+            bytes => format!("  memory {} MiB", bytes >> 20),
+        };
+        println!("{label:<40} wall {wall:>7.3} s  cpu {cpu:>7.3} s{memory}");
+        if cpu > worst.1 {
+            worst = (label, cpu);
+        }
+    }
+    println!("costliest: {} ({:.3} s of CPU)", worst.0, worst.1);
+}
+
+/// CPU time this thread has used, in seconds.
+fn thread_cpu_secs() -> f64 {
+    let ts = nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID).unwrap();
+    ts.tv_sec() as f64 + ts.tv_nsec() as f64 * 1e-9
 }

@@ -12,8 +12,11 @@ use crate::login::Login;
 use crate::passwords::StoredHash;
 use crate::{Error, Result};
 
-/// Firebase's limit on a uid, in characters.
-pub const MAX_UID_CHARS: usize = 128;
+/// Longest uid, in UTF-8 bytes. Firebase documents "128 characters" and its Admin SDKs count
+/// differently: Node and Java count UTF-16 units, Python code points, and Go bytes — in
+/// `CustomToken` and in `VerifyIDToken`, which refuses an ID token whose `sub` is longer. So
+/// only a uid of at most 128 bytes works with every SDK an app's backend may use.
+pub const MAX_UID_BYTES: usize = 128;
 
 /// A Firebase uid that is also a valid Firestore document id.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -21,14 +24,18 @@ pub const MAX_UID_CHARS: usize = 128;
 pub struct Uid(String);
 
 impl Uid {
-    /// Checks a uid: 1–128 characters (Firebase), and usable as a Firestore document id
-    /// (no `/`, not `.` or `..`, not `__name__`, no control characters).
+    /// Checks a new uid: 1–128 bytes of UTF-8 (see [`MAX_UID_BYTES`]: 128 ASCII characters,
+    /// 42 Korean syllables, 32 emoji), and usable as a Firestore document id (no `/`, not
+    /// `.` or `..`, not `__name__`, no control characters).
     pub fn parse(value: &str) -> Result<Uid> {
-        let chars = value.chars().count();
-        if chars == 0 || chars > MAX_UID_CHARS {
+        let bytes = value.len();
+        if bytes == 0 || bytes > MAX_UID_BYTES {
             return Err(Error::invalid(
                 "invalid_uid",
-                format!("a uid must be 1-{MAX_UID_CHARS} characters long, this one has {chars}"),
+                format!(
+                    "a uid must be 1-{MAX_UID_BYTES} bytes of UTF-8 (what every Firebase Admin \
+                     SDK accepts), this one has {bytes}"
+                ),
             ));
         }
         let reserved = value.len() >= 4 && value.starts_with("__") && value.ends_with("__");
@@ -44,6 +51,15 @@ impl Uid {
                 "invalid_uid",
                 "a uid must not contain control characters",
             ));
+        }
+        Ok(Uid(value.to_string()))
+    }
+
+    /// A uid read back from Firestore, as it was stored (possibly under older, looser rules:
+    /// an account imported with a longer uid must still sign in).
+    pub fn from_stored(value: &str) -> Result<Uid> {
+        if value.is_empty() {
+            return Err(Error::invalid("invalid_uid", "a uid must not be empty"));
         }
         Ok(Uid(value.to_string()))
     }
@@ -141,11 +157,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn uid_length_is_counted_in_characters() {
-        assert!(Uid::parse(&"가".repeat(128)).is_ok());
-        assert!(Uid::parse(&"가".repeat(129)).is_err());
+    fn uid_length_is_counted_in_utf8_bytes_as_the_go_admin_sdk_does() {
+        assert!(Uid::parse(&"a".repeat(128)).is_ok());
+        assert!(Uid::parse(&"a".repeat(129)).is_err());
+        assert!(Uid::parse(&"가".repeat(42)).is_ok());
+        assert!(Uid::parse(&"가".repeat(43)).is_err());
+        assert!(Uid::parse(&"😀".repeat(32)).is_ok());
+        // 128 emoji: 128 code points, 256 UTF-16 units, 512 bytes.
+        let err = Uid::parse(&"😀".repeat(128)).unwrap_err().to_string();
+        assert!(err.contains("bytes"), "{err}");
         assert!(Uid::parse("").is_err());
         assert!(Uid::parse("12345").is_ok());
+        assert!(
+            Uid::from_stored(&"가".repeat(128)).is_ok(),
+            "stored uids still read"
+        );
     }
 
     #[test]

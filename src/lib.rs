@@ -18,6 +18,7 @@
 //! - [`keys`]: service-account key files and the ring of keys, one of which signs.
 //! - [`custom_token`]: the Firebase custom-token format and its signing.
 //! - [`lockout`]: per-account brute-force protection rules.
+//! - [`client`]: the client network the lockout and the rate limit count by.
 //! - [`accounts`], [`login`], [`claims`]: the account domain types.
 //! - [`passwords`]: argon2id hashing on a bounded pool, and legacy hash verification.
 //! - [`keygen`]: RSA key generation and secret files.
@@ -29,6 +30,7 @@ pub mod accounts;
 pub mod app;
 pub mod claims;
 pub mod cli;
+pub mod client;
 pub mod config;
 pub mod custom_token;
 pub mod emulator;

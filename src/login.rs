@@ -1,8 +1,16 @@
 //! Login identifiers: the email or username a user types. One rule decides how they match:
 //! a login containing `@` is an email and matches case-insensitively; any other login is a
-//! username and matches exactly, byte for byte (as Django's default user model does).
+//! username and matches exactly (as Django's default user model does) — exactly, that is,
+//! up to Unicode normalisation: new logins are stored with fullwidth and halfwidth forms
+//! folded and in NFC, and may not contain invisible or formatting characters, so two logins
+//! that look alike are one login.
 
+use std::borrow::Cow;
 use std::fmt;
+
+use icu_normalizer::ComposingNormalizerBorrowed;
+use icu_properties::props::{DefaultIgnorableCodePoint, GeneralCategory};
+use icu_properties::{CodePointMapData, CodePointSetData};
 
 use crate::{Error, Result};
 
@@ -14,8 +22,55 @@ pub const MAX_BYTES: usize = 256;
 pub struct Login(String);
 
 impl Login {
-    /// Normalizes and checks a login typed by a user or given to an admin command.
+    /// Normalizes and checks a new login (registration, import, an admin's command):
+    /// refuses invisible and formatting characters (zero-width spaces and joiners, bidi
+    /// controls, soft hyphens, variation selectors, …), folds fullwidth and halfwidth forms
+    /// to their ordinary characters (the width mapping of RFC 8264's PRECIS profiles), and
+    /// stores the result in NFC; an email is lowercased too.
     pub fn parse(input: &str) -> Result<Login> {
+        if input.len() > MAX_BYTES {
+            return Err(too_long());
+        }
+        if let Some(c) = input.chars().find(|&c| is_invisible(c)) {
+            return Err(Error::invalid(
+                "invalid_login",
+                format!(
+                    "the login must not contain invisible or formatting characters \
+                     (it contains U+{:04X})",
+                    u32::from(c)
+                ),
+            ));
+        }
+        let folded = fold_width(input);
+        let nfc = ComposingNormalizerBorrowed::new_nfc();
+        Login::checked(&nfc.normalize(&folded), true)
+    }
+
+    /// A login as typed, by the rules logins were stored under before normalisation (emails
+    /// lowercased, usernames byte for byte): how a sign-in still finds such a login.
+    pub fn as_typed(input: &str) -> Result<Login> {
+        Login::checked(input, false)
+    }
+
+    /// The logins a typed text may name, normalized first: the normalized login and the
+    /// login as typed, when they differ and are valid. Refused only when neither is.
+    pub fn lookups(input: &str) -> Result<Vec<Login>> {
+        let exact = Login::as_typed(input);
+        let mut out = Vec::with_capacity(2);
+        match Login::parse(input) {
+            Ok(login) => out.push(login),
+            Err(e) if exact.is_err() => return Err(e),
+            Err(_) => {}
+        }
+        if let Ok(exact) = exact
+            && !out.contains(&exact)
+        {
+            out.push(exact);
+        }
+        Ok(out)
+    }
+
+    fn checked(input: &str, normalize: bool) -> Result<Login> {
         if input.is_empty() {
             return Err(Error::invalid(
                 "invalid_login",
@@ -23,10 +78,7 @@ impl Login {
             ));
         }
         if input.len() > MAX_BYTES {
-            return Err(Error::invalid(
-                "invalid_login",
-                format!("the login is longer than {MAX_BYTES} bytes"),
-            ));
+            return Err(too_long());
         }
         if input.trim() != input {
             return Err(Error::invalid(
@@ -48,7 +100,13 @@ impl Login {
                     "an email must look like name@domain, without spaces",
                 ));
             }
-            return Ok(Login(input.to_lowercase()));
+            let lower = input.to_lowercase();
+            if !normalize {
+                return Ok(Login(lower));
+            }
+            // Lowercasing can leave a sequence NFC would compose differently.
+            let nfc = ComposingNormalizerBorrowed::new_nfc();
+            return Ok(Login(nfc.normalize(&lower).into_owned()));
         }
         Ok(Login(input.to_string()))
     }
@@ -63,20 +121,79 @@ impl Login {
         &self.0
     }
 
-    /// The logins a sign-in attempt may mean, most specific first: the login itself and, when
-    /// it is `name@<legacy domain>`, the bare username `name`.
+    /// The other spelling of this login under a legacy domain: the username `name` for the
+    /// email `name@<domain>`, and that email for the username `name`. Legacy clients send
+    /// either, so both must belong to one account.
+    pub fn legacy_alias(&self, legacy_domain: &str) -> Option<Login> {
+        match self.0.rsplit_once('@') {
+            Some((name, domain)) if domain.eq_ignore_ascii_case(legacy_domain) => {
+                Login::parse(name).ok().filter(|l| !l.is_email())
+            }
+            Some(_) => None,
+            None => Login::parse(&format!("{}@{legacy_domain}", self.0)).ok(),
+        }
+    }
+
+    /// The logins a sign-in attempt may mean: the [`Login::lookups`] of the text and, when
+    /// it is `name@<legacy domain>`, those of the bare username `name`.
     pub fn candidates(input: &str, legacy_domain: Option<&str>) -> Result<Vec<Login>> {
-        let login = Login::parse(input)?;
-        let mut out = vec![login];
-        if let Some(domain) = legacy_domain
-            && let Some((name, at)) = input.rsplit_once('@')
-            && at.eq_ignore_ascii_case(domain)
-            && !name.contains('@')
-        {
-            out.push(Login::parse(name)?);
+        let mut out = Login::lookups(input)?;
+        let Some(domain) = legacy_domain else {
+            return Ok(out);
+        };
+        let names: Vec<String> = out
+            .iter()
+            .filter_map(|login| login.as_str().rsplit_once('@'))
+            .filter(|(name, at)| at.eq_ignore_ascii_case(domain) && !name.contains('@'))
+            .map(|(name, _)| name.to_string())
+            .collect();
+        for name in names {
+            for login in Login::lookups(&name).unwrap_or_default() {
+                if !out.contains(&login) {
+                    out.push(login);
+                }
+            }
         }
         Ok(out)
     }
+}
+
+fn too_long() -> Error {
+    Error::invalid(
+        "invalid_login",
+        format!("the login is longer than {MAX_BYTES} bytes"),
+    )
+}
+
+/// Characters that show nothing, or change how their neighbours show: Unicode's default
+/// ignorable code points (zero-width space and joiners, word joiner, soft hyphen, variation
+/// selectors, Hangul fillers, …) and every format character (category Cf: bidi controls,
+/// the byte-order mark, …).
+fn is_invisible(c: char) -> bool {
+    CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c)
+        || CodePointMapData::<GeneralCategory>::new().get(c) == GeneralCategory::Format
+}
+
+/// Maps fullwidth and halfwidth forms (`ｋｉｍ`, `ｶﾞ`, the ideographic space) to their
+/// ordinary characters. Only this block's compatibility mappings are applied: NFKC as a
+/// whole would also rewrite ligatures, superscripts and Hangul compatibility jamo, which
+/// users type on purpose.
+fn fold_width(input: &str) -> Cow<'_, str> {
+    let is_width_form = |c: char| matches!(c, '\u{3000}' | '\u{FF01}'..='\u{FFEE}');
+    if !input.chars().any(is_width_form) {
+        return Cow::Borrowed(input);
+    }
+    let nfkc = ComposingNormalizerBorrowed::new_nfkc();
+    let mut out = String::with_capacity(input.len());
+    let mut buf = [0u8; 4];
+    for c in input.chars() {
+        if is_width_form(c) {
+            out.push_str(&nfkc.normalize(c.encode_utf8(&mut buf)));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 impl fmt::Display for Login {
@@ -132,5 +249,85 @@ mod tests {
         assert_eq!(c.len(), 1);
         let c = Login::candidates("kim", Some("school.example")).unwrap();
         assert_eq!(c.len(), 1);
+    }
+
+    #[test]
+    fn look_alike_logins_normalise_to_one() {
+        let nfd = "Jose\u{301}@example.com";
+        assert_eq!(Login::parse(nfd).unwrap().as_str(), "jos\u{e9}@example.com");
+        assert_eq!(
+            Login::parse("ｋｉｍ＠ｅｘａｍｐｌｅ．ｃｏｍ")
+                .unwrap()
+                .as_str(),
+            "kim@example.com"
+        );
+        assert_eq!(Login::parse("ｋｉｍ").unwrap().as_str(), "kim");
+        // Halfwidth katakana with a halfwidth voiced mark compose to one character.
+        assert_eq!(Login::parse("ｶﾞｯｺｳ").unwrap().as_str(), "ガッコウ");
+        assert_eq!(Login::parse("Jose\u{301}").unwrap().as_str(), "Jos\u{e9}");
+        // Other compatibility characters are what the user typed, and stay.
+        assert_eq!(Login::parse("ㅋㅋ").unwrap().as_str(), "ㅋㅋ");
+        assert_eq!(Login::parse("ﬁsh").unwrap().as_str(), "ﬁsh");
+    }
+
+    #[test]
+    fn invisible_and_formatting_characters_are_refused_in_new_logins() {
+        for bad in [
+            "ki\u{200B}m@example.com",
+            "kim\u{200D}",
+            "\u{FEFF}kim",
+            "kim\u{00AD}lee",
+            "kim\u{202E}",
+            "kim\u{2060}",
+            "kim\u{FE0F}",
+            "kim\u{3164}",
+            "kim\u{FFA0}",
+            "kim\u{E0041}",
+        ] {
+            let err = Login::parse(bad).unwrap_err().to_string();
+            assert!(err.contains("invisible"), "{bad:?}: {err}");
+        }
+        // Sign-in still finds a login stored with one before the rule (as typed only).
+        let lookups = Login::lookups("ki\u{200B}m").unwrap();
+        assert_eq!(lookups, [Login::as_typed("ki\u{200B}m").unwrap()]);
+    }
+
+    #[test]
+    fn lookups_try_the_normalised_login_then_the_login_as_typed() {
+        let typed = "Jose\u{301}";
+        let lookups: Vec<String> = Login::lookups(typed)
+            .unwrap()
+            .iter()
+            .map(Login::to_string)
+            .collect();
+        assert_eq!(lookups, ["Jos\u{e9}", typed]);
+        assert_eq!(Login::lookups("kim").unwrap().len(), 1);
+        assert!(Login::lookups("").is_err());
+    }
+
+    #[test]
+    fn legacy_aliases_go_both_ways() {
+        let email = Login::parse("kim@School.Example").unwrap();
+        assert_eq!(
+            email.legacy_alias("school.example").unwrap().as_str(),
+            "kim"
+        );
+        let name = Login::parse("kim").unwrap();
+        assert_eq!(
+            name.legacy_alias("School.Example").unwrap().as_str(),
+            "kim@school.example"
+        );
+        assert!(email.legacy_alias("other.example").is_none());
+        let c = Login::candidates("ｋｉｍ@school.example", Some("school.example")).unwrap();
+        let c: Vec<_> = c.iter().map(Login::as_str).collect();
+        assert_eq!(
+            c,
+            [
+                "kim@school.example",
+                "ｋｉｍ@school.example",
+                "kim",
+                "ｋｉｍ"
+            ]
+        );
     }
 }

@@ -45,8 +45,9 @@ pub struct HashPoolArgs {
 #[derive(Args, Debug, Clone)]
 #[command(next_help_heading = "Stored-hash cost ceilings")]
 pub struct CostLimitArgs {
-    /// Most PBKDF2 iterations a stored hash may ask for (any dialect).
-    #[arg(long, env = "FIREGATE_MAX_PBKDF2_ROUNDS", default_value_t = 10_000_000,
+    /// Most PBKDF2 iterations a stored hash may ask for (any dialect), in SHA-256 rounds:
+    /// a round of a costlier digest counts more (MD5 3, SHA-512 6, BLAKE2 6-7, SHA3 14).
+    #[arg(long, env = "FIREGATE_MAX_PBKDF2_ROUNDS", default_value_t = 5_000_000,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_pbkdf2_rounds: u32,
 
@@ -56,22 +57,23 @@ pub struct CostLimitArgs {
     pub max_scrypt_log_n: u8,
 
     /// Most scrypt memory (128·N·r·p bytes) a stored hash may ask for, in MiB.
-    #[arg(long, env = "FIREGATE_MAX_SCRYPT_MEMORY_MIB", default_value_t = 1024,
+    #[arg(long, env = "FIREGATE_MAX_SCRYPT_MEMORY_MIB", default_value_t = 128,
           value_parser = clap::value_parser!(u64).range(1..=65_536))]
     pub max_scrypt_memory_mib: u64,
 
     /// Largest bcrypt cost (log2 rounds) a stored hash may ask for.
-    #[arg(long, env = "FIREGATE_MAX_BCRYPT_COST", default_value_t = 16,
+    #[arg(long, env = "FIREGATE_MAX_BCRYPT_COST", default_value_t = 14,
           value_parser = clap::value_parser!(u32).range(4..=31))]
     pub max_bcrypt_cost: u32,
 
-    /// Most argon2 memory a stored hash may ask for, in KiB (1 GiB = 1048576).
-    #[arg(long, env = "FIREGATE_MAX_ARGON2_MEMORY_KIB", default_value_t = 1 << 20,
+    /// Most argon2 memory a stored hash may ask for, in KiB (128 MiB = 131072).
+    #[arg(long, env = "FIREGATE_MAX_ARGON2_MEMORY_KIB", default_value_t = 128 << 10,
           value_parser = clap::value_parser!(u32).range(8..))]
     pub max_argon2_memory_kib: u32,
 
-    /// Most argon2 passes (t) a stored hash may ask for.
-    #[arg(long, env = "FIREGATE_MAX_ARGON2_TIME", default_value_t = 16,
+    /// Most argon2 passes (t) a stored hash may ask for at the memory ceiling; a hash with
+    /// less memory may make proportionally more (the work is memory × passes).
+    #[arg(long, env = "FIREGATE_MAX_ARGON2_TIME", default_value_t = 4,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_argon2_time: u32,
 
@@ -81,7 +83,7 @@ pub struct CostLimitArgs {
     pub max_argon2_lanes: u32,
 
     /// Most sha256-crypt/sha512-crypt rounds a stored hash may ask for.
-    #[arg(long, env = "FIREGATE_MAX_SHA_CRYPT_ROUNDS", default_value_t = 10_000_000,
+    #[arg(long, env = "FIREGATE_MAX_SHA_CRYPT_ROUNDS", default_value_t = 2_000_000,
           value_parser = clap::value_parser!(u32).range(1000..=999_999_999))]
     pub max_sha_crypt_rounds: u32,
 }

@@ -70,6 +70,13 @@ pub struct LockoutArgs {
     #[arg(long, env = "FIREGATE_LOCKOUT_RESET_SECS", default_value_t = 43_200,
           value_parser = clap::value_parser!(u32).range(1..=2_592_000))]
     pub lockout_reset_secs: u32,
+
+    /// Days a network stays familiar after a successful sign-in from it: failures from a
+    /// familiar network are counted apart, so a lock caused elsewhere does not keep the
+    /// account's owner out there (0: every client shares one count per account).
+    #[arg(long, env = "FIREGATE_LOCKOUT_FAMILIAR_DAYS", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(0..=365))]
+    pub lockout_familiar_days: u32,
 }
 
 impl LockoutArgs {
@@ -80,6 +87,7 @@ impl LockoutArgs {
             step: Duration::from_secs(self.lockout_step_secs.into()),
             max_wait: Duration::from_secs(self.lockout_max_secs.into()),
             reset_after: Duration::from_secs(self.lockout_reset_secs.into()),
+            familiar_for: Duration::from_secs(u64::from(self.lockout_familiar_days) * 86_400),
         }
     }
 }

@@ -11,7 +11,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post, put};
+use axum::routing::{MethodRouter, any, get, post, put};
 use axum::{Extension, Json, Router, middleware};
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -33,24 +33,38 @@ use crate::store::{AccountFilter, SchemeCount};
 #[derive(Clone)]
 struct Admin(String);
 
-/// Every `/admin` route, wrapped in the gate.
+/// Every `/admin` route, wrapped in the gate: any method on any path under `/admin` meets
+/// the gate first (404 without a credential, authentication before 405 or 404 with one).
 pub fn routes(service: Arc<Service>) -> Router<Arc<Service>> {
+    // Explicit method fallbacks: the main router's method-not-allowed fallback replaces only
+    // default ones, and those would answer outside the gate.
+    let gated = |methods: MethodRouter<Arc<Service>>| methods.fallback(super::method_not_allowed);
     Router::new()
-        .route("/admin", get(page))
-        .route("/admin/", get(page))
-        .route("/admin/api/keys", get(list_keys))
-        .route("/admin/api/keys/{kid}/activate", post(activate_key))
-        .route("/admin/api/keys/{kid}/retire", post(retire_key))
-        .route("/admin/api/stats", get(stats))
-        .route("/admin/api/accounts", get(list_accounts))
+        .route("/admin", gated(get(page)))
+        .route("/admin/", gated(get(page)))
+        .route("/admin/api/keys", gated(get(list_keys)))
+        .route("/admin/api/keys/{kid}/activate", gated(post(activate_key)))
+        .route("/admin/api/keys/{kid}/retire", gated(post(retire_key)))
+        .route("/admin/api/stats", gated(get(stats)))
+        .route("/admin/api/accounts", gated(get(list_accounts)))
         .route(
             "/admin/api/accounts/{login}",
-            get(show_account).delete(delete_account),
+            gated(get(show_account).delete(delete_account)),
         )
-        .route("/admin/api/accounts/{login}/disable", post(disable_account))
-        .route("/admin/api/accounts/{login}/enable", post(enable_account))
-        .route("/admin/api/accounts/{login}/claims", put(set_claims))
-        .route("/admin/api/accounts/{login}/password", put(set_password))
+        .route(
+            "/admin/api/accounts/{login}/disable",
+            gated(post(disable_account)),
+        )
+        .route(
+            "/admin/api/accounts/{login}/enable",
+            gated(post(enable_account)),
+        )
+        .route("/admin/api/accounts/{login}/claims", gated(put(set_claims)))
+        .route(
+            "/admin/api/accounts/{login}/password",
+            gated(put(set_password)),
+        )
+        .route("/admin/{*rest}", any(super::not_found))
         .layer(middleware::from_fn_with_state(
             gate::Gate::new(service),
             gate::gate,

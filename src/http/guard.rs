@@ -1,6 +1,8 @@
 //! Request middleware: who the client is (X-Forwarded-For only from trusted proxies), the
-//! per-IP rate limit on POST and admin endpoints, the whole-request deadline, and one access-log line
-//! per request in Cloud Logging's `httpRequest` shape, tagged with the Cloud Trace id.
+//! per-client rate limit on POST and admin endpoints (an IPv4 address or an IPv6 /64), the
+//! whole-request deadline, and one access-log line per request in Cloud Logging's
+//! `httpRequest` shape, tagged with the Cloud Trace id. The client's network is handed on to
+//! the handlers, whose lockout counts depend on it.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -18,12 +20,13 @@ use tracing::{Instrument, debug, info, info_span};
 
 use super::HttpOptions;
 use super::error::ApiError;
+use crate::client::ClientNetwork;
 
 /// Settings and state shared by the middleware.
 pub struct Guard {
     trusted: Vec<IpNet>,
     hops: usize,
-    limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    limiter: Option<DefaultKeyedRateLimiter<ClientNetwork>>,
     timeout: Duration,
 }
 
@@ -52,11 +55,13 @@ impl Guard {
 
     /// The client's address. With a fixed number of proxy hops: the X-Forwarded-For entry
     /// that many places from the right (the peer when the header is shorter or that entry is
-    /// not an address). Otherwise the peer, or — when the peer is a trusted proxy — the
-    /// rightmost entry that is not itself a trusted proxy. Entries left of the chosen one are
-    /// whatever the client sent and are never believed.
+    /// not an address) — from any peer, unless trusted proxies are listed too, and then only
+    /// from them. Otherwise the peer, or — when the peer is a trusted proxy — the rightmost
+    /// entry that is not itself a trusted proxy. Entries left of the chosen one are whatever
+    /// the client sent and are never believed.
     pub fn client_ip(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
-        if self.hops == 0 && !self.is_trusted(peer) {
+        let peer = peer.to_canonical();
+        if !self.is_trusted(peer) && (self.hops == 0 || !self.trusted.is_empty()) {
             return peer;
         }
         let entries: Vec<&str> = headers
@@ -70,13 +75,14 @@ impl Guard {
             return entries
                 .len()
                 .checked_sub(self.hops)
-                .and_then(|i| entries[i].parse().ok())
-                .unwrap_or(peer);
+                .and_then(|i| entries[i].parse::<IpAddr>().ok())
+                .map_or(peer, |ip| ip.to_canonical());
         }
         entries
             .into_iter()
             .rev()
             .map_while(|entry| entry.parse::<IpAddr>().ok())
+            .map(|ip| ip.to_canonical())
             .find(|ip| !self.is_trusted(*ip))
             .unwrap_or(peer)
     }
@@ -87,7 +93,7 @@ impl Guard {
 }
 
 /// Rate limit, deadline and access log, in that order of effect.
-pub async fn guard(State(guard): State<Arc<Guard>>, request: Request, next: Next) -> Response {
+pub async fn guard(State(guard): State<Arc<Guard>>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let peer = request
         .extensions()
@@ -95,6 +101,8 @@ pub async fn guard(State(guard): State<Arc<Guard>>, request: Request, next: Next
         .map(|c| c.0.ip())
         .unwrap_or(IpAddr::from([0, 0, 0, 0]));
     let client = guard.client_ip(peer, request.headers());
+    let network = ClientNetwork::of(client);
+    request.extensions_mut().insert(network);
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     let user_agent = header_text(request.headers(), header::USER_AGENT);
@@ -108,7 +116,7 @@ pub async fn guard(State(guard): State<Arc<Guard>>, request: Request, next: Next
         let limited = method == Method::POST || path == "/admin" || path.starts_with("/admin/");
         if limited
             && let Some(limiter) = &guard.limiter
-            && let Err(not_until) = limiter.check_key(&client)
+            && let Err(not_until) = limiter.check_key(&network)
         {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             let mut response = ApiError::new(

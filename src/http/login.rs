@@ -4,17 +4,18 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
+use axum::{Extension, Json};
 use jiff::Timestamp;
 use serde_json::json;
 
 use super::body::JsonObject;
 use super::error::ApiError;
 use super::pages;
+use crate::client::ClientNetwork;
 use crate::passwords::Password;
 use crate::service::Service;
 
@@ -25,6 +26,7 @@ pub fn routes() -> MethodRouter<Arc<Service>> {
 
 async fn login(
     State(service): State<Arc<Service>>,
+    client: Option<Extension<ClientNetwork>>,
     mut body: JsonObject,
 ) -> Result<Response, ApiError> {
     let email = body.optional_string("email")?;
@@ -53,7 +55,10 @@ async fn login(
         }
     };
     let password = Password::new(password)?;
-    let signed_in = service.sign_in(&login, &password, Timestamp::now()).await?;
+    let client = client.map(|Extension(network)| network);
+    let signed_in = service
+        .sign_in(&login, &password, client, Timestamp::now())
+        .await?;
     let mut response =
         Json(json!({ "uid": signed_in.uid, "token": signed_in.token })).into_response();
     response

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{MethodRouter, post};
@@ -11,6 +12,7 @@ use jiff::Timestamp;
 use super::body::JsonObject;
 use super::error::ApiError;
 use super::login::login_field;
+use crate::client::ClientNetwork;
 use crate::passwords::Password;
 use crate::service::Service;
 
@@ -21,6 +23,7 @@ pub fn routes() -> MethodRouter<Arc<Service>> {
 
 async fn change_password(
     State(service): State<Arc<Service>>,
+    client: Option<Extension<ClientNetwork>>,
     mut body: JsonObject,
 ) -> Result<StatusCode, ApiError> {
     let login = login_field(&mut body)?;
@@ -30,7 +33,13 @@ async fn change_password(
     let current = Password::new(current)?;
     let new = Password::new(new)?;
     service
-        .change_password(&login, &current, &new, Timestamp::now())
+        .change_password(
+            &login,
+            &current,
+            &new,
+            client.map(|Extension(network)| network),
+            Timestamp::now(),
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -92,6 +92,21 @@ impl HashFn {
         }
     }
 
+    /// What one PBKDF2 round of this digest costs, in SHA-256 rounds (the unit of
+    /// `--max-pbkdf2-rounds`): measured on x86-64 with the SHA extensions (which speed up
+    /// SHA-1 and SHA-256 only) by `cargo bench --bench hashes -- ceilings`, rounded up.
+    pub(crate) fn pbkdf2_cost(self) -> u32 {
+        match self {
+            HashFn::Sha1 | HashFn::Sha256 => 1,
+            HashFn::Sha224 => 2,
+            HashFn::Md5 => 3,
+            HashFn::Sha384 | HashFn::Sha512 | HashFn::Sha512_224 | HashFn::Sha512_256 => 6,
+            HashFn::Blake2s => 6,
+            HashFn::Blake2b => 7,
+            HashFn::Sha3_224 | HashFn::Sha3_256 | HashFn::Sha3_384 | HashFn::Sha3_512 => 14,
+        }
+    }
+
     /// Looks a name up the way `hashlib.new` does through OpenSSL: case-insensitively.
     pub(crate) fn from_hashlib_name(name: &str) -> Option<Self> {
         Self::ALL

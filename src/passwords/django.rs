@@ -79,7 +79,7 @@ fn pbkdf2(
 ) -> Result<(&'static str, Verifier), HashError> {
     let [rounds, salt, digest] = fields(rest, scheme, "expected '<iterations>$<salt>$<hash>'")?;
     let rounds = decimal(rounds).ok_or_else(|| malformed(scheme, "iterations are not a number"))?;
-    let rounds = limits.pbkdf2_rounds(scheme, rounds)?;
+    let rounds = limits.pbkdf2_rounds(scheme, rounds, hash.pbkdf2_cost())?;
     if salt.is_empty() {
         return Err(malformed(scheme, "salt is empty"));
     }

@@ -3,42 +3,48 @@
 
 use super::scheme::{HashError, malformed};
 
-/// Upper bounds on stored cost parameters. The defaults admit every library default
-/// seen in the wild with a wide margin, and keep the worst admitted hash around a
-/// second of CPU per verify (argon2 and scrypt at their memory ceilings).
+/// Upper bounds on stored cost parameters. The defaults admit every library default seen in
+/// the wild and keep the costliest admitted hash of each family to about a second of one
+/// core (measured with `cargo bench --bench hashes -- ceilings`; table in the README), and
+/// the memory of one check to 128 MiB, so a 256 MiB instance holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CostLimits {
-    /// PBKDF2 iterations, any dialect (Django 5.2 writes 1,000,000). Default 10,000,000.
+    /// PBKDF2 rounds, any dialect, counted in SHA-256 rounds: a round of a costlier digest
+    /// counts several (SHA-512 6, SHA3 14, …; see `HashFn::pbkdf2_cost`), since one round
+    /// count cannot bound the time of digests 14× apart. Django 6 writes 1,200,000 SHA-256
+    /// rounds. Default 5,000,000.
     pub max_pbkdf2_rounds: u32,
     /// scrypt log2(N) (passlib writes 16, Werkzeug 15, Django 14). Default 20.
     pub max_scrypt_log_n: u8,
     /// scrypt 128·N·r·p bytes: the memory of an implementation that runs the p lanes at
-    /// once, and proportional to the time ours takes running them in turn. Default 1 GiB.
+    /// once, and proportional to the time ours takes running them in turn. Default 128 MiB.
     pub max_scrypt_memory_bytes: u64,
-    /// bcrypt log2 cost (libraries write 10–12). Default 16.
+    /// bcrypt log2 cost (libraries write 10–12). Default 14.
     pub max_bcrypt_cost: u32,
-    /// argon2 memory in KiB (`m=`; argon2-cffi writes 65,536, Django 102,400). Default 1 GiB.
+    /// argon2 memory in KiB (`m=`; argon2-cffi writes 65,536, Django 102,400). Default 128 MiB.
     pub max_argon2_memory_kib: u32,
-    /// argon2 passes (`t=`; libraries write 2–4). Default 16.
+    /// argon2 passes (`t=`) at the memory ceiling: the time is memory × passes, so a hash
+    /// using less memory may make proportionally more passes (OWASP's m=7 MiB, t=5 fits).
+    /// Default 4.
     pub max_argon2_time: u32,
     /// argon2 lanes (`p=`; libraries write 1–8). Lanes share the memory bound, so they
     /// add no work of their own here. Default 64.
     pub max_argon2_lanes: u32,
-    /// sha256-crypt / sha512-crypt rounds (passlib writes 535,000 / 656,000). Default 10,000,000.
+    /// sha256-crypt / sha512-crypt rounds (passlib writes 535,000 / 656,000). Default 2,000,000.
     pub max_sha_crypt_rounds: u32,
 }
 
 impl Default for CostLimits {
     fn default() -> Self {
         CostLimits {
-            max_pbkdf2_rounds: 10_000_000,
+            max_pbkdf2_rounds: 5_000_000,
             max_scrypt_log_n: 20,
-            max_scrypt_memory_bytes: 1 << 30,
-            max_bcrypt_cost: 16,
-            max_argon2_memory_kib: 1 << 20,
-            max_argon2_time: 16,
+            max_scrypt_memory_bytes: 128 << 20,
+            max_bcrypt_cost: 14,
+            max_argon2_memory_kib: 128 << 10,
+            max_argon2_time: 4,
             max_argon2_lanes: 64,
-            max_sha_crypt_rounds: 10_000_000,
+            max_sha_crypt_rounds: 2_000_000,
         }
     }
 }
@@ -59,10 +65,12 @@ impl CostLimits {
         }
     }
 
+    /// Checks a PBKDF2 round count of a digest whose rounds each cost `cost` SHA-256 rounds.
     pub(crate) fn pbkdf2_rounds(
         &self,
         scheme: &'static str,
         rounds: u64,
+        cost: u32,
     ) -> Result<u32, HashError> {
         if rounds == 0 {
             return Err(malformed(scheme, "round count is zero"));
@@ -71,7 +79,7 @@ impl CostLimits {
             scheme,
             "round count",
             rounds,
-            self.max_pbkdf2_rounds.into(),
+            u64::from(self.max_pbkdf2_rounds / cost.max(1)),
             "--max-pbkdf2-rounds",
         )?;
         Ok(rounds as u32)
@@ -172,13 +180,10 @@ impl CostLimits {
     ) -> Result<argon2::Params, HashError> {
         let limit = self.max_argon2_memory_kib.into();
         within(scheme, "memory (KiB)", m, limit, "--max-argon2-memory-kib")?;
-        within(
-            scheme,
-            "time cost",
-            t,
-            self.max_argon2_time.into(),
-            "--max-argon2-time",
-        )?;
+        // Memory × passes is the work; fewer KiB buy proportionally more passes.
+        let work = u64::from(self.max_argon2_memory_kib) * u64::from(self.max_argon2_time);
+        let passes = work / m.max(1);
+        within(scheme, "time cost", t, passes, "--max-argon2-time")?;
         within(
             scheme,
             "lanes",

@@ -170,6 +170,27 @@ impl Passwords {
                 options.argon2_memory_kib, options.argon2_iterations, options.argon2_parallelism
             ))
         })?;
+        // A hash firegate writes must verify under the ceilings it enforces on stored hashes.
+        let work = u64::from(options.limits.max_argon2_memory_kib)
+            * u64::from(options.limits.max_argon2_time);
+        let own = u64::from(options.argon2_memory_kib) * u64::from(options.argon2_iterations);
+        if options.argon2_memory_kib > options.limits.max_argon2_memory_kib
+            || own > work
+            || options.argon2_parallelism > options.limits.max_argon2_lanes
+        {
+            return Err(Error::Config(format!(
+                "--argon2-memory-kib {} / --argon2-iterations {} / --argon2-parallelism {} \
+                 exceed the ceilings on stored hashes (--max-argon2-memory-kib {}, \
+                 --max-argon2-time {}, --max-argon2-lanes {}), so new hashes could never be \
+                 verified; raise those too",
+                options.argon2_memory_kib,
+                options.argon2_iterations,
+                options.argon2_parallelism,
+                options.limits.max_argon2_memory_kib,
+                options.limits.max_argon2_time,
+                options.limits.max_argon2_lanes
+            )));
+        }
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(options.concurrency)
             .thread_name(|i| format!("hash-{i}"))
@@ -453,6 +474,28 @@ mod service_tests {
             dialect: Dialect::Phc,
         };
         assert!(!format!("{stored:?}").contains("secret"));
+    }
+
+    #[test]
+    fn new_hashes_must_fit_the_ceilings_on_stored_ones() {
+        let settings = PasswordOptions {
+            argon2_memory_kib: 256 << 10,
+            ..PasswordOptions::default()
+        };
+        let err = Passwords::new(&settings).err().unwrap().to_string();
+        assert!(err.contains("--max-argon2-memory-kib"), "{err}");
+        let many_passes = PasswordOptions {
+            argon2_memory_kib: 64 << 10,
+            argon2_iterations: 9,
+            ..PasswordOptions::default()
+        };
+        assert!(Passwords::new(&many_passes).is_err());
+        let fits = PasswordOptions {
+            argon2_memory_kib: 64 << 10,
+            argon2_iterations: 8,
+            ..PasswordOptions::default()
+        };
+        assert!(Passwords::new(&fits).is_ok());
     }
 
     #[test]

@@ -124,7 +124,7 @@ fn pbkdf2(s: &str, limits: &CostLimits) -> Parsed {
         _ => return Err(unknown(ident)),
     };
     let rounds = decimal(rounds).ok_or_else(|| malformed(scheme, "rounds are not a number"))?;
-    let rounds = limits.pbkdf2_rounds(scheme, rounds)?;
+    let rounds = limits.pbkdf2_rounds(scheme, rounds, hash.pbkdf2_cost())?;
     let salt = ab64(salt).ok_or_else(|| malformed(scheme, "salt is not adapted base64"))?;
     let expected = ab64(checksum)
         .filter(|c| c.len() == hash.output_len())

@@ -170,7 +170,7 @@ fn absurd_costs_are_refused_without_computing() {
         .to_string();
     assert_eq!(
         message,
-        "werkzeug-pbkdf2-sha256: round count 4000000000 exceeds the limit 10000000 \
+        "werkzeug-pbkdf2-sha256: round count 4000000000 exceeds the limit 5000000 \
          (raise --max-pbkdf2-rounds to allow)"
     );
 }

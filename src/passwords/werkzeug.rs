@@ -104,7 +104,7 @@ fn pbkdf2(
             decimal(rounds).ok_or_else(|| malformed(scheme, "rounds are not a number"))?
         }
     };
-    let rounds = limits.pbkdf2_rounds(scheme, rounds)?;
+    let rounds = limits.pbkdf2_rounds(scheme, rounds, hash.pbkdf2_cost())?;
     if salt.is_empty() {
         return Err(malformed(scheme, "salt is empty"));
     }

@@ -1,5 +1,6 @@
 //! Account use cases: registration, creation, password changes and admin operations.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -9,6 +10,7 @@ use tracing::info;
 use super::{NewAccount, Service};
 use crate::accounts::{Account, AccountSummary, Uid};
 use crate::claims::Claims;
+use crate::client::ClientNetwork;
 use crate::login::Login;
 use crate::passwords::Password;
 use crate::store::{AccountFilter, SchemeCount, StoredAccount};
@@ -97,6 +99,8 @@ impl Service {
                 "an account needs an email or a username",
             ));
         }
+        self.refuse_taken_aliases(new.email.iter().chain(new.username.iter()))
+            .await?;
         let password = self.passwords.hash(&new.password).await?;
         let account = Account {
             uid: new.uid.unwrap_or_else(Uid::generate),
@@ -112,21 +116,51 @@ impl Service {
         Ok(account)
     }
 
+    /// Refuses new logins whose other spelling under the legacy domain (`kim@<domain>` for
+    /// the username `kim`, and the other way round) belongs to an account: legacy clients
+    /// send either spelling, so the newcomer would take over the other account's sign-ins.
+    async fn refuse_taken_aliases(&self, logins: impl Iterator<Item = &Login>) -> Result<()> {
+        let Some(domain) = self.policy.legacy_domain.as_deref() else {
+            return Ok(());
+        };
+        let logins: Vec<&Login> = logins.collect();
+        let aliases: Vec<Login> = logins
+            .iter()
+            .filter_map(|login| login.legacy_alias(domain))
+            .filter(|alias| !logins.contains(&alias))
+            .collect();
+        if aliases.is_empty() {
+            return Ok(());
+        }
+        let holders = self.store.uids_for_logins(&aliases).await?;
+        match aliases
+            .iter()
+            .zip(holders)
+            .find(|(_, holder)| holder.is_some())
+        {
+            Some((alias, _)) => Err(Error::LoginTaken(alias.to_string())),
+            None => Ok(()),
+        }
+    }
+
     /// Changes a password given the current one. A wrong current password is refused exactly
     /// like a failed sign-in; a concurrent change of the account is [`Error::Conflict`].
     pub async fn change_password(
-        &self,
+        self: &Arc<Self>,
         login: &str,
         current: &Password,
         new: &Password,
+        client: Option<ClientNetwork>,
         now: Timestamp,
     ) -> Result<Uid> {
         self.check_policy(new)?;
-        let _admitted = self.admit()?;
+        let admitted = self.admit()?;
         let started = Instant::now();
-        let found = self.authenticate(login, current, now, None).await;
+        let found = self
+            .authenticate(admitted, login, current, client, now, None)
+            .await;
         self.pad_failure(&found, started).await;
-        let found = found?;
+        let (found, _admitted) = found?;
         let hash = self.passwords.hash(new).await?;
         let uid = found.account.uid;
         if !self
@@ -244,10 +278,10 @@ impl Service {
     }
 
     async fn find(&self, login: &str) -> Result<StoredAccount> {
-        let login = Login::parse(login)?;
+        let lookups = Login::lookups(login)?;
         self.store
-            .find_by_login(std::slice::from_ref(&login))
+            .find_by_login(&lookups)
             .await?
-            .ok_or_else(|| Error::AccountNotFound(login.to_string()))
+            .ok_or_else(|| Error::AccountNotFound(lookups[0].to_string()))
     }
 }

@@ -4,9 +4,11 @@
 //! `accounts.rs` and `rotation.rs` hold the use cases.
 
 mod accounts;
+mod admin;
 mod rotation;
 mod sign_in;
 
+pub use admin::AdminVerdict;
 pub use rotation::{KeyAdmin, Rotation};
 
 use std::sync::Arc;
@@ -107,6 +109,9 @@ pub struct Service {
     /// Password-checking requests in progress, bounded by hashing slots plus queue, so a
     /// flood is refused before it costs any Firestore call or memory.
     admissions: Arc<tokio::sync::Semaphore>,
+    /// Password checks running per lockout key, so a burst gets no more than the lockout
+    /// threshold allows.
+    checks_in_flight: Arc<crate::lockout::Ledger>,
 }
 
 impl Service {
@@ -158,6 +163,7 @@ impl Service {
             stats_cache: tokio::sync::Mutex::new(None),
             policy,
             admissions: Arc::new(tokio::sync::Semaphore::new(admissions)),
+            checks_in_flight: crate::lockout::Ledger::new(),
         }))
     }
 

@@ -1,14 +1,20 @@
 //! Signing in: the lockout check, the password check (upgrading outdated hashes), the failure
-//! floor, and the token.
+//! floor, and the token. The check and its bookkeeping run in a task of their own, so a
+//! client that disconnects, or a request cut by its deadline, still has its failure counted
+//! (the hash cannot be cancelled anyway).
+
+use std::sync::Arc;
 
 use jiff::Timestamp;
+use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 use tracing::{info, warn};
 
 use super::{Service, SignedIn};
 use crate::accounts::{Account, Uid};
+use crate::client::ClientNetwork;
 use crate::custom_token::TokenRequest;
-use crate::lockout::{FailureRecord, LockoutKey};
+use crate::lockout::{Admission, AfterSuccess, Channel, LockoutKey, LockoutState, Slot};
 use crate::login::Login;
 use crate::passwords::{Password, Verdict};
 use crate::store::StoredAccount;
@@ -18,19 +24,21 @@ impl Service {
     /// Checks a login and password and mints a custom token. Every failure — unknown login,
     /// wrong password, disabled account, unusable hash — is [`Error::InvalidCredentials`],
     /// costs the same password-hashing work and takes at least the failure floor. Each
-    /// attempt logs one `sign-in` line with its outcome.
+    /// attempt logs one `sign-in` line with its outcome. `client` is the network the request
+    /// came from, which decides the lockout count it is checked against.
     pub async fn sign_in(
-        &self,
+        self: &Arc<Self>,
         login: &str,
         password: &Password,
+        client: Option<ClientNetwork>,
         now: Timestamp,
     ) -> Result<SignedIn> {
         let started = Instant::now();
         let result = match self.admit() {
-            Ok(_admitted) => self
-                .authenticate(login, password, now, Some(now))
+            Ok(admitted) => self
+                .authenticate(admitted, login, password, client, now, Some(now))
                 .await
-                .and_then(|found| {
+                .and_then(|(found, _admitted)| {
                     let token = self.mint(&found.account, now)?;
                     info!(uid = %found.account.uid, outcome = "success", "sign-in");
                     Ok(SignedIn {
@@ -51,63 +59,132 @@ impl Service {
         result
     }
 
-    /// Verifies credentials and returns the account as read. A locked account (or unknown
-    /// login) is refused without any password check; failures are counted and a success
-    /// forgets them. With `upgrade_at`, an outdated hash is replaced on success (the returned
-    /// version is then stale).
+    /// Verifies credentials and returns the account as read, with the admission it was
+    /// checked under. A locked account (or unknown login) is refused without any password
+    /// check; failures are counted and a success forgets them. With `upgrade_at`, an
+    /// outdated hash is replaced on success (the returned version is then stale).
     ///
     /// Two Firestore round trips whether or not the login exists: the login index, then the
     /// account and its failure record together (or the unknown login's failure record).
     pub(super) async fn authenticate(
-        &self,
+        self: &Arc<Self>,
+        admitted: OwnedSemaphorePermit,
         login: &str,
         password: &Password,
+        client: Option<ClientNetwork>,
         now: Timestamp,
         upgrade_at: Option<Timestamp>,
-    ) -> Result<StoredAccount> {
+    ) -> Result<(StoredAccount, OwnedSemaphorePermit)> {
         let candidates = Login::candidates(login, self.policy.legacy_domain.as_deref())?;
         self.passwords.prepare();
-        let uid = self.store.uid_for_login(&candidates).await?;
+        let (uid, read) = self.resolve(&candidates).await?;
         let key = lockout_key(uid.as_deref(), &candidates[0]);
         let guarded = self.policy.lockout.threshold > 0;
-        let (found, record) = tokio::join!(
+        // Before the record is read, so a failure counted after the read is noticed.
+        let mut watch = guarded.then(|| self.checks_in_flight.watch(key.doc_id()));
+        let (found, state) = tokio::join!(
             async {
-                match &uid {
-                    Some(uid) => self.store.find_by_uid_str(uid).await,
-                    None => Ok(None),
+                match (read, &uid) {
+                    (Some(found), _) => Ok(found),
+                    (None, Some(uid)) => self.store.find_by_uid_str(uid).await,
+                    (None, None) => Ok(None),
                 }
             },
             async {
                 if guarded {
-                    self.store.failure_record(&key).await
+                    self.store.lockout_state(&key).await
                 } else {
-                    Ok(None)
+                    Ok(LockoutState::default())
                 }
             }
         );
-        let (found, record) = (found?, record?);
-        if self
-            .policy
-            .lockout
-            .locked_until(record.as_ref(), now)
-            .is_some()
-        {
-            let uid = found.as_ref().map(|f| &f.account.uid);
-            return Err(refuse(uid, "locked"));
-        }
-        let result = self.check_password(found, password, upgrade_at).await;
-        if guarded {
-            match &result {
-                Err(Error::InvalidCredentials) => self.count_failure(&key, record, now).await,
-                Ok(_) if record.is_some() => {
-                    if let Err(e) = self.store.clear_failures(&key).await {
-                        warn!(error = %e, "cannot clear failed sign-ins after a success");
-                    }
+        let (found, mut state) = (found?, state?);
+        let mut admission = None;
+        let mut channel = Channel::Unfamiliar;
+        if let Some(watch) = watch.as_mut() {
+            loop {
+                channel = self.policy.lockout.channel(&key, &state, client, now);
+                let allowed = self
+                    .policy
+                    .lockout
+                    .checks_allowed(state.record(&channel), now);
+                if allowed == 0 {
+                    let uid = found.as_ref().map(|f| &f.account.uid);
+                    return Err(refuse(uid, "locked"));
                 }
-                _ => {}
+                match watch.admit(channel.name(), allowed) {
+                    Admission::Admitted(slot) => {
+                        admission = Some(slot);
+                        break;
+                    }
+                    // A failure was counted meanwhile: the record read is out of date.
+                    Admission::Stale => state = self.store.lockout_state(&key).await?,
+                    Admission::Busy(finished) => finished.await,
+                }
             }
         }
-        result
+        drop(watch);
+        let check = Check {
+            key,
+            channel,
+            state,
+            client,
+            now,
+            slot: admission,
+        };
+        let service = self.clone();
+        let password = password.clone();
+        let task = tokio::spawn(async move {
+            let result = service.check_password(found, &password, upgrade_at).await;
+            if guarded {
+                service.settle(check, &result).await;
+            }
+            (result, admitted)
+        });
+        match task.await {
+            Ok((result, admitted)) => result.map(|found| (found, admitted)),
+            Err(e) => Err(Error::Internal(format!("the password check failed: {e}"))),
+        }
+    }
+
+    /// The uid a sign-in means, from every login its text may stand for. When they name
+    /// different accounts (a legacy-domain alias and an email, or an old login stored
+    /// unnormalised), the account created first is the one: a newer account never shadows
+    /// an older one's login. Only then are the accounts read here (returned as well).
+    async fn resolve(
+        &self,
+        candidates: &[Login],
+    ) -> Result<(Option<String>, Option<Option<StoredAccount>>)> {
+        let mut uids: Vec<String> = Vec::new();
+        for uid in self
+            .store
+            .uids_for_logins(candidates)
+            .await?
+            .into_iter()
+            .flatten()
+        {
+            if !uids.contains(&uid) {
+                uids.push(uid);
+            }
+        }
+        if uids.len() < 2 {
+            return Ok((uids.pop(), None));
+        }
+        let reads = uids.iter().map(|uid| self.store.find_by_uid_str(uid));
+        let accounts = futures::future::try_join_all(reads).await?;
+        let oldest = accounts.into_iter().flatten().min_by(|a, b| {
+            (a.account.created_at, a.account.uid.as_str())
+                .cmp(&(b.account.created_at, b.account.uid.as_str()))
+        });
+        warn!(
+            uids = ?uids,
+            chosen = ?oldest.as_ref().map(|f| f.account.uid.as_str()),
+            "a login names several accounts; the oldest signs in (resolve with `firegate accounts`)"
+        );
+        Ok((
+            oldest.as_ref().map(|f| f.account.uid.to_string()),
+            Some(oldest),
+        ))
     }
 
     /// The password check proper, on an account that may not exist.
@@ -138,37 +215,97 @@ impl Service {
         }
     }
 
-    /// Counts one more failure against `key`; a record past its quiet period starts over.
-    async fn count_failure(&self, key: &LockoutKey, record: Option<FailureRecord>, now: Timestamp) {
-        let stale = record
-            .as_ref()
-            .is_some_and(|r| self.policy.lockout.is_stale(r, now));
-        let previous = record.filter(|_| !stale).map_or(0, |r| r.failures);
-        let expire_at = now
-            .checked_add(self.policy.lockout.reset_after)
-            .unwrap_or(now);
-        if previous + 1 == self.policy.lockout.threshold {
+    /// Counts a failed check, or records a success, then frees the check's place.
+    async fn settle<T>(&self, mut check: Check, result: &Result<T>) {
+        match result {
+            Err(Error::InvalidCredentials) => {
+                self.count_failure(&check.key, &check.channel, &check.state, check.now)
+                    .await;
+                if let Some(slot) = check.slot.as_mut() {
+                    slot.counted_failure();
+                }
+            }
+            Ok(_) => {
+                self.record_success(
+                    &check.key,
+                    &check.state,
+                    &check.channel,
+                    check.client,
+                    check.now,
+                )
+                .await;
+            }
+            Err(_) => {}
+        }
+    }
+
+    /// Counts one more failure of `channel`; a record past its quiet period starts over.
+    pub(super) async fn count_failure(
+        &self,
+        key: &LockoutKey,
+        channel: &Channel,
+        state: &LockoutState,
+        now: Timestamp,
+    ) {
+        let (restart, failures) = self
+            .policy
+            .lockout
+            .after_failure(state.record(channel), now);
+        let expire_at = self.policy.lockout.expiry(state, now, false);
+        if failures == self.policy.lockout.threshold {
             warn!(
                 login_locked = true,
-                failures = previous + 1,
+                failures,
+                familiar_network = matches!(channel, Channel::Familiar(_)),
                 "login locked after repeated failures"
             );
         }
-        if let Err(e) = self.store.record_failure(key, stale, now, expire_at).await {
+        if let Err(e) = self
+            .store
+            .record_failure(key, channel, restart, now, expire_at)
+            .await
+        {
             warn!(error = %e, "cannot record a failed sign-in");
         }
     }
 
-    /// Unlocks a login (admins): the failure count of its account, and of the login as an
-    /// unknown one (it may have been hammered before the account existed), is forgotten.
+    /// After a successful check: the client's network becomes familiar, and the count it
+    /// was checked against is forgotten.
+    pub(super) async fn record_success(
+        &self,
+        key: &LockoutKey,
+        state: &LockoutState,
+        channel: &Channel,
+        client: Option<ClientNetwork>,
+        now: Timestamp,
+    ) {
+        let written = match self
+            .policy
+            .lockout
+            .after_success(key, state, channel, client, now)
+        {
+            AfterSuccess::Nothing => Ok(()),
+            AfterSuccess::Forget => self.store.clear_failures(key).await,
+            AfterSuccess::Write(write) => self.store.record_success(key, &write).await,
+        };
+        if let Err(e) = written {
+            warn!(error = %e, "cannot clear failed sign-ins after a success");
+        }
+    }
+
+    /// Unlocks a login (admins): the failure counts of its account, and of the login as an
+    /// unknown one (it may have been hammered before the account existed), are forgotten.
+    /// The account's familiar networks are kept.
     pub async fn unlock(&self, login: &str) -> Result<()> {
-        let login = Login::parse(login)?;
-        let candidates = [login.clone()];
+        let candidates = Login::lookups(login)?;
+        let login = candidates[0].clone();
         let uid = self.store.uid_for_login(&candidates).await?;
         if let Some(uid) = uid.as_deref() {
-            self.store
-                .clear_failures(&lockout_key(Some(uid), &login))
-                .await?;
+            let key = lockout_key(Some(uid), &login);
+            let state = self.store.lockout_state(&key).await?;
+            if state != LockoutState::default() {
+                self.store.clear_counts(&key, &state).await?;
+            }
         }
         self.store
             .clear_failures(&LockoutKey::Unknown(login))
@@ -231,9 +368,19 @@ impl Service {
     }
 }
 
+/// One admitted check's lockout bookkeeping, carried into the task that runs it.
+struct Check {
+    key: LockoutKey,
+    channel: Channel,
+    state: LockoutState,
+    client: Option<ClientNetwork>,
+    now: Timestamp,
+    slot: Option<Slot>,
+}
+
 /// The failure record an attempt counts against: its account's when the login exists.
 fn lockout_key(uid: Option<&str>, login: &Login) -> LockoutKey {
-    match uid.map(Uid::parse) {
+    match uid.map(Uid::from_stored) {
         Some(Ok(uid)) => LockoutKey::Account(uid),
         _ => LockoutKey::Unknown(login.clone()),
     }

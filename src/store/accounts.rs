@@ -96,9 +96,10 @@ impl AccountDoc {
                 self.uid
             ))
         };
-        let login = |v: &Option<String>| v.as_deref().map(Login::parse).transpose();
+        // Stored logins and uids passed the rules of their time; newer rules do not apply.
+        let login = |v: &Option<String>| v.as_deref().map(Login::as_typed).transpose();
         let account = Account {
-            uid: Uid::parse(&self.uid).map_err(|e| corrupt(e.to_string()))?,
+            uid: Uid::from_stored(&self.uid).map_err(|e| corrupt(e.to_string()))?,
             email: login(&self.email).map_err(|e| corrupt(e.to_string()))?,
             username: login(&self.username).map_err(|e| corrupt(e.to_string()))?,
             password: StoredHash {
@@ -140,10 +141,21 @@ impl Store {
     /// The uid the first of `candidates` that is taken belongs to: one read of the login
     /// index (all candidates in one batch).
     pub async fn uid_for_login(&self, candidates: &[Login]) -> Result<Option<String>> {
+        Ok(self
+            .uids_for_logins(candidates)
+            .await?
+            .into_iter()
+            .flatten()
+            .next())
+    }
+
+    /// The uid each of `candidates` belongs to, in order: one read of the login index (all
+    /// candidates in one batch).
+    pub async fn uids_for_logins(&self, candidates: &[Login]) -> Result<Vec<Option<String>>> {
         Ok(match candidates {
-            [] => None,
-            [login] => self
-                .call(
+            [] => Vec::new(),
+            [login] => vec![
+                self.call(
                     self.db
                         .fluent()
                         .select()
@@ -153,6 +165,7 @@ impl Store {
                 )
                 .await?
                 .map(|doc| doc.uid),
+            ],
             many => {
                 let ids: Vec<String> = many.iter().map(login_doc_id).collect();
                 let found: Vec<(String, Option<LoginDoc>)> = self
@@ -168,12 +181,14 @@ impl Store {
                             .await
                     })
                     .await?;
-                ids.iter().find_map(|id| {
-                    found
-                        .iter()
-                        .find(|(got, _)| got == id)
-                        .and_then(|(_, doc)| doc.as_ref().map(|d| d.uid.clone()))
-                })
+                ids.iter()
+                    .map(|id| {
+                        found
+                            .iter()
+                            .find(|(got, _)| got == id)
+                            .and_then(|(_, doc)| doc.as_ref().map(|d| d.uid.clone()))
+                    })
+                    .collect()
             }
         })
     }

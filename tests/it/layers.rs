@@ -19,7 +19,7 @@ const LAYERS: &[&[&str]] = &[
     &["custom_token"],
     &["lockout"],
     &["accounts"],
-    &["login", "claims"],
+    &["login", "claims", "client"],
     &["passwords"],
     &["keygen", "emulator", "telemetry"],
     &["error"],

@@ -12,6 +12,7 @@ mod cli;
 mod connections;
 mod e2e;
 mod hardening;
+mod hardening2;
 mod import;
 mod keys;
 mod layers;

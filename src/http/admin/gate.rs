@@ -1,6 +1,7 @@
 //! Who reaches the admin routes. Browsers resend cached Basic credentials on cross-site form
 //! posts, so a state-changing request must first be same-origin JSON; then HTTP Basic
-//! authentication against the configured argon2id hash, on a hashing budget of its own.
+//! authentication against the configured argon2id hash, on a hashing budget of its own, with
+//! a failure floor that holds the one admin check and a lockout after repeated failures.
 
 use std::sync::Arc;
 
@@ -11,16 +12,16 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use secrecy::ExposeSecret;
-use subtle::ConstantTimeEq;
+use jiff::Timestamp;
 use tokio::sync::Semaphore;
 use tracing::warn;
 
 use super::Admin;
 use crate::Error;
+use crate::client::ClientNetwork;
 use crate::http::error::ApiError;
-use crate::passwords::{Dialect, Password, StoredHash, Verdict};
-use crate::service::{AdminCredential, Service};
+use crate::passwords::Password;
+use crate::service::{AdminCredential, AdminVerdict, Service};
 
 /// How long an admin request waits for the password check in progress to finish.
 const CHECK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
@@ -33,20 +34,21 @@ const CONCURRENT_CHECKS: usize = 1;
 /// own hashing budget.
 pub(super) struct Gate {
     service: Arc<Service>,
-    checks: Semaphore,
+    checks: Arc<Semaphore>,
 }
 
 impl Gate {
     pub(super) fn new(service: Arc<Service>) -> Arc<Gate> {
         Arc::new(Gate {
             service,
-            checks: Semaphore::new(CONCURRENT_CHECKS),
+            checks: Arc::new(Semaphore::new(CONCURRENT_CHECKS)),
         })
     }
 }
 
-/// 404 without an admin credential; otherwise the same-origin checks (state-changing
-/// methods), then authentication. The admin's name is handed on to the handler.
+/// 404 without an admin credential, whatever the method or path; otherwise the same-origin
+/// checks (state-changing methods), then authentication, before the route or method is
+/// looked at. The admin's name is handed on to the handler.
 pub(super) async fn gate(
     State(gate): State<Arc<Gate>>,
     mut request: Request,
@@ -69,7 +71,11 @@ pub(super) async fn gate(
         );
         return refusal.into_response();
     }
-    match gate.authenticate(credential, request.headers()).await {
+    let client = request.extensions().get::<ClientNetwork>().copied();
+    match gate
+        .authenticate(credential.clone(), request.headers(), client)
+        .await
+    {
         Ok(admin) => {
             request.extensions_mut().insert(admin);
             next.run(request).await
@@ -81,8 +87,9 @@ pub(super) async fn gate(
 impl Gate {
     async fn authenticate(
         &self,
-        credential: &AdminCredential,
+        credential: AdminCredential,
         headers: &HeaderMap,
+        client: Option<ClientNetwork>,
     ) -> Result<Admin, Response> {
         let Some((user, password)) = basic_credentials(headers) else {
             return Err(unauthorized());
@@ -91,45 +98,66 @@ impl Gate {
         let Ok(password) = Password::new(password) else {
             return Err(unauthorized());
         };
-        let started = tokio::time::Instant::now();
         // Requests of one admin (a page and its API calls) wait their turn briefly; a flood
         // of guesses beyond that is refused.
-        let Ok(Ok(_checking)) = tokio::time::timeout(CHECK_WAIT, self.checks.acquire()).await
+        let Ok(Ok(checking)) =
+            tokio::time::timeout(CHECK_WAIT, self.checks.clone().acquire_owned()).await
         else {
             return Err(ApiError::from(Error::Overloaded).into_response());
         };
         // A place among all password checks, so admin guesses cannot crowd out sign-ins.
-        let _admitted = self
+        let admitted = self
             .service
             .admit()
             .map_err(|e| ApiError::from(e).into_response())?;
-        let stored = StoredHash {
-            hash: credential.password_hash.expose_secret().to_string(),
-            dialect: Dialect::Phc,
-        };
-        // Both checks always run, so timing does not tell a wrong user from a wrong password.
-        let user_ok: bool = user.as_bytes().ct_eq(credential.user.as_bytes()).into();
-        match self
-            .service
-            .passwords
-            .verify(Some(&stored), &password)
-            .await
-        {
-            Ok(Verdict::Match { .. }) if user_ok => Ok(Admin(credential.user.clone())),
-            Ok(_) => {
-                warn!(
-                    action = "admin-login",
-                    outcome = "failure",
-                    "admin authentication failed"
-                );
-                // Still holding the one admin check: at most one guess per floor per instance.
-                tokio::time::sleep_until(started + self.service.failure_floor()).await;
-                Err(unauthorized())
+        // The check, its count and the floor run in a task of their own that keeps the one
+        // admin check until the floor has passed, whatever the client does meanwhile: at most
+        // one guess per floor per instance, however many clients ask at once.
+        let service = self.service.clone();
+        let task = tokio::spawn(async move {
+            let started = tokio::time::Instant::now();
+            let name = credential.user.clone();
+            let verdict = service
+                .check_admin(&credential, &user, &password, client, Timestamp::now())
+                .await;
+            if matches!(verdict, Ok(AdminVerdict::Refused | AdminVerdict::Locked(_))) {
+                tokio::time::sleep_until(started + service.failure_floor()).await;
             }
-            // The hashing pool's queue is full (503 with Retry-After), or hashing broke.
-            Err(e) => Err(ApiError::from(e).into_response()),
+            drop((checking, admitted));
+            (verdict, name)
+        });
+        match task.await {
+            Ok((Ok(AdminVerdict::Admitted), name)) => Ok(Admin(name)),
+            Ok((Ok(AdminVerdict::Refused), _)) => Err(unauthorized()),
+            Ok((Ok(AdminVerdict::Locked(until)), _)) => Err(locked(until)),
+            // The hashing pool's queue is full (503 with Retry-After), Firestore is down, or
+            // hashing broke.
+            Ok((Err(e), _)) => Err(ApiError::from(e).into_response()),
+            Err(e) => Err(ApiError::from(Error::Internal(format!(
+                "the admin credential check failed: {e}"
+            )))
+            .into_response()),
         }
     }
+}
+
+/// Admin sign-in is locked: 429 with the wait, and no Basic challenge (the browser would only
+/// prompt again for a password that cannot be checked now).
+fn locked(until: Timestamp) -> Response {
+    let wait = until.duration_since(Timestamp::now()).as_secs().max(1);
+    let mut response = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "admin_locked",
+        format!(
+            "admin sign-in is locked after repeated failed attempts; retry in {wait} s \
+             (the firegate CLI works meanwhile)"
+        ),
+    )
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+    response
 }
 
 /// The user name and password of an `Authorization: Basic` header.
