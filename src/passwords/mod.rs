@@ -149,6 +149,7 @@ pub struct Passwords {
     pool: rayon::ThreadPool,
     queue_limit: usize,
     waiting: AtomicUsize,
+    started: AtomicU64,
     computed: Arc<AtomicU64>,
     prepared: std::sync::atomic::AtomicBool,
 }
@@ -203,6 +204,7 @@ impl Passwords {
             pool,
             queue_limit: options.queue,
             waiting: AtomicUsize::new(0),
+            started: AtomicU64::new(0),
             computed: Arc::new(AtomicU64::new(0)),
             prepared: std::sync::atomic::AtomicBool::new(false),
         })
@@ -307,6 +309,11 @@ impl Passwords {
         self.pool.spawn_broadcast(move |_| memory::reserve(blocks));
     }
 
+    /// How many hashes (computed or verified) have taken a hashing thread, finished or not.
+    pub fn hashes_started(&self) -> u64 {
+        self.started.load(Ordering::Relaxed)
+    }
+
     /// How many hashes (computed or verified) this service has finished; for metrics and tests.
     pub fn hashes_computed(&self) -> u64 {
         self.computed.load(Ordering::Relaxed)
@@ -334,6 +341,7 @@ impl Passwords {
                     .map_err(|_| Error::Internal("hashing pool closed".into()))?
             }
         };
+        self.started.fetch_add(1, Ordering::Relaxed);
         let computed = self.computed.clone();
         // A fixed set of threads, not tokio's elastic blocking pool: every thread that ever
         // hashes keeps its allocator arena (tens of MiB after argon2), so the thread count is

@@ -349,3 +349,44 @@ pub(crate) fn assert_refused<H: AsRef<str>>(
         assert!(error.contains(reason), "{hash}: {error}");
     }
 }
+
+#[test]
+fn default_ceilings_admit_library_defaults_and_refuse_what_costs_seconds() {
+    let limits = CostLimits::default();
+    let salt = "c2FsdHNhbHRzYWx0";
+    let hex = |bytes: usize| "00".repeat(bytes);
+    #[rustfmt::skip]
+    let admitted = [
+        // Django 6 PBKDF2-SHA256, Werkzeug 3.1 with SHA-512, Django's argon2, OWASP's
+        // lowest-memory argon2id, passlib's sha512-crypt, bcrypt 12, passlib's scrypt.
+        (Dialect::Django, format!("pbkdf2_sha256$1200000$salt${}=", "A".repeat(43))),
+        (Dialect::Werkzeug, format!("pbkdf2:sha512:600000$salt${}", hex(64))),
+        (Dialect::Phc, format!("$argon2id$v=19$m=102400,t=2,p=8${salt}${salt}{salt}")),
+        (Dialect::Phc, format!("$argon2id$v=19$m=7168,t=5,p=1${salt}${salt}{salt}")),
+        (Dialect::Phc, format!("$6$rounds=656000$salt${}", ".".repeat(86))),
+        (Dialect::Phc, format!("$2b$12${}", ".".repeat(53))),
+        (Dialect::Werkzeug, format!("scrypt:65536:8:1$salt${}", hex(64))),
+    ];
+    for (dialect, hash) in &admitted {
+        assert!(parse(*dialect, hash, &limits).is_ok(), "{hash}");
+    }
+    // What the defaults used to admit: 26 s, 20 s, 9 s and 5 s of CPU per check here.
+    #[rustfmt::skip]
+    let refused = [
+        (Dialect::Phc, format!("$argon2id$v=19$m=1048576,t=16,p=1${salt}${salt}{salt}")),
+        (Dialect::Phc, format!("$argon2id$v=19$m=65536,t=9,p=1${salt}${salt}{salt}")),
+        (Dialect::Werkzeug, format!("pbkdf2:sha3_512:10000000$salt${}", hex(64))),
+        (Dialect::Werkzeug, format!("pbkdf2:sha512:10000000$salt${}", hex(64))),
+        (Dialect::Werkzeug, format!("pbkdf2:sha3_256:400000$salt${}", hex(32))),
+        (Dialect::Phc, format!("$2b$16${}", "a".repeat(53))),
+        (Dialect::Werkzeug, format!("scrypt:1048576:8:1$salt${}", hex(64))),
+        (Dialect::Phc, format!("$6$rounds=10000000$salt${}", "a".repeat(86))),
+    ];
+    for (dialect, hash) in &refused {
+        let error = parse(*dialect, hash, &limits).expect_err(hash);
+        assert!(
+            matches!(error, HashError::CostTooHigh { .. }),
+            "{hash}: {error}"
+        );
+    }
+}

@@ -70,8 +70,13 @@ impl Service {
         let admitted = matches!(verdict, Verdict::Match { .. }) && user_ok;
         if admitted {
             if guarded {
-                self.record_success(&key, &state, &channel, client, now)
-                    .await;
+                // Outside the one admin check: the admin's next request need not wait for it.
+                let service = self.clone();
+                tokio::spawn(async move {
+                    service
+                        .record_success(&key, &state, &channel, client, now)
+                        .await;
+                });
             }
             return Ok(AdminVerdict::Admitted);
         }
