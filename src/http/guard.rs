@@ -240,6 +240,26 @@ mod tests {
     }
 
     #[test]
+    fn with_trusted_proxies_listed_the_hops_count_only_on_their_requests() {
+        let g = guard_with(&["10.0.0.0/8"], 1);
+        let (front_end, stranger) = (ip("10.1.2.3"), ip("203.0.113.9"));
+        assert_eq!(
+            g.client_ip(front_end, &xff("198.51.100.1")),
+            ip("198.51.100.1")
+        );
+        assert_eq!(
+            g.client_ip(stranger, &xff("198.51.100.1")),
+            stranger,
+            "a client reaching firegate directly cannot pick its address"
+        );
+        // A dual-stack socket's IPv4-mapped peer is the IPv4 address it carries.
+        assert_eq!(
+            g.client_ip(ip("::ffff:10.1.2.3"), &xff("198.51.100.1")),
+            ip("198.51.100.1")
+        );
+    }
+
+    #[test]
     fn forwarded_for_is_believed_only_from_trusted_proxies() {
         let g = guard("10.0.0.0/8");
         let proxy: IpAddr = "10.1.2.3".parse().unwrap();
