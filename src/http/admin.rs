@@ -114,7 +114,7 @@ async fn keys(service: &Arc<Service>) -> Result<Vec<KeyInfo>, ApiError> {
     let service = service.clone();
     tokio::task::spawn_blocking(move || service.rotation().list())
         .await
-        .map_err(|e| Error::Internal(format!("listing the keys failed: {e}")).into())
+        .map_err(|e| Error::Task(e).into())
 }
 
 async fn list_keys(State(service): State<Arc<Service>>) -> Result<Json<Vec<KeyInfo>>, ApiError> {

@@ -206,7 +206,7 @@ async fn run(
         Ok(Ok(())) => {}
         Ok(Err(e)) if summary.read == 0 => return Err(e),
         Ok(Err(e)) => summary.aborted = summary.aborted.or(Some(e.to_string())),
-        Err(e) => return Err(Error::Internal(format!("the import reader failed: {e}"))),
+        Err(e) => return Err(Error::Task(e)),
     }
     report_progress(&mut state, &summary, &bytes, progress);
     Ok(summary)

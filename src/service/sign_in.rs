@@ -143,7 +143,7 @@ impl Service {
         });
         match task.await {
             Ok((result, admitted)) => result.map(|found| (found, admitted)),
-            Err(e) => Err(Error::Internal(format!("the password check failed: {e}"))),
+            Err(e) => Err(Error::Task(e)),
         }
     }
 

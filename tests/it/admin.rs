@@ -3,27 +3,17 @@
 //! statistics, JSON errors for malformed requests, load shedding and the audit log.
 
 use base64::Engine;
-use firegate::passwords::{Dialect, Password, PasswordOptions, Passwords};
+use firegate::passwords::Dialect;
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
 
-use crate::common::{ServerProcess, TestApp, spawn_app_with};
+use crate::common::{ServerProcess, TestApp, argon2id_hash, spawn_app_with};
 
 const PASSWORD: &str = "admin secret";
 
 /// An argon2id hash of [`PASSWORD`] with the given cost.
 async fn admin_hash(memory_kib: u32, iterations: u32) -> String {
-    let passwords = Passwords::new(&PasswordOptions {
-        argon2_memory_kib: memory_kib,
-        argon2_iterations: iterations,
-        ..PasswordOptions::default()
-    })
-    .unwrap();
-    passwords
-        .hash(&Password::new(PASSWORD.into()).unwrap())
-        .await
-        .unwrap()
-        .hash
+    argon2id_hash(PASSWORD, memory_kib, iterations).await
 }
 
 /// A server with the admin API on (cheap admin hash).

@@ -113,6 +113,22 @@ pub fn base_args(keys: &Path, project: &str) -> Vec<String> {
         .collect()
 }
 
+/// An argon2id hash of `password` with the given cost, as `firegate admin hash-password`
+/// writes it (for admin credentials in tests).
+pub async fn argon2id_hash(password: &str, memory_kib: u32, iterations: u32) -> String {
+    let passwords = firegate::passwords::Passwords::new(&firegate::passwords::PasswordOptions {
+        argon2_memory_kib: memory_kib,
+        argon2_iterations: iterations,
+        ..Default::default()
+    })
+    .unwrap();
+    passwords
+        .hash(&firegate::passwords::Password::new(password.into()).unwrap())
+        .await
+        .unwrap()
+        .hash
+}
+
 /// The `firegate` binary with the test settings in its environment: each command reads the
 /// ones it has a flag for, so any command line works. Inherited firegate variables are
 /// removed first.

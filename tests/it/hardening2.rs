@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 use firegate::accounts::{Account, Uid};
 use firegate::lockout::LockoutKey;
 use firegate::login::Login;
-use firegate::passwords::{Dialect, Password, Passwords, StoredHash};
+use firegate::passwords::{Dialect, Password, StoredHash};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::common::{TestApp, run_firegate, spawn_app_full, spawn_app_with};
+use crate::common::{TestApp, argon2id_hash, run_firegate, spawn_app_full, spawn_app_with};
 
 /// Status and body of `POST /login/`, from `client` (an address put in X-Forwarded-For, for
 /// servers started with `--trusted-proxy-hops 1`).
@@ -103,17 +103,7 @@ async fn a_check_cut_off_by_a_hang_up_or_the_deadline_still_counts_its_failure()
 
 /// An argon2id hash of `password` with cheap parameters.
 async fn argon2_hash(password: &str) -> String {
-    let passwords = Passwords::new(&firegate::passwords::PasswordOptions {
-        argon2_memory_kib: 1024,
-        argon2_iterations: 1,
-        ..Default::default()
-    })
-    .unwrap();
-    passwords
-        .hash(&Password::new(password.into()).unwrap())
-        .await
-        .unwrap()
-        .hash
+    argon2id_hash(password, 1024, 1).await
 }
 
 const ADMIN_PASSWORD: &str = "admin secret";

@@ -133,10 +133,7 @@ impl Gate {
             // The hashing pool's queue is full (503 with Retry-After), Firestore is down, or
             // hashing broke.
             Ok((Err(e), _)) => Err(ApiError::from(e).into_response()),
-            Err(e) => Err(ApiError::from(Error::Internal(format!(
-                "the admin credential check failed: {e}"
-            )))
-            .into_response()),
+            Err(e) => Err(ApiError::from(Error::Task(e)).into_response()),
         }
     }
 }
