@@ -71,7 +71,21 @@ impl App {
     /// Serves until `shutdown` completes, keeping the keys fresh meanwhile; returns once
     /// in-flight requests have finished (or the grace period ran out).
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
-        info!(addr = %self.addr, kid = %self.service.keys.active().kid, "listening");
+        let signer = self.service.signer.info();
+        info!(
+            addr = %self.addr,
+            signer = signer.signer,
+            kid = signer.key_id.unwrap_or_default(),
+            "listening"
+        );
+        if self.service.signer.key_ring().is_none() {
+            // After binding, so the first sign-in does not wait for it: a missing
+            // permission or a disabled API shows in the log before a user meets it.
+            let service = self.service.clone();
+            tokio::spawn(async move {
+                let _ = service.signer.probe().await;
+            });
+        }
         let refresher = tokio::spawn(self.service.clone().keep_keys_fresh());
         let served = http::serve(self.listener, self.service, &self.http, shutdown).await;
         refresher.abort();

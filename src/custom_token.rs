@@ -120,44 +120,65 @@ impl TokenSigner {
 
     /// Mints a custom token. `issued_at` is a parameter so callers (and tests) own the clock.
     pub fn mint(&self, request: TokenRequest<'_>) -> Result<String> {
-        if request.lifetime_secs == 0 || request.lifetime_secs > MAX_LIFETIME_SECS {
-            return Err(Error::Config(format!(
-                "token lifetime {}s is outside 1..={MAX_LIFETIME_SECS}",
-                request.lifetime_secs
-            )));
-        }
-        let iat = request.issued_at.as_second();
-        let payload = Payload {
-            iss: &self.client_email,
-            sub: &self.client_email,
-            aud: AUDIENCE,
-            iat,
-            exp: iat + i64::from(request.lifetime_secs),
-            uid: request.uid.as_str(),
-            claims: (!request.claims.is_empty()).then_some(request.claims),
-            tenant_id: request.tenant_id,
-        };
-        let payload = serde_json::to_vec(&payload)
-            .map_err(|e| Error::Internal(format!("token payload: {e}")))?;
-        // The compact JWS is assembled here rather than by `jsonwebtoken::encode`, which
-        // re-parses and re-validates the private key for every signature.
-        let mut token = String::with_capacity(800);
-        token.push_str(&self.encoded_header);
-        token.push('.');
-        URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
+        let input = signing_input(&self.encoded_header, &self.client_email, request)?;
         let mut signature = vec![0; self.key_pair.public_modulus_len()];
         self.key_pair
             .sign(
                 &RSA_PKCS1_SHA256,
                 &self.rng,
-                token.as_bytes(),
+                input.as_bytes(),
                 &mut signature,
             )
             .map_err(|_| Error::Internal("RSA signing failed".into()))?;
-        token.push('.');
-        URL_SAFE_NO_PAD.encode_string(&signature, &mut token);
-        Ok(token)
+        Ok(with_signature(input, &signature))
     }
+}
+
+/// The header of tokens signed through IAM Credentials, `{"alg":"RS256","typ":"JWT"}`
+/// encoded: without `kid`, as the Admin SDKs write it for every signer. The header is part of
+/// what is signed, and IAM names the key (`keyId`) only after signing; Google checks such a
+/// token against each key it publishes for the account.
+pub const KEYLESS_HEADER: &str = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9";
+
+/// `header.payload`, the bytes a token's signature covers, for `client_email` as issuer.
+/// The compact JWS is assembled here rather than by `jsonwebtoken::encode`, which re-parses
+/// and re-validates the private key for every signature.
+pub fn signing_input(
+    encoded_header: &str,
+    client_email: &str,
+    request: TokenRequest<'_>,
+) -> Result<String> {
+    if request.lifetime_secs == 0 || request.lifetime_secs > MAX_LIFETIME_SECS {
+        return Err(Error::Config(format!(
+            "token lifetime {}s is outside 1..={MAX_LIFETIME_SECS}",
+            request.lifetime_secs
+        )));
+    }
+    let iat = request.issued_at.as_second();
+    let payload = Payload {
+        iss: client_email,
+        sub: client_email,
+        aud: AUDIENCE,
+        iat,
+        exp: iat + i64::from(request.lifetime_secs),
+        uid: request.uid.as_str(),
+        claims: (!request.claims.is_empty()).then_some(request.claims),
+        tenant_id: request.tenant_id,
+    };
+    let payload = serde_json::to_vec(&payload)
+        .map_err(|e| Error::Internal(format!("token payload: {e}")))?;
+    let mut input = String::with_capacity(800);
+    input.push_str(encoded_header);
+    input.push('.');
+    URL_SAFE_NO_PAD.encode_string(&payload, &mut input);
+    Ok(input)
+}
+
+/// The whole token: `input` (from [`signing_input`]) and its signature.
+pub fn with_signature(mut input: String, signature: &[u8]) -> String {
+    input.push('.');
+    URL_SAFE_NO_PAD.encode_string(signature, &mut input);
+    input
 }
 
 impl fmt::Debug for TokenSigner {
@@ -227,6 +248,14 @@ mod tests {
                 "exp": 1_700_003_600,
                 "uid": "user-42",
             })
+        );
+    }
+
+    #[test]
+    fn the_keyless_header_has_no_kid() {
+        assert_eq!(
+            decode_part(KEYLESS_HEADER),
+            json!({"alg": "RS256", "typ": "JWT"})
         );
     }
 

@@ -63,6 +63,10 @@ pub enum Error {
     #[error(transparent)]
     Key(#[from] KeyError),
 
+    /// The IAM Credentials signer (`--signer iam`) could not sign.
+    #[error(transparent)]
+    Signer(#[from] SignerError),
+
     /// A setting that cannot be used; the message names the setting and the accepted values.
     #[error("{0}")]
     Config(String),
@@ -171,5 +175,74 @@ pub enum KeyError {
         kid: String,
         first: PathBuf,
         second: PathBuf,
+    },
+}
+
+/// Why the IAM Credentials signer (`--signer iam`) could not sign. Each message names the
+/// service account and the fix; none holds an access token or what was being signed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SignerError {
+    #[error(
+        "the IAM Service Account Credentials API is not enabled in project {project}: enable \
+             it with `gcloud services enable iamcredentials.googleapis.com --project {project}` \
+             (signing as {email}; Google said: {said})"
+    )]
+    ServiceDisabled {
+        project: String,
+        email: String,
+        said: String,
+    },
+    #[error(
+        "the credentials firegate runs with may not sign as {email} (missing \
+             iam.serviceAccounts.signBlob): grant roles/iam.serviceAccountTokenCreator on {email} \
+             to that identity, e.g. `gcloud iam service-accounts add-iam-policy-binding {email} \
+             --member serviceAccount:{email} --role roles/iam.serviceAccountTokenCreator` when it \
+             signs as itself (Google said: {said})"
+    )]
+    PermissionDenied { email: String, said: String },
+    #[error(
+        "service account {email} does not exist or is not visible to these credentials; \
+             check --service-account (or the runtime service account the metadata server \
+             reports) (Google said: {said})"
+    )]
+    AccountNotFound { email: String, said: String },
+    #[error(
+        "IAM Credentials refused the access token for {email} twice (401); check the \
+             Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, `gcloud auth \
+             application-default login`, or the metadata server) (Google said: {said})"
+    )]
+    Unauthenticated { email: String, said: String },
+    #[error(
+        "IAM Credentials refused to sign as {email} ({status}): {said}"
+    )]
+    Refused {
+        email: String,
+        status: u16,
+        said: String,
+    },
+    #[error(
+        "IAM Credentials did not sign as {email} within {deadline_ms} ms ({attempts} \
+             attempts; last: {last})"
+    )]
+    Unavailable {
+        email: String,
+        deadline_ms: u128,
+        attempts: u32,
+        last: String,
+    },
+    #[error("IAM Credentials answered signing as {email} with something unusable: {what}")]
+    Malformed { email: String, what: String },
+    #[error(
+        "no access token for the IAM Credentials API: {why}; on Google Cloud the metadata \
+             server provides one, elsewhere set GOOGLE_APPLICATION_CREDENTIALS or run `gcloud \
+             auth application-default login`"
+    )]
+    Credentials { why: String },
+    #[error("cannot ask the metadata server at {host} for {what}: {why}; {fix}")]
+    Metadata {
+        host: String,
+        what: &'static str,
+        why: String,
+        fix: &'static str,
     },
 }

@@ -16,6 +16,8 @@
 //! - [`import`]: legacy user tables (CSV, JSON Lines, Django dumpdata) streamed into accounts.
 //! - [`store`]: Firestore persistence (the only module that names the `firestore` crate).
 //! - [`keys`]: service-account key files and the ring of keys, one of which signs.
+//! - [`google`]: Google APIs besides Firestore (Application Default Credentials, the
+//!   metadata server, IAM Credentials `signBlob` for signing without a key file).
 //! - [`custom_token`]: the Firebase custom-token format and its signing.
 //! - [`lockout`]: per-account brute-force protection rules.
 //! - [`client`]: the client network the lockout and the rate limit count by.
@@ -35,6 +37,7 @@ pub mod config;
 pub mod custom_token;
 pub mod emulator;
 pub mod error;
+pub mod google;
 pub mod http;
 pub mod import;
 pub mod keygen;

@@ -3,10 +3,11 @@
 
 use clap::Subcommand;
 
-use crate::config::{HashArgs, KeyAdminArgs, KeyRotationArgs, KeysDirArgs};
-use crate::keys::{self, KeyInfo};
+use crate::config::{HashArgs, KeyAdminArgs, KeyRotationArgs, KeysDirArgs, SignerKind};
+use crate::google::IamSigner;
+use crate::keys::{self, KeyInfo, Publication};
 use crate::passwords::Passwords;
-use crate::service::KeyAdmin;
+use crate::service::{KeyAdmin, NO_ROTATION, Signer, SignerChoice, SignerInfo};
 use crate::{Error, Result};
 
 /// Key rotation.
@@ -50,6 +51,14 @@ pub enum KeysCommand {
         /// Skip the check that Google publishes the key's certificate.
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        at: KeyAdminArgs,
+        #[command(flatten)]
+        rotation: KeyRotationArgs,
+    },
+    /// Check the signer: sign a probe token and verify it with the certificate Google
+    /// publishes for its key (with --signer iam: one signBlob call as the service account).
+    Check {
         #[command(flatten)]
         at: KeyAdminArgs,
         #[command(flatten)]
@@ -123,6 +132,30 @@ pub async fn run(command: KeysCommand) -> Result<()> {
         }
         // These open the keys without requiring an active one (a server would refuse to
         // start), so they can repair that; listing only reads.
+        KeysCommand::List { json, at } if at.signer.signer == SignerKind::Iam => {
+            let info = SignerInfo {
+                signer: "iam",
+                service_account: at.signer.service_account.clone(),
+                key_id: None,
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&info)?);
+            } else {
+                let account = info
+                    .service_account
+                    .as_deref()
+                    .unwrap_or("the metadata server's default account");
+                println!("signer: iam (IAM Credentials signBlob as {account})");
+                println!("Google creates and rotates this account's keys; no key file is used.");
+                println!("Sign a probe and see its key id with `firegate keys check --signer iam`.");
+            }
+        }
+        KeysCommand::Activate { at, .. } | KeysCommand::Retire { at, .. }
+            if at.signer.signer == SignerKind::Iam =>
+        {
+            return Err(Error::Disabled(NO_ROTATION));
+        }
+        KeysCommand::Check { at, rotation } => check(&at, &rotation).await?,
         KeysCommand::List { json, at } => {
             let admin = open(&at, None).await?;
             let listed = admin.rotation().list();
@@ -177,6 +210,57 @@ pub async fn run_admin(command: AdminCommand) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `keys check`: a probe token, signed as a server would sign it, verified with the
+/// certificate Google publishes, so what is checked is what Firebase Auth will check.
+async fn check(at: &KeyAdminArgs, rotation: &KeyRotationArgs) -> Result<()> {
+    let publication = Publication::new(&rotation.x509_base_url);
+    let unverified = |why: String| Error::invalid("signature_unverified", why);
+    match at.signer.choice() {
+        SignerChoice::Iam(options) => {
+            let signer = Signer::Iam(IamSigner::new(&options)?);
+            let token = signer.probe().await?;
+            let info = signer.info();
+            let email = info.service_account.unwrap_or_default();
+            let kid = info.key_id.unwrap_or_default();
+            println!("signer:           iam (IAM Credentials signBlob)");
+            println!("service account:  {email}");
+            println!("signBlob:         ok, signed with Google-managed key {kid}");
+            let (message, signature) = split_token(&token)?;
+            publication
+                .verify(&email, &kid, message.as_bytes(), &signature)
+                .await
+                .map_err(unverified)?;
+            println!("published key:    ok (Firebase Auth verifies these tokens with it)");
+        }
+        SignerChoice::Keys => {
+            let admin = open(at, Some(rotation)).await?;
+            let Some(active) = admin.ring.try_active() else {
+                return Err(Error::invalid(
+                    "no_active_key",
+                    "no key is active; choose one with `firegate keys activate <kid>`",
+                ));
+            };
+            println!("signer:           key (key file {})", active.file.display());
+            println!("service account:  {}", active.client_email);
+            println!("key id:           {}", active.kid);
+            publication.check(&active).await.map_err(unverified)?;
+            println!("published key:    ok (Firebase Auth verifies these tokens with it)");
+        }
+    }
+    Ok(())
+}
+
+/// A token's signed part and its decoded signature.
+fn split_token(token: &str) -> Result<(&str, Vec<u8>)> {
+    use base64::Engine;
+    let malformed = || Error::Internal("the probe token has no signature part".into());
+    let (message, signature) = token.rsplit_once('.').ok_or_else(malformed)?;
+    let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(signature)
+        .map_err(|_| malformed())?;
+    Ok((message, signature))
 }
 
 /// The keys and recorded state the key commands work on.

@@ -9,6 +9,7 @@ mod http;
 mod keys;
 mod passwords;
 mod sign_in;
+mod signer;
 mod store;
 mod values;
 
@@ -21,6 +22,7 @@ pub use http::{DevListenArgs, HttpArgs, ListenArgs};
 pub use keys::{KeyFileArgs, KeyRotationArgs, KeysDirArgs};
 pub use passwords::{CostLimitArgs, HashArgs, HashPoolArgs};
 pub use sign_in::{LockoutArgs, NewPasswordArgs, SignInArgs};
+pub use signer::{SignerArgs, SignerKind};
 pub use store::StoreArgs;
 
 use crate::app::AppOptions;
@@ -39,6 +41,8 @@ pub struct ServerArgs {
     pub lockout: LockoutArgs,
     #[command(flatten)]
     pub store: StoreArgs,
+    #[command(flatten)]
+    pub signer: SignerArgs,
     #[command(flatten)]
     pub keys: KeyFileArgs,
     #[command(flatten)]
@@ -60,6 +64,7 @@ impl ServerArgs {
             project_id: self.store.project_id.clone(),
             store: self.store.options(),
             keys: self.keys.options(Some(&self.rotation)),
+            signer: self.signer.choice(),
             passwords: self.hashing.options(Some(&self.pool), Some(&self.limits)),
             policy: Policy {
                 token_lifetime: self.sign_in.token_lifetime,
@@ -109,6 +114,8 @@ pub struct AccountsArgs {
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]
+    pub signer: SignerArgs,
+    #[command(flatten)]
     pub keys: KeyFileArgs,
     #[command(flatten)]
     pub hashing: HashArgs,
@@ -123,6 +130,7 @@ impl AccountsArgs {
             project_id: self.store.project_id.clone(),
             store: self.store.options(),
             keys: self.keys.options(None),
+            signer: self.signer.choice(),
             passwords: self.hashing.options(None, None),
             policy: Policy {
                 min_password_chars: self.new_passwords.min_password_length as usize,
@@ -138,6 +146,8 @@ impl AccountsArgs {
 pub struct KeyAdminArgs {
     #[command(flatten)]
     pub store: StoreArgs,
+    #[command(flatten)]
+    pub signer: SignerArgs,
     #[command(flatten)]
     pub keys: KeyFileArgs,
 }

@@ -26,7 +26,7 @@ use crate::accounts::{AccountSummary, Uid};
 use crate::claims::Claims;
 use crate::keys::KeyInfo;
 use crate::passwords::Password;
-use crate::service::Service;
+use crate::service::{Service, SignerInfo};
 use crate::store::{AccountFilter, SchemeCount};
 
 /// The authenticated admin's name, for the audit log.
@@ -43,6 +43,7 @@ pub fn routes(service: Arc<Service>) -> Router<Arc<Service>> {
         .route("/admin", gated(get(page)))
         .route("/admin/", gated(get(page)))
         .route("/admin/api/keys", gated(get(list_keys)))
+        .route("/admin/api/signer", gated(get(signer)))
         .route("/admin/api/keys/{kid}/activate", gated(post(activate_key)))
         .route("/admin/api/keys/{kid}/retire", gated(post(retire_key)))
         .route("/admin/api/stats", gated(get(stats)))
@@ -77,6 +78,7 @@ struct AdminPage<'a> {
     nonce: &'a str,
     user: &'a str,
     keys: Vec<KeyInfo>,
+    signer: SignerInfo,
     stats: Vec<SchemeCount>,
     total: u64,
     migrated: u64,
@@ -99,6 +101,7 @@ async fn page(
         nonce: &nonce,
         user: &admin.0,
         keys: keys(&service).await?,
+        signer: service.signer.info(),
         stats,
         total,
         migrated,
@@ -108,13 +111,24 @@ async fn page(
     Ok(pages::html_response(rendered, &nonce))
 }
 
-/// Every key with its state. Listing rescans the keys directory and parses the key files, so
-/// it runs on the blocking pool, off the threads that serve requests.
+/// Every key with its state (none with IAM Credentials, which uses no key file). Listing
+/// rescans the keys directory and parses the key files, so it runs on the blocking pool, off
+/// the threads that serve requests.
 async fn keys(service: &Arc<Service>) -> Result<Vec<KeyInfo>, ApiError> {
+    if service.signer.key_ring().is_none() {
+        return Ok(Vec::new());
+    }
     let service = service.clone();
-    tokio::task::spawn_blocking(move || service.rotation().list())
+    let listed = tokio::task::spawn_blocking(move || service.rotation().map(|r| r.list()))
         .await
-        .map_err(|e| Error::Task(e).into())
+        .map_err(Error::Task)?;
+    Ok(listed?)
+}
+
+/// The signer: `key` with the active key's id, or `iam` with the account and the last
+/// `keyId` IAM reported.
+async fn signer(State(service): State<Arc<Service>>) -> Json<SignerInfo> {
+    Json(service.signer.info())
 }
 
 async fn list_keys(State(service): State<Arc<Service>>) -> Result<Json<Vec<KeyInfo>>, ApiError> {
@@ -136,7 +150,7 @@ async fn activate_key(
     };
     let actor = format!("admin:{}", admin.0);
     audited(&admin, action, target.as_deref(), async {
-        Ok(service.rotation().activate(&kid?, force?, &actor).await?)
+        Ok(service.rotation()?.activate(&kid?, force?, &actor).await?)
     })
     .await
     .map(Json)
@@ -161,7 +175,7 @@ async fn retire_key(
     let target = kid.as_ref().ok().cloned();
     let actor = format!("admin:{}", admin.0);
     audited(&admin, "retire-key", target.as_deref(), async {
-        Ok(service.rotation().retire(&kid?, &actor).await?)
+        Ok(service.rotation()?.retire(&kid?, &actor).await?)
     })
     .await
     .map(Json)

@@ -89,6 +89,15 @@ impl From<Error> for ApiError {
                 )
                 .retry_after(2)
             }
+            Error::Signer(cause) => {
+                error!(%cause, "IAM signer unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Tokens cannot be signed right now; retry shortly.",
+                )
+                .retry_after(2)
+            }
             other => {
                 error!(cause = %other, "internal error");
                 ApiError::new(

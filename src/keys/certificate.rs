@@ -91,6 +91,18 @@ pub fn certificate_spki_der(pem: &str) -> Result<Vec<u8>, String> {
         .map_err(|e| e.to_string())
 }
 
+/// The DER `RSAPublicKey` of a PEM certificate's key, as signature checks take it.
+pub fn certificate_rsa_public_key(pem: &str) -> Result<Vec<u8>, String> {
+    let certificate =
+        Certificate::from_pem(pem).map_err(|e| format!("not a PEM certificate: {e}"))?;
+    Ok(certificate
+        .tbs_certificate()
+        .subject_public_key_info()
+        .subject_public_key
+        .raw_bytes()
+        .to_vec())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

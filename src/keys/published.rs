@@ -44,20 +44,7 @@ impl Publication {
     /// Ok when the endpoint lists `key`'s id with a certificate of exactly its public key;
     /// otherwise why not, in words an admin can act on.
     pub async fn check(&self, key: &ServiceAccountKey) -> Result<(), String> {
-        let url = format!("{}/{}", self.base_url, key.client_email);
-        let response = self
-            .http()?
-            .get(&url)
-            .send()
-            .await
-            .map_err(|e| format!("cannot fetch {url}: {e}"))?;
-        if !response.status().is_success() {
-            return Err(format!("{url} answered {}", response.status()));
-        }
-        let certificates: HashMap<String, String> = response
-            .json()
-            .await
-            .map_err(|e| format!("{url} did not return a JSON map of certificates: {e}"))?;
+        let certificates = self.certificates(&key.client_email).await?;
         let Some(pem) = certificates.get(&key.kid) else {
             return Err(format!(
                 "Google does not publish key {} for {} yet (published: {}); upload its \
@@ -76,6 +63,49 @@ impl Publication {
             ));
         }
         Ok(())
+    }
+
+    /// Ok when `signature` over `message` verifies with the certificate Google publishes for
+    /// `email` under `kid`: a token signed so is accepted by Firebase Auth.
+    pub async fn verify(
+        &self,
+        email: &str,
+        kid: &str,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), String> {
+        let certificates = self.certificates(email).await?;
+        let pem = certificates.get(kid).ok_or_else(|| {
+            format!(
+                "Google does not publish key {kid} for {email} (published: {})",
+                sorted(certificates.keys())
+            )
+        })?;
+        let public_key = super::certificate::certificate_rsa_public_key(pem)?;
+        aws_lc_rs::signature::UnparsedPublicKey::new(
+            &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+            public_key,
+        )
+        .verify(message, signature)
+        .map_err(|_| format!("the signature does not verify with published key {kid} of {email}"))
+    }
+
+    /// The certificates Google publishes for `email`, by key id.
+    async fn certificates(&self, email: &str) -> Result<HashMap<String, String>, String> {
+        let url = format!("{}/{}", self.base_url, email);
+        let response = self
+            .http()?
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| format!("cannot fetch {url}: {e}"))?;
+        if !response.status().is_success() {
+            return Err(format!("{url} answered {}", response.status()));
+        }
+        response
+            .json()
+            .await
+            .map_err(|e| format!("{url} did not return a JSON map of certificates: {e}"))
     }
 }
 

@@ -7,9 +7,11 @@ mod accounts;
 mod admin;
 mod rotation;
 mod sign_in;
+mod signing;
 
 pub use admin::AdminVerdict;
 pub use rotation::{KeyAdmin, Rotation};
+pub use signing::{Signer, SignerChoice, SignerInfo};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +25,7 @@ use crate::accounts::Uid;
 use crate::claims::Claims;
 use secrecy::SecretString;
 
+use crate::google::{IamSigner, Metadata};
 use crate::keys::{self, KeyOptions, KeyRing, Publication};
 use crate::lockout::LockoutPolicy;
 use crate::login::Login;
@@ -54,6 +57,8 @@ pub struct ServiceOptions {
     pub project_id: Option<String>,
     pub store: StoreOptions,
     pub keys: KeyOptions,
+    /// Key files or IAM Credentials.
+    pub signer: SignerChoice,
     pub passwords: PasswordOptions,
     pub policy: Policy,
     /// The admin credential, when the admin page and API are on.
@@ -97,7 +102,7 @@ impl Default for Policy {
 
 /// Everything a use case needs: keys, password hashing, storage and policy settings.
 pub struct Service {
-    pub keys: KeyRing,
+    pub signer: Signer,
     pub passwords: Passwords,
     pub store: Store,
     pub publication: Publication,
@@ -119,42 +124,49 @@ impl Service {
     /// recorded key state, which decides the signing key. Start-up fails when the recorded
     /// active key is not loaded here (signing with any other key could fail every login), when
     /// nothing is recorded and several keys could sign, or when no key loads; other key files
-    /// that do not load are set aside with a warning.
+    /// that do not load are set aside with a warning. With IAM Credentials no key file is
+    /// read: the project and the account come from the options or the metadata server, and
+    /// nothing calls IAM until the first token (or [`Signer::probe`]).
     pub async fn build(options: ServiceOptions) -> Result<Arc<Service>> {
         let ServiceOptions {
             project_id,
             store,
             keys: key_options,
+            signer: choice,
             passwords,
             policy,
             admin,
         } = options;
-        let dir = &key_options.dir;
-        let allow_insecure = key_options.allow_insecure_permissions;
-        let loaded = keys::load_dir(dir, allow_insecure)?;
-        let project_id = loaded.project(dir, project_id.as_deref())?;
-        crate::telemetry::set_project(&project_id);
         let admissions = passwords.concurrency + passwords.queue;
         let passwords = Passwords::new(&passwords)?;
-        let store = Store::connect(project_id.clone(), store).await?;
-        // Read even with a single key file: that file may hold a key not activated yet (a new
-        // key mounted in place of the active one), which must not start signing.
-        let recorded = store
-            .recorded_key_state()
-            .await
-            .map_err(|e| match e {
-                crate::Error::Unavailable(why) | crate::Error::Storage(why) => {
-                    crate::Error::Unavailable(format!(
-                        "cannot reach Firestore to read the recorded key state (project \
-                         `{project_id}`): {why}"
-                    ))
-                }
-                e => e,
-            })?
-            .map(|(state, _)| state);
-        let keys = KeyRing::new(dir, allow_insecure, loaded, recorded.as_ref())?;
+        let (signer, store) = match choice {
+            SignerChoice::Keys => {
+                let dir = &key_options.dir;
+                let allow_insecure = key_options.allow_insecure_permissions;
+                let loaded = keys::load_dir(dir, allow_insecure)?;
+                let project_id = loaded.project(dir, project_id.as_deref())?;
+                let store = connect(project_id, store).await?;
+                // Read even with a single key file: that file may hold a key not activated
+                // yet (a new key mounted in place of the active one), which must not sign.
+                let recorded = recorded_key_state(&store).await?;
+                let ring = KeyRing::new(dir, allow_insecure, loaded, recorded.as_ref())?;
+                (Signer::Keys(ring), store)
+            }
+            SignerChoice::Iam(iam) => {
+                let project_id = match project_id {
+                    Some(project) => project,
+                    None => Metadata::new(&iam.metadata_host).project_id().await?,
+                };
+                let signer = IamSigner::new(&iam)?;
+                let store = connect(project_id, store).await?;
+                // The same start-up read as with key files: an unreachable Firestore stops
+                // start-up with a clear message rather than failing sign-ins.
+                recorded_key_state(&store).await?;
+                (Signer::Iam(signer), store)
+            }
+        };
         Ok(Arc::new(Service {
-            keys,
+            signer,
             passwords,
             store,
             publication: Publication::new(&key_options.x509_base_url),
@@ -168,8 +180,12 @@ impl Service {
     }
 
     /// Rescans the keys directory and applies the recorded key state, every `key_refresh`
-    /// interval, forever: how a running server picks up new keys and rotations.
+    /// interval, forever: how a running server picks up new keys and rotations. Returns at
+    /// once with IAM Credentials, whose keys Google rotates.
     pub async fn keep_keys_fresh(self: Arc<Self>) {
+        if self.signer.key_ring().is_none() {
+            return;
+        }
         let mut tick = tokio::time::interval(self.key_refresh);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -182,10 +198,13 @@ impl Service {
     /// refresh of a deployment records its only key as active, so that instances started
     /// after a second key file arrives still agree on which one signs.
     pub async fn refresh_keys(&self) {
+        let Some(ring) = self.signer.key_ring() else {
+            return;
+        };
         match self.store.recorded_key_state().await {
             Ok(None) => {
-                self.keys.refresh(None);
-                let active = self.keys.active();
+                ring.refresh(None);
+                let active = ring.active();
                 if !active.is_pending() {
                     let state = keys::RecordedState {
                         active: Some(active.kid.clone()),
@@ -201,22 +220,52 @@ impl Service {
                     }
                 }
             }
-            Ok(Some((state, _))) => self.keys.refresh(Some(&state)),
+            Ok(Some((state, _))) => ring.refresh(Some(&state)),
             Err(e) => {
                 warn!(error = %e, "cannot read the recorded key state; keys unchanged");
-                self.keys.refresh(None);
+                ring.refresh(None);
             }
         }
     }
 
-    /// Key rotation over this service's ring, store and certificate endpoint.
-    pub fn rotation(&self) -> Rotation<'_> {
-        Rotation {
-            ring: &self.keys,
+    /// Key rotation over this service's ring, store and certificate endpoint; refused with
+    /// IAM Credentials, whose keys Google manages.
+    pub fn rotation(&self) -> Result<Rotation<'_>> {
+        let ring = self.signer.key_ring().ok_or(crate::Error::Disabled(NO_ROTATION))?;
+        Ok(Rotation {
+            ring,
             store: &self.store,
             publication: &self.publication,
-        }
+        })
     }
+}
+
+/// Why rotation commands refuse to run with `--signer iam`.
+pub const NO_ROTATION: &str = "key rotation does not apply to --signer iam: Google creates and \
+     rotates the keys of the service account; see README \"Deploying on Cloud Run\"";
+
+/// Opens the Firestore client, recording the project for the logs.
+async fn connect(project_id: String, options: StoreOptions) -> Result<Store> {
+    crate::telemetry::set_project(&project_id);
+    Store::connect(project_id, options).await
+}
+
+/// The recorded key state, read at start-up; an unreachable Firestore is named as such.
+async fn recorded_key_state(store: &Store) -> Result<Option<keys::RecordedState>> {
+    let project_id = store.project_id();
+    Ok(store
+        .recorded_key_state()
+        .await
+        .map_err(|e| match e {
+            crate::Error::Unavailable(why) | crate::Error::Storage(why) => {
+                crate::Error::Unavailable(format!(
+                    "cannot reach Firestore to read the recorded key state (project \
+                     `{project_id}`): {why}"
+                ))
+            }
+            e => e,
+        })?
+        .map(|(state, _)| state))
 }
 
 /// The admin page and API credential: a user name and an argon2id hash of the password.

@@ -38,14 +38,25 @@ impl Service {
             Ok(admitted) => self
                 .authenticate(admitted, login, password, client, now, Some(now))
                 .await
-                .and_then(|(found, _admitted)| {
-                    let token = self.mint(&found.account, now)?;
+                .map(|(found, _admitted)| found),
+            Err(e) => Err(e),
+        };
+        // Minted after the check's admission is released: with IAM Credentials this is a
+        // network call, which must not hold a hashing slot.
+        let result = match result {
+            Ok(found) => match self.mint(&found.account, now).await {
+                Ok(token) => {
                     info!(uid = %found.account.uid, outcome = "success", "sign-in");
                     Ok(SignedIn {
                         uid: found.account.uid,
                         token,
                     })
-                }),
+                }
+                Err(e) => {
+                    info!(uid = %found.account.uid, outcome = "error", reason = "signer_unavailable", "sign-in");
+                    Err(e)
+                }
+            },
             Err(e) => Err(e),
         };
         match &result {
@@ -334,15 +345,17 @@ impl Service {
         }
     }
 
-    /// Mints a token for an account with the active key.
-    pub fn mint(&self, account: &Account, now: Timestamp) -> Result<String> {
-        self.keys.active().signer.mint(TokenRequest {
-            uid: &account.uid,
-            claims: &account.claims,
-            tenant_id: self.policy.tenant_id.as_deref(),
-            issued_at: now,
-            lifetime_secs: self.policy.token_lifetime,
-        })
+    /// Mints a token for an account with the active key or IAM Credentials.
+    pub async fn mint(&self, account: &Account, now: Timestamp) -> Result<String> {
+        self.signer
+            .mint(TokenRequest {
+                uid: &account.uid,
+                claims: &account.claims,
+                tenant_id: self.policy.tenant_id.as_deref(),
+                issued_at: now,
+                lifetime_secs: self.policy.token_lifetime,
+            })
+            .await
     }
 
     /// Replaces a verified legacy or weak hash with a current argon2id one, unless the account

@@ -16,6 +16,7 @@ const LAYERS: &[&[&str]] = &[
     &["import"],
     &["store"],
     &["keys"],
+    &["google"],
     &["custom_token"],
     &["lockout"],
     &["accounts"],
