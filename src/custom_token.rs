@@ -165,8 +165,8 @@ pub fn signing_input(
         claims: (!request.claims.is_empty()).then_some(request.claims),
         tenant_id: request.tenant_id,
     };
-    let payload = serde_json::to_vec(&payload)
-        .map_err(|e| Error::Internal(format!("token payload: {e}")))?;
+    let payload =
+        serde_json::to_vec(&payload).map_err(|e| Error::Internal(format!("token payload: {e}")))?;
     let mut input = String::with_capacity(800);
     input.push_str(encoded_header);
     input.push('.');

@@ -212,9 +212,7 @@ pub enum SignerError {
              application-default login`, or the metadata server) (Google said: {said})"
     )]
     Unauthenticated { email: String, said: String },
-    #[error(
-        "IAM Credentials refused to sign as {email} ({status}): {said}"
-    )]
+    #[error("IAM Credentials refused to sign as {email} ({status}): {said}")]
     Refused {
         email: String,
         status: u16,

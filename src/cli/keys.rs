@@ -147,7 +147,9 @@ pub async fn run(command: KeysCommand) -> Result<()> {
                     .unwrap_or("the metadata server's default account");
                 println!("signer: iam (IAM Credentials signBlob as {account})");
                 println!("Google creates and rotates this account's keys; no key file is used.");
-                println!("Sign a probe and see its key id with `firegate keys check --signer iam`.");
+                println!(
+                    "Sign a probe and see its key id with `firegate keys check --signer iam`."
+                );
             }
         }
         KeysCommand::Activate { at, .. } | KeysCommand::Retire { at, .. }

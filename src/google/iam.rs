@@ -142,7 +142,10 @@ impl IamSigner {
                 None => tokio::sync::OnceCell::new(),
             },
             metadata: Metadata::new(&options.metadata_host),
-            base: options.iam_credentials_url.trim_end_matches('/').to_string(),
+            base: options
+                .iam_credentials_url
+                .trim_end_matches('/')
+                .to_string(),
             http,
             tokens: AccessTokens::new(),
             deadline: options.deadline,
@@ -176,7 +179,10 @@ impl IamSigner {
     /// failures until the deadline.
     pub async fn sign(&self, bytes: &[u8]) -> Result<Signature, SignerError> {
         let email = self.email().await?;
-        let url = format!("{}/v1/projects/-/serviceAccounts/{email}:signBlob", self.base);
+        let url = format!(
+            "{}/v1/projects/-/serviceAccounts/{email}:signBlob",
+            self.base
+        );
         let started = Instant::now();
         let deadline = started + self.deadline;
         let body = serde_json::json!({ "payload": STANDARD.encode(bytes) });
@@ -195,10 +201,11 @@ impl IamSigner {
         };
         loop {
             attempts += 1;
-            let attempt = match tokio::time::timeout_at(deadline, self.attempt(&url, email, &body)).await {
-                Ok(attempt) => attempt,
-                Err(_) => Attempt::Transient("no answer before the deadline".into()),
-            };
+            let attempt =
+                match tokio::time::timeout_at(deadline, self.attempt(&url, email, &body)).await {
+                    Ok(attempt) => attempt,
+                    Err(_) => Attempt::Transient("no answer before the deadline".into()),
+                };
             let last = match attempt {
                 Attempt::Signed(signature) => {
                     *self.last_key_id.write().unwrap_or_else(|e| e.into_inner()) =
@@ -265,69 +272,67 @@ impl IamSigner {
 
 /// The signature in a successful answer.
 fn signature(email: &str, text: &str) -> Result<Signature, SignerError> {
-        let malformed = |what: String| SignerError::Malformed {
-            email: email.to_string(),
-            what,
-        };
-        let answer: SignBlobResponse = serde_json::from_str(text)
-            .map_err(|e| malformed(format!("not a signBlob answer ({e})")))?;
-        let bytes = STANDARD
-            .decode(answer.signed_blob.as_bytes())
-            .map_err(|_| malformed("`signedBlob` is not base64".into()))?;
-        if bytes.is_empty() {
-            return Err(malformed("`signedBlob` is empty".into()));
-        }
-        Ok(Signature {
-            bytes,
-            key_id: answer.key_id,
-        })
+    let malformed = |what: String| SignerError::Malformed {
+        email: email.to_string(),
+        what,
+    };
+    let answer: SignBlobResponse = serde_json::from_str(text)
+        .map_err(|e| malformed(format!("not a signBlob answer ({e})")))?;
+    let bytes = STANDARD
+        .decode(answer.signed_blob.as_bytes())
+        .map_err(|_| malformed("`signedBlob` is not base64".into()))?;
+    if bytes.is_empty() {
+        return Err(malformed("`signedBlob` is empty".into()));
     }
+    Ok(Signature {
+        bytes,
+        key_id: answer.key_id,
+    })
+}
 
 /// What a refusal means, and the fix when it is one users meet often.
 fn refusal(email: &str, status: StatusCode, text: &str) -> Attempt {
-        let error = serde_json::from_str::<ErrorBody>(text)
-            .unwrap_or_default()
-            .error;
-        let said = if error.message.is_empty() {
-            format!("HTTP {status}: {}", quote(text))
-        } else {
-            quote(&format!("{} {}", error.status, error.message))
-        };
-        let email = email.to_string();
-        let disabled = error
-            .details
-            .iter()
-            .find(|d| d.reason == "SERVICE_DISABLED" || d.reason == "ACCESS_NOT_CONFIGURED");
-        match status {
-            StatusCode::UNAUTHORIZED => Attempt::Unauthenticated(said),
-            StatusCode::FORBIDDEN if disabled.is_some() || error.message.contains("is disabled") => {
-                let project = disabled
-                    .and_then(|d| d.metadata.get("consumer"))
-                    .map(|c| c.trim_start_matches("projects/").to_string())
-                    .or_else(|| project_of(&email))
-                    .unwrap_or_else(|| "<project>".into());
-                Attempt::Failed(SignerError::ServiceDisabled {
-                    project,
-                    email,
-                    said,
-                })
-            }
-            StatusCode::FORBIDDEN => {
-                Attempt::Failed(SignerError::PermissionDenied { email, said })
-            }
-            StatusCode::NOT_FOUND => Attempt::Failed(SignerError::AccountNotFound { email, said }),
-            StatusCode::TOO_MANY_REQUESTS
-            | StatusCode::INTERNAL_SERVER_ERROR
-            | StatusCode::BAD_GATEWAY
-            | StatusCode::SERVICE_UNAVAILABLE
-            | StatusCode::GATEWAY_TIMEOUT => Attempt::Transient(said),
-            _ => Attempt::Failed(SignerError::Refused {
+    let error = serde_json::from_str::<ErrorBody>(text)
+        .unwrap_or_default()
+        .error;
+    let said = if error.message.is_empty() {
+        format!("HTTP {status}: {}", quote(text))
+    } else {
+        quote(&format!("{} {}", error.status, error.message))
+    };
+    let email = email.to_string();
+    let disabled = error
+        .details
+        .iter()
+        .find(|d| d.reason == "SERVICE_DISABLED" || d.reason == "ACCESS_NOT_CONFIGURED");
+    match status {
+        StatusCode::UNAUTHORIZED => Attempt::Unauthenticated(said),
+        StatusCode::FORBIDDEN if disabled.is_some() || error.message.contains("is disabled") => {
+            let project = disabled
+                .and_then(|d| d.metadata.get("consumer"))
+                .map(|c| c.trim_start_matches("projects/").to_string())
+                .or_else(|| project_of(&email))
+                .unwrap_or_else(|| "<project>".into());
+            Attempt::Failed(SignerError::ServiceDisabled {
+                project,
                 email,
-                status: status.as_u16(),
                 said,
-            }),
+            })
         }
+        StatusCode::FORBIDDEN => Attempt::Failed(SignerError::PermissionDenied { email, said }),
+        StatusCode::NOT_FOUND => Attempt::Failed(SignerError::AccountNotFound { email, said }),
+        StatusCode::TOO_MANY_REQUESTS
+        | StatusCode::INTERNAL_SERVER_ERROR
+        | StatusCode::BAD_GATEWAY
+        | StatusCode::SERVICE_UNAVAILABLE
+        | StatusCode::GATEWAY_TIMEOUT => Attempt::Transient(said),
+        _ => Attempt::Failed(SignerError::Refused {
+            email,
+            status: status.as_u16(),
+            said,
+        }),
     }
+}
 
 /// The project of a user-managed service account (`name@PROJECT.iam.gserviceaccount.com`).
 fn project_of(email: &str) -> Option<String> {
@@ -355,12 +360,18 @@ mod tests {
         let disabled = r#"{"error":{"code":403,"message":"IAM Service Account Credentials API has not been used in project 1234 before or it is disabled.","status":"PERMISSION_DENIED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"SERVICE_DISABLED","domain":"googleapis.com","metadata":{"consumer":"projects/1234","service":"iamcredentials.googleapis.com"}}]}}"#;
         let e = failed(refusal(EMAIL, StatusCode::FORBIDDEN, disabled));
         assert!(matches!(&e, SignerError::ServiceDisabled { project, .. } if project == "1234"));
-        assert!(e.to_string().contains("gcloud services enable iamcredentials.googleapis.com --project 1234"));
+        assert!(
+            e.to_string()
+                .contains("gcloud services enable iamcredentials.googleapis.com --project 1234")
+        );
 
         let denied = r#"{"error":{"code":403,"message":"Permission 'iam.serviceAccounts.signBlob' denied on resource (or it may not exist).","status":"PERMISSION_DENIED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"IAM_PERMISSION_DENIED"}]}}"#;
         let e = failed(refusal(EMAIL, StatusCode::FORBIDDEN, denied));
         assert!(matches!(e, SignerError::PermissionDenied { .. }));
-        assert!(e.to_string().contains("roles/iam.serviceAccountTokenCreator on signer@proj-b"));
+        assert!(
+            e.to_string()
+                .contains("roles/iam.serviceAccountTokenCreator on signer@proj-b")
+        );
 
         let e = failed(refusal(EMAIL, StatusCode::NOT_FOUND, "{}"));
         assert!(matches!(e, SignerError::AccountNotFound { .. }), "{e}");
@@ -372,13 +383,19 @@ mod tests {
     fn only_transient_answers_are_retried() {
         for status in [429, 500, 502, 503, 504] {
             let status = StatusCode::from_u16(status).unwrap();
-            assert!(matches!(refusal(EMAIL, status, "{}"), Attempt::Transient(_)));
+            assert!(matches!(
+                refusal(EMAIL, status, "{}"),
+                Attempt::Transient(_)
+            ));
         }
         assert!(matches!(
             refusal(EMAIL, StatusCode::UNAUTHORIZED, "{}"),
             Attempt::Unauthenticated(_)
         ));
-        assert!(matches!(refusal(EMAIL, StatusCode::CONFLICT, "{}"), Attempt::Failed(_)));
+        assert!(matches!(
+            refusal(EMAIL, StatusCode::CONFLICT, "{}"),
+            Attempt::Failed(_)
+        ));
     }
 
     #[test]

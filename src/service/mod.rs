@@ -231,7 +231,10 @@ impl Service {
     /// Key rotation over this service's ring, store and certificate endpoint; refused with
     /// IAM Credentials, whose keys Google manages.
     pub fn rotation(&self) -> Result<Rotation<'_>> {
-        let ring = self.signer.key_ring().ok_or(crate::Error::Disabled(NO_ROTATION))?;
+        let ring = self
+            .signer
+            .key_ring()
+            .ok_or(crate::Error::Disabled(NO_ROTATION))?;
         Ok(Rotation {
             ring,
             store: &self.store,

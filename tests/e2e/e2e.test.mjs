@@ -4,7 +4,7 @@
 // service account's key.
 
 import assert from 'node:assert/strict';
-import { X509Certificate, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { X509Certificate, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -24,7 +24,7 @@ import {
   verifyCustomToken,
 } from './lib/clients.mjs';
 import { ownerClient } from './lib/firestore-admin.mjs';
-import { REPO_ROOT } from './lib/firegate.mjs';
+import { REPO_ROOT, startFiregate } from './lib/firegate.mjs';
 import { cli, cliResult, startEnvironment, stopEnvironment } from './lib/harness.mjs';
 import { stopAll } from './lib/processes.mjs';
 
@@ -415,6 +415,61 @@ describe('custom-token signatures, checked independently of firegate', SUITE_TIM
     );
   });
 });
+
+describe(
+  'a token signed through IAM Credentials (`--signer iam`, no key file)',
+  {
+    ...SUITE_TIMEOUT,
+    // `cargo test` starts the stand-in of the metadata server and IAM Credentials
+    // (tests/it/google_standin.rs) and passes it here; `npm test` alone has none.
+    skip: !process.env.E2E_GOOGLE_STANDIN && 'needs the Google stand-in that `cargo test` starts',
+  },
+  () => {
+    const ACCOUNT = { login: 'keyless@example.com', password: 'signed without a key file' };
+    let keyless;
+    before(async () => {
+      const host = process.env.E2E_GOOGLE_STANDIN;
+      const dir = join(env.runDir, 'iam');
+      mkdirSync(join(dir, 'no-keys'), { recursive: true });
+      keyless = await startFiregate({
+        bin: env.bin,
+        runDir: dir,
+        settings: { ...env.settings, FIREGATE_KEYS_DIR: join(dir, 'no-keys') },
+        env: {
+          FIREGATE_SIGNER: 'iam',
+          GCE_METADATA_HOST: host,
+          FIREGATE_IAM_CREDENTIALS_URL: `http://${host}`,
+          // No gcloud credentials file: Application Default Credentials use the metadata server.
+          HOME: dir,
+        },
+      });
+      env.started.push(keyless.proc);
+      await createAccount(ACCOUNT);
+    }, HOOK_TIMEOUT);
+
+    test('is accepted by the Auth emulator and verifies with the key IAM signed with', async () => {
+      const { status, json } = await postJson(keyless.url, '/login/', {
+        email: ACCOUNT.login,
+        password: ACCOUNT.password,
+      });
+      assert.equal(status, 200, JSON.stringify(json));
+      assert.deepEqual(decodeProtectedHeader(json.token), { alg: 'RS256', typ: 'JWT' });
+      const email = 'runtime@signer-project.iam.gserviceaccount.com';
+      const { payload } = await jwtVerify(
+        json.token,
+        createPublicKey(process.env.E2E_GOOGLE_STANDIN_PUBLIC_PEM),
+        { algorithms: ['RS256'], audience: CUSTOM_TOKEN_AUDIENCE, issuer: email, subject: email },
+      );
+      assert.equal(payload.uid, json.uid);
+      await assert.rejects(
+        jwtVerify(json.token, env.key.publicKey, { algorithms: ['RS256'] }),
+        { code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' },
+        "the key file's key must not have signed",
+      );
+      await signedInClient('keyless', { uid: json.uid, token: json.token });
+    });
+  },
+);
 
 describe('what the Firebase Auth emulator checks in a custom token', SUITE_TIMEOUT, () => {
   // The emulator decodes custom tokens without verifying them, so these tokens are re-signed

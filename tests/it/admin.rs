@@ -58,6 +58,7 @@ fn api_routes(kid: &str) -> Vec<(Method, String, Value)> {
     let account = "/admin/api/accounts/lee@example.com";
     vec![
         (Method::GET, "/admin/api/keys".into(), Value::Null),
+        (Method::GET, "/admin/api/signer".into(), Value::Null),
         (
             Method::POST,
             format!("/admin/api/keys/{kid}/activate"),
@@ -93,7 +94,7 @@ async fn every_admin_route_requires_the_credential() {
     let hash = admin_hash(1024, 1).await;
     let app = spawn_app_with(&["--admin-password-hash", &hash, "--lockout-threshold", "0"]).await;
     app.create("lee@example.com", "first password").await;
-    let kid = app.service.keys.active().kid.clone();
+    let kid = app.service.signer.key_ring().unwrap().active().kid.clone();
     let mut routes = api_routes(&kid);
     routes.push((Method::GET, "/admin/".into(), Value::Null));
     for (method, path, body) in routes {
@@ -126,7 +127,7 @@ async fn every_admin_route_requires_the_credential() {
         login(&app, "lee@example.com", "first password").await.0,
         200
     );
-    assert_eq!(app.service.keys.active().kid, kid);
+    assert_eq!(app.service.signer.key_ring().unwrap().active().kid, kid);
 }
 
 #[tokio::test]
@@ -481,7 +482,7 @@ async fn stats_count_accounts_per_scheme() {
 async fn malformed_requests_get_json_errors() {
     let app = admin_app().await;
     app.create("lee@example.com", "first password").await;
-    let kid = app.service.keys.active().kid.clone();
+    let kid = app.service.signer.key_ring().unwrap().active().kid.clone();
     let claims = "/admin/api/accounts/lee@example.com/claims";
     let cases = [
         (
@@ -701,4 +702,21 @@ async fn admin_actions_are_logged_once_with_their_outcome_and_no_secret() {
     assert_eq!(cross.len(), 1, "{cross:?}");
     assert_eq!(cross[0]["reason"], "cross_site");
     assert!(of("disable-account").is_empty(), "refused before it ran");
+}
+
+#[tokio::test]
+async fn the_signer_route_names_the_active_key() {
+    let app = admin_app().await;
+    let active = app.service.signer.key_ring().unwrap().active();
+    let body: Value = admin(&app, Method::GET, "/admin/api/signer")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body,
+        json!({"signer": "key", "service_account": active.client_email, "key_id": active.kid})
+    );
 }

@@ -372,15 +372,34 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts `firegate serve` with JSON logs and waits until it answers `/healthz`.
     pub async fn start(extra: &[&str], serve: &[&str]) -> ServerProcess {
-        let keys = keys_dir();
-        let project = project_id();
+        ServerProcess::start_in(keys_dir(), project_id(), extra, serve, &[]).await
+    }
+
+    /// [`start`](Self::start) with its keys, project and extra environment variables (an
+    /// empty value removes that variable).
+    pub async fn start_in(
+        keys: TempDir,
+        project: String,
+        extra: &[&str],
+        serve: &[&str],
+        env: &[(&str, String)],
+    ) -> ServerProcess {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let mut child = firegate_command(keys.path(), &project)
+        let mut command = firegate_command(keys.path(), &project);
+        // An empty value removes a test setting (e.g. the project, to have it looked up).
+        for (name, value) in env {
+            if value.is_empty() {
+                command.env_remove(name);
+            } else {
+                command.env(name, value);
+            }
+        }
+        let mut child = command
             .args(["serve", "--listen", &addr.to_string()])
             .args(extra)
             .args(serve)

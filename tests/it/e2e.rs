@@ -33,6 +33,7 @@ fn end_to_end_suite_passes() {
             String::from_utf8_lossy(&installed.stderr)
         );
     }
+    let (standin_host, standin_pem) = google_standin();
     let output = tempfile::NamedTempFile::new().unwrap();
     // setpriv: if this test process dies, npm is told to stop (and passes it on).
     let mut command = Command::new("setpriv");
@@ -42,6 +43,9 @@ fn end_to_end_suite_passes() {
         .env("FIREGATE_BIN", env!("CARGO_BIN_EXE_firegate"))
         // The run's one emulator (the suite keeps to its own project on it).
         .env("FIRESTORE_EMULATOR_HOST", crate::common::emulator_host())
+        // The stand-in of the metadata server and IAM Credentials, for `--signer iam`.
+        .env("E2E_GOOGLE_STANDIN", standin_host)
+        .env("E2E_GOOGLE_STANDIN_PUBLIC_PEM", standin_pem)
         .stdin(Stdio::null())
         .stdout(output.reopen().unwrap())
         .stderr(output.reopen().unwrap())
@@ -78,6 +82,22 @@ fn end_to_end_suite_passes() {
             TIMEOUT.as_secs()
         ),
     }
+}
+
+/// Starts the Google stand-in on a runtime of its own that lives as long as the test
+/// process; returns its host and its signing key's public PEM.
+fn google_standin() -> (String, String) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let standin = crate::google_standin::GoogleStandIn::start("e2e", 3600).await;
+            tx.send((standin.host(), standin.public_pem.clone()))
+                .unwrap();
+            std::future::pending::<()>().await;
+        });
+    });
+    rx.recv().unwrap()
 }
 
 /// SIGTERM to the suite's process group, SIGKILL ten seconds later if anything is left.

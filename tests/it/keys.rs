@@ -124,7 +124,7 @@ async fn activating_a_key_during_a_login_loop_fails_no_login() {
     let published = Published::default();
     let (app, new_kid, certificate) = rotation_app(&published).await;
     published.publish(&new_kid, &certificate);
-    let old_kid = app.service.keys.active().kid.clone();
+    let old_kid = app.service.signer.key_ring().unwrap().active().kid.clone();
     let old_pem = crate::common::shared_public_pem();
     let new_pem = public_pem_of_certificate(&certificate);
 
@@ -144,6 +144,7 @@ async fn activating_a_key_during_a_login_loop_fails_no_login() {
     let info = app
         .service
         .rotation()
+        .unwrap()
         .activate(&new_kid, false, "test")
         .await
         .unwrap();
@@ -207,7 +208,7 @@ async fn refused_activations_leave_signing_unchanged() {
     let published = Published::default();
     let (app, unpublished_kid, certificate) = rotation_app(&published).await;
     let dir = app.keys.path();
-    let active = app.service.keys.active().kid.clone();
+    let active = app.service.signer.key_ring().unwrap().active().kid.clone();
     let (other_project_kid, other_certificate) = new_key(dir, "other", "some-other-project");
     published.publish(&other_project_kid, &other_certificate);
     firegate::keys::generate(dir, EMAIL, "demo-firegate", "pending").unwrap();
@@ -224,16 +225,29 @@ async fn refused_activations_leave_signing_unchanged() {
     let (corrupted_kid, corrupted_certificate) = new_key(dir, "corrupted", "demo-firegate");
     published.publish(&corrupted_kid, &corrupted_certificate);
     app.service.refresh_keys().await;
-    assert!(app.service.keys.get(&corrupted_kid).is_some());
+    assert!(
+        app.service
+            .signer
+            .key_ring()
+            .unwrap()
+            .get(&corrupted_kid)
+            .is_some()
+    );
     std::fs::write(dir.join("corrupted.json"), b"{\"truncated").unwrap();
     app.service.refresh_keys().await;
     assert!(
-        app.service.keys.get(&corrupted_kid).is_some(),
+        app.service
+            .signer
+            .key_ring()
+            .unwrap()
+            .get(&corrupted_kid)
+            .is_some(),
         "last good copy kept"
     );
     let pending_kid = app
         .service
         .rotation()
+        .unwrap()
         .list()
         .into_iter()
         .find(|k| k.kid.starts_with("pending-"))
@@ -244,7 +258,7 @@ async fn refused_activations_leave_signing_unchanged() {
         .expect("the first refresh recorded the key");
     assert_eq!(before.active.as_deref(), Some(active.as_str()));
 
-    let rotation = app.service.rotation();
+    let rotation = app.service.rotation().unwrap();
     for (kid, why) in [
         (unpublished_kid.as_str(), "does not publish"),
         (
@@ -269,7 +283,7 @@ async fn refused_activations_leave_signing_unchanged() {
             .to_string();
         assert!(err.contains(why), "{kid}: {err}");
         assert_eq!(
-            app.service.keys.active().kid,
+            app.service.signer.key_ring().unwrap().active().kid,
             active,
             "{kid} changed the signing key"
         );
@@ -297,7 +311,10 @@ async fn refused_activations_leave_signing_unchanged() {
         .activate(&unpublished_kid, true, "test")
         .await
         .unwrap();
-    assert_eq!(app.service.keys.active().kid, unpublished_kid);
+    assert_eq!(
+        app.service.signer.key_ring().unwrap().active().kid,
+        unpublished_kid
+    );
     let (status, token) = login_token(&app).await;
     assert_eq!(status, 200);
     let token = token.unwrap();
@@ -371,7 +388,7 @@ async fn a_server_never_starts_signing_with_a_key_the_record_does_not_make_activ
     let (app, new_kid, certificate) = rotation_app(&published).await;
     let url = format!("http://{}", published.serve().await);
     let project = app.project();
-    let old_kid = app.service.keys.active().kid.clone();
+    let old_kid = app.service.signer.key_ring().unwrap().active().kid.clone();
     let store = store_for(app.keys.path(), &project).await;
     let before = store.recorded_key_state().await.unwrap().unwrap().0;
 
@@ -399,7 +416,9 @@ async fn a_server_never_starts_signing_with_a_key_the_record_does_not_make_activ
         build_in(replaced.path(), &project)
             .await
             .unwrap()
-            .keys
+            .signer
+            .key_ring()
+            .unwrap()
             .active()
             .kid,
         old_kid
@@ -417,12 +436,13 @@ async fn a_server_never_starts_signing_with_a_key_the_record_does_not_make_activ
     .await;
     assert!(ok && out.contains("is now the signing key"), "{err}");
     let started = build_in(replaced.path(), &project).await.unwrap();
-    assert_eq!(started.keys.active().kid, new_kid);
+    assert_eq!(started.signer.key_ring().unwrap().active().kid, new_kid);
 
     // Once retired, a lone old key never signs again.
     app.service.refresh_keys().await;
     app.service
         .rotation()
+        .unwrap()
         .retire(&old_kid, "test")
         .await
         .unwrap();
@@ -449,10 +469,10 @@ async fn a_broken_key_file_stops_start_up_only_when_it_holds_the_active_key() {
     app.service.refresh_keys().await;
     app.create("kim@example.com", "password-1").await;
     assert_eq!(login_token(&app).await.0, 200);
-    let active = app.service.keys.active().kid.clone();
+    let active = app.service.signer.key_ring().unwrap().active().kid.clone();
 
     // The admin API and page list what the ring lists: the broken file with its problem.
-    let listed = app.service.rotation().list();
+    let listed = app.service.rotation().unwrap().list();
     let broken = listed
         .iter()
         .find(|k| k.file.ends_with("garbage.json"))
@@ -542,14 +562,14 @@ async fn the_keys_cli_repairs_a_deployment_without_an_active_key_and_listing_onl
     assert_eq!(recorded.project.as_deref(), Some("demo-firegate"));
     assert!(recorded.changed_by.starts_with("cli:"), "{recorded:?}");
     let service = build_in(keys.path(), &project).await.unwrap();
-    assert_eq!(service.keys.active().kid, second_kid);
+    assert_eq!(service.signer.key_ring().unwrap().active().kid, second_kid);
 }
 
 #[tokio::test]
 async fn a_key_file_corrupted_at_runtime_does_not_stop_signing() {
     let app = spawn_app_with_refresh().await;
     app.create("kim@example.com", "password-1").await;
-    let kid = app.service.keys.active().kid.clone();
+    let kid = app.service.signer.key_ring().unwrap().active().kid.clone();
     let file = app.keys.path().join("key.json");
     std::fs::write(&file, b"garbage, not a key").unwrap();
     app.service.refresh_keys().await;
@@ -562,7 +582,7 @@ async fn a_key_file_corrupted_at_runtime_does_not_stop_signing() {
             .unwrap(),
         kid
     );
-    let listed = app.service.rotation().list();
+    let listed = app.service.rotation().unwrap().list();
     assert!(
         listed[0]
             .problem
@@ -605,6 +625,7 @@ async fn two_instances_sharing_firestore_switch_keys_together() {
     first
         .service
         .rotation()
+        .unwrap()
         .activate(&new_kid, false, "test")
         .await
         .unwrap();
@@ -659,7 +680,7 @@ async fn the_admin_api_requires_the_configured_credential() {
     app.service.refresh_keys().await;
     let (new_kid, certificate) = new_key(app.keys.path(), "next", "demo-firegate");
     published.publish(&new_kid, &certificate);
-    let active = app.service.keys.active().kid.clone();
+    let active = app.service.signer.key_ring().unwrap().active().kid.clone();
     let activate = app.url(&format!("/admin/api/keys/{new_kid}/activate"));
     for (user, password) in [
         (None, None),
@@ -683,7 +704,11 @@ async fn the_admin_api_requires_the_configured_credential() {
                 .starts_with("Basic")
         );
     }
-    assert_eq!(app.service.keys.active().kid, active, "nothing changed");
+    assert_eq!(
+        app.service.signer.key_ring().unwrap().active().kid,
+        active,
+        "nothing changed"
+    );
 
     let keys: Value = app
         .http
@@ -722,7 +747,7 @@ async fn the_admin_api_requires_the_configured_credential() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    assert_eq!(app.service.keys.active().kid, new_kid);
+    assert_eq!(app.service.signer.key_ring().unwrap().active().kid, new_kid);
     let recorded = app
         .service
         .store

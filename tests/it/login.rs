@@ -37,7 +37,7 @@ async fn a_right_password_yields_a_token_signed_by_the_service_account() {
 
     let token = body["token"].as_str().unwrap();
     let header = jsonwebtoken::decode_header(token).unwrap();
-    let key = app.service.keys.active();
+    let key = app.service.signer.key_ring().unwrap().active();
     assert_eq!(header.kid.as_deref(), Some(key.kid.as_str()));
     let claims = verify(token, &shared_public_pem()).unwrap();
     assert_eq!(claims["uid"], account.uid.as_str());

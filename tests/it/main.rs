@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod google_standin;
 
 mod accounts;
 mod admin;
@@ -13,6 +14,7 @@ mod connections;
 mod e2e;
 mod hardening;
 mod hardening2;
+mod iam;
 mod import;
 mod keys;
 mod layers;
