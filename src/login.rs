@@ -135,17 +135,21 @@ impl Login {
     }
 
     /// The logins a sign-in attempt may mean: the [`Login::lookups`] of the text and, when
-    /// it is `name@<legacy domain>`, those of the bare username `name`.
+    /// it is `name@<legacy domain>`, those of the bare username `name` — as typed first
+    /// (usernames keep their case, so `Kim@school.example` is the username `Kim`), then as
+    /// the lowercased email has it.
     pub fn candidates(input: &str, legacy_domain: Option<&str>) -> Result<Vec<Login>> {
         let mut out = Login::lookups(input)?;
         let Some(domain) = legacy_domain else {
             return Ok(out);
         };
-        let names: Vec<String> = out
-            .iter()
-            .filter_map(|login| login.as_str().rsplit_once('@'))
-            .filter(|(name, at)| at.eq_ignore_ascii_case(domain) && !name.contains('@'))
-            .map(|(name, _)| name.to_string())
+        let typed = std::iter::once(input.to_string());
+        let names: Vec<String> = typed
+            .chain(out.iter().map(|login| login.as_str().to_string()))
+            .filter_map(|text| {
+                let (name, at) = text.rsplit_once('@')?;
+                (at.eq_ignore_ascii_case(domain) && !name.contains('@')).then(|| name.to_string())
+            })
             .collect();
         for name in names {
             for login in Login::lookups(&name).unwrap_or_default() {

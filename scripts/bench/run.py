@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN_DIR = ROOT / "target/release"  # replaced by --bin
 BINARY = BIN_DIR / "firegate"
 RESULTS = ROOT / "bench/RESULTS.md"
+SIGNERS = ROOT / "bench/SIGNERS.md"
 PROJECT = "demo-bench"
 CLIENT_EMAIL = f"firegate-bench@{PROJECT}.iam.gserviceaccount.com"
 ARGON2_LOGIN = "bench-argon2@example.com"
@@ -669,6 +670,110 @@ def server_components(env: dict[str, str], logfile: Path, n: int) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
+# Signers: a key file against IAM Credentials (a local stand-in with a fixed latency)
+
+SIGNER_LATENCY_MS = 20.0
+SIGNER_LOGIN = "bench-signer@example.com"
+
+
+def signers(emulator: Emulator, keys_dir: Path, workdir: Path, cold_runs: int) -> dict:
+    """Cold first login and warm p50 with `--signer key` and `--signer iam`. The account's
+    argon2id is cheap (1 MiB, t=1, and the servers hash with the same parameters) so the
+    signature is a visible part of a login."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from google_standin import StandIn
+
+    standin = StandIn(SIGNER_LATENCY_MS, PROJECT)
+    home = workdir / "signer-home"
+    home.mkdir(exist_ok=True)
+    cheap = {"FIREGATE_ARGON2_MEMORY_KIB": "1024", "FIREGATE_ARGON2_ITERATIONS": "1"}
+    base = dict(server_env(emulator, keys_dir), FIREGATE_PROJECT_ID=PROJECT, **cheap)
+    cli(base, "accounts", "create", "--login", SIGNER_LOGIN, stdin=ARGON2_PASSWORD + "\n")
+    request = http_request("POST", "/login/", login_body(SIGNER_LOGIN, ARGON2_PASSWORD))
+    no_keys = workdir / "signer-no-keys"
+    no_keys.mkdir(exist_ok=True)
+    variants = {
+        "key": base,
+        "iam": dict(base, FIREGATE_KEYS_DIR=str(no_keys), **standin.env(str(home))),
+    }
+    out: dict = {"latency_ms": SIGNER_LATENCY_MS}
+    try:
+        for name, env in variants.items():
+            logfile = workdir / f"signer-{name}.log"
+            cold_run(env, request, logfile)  # warms the emulator and the page cache
+            runs = [cold_run(env, request, logfile) for _ in range(cold_runs)]
+            if any(r["status"] != 200 for r in runs):
+                sys.exit(f"error: a cold login with --signer {name} failed; see {logfile}")
+            server = Server(env, workdir / f"signer-{name}-warm.log")
+            try:
+                server.logins(20, 1)
+                calls0, meta0 = standin.sign_calls, standin.metadata_calls
+                samples = []
+                body = login_body(SIGNER_LOGIN, ARGON2_PASSWORD)
+                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+                for _ in range(200):
+                    t = time.perf_counter_ns()
+                    conn.request("POST", "/login/", body=body,
+                                 headers={"Content-Type": "application/json"})
+                    response = conn.getresponse()
+                    response.read()
+                    samples.append((time.perf_counter_ns() - t) / 1e6)
+                    if response.status != 200:
+                        sys.exit(f"error: a warm login with --signer {name} answered "
+                                 f"{response.status}")
+                conn.close()
+                time.sleep(2)  # idle: no call may happen meanwhile
+                idle_calls = standin.sign_calls
+                time.sleep(3)
+            finally:
+                server.stop()
+            out[name] = {
+                "cold": summary([r["done_ms"] for r in runs]),
+                "warm": summary(samples),
+                "sign_calls_per_login": (idle_calls - calls0) / 200,
+                "metadata_calls_warm": standin.metadata_calls - meta0,
+                "calls_while_idle": standin.sign_calls - idle_calls,
+            }
+    finally:
+        standin.stop()
+    return out
+
+
+def signers_report(s: dict, command: str) -> str:
+    key, iam, latency = s["key"], s["iam"], s["latency_ms"]
+    cold_added = iam["cold"]["median"] - key["cold"]["median"] - latency
+    warm_added = iam["warm"]["median"] - key["warm"]["median"] - latency
+    rows = [
+        "| figure | `--signer key` | `--signer iam` | iam − key − latency |",
+        "|---|---|---|---|",
+        f"| exec → first login (median of {key['cold']['n']}) | {key['cold']['median']:.1f} ms "
+        f"| {iam['cold']['median']:.1f} ms | {cold_added:+.1f} ms |",
+        f"| warm login p50 (200 sequential) | {key['warm']['median']:.1f} ms "
+        f"| {iam['warm']['median']:.1f} ms | {warm_added:+.1f} ms |",
+        f"| warm login p90 | {key['warm']['p90']:.1f} ms | {iam['warm']['p90']:.1f} ms | — |",
+        f"| signBlob calls per warm login | — | {iam['sign_calls_per_login']:.2f} | — |",
+        f"| metadata calls over 200 warm logins | — | {iam['metadata_calls_warm']} | — |",
+        f"| signBlob calls while idle (3 s) | — | {iam['calls_while_idle']} | — |",
+    ]
+    return "\n".join([
+        "# Signers: key file against IAM Credentials",
+        "",
+        f"Command: `{command}`. Generated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC.",
+        "",
+        f"IAM Credentials and the metadata server are a local stand-in "
+        f"(`scripts/bench/google_standin.py`) that adds {latency:.0f} ms to every `signBlob`; "
+        "the account's argon2id is cheap (1 MiB, t=1) so the signature is a visible part of a "
+        "login. The last column is what firegate's IAM path costs beyond the stand-in's latency "
+        "(it no longer signs locally, which saves one RSA-2048 signature, ~0.8 ms). Cold runs "
+        "include the start-up probe (one `signBlob`, concurrent with the first login) and the "
+        "first access-token fetch.",
+        "",
+        *rows,
+        "",
+    ])
+
+
+# ---------------------------------------------------------------------------------------------
 # Micro-benchmarks and sizes
 
 
@@ -1030,6 +1135,8 @@ def main() -> None:
     parser.add_argument("--pidfile", type=Path, help="where to write the emulator's pid")
     parser.add_argument("--command", default="scripts/bench.sh")
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--only", choices=["signers"],
+                        help="run one part alone (signers: key file against IAM, bench/SIGNERS.md)")
     args = parser.parse_args()
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -1049,6 +1156,22 @@ def main() -> None:
         load = os.getloadavg()[0]
         r["load"].setdefault("phases", {})[name] = load
         log(f"{name} (load average {load:.2f})")
+
+    if args.only == "signers":
+        try:
+            emulator = Emulator(workdir, args.pidfile)
+            keys_dir = workdir / "keys"
+            write_key(keys_dir)
+            phase("signers: key file against IAM Credentials (stand-in)")
+            text = signers_report(signers(emulator, keys_dir, workdir, args.cold_runs),
+                                  args.command)
+        finally:
+            stop_all()
+            if emulator:
+                emulator.log.close()
+        SIGNERS.write_text(text)
+        print(text)
+        return
 
     try:
         phase("micro-benchmarks: hashes, signing, openssl speed")
@@ -1103,6 +1226,10 @@ def main() -> None:
 
         phase("warm login components as firegate sees them")
         r["components"] = server_components(env, workdir / "components-serve.log", 200)
+
+        phase("signers: key file against IAM Credentials (stand-in)")
+        SIGNERS.write_text(signers_report(signers(emulator, keys_dir, workdir, args.cold_runs),
+                                          args.command))
     finally:
         stop_all()
         if emulator:

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 
 use crate::app::{self, App};
 use crate::claims::Claims;
-use crate::config::DevArgs;
+use crate::config::{DevArgs, SignerKind};
 use crate::emulator::Emulator;
 use crate::login::Login;
 use crate::passwords::Password;
@@ -24,6 +24,12 @@ pub const DEMO_PASSWORD: &str = "firegate-demo";
 
 /// Runs the development server until Ctrl-C or SIGTERM.
 pub async fn run(mut args: DevArgs) -> Result<()> {
+    // Only the emulators accept dev's key, and IAM cannot be reached from a laptop anyway:
+    // dev signs with its local key even where the environment says `FIREGATE_SIGNER=iam`.
+    if args.server.signer.signer != SignerKind::Key {
+        println!("dev signs with its local key (--signer iam is for `firegate serve`)");
+        args.server.signer.signer = SignerKind::Key;
+    }
     let dir = args.server.keys.dir.keys_dir.clone();
     if !dir.exists() || keys::key_files(&dir)?.is_empty() {
         let path =

@@ -5,6 +5,7 @@ mod admin;
 mod body;
 mod error;
 mod guard;
+mod idle;
 mod login;
 mod pages;
 mod password;
@@ -148,8 +149,10 @@ async fn method_not_allowed() -> ApiError {
 /// Only HTTP/1.1 is spoken (what Cloud Run uses towards containers): a connection's first
 /// bytes are parsed as an HTTP/1 request head at once, never sniffed for HTTP/2 first, so the
 /// header timeout runs from accept. A connection that has not sent a complete request head
-/// within it — just opened, or idle after a response — is closed, so idle sockets cannot
-/// hold the connection budget.
+/// within it — just opened, or idle after a response — is closed. And when the budget is
+/// full, a new connection takes the place of the one that has been idle longest (no request
+/// in progress), so a client that keeps reopening sockets cannot hold the budget either: only
+/// requests actually in progress can fill it.
 pub async fn serve(
     listener: TcpListener,
     service: Arc<Service>,
@@ -169,15 +172,8 @@ pub async fn serve(
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
     let connections = Arc::new(tokio::sync::Semaphore::new(options.max_connections));
+    let open = Arc::new(idle::Connections::default());
     loop {
-        // At the connection limit, stop accepting until one closes.
-        let slot = tokio::select! {
-            slot = connections.clone().acquire_owned() => match slot {
-                Ok(slot) => slot,
-                Err(_) => break,
-            },
-            () = &mut shutdown => break,
-        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -190,17 +186,40 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        // At the limit, close the longest-idle connection to make room; with every one busy
+        // with a request, wait until one ends.
+        let slot = match connections.clone().try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(_) => {
+                open.evict_longest_idle();
+                tokio::select! {
+                    slot = connections.clone().acquire_owned() => match slot {
+                        Ok(slot) => slot,
+                        Err(_) => break,
+                    },
+                    () = &mut shutdown => break,
+                }
+            }
+        };
+        let (id, state) = open.register();
         let service = router
             .clone()
             .layer(axum::Extension(axum::extract::ConnectInfo(peer)))
             .map_request(|request: axum::http::Request<hyper::body::Incoming>| {
                 request.map(axum::body::Body::new)
             });
+        let service = idle::Tracked::new(service, state.clone());
         let connection =
             builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         let connection = graceful.watch(connection);
+        let open = open.clone();
         tokio::spawn(async move {
-            let _ = connection.await;
+            tokio::select! {
+                _ = connection => {}
+                // Dropping the connection closes its socket.
+                () = state.evicted() => {}
+            }
+            open.remove(id);
             drop(slot);
         });
     }

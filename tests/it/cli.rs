@@ -150,6 +150,8 @@ fn dev_serves_a_working_login_and_leaves_no_emulator_behind() {
     let mut child = firegate()
         .current_dir(work.path())
         .args(["dev", "--port", &port.to_string()])
+        // dev keeps its local key whatever the environment's signer.
+        .env("FIREGATE_SIGNER", "iam")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -181,6 +183,7 @@ fn dev_serves_a_working_login_and_leaves_no_emulator_behind() {
         panic!("dev did not come up:\n{seen}\n{}", errors.join().unwrap());
     }
     assert!(seen.contains("created a development key"), "{seen}");
+    assert!(seen.contains("dev signs with its local key"), "{seen}");
     let emulator_pid = emulator_pid.expect("dev prints the emulator pid");
     assert!(work.path().join("keys").read_dir().unwrap().count() == 1);
 

@@ -133,3 +133,45 @@ async fn an_oversized_body_is_refused_before_it_is_sent() {
     assert!(text.starts_with("HTTP/1.1 413"), "{text}");
     assert!(text.contains("body_too_large"), "{text}");
 }
+
+#[tokio::test]
+async fn a_full_budget_of_idle_sockets_gives_way_to_a_new_client() {
+    // A long header timeout: here only eviction can make room.
+    let app = spawn_app_full(
+        &[],
+        &["--max-connections", "4", "--header-timeout-secs", "120"],
+    )
+    .await;
+    let addr = app.addr;
+    let mut idle: Vec<TcpStream> = (0..4).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    // Each idle socket has been accepted before the next arrives.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    for round in 0..3 {
+        let health = client.get(app.url("/healthz")).send().await;
+        assert_eq!(
+            health.map(|r| r.status().as_u16()).ok(),
+            Some(200),
+            "round {round}: a new client is served although idle sockets fill the budget"
+        );
+    }
+    // The sockets that made room were the idle ones, oldest first.
+    let closed = tokio::task::spawn_blocking(move || {
+        idle.iter_mut()
+            .map(|s| read_until_closed(s, Duration::from_secs(2)).is_some())
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        closed[0], true,
+        "the longest-idle socket was closed: {closed:?}"
+    );
+    assert_eq!(
+        closed[3], false,
+        "the newest idle socket was kept: {closed:?}"
+    );
+}

@@ -266,6 +266,52 @@ async fn release(streams: Vec<tokio::net::TcpStream>) -> Vec<u16> {
 }
 
 #[tokio::test]
+async fn a_flood_of_locked_out_guesses_does_not_starve_the_admins_own_network() {
+    let hash = argon2_hash(ADMIN_PASSWORD).await;
+    // A floor long enough that two held checks outlast the admin's two-second wait.
+    let app = spawn_app_full(
+        &[
+            "--admin-password-hash",
+            &hash,
+            "--lockout-threshold",
+            "2",
+            "--lockout-step-secs",
+            "600",
+            "--failure-floor-ms",
+            "1500",
+        ],
+        &["--trusted-proxy-hops", "1"],
+    )
+    .await;
+    let (admin_home, attacker) = (Some("198.51.100.7"), Some("203.0.113.9"));
+    let ok = admin_get(&app, ADMIN_PASSWORD, admin_home)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    for i in 0..2 {
+        let guess = format!("guess {i}");
+        let refused = admin_get(&app, &guess, attacker).send().await.unwrap();
+        assert_eq!(refused.status(), 401);
+    }
+    // Locked for the attacker: each of these is answered without hashing, so none may hold
+    // the one admin check for the floor.
+    let flood: Vec<_> = (0..6)
+        .map(|i| admin_get(&app, &format!("flood {i}"), attacker).send())
+        .collect();
+    let flood = tokio::spawn(futures::future::join_all(flood));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let admin = admin_get(&app, ADMIN_PASSWORD, admin_home)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(admin.status(), 200, "the admin got in during the flood");
+    for answer in flood.await.unwrap() {
+        assert_eq!(answer.unwrap().status(), 429);
+    }
+}
+
+#[tokio::test]
 async fn a_burst_gets_no_more_checks_than_the_lockout_threshold_allows() {
     let app = spawn_app_with(&["--lockout-threshold", "3", "--lockout-step-secs", "2"]).await;
     let account = app.create("kim@example.com", "right password").await;
@@ -417,6 +463,20 @@ async fn registration_cannot_take_over_a_legacy_domain_alias_in_either_order() {
         )
         .await;
     assert_eq!(response.status(), 201);
+}
+
+#[tokio::test]
+async fn a_mixed_case_legacy_username_signs_in_under_the_legacy_domain() {
+    let app = spawn_app_with(&["--legacy-domain", "school.example"]).await;
+    let kim = seed(&app, None, Some("Kim"), "kim's password", 3600).await;
+    for typed in ["Kim", "Kim@school.example", "Kim@SCHOOL.example"] {
+        let (status, body) = login(&app, typed, "kim's password").await;
+        assert_eq!(
+            (status, body["uid"].as_str()),
+            (200, Some(kim.uid.as_str())),
+            "{typed}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -120,7 +120,10 @@ impl Gate {
             let verdict = service
                 .check_admin(&credential, &user, &password, client, Timestamp::now())
                 .await;
-            if matches!(verdict, Ok(AdminVerdict::Refused | AdminVerdict::Locked(_))) {
+            // Only a checked password keeps the floor: a locked answer hashed nothing and
+            // tells nothing the 429 does not, and holding the check for it would let a
+            // flood of locked-out guesses starve the admin's own network.
+            if matches!(verdict, Ok(AdminVerdict::Refused)) {
                 tokio::time::sleep_until(started + service.failure_floor()).await;
             }
             drop((checking, admitted));
