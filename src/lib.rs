@@ -14,6 +14,8 @@
 //! - [`service`]: the use cases (`sign_in`, `create_account`, key rotation, …) over the parts
 //!   below.
 //! - [`import`]: legacy user tables (CSV, JSON Lines, Django dumpdata) streamed into accounts.
+//! - [`mail`]: outgoing mail (password-reset links) by SMTP, a Firestore collection for
+//!   the Trigger Email extension, or the log.
 //! - [`store`]: Firestore persistence (the only module that names the `firestore` crate).
 //! - [`keys`]: service-account key files and the ring of keys, one of which signs.
 //! - [`google`]: Google APIs besides Firestore (Application Default Credentials, the
@@ -44,6 +46,7 @@ pub mod keygen;
 pub mod keys;
 pub mod lockout;
 pub mod login;
+pub mod mail;
 pub mod passwords;
 pub mod service;
 pub mod store;

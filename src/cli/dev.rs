@@ -11,6 +11,7 @@ use crate::claims::Claims;
 use crate::config::{DevArgs, SignerKind};
 use crate::emulator::Emulator;
 use crate::login::Login;
+use crate::mail::MailUrl;
 use crate::passwords::Password;
 use crate::service::{NewAccount, Service, ServiceOptions};
 use crate::{Error, Result, keygen, keys};
@@ -51,16 +52,30 @@ pub async fn run(mut args: DevArgs) -> Result<()> {
         }
     };
 
-    let options = args.server.app_options(args.listen.addr());
+    // Bound before the service is built: the reset links name the address.
+    let listener = app::bind(args.listen.addr()).await?;
+    let addr = listener
+        .local_addr()
+        .map_err(crate::Error::io("cannot read the listening address"))?;
+    // Reset mails go to the log, with links to this server's page, unless told otherwise.
+    let reset = &mut args.server.reset;
+    if reset.mail_url.is_none() {
+        reset.mail_url = Some(MailUrl::Log);
+    }
+    if reset.public_url.is_none() && reset.reset_link_template.is_none() {
+        reset.public_url = Some(format!("http://{addr}"));
+    }
+    let options = args.server.app_options(addr);
     let service = build_when_firestore_answers(&options.service).await?;
     ensure_demo_account(&service).await?;
-    let app = App::new(app::bind(options.listen).await?, service, options.http)?;
+    let app = App::new(listener, service, options.http)?;
     let url = format!("http://{}", app.addr());
     println!(
         "\nfiregate is listening on {url}\n\
          \n  demo login:    {DEMO_EMAIL} (or username {DEMO_USERNAME})\
          \n  demo password: {DEMO_PASSWORD}\
          \n  login page:    {url}/login/\
+         \n  reset page:    {url}/password-reset/ (reset mails are printed here)\
          \n\n  curl -s {url}/login/ -H 'Content-Type: application/json' \\\
          \n       -d '{{\"email\": \"{DEMO_EMAIL}\", \"password\": \"{DEMO_PASSWORD}\"}}'\n\
          \nPress Ctrl-C to stop{}.",

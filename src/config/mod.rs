@@ -7,6 +7,7 @@
 mod admin;
 mod http;
 mod keys;
+mod mail;
 mod passwords;
 mod sign_in;
 mod signer;
@@ -20,6 +21,7 @@ use clap::Args;
 pub use admin::AdminArgs;
 pub use http::{DevListenArgs, HttpArgs, ListenArgs};
 pub use keys::{KeyFileArgs, KeyRotationArgs, KeysDirArgs};
+pub use mail::ResetArgs;
 pub use passwords::{CostLimitArgs, HashArgs, HashPoolArgs};
 pub use sign_in::{LockoutArgs, NewPasswordArgs, SignInArgs};
 pub use signer::{SignerArgs, SignerKind};
@@ -55,6 +57,8 @@ pub struct ServerArgs {
     pub limits: CostLimitArgs,
     #[command(flatten)]
     pub admin: AdminArgs,
+    #[command(flatten)]
+    pub reset: ResetArgs,
 }
 
 impl ServerArgs {
@@ -76,6 +80,7 @@ impl ServerArgs {
                 lockout: self.lockout.policy(),
             },
             admin: self.admin.credential(),
+            reset: self.reset.options(),
         }
     }
 
@@ -137,6 +142,7 @@ impl AccountsArgs {
                 ..Policy::default()
             },
             admin: None,
+            reset: None,
         }
     }
 }

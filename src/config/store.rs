@@ -41,6 +41,10 @@ pub struct StoreArgs {
     #[arg(long, env = "FIREGATE_LOCKOUTS_COLLECTION", default_value = "firegate_lockouts", value_parser = collection_name)]
     pub lockouts_collection: String,
 
+    /// Password-reset tokens (stored as SHA-256 only) and per-account mail counts.
+    #[arg(long, env = "FIREGATE_TOKENS_COLLECTION", default_value = "firegate_tokens", value_parser = collection_name)]
+    pub tokens_collection: String,
+
     /// The recorded key state (which key signs).
     #[arg(long, env = "FIREGATE_KEYS_COLLECTION", default_value = "firegate_keys", value_parser = collection_name)]
     pub keys_collection: String,
@@ -56,6 +60,7 @@ impl StoreArgs {
             logins_collection: self.logins_collection.clone(),
             keys_collection: self.keys_collection.clone(),
             lockouts_collection: self.lockouts_collection.clone(),
+            tokens_collection: self.tokens_collection.clone(),
             timeout: Duration::from_millis(self.firestore_timeout_ms.into()),
         }
     }

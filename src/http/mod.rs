@@ -10,6 +10,7 @@ mod login;
 mod pages;
 mod password;
 mod register;
+mod reset;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -86,6 +87,10 @@ fn build(service: Arc<Service>, options: &HttpOptions) -> (Router, Arc<guard::Gu
         .route("/register/", register::routes())
         .route("/password", password::routes())
         .route("/password/", password::routes())
+        .route("/password-reset", reset::routes())
+        .route("/password-reset/", reset::routes())
+        .route("/password-reset/confirm", reset::confirm_routes())
+        .route("/password-reset/confirm/", reset::confirm_routes())
         .route("/healthz", get(healthz))
         .merge(admin::routes(service.clone()))
         .fallback(not_found)

@@ -5,11 +5,13 @@
 
 mod accounts;
 mod admin;
+mod reset;
 mod rotation;
 mod sign_in;
 mod signing;
 
 pub use admin::AdminVerdict;
+pub use reset::ResetOptions;
 pub use rotation::{KeyAdmin, Rotation};
 pub use signing::{Signer, SignerChoice, SignerInfo};
 
@@ -29,6 +31,7 @@ use crate::google::{IamSigner, Metadata};
 use crate::keys::{self, KeyOptions, KeyRing, Publication};
 use crate::lockout::LockoutPolicy;
 use crate::login::Login;
+use crate::mail::{MailOptions, Mailer};
 use crate::passwords::{Password, PasswordOptions, Passwords};
 use crate::store::{SchemeCount, Store, StoreOptions};
 
@@ -63,6 +66,8 @@ pub struct ServiceOptions {
     pub policy: Policy,
     /// The admin credential, when the admin page and API are on.
     pub admin: Option<AdminCredential>,
+    /// Password reset by mail, when a mail transport and a link are configured.
+    pub reset: Option<(ResetOptions, MailOptions)>,
 }
 
 /// The account policy the use cases apply.
@@ -108,6 +113,7 @@ pub struct Service {
     pub publication: Publication,
     /// The admin credential, when the admin page and API are on.
     pub admin: Option<AdminCredential>,
+    reset: Option<reset::Reset>,
     key_refresh: Duration,
     stats_cache: tokio::sync::Mutex<Option<(Instant, Vec<SchemeCount>)>>,
     policy: Policy,
@@ -136,7 +142,15 @@ impl Service {
             passwords,
             policy,
             admin,
+            reset,
         } = options;
+        let reset = match reset {
+            Some((options, mail)) => Some(reset::Reset::new(
+                options,
+                Mailer::new(&mail).map_err(crate::Error::Config)?,
+            )),
+            None => None,
+        };
         let admissions = passwords.concurrency + passwords.queue;
         let passwords = Passwords::new(&passwords)?;
         let (signer, store) = match choice {
@@ -171,6 +185,7 @@ impl Service {
             store,
             publication: Publication::new(&key_options.x509_base_url),
             admin,
+            reset,
             key_refresh: key_options.refresh,
             stats_cache: tokio::sync::Mutex::new(None),
             policy,

@@ -8,6 +8,7 @@ mod import;
 mod keys;
 mod listing;
 mod lockouts;
+mod tokens;
 
 use std::future::Future;
 use std::time::Duration;
@@ -18,6 +19,7 @@ use firestore::{FirestoreDb, FirestoreDbOptions};
 pub use accounts::{StoredAccount, Version};
 pub use import::{CommitOutcome, ExistingAccount, ImportUpdate, MAX_WRITES_PER_COMMIT};
 pub use listing::{AccountFilter, SchemeCount};
+pub use tokens::{NewToken, StoredToken};
 
 use crate::{Error, Result};
 
@@ -31,6 +33,8 @@ pub struct StoreOptions {
     pub logins_collection: String,
     pub keys_collection: String,
     pub lockouts_collection: String,
+    /// Password-reset tokens (by SHA-256) and per-account mail counts.
+    pub tokens_collection: String,
     /// Longest a single Firestore call may take, retries included.
     pub timeout: Duration,
 }
@@ -45,6 +49,7 @@ impl Default for StoreOptions {
             logins_collection: "firegate_logins".into(),
             keys_collection: "firegate_keys".into(),
             lockouts_collection: "firegate_lockouts".into(),
+            tokens_collection: "firegate_tokens".into(),
             timeout: Duration::from_secs(5),
         }
     }

@@ -68,7 +68,12 @@ fn slow_hash(rounds: u32) -> String {
 async fn a_check_cut_off_by_a_hang_up_or_the_deadline_still_counts_its_failure() {
     // The floor outlasts both cut-offs, however fast this machine hashes.
     let app = spawn_app_full(
-        &["--max-pbkdf2-rounds", "100000000", "--failure-floor-ms", "5000"],
+        &[
+            "--max-pbkdf2-rounds",
+            "100000000",
+            "--failure-floor-ms",
+            "5000",
+        ],
         &["--request-timeout-secs", "1"],
     )
     .await;

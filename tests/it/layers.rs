@@ -13,7 +13,7 @@ const LAYERS: &[&[&str]] = &[
     &["app"],
     &["http"],
     &["service"],
-    &["import"],
+    &["import", "mail"],
     &["store"],
     &["keys"],
     &["google"],

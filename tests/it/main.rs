@@ -21,4 +21,5 @@ mod layers;
 mod legacy;
 mod login;
 mod requests;
+mod reset;
 mod upgrades;

@@ -1,0 +1,101 @@
+//! The password-reset and mail settings group.
+
+use std::time::Duration;
+
+use clap::Args;
+use secrecy::SecretString;
+
+use crate::mail::{MailOptions, MailUrl};
+use crate::service::ResetOptions;
+
+/// Password reset by mail: where mail goes, who it is from, and the link it carries.
+#[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Password reset and mail")]
+#[group(id = "reset_link", multiple = true, required = false, args = ["public_url", "reset_link_template"])]
+pub struct ResetArgs {
+    /// Where mail goes: smtp://host:port (STARTTLS), smtps://user@host:465 (TLS; password
+    /// from FIREGATE_SMTP_PASSWORD), firestore:COLLECTION (Firebase's Trigger Email
+    /// extension), or log. Without it, password reset is off.
+    #[arg(long, env = "FIREGATE_MAIL_URL", value_parser = MailUrl::parse, requires = "reset_link")]
+    pub mail_url: Option<MailUrl>,
+
+    /// The From address of mails.
+    #[arg(
+        long,
+        env = "FIREGATE_MAIL_FROM",
+        default_value = "firegate <no-reply@localhost>"
+    )]
+    pub mail_from: String,
+
+    /// The product name mails speak of.
+    #[arg(long, env = "FIREGATE_PRODUCT_NAME", default_value = "firegate")]
+    pub product_name: String,
+
+    /// This server's public base URL; reset links point at its /password-reset/ page.
+    #[arg(long, env = "FIREGATE_PUBLIC_URL", value_parser = public_url)]
+    pub public_url: Option<String>,
+
+    /// A reset link of the app's own page instead, with `{token}` where the token goes
+    /// (e.g. https://app.example.com/reset?token={token}).
+    #[arg(long, env = "FIREGATE_RESET_LINK_TEMPLATE", value_parser = link_template)]
+    pub reset_link_template: Option<String>,
+
+    /// How long a reset link works, in seconds.
+    #[arg(long, env = "FIREGATE_RESET_TOKEN_LIFETIME_SECS", default_value_t = 3600,
+          value_parser = clap::value_parser!(u32).range(60..=86400))]
+    pub reset_token_lifetime_secs: u32,
+
+    /// Most reset mails one account gets per hour; further requests are answered alike and
+    /// send nothing.
+    #[arg(long, env = "FIREGATE_RESET_MAILS_PER_HOUR", default_value_t = 3,
+          value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub reset_mails_per_hour: u32,
+}
+
+impl ResetArgs {
+    /// Password reset, when a transport and a link are set. The SMTP password is read from
+    /// `FIREGATE_SMTP_PASSWORD` only: a flag would put it in the process list.
+    /// `--mail-url` requires `--public-url` or `--reset-link-template` (clap checks it).
+    pub fn options(&self) -> Option<(ResetOptions, MailOptions)> {
+        let url = self.mail_url.as_ref()?;
+        let link_template = match (&self.reset_link_template, &self.public_url) {
+            (Some(template), _) => template.clone(),
+            (None, Some(base)) => format!("{base}/password-reset/?token={{token}}"),
+            (None, None) => return None,
+        };
+        let smtp_password = std::env::var("FIREGATE_SMTP_PASSWORD")
+            .ok()
+            .filter(|p| !p.is_empty())
+            .map(SecretString::from);
+        Some((
+            ResetOptions {
+                link_template,
+                lifetime: Duration::from_secs(self.reset_token_lifetime_secs.into()),
+                mails_per_hour: self.reset_mails_per_hour,
+                product: self.product_name.clone(),
+            },
+            MailOptions {
+                url: url.clone(),
+                from: self.mail_from.clone(),
+                smtp_password,
+            },
+        ))
+    }
+}
+
+fn public_url(value: &str) -> Result<String, String> {
+    let value = value.trim().trim_end_matches('/');
+    if !(value.starts_with("https://") || value.starts_with("http://")) || value.contains('?') {
+        return Err(format!(
+            "`{value}` is not a base URL (e.g. https://auth.example.com)"
+        ));
+    }
+    Ok(value.to_string())
+}
+
+fn link_template(value: &str) -> Result<String, String> {
+    if !value.contains("{token}") || !value.starts_with("http") {
+        return Err("the reset link template is a URL with `{token}` in it".into());
+    }
+    Ok(value.to_string())
+}

@@ -1,0 +1,87 @@
+//! Password reset: `POST /password-reset/` asks for a link by mail (`202` with one fixed
+//! body, whether or not the account exists), `GET /password-reset/` is the page the link
+//! opens, and `POST /password-reset/confirm/` sets the new password (`204`, or `400
+//! invalid_token`). Every answer carries `Referrer-Policy: no-referrer` and `no-store`, so
+//! the token in the page's address leaks nowhere.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, post};
+use jiff::Timestamp;
+use serde_json::json;
+
+use super::body::JsonObject;
+use super::error::ApiError;
+use super::login::login_field;
+use super::pages;
+use crate::passwords::Password;
+use crate::service::Service;
+
+/// The one answer to a reset request.
+const REQUESTED: &str =
+    "If an account has this address, a link to choose a new password is on its way.";
+
+/// The `/password-reset` and `/password-reset/` handlers.
+pub fn routes() -> MethodRouter<Arc<Service>> {
+    get(page).post(request)
+}
+
+/// The `/password-reset/confirm` and `/password-reset/confirm/` handlers.
+pub fn confirm_routes() -> MethodRouter<Arc<Service>> {
+    post(confirm)
+}
+
+fn private(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+async fn request(
+    State(service): State<Arc<Service>>,
+    mut body: JsonObject,
+) -> Result<Response, ApiError> {
+    let login = login_field(&mut body)?;
+    body.finish("`email` or `username`")?;
+    service
+        .request_password_reset(&login, Timestamp::now())
+        .await?;
+    Ok(private(
+        (StatusCode::ACCEPTED, Json(json!({ "message": REQUESTED }))).into_response(),
+    ))
+}
+
+async fn confirm(
+    State(service): State<Arc<Service>>,
+    mut body: JsonObject,
+) -> Result<Response, ApiError> {
+    let token = body.string("token")?;
+    let new_password = body.string("new_password")?;
+    body.finish("`token` and `new_password`")?;
+    let new_password = Password::new(new_password)?;
+    service
+        .confirm_password_reset(&token, &new_password, Timestamp::now())
+        .await?;
+    Ok(private(StatusCode::NO_CONTENT.into_response()))
+}
+
+#[derive(Template)]
+#[template(path = "password_reset.html")]
+struct ResetPage<'a> {
+    nonce: &'a str,
+}
+
+async fn page() -> Response {
+    let nonce = pages::nonce();
+    let rendered = ResetPage { nonce: &nonce }.render();
+    private(pages::html_response(rendered, &nonce))
+}

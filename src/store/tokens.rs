@@ -1,0 +1,270 @@
+//! Password-reset tokens: one document per token, keyed by the token's SHA-256 (the token
+//! itself is only ever in the mail), holding the uid, the purpose, the expiry and the
+//! account's version when it was issued; and one document per account counting the mails
+//! sent to it in the last hour. Completing a reset is one transaction over the account, the
+//! token and the account's failure record, each conditioned on the version read.
+
+use firestore::{FirestoreTimestamp, FirestoreTransactionOps, FirestoreWritePrecondition};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+
+use super::accounts::Version;
+use super::{Store, is_already_exists, is_precondition_failed, map_error};
+use crate::Result;
+use crate::accounts::Uid;
+use crate::lockout::LockoutKey;
+use crate::passwords::StoredHash;
+
+/// A stored token, as read back by its hash.
+#[derive(Debug, Clone)]
+pub struct StoredToken {
+    pub uid: Uid,
+    pub purpose: String,
+    pub expires_at: Timestamp,
+    /// The account's `updated_at` when the token was issued: any later change outdates it.
+    pub account_updated_at: Timestamp,
+    pub used: bool,
+    pub version: Version,
+}
+
+#[derive(Serialize, Deserialize)]
+struct TokenDoc {
+    uid: String,
+    purpose: String,
+    expires_at: FirestoreTimestamp,
+    account_updated_at: FirestoreTimestamp,
+    created_at: FirestoreTimestamp,
+    #[serde(default)]
+    used: bool,
+    #[serde(default, rename = "_firestore_updated", skip_serializing)]
+    version: Option<FirestoreTimestamp>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+struct SentDoc {
+    /// When mails went to the account, the last hour's only.
+    #[serde(default)]
+    sent: Vec<FirestoreTimestamp>,
+    #[serde(default, rename = "_firestore_updated", skip_serializing)]
+    version: Option<FirestoreTimestamp>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct PasswordReset {
+    password_hash: String,
+    hash_dialect: String,
+    hash_scheme: String,
+    updated_at: FirestoreTimestamp,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Used {
+    used: bool,
+}
+
+/// The fields of a new token.
+#[derive(Debug, Clone)]
+pub struct NewToken<'a> {
+    /// Lowercase hex SHA-256 of the token.
+    pub id: &'a str,
+    pub uid: &'a Uid,
+    pub purpose: &'static str,
+    pub expires_at: Timestamp,
+    pub account_updated_at: Timestamp,
+    pub now: Timestamp,
+}
+
+impl Store {
+    /// Takes one of the account's `per_hour` mails, if any is left: `false` when the last
+    /// hour's are used up. Concurrent requests each re-read and retry, so none is lost.
+    pub async fn take_mail_allowance(
+        &self,
+        uid: &Uid,
+        per_hour: u32,
+        now: Timestamp,
+    ) -> Result<bool> {
+        for _ in 0..8 {
+            if let Some(taken) = self.try_take_mail_allowance(uid, per_hour, now).await? {
+                return Ok(taken);
+            }
+        }
+        Err(crate::Error::Conflict)
+    }
+
+    /// One attempt: `None` when a concurrent request wrote first.
+    async fn try_take_mail_allowance(
+        &self,
+        uid: &Uid,
+        per_hour: u32,
+        now: Timestamp,
+    ) -> Result<Option<bool>> {
+        // Keyed by a hash, like the tokens, so the collection's ids name no uid.
+        let id = format!(
+            "sent-{}",
+            hex::encode(sha2::Sha256::digest(uid.as_str().as_bytes()))
+        );
+        let read: Option<SentDoc> = self
+            .call(
+                self.db
+                    .fluent()
+                    .select()
+                    .by_id_in(&self.options.tokens_collection)
+                    .obj::<SentDoc>()
+                    .one(&id),
+            )
+            .await?;
+        let hour_ago = now - jiff::SignedDuration::from_hours(1);
+        let (mut sent, precondition) = match read {
+            Some(doc) => (
+                doc.sent,
+                doc.version
+                    .map(|v| FirestoreWritePrecondition::UpdateTime(v.0))
+                    .unwrap_or(FirestoreWritePrecondition::Exists(true)),
+            ),
+            None => (Vec::new(), FirestoreWritePrecondition::Exists(false)),
+        };
+        sent.retain(|t| t.0 > hour_ago);
+        if sent.len() >= per_hour as usize {
+            return Ok(Some(false));
+        }
+        sent.push(FirestoreTimestamp(now));
+        let doc = SentDoc {
+            sent,
+            version: None,
+        };
+        let write = self
+            .db
+            .fluent()
+            .update()
+            .in_col(&self.options.tokens_collection)
+            .precondition(precondition)
+            .document_id(&id)
+            .object(&doc)
+            .execute::<()>();
+        match self.within_deadline(write).await? {
+            Ok(()) => Ok(Some(true)),
+            Err(e) if is_precondition_failed(&e) || is_already_exists(&e) => Ok(None),
+            Err(e) => Err(map_error(e)),
+        }
+    }
+
+    /// Stores a new token (by its hash).
+    pub async fn create_token(&self, token: &NewToken<'_>) -> Result<()> {
+        let doc = TokenDoc {
+            uid: token.uid.to_string(),
+            purpose: token.purpose.to_string(),
+            expires_at: FirestoreTimestamp(token.expires_at),
+            account_updated_at: FirestoreTimestamp(token.account_updated_at),
+            created_at: FirestoreTimestamp(token.now),
+            used: false,
+            version: None,
+        };
+        self.call(
+            self.db
+                .fluent()
+                .update()
+                .in_col(&self.options.tokens_collection)
+                .precondition(FirestoreWritePrecondition::Exists(false))
+                .document_id(token.id)
+                .object(&doc)
+                .execute::<()>(),
+        )
+        .await
+    }
+
+    /// The token stored under `id` (the token's hex SHA-256), if any.
+    pub async fn find_token(&self, id: &str) -> Result<Option<StoredToken>> {
+        let doc: Option<TokenDoc> = self
+            .call(
+                self.db
+                    .fluent()
+                    .select()
+                    .by_id_in(&self.options.tokens_collection)
+                    .obj::<TokenDoc>()
+                    .one(id),
+            )
+            .await?;
+        Ok(doc.and_then(|d| {
+            Some(StoredToken {
+                uid: Uid::parse(&d.uid).ok()?,
+                purpose: d.purpose,
+                expires_at: d.expires_at.0,
+                account_updated_at: d.account_updated_at.0,
+                used: d.used,
+                version: Version(d.version?.0),
+            })
+        }))
+    }
+
+    /// In one transaction: the new password hash (if the account is still at `account`),
+    /// the token marked used (if it is still at `token`'s version), and the account's failure
+    /// record gone. `false`, having written nothing, when either changed meanwhile.
+    pub async fn complete_reset(
+        &self,
+        token_id: &str,
+        token: &StoredToken,
+        account: Version,
+        password: &StoredHash,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let patch = PasswordReset {
+            password_hash: password.hash.clone(),
+            hash_dialect: password.dialect.as_str().to_string(),
+            hash_scheme: password.scheme_name(),
+            updated_at: FirestoreTimestamp(now),
+        };
+        let commit = async {
+            let mut tx = self.db.begin_transaction().await?;
+            tx.update_object(
+                &self.options.accounts_collection,
+                token.uid.as_str(),
+                &patch,
+                Some(vec![
+                    "password_hash".into(),
+                    "hash_dialect".into(),
+                    "hash_scheme".into(),
+                    "updated_at".into(),
+                ]),
+                Some(FirestoreWritePrecondition::UpdateTime(account.0)),
+                vec![],
+            )?;
+            tx.update_object(
+                &self.options.tokens_collection,
+                token_id,
+                &Used { used: true },
+                Some(vec!["used".into()]),
+                Some(FirestoreWritePrecondition::UpdateTime(token.version.0)),
+                vec![],
+            )?;
+            tx.delete_by_id(
+                &self.options.lockouts_collection,
+                LockoutKey::Account(token.uid.clone()).doc_id(),
+                None,
+            )?;
+            tx.commit().await
+        };
+        match self.within_deadline(commit).await? {
+            Ok(_) => Ok(true),
+            Err(e) if is_precondition_failed(&e) => Ok(false),
+            Err(e) => Err(map_error(e)),
+        }
+    }
+
+    /// Writes a mail document in the format of Firebase's "Trigger Email from Firestore"
+    /// extension: `{to, message: {subject, text, html}}`.
+    pub async fn queue_mail(&self, collection: &str, mail: &serde_json::Value) -> Result<()> {
+        let id = crate::keygen::random_kid();
+        self.call(
+            self.db
+                .fluent()
+                .update()
+                .in_col(collection)
+                .precondition(FirestoreWritePrecondition::Exists(false))
+                .document_id(&id)
+                .object(mail)
+                .execute::<()>(),
+        )
+        .await
+    }
+}

@@ -1,0 +1,369 @@
+//! Password reset by mail, against a real SMTP server (aiosmtpd, `smtp_sink.py`) and the
+//! Firestore emulator: request → mail → link → new password; the one answer for unknown
+//! addresses; tokens single use, expiring, outdated by a password change, stored hashed; the
+//! per-account mail limit; the Trigger Email document; a failing SMTP server.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::common::{ServerProcess, TestApp, keys_dir, project_id, spawn_app_full};
+
+/// The SMTP server, stopped on drop.
+struct SmtpSink {
+    child: Child,
+    port: u16,
+    mails: Arc<Mutex<Vec<Value>>>,
+}
+
+impl SmtpSink {
+    fn start(fail: bool) -> SmtpSink {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/smtp_sink.py");
+        let mut command = Command::new("/usr/bin/python3");
+        command.arg(script);
+        if fail {
+            command.arg("--fail");
+        }
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 with aiosmtpd (Debian: apt-get install python3-aiosmtpd)");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        let port = first
+            .strip_prefix("port ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| {
+                panic!("the SMTP sink said {first:?}; is python3-aiosmtpd installed?")
+            });
+        let mails = Arc::new(Mutex::new(Vec::new()));
+        let sink = mails.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                sink.lock()
+                    .unwrap()
+                    .push(serde_json::from_str(&line).unwrap());
+            }
+        });
+        SmtpSink { child, port, mails }
+    }
+
+    fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    fn mails_to(&self, address: &str) -> Vec<Value> {
+        self.mails
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|m| m["to"][0] == address)
+            .cloned()
+            .collect()
+    }
+
+    /// The `n`th mail to `address` (1-based), once it has arrived.
+    async fn mail(&self, address: &str, n: usize) -> Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(mail) = self.mails_to(address).get(n - 1) {
+                return mail.clone();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "mail {n} to {address} never arrived"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The token in a reset mail's link.
+fn token_in(mail: &Value) -> String {
+    let text = mail["text"].as_str().unwrap();
+    let at = text.find("token=").expect("a link with a token") + "token=".len();
+    text[at..at + 43].to_string()
+}
+
+async fn reset_app(sink: &SmtpSink, extra: &[&str]) -> TestApp {
+    let mut args = vec![
+        "--mail-url",
+        sink.url().leak(),
+        "--public-url",
+        "https://auth.example.com",
+        "--mail-from",
+        "Timetable <no-reply@school.example>",
+    ];
+    args.extend_from_slice(extra);
+    spawn_app_full(&args, &[]).await
+}
+
+async fn request(app: &TestApp, email: &str) -> (u16, Value) {
+    let response = app
+        .post_json("/password-reset/", json!({ "email": email }))
+        .await;
+    let status = response.status().as_u16();
+    assert_eq!(
+        response.headers()["referrer-policy"],
+        "no-referrer",
+        "no answer of the reset flow sends a referrer"
+    );
+    (status, response.json().await.unwrap())
+}
+
+async fn confirm(app: &TestApp, token: &str, password: &str) -> (u16, Value) {
+    let response = app
+        .post_json(
+            "/password-reset/confirm/",
+            json!({ "token": token, "new_password": password }),
+        )
+        .await;
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn a_mailed_link_sets_a_new_password_once_and_ends_the_lockout() {
+    let sink = SmtpSink::start(false);
+    let app = reset_app(&sink, &["--lockout-threshold", "3"]).await;
+    app.create("kim@example.com", "old password").await;
+    for _ in 0..3 {
+        assert_eq!(app.sign_in("kim@example.com", "guess").await.0, 400);
+    }
+    assert_eq!(
+        app.sign_in("kim@example.com", "old password").await.0,
+        400,
+        "locked"
+    );
+
+    let (status, body) = request(&app, "kim@example.com").await;
+    assert_eq!(status, 202);
+    let mail = sink.mail("kim@example.com", 1).await;
+    assert_eq!(mail["from"], "no-reply@school.example");
+    let token = token_in(&mail);
+    assert!(mail["text"].as_str().unwrap().contains(&format!(
+        "https://auth.example.com/password-reset/?token={token}"
+    )));
+    assert!(mail["html"].as_str().unwrap().contains(&token));
+    // Stored by its SHA-256 only.
+    let id = hex::encode(Sha256::digest(token.as_bytes()));
+    assert!(app.service.store.find_token(&id).await.unwrap().is_some());
+    assert!(
+        app.service
+            .store
+            .find_token(&token)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    assert_eq!(
+        confirm(&app, &token, "short").await.0,
+        400,
+        "the registration policy applies"
+    );
+    assert_eq!(confirm(&app, &token, "a new password").await.0, 204);
+    assert_eq!(
+        app.sign_in("kim@example.com", "a new password").await.0,
+        200,
+        "signs in with the new password, the lockout cleared"
+    );
+    assert_eq!(app.sign_in("kim@example.com", "old password").await.0, 400);
+    let (status, body2) = confirm(&app, &token, "yet another password").await;
+    assert_eq!(
+        (status, body2["error"].as_str()),
+        (400, Some("invalid_token")),
+        "single use"
+    );
+    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+}
+
+#[tokio::test]
+async fn unknown_addresses_get_the_same_answer_and_no_mail() {
+    let sink = SmtpSink::start(false);
+    let app = reset_app(&sink, &[]).await;
+    app.create("kim@example.com", "old password").await;
+    let unknown = request(&app, "nobody@example.com").await;
+    let known = request(&app, "kim@example.com").await;
+    assert_eq!(unknown, known, "one status and one body for both");
+    sink.mail("kim@example.com", 1).await;
+    assert!(sink.mails_to("nobody@example.com").is_empty());
+    assert_eq!(sink.mails.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn wrong_expired_and_outdated_tokens_are_one_refusal() {
+    let sink = SmtpSink::start(false);
+    let app = reset_app(&sink, &[]).await;
+    app.create("kim@example.com", "old password").await;
+    request(&app, "kim@example.com").await;
+    let token = token_in(&sink.mail("kim@example.com", 1).await);
+
+    for wrong in [
+        "x".repeat(43),
+        "not-a-token".to_string(),
+        format!("{token}x"),
+    ] {
+        let (status, body) = confirm(&app, &wrong, "a new password").await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_token")),
+            "{wrong:?}"
+        );
+    }
+    // After its lifetime (an hour): the service is asked two hours on.
+    let later = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(2);
+    let password = firegate::passwords::Password::new("a new password".into()).unwrap();
+    let expired = app
+        .service
+        .confirm_password_reset(&token, &password, later)
+        .await;
+    assert!(
+        matches!(
+            expired,
+            Err(firegate::Error::InvalidInput {
+                code: "invalid_token",
+                ..
+            })
+        ),
+        "{expired:?}"
+    );
+    // A password change after the mail outdates its link.
+    let (ok, _, err) = app
+        .cli(
+            &["accounts", "set-password", "kim@example.com"],
+            Some("changed by admin\n"),
+        )
+        .await;
+    assert!(ok, "{err}");
+    let (status, body) = confirm(&app, &token, "a new password").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_token"))
+    );
+    assert_eq!(
+        app.sign_in("kim@example.com", "changed by admin").await.0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn each_account_gets_at_most_its_hourly_mails() {
+    let sink = SmtpSink::start(false);
+    let app = reset_app(&sink, &["--reset-mails-per-hour", "2"]).await;
+    app.create("kim@example.com", "old password").await;
+    app.create("lee@example.com", "old password").await;
+    for _ in 0..3 {
+        assert_eq!(request(&app, "kim@example.com").await.0, 202);
+    }
+    sink.mail("kim@example.com", 2).await;
+    // A later request's mail arriving shows the third one for kim was handled by then.
+    request(&app, "lee@example.com").await;
+    sink.mail("lee@example.com", 1).await;
+    assert_eq!(sink.mails_to("kim@example.com").len(), 2);
+}
+
+#[tokio::test]
+async fn the_trigger_email_transport_writes_the_extensions_document() {
+    let sink = SmtpSink::start(false);
+    let app = spawn_app_full(
+        &[
+            "--mail-url",
+            "firestore:firegate_mail",
+            "--reset-link-template",
+            "https://app.example.com/reset?token={token}",
+        ],
+        &[],
+    )
+    .await;
+    app.create("kim@example.com", "old password").await;
+    assert_eq!(request(&app, "kim@example.com").await.0, 202);
+    let url = format!(
+        "http://{}/v1/projects/{}/databases/(default)/documents/firegate_mail",
+        crate::common::emulator_host(),
+        app.project()
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let fields = loop {
+        let listed: Value = reqwest::Client::new()
+            .get(&url)
+            .bearer_auth("owner")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if let Some(doc) = listed["documents"].get(0) {
+            break doc["fields"].clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "no mail document");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(fields["to"]["stringValue"], "kim@example.com");
+    let message = &fields["message"]["mapValue"]["fields"];
+    let text = message["text"]["stringValue"].as_str().unwrap();
+    assert!(
+        text.contains("https://app.example.com/reset?token="),
+        "{text}"
+    );
+    assert!(
+        message["html"]["stringValue"]
+            .as_str()
+            .unwrap()
+            .contains("<a href")
+    );
+    assert!(
+        message["subject"]["stringValue"]
+            .as_str()
+            .unwrap()
+            .contains("Reset")
+    );
+    assert!(sink.mails.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_failing_smtp_server_is_logged_and_the_answer_unchanged() {
+    let sink = SmtpSink::start(true);
+    let url = sink.url();
+    let server = ServerProcess::start_in(
+        keys_dir(),
+        project_id(),
+        &[
+            "--mail-url",
+            &url,
+            "--public-url",
+            "https://auth.example.com",
+        ],
+        &[],
+        &[],
+    )
+    .await;
+    let created = server.command(
+        &["accounts", "create", "--login", "kim@example.com"],
+        Some("old password\n"),
+    );
+    assert!(created.status.success());
+    let response = reqwest::Client::new()
+        .post(server.url("/password-reset/"))
+        .json(&json!({"email": "kim@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let logs = server.wait_for_log("password reset mail not sent").await;
+    assert!(logs.contains("451"), "the log names the server's refusal");
+    assert!(!logs.contains("token="), "the link never reaches the log");
+}
