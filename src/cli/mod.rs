@@ -93,6 +93,10 @@ impl From<Error> for Failure {
 
 /// Runs the parsed command line to completion and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
+    // Before any Google client starts: google-cloud-auth signs service-account key files
+    // with the process's default provider and panics without one. An error means one is
+    // installed already.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let default_level = match cli.command {
         Command::Serve(_) | Command::Dev(_) => "info",
         _ => "warn",

@@ -36,11 +36,6 @@ pub struct SignerArgs {
           value_parser = non_empty("--iam-credentials-url"))]
     pub iam_credentials_url: String,
 
-    /// Metadata server host (the variable Google's client libraries read).
-    #[arg(long, env = "GCE_METADATA_HOST", default_value = METADATA_HOST,
-          value_parser = non_empty("--metadata-host"))]
-    pub metadata_host: String,
-
     /// Longest one IAM signature may take, retries of transient failures included, in
     /// seconds; keep it under --request-timeout-secs.
     #[arg(long, env = "FIREGATE_IAM_DEADLINE_SECS", default_value_t = 10,
@@ -56,7 +51,12 @@ impl SignerArgs {
             SignerKind::Iam => SignerChoice::Iam(IamOptions {
                 service_account: self.service_account.clone(),
                 iam_credentials_url: self.iam_credentials_url.clone(),
-                metadata_host: self.metadata_host.clone(),
+                // The variable only, no flag: google-cloud-auth reads the same variable for
+                // access tokens, and a flag would split the two.
+                metadata_host: std::env::var("GCE_METADATA_HOST")
+                    .ok()
+                    .filter(|h| !h.trim().is_empty())
+                    .unwrap_or_else(|| METADATA_HOST.to_string()),
                 deadline: Duration::from_secs(self.iam_deadline_secs.into()),
             }),
         }

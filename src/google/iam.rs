@@ -31,6 +31,10 @@ pub const IAM_CREDENTIALS_URL: &str = "https://iamcredentials.googleapis.com";
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
+/// The longest one attempt may take: a stalled connection is given up and retried rather
+/// than allowed to use the whole deadline.
+const MAX_ATTEMPT: Duration = Duration::from_secs(4);
+
 /// Signatures in flight at once per instance: a burst of sign-ins queues here rather than
 /// opening a connection each.
 const MAX_IN_FLIGHT: usize = 32;
@@ -132,6 +136,8 @@ impl IamSigner {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(3))
             .pool_idle_timeout(Duration::from_secs(90))
+            // A pooled connection that died silently is found out instead of hanging.
+            .tcp_keepalive(Duration::from_secs(30))
             .build()
             .map_err(|e| SignerError::Credentials {
                 why: format!("cannot build the HTTP client: {}", without_url(e)),
@@ -201,16 +207,24 @@ impl IamSigner {
         };
         loop {
             attempts += 1;
-            let attempt =
-                match tokio::time::timeout_at(deadline, self.attempt(&url, email, &body)).await {
-                    Ok(attempt) => attempt,
-                    Err(_) => Attempt::Transient("no answer before the deadline".into()),
-                };
+            let cut = deadline.min(Instant::now() + MAX_ATTEMPT);
+            let attempt = match tokio::time::timeout_at(cut, self.attempt(&url, email, &body)).await
+            {
+                Ok(attempt) => attempt,
+                Err(_) => Attempt::Transient("no answer in time".into()),
+            };
             let last = match attempt {
                 Attempt::Signed(signature) => {
                     *self.last_key_id.write().unwrap_or_else(|e| e.into_inner()) =
                         Some(signature.key_id.clone());
                     return Ok(signature);
+                }
+                // No access token: the credentials are built afresh and asked once more (a
+                // metadata server that hiccuped, a cached failure).
+                Attempt::Failed(SignerError::Credentials { why }) if !token_renewed => {
+                    token_renewed = true;
+                    self.tokens.reset();
+                    why
                 }
                 Attempt::Failed(e) => return Err(e),
                 Attempt::Unauthenticated(said) if !token_renewed => {
@@ -232,9 +246,10 @@ impl IamSigner {
                 return Err(unavailable(attempts, last));
             }
             tracing::warn!(email = %email, attempt = attempts, cause = %last, "signBlob failed; retrying");
-            // Jitter spreads the retries of instances that failed together.
+            // Jitter spreads the retries of instances that failed together; the pause never
+            // runs past the deadline.
             let jitter = backoff.mul_f64(rand::random::<f64>() * 0.5);
-            tokio::time::sleep(backoff + jitter).await;
+            tokio::time::sleep_until(deadline.min(now + backoff + jitter)).await;
             backoff = (backoff * 2).min(MAX_BACKOFF);
         }
     }
@@ -281,8 +296,12 @@ fn signature(email: &str, text: &str) -> Result<Signature, SignerError> {
     let bytes = STANDARD
         .decode(answer.signed_blob.as_bytes())
         .map_err(|_| malformed("`signedBlob` is not base64".into()))?;
-    if bytes.is_empty() {
-        return Err(malformed("`signedBlob` is empty".into()));
+    // RS256 with a Google-managed key: an RSA-2048 signature (larger keys allowed).
+    if ![256, 384, 512].contains(&bytes.len()) {
+        return Err(malformed(format!(
+            "`signedBlob` is {} bytes, not an RSA signature",
+            bytes.len()
+        )));
     }
     Ok(Signature {
         bytes,
@@ -307,7 +326,11 @@ fn refusal(email: &str, status: StatusCode, text: &str) -> Attempt {
         .find(|d| d.reason == "SERVICE_DISABLED" || d.reason == "ACCESS_NOT_CONFIGURED");
     match status {
         StatusCode::UNAUTHORIZED => Attempt::Unauthenticated(said),
-        StatusCode::FORBIDDEN if disabled.is_some() || error.message.contains("is disabled") => {
+        StatusCode::FORBIDDEN
+            if disabled.is_some()
+                || (error.message.contains("iamcredentials.googleapis.com")
+                    && error.message.contains("disabled")) =>
+        {
             let project = disabled
                 .and_then(|d| d.metadata.get("consumer"))
                 .map(|c| c.trim_start_matches("projects/").to_string())
@@ -408,6 +431,12 @@ mod tests {
     #[test]
     fn a_disabled_api_without_details_names_the_accounts_project() {
         let body = r#"{"error":{"code":403,"message":"API iamcredentials.googleapis.com is disabled","status":"PERMISSION_DENIED"}}"#;
+        // A denial that merely mentions something disabled is a denial.
+        let other = r#"{"error":{"code":403,"message":"Permission denied: the account is disabled","status":"PERMISSION_DENIED"}}"#;
+        assert!(matches!(
+            failed(refusal(EMAIL, StatusCode::FORBIDDEN, other)),
+            SignerError::PermissionDenied { .. }
+        ));
         let e = failed(refusal(EMAIL, StatusCode::FORBIDDEN, body));
         assert!(matches!(&e, SignerError::ServiceDisabled { project, .. } if project == "proj-b"));
     }
@@ -417,7 +446,12 @@ mod tests {
         assert!(signature(EMAIL, r#"{"keyId":"k","signedBlob":"%%%"}"#).is_err());
         assert!(signature(EMAIL, r#"{"keyId":"k","signedBlob":""}"#).is_err());
         assert!(signature(EMAIL, r#"{"signedBlob":"AAAA"}"#).is_err());
-        let ok = signature(EMAIL, r#"{"keyId":"k1","signedBlob":"AAEC"}"#).unwrap();
-        assert_eq!((ok.bytes, ok.key_id.as_str()), (vec![0, 1, 2], "k1"));
+        assert!(
+            signature(EMAIL, r#"{"keyId":"k1","signedBlob":"AAEC"}"#).is_err(),
+            "truncated"
+        );
+        let blob = STANDARD.encode([7u8; 256]);
+        let ok = signature(EMAIL, &format!(r#"{{"keyId":"k1","signedBlob":"{blob}"}}"#)).unwrap();
+        assert_eq!((ok.bytes, ok.key_id.as_str()), (vec![7; 256], "k1"));
     }
 }

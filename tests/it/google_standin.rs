@@ -129,6 +129,9 @@ impl GoogleStandIn {
             ("FIREGATE_IAM_CREDENTIALS_URL", self.url()),
             ("FIREGATE_X509_BASE_URL", format!("{}/x509", self.url())),
             ("HOME", home.to_str().unwrap().to_string()),
+            // Empty: removed, so Application Default Credentials fall back to the metadata
+            // server whatever the developer's shell holds.
+            ("GOOGLE_APPLICATION_CREDENTIALS", String::new()),
         ]
     }
 
@@ -296,7 +299,11 @@ async fn sign_blob(
     if let Some((code, body)) = scripted {
         return (StatusCode::from_u16(code).unwrap(), Json(body)).into_response();
     }
-    if !authorization.starts_with("Bearer standin-access-token-") {
+    // The metadata server's tokens, or a self-signed JWT (what google-cloud-auth sends for
+    // a service-account key file).
+    if !authorization.starts_with("Bearer standin-access-token-")
+        && !authorization.starts_with("Bearer eyJ")
+    {
         let (code, body) = google_error(
             401,
             "UNAUTHENTICATED",

@@ -82,7 +82,14 @@ impl IamServer {
     async fn command(&self, args: &[&str]) -> (bool, String, String) {
         let mut command =
             crate::common::firegate_command(self.server.keys.path(), &self.server.project);
-        command.envs(self.standin.env(self.home.path())).args(args);
+        for (name, value) in self.standin.env(self.home.path()) {
+            if value.is_empty() {
+                command.env_remove(name);
+            } else {
+                command.env(name, value);
+            }
+        }
+        command.args(args);
         let output = tokio::task::spawn_blocking(move || command.output().unwrap())
             .await
             .unwrap();
@@ -185,7 +192,8 @@ async fn the_usual_misconfigurations_answer_503_and_log_the_fix() {
         assert_eq!(body["error"], "unavailable");
         assert!(body.get("token").is_none());
         let logs = iam.server.wait_for_log(fix).await;
-        assert!(logs.contains(EMAIL), "the log names the account");
+        let line = logs.lines().rev().find(|l| l.contains(fix)).unwrap();
+        assert!(line.contains(EMAIL), "the line names the account: {line}");
     }
     // None of them is retried: retrying a refusal only delays the answer.
     assert_eq!(iam.standin.calls().len(), calls_before + 3);
@@ -367,5 +375,36 @@ async fn the_admin_api_shows_the_iam_signer_and_refuses_rotation() {
     assert!(
         page.contains("Signed through IAM Credentials as <code>runtime@signer-project"),
         "{page}"
+    );
+}
+
+#[tokio::test]
+async fn a_key_file_as_application_default_credentials_signs_through_iam() {
+    // Off Google Cloud: GOOGLE_APPLICATION_CREDENTIALS names a service-account key, whose
+    // self-signed JWT is the bearer token (google-cloud-auth signs it with the process's
+    // TLS crypto provider).
+    let iam = IamServer::start(3600, &[]).await;
+    let mut command = crate::common::firegate_command(iam.server.keys.path(), &iam.server.project);
+    for (name, value) in iam.standin.env(iam.home.path()) {
+        if !value.is_empty() {
+            command.env(name, value);
+        }
+    }
+    command
+        .env(
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            crate::common::shared_key(),
+        )
+        .args(["keys", "check", "--service-account", EMAIL]);
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    let (ok, out, err) = crate::common::outcome(output);
+    assert!(ok, "{out}{err}");
+    let call = iam.standin.calls().last().unwrap().clone();
+    assert!(
+        call.authorization.starts_with("Bearer eyJ"),
+        "a self-signed JWT: {}",
+        call.authorization
     );
 }
