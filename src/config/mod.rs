@@ -19,11 +19,12 @@ use clap::Args;
 pub use admin::AdminArgs;
 pub use http::{DevListenArgs, HttpArgs, ListenArgs};
 pub use keys::{KeyFileArgs, KeyRotationArgs, KeysDirArgs};
-pub use passwords::{CostLimitArgs, HashArgs, HashPoolArgs};
+pub use passwords::{CostLimitArgs, DialectArgs, HashArgs, HashPoolArgs};
 pub use sign_in::{LockoutArgs, NewPasswordArgs, SignInArgs};
 pub use store::StoreArgs;
 
 use crate::app::AppOptions;
+use crate::passwords::PasswordOptions;
 use crate::service::{Policy, ServiceOptions};
 
 /// Everything a server reads (`serve` and `dev`) except where it listens.
@@ -50,6 +51,8 @@ pub struct ServerArgs {
     #[command(flatten)]
     pub limits: CostLimitArgs,
     #[command(flatten)]
+    pub dialects: DialectArgs,
+    #[command(flatten)]
     pub admin: AdminArgs,
 }
 
@@ -60,7 +63,10 @@ impl ServerArgs {
             project_id: self.store.project_id.clone(),
             store: self.store.options(),
             keys: self.keys.options(Some(&self.rotation)),
-            passwords: self.hashing.options(Some(&self.pool), Some(&self.limits)),
+            passwords: PasswordOptions {
+                dialects: self.dialects.settings(),
+                ..self.hashing.options(Some(&self.pool), Some(&self.limits))
+            },
             policy: Policy {
                 token_lifetime: self.sign_in.token_lifetime,
                 tenant_id: self.sign_in.tenant_id.clone(),

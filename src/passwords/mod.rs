@@ -2,15 +2,21 @@
 //! that computes argon2id hashes and verifies stored (possibly legacy) hashes on a fixed pool
 //! of threads, so a login flood can neither starve the async runtime nor exhaust memory.
 
+mod aspnet;
 mod crypt;
 mod digest;
 mod django;
 mod encoding;
+mod firebase;
 mod ldap;
 mod limits;
 mod memory;
+mod passlib;
 mod phc;
+mod phpass;
 mod scheme;
+mod settings;
+mod spring;
 mod verifier;
 mod werkzeug;
 
@@ -30,8 +36,9 @@ use zeroize::Zeroizing;
 
 pub use scheme::{
     Argon2Params, CostLimits, Dialect, HashError, MAX_STORED_BYTES, ParsedHash, UnknownDialect,
-    parse,
+    clear_text, parse, parse_with,
 };
+pub use settings::{DialectSettings, FirebaseProject, SpringPbkdf2, SpringSettings};
 
 use crate::{Error, Result};
 
@@ -125,6 +132,8 @@ pub struct PasswordOptions {
     pub queue: usize,
     /// Ceilings on the cost of stored hashes.
     pub limits: CostLimits,
+    /// Settings of the dialects whose strings do not carry every parameter.
+    pub dialects: DialectSettings,
 }
 
 impl Default for PasswordOptions {
@@ -137,6 +146,7 @@ impl Default for PasswordOptions {
             concurrency: std::thread::available_parallelism().map_or(1, |n| n.get()),
             queue: 64,
             limits: CostLimits::default(),
+            dialects: DialectSettings::default(),
         }
     }
 }
@@ -145,6 +155,7 @@ impl Default for PasswordOptions {
 pub struct Passwords {
     params: Params,
     limits: CostLimits,
+    dialects: DialectSettings,
     slots: Arc<Semaphore>,
     pool: rayon::ThreadPool,
     queue_limit: usize,
@@ -200,6 +211,7 @@ impl Passwords {
         Ok(Passwords {
             params,
             limits: options.limits.clone(),
+            dialects: options.dialects.clone(),
             slots: Arc::new(Semaphore::new(options.concurrency)),
             pool,
             queue_limit: options.queue,
@@ -247,7 +259,11 @@ impl Passwords {
         stored: Option<&StoredHash>,
         password: &Password,
     ) -> Result<Verdict> {
-        let parsed = match stored.map(|s| scheme::parse(s.dialect, &s.hash, &self.limits)) {
+        let parsed = stored.map(|s| {
+            scheme::parse_with(s.dialect, &s.hash, &self.limits, &self.dialects)
+                .and_then(|parsed| parsed.missing().map_or(Ok(parsed), Err))
+        });
+        let parsed = match parsed {
             Some(Ok(parsed)) => parsed,
             Some(Err(problem)) => {
                 self.burn(password).await?;

@@ -1,26 +1,65 @@
 //! Checks against hashes written by the real libraries, and the promises of the public
 //! surface: dialect separation, limits enforced before any work, silent `Debug` and errors.
 
-use super::{Argon2Params, CostLimits, Dialect, HashError, parse};
+use std::sync::Arc;
+
+use super::{
+    Argon2Params, CostLimits, Dialect, DialectSettings, FirebaseProject, HashError, SpringPbkdf2,
+    SpringSettings, parse, parse_with,
+};
 
 /// Written by Werkzeug 2.2/3.1, Django 4.2/5.2, passlib, pyca/bcrypt and argon2-cffi.
 const LEGACY: &str = include_str!("../../tests/fixtures/legacy-hashes.jsonl");
 /// The same libraries plus glibc crypt(3), covering the formats `LEGACY` lacks.
 const MORE: &str = include_str!("../../tests/fixtures/more-hashes.jsonl");
+/// PHP's `password_hash`, WordPress's and Drupal 7's own hashing code (issue 18).
+const PHP: &str = include_str!("../../tests/fixtures/php-hashes.jsonl");
+/// passlib, and the published vectors of ASP.NET Identity, Spring Security, firebase/scrypt.
+const LIBRARIES: &str = include_str!("../../tests/fixtures/library-hashes.jsonl");
 
-struct Case {
-    source: String,
-    dialect: Dialect,
-    scheme: Option<String>,
-    password: String,
-    hash: String,
-    wrong: String,
+pub(crate) struct Case {
+    pub source: String,
+    pub dialect: Dialect,
+    pub scheme: Option<String>,
+    pub password: String,
+    /// The stored string (for Firebase lines, firegate's form built from hash and salt).
+    pub hash: String,
+    pub wrong: String,
+    /// What the dialect needs besides the string (Firebase project, Spring encoder).
+    pub settings: DialectSettings,
 }
 
-fn cases(jsonl: &str) -> Vec<Case> {
+/// The settings a fixture line names: `firebase` (the project's hash parameters) or
+/// `spring` (the encoder's secret and `{pbkdf2}` meaning).
+fn line_settings(v: &serde_json::Value) -> DialectSettings {
+    let mut settings = DialectSettings::default();
+    if let Some(project) = v.get("firebase") {
+        settings.firebase.push(Arc::new(
+            FirebaseProject::parse(&project.to_string()).expect("project"),
+        ));
+    }
+    if let Some(spring) = v.get("spring") {
+        settings.spring = SpringSettings {
+            pbkdf2: spring["pbkdf2"]
+                .as_str()
+                .map_or(SpringPbkdf2::V5_5, |spec| {
+                    SpringPbkdf2::parse(spec).expect("spec")
+                }),
+            secret: spring["secret"]
+                .as_str()
+                .unwrap_or_default()
+                .as_bytes()
+                .to_vec()
+                .into(),
+        };
+    }
+    settings
+}
+
+pub(crate) fn cases(jsonl: &str) -> Vec<Case> {
     jsonl
         .lines()
-        .filter(|line| !line.trim().is_empty())
+        .filter(|line| !line.trim().is_empty() && !line.contains("\"noop\": true"))
         .map(|line| {
             let v: serde_json::Value = serde_json::from_str(line).expect("fixture line is JSON");
             let text = |key: &str| v[key].as_str().expect(key).to_owned();
@@ -32,7 +71,11 @@ fn cases(jsonl: &str) -> Vec<Case> {
                 None => Dialect::Phc,
             };
             let scheme = v["dialect"].as_str().map(|_| text("scheme"));
-            let (password, hash, wrong) = (text("password"), text("hash"), text("wrong"));
+            let (password, mut hash, wrong) = (text("password"), text("hash"), text("wrong"));
+            let settings = line_settings(&v);
+            if let Some(project) = settings.firebase.first() {
+                hash = project.stored_hash(&hash, &text("salt"));
+            }
             Case {
                 source,
                 dialect,
@@ -40,6 +83,7 @@ fn cases(jsonl: &str) -> Vec<Case> {
                 password,
                 hash,
                 wrong,
+                settings,
             }
         })
         .collect()
@@ -61,7 +105,12 @@ fn check_all(cases: &[Case]) {
 /// What is wrong with one case, if anything.
 fn check(case: &Case) -> Vec<String> {
     let what = format!("{} {:?} {}", case.source, case.dialect, case.hash);
-    let parsed = match parse(case.dialect, &case.hash, &CostLimits::default()) {
+    let parsed = match parse_with(
+        case.dialect,
+        &case.hash,
+        &CostLimits::default(),
+        &case.settings,
+    ) {
         Ok(parsed) => parsed,
         Err(error) => return vec![format!("{what}: {error}")],
     };
@@ -91,6 +140,31 @@ fn every_legacy_fixture_line_verifies_and_rejects_its_wrong_password() {
 fn every_extra_vector_verifies_with_its_scheme_name() {
     let cases = cases(MORE);
     assert!(cases.len() > 60);
+    check_all(&cases);
+}
+
+#[test]
+fn every_php_wordpress_and_drupal_vector_verifies() {
+    let cases = cases(PHP);
+    assert!(cases.len() >= 40, "{}", cases.len());
+    for dialect in [Dialect::Php, Dialect::Drupal] {
+        assert!(cases.iter().any(|c| c.dialect == dialect), "{dialect}");
+    }
+    check_all(&cases);
+}
+
+#[test]
+fn every_library_vector_verifies() {
+    let cases = cases(LIBRARIES);
+    assert!(cases.len() >= 100, "{}", cases.len());
+    for dialect in [
+        Dialect::Phc,
+        Dialect::Aspnet,
+        Dialect::Spring,
+        Dialect::Firebase,
+    ] {
+        assert!(cases.iter().any(|c| c.dialect == dialect), "{dialect}");
+    }
     check_all(&cases);
 }
 
