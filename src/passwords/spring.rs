@@ -168,8 +168,9 @@ fn standard(rest: &str, settings: &SpringSettings, limits: &CostLimits) -> Parse
     ))
 }
 
-/// `MessageDigestPasswordEncoder`: `[{salt}]` then hex (or base64) of digest(password ‖
-/// "{salt}"), the braces included, as Spring hashes them.
+/// `MessageDigestPasswordEncoder`: `[{salt}]` then hex of digest(password ‖ "{salt}"), the
+/// braces included, as Spring hashes them. Hex only: that is what the encoders behind these
+/// ids write (base64 needs `setEncodeHashAsBase64`, and would make `{MD5}` read LDAP's values).
 fn digest(rest: &str, hash: HashFn, scheme: &'static str) -> Parsed {
     let salt = match rest.strip_prefix('{') {
         Some(after) => match after.find('}') {
@@ -179,9 +180,8 @@ fn digest(rest: &str, hash: HashFn, scheme: &'static str) -> Parsed {
         None => "",
     };
     let encoded = &rest[salt.len()..];
-    let expected = hex_or_base64(encoded)
-        .filter(|d| d.len() == hash.output_len())
-        .ok_or_else(|| malformed(scheme, "digest is not hex or base64 of the digest's length"))?;
+    let expected = super::encoding::hex_exact(encoded, hash.output_len())
+        .ok_or_else(|| malformed(scheme, "digest is not hex of the digest's length"))?;
     Ok((
         scheme,
         Verifier::Salted {
