@@ -228,22 +228,7 @@ impl Passwords {
         let params = self.params.clone();
         let password = password.clone();
         let hash = self
-            .run(move || -> std::result::Result<String, String> {
-                let salt: [u8; 16] = rand::random();
-                let mut out = [0u8; 32];
-                memory::hash_into(&hasher, password.expose().as_bytes(), &salt, &mut out)
-                    .map_err(|e| e.to_string())?;
-                let phc = argon2::PasswordHash {
-                    algorithm: argon2::ARGON2ID_IDENT,
-                    version: Some(Version::V0x13.into()),
-                    params: (&params)
-                        .try_into()
-                        .map_err(|e: argon2::password_hash::Error| e.to_string())?,
-                    salt: Some(PhcSalt::new(&salt).map_err(|e| e.to_string())?),
-                    hash: Some(PhcOutput::new(&out).map_err(|e| e.to_string())?),
-                };
-                Ok(phc.to_string())
-            })
+            .run(move || argon2id_phc(&hasher, &params, &password))
             .await?
             .map_err(|e| Error::Internal(format!("argon2id hashing failed: {e}")))?;
         Ok(StoredHash {
@@ -381,6 +366,48 @@ impl Passwords {
             Err(_) => Err(Error::Internal("password hashing task failed".into())),
         }
     }
+}
+
+/// An argon2id PHC string of `password` with a random 16-byte salt.
+fn argon2id_phc(
+    hasher: &Argon2<'_>,
+    params: &Params,
+    password: &Password,
+) -> std::result::Result<String, String> {
+    let salt: [u8; 16] = rand::random();
+    let mut out = [0u8; 32];
+    memory::hash_into(hasher, password.expose().as_bytes(), &salt, &mut out)
+        .map_err(|e| e.to_string())?;
+    let phc = argon2::PasswordHash {
+        algorithm: argon2::ARGON2ID_IDENT,
+        version: Some(Version::V0x13.into()),
+        params: params
+            .try_into()
+            .map_err(|e: argon2::password_hash::Error| e.to_string())?,
+        salt: Some(PhcSalt::new(&salt).map_err(|e| e.to_string())?),
+        hash: Some(PhcOutput::new(&out).map_err(|e| e.to_string())?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Hashes `password` with argon2id on the calling thread, for callers that are already off
+/// the async runtime (the importer's reader thread, turning Spring's `{noop}` clear text into
+/// a hash before anything is written).
+pub fn hash_now(
+    password: &Password,
+    memory_kib: u32,
+    iterations: u32,
+    parallelism: u32,
+) -> Result<StoredHash> {
+    let params = Params::new(memory_kib, iterations, parallelism, None)
+        .map_err(|e| Error::Config(format!("invalid argon2 parameters: {e}")))?;
+    let hasher = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let hash = argon2id_phc(&hasher, &params, password)
+        .map_err(|e| Error::Internal(format!("argon2id hashing failed: {e}")))?;
+    Ok(StoredHash {
+        hash,
+        dialect: Dialect::Phc,
+    })
 }
 
 /// Leaves the wait queue when dropped, including when the waiting request is cancelled.

@@ -10,6 +10,7 @@ mod accounts;
 mod admin;
 mod cli;
 mod connections;
+mod dialects;
 mod e2e;
 mod hardening;
 mod hardening2;
