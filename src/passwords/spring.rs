@@ -196,7 +196,7 @@ fn digest(rest: &str, hash: HashFn, scheme: &'static str) -> Parsed {
 /// Spring's encoders write lowercase hex unless told to write base64; a hex string is never
 /// base64 of the same length, so the shape decides.
 fn hex_or_base64(s: &str) -> Option<Vec<u8>> {
-    if !s.is_empty() && s.len() % 2 == 0 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !s.is_empty() && s.len().is_multiple_of(2) && s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return hex::decode(s).ok();
     }
     b64_padded(s)
