@@ -1,9 +1,18 @@
 //! Feeds arbitrary bytes to `parse` under each dialect, and verifies a password against
 //! whatever it accepts. Input: one byte choosing the dialect, then the stored string,
-//! a newline, and the password.
+//! a newline, and the password. Firebase strings are verified with a fixed project's
+//! parameters (its id is `c0e0…`-style hex, so mutated ids also reach the unbound path).
 #![no_main]
 
-use firegate::passwords::{CostLimits, Dialect, parse};
+use std::sync::{Arc, LazyLock};
+
+use firegate::passwords::{CostLimits, Dialect, DialectSettings, FirebaseProject, parse, parse_with};
+
+/// One Firebase project, so that `$firebase-scrypt$` strings naming it reach the AES step.
+static SETTINGS: LazyLock<DialectSettings> = LazyLock::new(|| DialectSettings {
+    firebase: vec![Arc::new(FirebaseProject::new(vec![7; 64], vec![7], 1, 2))],
+    ..DialectSettings::default()
+});
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -28,10 +37,11 @@ fuzz_target!(|data: &[u8]| {
     };
     // What naming a stored hash does: parse with no ceilings, never verify.
     let _ = parse(dialect, stored, &CostLimits::unbounded()).map(|parsed| parsed.scheme());
-    match parse(dialect, stored, &limits) {
+    match parse_with(dialect, stored, &limits, &SETTINGS) {
         Ok(parsed) => {
             parsed.verify(password);
             let _ = (
+                parsed.missing().map(|e| e.to_string()),
                 parsed.scheme(),
                 parsed.argon2_params(),
                 format!("{parsed:?}"),

@@ -11,7 +11,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::Failure;
-use crate::config::{CostLimitArgs, KeyFileArgs, StoreArgs};
+use crate::config::{CostLimitArgs, DialectArgs, HashArgs, KeyFileArgs, StoreArgs};
 use crate::import::{
     Columns, Format, ImportOptions, ImportSummary, Progress, Source, UidMapping, import_accounts,
 };
@@ -26,16 +26,17 @@ pub const EXIT_ROWS_REFUSED: u8 = 3;
 #[derive(Args, Debug)]
 #[command(next_help_heading = "Import")]
 pub struct ImportArgs {
-    /// The exported table: CSV with a header row, JSON Lines, or Django dumpdata JSON
-    /// (`-` reads standard input).
+    /// The exported table: CSV with a header row, JSON Lines, Django dumpdata JSON, or a
+    /// Firebase Auth export (`-` reads standard input).
     pub file: PathBuf,
 
     /// Input format [default: by extension: .csv/.tsv, .jsonl/.ndjson, .json = Django].
     #[arg(long, value_enum)]
     pub format: Option<Format>,
 
-    /// How to read the hash column: werkzeug, django, or phc (also: passlib, bcrypt,
-    /// argon2, crypt). Required for CSV and JSON Lines; Django input defaults to django.
+    /// How to read the hash column: werkzeug, django, phc (also: passlib, bcrypt, argon2,
+    /// crypt), php (also: wordpress, phpbb, laravel), drupal, aspnet, spring or firebase.
+    /// Required for CSV and JSON Lines; Django and Firebase input imply theirs.
     #[arg(long)]
     pub dialect: Option<Dialect>,
 
@@ -99,6 +100,10 @@ pub struct ImportArgs {
     pub keys: KeyFileArgs,
     #[command(flatten)]
     pub limits: CostLimitArgs,
+    #[command(flatten)]
+    pub dialects: DialectArgs,
+    #[command(flatten)]
+    pub hashing: HashArgs,
 }
 
 impl ImportArgs {
@@ -108,18 +113,27 @@ impl ImportArgs {
             Some(format) => format,
             None => Format::from_path(&self.file).ok_or_else(|| {
                 Error::Config(format!(
-                    "cannot tell the format of {} from its name; pass --format csv, jsonl or django",
+                    "cannot tell the format of {} from its name; pass --format csv, jsonl, \
+                     django or firebase",
                     self.file.display()
                 ))
             })?,
         };
         let dialect = match (self.dialect, format) {
+            (None | Some(Dialect::Firebase), Format::Firebase) => Dialect::Firebase,
+            (Some(_), Format::Firebase) => {
+                return Err(Error::Config(
+                    "--format firebase reads Firebase's own scrypt hashes: leave --dialect out \
+                     (or pass --dialect firebase)"
+                        .into(),
+                ));
+            }
             (Some(dialect), _) => dialect,
             (None, Format::Django) => Dialect::Django,
             (None, _) => {
                 return Err(Error::Config(
-                    "--dialect is required for CSV and JSON Lines input: werkzeug, django or phc \
-                     (passlib, bcrypt, argon2 and crypt also mean phc)"
+                    "--dialect is required for CSV and JSON Lines input: werkzeug, django, phc, \
+                     php, drupal, aspnet, spring or firebase"
                         .into(),
                 ));
             }
@@ -150,6 +164,12 @@ impl ImportArgs {
             update: self.update,
             concurrency: self.concurrency as usize,
             report: self.report.clone(),
+            dialects: self.dialects.settings(),
+            argon2: [
+                self.hashing.argon2_memory_kib,
+                self.hashing.argon2_iterations,
+                self.hashing.argon2_parallelism,
+            ],
             ..ImportOptions::new(format, dialect)
         })
     }

@@ -22,12 +22,13 @@ pub use admin::AdminArgs;
 pub use http::{DevListenArgs, HttpArgs, ListenArgs};
 pub use keys::{KeyFileArgs, KeyRotationArgs, KeysDirArgs};
 pub use mail::ResetArgs;
-pub use passwords::{CostLimitArgs, HashArgs, HashPoolArgs};
+pub use passwords::{CostLimitArgs, DialectArgs, HashArgs, HashPoolArgs};
 pub use sign_in::{LockoutArgs, NewPasswordArgs, SignInArgs};
 pub use signer::{SignerArgs, SignerKind};
 pub use store::StoreArgs;
 
 use crate::app::AppOptions;
+use crate::passwords::PasswordOptions;
 use crate::service::{Policy, ServiceOptions};
 
 /// Everything a server reads (`serve` and `dev`) except where it listens.
@@ -56,6 +57,8 @@ pub struct ServerArgs {
     #[command(flatten)]
     pub limits: CostLimitArgs,
     #[command(flatten)]
+    pub dialects: DialectArgs,
+    #[command(flatten)]
     pub admin: AdminArgs,
     #[command(flatten)]
     pub reset: ResetArgs,
@@ -69,7 +72,10 @@ impl ServerArgs {
             store: self.store.options(),
             keys: self.keys.options(Some(&self.rotation)),
             signer: self.signer.choice(),
-            passwords: self.hashing.options(Some(&self.pool), Some(&self.limits)),
+            passwords: PasswordOptions {
+                dialects: self.dialects.settings(),
+                ..self.hashing.options(Some(&self.pool), Some(&self.limits))
+            },
             policy: Policy {
                 token_lifetime: self.sign_in.token_lifetime,
                 tenant_id: self.sign_in.tenant_id.clone(),

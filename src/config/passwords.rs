@@ -1,9 +1,17 @@
 //! The password settings groups: how new hashes are computed, how many checks run at once,
 //! and the ceilings on what a stored legacy hash may cost.
 
-use clap::Args;
+use std::path::PathBuf;
+use std::sync::Arc;
 
-use crate::passwords::{CostLimits, PasswordOptions};
+use clap::Args;
+use clap::builder::{TypedValueParser, ValueParser};
+use clap::error::ErrorKind;
+use secrecy::{ExposeSecret as _, SecretString};
+
+use crate::passwords::{
+    CostLimits, DialectSettings, FirebaseProject, PasswordOptions, SpringPbkdf2, SpringSettings,
+};
 
 /// argon2id parameters of new hashes (every command that hashes a password).
 #[derive(Args, Debug, Clone)]
@@ -104,6 +112,99 @@ impl CostLimitArgs {
     }
 }
 
+/// What the `firebase` and `spring` dialects need besides the stored string (servers and
+/// `firegate import`).
+#[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Legacy hash dialects")]
+pub struct DialectArgs {
+    /// A Firebase project's password hash parameters (the console's "Password hash
+    /// parameters" block, or JSON with the same keys); repeat for merged projects. The
+    /// signer key stays in this file (mode 600), never in Firestore or the logs.
+    #[arg(long = "hash-config", env = "FIREGATE_HASH_CONFIG", value_name = "FILE",
+          value_delimiter = ',', value_parser = ValueParser::new(HashConfigParser))]
+    pub hash_config: Vec<Arc<FirebaseProject>>,
+
+    /// What Spring's `{pbkdf2}` means, as ALGORITHM:ITERATIONS[:HASH_BITS]
+    /// [default: PBKDF2WithHmacSHA1:185000:256, Spring's defaultsForSpringSecurity_v5_5].
+    #[arg(long, env = "FIREGATE_SPRING_PBKDF2", value_name = "SPEC",
+          value_parser = |s: &str| SpringPbkdf2::parse(s))]
+    pub spring_pbkdf2: Option<SpringPbkdf2>,
+
+    /// The secret given to Spring's Pbkdf2PasswordEncoder / StandardPasswordEncoder, if any;
+    /// set it through the environment, not the command line.
+    #[arg(
+        long,
+        env = "FIREGATE_SPRING_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
+    pub spring_secret: Option<SecretString>,
+}
+
+impl DialectArgs {
+    /// The settings the password verifier and the importer use.
+    pub fn settings(&self) -> DialectSettings {
+        DialectSettings {
+            firebase: self.hash_config.clone(),
+            spring: SpringSettings {
+                pbkdf2: self.spring_pbkdf2.unwrap_or(SpringPbkdf2::V5_5),
+                secret: self
+                    .spring_secret
+                    .as_ref()
+                    .map(|s| s.expose_secret().as_bytes().to_vec())
+                    .unwrap_or_default()
+                    .into(),
+            },
+        }
+    }
+}
+
+/// Reads a `--hash-config` file at start-up, so a missing or malformed file stops the command
+/// before it serves or imports anything. Errors name the file and the problem, never a value.
+#[derive(Clone)]
+struct HashConfigParser;
+
+impl TypedValueParser for HashConfigParser {
+    type Value = Arc<FirebaseProject>;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Arc<FirebaseProject>, clap::Error> {
+        let path = PathBuf::from(value);
+        let fail = |why: String| {
+            clap::Error::raw(
+                ErrorKind::ValueValidation,
+                format!("--hash-config {}: {why}\n", path.display()),
+            )
+            .with_cmd(cmd)
+        };
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| fail(format!("cannot read it: {e}")))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&path)
+                .map(|m| m.permissions().mode())
+                .unwrap_or(0);
+            if mode & 0o004 != 0 {
+                return Err(fail(
+                    "it is readable by every user, and it holds the project's signer key; \
+                     run `chmod 600` on it"
+                        .into(),
+                ));
+            }
+        }
+        FirebaseProject::parse(&text).map(Arc::new).map_err(|why| {
+            fail(format!(
+                "{why} (expected the console's \"Password hash parameters\")"
+            ))
+        })
+    }
+}
+
 impl HashArgs {
     /// Password options for a command: the pool and ceilings when given (servers), else the
     /// defaults (a command hashes one password at a time and verifies none).
@@ -122,6 +223,7 @@ impl HashArgs {
                 .map_or(defaults.concurrency, |n| n as usize),
             queue: pool.map_or(defaults.queue, |p| p.hash_queue as usize),
             limits: limits.map_or(defaults.limits, CostLimitArgs::limits),
+            dialects: defaults.dialects,
         }
     }
 }

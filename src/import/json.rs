@@ -136,9 +136,9 @@ pub(crate) fn read_django(
 }
 
 /// Counts the newlines read through it: the line a record starts on.
-struct NewlineCounting<R> {
-    inner: R,
-    newlines: Rc<Cell<u64>>,
+pub(crate) struct NewlineCounting<R> {
+    pub(crate) inner: R,
+    pub(crate) newlines: Rc<Cell<u64>>,
 }
 
 impl<R: Read> Read for NewlineCounting<R> {
@@ -196,7 +196,7 @@ impl<'de> Visitor<'de> for Records<'_, '_> {
 
 /// One array element with the line it starts on: when serde_json hands over an element, it
 /// has consumed the whitespace before it and exactly its first byte.
-struct Element<'a>(&'a Cell<u64>);
+pub(crate) struct Element<'a>(pub(crate) &'a Cell<u64>);
 
 impl<'de> DeserializeSeed<'de> for Element<'_> {
     type Value = (u64, Value);

@@ -1,9 +1,11 @@
-//! `firegate import`: legacy user tables (CSV, JSON Lines, Django `dumpdata`) streamed into
+//! `firegate import`: legacy user tables (CSV, JSON Lines, Django `dumpdata`, Firebase Auth
+//! exports) streamed into
 //! Firestore accounts that keep their legacy ids as uids and their hashes as they are. A
 //! reader thread parses and vets rows in file order; the async side commits them in batches,
 //! several at a time, and a rerun of the same file finishes what an interrupted one began.
 
 mod csv;
+mod firebase;
 mod framing;
 mod json;
 mod lines;

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::passwords::{CostLimits, Dialect};
+use crate::passwords::{CostLimits, Dialect, DialectSettings};
 use crate::{Error, Result};
 
 /// The shape of the input file.
@@ -15,6 +15,8 @@ pub enum Format {
     Jsonl,
     /// Django `dumpdata auth.user`: a JSON array of `{"model", "pk", "fields"}` records.
     Django,
+    /// `firebase auth:export users.json --format=JSON`: `{"users": [{"localId", …}]}`.
+    Firebase,
 }
 
 impl Format {
@@ -222,6 +224,12 @@ pub struct ImportOptions {
     pub concurrency: usize,
     /// Where to write one JSON line per refused row.
     pub report: Option<PathBuf>,
+    /// What the `firebase` and `spring` dialects need besides the hash (for `--format
+    /// firebase`, exactly one Firebase project: the one the export came from).
+    pub dialects: DialectSettings,
+    /// argon2id memory (KiB), passes and lanes for clear-text values (Spring's `{noop}`),
+    /// which are hashed at once and never stored as they came.
+    pub argon2: [u32; 3],
 }
 
 impl ImportOptions {
@@ -239,6 +247,8 @@ impl ImportOptions {
             update: false,
             concurrency: 4,
             report: None,
+            dialects: DialectSettings::default(),
+            argon2: [19456, 2, 1],
         }
     }
 }

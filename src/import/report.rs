@@ -34,6 +34,8 @@ pub enum Reason {
     UsernameLooksLikeEmail,
     /// The hash column is empty.
     EmptyHash,
+    /// A Firebase user without a password (signs in with Google, a phone number, …).
+    NoPassword,
     /// The hash marks the account as having no usable password.
     UnusablePassword,
     /// The hash does not follow the dialect's grammar.
@@ -70,6 +72,7 @@ impl Reason {
             Reason::InvalidLogin => "invalid_login",
             Reason::UsernameLooksLikeEmail => "username_looks_like_email",
             Reason::EmptyHash => "empty_hash",
+            Reason::NoPassword => "no_password",
             Reason::UnusablePassword => "unusable_password",
             Reason::InvalidHash => "invalid_hash",
             Reason::HashCostTooHigh => "hash_cost_too_high",

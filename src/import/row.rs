@@ -10,7 +10,7 @@ use super::seen::{Kind, Seen};
 use super::source::RawRow;
 use super::values::{logins, parse_bool, parse_timestamp, vet_hash};
 use crate::accounts::{Account, Uid};
-use crate::passwords::StoredHash;
+use crate::passwords::{self, Password, StoredHash};
 
 /// A row that passed every check: the account to write and where it came from.
 #[derive(Debug)]
@@ -143,8 +143,31 @@ impl Validator {
                 Err((Reason::MissingField, message))
             }
             Some("") => Err((Reason::EmptyHash, "the password hash is empty".into())),
-            Some(hash) => vet_hash(self.options.dialect, hash, &self.options.limits),
+            Some(hash) => match passwords::clear_text(self.options.dialect, hash) {
+                Some(clear) => self.hash_clear_text(clear),
+                None => vet_hash(
+                    self.options.dialect,
+                    hash,
+                    &self.options.limits,
+                    &self.options.dialects,
+                ),
+            },
         }
+    }
+
+    /// A clear-text value (Spring's `{noop}`) becomes an argon2id hash here, before the row
+    /// goes anywhere: the clear text is never written, and never kept past this call.
+    fn hash_clear_text(&self, clear: &str) -> Result<StoredHash, Problem> {
+        let refuse = |why: &str| {
+            (
+                Reason::InvalidHash,
+                format!("the {{noop}} clear-text password {why}"),
+            )
+        };
+        let password = Password::new(clear.to_string())
+            .map_err(|_| refuse("is empty or longer than 4096 bytes, so it could never sign in"))?;
+        let [m, t, p] = self.options.argon2;
+        passwords::hash_now(&password, m, t, p).map_err(|_| refuse("could not be hashed"))
     }
 }
 

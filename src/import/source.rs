@@ -125,6 +125,7 @@ pub(crate) fn read_rows(
         Format::Csv => csv::read(input, options, sink),
         Format::Jsonl => json::read_lines(input, options, sink),
         Format::Django => json::read_django(input, options, sink),
+        Format::Firebase => super::firebase::read(input, options, sink),
     }
 }
 

@@ -7,7 +7,7 @@ use jiff::tz::TimeZone;
 
 use super::report::Reason;
 use crate::login::Login;
-use crate::passwords::{self, CostLimits, Dialect, HashError, StoredHash};
+use crate::passwords::{self, CostLimits, Dialect, DialectSettings, HashError, StoredHash};
 
 /// Why a value is refused, before it is tied to its row.
 pub(crate) type Problem = (Reason, String);
@@ -53,8 +53,11 @@ pub(crate) fn vet_hash(
     dialect: Dialect,
     hash: &str,
     limits: &CostLimits,
+    settings: &DialectSettings,
 ) -> Result<StoredHash, Problem> {
-    match passwords::parse(dialect, hash, limits) {
+    let parsed = passwords::parse_with(dialect, hash, limits, settings)
+        .and_then(|parsed| parsed.missing().map_or(Ok(parsed), Err));
+    match parsed {
         Ok(_) => Ok(StoredHash {
             hash: hash.to_string(),
             dialect,

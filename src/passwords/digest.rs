@@ -107,6 +107,19 @@ impl HashFn {
         }
     }
 
+    /// The compression function's block size in bytes.
+    pub(crate) fn block_len(self) -> usize {
+        match self {
+            HashFn::Md5 | HashFn::Sha1 | HashFn::Sha224 | HashFn::Sha256 | HashFn::Blake2s => 64,
+            HashFn::Sha384 | HashFn::Sha512 | HashFn::Sha512_224 | HashFn::Sha512_256 => 128,
+            HashFn::Blake2b => 128,
+            HashFn::Sha3_224 => 144,
+            HashFn::Sha3_256 => 136,
+            HashFn::Sha3_384 => 104,
+            HashFn::Sha3_512 => 72,
+        }
+    }
+
     /// Looks a name up the way `hashlib.new` does through OpenSSL: case-insensitively.
     pub(crate) fn from_hashlib_name(name: &str) -> Option<Self> {
         Self::ALL

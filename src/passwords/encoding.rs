@@ -82,11 +82,15 @@ const KNOWN_PREFIXES: &[&str] = &[
     "argon2id", "argon2i", "argon2d", "2", "2a", "2b", "2x", "2y", "1", "3", "5", "6", "7",
     "y", "gy", "yescrypt", "apr1", "pbkdf2-sha1", "pbkdf2-sha256", "pbkdf2-sha512",
     "bcrypt-sha256",
+    // phpass, Drupal 7, WordPress 6.8 and firegate's Firebase form.
+    "P", "H", "S", "wp", "firebase-scrypt",
     // LDAP scheme tags, matched without regard to case as directory servers do.
     "{SHA}", "{SSHA}", "{SHA256}", "{SSHA256}", "{SHA384}", "{SSHA384}", "{SHA512}",
     "{SSHA512}", "{MD5}", "{SMD5}", "{CRYPT}", "{CLEARTEXT}", "{PLAIN}", "{PBKDF2}",
     "{PBKDF2-SHA1}", "{PBKDF2-SHA256}", "{PBKDF2-SHA512}", "{PKCS5S2}", "{ARGON2}",
     "{BCRYPT}", "{SASL}",
+    // Spring Security encoder ids firegate does not verify (or not under that spelling).
+    "{MD4}", "{noop}", "{SHA-384}", "{SHA-512}",
 ];
 
 /// How an error may refer to the algorithm field `s` of a stored string: by name only when

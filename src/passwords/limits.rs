@@ -1,6 +1,7 @@
 //! The ceilings on the cost parameters a stored hash may ask for. A hash above them is
 //! rejected when parsed, so a hostile or corrupt row can never make a login compute it.
 
+use super::digest::HashFn;
 use super::scheme::{HashError, malformed};
 
 /// Upper bounds on stored cost parameters. The defaults admit every library default seen in
@@ -83,6 +84,30 @@ impl CostLimits {
             "--max-pbkdf2-rounds",
         )?;
         Ok(rounds as u32)
+    }
+
+    /// Checks an iterated-digest count (phpass, Drupal 7, Spring's `{sha256}`): each
+    /// iteration is one or more compressions of `hash`, and a PBKDF2 round of it is two, so
+    /// the PBKDF2 ceiling admits twice as many iterations (of one block each). Returns the
+    /// budget in compressions that [`within_budget`] checks once the password is known.
+    pub(crate) fn digest_iterations(
+        &self,
+        scheme: &'static str,
+        count: u64,
+        hash: HashFn,
+    ) -> Result<u64, HashError> {
+        if count == 0 {
+            return Err(malformed(scheme, "iteration count is zero"));
+        }
+        let budget = u64::from(self.max_pbkdf2_rounds) * 2 / u64::from(hash.pbkdf2_cost().max(1));
+        within(
+            scheme,
+            "iteration count",
+            count,
+            budget,
+            "--max-pbkdf2-rounds",
+        )?;
+        Ok(budget)
     }
 
     pub(crate) fn sha_crypt_rounds(
@@ -218,4 +243,18 @@ fn within(
         });
     }
     Ok(())
+}
+
+/// Whether `count` iterations over `bytes` bytes each (the password plus what is hashed with
+/// it) stay within `budget` compressions of `hash`: a digest iterated over the password
+/// costs more the longer the password, so a long one must not multiply a stored count that
+/// was admitted for short ones.
+pub(crate) fn within_budget(hash: HashFn, count: u64, bytes: usize, budget: u64) -> bool {
+    // Merkle–Damgård padding adds at least 9 bytes (17 for the 128-byte-block SHA-512).
+    let (block, padding) = match hash.block_len() {
+        128 => (128, 17),
+        block => (block, 9),
+    };
+    let blocks = (bytes + padding).div_ceil(block) as u64;
+    count.saturating_mul(blocks) <= budget
 }

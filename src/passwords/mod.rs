@@ -2,15 +2,21 @@
 //! that computes argon2id hashes and verifies stored (possibly legacy) hashes on a fixed pool
 //! of threads, so a login flood can neither starve the async runtime nor exhaust memory.
 
+mod aspnet;
 mod crypt;
 mod digest;
 mod django;
 mod encoding;
+mod firebase;
 mod ldap;
 mod limits;
 mod memory;
+mod passlib;
 mod phc;
+mod phpass;
 mod scheme;
+mod settings;
+mod spring;
 mod verifier;
 mod werkzeug;
 
@@ -30,8 +36,9 @@ use zeroize::Zeroizing;
 
 pub use scheme::{
     Argon2Params, CostLimits, Dialect, HashError, MAX_STORED_BYTES, ParsedHash, UnknownDialect,
-    parse,
+    clear_text, parse, parse_with,
 };
+pub use settings::{DialectSettings, FirebaseProject, SpringPbkdf2, SpringSettings};
 
 use crate::{Error, Result};
 
@@ -125,6 +132,8 @@ pub struct PasswordOptions {
     pub queue: usize,
     /// Ceilings on the cost of stored hashes.
     pub limits: CostLimits,
+    /// Settings of the dialects whose strings do not carry every parameter.
+    pub dialects: DialectSettings,
 }
 
 impl Default for PasswordOptions {
@@ -137,6 +146,7 @@ impl Default for PasswordOptions {
             concurrency: std::thread::available_parallelism().map_or(1, |n| n.get()),
             queue: 64,
             limits: CostLimits::default(),
+            dialects: DialectSettings::default(),
         }
     }
 }
@@ -145,6 +155,7 @@ impl Default for PasswordOptions {
 pub struct Passwords {
     params: Params,
     limits: CostLimits,
+    dialects: DialectSettings,
     slots: Arc<Semaphore>,
     pool: rayon::ThreadPool,
     queue_limit: usize,
@@ -200,6 +211,7 @@ impl Passwords {
         Ok(Passwords {
             params,
             limits: options.limits.clone(),
+            dialects: options.dialects.clone(),
             slots: Arc::new(Semaphore::new(options.concurrency)),
             pool,
             queue_limit: options.queue,
@@ -216,22 +228,7 @@ impl Passwords {
         let params = self.params.clone();
         let password = password.clone();
         let hash = self
-            .run(move || -> std::result::Result<String, String> {
-                let salt: [u8; 16] = rand::random();
-                let mut out = [0u8; 32];
-                memory::hash_into(&hasher, password.expose().as_bytes(), &salt, &mut out)
-                    .map_err(|e| e.to_string())?;
-                let phc = argon2::PasswordHash {
-                    algorithm: argon2::ARGON2ID_IDENT,
-                    version: Some(Version::V0x13.into()),
-                    params: (&params)
-                        .try_into()
-                        .map_err(|e: argon2::password_hash::Error| e.to_string())?,
-                    salt: Some(PhcSalt::new(&salt).map_err(|e| e.to_string())?),
-                    hash: Some(PhcOutput::new(&out).map_err(|e| e.to_string())?),
-                };
-                Ok(phc.to_string())
-            })
+            .run(move || argon2id_phc(&hasher, &params, &password))
             .await?
             .map_err(|e| Error::Internal(format!("argon2id hashing failed: {e}")))?;
         Ok(StoredHash {
@@ -247,7 +244,11 @@ impl Passwords {
         stored: Option<&StoredHash>,
         password: &Password,
     ) -> Result<Verdict> {
-        let parsed = match stored.map(|s| scheme::parse(s.dialect, &s.hash, &self.limits)) {
+        let parsed = stored.map(|s| {
+            scheme::parse_with(s.dialect, &s.hash, &self.limits, &self.dialects)
+                .and_then(|parsed| parsed.missing().map_or(Ok(parsed), Err))
+        });
+        let parsed = match parsed {
             Some(Ok(parsed)) => parsed,
             Some(Err(problem)) => {
                 self.burn(password).await?;
@@ -365,6 +366,48 @@ impl Passwords {
             Err(_) => Err(Error::Internal("password hashing task failed".into())),
         }
     }
+}
+
+/// An argon2id PHC string of `password` with a random 16-byte salt.
+fn argon2id_phc(
+    hasher: &Argon2<'_>,
+    params: &Params,
+    password: &Password,
+) -> std::result::Result<String, String> {
+    let salt: [u8; 16] = rand::random();
+    let mut out = [0u8; 32];
+    memory::hash_into(hasher, password.expose().as_bytes(), &salt, &mut out)
+        .map_err(|e| e.to_string())?;
+    let phc = argon2::PasswordHash {
+        algorithm: argon2::ARGON2ID_IDENT,
+        version: Some(Version::V0x13.into()),
+        params: params
+            .try_into()
+            .map_err(|e: argon2::password_hash::Error| e.to_string())?,
+        salt: Some(PhcSalt::new(&salt).map_err(|e| e.to_string())?),
+        hash: Some(PhcOutput::new(&out).map_err(|e| e.to_string())?),
+    };
+    Ok(phc.to_string())
+}
+
+/// Hashes `password` with argon2id on the calling thread, for callers that are already off
+/// the async runtime (the importer's reader thread, turning Spring's `{noop}` clear text into
+/// a hash before anything is written).
+pub fn hash_now(
+    password: &Password,
+    memory_kib: u32,
+    iterations: u32,
+    parallelism: u32,
+) -> Result<StoredHash> {
+    let params = Params::new(memory_kib, iterations, parallelism, None)
+        .map_err(|e| Error::Config(format!("invalid argon2 parameters: {e}")))?;
+    let hasher = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let hash = argon2id_phc(&hasher, &params, password)
+        .map_err(|e| Error::Internal(format!("argon2id hashing failed: {e}")))?;
+    Ok(StoredHash {
+        hash,
+        dialect: Dialect::Phc,
+    })
 }
 
 /// Leaves the wait queue when dropped, including when the waiting request is cancelled.

@@ -7,7 +7,7 @@ use super::encoding::{ab64, b64_lenient, b64_unpadded, decimal, known_prefix};
 use super::limits::CostLimits;
 use super::scheme::{Dialect, HashError, malformed};
 use super::verifier::Verifier;
-use super::{crypt, ldap};
+use super::{crypt, ldap, passlib};
 
 type Parsed = Result<(&'static str, Verifier), HashError>;
 
@@ -41,6 +41,15 @@ pub(crate) fn parse(stored: &str, limits: &CostLimits) -> Parsed {
     }
     if stored.starts_with("$scrypt$") {
         return scrypt(stored, limits);
+    }
+    if stored.starts_with("$bcrypt-sha256$") {
+        return passlib::bcrypt_sha256(stored, limits);
+    }
+    if stored.starts_with("$apr1$") {
+        return passlib::apr1(stored);
+    }
+    if stored.starts_with("$sha1$") {
+        return passlib::sha1_crypt(stored, limits);
     }
     if let Some(parsed) = crypt::parse(stored, limits) {
         return parsed;
@@ -123,6 +132,17 @@ fn pbkdf2(s: &str, limits: &CostLimits) -> Parsed {
         "pbkdf2-sha512" => (HashFn::Sha512, "pbkdf2-sha512"),
         _ => return Err(unknown(ident)),
     };
+    pbkdf2_fields(hash, scheme, [rounds, salt, checksum], limits)
+}
+
+/// `<rounds>$<salt>$<checksum>` of passlib's PBKDF2 forms (the `$pbkdf2-*$` strings and the
+/// LDAP `{PBKDF2-*}` values), salt and checksum in adapted base64.
+pub(crate) fn pbkdf2_fields(
+    hash: HashFn,
+    scheme: &'static str,
+    [rounds, salt, checksum]: [&str; 3],
+    limits: &CostLimits,
+) -> Parsed {
     let rounds = decimal(rounds).ok_or_else(|| malformed(scheme, "rounds are not a number"))?;
     let rounds = limits.pbkdf2_rounds(scheme, rounds, hash.pbkdf2_cost())?;
     let salt = ab64(salt).ok_or_else(|| malformed(scheme, "salt is not adapted base64"))?;

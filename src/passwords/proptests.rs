@@ -62,17 +62,42 @@ const PREFIXES: &[(Dialect, &str)] = &[
     (Dialect::Phc, "{CRYPT}$1$"),
     (Dialect::Phc, "{CRYPT}"),
     (Dialect::Phc, "ab"),
+    (Dialect::Phc, "$bcrypt-sha256$2b,5$"),
+    (Dialect::Phc, "$bcrypt-sha256$v=2,t=2b,r=4$"),
+    (Dialect::Phc, "$apr1$"),
+    (Dialect::Phc, "$sha1$1000$"),
+    (Dialect::Phc, "{PKCS5S2}"),
+    (Dialect::Phc, "{PBKDF2-SHA256}1000$"),
+    (Dialect::Php, "$P$7"),
+    (Dialect::Php, "$H$8"),
+    (Dialect::Php, "$wp$2y$04$"),
+    (Dialect::Php, "$2y$04$"),
+    (Dialect::Php, "$argon2id$v=19$m=64,t=1,p=1$"),
+    (Dialect::Drupal, "$S$7"),
+    (Dialect::Drupal, "U$S$7"),
+    (Dialect::Drupal, "U$P$7"),
+    (Dialect::Aspnet, "AQAAAA"),
+    (Dialect::Aspnet, "AAAB"),
+    (Dialect::Spring, "{bcrypt}$2a$04$"),
+    (Dialect::Spring, "{pbkdf2}"),
+    (Dialect::Spring, "{sha256}"),
+    (Dialect::Spring, "{MD5}{"),
+    (Dialect::Spring, "{scrypt}$"),
+    (Dialect::Spring, "{argon2}$argon2id$v=19$m=64,t=1,p=1$"),
+    (Dialect::Spring, "{ldap}{SSHA}"),
+    (Dialect::Firebase, "$firebase-scrypt$0123456789ab$r=1,m=4$"),
 ];
 
 /// Real hashes to mutate, so that mutants often still parse and reach `verify`.
 fn seeds() -> Vec<(Dialect, String)> {
-    let more = include_str!("../../tests/fixtures/more-hashes.jsonl");
-    more.lines()
-        .map(|line| {
-            let v: serde_json::Value = serde_json::from_str(line).unwrap();
-            let dialect = v["dialect"].as_str().unwrap().parse().unwrap();
-            (dialect, v["hash"].as_str().unwrap().to_owned())
-        })
+    let fixtures = [
+        include_str!("../../tests/fixtures/more-hashes.jsonl"),
+        include_str!("../../tests/fixtures/php-hashes.jsonl"),
+        include_str!("../../tests/fixtures/library-hashes.jsonl"),
+    ];
+    super::tests::cases(&fixtures.concat())
+        .into_iter()
+        .map(|case| (case.dialect, case.hash))
         .collect()
 }
 
@@ -153,6 +178,10 @@ fn costly(numbers: [String; 3]) -> Vec<(Dialect, String)> {
         (Dialect::Phc, format!("$pbkdf2-sha256${a}$salt${}", &b64[..43])),
         (Dialect::Phc, format!("$6$rounds={a}$salt${}", &b64[..86])),
         (Dialect::Phc, format!("$2b${:0>2}${}", &a[..a.len().min(2)], &b64[..53])),
+        (Dialect::Phc, format!("$sha1${a}$salt${}", &b64[..28])),
+        (Dialect::Phc, format!("{{PBKDF2-SHA512}}{a}$salt${}", &b64[..86])),
+        (Dialect::Firebase, format!("$firebase-scrypt$0123456789ab$r={a},m={b}${salt}${salt}{salt}")),
+        (Dialect::Spring, format!("{{scrypt}}${a}${salt}${salt}{salt}")),
     ]
 }
 

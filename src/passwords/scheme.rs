@@ -5,8 +5,9 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::settings::DialectSettings;
 use super::verifier::Verifier;
-use super::{MAX_PASSWORD_BYTES, django, phc, werkzeug};
+use super::{MAX_PASSWORD_BYTES, aspnet, django, firebase, phc, phpass, spring, werkzeug};
 
 pub use super::limits::CostLimits;
 
@@ -27,11 +28,32 @@ pub enum Dialect {
     /// 13-character DES crypt, and LDAP `{SSHA}` values.
     #[serde(alias = "passlib", alias = "bcrypt", alias = "argon2", alias = "crypt")]
     Phc,
+    /// PHP: phpass `$P$` (WordPress ≤ 6.7) and `$H$` (phpBB3), WordPress 6.8 `$wp$2y$`,
+    /// `password_hash` output (`$2y$`, `$argon2i$`, `$argon2id$`), and bare MD5 hex.
+    #[serde(alias = "wordpress", alias = "phpbb", alias = "laravel")]
+    Php,
+    /// Drupal 7 `users.pass`: `$S$`, `U$S$`, and the phpass `$P$`/`$H$` it kept.
+    Drupal,
+    /// ASP.NET Identity `PasswordHasher` v2 and v3 (`AspNetUsers.PasswordHash`).
+    Aspnet,
+    /// Spring Security `DelegatingPasswordEncoder` strings: `{bcrypt}`, `{pbkdf2}`, ….
+    Spring,
+    /// Firebase Auth's modified scrypt, with the project's parameters from `--hash-config`.
+    Firebase,
 }
 
 impl Dialect {
     /// Every dialect, in the order help texts list them.
-    pub const ALL: [Dialect; 3] = [Dialect::Werkzeug, Dialect::Django, Dialect::Phc];
+    pub const ALL: [Dialect; 8] = [
+        Dialect::Werkzeug,
+        Dialect::Django,
+        Dialect::Phc,
+        Dialect::Php,
+        Dialect::Drupal,
+        Dialect::Aspnet,
+        Dialect::Spring,
+        Dialect::Firebase,
+    ];
 
     /// The canonical name, as accepted by `FromStr` and written by serde.
     pub fn as_str(&self) -> &'static str {
@@ -39,6 +61,11 @@ impl Dialect {
             Dialect::Werkzeug => "werkzeug",
             Dialect::Django => "django",
             Dialect::Phc => "phc",
+            Dialect::Php => "php",
+            Dialect::Drupal => "drupal",
+            Dialect::Aspnet => "aspnet",
+            Dialect::Spring => "spring",
+            Dialect::Firebase => "firebase",
         }
     }
 }
@@ -52,8 +79,9 @@ impl fmt::Display for Dialect {
 /// A dialect name that `Dialect::from_str` does not know.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "unknown hash dialect '{0}': expected werkzeug, django or phc \
-     (passlib, bcrypt, argon2 and crypt also mean phc)"
+    "unknown hash dialect '{0}': expected werkzeug, django, phc, php, drupal, aspnet, spring \
+     or firebase (passlib, bcrypt, argon2 and crypt also mean phc; wordpress, phpbb and \
+     laravel mean php)"
 )]
 pub struct UnknownDialect(pub String);
 
@@ -65,6 +93,11 @@ impl FromStr for Dialect {
             "werkzeug" => Ok(Dialect::Werkzeug),
             "django" => Ok(Dialect::Django),
             "phc" | "passlib" | "bcrypt" | "argon2" | "crypt" => Ok(Dialect::Phc),
+            "php" | "wordpress" | "phpbb" | "laravel" => Ok(Dialect::Php),
+            "drupal" => Ok(Dialect::Drupal),
+            "aspnet" => Ok(Dialect::Aspnet),
+            "spring" => Ok(Dialect::Spring),
+            "firebase" => Ok(Dialect::Firebase),
             _ => Err(UnknownDialect(s.to_owned())),
         }
     }
@@ -104,6 +137,15 @@ pub enum HashError {
     Malformed {
         scheme: &'static str,
         reason: &'static str,
+    },
+    /// The hash needs settings that were not given (a Firebase hash without its project's
+    /// `--hash-config`), so it is not computed.
+    #[error(
+        "{scheme}: the hash needs its project's parameters, which are not loaded (give them with {flag})"
+    )]
+    MissingParameters {
+        scheme: &'static str,
+        flag: &'static str,
     },
     /// A cost parameter is above the configured limit, so the hash is not computed.
     #[error("{scheme}: {param} {value} exceeds the limit {limit} (raise {flag} to allow)")]
@@ -152,7 +194,21 @@ pub struct ParsedHash {
 
 /// Parses `stored` as `dialect` writes it, checking grammar, lengths, encodings and cost
 /// limits, so that an importer can vet a hash without verifying anything.
+/// Dialects that need settings (Firebase's project parameters, Spring's `{pbkdf2}` encoder)
+/// read them from [`DialectSettings::default`]: see [`parse_with`].
 pub fn parse(dialect: Dialect, stored: &str, limits: &CostLimits) -> Result<ParsedHash, HashError> {
+    parse_with(dialect, stored, limits, &DialectSettings::default())
+}
+
+/// [`parse`] with the settings of the dialects whose strings do not carry every parameter.
+/// A Firebase hash whose project is not in `settings` still parses (its scheme can be named
+/// and its costs are checked) but never verifies: [`ParsedHash::missing`] says why.
+pub fn parse_with(
+    dialect: Dialect,
+    stored: &str,
+    limits: &CostLimits,
+    settings: &DialectSettings,
+) -> Result<ParsedHash, HashError> {
     if stored.len() > MAX_STORED_BYTES {
         return Err(malformed(dialect.as_str(), "longer than 1024 bytes"));
     }
@@ -160,8 +216,22 @@ pub fn parse(dialect: Dialect, stored: &str, limits: &CostLimits) -> Result<Pars
         Dialect::Werkzeug => werkzeug::parse(stored, limits)?,
         Dialect::Django => django::parse(stored, limits)?,
         Dialect::Phc => phc::parse(stored, limits)?,
+        Dialect::Php => phpass::parse_php(stored, limits)?,
+        Dialect::Drupal => phpass::parse_drupal(stored, limits)?,
+        Dialect::Aspnet => aspnet::parse(stored, limits)?,
+        Dialect::Spring => spring::parse(stored, &settings.spring, limits)?,
+        Dialect::Firebase => firebase::parse(stored, settings, limits)?,
     };
     Ok(ParsedHash { scheme, verifier })
+}
+
+/// The clear text of a stored value that is a password rather than a hash (Spring's
+/// `{noop}`), which an importer must hash at once and never store.
+pub fn clear_text(dialect: Dialect, stored: &str) -> Option<&str> {
+    match dialect {
+        Dialect::Spring => spring::clear_text(stored),
+        _ => None,
+    }
 }
 
 impl ParsedHash {
@@ -189,6 +259,12 @@ impl ParsedHash {
     ///   `ldap-ssha512`, `ldap-md5`, `ldap-smd5` (`{CRYPT}` values report the crypt scheme).
     pub fn scheme(&self) -> &'static str {
         self.scheme
+    }
+
+    /// Why this parsed hash still cannot be verified (a Firebase hash without its project's
+    /// parameters), if so; it would never match.
+    pub fn missing(&self) -> Option<HashError> {
+        self.verifier.missing()
     }
 
     /// For argon2 hashes, their parameters, so the caller can decide to re-hash with
@@ -224,8 +300,11 @@ mod tests {
             serde_json::from_str::<Dialect>("\"passlib\"").unwrap(),
             Dialect::Phc
         );
+        for alias in ["wordpress", "phpBB", "laravel"] {
+            assert_eq!(alias.parse::<Dialect>().unwrap(), Dialect::Php);
+        }
         let error = "flask".parse::<Dialect>().unwrap_err().to_string();
-        assert!(error.contains("werkzeug, django or phc"), "{error}");
+        assert!(error.contains("werkzeug, django, phc, php"), "{error}");
     }
 
     #[test]

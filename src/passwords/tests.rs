@@ -1,26 +1,65 @@
 //! Checks against hashes written by the real libraries, and the promises of the public
 //! surface: dialect separation, limits enforced before any work, silent `Debug` and errors.
 
-use super::{Argon2Params, CostLimits, Dialect, HashError, parse};
+use std::sync::Arc;
+
+use super::{
+    Argon2Params, CostLimits, Dialect, DialectSettings, FirebaseProject, HashError, SpringPbkdf2,
+    SpringSettings, parse, parse_with,
+};
 
 /// Written by Werkzeug 2.2/3.1, Django 4.2/5.2, passlib, pyca/bcrypt and argon2-cffi.
 const LEGACY: &str = include_str!("../../tests/fixtures/legacy-hashes.jsonl");
 /// The same libraries plus glibc crypt(3), covering the formats `LEGACY` lacks.
 const MORE: &str = include_str!("../../tests/fixtures/more-hashes.jsonl");
+/// PHP's `password_hash`, WordPress's and Drupal 7's own hashing code (issue 18).
+const PHP: &str = include_str!("../../tests/fixtures/php-hashes.jsonl");
+/// passlib, and the published vectors of ASP.NET Identity, Spring Security, firebase/scrypt.
+const LIBRARIES: &str = include_str!("../../tests/fixtures/library-hashes.jsonl");
 
-struct Case {
-    source: String,
-    dialect: Dialect,
-    scheme: Option<String>,
-    password: String,
-    hash: String,
-    wrong: String,
+pub(crate) struct Case {
+    pub source: String,
+    pub dialect: Dialect,
+    pub scheme: Option<String>,
+    pub password: String,
+    /// The stored string (for Firebase lines, firegate's form built from hash and salt).
+    pub hash: String,
+    pub wrong: String,
+    /// What the dialect needs besides the string (Firebase project, Spring encoder).
+    pub settings: DialectSettings,
 }
 
-fn cases(jsonl: &str) -> Vec<Case> {
+/// The settings a fixture line names: `firebase` (the project's hash parameters) or
+/// `spring` (the encoder's secret and `{pbkdf2}` meaning).
+fn line_settings(v: &serde_json::Value) -> DialectSettings {
+    let mut settings = DialectSettings::default();
+    if let Some(project) = v.get("firebase") {
+        settings.firebase.push(Arc::new(
+            FirebaseProject::parse(&project.to_string()).expect("project"),
+        ));
+    }
+    if let Some(spring) = v.get("spring") {
+        settings.spring = SpringSettings {
+            pbkdf2: spring["pbkdf2"]
+                .as_str()
+                .map_or(SpringPbkdf2::V5_5, |spec| {
+                    SpringPbkdf2::parse(spec).expect("spec")
+                }),
+            secret: spring["secret"]
+                .as_str()
+                .unwrap_or_default()
+                .as_bytes()
+                .to_vec()
+                .into(),
+        };
+    }
+    settings
+}
+
+pub(crate) fn cases(jsonl: &str) -> Vec<Case> {
     jsonl
         .lines()
-        .filter(|line| !line.trim().is_empty())
+        .filter(|line| !line.trim().is_empty() && !line.contains("\"noop\": true"))
         .map(|line| {
             let v: serde_json::Value = serde_json::from_str(line).expect("fixture line is JSON");
             let text = |key: &str| v[key].as_str().expect(key).to_owned();
@@ -32,7 +71,11 @@ fn cases(jsonl: &str) -> Vec<Case> {
                 None => Dialect::Phc,
             };
             let scheme = v["dialect"].as_str().map(|_| text("scheme"));
-            let (password, hash, wrong) = (text("password"), text("hash"), text("wrong"));
+            let (password, mut hash, wrong) = (text("password"), text("hash"), text("wrong"));
+            let settings = line_settings(&v);
+            if let Some(project) = settings.firebase.first() {
+                hash = project.stored_hash(&hash, &text("salt"));
+            }
             Case {
                 source,
                 dialect,
@@ -40,6 +83,7 @@ fn cases(jsonl: &str) -> Vec<Case> {
                 password,
                 hash,
                 wrong,
+                settings,
             }
         })
         .collect()
@@ -61,7 +105,12 @@ fn check_all(cases: &[Case]) {
 /// What is wrong with one case, if anything.
 fn check(case: &Case) -> Vec<String> {
     let what = format!("{} {:?} {}", case.source, case.dialect, case.hash);
-    let parsed = match parse(case.dialect, &case.hash, &CostLimits::default()) {
+    let parsed = match parse_with(
+        case.dialect,
+        &case.hash,
+        &CostLimits::default(),
+        &case.settings,
+    ) {
         Ok(parsed) => parsed,
         Err(error) => return vec![format!("{what}: {error}")],
     };
@@ -91,6 +140,31 @@ fn every_legacy_fixture_line_verifies_and_rejects_its_wrong_password() {
 fn every_extra_vector_verifies_with_its_scheme_name() {
     let cases = cases(MORE);
     assert!(cases.len() > 60);
+    check_all(&cases);
+}
+
+#[test]
+fn every_php_wordpress_and_drupal_vector_verifies() {
+    let cases = cases(PHP);
+    assert!(cases.len() >= 40, "{}", cases.len());
+    for dialect in [Dialect::Php, Dialect::Drupal] {
+        assert!(cases.iter().any(|c| c.dialect == dialect), "{dialect}");
+    }
+    check_all(&cases);
+}
+
+#[test]
+fn every_library_vector_verifies() {
+    let cases = cases(LIBRARIES);
+    assert!(cases.len() >= 100, "{}", cases.len());
+    for dialect in [
+        Dialect::Phc,
+        Dialect::Aspnet,
+        Dialect::Spring,
+        Dialect::Firebase,
+    ] {
+        assert!(cases.iter().any(|c| c.dialect == dialect), "{dialect}");
+    }
     check_all(&cases);
 }
 
@@ -389,4 +463,164 @@ fn default_ceilings_admit_library_defaults_and_refuse_what_costs_seconds() {
             "{hash}: {error}"
         );
     }
+}
+
+#[test]
+fn new_dialects_never_read_each_others_strings() {
+    let limits = CostLimits::default();
+    let php = cases(PHP);
+    let phpass = php.iter().find(|c| c.hash.starts_with("$P$")).unwrap();
+    // A `$P$` string is PHP's, not `phc`'s; `$wp$` likewise.
+    for hash in [
+        &phpass.hash,
+        &php.iter()
+            .find(|c| c.hash.starts_with("$wp$"))
+            .unwrap()
+            .hash,
+    ] {
+        let error = parse(Dialect::Phc, hash, &limits).unwrap_err().to_string();
+        assert!(error.starts_with("phc:"), "{error}");
+    }
+    // `{SHA}` is LDAP's base64 SHA-1 in `phc` and no Spring encoder id; `{MD5}` is base64 of
+    // MD5(password) in LDAP but hex of MD5(password ‖ "{salt}") in Spring.
+    let ldap_sha = "{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g="; // passlib ldap_sha1("password")
+    assert!(
+        parse(Dialect::Phc, ldap_sha, &limits)
+            .unwrap()
+            .verify("password")
+    );
+    assert!(parse(Dialect::Spring, ldap_sha, &limits).is_err());
+    let spring_md5 = "{MD5}5f4dcc3b5aa765d61d8327deb882cf99";
+    assert!(
+        parse(Dialect::Spring, spring_md5, &limits)
+            .unwrap()
+            .verify("password")
+    );
+    assert!(parse(Dialect::Phc, spring_md5, &limits).is_err());
+    let ldap_md5 = "{MD5}X03MO1qnZdYdgyfeuILPmQ=="; // passlib ldap_md5("password")
+    assert!(
+        parse(Dialect::Phc, ldap_md5, &limits)
+            .unwrap()
+            .verify("password")
+    );
+    // DelegatingPasswordEncoder's `{MD5}` encoder writes hex; LDAP's base64 is not Spring's.
+    assert!(parse(Dialect::Spring, ldap_md5, &limits).is_err());
+    // phpass under Drupal is the same algorithm; Drupal's `$S$` is no PHP string.
+    let drupal = php.iter().find(|c| c.hash.starts_with("$S$")).unwrap();
+    assert!(parse(Dialect::Php, &drupal.hash, &limits).is_err());
+    assert!(
+        parse(Dialect::Drupal, &phpass.hash, &limits)
+            .unwrap()
+            .verify(&phpass.password)
+    );
+    // An ASP.NET payload is base64, which no other dialect takes as a hash.
+    let aspnet = cases(LIBRARIES)
+        .into_iter()
+        .find(|c| c.dialect == Dialect::Aspnet)
+        .unwrap();
+    for other in Dialect::ALL.into_iter().filter(|d| *d != Dialect::Aspnet) {
+        assert!(parse(other, &aspnet.hash, &limits).is_err(), "{other}");
+    }
+}
+
+#[test]
+fn a_firebase_hash_needs_its_own_projects_parameters() {
+    let limits = CostLimits::default();
+    let libraries = cases(LIBRARIES);
+    let firebase: Vec<&Case> = libraries
+        .iter()
+        .filter(|c| c.dialect == Dialect::Firebase)
+        .collect();
+    let case = firebase[0];
+    // Without --hash-config it parses (its scheme and costs are known) but is unusable.
+    let parsed = parse(Dialect::Firebase, &case.hash, &limits).unwrap();
+    assert!(matches!(
+        parsed.missing(),
+        Some(HashError::MissingParameters { .. })
+    ));
+    assert!(!parsed.verify(&case.password));
+    // Another project's parameters are not these.
+    let other = firebase
+        .iter()
+        .find(|c| c.settings.firebase[0].id() != case.settings.firebase[0].id())
+        .unwrap();
+    let parsed = parse_with(Dialect::Firebase, &case.hash, &limits, &other.settings).unwrap();
+    assert!(parsed.missing().is_some() && !parsed.verify(&case.password));
+    // Both projects loaded (two merged projects): each account finds its own.
+    let mut both = other.settings.clone();
+    both.firebase.extend(case.settings.firebase.iter().cloned());
+    for c in [case, *other] {
+        assert!(
+            parse_with(Dialect::Firebase, &c.hash, &limits, &both)
+                .unwrap()
+                .verify(&c.password)
+        );
+    }
+    let error = parsed.missing().unwrap().to_string();
+    assert!(error.contains("--hash-config"), "{error}");
+}
+
+#[test]
+fn new_dialect_costs_are_refused_before_any_work() {
+    let limits = CostLimits::default();
+    #[rustfmt::skip]
+    let hashes = [
+        // phpass / Drupal count characters up to 2^30.
+        (Dialect::Php, "$P$SGwsoU4GmiyHyvdG7nNfy1mVzTz2rK0"),
+        (Dialect::Drupal, "$S$SLVdr25seg3x12IhstLvZeXuAcx.CTC8cOW7641LIHkUfCBAimhL"),
+        // ASP.NET v3 SHA512 at 2^31 iterations, and Spring scrypt N=2^30.
+        (Dialect::Aspnet, "AQAAAAJ/////AAAAEAhftMyfTJylOlZT+eEotFXd1elee8ih5WsjXaR3PA9M"),
+        (Dialect::Spring, "{scrypt}$1e0801$c2FsdA==$c2FsdHNhbHRzYWx0c2FsdA=="),
+        (Dialect::Spring, "{bcrypt}$2a$31$dXJ3SW6G7P50lGmMkkmwe.20cQQubK3.HZWzG3YB1tlRy.fqvM/BG"),
+        (Dialect::Php, "$wp$2y$20$QeOb8.7sW5FVZLSy6pKyGuyvaxDftuJlUticS.9tEvT0sJwuiC0x6"),
+        (Dialect::Phc, "$sha1$40000000$aNtwldPR$RSwVWjLn/uD5W2fDQbG29eDw50QO"),
+        (Dialect::Phc, "{PBKDF2-SHA512}99999999$c2FsdA$AAAA"),
+        (Dialect::Firebase, "$firebase-scrypt$0123456789ab$r=255,m=20$c2FsdA==$c2FsdHNhbHRzYWx0c2FsdA=="),
+    ];
+    for (dialect, hash) in hashes {
+        let error = parse(dialect, hash, &limits).expect_err(hash);
+        assert!(
+            matches!(error, HashError::CostTooHigh { .. }),
+            "{hash}: {error}"
+        );
+    }
+    // A long password cannot multiply an admitted phpass count past the same ceiling.
+    let tight = CostLimits {
+        max_pbkdf2_rounds: 150_000,
+        ..CostLimits::default()
+    };
+    let drupal = cases(PHP)
+        .into_iter()
+        .find(|c| c.hash.starts_with("$S$D"))
+        .unwrap();
+    let parsed = parse(Dialect::Drupal, &drupal.hash, &tight).unwrap();
+    assert!(parsed.verify(&drupal.password));
+    let long = format!("{}{}", drupal.password, "x".repeat(400));
+    assert!(!parsed.verify(&long));
+}
+
+#[test]
+fn settings_and_errors_of_new_dialects_show_no_secret() {
+    let case = cases(LIBRARIES)
+        .into_iter()
+        .find(|c| c.dialect == Dialect::Firebase)
+        .unwrap();
+    let key =
+        "jxspr8Ki0RYycVU8zykbdLGjFQ3McFUH0uiiTvC8pVMXAn210wjLNmdZJzxUECKbm0QsEmYUSDzZvpjeJ9WmXA";
+    let parsed = parse_with(
+        Dialect::Firebase,
+        &case.hash,
+        &CostLimits::default(),
+        &case.settings,
+    );
+    let shown = format!("{:?} {:?}", case.settings, parsed);
+    assert!(
+        !shown.contains(key) && !shown.contains(&case.password),
+        "{shown}"
+    );
+    let spring = SpringSettings {
+        secret: b"pepper-value".to_vec().into(),
+        ..SpringSettings::default()
+    };
+    assert!(!format!("{spring:?}").contains("pepper-value"));
 }

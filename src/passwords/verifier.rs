@@ -6,7 +6,7 @@ use sha_crypt::PasswordVerifier as _;
 use subtle::ConstantTimeEq as _;
 
 use super::digest::HashFn;
-use super::scheme::Argon2Params;
+use super::scheme::{Argon2Params, HashError};
 
 /// A hash reduced to the inputs its algorithm needs and the output it must reproduce.
 #[derive(Clone)]
@@ -53,6 +53,43 @@ pub(crate) enum Verifier {
     DesCrypt {
         stored: String,
     },
+    /// phpass and Drupal 7: `hash(salt ‖ password)`, then `count` times
+    /// `hash(previous ‖ password)`, encoded with phpass's base64 and compared with as many
+    /// characters as the stored string kept.
+    Phpass {
+        hash: HashFn,
+        count: u32,
+        /// Compressions allowed, so that a long password cannot multiply the admitted work.
+        budget: u64,
+        /// Drupal's `U$` forms: the password is first replaced by its MD5 in hex.
+        md5_first: bool,
+        salt: Vec<u8>,
+        expected: String,
+    },
+    /// Spring's `StandardPasswordEncoder`: `hash` applied `count` times to prefix ‖ password.
+    Iterated {
+        hash: HashFn,
+        count: u32,
+        budget: u64,
+        prefix: Vec<u8>,
+        expected: Vec<u8>,
+    },
+    Apr1 {
+        salt: String,
+        expected: String,
+    },
+    Sha1Crypt {
+        rounds: u32,
+        salt: String,
+        expected: String,
+    },
+    /// Firebase's scrypt; without its project's parameters (`--hash-config`) it never matches.
+    FirebaseScrypt {
+        params: scrypt::Params,
+        salt: Vec<u8>,
+        expected: Vec<u8>,
+        project: Option<std::sync::Arc<super::settings::FirebaseProject>>,
+    },
 }
 
 /// How a one-pass digest combines the password with the salt.
@@ -74,6 +111,12 @@ pub(crate) enum BcryptInput {
     /// Django `bcrypt_sha256`: lowercase hex of SHA-256(password), which keeps long
     /// passwords from being cut at bcrypt's 72 bytes.
     Sha256Hex,
+    /// passlib `bcrypt_sha256` version 1: base64 of SHA-256(password).
+    Sha256Base64,
+    /// passlib `bcrypt_sha256` version 2: base64 of HMAC-SHA256 keyed by the salt's text.
+    HmacSha256Base64,
+    /// WordPress 6.8 `$wp$`: base64 of HMAC-SHA384 keyed by `wp-sha384`.
+    WordPress,
 }
 
 impl Verifier {
@@ -129,11 +172,26 @@ impl Verifier {
                 salt,
                 expected,
             } => {
+                use base64::Engine as _;
+                let b64 = |bytes: Vec<u8>| base64::engine::general_purpose::STANDARD.encode(bytes);
                 let prehashed;
                 let input = match input {
                     BcryptInput::Password => password,
                     BcryptInput::Sha256Hex => {
                         prehashed = hex::encode(HashFn::Sha256.digest(&[password]));
+                        prehashed.as_bytes()
+                    }
+                    BcryptInput::Sha256Base64 => {
+                        prehashed = b64(HashFn::Sha256.digest(&[password]));
+                        prehashed.as_bytes()
+                    }
+                    BcryptInput::HmacSha256Base64 => {
+                        let key = bcrypt::BASE_64.encode(salt);
+                        prehashed = b64(HashFn::Sha256.hmac(key.as_bytes(), password));
+                        prehashed.as_bytes()
+                    }
+                    BcryptInput::WordPress => {
+                        prehashed = b64(HashFn::Sha384.hmac(b"wp-sha384", password));
                         prehashed.as_bytes()
                     }
                 };
@@ -158,6 +216,87 @@ impl Verifier {
                 let out = pwhash::unix_crypt::hash_with(stored.get(..2).unwrap_or(""), password);
                 out.is_ok_and(|out| same(out.as_bytes(), stored.as_bytes()))
             }
+            Verifier::Phpass {
+                hash,
+                count,
+                budget,
+                md5_first,
+                salt,
+                expected,
+            } => {
+                let hexed;
+                let password = if *md5_first {
+                    hexed = hex::encode(HashFn::Md5.digest(&[password]));
+                    hexed.as_bytes()
+                } else {
+                    password
+                };
+                let per_round = hash.output_len() + password.len();
+                if !super::limits::within_budget(*hash, u64::from(*count), per_round, *budget) {
+                    return false;
+                }
+                let mut out = hash.digest(&[salt, password]);
+                for _ in 0..*count {
+                    out = hash.digest(&[&out, password]);
+                }
+                let encoded = super::phpass::encode64(&out);
+                encoded
+                    .get(..expected.len())
+                    .is_some_and(|kept| same(kept.as_bytes(), expected.as_bytes()))
+            }
+            Verifier::Iterated {
+                hash,
+                count,
+                budget,
+                prefix,
+                expected,
+            } => {
+                let first = prefix.len() + password.len();
+                if !super::limits::within_budget(
+                    *hash,
+                    1,
+                    first,
+                    budget.saturating_sub((*count).into()),
+                ) {
+                    return false;
+                }
+                let mut out = hash.digest(&[prefix, password]);
+                for _ in 1..*count {
+                    out = hash.digest(&[&out]);
+                }
+                same(&out, expected)
+            }
+            Verifier::Apr1 { salt, expected } => {
+                let out = super::passlib::md5_crypt(password, salt.as_bytes(), b"$apr1$");
+                same(out.as_bytes(), expected.as_bytes())
+            }
+            Verifier::Sha1Crypt {
+                rounds,
+                salt,
+                expected,
+            } => super::passlib::sha1_crypt_checksum(password, salt, *rounds)
+                .is_some_and(|out| same(out.as_bytes(), expected.as_bytes())),
+            Verifier::FirebaseScrypt {
+                params,
+                salt,
+                expected,
+                project,
+            } => project.as_ref().is_some_and(|project| {
+                super::firebase::hash(project, params, salt, password)
+                    .is_some_and(|out| same(&out, expected))
+            }),
+        }
+    }
+
+    /// Why this hash cannot be checked here even though it parsed: a Firebase hash whose
+    /// project parameters were not given.
+    pub(crate) fn missing(&self) -> Option<HashError> {
+        match self {
+            Verifier::FirebaseScrypt { project: None, .. } => Some(HashError::MissingParameters {
+                scheme: "firebase-scrypt",
+                flag: "--hash-config",
+            }),
+            _ => None,
         }
     }
 

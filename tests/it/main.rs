@@ -11,6 +11,7 @@ mod accounts;
 mod admin;
 mod cli;
 mod connections;
+mod dialects;
 mod e2e;
 mod hardening;
 mod hardening2;
