@@ -189,12 +189,19 @@ impl TypedValueParser for HashConfigParser {
             let mode = std::fs::metadata(&path)
                 .map(|m| m.permissions().mode())
                 .unwrap_or(0);
-            if mode & 0o004 != 0 {
-                return Err(fail(
-                    "it is readable by every user, and it holds the project's signer key; \
-                     run `chmod 600` on it"
-                        .into(),
-                ));
+            // As for key files: Cloud Run mounts secrets 0444 in a container that runs
+            // nothing else, hence the explicit way out (an environment variable, since this
+            // check runs while the flags are still being read).
+            let allowed = std::env::var("FIREGATE_ALLOW_INSECURE_HASH_CONFIG_PERMISSIONS")
+                .is_ok_and(|v| v == "true" || v == "1");
+            if mode & 0o077 != 0 && !allowed {
+                return Err(fail(format!(
+                    "it is readable by group or others (mode {:03o}), and it holds the \
+                     project's signer key; run `chmod 600` on it, or set \
+                     FIREGATE_ALLOW_INSECURE_HASH_CONFIG_PERMISSIONS=true where the mount \
+                     cannot be 0600 (Cloud Run secret volumes)",
+                    mode & 0o777
+                )));
             }
         }
         FirebaseProject::parse(&text).map(Arc::new).map_err(|why| {

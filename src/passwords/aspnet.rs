@@ -74,12 +74,18 @@ fn v3(raw: &[u8], limits: &CostLimits) -> Result<(&'static str, Verifier), HashE
     };
     let rounds = limits.pbkdf2_rounds(scheme, rounds.into(), hash.pbkdf2_cost())?;
     let salt_len = salt_len as usize;
+    const MAX_SUBKEY: usize = 64;
     if salt_len < MIN_LEN {
         return Err(malformed(scheme, "salt shorter than 16 bytes"));
     }
     let body = &raw[13..];
     if body.len() < salt_len + MIN_LEN {
         return Err(malformed(scheme, "subkey shorter than 16 bytes"));
+    }
+    // PBKDF2's work grows with the output: each 20-, 32- or 64-byte block is the full round
+    // count again, which the ceiling (one block) does not count. ASP.NET writes 32 bytes.
+    if body.len() - salt_len > MAX_SUBKEY {
+        return Err(malformed(scheme, "subkey longer than 64 bytes"));
     }
     let (salt, subkey) = body.split_at(salt_len);
     Ok((
@@ -112,6 +118,8 @@ mod tests {
             ("AQAAAA==", "13-byte header"),
             ("AQAAAAEAA9CQAAAACESkQuj2Du8Y+kbc5lcN/W/3NiAZFEm11P27nrSN5/tId+bR1SwV8CO1Jd72r4C08OLvplNlCDc3oQZ8efcW+jQ=", "salt shorter than 16"),
             ("AQAAAAEP////AAAAEESkQuj2Du8Y+kbc5lcN/W/3NiAZFEm11P27nrSN5/tId+bR1SwV8CO1Jd72r4C08OLvplNlCDc3oQZ8efcW+jQ=", "exceeds the limit"),
+            // A 65-byte subkey: every further PBKDF2 block would cost the rounds again.
+            ("AQAAAAEAAAPoAAAAEAcHBwcHBwcHBwcHBwcHBwcJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQ==", "subkey longer than 64 bytes"),
             ("not base64!", "aspnet: not a recognised hash format"),
             ("$2y$10$x", "aspnet: not a recognised hash format"),
         ];
