@@ -240,7 +240,20 @@ impl ParsedHash {
     /// time. Passwords over [`MAX_PASSWORD_BYTES`] never match: sha-crypt's and
     /// md5-crypt's work grows with the password, so a huge one would be a cheap attack.
     pub fn verify(&self, password: &str) -> bool {
-        password.len() <= MAX_PASSWORD_BYTES && self.verifier.verify(password.as_bytes())
+        if password.len() > MAX_PASSWORD_BYTES {
+            return false;
+        }
+        if self.verifier.verify(password.as_bytes()) {
+            return true;
+        }
+        // WordPress hashes `trim($password)` (wp_hash_password), so a password typed with
+        // surrounding whitespace matches only trimmed, as it does in WordPress. The second
+        // check costs a hash only for such passwords.
+        let trimmed = password.trim_matches([' ', '\t', '\n', '\r', '\0', '\x0B']);
+        matches!(self.scheme, "wordpress-bcrypt" | "phpass-md5")
+            && trimmed.len() != password.len()
+            && !trimmed.is_empty()
+            && self.verifier.verify(trimmed.as_bytes())
     }
 
     /// A stable scheme name for statistics. The full list:

@@ -154,6 +154,28 @@ fn every_php_wordpress_and_drupal_vector_verifies() {
 }
 
 #[test]
+fn wordpress_hashes_match_a_password_typed_with_surrounding_whitespace() {
+    let limits = CostLimits::default();
+    // Hashed by wp_hash_password, which trims: "spaces" is what was hashed.
+    let phpass = parse(Dialect::Php, "$P$BAOlEW.Gzxn2PVnWSy4ET91Pb/Iqol1", &limits).unwrap();
+    assert!(phpass.verify("spaces"));
+    assert!(
+        phpass.verify("  spaces\t"),
+        "typed as WordPress users may type it"
+    );
+    assert!(!phpass.verify("  spaces!  "));
+    // Other schemes never trim: PHP's password_hash keeps every byte.
+    let bcrypt = parse(
+        Dialect::Php,
+        "$2y$06$ZQu7BPOo7Ych3Pfca3rjEu7wm5pPoKjluUHSDWktq2uBB0zFUE47q",
+        &limits,
+    )
+    .unwrap();
+    assert!(bcrypt.verify("  spaces  "));
+    assert!(!bcrypt.verify("spaces"));
+}
+
+#[test]
 fn every_library_vector_verifies() {
     let cases = cases(LIBRARIES);
     assert!(cases.len() >= 100, "{}", cases.len());
