@@ -94,6 +94,13 @@ pub struct ImportArgs {
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
     pub concurrency: u32,
 
+    /// Domain legacy clients append to bare usernames (as `serve --legacy-domain`): a row
+    /// whose username's `name@<domain>` email, or whose `name@<domain>` email's username,
+    /// belongs to another account or an earlier row is refused (`login_taken`,
+    /// `duplicate_login`), so an import never shadows another account's sign-ins.
+    #[arg(long, env = "FIREGATE_LEGACY_DOMAIN")]
+    pub legacy_domain: Option<String>,
+
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]
@@ -163,6 +170,7 @@ impl ImportArgs {
             strict: self.strict,
             update: self.update,
             concurrency: self.concurrency as usize,
+            legacy_domain: self.legacy_domain.clone(),
             report: self.report.clone(),
             dialects: self.dialects.settings(),
             argon2: [

@@ -115,6 +115,7 @@ async fn run(
     let mode = Mode {
         dry_run,
         update: options.update,
+        legacy_domain: options.legacy_domain.as_deref(),
     };
     let mut summary = ImportSummary {
         dry_run,

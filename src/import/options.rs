@@ -220,6 +220,9 @@ pub struct ImportOptions {
     /// Give accounts already imported the file's disabled flag, and its hash while the stored
     /// one is still the one an import wrote.
     pub update: bool,
+    /// Domain legacy clients append to bare usernames: a row whose login's other spelling
+    /// under it (`kim` ↔ `kim@<domain>`) belongs to another account is refused.
+    pub legacy_domain: Option<String>,
     /// Commits in flight at once.
     pub concurrency: usize,
     /// Where to write one JSON line per refused row.
@@ -249,6 +252,7 @@ impl ImportOptions {
             report: None,
             dialects: DialectSettings::default(),
             argon2: [19456, 2, 1],
+            legacy_domain: None,
         }
     }
 }

@@ -31,6 +31,19 @@ impl Candidate {
     }
 }
 
+/// The other spellings of an account's logins under the legacy domain that the account does
+/// not hold itself.
+pub(crate) fn legacy_aliases(account: &Account, domain: Option<&str>) -> Vec<crate::login::Login> {
+    let Some(domain) = domain else {
+        return Vec::new();
+    };
+    let own: Vec<_> = account.logins().collect();
+    own.iter()
+        .filter_map(|login| login.legacy_alias(domain))
+        .filter(|alias| !own.contains(&alias))
+        .collect()
+}
+
 /// Checks rows in file order, remembering the uids and logins taken so far.
 pub(crate) struct Validator {
     options: ImportOptions,
@@ -122,6 +135,16 @@ impl Validator {
         {
             let what = if dup.is_email() { "email" } else { "username" };
             let message = format!("an earlier row of the file has the same {what}");
+            return Err((Reason::DuplicateLogin, message));
+        }
+        if let Some(alias) = legacy_aliases(account, self.options.legacy_domain.as_deref())
+            .into_iter()
+            .find(|alias| self.seen.contains(Kind::Login, alias.as_str()))
+        {
+            let message = format!(
+                "an earlier row of the file has `{alias}`, this login's other spelling under \
+                 the legacy domain; legacy clients send either, so both must be one account"
+            );
             return Err((Reason::DuplicateLogin, message));
         }
         self.seen.insert(Kind::Uid, account.uid.as_str());

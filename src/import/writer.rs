@@ -38,9 +38,10 @@ pub(crate) enum Outcome {
 
 /// Whether to write, and whether to replace what differs.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Mode {
+pub(crate) struct Mode<'a> {
     pub dry_run: bool,
     pub update: bool,
+    pub legacy_domain: Option<&'a str>,
 }
 
 /// Accounts gathered for one commit.
@@ -68,11 +69,19 @@ impl Batch {
 pub(crate) async fn settle(
     store: &Store,
     batch: Batch,
-    mode: Mode,
+    mode: Mode<'_>,
     now: Timestamp,
 ) -> (Vec<Outcome>, Option<Error>) {
     let mut outcomes = Vec::with_capacity(batch.candidates.len());
-    let mut pending = batch.candidates;
+    let pending = batch.candidates;
+    // Refused before anything is written: a row whose login's legacy-domain spelling
+    // belongs to another account would shadow that account's sign-ins.
+    let (mut pending, taken) = match refuse_taken_aliases(store, pending, mode.legacy_domain).await
+    {
+        Ok(split) => split,
+        Err((e, pending)) => return failed(outcomes, &pending, e),
+    };
+    outcomes.extend(taken);
     for _ in 0..ROUNDS {
         if pending.is_empty() {
             return (outcomes, None);
@@ -138,6 +147,51 @@ pub(crate) async fn settle(
             .map(|c| Outcome::Rejected(c.reject(Reason::WriteFailed, message))),
     );
     (outcomes, None)
+}
+
+/// Splits off the candidates one of whose legacy-domain aliases another account holds.
+async fn refuse_taken_aliases(
+    store: &Store,
+    pending: Vec<Candidate>,
+    domain: Option<&str>,
+) -> Result<(Vec<Candidate>, Vec<Outcome>), (Error, Vec<Candidate>)> {
+    let aliases: Vec<Vec<crate::login::Login>> = pending
+        .iter()
+        .map(|c| super::row::legacy_aliases(&c.account, domain))
+        .collect();
+    let flat: Vec<crate::login::Login> = aliases.iter().flatten().cloned().collect();
+    if flat.is_empty() {
+        return Ok((pending, Vec::new()));
+    }
+    let holders = match retrying(|| store.uids_for_logins(&flat)).await {
+        Ok(holders) => holders,
+        Err(e) => return Err((e, pending)),
+    };
+    let mut holders = flat.iter().zip(holders);
+    let mut keep = Vec::with_capacity(pending.len());
+    let mut refused = Vec::new();
+    for (candidate, own) in pending.into_iter().zip(aliases) {
+        let taken = holders
+            .by_ref()
+            .take(own.len())
+            .find(|(_, holder)| {
+                holder
+                    .as_deref()
+                    .is_some_and(|h| h != candidate.account.uid.as_str())
+            })
+            .map(|(alias, _)| alias.clone());
+        match taken {
+            Some(alias) => refused.push(Outcome::Rejected(candidate.reject(
+                Reason::LoginTaken,
+                format!(
+                    "`{alias}`, this login's other spelling under the legacy domain, belongs \
+                     to another account; legacy clients send either spelling"
+                ),
+            ))),
+            None => keep.push(candidate),
+        }
+    }
+    Ok((keep, refused))
 }
 
 fn failed(

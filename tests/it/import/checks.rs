@@ -94,3 +94,56 @@ async fn strict_writes_nothing_when_any_row_is_refused() {
     assert_eq!((run.code, run.count("imported")), (0, 4), "{}", run.stderr);
     assert_eq!(count(&app).await, 4);
 }
+
+#[tokio::test]
+async fn an_import_never_takes_a_legacy_domain_alias_of_another_account() {
+    let app = crate::common::spawn_app_with(&["--legacy-domain", "school.example"]).await;
+    // Registered before the import: the email `kim@school.example`.
+    let response = app
+        .post_json(
+            "/register/",
+            serde_json::json!({"email": "kim@school.example", "password": "kim's own password"}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("users.csv");
+    let hash = format!("pbkdf2:sha256:1000$salt${}", "0f".repeat(32));
+    std::fs::write(
+        &file,
+        format!(
+            "id,username,email,password\n\
+             1,kim,,{hash}\n\
+             2,lee,,{hash}\n\
+             3,,lee@school.example,{hash}\n\
+             4,park,park@school.example,{hash}\n"
+        ),
+    )
+    .unwrap();
+    let report = dir.path().join("refused.jsonl");
+    let run = import(
+        &app,
+        &file,
+        &[
+            "--dialect",
+            "werkzeug",
+            "--legacy-domain",
+            "school.example",
+            "--report",
+            report.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(
+        super::report(&report),
+        super::expected(&[(2, "login_taken"), (4, "duplicate_login")]),
+        "kim's alias is taken in Firestore, lee's by an earlier row; park holds both itself"
+    );
+    assert!(account(&app, "1").await.is_none());
+    assert!(account(&app, "3").await.is_none());
+    assert!(account(&app, "4").await.is_some());
+    // Without the domain the same file imports kim (no alias is meant).
+    let plain = import(&app, &file, &["--dialect", "werkzeug"]).await;
+    assert!(plain.count("imported") >= 1, "{}", plain.stdout);
+}
