@@ -174,6 +174,14 @@ pub fn signing_input(
     Ok(input)
 }
 
+/// A token's signed part and its decoded signature; `None` when it has no valid signature
+/// part.
+pub fn split_signature(token: &str) -> Option<(&str, Vec<u8>)> {
+    let (message, signature) = token.rsplit_once('.')?;
+    let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+    Some((message, signature))
+}
+
 /// The whole token: `input` (from [`signing_input`]) and its signature.
 pub fn with_signature(mut input: String, signature: &[u8]) -> String {
     input.push('.');

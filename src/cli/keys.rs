@@ -229,7 +229,8 @@ async fn check(at: &KeyAdminArgs, rotation: &KeyRotationArgs) -> Result<()> {
             println!("signer:           iam (IAM Credentials signBlob)");
             println!("service account:  {email}");
             println!("signBlob:         ok, signed with Google-managed key {kid}");
-            let (message, signature) = split_token(&token)?;
+            let (message, signature) = crate::custom_token::split_signature(&token)
+                .ok_or_else(|| Error::Internal("the probe token has no signature part".into()))?;
             publication
                 .verify(&email, &kid, message.as_bytes(), &signature)
                 .await
@@ -252,17 +253,6 @@ async fn check(at: &KeyAdminArgs, rotation: &KeyRotationArgs) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// A token's signed part and its decoded signature.
-fn split_token(token: &str) -> Result<(&str, Vec<u8>)> {
-    use base64::Engine;
-    let malformed = || Error::Internal("the probe token has no signature part".into());
-    let (message, signature) = token.rsplit_once('.').ok_or_else(malformed)?;
-    let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(signature)
-        .map_err(|_| malformed())?;
-    Ok((message, signature))
 }
 
 /// The keys and recorded state the key commands work on.

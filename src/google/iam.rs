@@ -168,6 +168,11 @@ impl IamSigner {
             .map(String::as_str)
     }
 
+    /// The project of the runtime, from the same metadata server.
+    pub async fn metadata_project_id(&self) -> Result<String, SignerError> {
+        self.metadata.project_id().await
+    }
+
     /// The account, once known.
     pub fn known_email(&self) -> Option<&str> {
         self.email.get().map(String::as_str)

@@ -82,6 +82,6 @@ struct ResetPage<'a> {
 
 async fn page() -> Response {
     let nonce = pages::nonce();
-    let rendered = ResetPage { nonce: &nonce }.render();
-    private(pages::html_response(rendered, &nonce))
+    // html_response already sends no-referrer and no-store.
+    pages::html_response(ResetPage { nonce: &nonce }.render(), &nonce)
 }

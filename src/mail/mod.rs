@@ -20,8 +20,8 @@ pub enum MailUrl {
     /// Printed to the log (development).
     Log,
     /// `smtp://[user@]host[:port]` (STARTTLS when offered; `?tls=required` to insist) or
-    /// `smtps://[user@]host[:port]` (TLS from the start, port 465).
-    Smtp(String),
+    /// `smtps://[user@]host[:port]` (TLS from the start, port 465), and its user.
+    Smtp { url: String, user: Option<String> },
     /// `firestore:COLLECTION`: one document per mail, sent by the Trigger Email extension.
     Firestore(String),
 }
@@ -42,9 +42,8 @@ impl MailUrl {
         if value.starts_with("smtp://") || value.starts_with("smtps://") {
             let rest = value.split_once("://").map_or("", |(_, r)| r);
             let authority = rest.split(['/', '?']).next().unwrap_or("");
-            if let Some((userinfo, _)) = authority.rsplit_once('@')
-                && userinfo.contains(':')
-            {
+            let user = authority.rsplit_once('@').map(|(user, _)| user.to_string());
+            if user.as_deref().is_some_and(|u| u.contains(':')) {
                 return Err(
                     "the SMTP password must not be in --mail-url (it would show in the \
                      process list); set FIREGATE_SMTP_PASSWORD"
@@ -57,7 +56,10 @@ impl MailUrl {
             if host.is_empty() {
                 return Err("the SMTP URL needs a host, e.g. smtp://mail.example.com:587".into());
             }
-            return Ok(MailUrl::Smtp(value.to_string()));
+            return Ok(MailUrl::Smtp {
+                url: value.to_string(),
+                user,
+            });
         }
         Err(format!(
             "`{value}` is not a mail URL: use smtp://host:port, smtps://user@host:465, \
@@ -121,15 +123,10 @@ impl Mailer {
         let transport = match &options.url {
             MailUrl::Log => Transport::Log,
             MailUrl::Firestore(collection) => Transport::Firestore(collection.clone()),
-            MailUrl::Smtp(url) => {
+            MailUrl::Smtp { url, user } => {
                 let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
                     .map_err(|e| format!("--mail-url: {e}"))?;
-                let user = url
-                    .split_once("://")
-                    .and_then(|(_, rest)| rest.split(['/', '?']).next())
-                    .and_then(|authority| authority.rsplit_once('@'))
-                    .map(|(user, _)| user.to_string());
-                match (user, &options.smtp_password) {
+                match (user.clone(), &options.smtp_password) {
                     (Some(user), Some(password)) => {
                         builder = builder.credentials(Credentials::new(
                             user,
@@ -210,11 +207,11 @@ mod tests {
         );
         assert!(matches!(
             MailUrl::parse("smtp://mail.example.com:587"),
-            Ok(MailUrl::Smtp(_))
+            Ok(MailUrl::Smtp { .. })
         ));
         assert!(matches!(
             MailUrl::parse("smtps://me@mail.example.com:465"),
-            Ok(MailUrl::Smtp(_))
+            Ok(MailUrl::Smtp { .. })
         ));
         let err = MailUrl::parse("smtps://me:hunter2@mail.example.com").unwrap_err();
         assert!(
@@ -228,7 +225,7 @@ mod tests {
     #[test]
     fn an_smtp_user_without_a_password_is_refused() {
         let options = MailOptions {
-            url: MailUrl::Smtp("smtps://me@mail.example.com:465".into()),
+            url: MailUrl::parse("smtps://me@mail.example.com:465").unwrap(),
             from: "firegate <no-reply@example.com>".into(),
             smtp_password: None,
         };

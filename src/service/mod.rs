@@ -27,7 +27,7 @@ use crate::accounts::Uid;
 use crate::claims::Claims;
 use secrecy::SecretString;
 
-use crate::google::{IamSigner, Metadata};
+use crate::google::IamSigner;
 use crate::keys::{self, KeyOptions, KeyRing, Publication};
 use crate::lockout::LockoutPolicy;
 use crate::login::Login;
@@ -167,11 +167,11 @@ impl Service {
                 (Signer::Keys(ring), store)
             }
             SignerChoice::Iam(iam) => {
+                let signer = IamSigner::new(&iam)?;
                 let project_id = match project_id {
                     Some(project) => project,
-                    None => Metadata::new(&iam.metadata_host).project_id().await?,
+                    None => signer.metadata_project_id().await?,
                 };
-                let signer = IamSigner::new(&iam)?;
                 let store = connect(project_id, store).await?;
                 // The same start-up read as with key files: an unreachable Firestore stops
                 // start-up with a clear message rather than failing sign-ins.

@@ -206,12 +206,8 @@ fn can_sign(key: &ServiceAccountKey) -> std::result::Result<(), String> {
             lifetime_secs: 60,
         })
         .map_err(|e| format!("key {} cannot sign: {e}", key.kid))?;
-    let (message, signature) = token
-        .rsplit_once('.')
+    let (message, signature) = crate::custom_token::split_signature(&token)
         .ok_or_else(|| format!("key {} signed a token without a signature part", key.kid))?;
-    let signature =
-        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, signature)
-            .map_err(|e| e.to_string())?;
     UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, key.signer.public_key_der())
         .verify(message.as_bytes(), &signature)
         .map_err(|_| {

@@ -12,12 +12,27 @@ use crate::accounts::{Account, Uid};
 use crate::claims::Claims;
 use crate::passwords::StoredHash;
 
+/// The fields a new password hash writes (also a reset's, `tokens.rs`).
 #[derive(Serialize, Deserialize)]
-struct PasswordPatch {
+pub(super) struct PasswordPatch {
     password_hash: String,
     hash_dialect: String,
     hash_scheme: String,
     updated_at: FirestoreTimestamp,
+}
+
+impl PasswordPatch {
+    pub(super) const FIELDS: [&'static str; 4] =
+        ["password_hash", "hash_dialect", "hash_scheme", "updated_at"];
+
+    pub(super) fn new(password: &StoredHash, now: Timestamp) -> PasswordPatch {
+        PasswordPatch {
+            password_hash: password.hash.clone(),
+            hash_dialect: password.dialect.as_str().to_string(),
+            hash_scheme: password.scheme_name(),
+            updated_at: FirestoreTimestamp(now),
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -43,23 +58,13 @@ impl Store {
         version: Option<Version>,
         now: Timestamp,
     ) -> Result<bool> {
-        let patch = PasswordPatch {
-            password_hash: password.hash.clone(),
-            hash_dialect: password.dialect.as_str().to_string(),
-            hash_scheme: password.scheme_name(),
-            updated_at: FirestoreTimestamp(now),
-        };
+        let patch = PasswordPatch::new(password, now);
         let precondition = match version {
             Some(v) => FirestoreWritePrecondition::UpdateTime(v.0),
             None => FirestoreWritePrecondition::Exists(true),
         };
-        self.patch(
-            uid,
-            &["password_hash", "hash_dialect", "hash_scheme", "updated_at"],
-            &patch,
-            precondition,
-        )
-        .await
+        self.patch(uid, &PasswordPatch::FIELDS, &patch, precondition)
+            .await
     }
 
     /// Sets or clears the disabled flag. Returns `false` when no such account exists.

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
 use super::accounts::Version;
+use super::changes::PasswordPatch;
 use super::{Store, is_already_exists, is_precondition_failed, map_error};
 use crate::Result;
 use crate::accounts::Uid;
@@ -48,14 +49,6 @@ struct SentDoc {
     sent: Vec<FirestoreTimestamp>,
     #[serde(default, rename = "_firestore_updated", skip_serializing)]
     version: Option<FirestoreTimestamp>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct PasswordReset {
-    password_hash: String,
-    hash_dialect: String,
-    hash_scheme: String,
-    updated_at: FirestoreTimestamp,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -208,24 +201,14 @@ impl Store {
         password: &StoredHash,
         now: Timestamp,
     ) -> Result<bool> {
-        let patch = PasswordReset {
-            password_hash: password.hash.clone(),
-            hash_dialect: password.dialect.as_str().to_string(),
-            hash_scheme: password.scheme_name(),
-            updated_at: FirestoreTimestamp(now),
-        };
+        let patch = PasswordPatch::new(password, now);
         let commit = async {
             let mut tx = self.db.begin_transaction().await?;
             tx.update_object(
                 &self.options.accounts_collection,
                 token.uid.as_str(),
                 &patch,
-                Some(vec![
-                    "password_hash".into(),
-                    "hash_dialect".into(),
-                    "hash_scheme".into(),
-                    "updated_at".into(),
-                ]),
+                Some(PasswordPatch::FIELDS.map(String::from).to_vec()),
                 Some(FirestoreWritePrecondition::UpdateTime(account.0)),
                 vec![],
             )?;

@@ -145,6 +145,17 @@ pub fn firegate_command(keys: &Path, project: &str) -> std::process::Command {
     command
 }
 
+/// Sets each variable; an empty value removes it (e.g. the project, to have it looked up).
+pub fn set_env(command: &mut std::process::Command, env: &[(&str, String)]) {
+    for (name, value) in env {
+        if value.is_empty() {
+            command.env_remove(name);
+        } else {
+            command.env(name, value);
+        }
+    }
+}
+
 /// Parses a command line the way `firegate` does.
 pub fn parse_cli(args: &[String]) -> Cli {
     let mut argv = vec!["firegate".to_string()];
@@ -391,14 +402,7 @@ impl ServerProcess {
             .port();
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         let mut command = firegate_command(keys.path(), &project);
-        // An empty value removes a test setting (e.g. the project, to have it looked up).
-        for (name, value) in env {
-            if value.is_empty() {
-                command.env_remove(name);
-            } else {
-                command.env(name, value);
-            }
-        }
+        set_env(&mut command, env);
         let mut child = command
             .args(["serve", "--listen", &addr.to_string()])
             .args(extra)

@@ -82,13 +82,7 @@ impl IamServer {
     async fn command(&self, args: &[&str]) -> (bool, String, String) {
         let mut command =
             crate::common::firegate_command(self.server.keys.path(), &self.server.project);
-        for (name, value) in self.standin.env(self.home.path()) {
-            if value.is_empty() {
-                command.env_remove(name);
-            } else {
-                command.env(name, value);
-            }
-        }
+        crate::common::set_env(&mut command, &self.standin.env(self.home.path()));
         command.args(args);
         let output = tokio::task::spawn_blocking(move || command.output().unwrap())
             .await
@@ -385,11 +379,7 @@ async fn a_key_file_as_application_default_credentials_signs_through_iam() {
     // TLS crypto provider).
     let iam = IamServer::start(3600, &[]).await;
     let mut command = crate::common::firegate_command(iam.server.keys.path(), &iam.server.project);
-    for (name, value) in iam.standin.env(iam.home.path()) {
-        if !value.is_empty() {
-            command.env(name, value);
-        }
-    }
+    crate::common::set_env(&mut command, &iam.standin.env(iam.home.path()));
     command
         .env(
             "GOOGLE_APPLICATION_CREDENTIALS",
