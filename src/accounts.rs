@@ -111,6 +111,31 @@ pub struct Account {
     pub disabled: bool,
     /// Developer claims copied into every token.
     pub claims: Claims,
+    /// What the Firebase Auth bridge last wrote of this account (`--firebase-auth`).
+    pub firebase: FirebaseState,
+}
+
+/// The account as the Firebase Auth bridge last wrote it to the Firebase user of the same uid.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FirebaseState {
+    /// The fields last written; `None` when the bridge never wrote the user.
+    pub mirrored: Option<Mirrored>,
+    /// When the password was first set on the Firebase user (graduate mode); from then on
+    /// Firebase Auth owns the password.
+    pub graduated_at: Option<Timestamp>,
+    /// The Firebase user's `passwordUpdatedAt` (ms) after firegate last set or learnt the
+    /// password: a later value means the password changed inside Firebase Auth.
+    pub password_at: Option<i64>,
+}
+
+/// The fields the bridge keeps in step on the Firebase user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mirrored {
+    /// Lowercased, as firegate stores emails (or `username@--graduate-email-domain`).
+    pub email: Option<String>,
+    /// The username.
+    pub display_name: Option<String>,
+    pub disabled: bool,
 }
 
 impl Account {
@@ -133,6 +158,9 @@ pub struct AccountSummary {
     pub updated_at: Timestamp,
     pub disabled: bool,
     pub claims: Claims,
+    /// When the password moved into Firebase Auth (graduate mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graduated_at: Option<Timestamp>,
 }
 
 impl From<&Account> for AccountSummary {
@@ -148,6 +176,7 @@ impl From<&Account> for AccountSummary {
             updated_at: a.updated_at,
             disabled: a.disabled,
             claims: a.claims.clone(),
+            graduated_at: a.firebase.graduated_at,
         }
     }
 }

@@ -87,8 +87,14 @@ impl App {
             });
         }
         let refresher = tokio::spawn(self.service.clone().keep_keys_fresh());
+        let bridge = tokio::spawn(
+            self.service
+                .clone()
+                .keep_firebase_in_step(std::time::Duration::from_secs(30)),
+        );
         let served = http::serve(self.listener, self.service, &self.http, shutdown).await;
         refresher.abort();
+        bridge.abort();
         served.map_err(|source| Error::Io {
             what: "the server stopped".into(),
             source,

@@ -67,6 +67,10 @@ pub enum Error {
     #[error(transparent)]
     Signer(#[from] SignerError),
 
+    /// Firebase Auth (the bridge, `--firebase-auth`) refused or did not answer.
+    #[error(transparent)]
+    Bridge(#[from] BridgeError),
+
     /// A setting that cannot be used; the message names the setting and the accepted values.
     #[error("{0}")]
     Config(String),
@@ -243,4 +247,52 @@ pub enum SignerError {
         why: String,
         fix: &'static str,
     },
+}
+
+/// Why a call to Firebase Auth's admin API (Identity Toolkit) failed. Messages name the call
+/// and Google's answer; none holds a password, a token or the API key.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum BridgeError {
+    #[error(
+        "no access token for Firebase Auth (Identity Toolkit): {why}; on Google Cloud the \
+             metadata server provides one, elsewhere set GOOGLE_APPLICATION_CREDENTIALS or run \
+             `gcloud auth application-default login` (or set FIREBASE_AUTH_EMULATOR_HOST)"
+    )]
+    Credentials { why: String },
+    #[error(
+        "Firebase Auth did not answer {what} within {deadline_ms} ms ({attempts} attempts; \
+             last: {last})"
+    )]
+    Unavailable {
+        what: &'static str,
+        deadline_ms: u128,
+        attempts: u32,
+        last: String,
+    },
+    #[error("Firebase Auth refused {what} ({status}): {said}{fix}")]
+    Refused {
+        what: &'static str,
+        status: u16,
+        /// Identity Toolkit's error code, e.g. `USER_NOT_FOUND`, `EMAIL_EXISTS`.
+        code: String,
+        said: String,
+        fix: &'static str,
+    },
+    #[error("Firebase Auth answered {what} with something unusable: {why}")]
+    Malformed { what: &'static str, why: String },
+    #[error(
+        "checking a password with Firebase Auth needs the project's web API key: set \
+             --firebase-api-key (FIREGATE_FIREBASE_API_KEY)"
+    )]
+    NoApiKey,
+}
+
+impl BridgeError {
+    /// Identity Toolkit's error code, when Firebase Auth answered with one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            BridgeError::Refused { code, .. } if !code.is_empty() => Some(code),
+            _ => None,
+        }
+    }
 }

@@ -203,12 +203,19 @@ pub async fn run(command: AccountsCommand) -> Result<()> {
                 print_json(&stats)?;
             } else {
                 let total: u64 = stats.iter().map(|s| s.accounts).sum();
-                println!("{:<32} {:>10} {:>7}", "SCHEME", "ACCOUNTS", "SHARE");
+                let graduated: u64 = stats.iter().map(|s| s.graduated).sum();
+                println!(
+                    "{:<32} {:>10} {:>7} {:>10}",
+                    "SCHEME", "ACCOUNTS", "SHARE", "GRADUATED"
+                );
                 for s in &stats {
                     let share = 100.0 * s.accounts as f64 / total.max(1) as f64;
-                    println!("{:<32} {:>10} {:>6.1}%", s.scheme, s.accounts, share);
+                    println!(
+                        "{:<32} {:>10} {:>6.1}% {:>10}",
+                        s.scheme, s.accounts, share, s.graduated
+                    );
                 }
-                println!("{:<32} {:>10}", "total", total);
+                println!("{:<32} {:>10} {:>7} {:>10}", "total", total, "", graduated);
             }
         }
     }

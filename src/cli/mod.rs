@@ -5,6 +5,7 @@
 mod accounts;
 mod dev;
 mod emulator;
+mod firebase_auth;
 mod import;
 mod keys;
 
@@ -65,6 +66,11 @@ pub enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// Bring existing accounts into Firebase Auth (the Firebase Auth bridge's bulk passes).
+    FirebaseAuth {
+        #[command(subcommand)]
+        command: firebase_auth::FirebaseAuthCommand,
     },
     /// Admin credential tools.
     Admin {
@@ -130,6 +136,7 @@ async fn dispatch(command: Command) -> std::result::Result<(), Failure> {
         Command::Import(args) => import::run(*args).await,
         Command::Keys { command } => Ok(keys::run(command).await?),
         Command::Admin { command } => Ok(keys::run_admin(command).await?),
+        Command::FirebaseAuth { command } => Ok(firebase_auth::run(command).await?),
         Command::Emulator(args) => Ok(emulator::run(args).await?),
     }
 }
@@ -138,6 +145,10 @@ async fn dispatch(command: Command) -> std::result::Result<(), Failure> {
 /// Firestore stops start-up with a clear message, which also opens the connection the first
 /// sign-in uses), then serve until SIGTERM or Ctrl-C.
 async fn serve(args: ServeArgs) -> Result<()> {
+    args.server
+        .bridge
+        .check_for_server()
+        .map_err(crate::Error::Config)?;
     let app = App::build(args.server.app_options(args.listen.addr())).await?;
     app.run(app::shutdown_signal()).await
 }

@@ -5,6 +5,7 @@
 //! names it.
 
 mod admin;
+mod bridge;
 mod http;
 mod keys;
 mod mail;
@@ -19,6 +20,7 @@ use std::time::Duration;
 use clap::Args;
 
 pub use admin::AdminArgs;
+pub use bridge::{BridgeArgs, FirebaseAuthMode};
 pub use http::{DevListenArgs, HttpArgs, ListenArgs};
 pub use keys::{KeyFileArgs, KeyRotationArgs, KeysDirArgs};
 pub use mail::ResetArgs;
@@ -62,6 +64,8 @@ pub struct ServerArgs {
     pub admin: AdminArgs,
     #[command(flatten)]
     pub reset: ResetArgs,
+    #[command(flatten)]
+    pub bridge: BridgeArgs,
 }
 
 impl ServerArgs {
@@ -87,6 +91,7 @@ impl ServerArgs {
             },
             admin: self.admin.credential(),
             reset: self.reset.options(),
+            bridge: self.bridge.options(),
         }
     }
 
@@ -132,6 +137,8 @@ pub struct AccountsArgs {
     pub hashing: HashArgs,
     #[command(flatten)]
     pub new_passwords: NewPasswordArgs,
+    #[command(flatten)]
+    pub bridge: BridgeArgs,
 }
 
 impl AccountsArgs {
@@ -149,6 +156,7 @@ impl AccountsArgs {
             },
             admin: None,
             reset: None,
+            bridge: self.bridge.options(),
         }
     }
 }

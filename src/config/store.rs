@@ -45,6 +45,10 @@ pub struct StoreArgs {
     #[arg(long, env = "FIREGATE_TOKENS_COLLECTION", default_value = "firegate_tokens", value_parser = collection_name)]
     pub tokens_collection: String,
 
+    /// Firebase Auth bridge writes that failed and wait to be retried (`--firebase-auth`).
+    #[arg(long, env = "FIREGATE_FIREBASE_QUEUE_COLLECTION", default_value = "firegate_firebase_queue", value_parser = collection_name)]
+    pub firebase_queue_collection: String,
+
     /// The recorded key state (which key signs).
     #[arg(long, env = "FIREGATE_KEYS_COLLECTION", default_value = "firegate_keys", value_parser = collection_name)]
     pub keys_collection: String,
@@ -61,6 +65,7 @@ impl StoreArgs {
             keys_collection: self.keys_collection.clone(),
             lockouts_collection: self.lockouts_collection.clone(),
             tokens_collection: self.tokens_collection.clone(),
+            firebase_queue_collection: self.firebase_queue_collection.clone(),
             timeout: Duration::from_millis(self.firestore_timeout_ms.into()),
         }
     }

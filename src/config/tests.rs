@@ -114,3 +114,35 @@ fn trusting_every_address_is_refused_with_the_hops_advice() {
         assert!(error.contains("--trusted-proxy-hops"), "{error}");
     }
 }
+
+#[test]
+fn graduate_mode_needs_the_api_key_which_never_shows() {
+    let h = parse(&["--firebase-auth", "graduate"]).unwrap();
+    let err = h.serve.server.bridge.check_for_server().unwrap_err();
+    assert!(err.contains("--firebase-api-key"), "{err}");
+    assert!(
+        parse(&["--firebase-auth", "mirror"])
+            .unwrap()
+            .serve
+            .server
+            .bridge
+            .check_for_server()
+            .is_ok()
+    );
+    let h = parse(&[
+        "--firebase-auth",
+        "graduate",
+        "--firebase-api-key",
+        "AIzaSecretKey123",
+    ])
+    .unwrap();
+    assert!(h.serve.server.bridge.check_for_server().is_ok());
+    let options = h.serve.server.service_options().bridge;
+    assert_eq!(options.mode, crate::service::BridgeMode::Graduate);
+    let shown = format!("{h:?} {options:?}");
+    assert!(!shown.contains("AIzaSecretKey123"), "{shown}");
+    assert_eq!(
+        parse(&[]).unwrap().serve.server.service_options().bridge.mode,
+        crate::service::BridgeMode::Off
+    );
+}

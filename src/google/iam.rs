@@ -21,7 +21,7 @@ use tokio::time::Instant;
 
 use super::credentials::AccessTokens;
 use super::metadata::{Metadata, without_url};
-use super::quote;
+use super::{ErrorBody, quote};
 use crate::error::SignerError;
 
 /// IAM Credentials' endpoint.
@@ -91,31 +91,6 @@ pub struct IamSigner {
 struct SignBlobResponse {
     key_id: String,
     signed_blob: String,
-}
-
-/// Google's error body: `{"error": {"code", "message", "status", "details": [...]}}`.
-#[derive(Deserialize, Default)]
-struct ErrorBody {
-    #[serde(default)]
-    error: GoogleError,
-}
-
-#[derive(Deserialize, Default)]
-struct GoogleError {
-    #[serde(default)]
-    message: String,
-    #[serde(default)]
-    status: String,
-    #[serde(default)]
-    details: Vec<ErrorDetail>,
-}
-
-#[derive(Deserialize, Default)]
-struct ErrorDetail {
-    #[serde(default)]
-    reason: String,
-    #[serde(default)]
-    metadata: std::collections::BTreeMap<String, String>,
 }
 
 /// What one attempt came to.

@@ -1,14 +1,22 @@
 //! Google APIs besides Firestore, over one credential source: Application Default
 //! Credentials through Google's `google-cloud-auth` crate ([`AccessTokens`]), the metadata
 //! server ([`Metadata`]) and IAM Credentials `signBlob` ([`IamSigner`]), which signs custom
-//! tokens without a key file.
+//! tokens without a key file, and Identity Toolkit ([`IdentityToolkit`]), Firebase Auth's
+//! admin API.
+
+use serde::Deserialize;
 
 mod credentials;
 mod iam;
+mod identity;
 mod metadata;
 
 pub use credentials::AccessTokens;
 pub use iam::{IAM_CREDENTIALS_URL, IamOptions, IamSigner, Signature};
+pub use identity::{
+    BatchError, FirebaseUser, IDENTITY_TOOLKIT_URL, IdentityOptions, IdentityToolkit, NewUser,
+    UserUpdate,
+};
 pub use metadata::{METADATA_HOST, Metadata};
 
 /// Google's answers quoted in messages are cut to this many characters: enough to name the
@@ -22,4 +30,29 @@ fn quote(text: &str) -> String {
         out.push('…');
     }
     out
+}
+
+/// Google's error body: `{"error": {"code", "message", "status", "details": [...]}}`.
+#[derive(Deserialize, Default)]
+pub(crate) struct ErrorBody {
+    #[serde(default)]
+    pub(crate) error: GoogleError,
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct GoogleError {
+    #[serde(default)]
+    pub(crate) message: String,
+    #[serde(default)]
+    pub(crate) status: String,
+    #[serde(default)]
+    pub(crate) details: Vec<ErrorDetail>,
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct ErrorDetail {
+    #[serde(default)]
+    pub(crate) reason: String,
+    #[serde(default)]
+    pub(crate) metadata: std::collections::BTreeMap<String, String>,
 }

@@ -83,6 +83,9 @@ struct AdminPage<'a> {
     total: u64,
     migrated: u64,
     percent: u64,
+    graduated: u64,
+    graduate_percent: u64,
+    graduates: bool,
 }
 
 async fn page(
@@ -96,6 +99,7 @@ async fn page(
         .filter(|s| s.scheme == "argon2id")
         .map(|s| s.accounts)
         .sum();
+    let graduated: u64 = stats.iter().map(|s| s.graduated).sum();
     let nonce = pages::nonce();
     let rendered = AdminPage {
         nonce: &nonce,
@@ -106,6 +110,9 @@ async fn page(
         total,
         migrated,
         percent: (migrated * 100).checked_div(total).unwrap_or(100),
+        graduated,
+        graduate_percent: (graduated * 100).checked_div(total).unwrap_or(0),
+        graduates: service.graduates(),
     }
     .render();
     Ok(pages::html_response(rendered, &nonce))
@@ -189,8 +196,9 @@ async fn stats(State(service): State<Arc<Service>>) -> Result<Json<Value>, ApiEr
         .filter(|s| s.scheme == "argon2id")
         .map(|s| s.accounts)
         .sum();
+    let graduated: u64 = stats.iter().map(|s| s.graduated).sum();
     Ok(Json(
-        json!({ "total": total, "argon2id": migrated, "schemes": stats }),
+        json!({ "total": total, "argon2id": migrated, "graduated": graduated, "schemes": stats }),
     ))
 }
 

@@ -98,6 +98,15 @@ impl From<Error> for ApiError {
                 )
                 .retry_after(2)
             }
+            Error::Bridge(cause) => {
+                error!(%cause, "Firebase Auth unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Firebase Auth cannot be reached right now; retry shortly.",
+                )
+                .retry_after(2)
+            }
             other => {
                 error!(cause = %other, "internal error");
                 ApiError::new(

@@ -117,6 +117,7 @@ impl Validator {
             updated_at: self.now,
             disabled,
             claims: Default::default(),
+            firebase: Default::default(),
         };
         self.reserve(&account)?;
         Ok(account)

@@ -8,6 +8,7 @@ mod digest;
 mod django;
 mod encoding;
 mod firebase;
+mod firebase_import;
 mod ldap;
 mod limits;
 mod memory;
@@ -34,6 +35,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use tokio::sync::Semaphore;
 use zeroize::Zeroizing;
 
+pub use firebase_import::{ImportAlgorithm, ImportableHash, NotImportable, importable};
 pub use scheme::{
     Argon2Params, CostLimits, Dialect, HashError, MAX_STORED_BYTES, ParsedHash, UnknownDialect,
     clear_text, parse, parse_with,
@@ -235,6 +237,12 @@ impl Passwords {
             hash,
             dialect: Dialect::Phc,
         })
+    }
+
+    /// Parses a stored hash with the configured dialect settings and cost ceilings, checking
+    /// nothing: for callers that need its parameters (the Firebase Auth export).
+    pub fn parse(&self, stored: &StoredHash) -> std::result::Result<ParsedHash, HashError> {
+        scheme::parse_with(stored.dialect, &stored.hash, &self.limits, &self.dialects)
     }
 
     /// Checks a password against a stored hash. With no stored hash (unknown login) or an

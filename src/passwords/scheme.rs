@@ -285,6 +285,12 @@ impl ParsedHash {
     pub fn argon2_params(&self) -> Option<Argon2Params> {
         self.verifier.argon2_params()
     }
+
+    /// What verifying recomputes, for code that re-expresses a hash for another system
+    /// (`firebase_import`).
+    pub(crate) fn verifier(&self) -> &Verifier {
+        &self.verifier
+    }
 }
 
 impl fmt::Debug for ParsedHash {

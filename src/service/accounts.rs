@@ -111,8 +111,11 @@ impl Service {
             updated_at: now,
             disabled: false,
             claims: new.claims,
+            firebase: Default::default(),
         };
         self.store.create_account(&account).await?;
+        self.bridge_changed(&account, Some(&new.password), false)
+            .await;
         Ok(account)
     }
 
@@ -162,7 +165,7 @@ impl Service {
         self.pad_failure(&found, started).await;
         let (found, _admitted) = found?;
         let hash = self.passwords.hash(new).await?;
-        let uid = found.account.uid;
+        let uid = found.account.uid.clone();
         if !self
             .store
             .replace_password(&uid, &hash, Some(found.version), now)
@@ -171,6 +174,7 @@ impl Service {
             return Err(Error::Conflict);
         }
         info!(%uid, "password changed");
+        self.bridge_changed(&found.account, Some(new), true).await;
         Ok(uid)
     }
 
@@ -192,6 +196,8 @@ impl Service {
             return Err(Error::AccountNotFound(login.to_string()));
         }
         info!(uid = %found.account.uid, "password set by an admin");
+        self.bridge_changed(&found.account, Some(password), true)
+            .await;
         Ok(found.account.uid)
     }
 
@@ -207,6 +213,7 @@ impl Service {
         }
         let mut account = found.account;
         account.disabled = disabled;
+        self.bridge_changed(&account, None, false).await;
         Ok(AccountSummary::from(&account))
     }
 
@@ -236,6 +243,7 @@ impl Service {
             return Err(Error::Conflict);
         }
         info!(uid = %found.account.uid, "account deleted");
+        self.bridge_deleted(&found.account.uid).await;
         Ok(found.account.uid)
     }
 

@@ -5,12 +5,16 @@
 
 mod accounts;
 mod admin;
+mod bridge;
+mod export;
 mod reset;
 mod rotation;
 mod sign_in;
 mod signing;
 
 pub use admin::AdminVerdict;
+pub use export::{ExportReport, MAX_USERS_PER_IMPORT, import_request};
+pub use bridge::{BridgeMode, BridgeOptions, FIREBASE_MIN_PASSWORD_CHARS, SyncReport};
 pub use reset::ResetOptions;
 pub use rotation::{KeyAdmin, Rotation};
 pub use signing::{Signer, SignerChoice, SignerInfo};
@@ -68,6 +72,8 @@ pub struct ServiceOptions {
     pub admin: Option<AdminCredential>,
     /// Password reset by mail, when a mail transport and a link are configured.
     pub reset: Option<(ResetOptions, MailOptions)>,
+    /// The Firebase Auth bridge.
+    pub bridge: BridgeOptions,
 }
 
 /// The account policy the use cases apply.
@@ -114,6 +120,7 @@ pub struct Service {
     /// The admin credential, when the admin page and API are on.
     pub admin: Option<AdminCredential>,
     reset: Option<reset::Reset>,
+    bridge: Option<bridge::Bridge>,
     key_refresh: Duration,
     stats_cache: tokio::sync::Mutex<Option<(Instant, Vec<SchemeCount>)>>,
     policy: Policy,
@@ -143,6 +150,7 @@ impl Service {
             policy,
             admin,
             reset,
+            bridge,
         } = options;
         let reset = match reset {
             Some((options, mail)) => Some(reset::Reset::new(
@@ -179,7 +187,9 @@ impl Service {
                 (Signer::Iam(signer), store)
             }
         };
+        let bridge = bridge::Bridge::new(bridge, store.project_id())?;
         Ok(Arc::new(Service {
+            bridge,
             signer,
             passwords,
             store,

@@ -240,6 +240,9 @@ impl Service {
             return Err(invalid_token());
         }
         info!(uid = %stored.uid, "password reset");
+        // Firebase sessions end; in graduate mode the new password moves there too.
+        self.bridge_changed(&found.account, Some(new_password), true)
+            .await;
         Ok(())
     }
 }

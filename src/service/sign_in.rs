@@ -10,6 +10,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 use tracing::{info, warn};
 
+use super::bridge::Authority;
 use super::{Service, SignedIn};
 use crate::accounts::{Account, Uid};
 use crate::client::ClientNetwork;
@@ -43,6 +44,11 @@ impl Service {
         };
         // Minted after the check's admission is released: with IAM Credentials this is a
         // network call, which must not hold a hashing slot.
+        // Before the token: a client's signInWithCustomToken then finds the Firebase user
+        // already holding the email (and the password, in graduate mode).
+        if let Ok(found) = &result {
+            self.bridge_sign_in(&found.account, password).await;
+        }
         let result = match result {
             Ok(found) => match self.mint(&found.account, now).await {
                 Ok(token) => {
@@ -198,8 +204,8 @@ impl Service {
         ))
     }
 
-    /// The password check proper, on an account that may not exist.
-    #[expect(clippy::expect_used, reason = "the arm matched Some")]
+    /// The password check proper, on an account that may not exist. For a graduated
+    /// account Firebase Auth has the last word ([`Service::password_authority`]).
     async fn check_password(
         &self,
         found: Option<StoredAccount>,
@@ -208,21 +214,48 @@ impl Service {
     ) -> Result<StoredAccount> {
         let stored = found.as_ref().map(|f| &f.account.password);
         let verdict = self.passwords.verify(stored, password).await?;
-        let uid = found.as_ref().map(|f| &f.account.uid);
-        match (found.as_ref(), verdict) {
-            (Some(f), Verdict::Match { .. }) if f.account.disabled => Err(refuse(uid, "disabled")),
-            (Some(f), Verdict::Match { rehash }) => {
-                if rehash && let Some(now) = upgrade_at {
-                    self.upgrade_hash(f, password, now).await;
-                }
-                Ok(found.expect("matched Some"))
+        let Some(mut found) = found else {
+            return Err(refuse(None, "unknown_login"));
+        };
+        let uid = Some(&found.account.uid);
+        let (matched, rehash, failure) = match verdict {
+            Verdict::Match { .. } if found.account.disabled => {
+                return Err(refuse(uid, "disabled"));
             }
-            (Some(_), Verdict::Unusable(problem)) => {
+            Verdict::Match { rehash } => (true, rehash, ""),
+            Verdict::Unusable(problem) => {
                 warn!(uid = ?uid, %problem, "stored password hash cannot be used");
-                Err(refuse(uid, "unusable_hash"))
+                (false, false, "unusable_hash")
             }
-            (Some(_), Verdict::Mismatch) => Err(refuse(uid, "wrong_password")),
-            (None, _) => Err(refuse(None, "unknown_login")),
+            Verdict::Mismatch => (false, false, "wrong_password"),
+        };
+        match self
+            .password_authority(&found.account, password, matched)
+            .await
+        {
+            Authority::Local if matched => {
+                if rehash && let Some(now) = upgrade_at {
+                    self.upgrade_hash(&found, password, now).await;
+                }
+                Ok(found)
+            }
+            Authority::Local => Err(refuse(uid, failure)),
+            Authority::Refused => Err(refuse(uid, "firebase_refused")),
+            Authority::Accepted(password_at) => {
+                found.account.firebase.password_at = password_at;
+                if !matched {
+                    // The password changed inside Firebase Auth: firegate's copy follows.
+                    self.refresh_graduated_hash(&found, password).await;
+                }
+                if let Err(e) = self
+                    .store
+                    .record_firebase(&found.account.uid, &found.account.firebase)
+                    .await
+                {
+                    warn!(uid = %found.account.uid, error = %e, "cannot record the Firebase password time");
+                }
+                Ok(found)
+            }
         }
     }
 
@@ -356,6 +389,26 @@ impl Service {
                 lifetime_secs: self.policy.token_lifetime,
             })
             .await
+    }
+
+    /// After Firebase Auth accepted a graduated account's new password: firegate's hash
+    /// becomes that password's (unless the account changed meanwhile), so the old one stops
+    /// working here too.
+    async fn refresh_graduated_hash(&self, found: &StoredAccount, password: &Password) {
+        let uid = &found.account.uid;
+        let result = match self.passwords.hash(password).await {
+            Ok(new) => {
+                self.store
+                    .replace_password(uid, &new, Some(found.version), Timestamp::now())
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(true) => info!(%uid, "password changed in Firebase Auth; firegate's hash follows"),
+            Ok(false) => info!(%uid, "account changed during sign-in; hash refresh skipped"),
+            Err(e) => warn!(%uid, error = %e, "cannot refresh the hash of a graduated account"),
+        }
     }
 
     /// Replaces a verified legacy or weak hash with a current argon2id one, unless the account

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::{Store, is_already_exists, map_error};
-use crate::accounts::{Account, Uid};
+use crate::accounts::{Account, FirebaseState, Mirrored, Uid};
 use crate::claims::Claims;
 use crate::login::Login;
 use crate::passwords::StoredHash;
@@ -42,8 +42,77 @@ pub(super) struct AccountDoc {
     /// Developer claims as JSON text, so numbers and nesting survive byte for byte.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     claims: String,
+    // The Firebase Auth bridge's fields, as [`FirebaseDoc`] writes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    firebase_auth: Option<MirroredDoc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    graduated_at: Option<FirestoreTimestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    firebase_password_at: Option<i64>,
+    /// `graduated_at` is set: a field of its own so counting needs no composite index.
+    #[serde(default)]
+    graduated: bool,
     #[serde(default, rename = "_firestore_updated", skip_serializing)]
     version: Option<FirestoreTimestamp>,
+}
+
+/// The Firebase Auth bridge's fields of an account document; see [`FirebaseState`].
+#[derive(Serialize, Deserialize, Default)]
+pub(super) struct FirebaseDoc {
+    // Also in [`AccountDoc`], by the same names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    firebase_auth: Option<MirroredDoc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    graduated_at: Option<FirestoreTimestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    firebase_password_at: Option<i64>,
+    #[serde(default)]
+    graduated: bool,
+}
+
+#[derive(Serialize, Deserialize, Clone)]
+pub(super) struct MirroredDoc {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    display_name: Option<String>,
+    #[serde(default)]
+    disabled: bool,
+}
+
+impl FirebaseDoc {
+    /// The document fields [`FirebaseDoc`] writes, for an update mask.
+    pub(super) const FIELDS: [&'static str; 4] = [
+        "firebase_auth",
+        "graduated_at",
+        "firebase_password_at",
+        "graduated",
+    ];
+
+    pub(super) fn new(state: &FirebaseState) -> FirebaseDoc {
+        FirebaseDoc {
+            firebase_auth: state.mirrored.as_ref().map(|m| MirroredDoc {
+                email: m.email.clone(),
+                display_name: m.display_name.clone(),
+                disabled: m.disabled,
+            }),
+            graduated_at: state.graduated_at.map(FirestoreTimestamp),
+            firebase_password_at: state.password_at,
+            graduated: state.graduated_at.is_some(),
+        }
+    }
+
+    fn state(&self) -> FirebaseState {
+        FirebaseState {
+            mirrored: self.firebase_auth.as_ref().map(|m| Mirrored {
+                email: m.email.clone(),
+                display_name: m.display_name.clone(),
+                disabled: m.disabled,
+            }),
+            graduated_at: self.graduated_at.as_ref().map(|t| t.0),
+            password_at: self.firebase_password_at,
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -69,6 +138,7 @@ pub(super) fn login_doc_id(login: &Login) -> String {
 
 impl AccountDoc {
     pub(super) fn from_account(a: &Account) -> AccountDoc {
+        let firebase = FirebaseDoc::new(&a.firebase);
         AccountDoc {
             uid: a.uid.to_string(),
             email: a.email.as_ref().map(Login::to_string),
@@ -85,6 +155,10 @@ impl AccountDoc {
             } else {
                 a.claims.to_json()
             },
+            firebase_auth: firebase.firebase_auth,
+            graduated_at: firebase.graduated_at,
+            firebase_password_at: firebase.firebase_password_at,
+            graduated: firebase.graduated,
             version: None,
         }
     }
@@ -117,6 +191,13 @@ impl AccountDoc {
             } else {
                 Claims::from_json(&self.claims).map_err(|e| corrupt(e.to_string()))?
             },
+            firebase: FirebaseDoc {
+                firebase_auth: self.firebase_auth.clone(),
+                graduated_at: self.graduated_at.clone(),
+                firebase_password_at: self.firebase_password_at,
+                graduated: self.graduated,
+            }
+            .state(),
         };
         let version = self
             .version

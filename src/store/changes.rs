@@ -5,10 +5,10 @@ use firestore::{FirestoreTimestamp, FirestoreTransactionOps, FirestoreWritePreco
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::accounts::{Version, login_doc_id};
+use super::accounts::{FirebaseDoc, Version, login_doc_id};
 use super::{Store, is_precondition_failed, map_error};
 use crate::Result;
-use crate::accounts::{Account, Uid};
+use crate::accounts::{Account, FirebaseState, Uid};
 use crate::claims::Claims;
 use crate::passwords::StoredHash;
 
@@ -90,6 +90,15 @@ impl Store {
         };
         let exists = FirestoreWritePrecondition::Exists(true);
         self.patch(uid, &["claims", "updated_at"], &patch, exists)
+            .await
+    }
+
+    /// Records what the Firebase Auth bridge wrote to the account's Firebase user. Leaves
+    /// `updated_at` alone: this is bookkeeping, not a change of the account (a reset link
+    /// issued before stays valid). Returns `false` when no such account exists.
+    pub async fn record_firebase(&self, uid: &Uid, state: &FirebaseState) -> Result<bool> {
+        let exists = FirestoreWritePrecondition::Exists(true);
+        self.patch(uid, &FirebaseDoc::FIELDS, &FirebaseDoc::new(state), exists)
             .await
     }
 

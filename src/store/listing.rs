@@ -31,6 +31,8 @@ pub struct AccountFilter {
 pub struct SchemeCount {
     pub scheme: String,
     pub accounts: u64,
+    /// Of these, the accounts whose password moved into Firebase Auth (graduate mode).
+    pub graduated: u64,
 }
 
 #[derive(Deserialize)]
@@ -80,7 +82,7 @@ impl Store {
     /// The number of accounts: one count aggregation, which Firestore bills as one read per
     /// 1,000 accounts and answers without sending any document.
     pub async fn count_accounts(&self) -> Result<u64> {
-        self.count_with_scheme(None).await
+        self.count_with_scheme(None, false).await
     }
 
     /// Accounts per hash scheme, most used first. Walks the distinct `hash_scheme` values in
@@ -89,23 +91,30 @@ impl Store {
     /// without a readable scheme are reported under the empty name.
     pub async fn scheme_counts(&self) -> Result<Vec<SchemeCount>> {
         let total = self.count_accounts().await?;
-        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+        let mut counts: BTreeMap<String, (u64, u64)> = BTreeMap::new();
         let mut after: Option<String> = None;
         while let Some(scheme) = self.next_scheme(after.as_deref()).await? {
-            let accounts = self.count_with_scheme(Some(&scheme)).await?;
-            counts.insert(scheme.clone(), accounts);
+            let (accounts, graduated) = futures::try_join!(
+                self.count_with_scheme(Some(&scheme), false),
+                self.count_with_scheme(Some(&scheme), true)
+            )?;
+            counts.insert(scheme.clone(), (accounts, graduated));
             after = Some(scheme);
         }
         // Counted one query at a time, so accounts created meanwhile can make the parts
         // exceed the whole; the remainder is only the documents no scheme query can see.
-        let rest = total.saturating_sub(counts.values().sum());
+        let rest = total.saturating_sub(counts.values().map(|(a, _)| *a).sum());
         if rest > 0 {
-            *counts.entry(String::new()).or_default() += rest;
+            counts.entry(String::new()).or_default().0 += rest;
         }
         let mut counts: Vec<SchemeCount> = counts
             .into_iter()
-            .filter(|(_, accounts)| *accounts > 0)
-            .map(|(scheme, accounts)| SchemeCount { scheme, accounts })
+            .filter(|(_, (accounts, _))| *accounts > 0)
+            .map(|(scheme, (accounts, graduated))| SchemeCount {
+                scheme,
+                accounts,
+                graduated,
+            })
             .collect();
         counts.sort_by(|a, b| b.accounts.cmp(&a.accounts).then(a.scheme.cmp(&b.scheme)));
         Ok(counts)
@@ -140,7 +149,7 @@ impl Store {
     /// Accounts whose scheme is `scheme`, or all of them, by count aggregation. Counting
     /// takes time in proportion to the accounts counted, so it gets Firestore's own limit
     /// for aggregations rather than the per-call deadline sized for sign-in reads.
-    async fn count_with_scheme(&self, scheme: Option<&str>) -> Result<u64> {
+    async fn count_with_scheme(&self, scheme: Option<&str>, graduated: bool) -> Result<u64> {
         #[derive(Deserialize)]
         struct Count {
             count: i64,
@@ -151,7 +160,12 @@ impl Store {
             .fluent()
             .select()
             .from(self.options.accounts_collection.as_str())
-            .filter(|q| q.for_all([scheme.and_then(|s| q.field("hash_scheme").eq(s))]))
+            .filter(|q| {
+                q.for_all([
+                    scheme.and_then(|s| q.field("hash_scheme").eq(s)),
+                    graduated.then(|| q.field("graduated").eq(true)).flatten(),
+                ])
+            })
             .aggregate(|a| a.fields([a.field("count").count()]))
             .obj::<Count>()
             .query();

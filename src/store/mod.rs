@@ -4,6 +4,7 @@
 mod accounts;
 mod changes;
 mod emulator_auth;
+mod firebase_queue;
 mod import;
 mod keys;
 mod listing;
@@ -17,6 +18,7 @@ use firestore::errors::FirestoreError;
 use firestore::{FirestoreDb, FirestoreDbOptions};
 
 pub use accounts::{StoredAccount, Version};
+pub use firebase_queue::QueuedSync;
 pub use import::{CommitOutcome, ExistingAccount, ImportUpdate, MAX_WRITES_PER_COMMIT};
 pub use listing::{AccountFilter, SchemeCount};
 pub use tokens::{NewToken, StoredToken};
@@ -35,6 +37,8 @@ pub struct StoreOptions {
     pub lockouts_collection: String,
     /// Password-reset tokens (by SHA-256) and per-account mail counts.
     pub tokens_collection: String,
+    /// Firebase Auth bridge writes waiting to be retried, one document per uid.
+    pub firebase_queue_collection: String,
     /// Longest a single Firestore call may take, retries included.
     pub timeout: Duration,
 }
@@ -50,6 +54,7 @@ impl Default for StoreOptions {
             keys_collection: "firegate_keys".into(),
             lockouts_collection: "firegate_lockouts".into(),
             tokens_collection: "firegate_tokens".into(),
+            firebase_queue_collection: "firegate_firebase_queue".into(),
             timeout: Duration::from_secs(5),
         }
     }

@@ -45,7 +45,7 @@ impl From<Error> for Refusal {
             Error::UidTaken(_) => "uid_taken",
             Error::Conflict => "conflict",
             Error::Overloaded => "overloaded",
-            Error::Unavailable(_) | Error::Signer(_) => "unavailable",
+            Error::Unavailable(_) | Error::Signer(_) | Error::Bridge(_) => "unavailable",
             Error::Key(_) => "key_error",
             _ => "internal",
         };

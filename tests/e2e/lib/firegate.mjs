@@ -66,9 +66,17 @@ function cleanEnv() {
 /**
  * Starts `firegate serve` on a free port and waits for GET /healthz. `env` adds settings
  * (secrets such as the admin password hash go there rather than on the command line, where
- * `ps` shows them); `serveArgs` are flags of `serve` alone.
+ * `ps` shows them); `serveArgs` are flags of `serve` alone; the log goes to `logName` in
+ * `runDir`.
  */
-export async function startFiregate({ bin, runDir, settings, serveArgs = [], env = {} }) {
+export async function startFiregate({
+  bin,
+  runDir,
+  settings,
+  serveArgs = [],
+  env = {},
+  logName = 'firegate.log',
+}) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const proc = await startService(
@@ -77,7 +85,7 @@ export async function startFiregate({ bin, runDir, settings, serveArgs = [], env
       command: bin,
       args: ['serve', '--listen', `127.0.0.1:${port}`, ...serveArgs],
       env: { ...cleanEnv(), ...settings, ...env },
-      logFile: join(runDir, 'firegate.log'),
+      logFile: join(runDir, logName),
     },
     { ready: () => answers200(`${url}/healthz`), timeoutMs: 30_000 },
   );
