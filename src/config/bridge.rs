@@ -95,9 +95,11 @@ fn api_key(value: &str) -> Result<SecretString, String> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
-        return Err("not a web API key (letters, digits, '-' and '_'; the Firebase console shows \
+        return Err(
+            "not a web API key (letters, digits, '-' and '_'; the Firebase console shows \
                     it under Project settings → General)"
-            .into());
+                .into(),
+        );
     }
     Ok(SecretString::from(value.to_string()))
 }
@@ -129,8 +131,14 @@ mod tests {
     fn api_keys_and_domains_are_checked() {
         assert!(api_key("AIzaSyA-1234_abcd").is_ok());
         let refused = api_key("abc&x=1").unwrap_err();
-        assert!(!refused.contains("abc"), "the value is never echoed: {refused}");
-        assert_eq!(email_domain("@Users.Example.com").unwrap(), "users.example.com");
+        assert!(
+            !refused.contains("abc"),
+            "the value is never echoed: {refused}"
+        );
+        assert_eq!(
+            email_domain("@Users.Example.com").unwrap(),
+            "users.example.com"
+        );
         assert!(email_domain("localhost").is_err());
         assert!(email_domain("a..b").is_err());
     }

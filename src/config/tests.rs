@@ -142,7 +142,13 @@ fn graduate_mode_needs_the_api_key_which_never_shows() {
     let shown = format!("{h:?} {options:?}");
     assert!(!shown.contains("AIzaSecretKey123"), "{shown}");
     assert_eq!(
-        parse(&[]).unwrap().serve.server.service_options().bridge.mode,
+        parse(&[])
+            .unwrap()
+            .serve
+            .server
+            .service_options()
+            .bridge
+            .mode,
         crate::service::BridgeMode::Off
     );
 }

@@ -23,6 +23,9 @@ use crate::error::BridgeError;
 /// Identity Toolkit's endpoint.
 pub const IDENTITY_TOOLKIT_URL: &str = "https://identitytoolkit.googleapis.com";
 
+/// Most uids one `accounts:lookup` call takes (the Admin SDKs' `getUsers` limit).
+pub const MAX_LOOKUP: usize = 100;
+
 /// Calls in flight at once per instance.
 const MAX_IN_FLIGHT: usize = 16;
 
@@ -213,7 +216,9 @@ impl IdentityToolkit {
     /// Creates a user; [`BridgeError::code`] is `DUPLICATE_LOCAL_ID` when the uid exists and
     /// `EMAIL_EXISTS` when another user has the email.
     pub async fn create(&self, user: &NewUser<'_>) -> Result<(), BridgeError> {
-        self.admin("creating a user", "accounts", user).await.map(drop)
+        self.admin("creating a user", "accounts", user)
+            .await
+            .map(drop)
     }
 
     /// Updates a user; `USER_NOT_FOUND` when there is none.
@@ -226,7 +231,10 @@ impl IdentityToolkit {
     /// Deletes a user; `Ok(false)` when there was none.
     pub async fn delete(&self, uid: &str) -> Result<bool, BridgeError> {
         let body = serde_json::json!({ "localId": uid });
-        match self.admin("deleting a user", "accounts:delete", &body).await {
+        match self
+            .admin("deleting a user", "accounts:delete", &body)
+            .await
+        {
             Ok(_) => Ok(true),
             Err(e) if e.code() == Some("USER_NOT_FOUND") => Ok(false),
             Err(e) => Err(e),
@@ -235,20 +243,29 @@ impl IdentityToolkit {
 
     /// The user with `uid`, if any.
     pub async fn lookup(&self, uid: &str) -> Result<Option<FirebaseUser>, BridgeError> {
+        Ok(self.lookup_many(&[uid]).await?.into_iter().next())
+    }
+
+    /// The users of `uids` that exist (at most [`MAX_LOOKUP`] uids per call).
+    pub async fn lookup_many(&self, uids: &[&str]) -> Result<Vec<FirebaseUser>, BridgeError> {
         #[derive(Deserialize)]
         struct Found {
             #[serde(default)]
             users: Vec<FirebaseUser>,
         }
-        let body = serde_json::json!({ "localId": [uid] });
+        let body = serde_json::json!({ "localId": uids });
         let text = self
-            .admin("looking up a user", "accounts:lookup", &body)
+            .admin("looking up users", "accounts:lookup", &body)
             .await?;
         let found: Found = serde_json::from_str(&text).map_err(|e| BridgeError::Malformed {
-            what: "looking up a user",
+            what: "looking up users",
             why: e.to_string(),
         })?;
-        Ok(found.users.into_iter().find(|u| u.local_id == uid))
+        Ok(found
+            .users
+            .into_iter()
+            .filter(|u| uids.contains(&u.local_id.as_str()))
+            .collect())
     }
 
     /// Imports users with their password hashes: `body` is a whole `UploadAccountRequest`

@@ -14,8 +14,8 @@ mod metadata;
 pub use credentials::AccessTokens;
 pub use iam::{IAM_CREDENTIALS_URL, IamOptions, IamSigner, Signature};
 pub use identity::{
-    BatchError, FirebaseUser, IDENTITY_TOOLKIT_URL, IdentityOptions, IdentityToolkit, NewUser,
-    UserUpdate,
+    BatchError, FirebaseUser, IDENTITY_TOOLKIT_URL, IdentityOptions, IdentityToolkit, MAX_LOOKUP,
+    NewUser, UserUpdate,
 };
 pub use metadata::{METADATA_HOST, Metadata};
 

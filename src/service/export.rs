@@ -3,7 +3,7 @@
 //! hash algorithm and parameter set), so they graduate without signing in. The rest are
 //! listed with the reason; they graduate at their next sign-in.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use futures::StreamExt;
 use jiff::Timestamp;
@@ -13,6 +13,7 @@ use tracing::{info, warn};
 use super::Service;
 use super::bridge::{Bridge, BridgeMode};
 use crate::accounts::{Account, FirebaseState, Mirrored, Uid};
+use crate::google::MAX_LOOKUP;
 use crate::passwords::{ImportAlgorithm, ImportableHash, importable};
 use crate::{Error, Result};
 
@@ -205,16 +206,27 @@ impl Export<'_> {
         if self.dry_run {
             return Ok(());
         }
-        // Graduated with Firebase's passwordUpdatedAt unknown: the first sign-in asks
-        // Firebase Auth once and records it.
+        // Recorded with the Firebase user's passwordUpdatedAt after the import: sign-ins
+        // then trust firegate's own hash until the password changes inside Firebase Auth (so
+        // an import Firebase computes differently never locks anyone out of firegate).
         let now = Timestamp::now();
+        let mut password_at: HashMap<String, i64> = HashMap::new();
+        for chunk in taken.chunks(MAX_LOOKUP) {
+            let uids: Vec<&str> = chunk.iter().map(|a| a.uid.as_str()).collect();
+            for user in bridge.client().lookup_many(&uids).await? {
+                if let Some(at) = user.password_updated_at {
+                    password_at.insert(user.local_id, at);
+                }
+            }
+        }
         let store = &self.service.store;
+        let password_at = &password_at;
         let records = futures::stream::iter(taken)
             .map(|account| async move {
                 let state = FirebaseState {
                     mirrored: Some(bridge.desired(account)),
                     graduated_at: Some(now),
-                    password_at: None,
+                    password_at: password_at.get(account.uid.as_str()).copied(),
                 };
                 (account, store.record_firebase(&account.uid, &state).await)
             })
@@ -239,7 +251,11 @@ pub fn import_request(
 ) -> Result<serde_json::Value> {
     let mut body = match serde_json::to_value(algorithm)? {
         serde_json::Value::Object(map) => map,
-        _ => return Err(Error::Internal("an import algorithm is not an object".into())),
+        _ => {
+            return Err(Error::Internal(
+                "an import algorithm is not an object".into(),
+            ));
+        }
     };
     let users: Vec<serde_json::Value> = users
         .iter()

@@ -13,8 +13,8 @@ mod sign_in;
 mod signing;
 
 pub use admin::AdminVerdict;
-pub use export::{ExportReport, MAX_USERS_PER_IMPORT, import_request};
 pub use bridge::{BridgeMode, BridgeOptions, FIREBASE_MIN_PASSWORD_CHARS, SyncReport};
+pub use export::{ExportReport, MAX_USERS_PER_IMPORT, import_request};
 pub use reset::ResetOptions;
 pub use rotation::{KeyAdmin, Rotation};
 pub use signing::{Signer, SignerChoice, SignerInfo};

@@ -193,7 +193,7 @@ impl AccountDoc {
             },
             firebase: FirebaseDoc {
                 firebase_auth: self.firebase_auth.clone(),
-                graduated_at: self.graduated_at.clone(),
+                graduated_at: self.graduated_at,
                 firebase_password_at: self.firebase_password_at,
                 graduated: self.graduated,
             }

@@ -141,230 +141,232 @@ export function bridgeSuite(getEnv) {
   };
   const logOf = (name) => readFileSync(join(env.runDir, `${name}.log`), 'utf8');
 
-  before(() => {
-    env = getEnv();
-  });
+  describe('the Firebase Auth bridge', { timeout: 600_000 }, () => {
+    before(() => {
+      env = getEnv();
+    });
 
-  after(async () => {
-    await Promise.allSettled(clients.map((c) => c.close()));
-    await Promise.allSettled(started.map((p) => p.stop()));
-  }, HOOK_TIMEOUT);
-
-  describe('the Firebase Auth bridge in mirror mode', SUITE_TIMEOUT, () => {
-    let mirror;
-    let settings;
-    before(async () => {
-      settings = bridgeSettings('mirror');
-      mirror = await serve('firegate-mirror', settings);
+    after(async () => {
+      await Promise.allSettled(clients.map((c) => c.close()));
+      await Promise.allSettled(started.map((p) => p.stop()));
     }, HOOK_TIMEOUT);
 
-    test("a signed-in user's ID token carries the account's email and name", async () => {
-      const account = { login: 'Mirror.Me@Example.com', password: 'mirror mirror on the wall' };
-      const uid = await create(settings, account, ['--login', 'mirrorme']);
-      const signed = await login(mirror, account);
-      assert.equal(signed.uid, uid);
-      const c = client('mirror-email');
-      await signInWithCustomToken(c.auth, signed.token);
-      const idToken = await c.auth.currentUser.getIdTokenResult();
-      assert.equal(idToken.claims.email, 'mirror.me@example.com', 'the lowercased email');
-      assert.equal(c.auth.currentUser.displayName, 'mirrorme', 'the username as display name');
-      const user = await authAdmin(env).user(uid);
-      assert.equal(user.email, 'mirror.me@example.com');
-      assert.ok(!user.passwordHash, 'mirror mode sets no password');
-    });
+    describe('in mirror mode', SUITE_TIMEOUT, () => {
+      let mirror;
+      let settings;
+      before(async () => {
+        settings = bridgeSettings('mirror');
+        mirror = await serve('firegate-mirror', settings);
+      }, HOOK_TIMEOUT);
 
-    test('disabling the account makes the next token refresh fail with auth/user-disabled', async () => {
-      const account = { login: 'disable-me@example.com', password: 'soon to be disabled' };
-      await create(settings, account);
-      const c = client('mirror-disabled');
-      await signInWithCustomToken(c.auth, (await login(mirror, account)).token);
-      await cliWith(settings, ['accounts', 'disable', account.login]);
-      const code = await errorCode(
-        c.auth.currentUser.getIdToken(true),
-        'a token refresh after disabling',
-      );
-      assert.equal(code, 'auth/user-disabled');
-      await cliWith(settings, ['accounts', 'enable', account.login]);
-      const again = await login(mirror, account);
-      assert.equal((await authAdmin(env).user(again.uid)).disabled ?? false, false);
-    });
-
-    test('a password change ends the sessions the old password opened', async () => {
-      const account = { login: 'change-me@example.com', password: 'the first password' };
-      await create(settings, account);
-      const c = client('mirror-revoked');
-      const signed = await login(mirror, account);
-      await signInWithCustomToken(c.auth, signed.token);
-      await reload(c.auth.currentUser); // the session works
-      // validSince counts seconds, and a token of that very second stays valid.
-      await new Promise((r) => setTimeout(r, 1100));
-      const changedAt = Math.floor(Date.now() / 1000);
-      const changed = await postJson(mirror.url, '/password/', {
-        email: account.login,
-        password: account.password,
-        new_password: 'the second password',
+      test("a signed-in user's ID token carries the account's email and name", async () => {
+        const account = { login: 'Mirror.Me@Example.com', password: 'mirror mirror on the wall' };
+        const uid = await create(settings, account, ['--login', 'mirrorme']);
+        const signed = await login(mirror, account);
+        assert.equal(signed.uid, uid);
+        const c = client('mirror-email');
+        await signInWithCustomToken(c.auth, signed.token);
+        const idToken = await c.auth.currentUser.getIdTokenResult();
+        assert.equal(idToken.claims.email, 'mirror.me@example.com', 'the lowercased email');
+        assert.equal(c.auth.currentUser.displayName, 'mirrorme', 'the username as display name');
+        const user = await authAdmin(env).user(uid);
+        assert.equal(user.email, 'mirror.me@example.com');
+        assert.ok(!user.passwordHash, 'mirror mode sets no password');
       });
-      assert.equal(changed.status, 204, JSON.stringify(changed.json));
-      const user = await authAdmin(env).user(signed.uid);
-      assert.ok(Number(user.validSince) >= changedAt, `validSince ${user.validSince} < ${changedAt}`);
-      // The emulator refuses the old ID token (real Firebase Auth refuses the refresh token too).
-      const code = await errorCode(reload(c.auth.currentUser), 'the old session after the change');
-      assert.equal(code, 'auth/user-token-expired');
-    });
 
-    test('deleting the account deletes the Firebase user', async () => {
-      const account = { login: 'delete-me@example.com', password: 'gone tomorrow' };
-      const uid = await create(settings, account);
-      assert.ok(await authAdmin(env).user(uid), 'created with the account');
-      await cliWith(settings, ['accounts', 'delete', account.login, '--yes']);
-      assert.equal(await authAdmin(env).user(uid), undefined);
-    });
-
-    test('an unreachable Firebase Auth fails no sign-in, and the queued write is retried', async () => {
-      const dead = `127.0.0.1:${await freePort()}`;
-      const deadSettings = bridgeSettings('mirror', { authHost: dead, prefix: 'offline' });
-      const liveSettings = bridgeSettings('mirror', { prefix: 'offline' });
-      const cut = await serve('firegate-mirror-unreachable', deadSettings);
-      const account = { login: 'offline@example.com', password: 'no firebase today' };
-      // Created while Firebase Auth is unreachable: the account exists, the write is queued.
-      const uid = await create(deadSettings, account);
-      const signed = await login(cut, account);
-      assert.equal(signed.uid, uid);
-      const logText = logOf('firegate-mirror-unreachable');
-      assert.match(logText, /cannot write the Firebase user/);
-      assert.ok(!logText.includes(account.password), 'no password in the log');
-      const owner = ownerClient(env.firestore.url, env.projectId);
-      assert.ok(await owner.get(`offline_queue/${uid}`), 'the failed write is queued');
-      assert.equal(await authAdmin(env).user(uid), undefined);
-      // Firebase Auth back: the next pass brings the account in and empties the queue.
-      const report = JSON.parse(await cliWith(liveSettings, ['firebase-auth', 'sync', '--json']));
-      assert.ok(report.queue_done >= 1, JSON.stringify(report));
-      assert.equal((await authAdmin(env).user(uid)).email, account.login);
-      assert.equal(await owner.get(`offline_queue/${uid}`), null);
-    });
-  });
-
-  describe('the Firebase Auth bridge in graduate mode', SUITE_TIMEOUT, () => {
-    let graduate;
-    let settings;
-    before(async () => {
-      settings = bridgeSettings('graduate');
-      graduate = await serve('firegate-graduate', settings);
-    }, HOOK_TIMEOUT);
-
-    test('after one firegate sign-in, signInWithEmailAndPassword signs in the same uid', async () => {
-      const account = { login: 'graduate@example.com', password: 'ready to graduate' };
-      // Created without the bridge: Firebase Auth knows nothing of it.
-      const uid = await create(env.settings, account);
-      const c = client('graduate-password');
-      await assert.rejects(signInWithEmailAndPassword(c.auth, account.login, account.password));
-      const signed = await login(graduate, account);
-      assert.equal(signed.uid, uid);
-      const credential = await signInWithEmailAndPassword(c.auth, account.login, account.password);
-      assert.equal(credential.user.uid, uid, 'Firebase Auth signs in the firegate uid');
-      const shown = JSON.parse(await cliWith(settings, ['accounts', 'show', account.login]));
-      assert.ok(shown.graduated_at, `accounts show: ${JSON.stringify(shown)}`);
-      const stats = JSON.parse(await cliWith(settings, ['accounts', 'stats', '--json']));
-      const argon = stats.find((s) => s.scheme === 'argon2id');
-      assert.ok(argon.graduated >= 1, JSON.stringify(stats));
-    });
-
-    test('after a password change inside Firebase Auth, POST /login/ takes the new password and refuses the old', async () => {
-      const account = { login: 'moved-on@example.com', password: 'password before the move' };
-      const uid = await create(env.settings, account);
-      await login(graduate, account);
-      // The user resets the password with Firebase's own flow.
-      const fresh = { login: account.login, password: 'password chosen in firebase' };
-      await authAdmin(env).update({ localId: uid, password: fresh.password });
-      const old = await postJson(graduate.url, '/login/', {
-        email: account.login,
-        password: account.password,
+      test('disabling the account makes the next token refresh fail with auth/user-disabled', async () => {
+        const account = { login: 'disable-me@example.com', password: 'soon to be disabled' };
+        await create(settings, account);
+        const c = client('mirror-disabled');
+        await signInWithCustomToken(c.auth, (await login(mirror, account)).token);
+        await cliWith(settings, ['accounts', 'disable', account.login]);
+        const code = await errorCode(
+          c.auth.currentUser.getIdToken(true),
+          'a token refresh after disabling',
+        );
+        assert.equal(code, 'auth/user-disabled');
+        await cliWith(settings, ['accounts', 'enable', account.login]);
+        const again = await login(mirror, account);
+        assert.equal((await authAdmin(env).user(again.uid)).disabled ?? false, false);
       });
-      assert.equal(old.status, 400, `the old password answered ${old.status}`);
-      assert.equal((await login(graduate, fresh)).uid, uid);
-      // firegate's own hash followed: the server without the bridge agrees.
-      const plain = await postJson(env.firegate.url, '/login/', {
-        email: fresh.login,
-        password: fresh.password,
+
+      test('a password change ends the sessions the old password opened', async () => {
+        const account = { login: 'change-me@example.com', password: 'the first password' };
+        await create(settings, account);
+        const c = client('mirror-revoked');
+        const signed = await login(mirror, account);
+        await signInWithCustomToken(c.auth, signed.token);
+        await reload(c.auth.currentUser); // the session works
+        // validSince counts seconds, and a token of that very second stays valid.
+        await new Promise((r) => setTimeout(r, 1100));
+        const changedAt = Math.floor(Date.now() / 1000);
+        const changed = await postJson(mirror.url, '/password/', {
+          email: account.login,
+          password: account.password,
+          new_password: 'the second password',
+        });
+        assert.equal(changed.status, 204, JSON.stringify(changed.json));
+        const user = await authAdmin(env).user(signed.uid);
+        assert.ok(Number(user.validSince) >= changedAt, `validSince ${user.validSince} < ${changedAt}`);
+        // The emulator refuses the old ID token (real Firebase Auth refuses the refresh token too).
+        const code = await errorCode(reload(c.auth.currentUser), 'the old session after the change');
+        assert.equal(code, 'auth/user-token-expired');
       });
-      assert.equal(plain.status, 200, JSON.stringify(plain.json));
-      const plainOld = await postJson(env.firegate.url, '/login/', {
-        email: account.login,
-        password: account.password,
+
+      test('deleting the account deletes the Firebase user', async () => {
+        const account = { login: 'delete-me@example.com', password: 'gone tomorrow' };
+        const uid = await create(settings, account);
+        assert.ok(await authAdmin(env).user(uid), 'created with the account');
+        await cliWith(settings, ['accounts', 'delete', account.login, '--yes']);
+        assert.equal(await authAdmin(env).user(uid), undefined);
       });
-      assert.equal(plainOld.status, 400);
+
+      test('an unreachable Firebase Auth fails no sign-in, and the queued write is retried', async () => {
+        const dead = `127.0.0.1:${await freePort()}`;
+        const deadSettings = bridgeSettings('mirror', { authHost: dead, prefix: 'offline' });
+        const liveSettings = bridgeSettings('mirror', { prefix: 'offline' });
+        const cut = await serve('firegate-mirror-unreachable', deadSettings);
+        const account = { login: 'offline@example.com', password: 'no firebase today' };
+        // Created while Firebase Auth is unreachable: the account exists, the write is queued.
+        const uid = await create(deadSettings, account);
+        const signed = await login(cut, account);
+        assert.equal(signed.uid, uid);
+        const logText = logOf('firegate-mirror-unreachable');
+        assert.match(logText, /cannot write the Firebase user/);
+        assert.ok(!logText.includes(account.password), 'no password in the log');
+        const owner = ownerClient(env.firestore.url, env.projectId);
+        assert.ok(await owner.get(`offline_queue/${uid}`), 'the failed write is queued');
+        assert.equal(await authAdmin(env).user(uid), undefined);
+        // Firebase Auth back: the next pass brings the account in and empties the queue.
+        const report = JSON.parse(await cliWith(liveSettings, ['firebase-auth', 'sync', '--json']));
+        assert.ok(report.queue_done >= 1, JSON.stringify(report));
+        assert.equal((await authAdmin(env).user(uid)).email, account.login);
+        assert.equal(await owner.get(`offline_queue/${uid}`), null);
+      });
     });
 
-    test('a password Firebase Auth would refuse does not graduate, and says why', async () => {
-      const account = { login: 'shorty@example.com', password: 'abc12' };
-      await create({ ...env.settings, FIREGATE_MIN_PASSWORD_LENGTH: '4' }, account);
-      const signed = await login(graduate, account);
-      const user = await authAdmin(env).user(signed.uid);
-      assert.equal(user.email, account.login, 'mirrored all the same');
-      assert.ok(!user.passwordHash, 'no password set');
-      assert.match(logOf('firegate-graduate'), /account not graduated.*6 characters/);
+    describe('in graduate mode', SUITE_TIMEOUT, () => {
+      let graduate;
+      let settings;
+      before(async () => {
+        settings = bridgeSettings('graduate');
+        graduate = await serve('firegate-graduate', settings);
+      }, HOOK_TIMEOUT);
+
+      test('after one firegate sign-in, signInWithEmailAndPassword signs in the same uid', async () => {
+        const account = { login: 'graduate@example.com', password: 'ready to graduate' };
+        // Created without the bridge: Firebase Auth knows nothing of it.
+        const uid = await create(env.settings, account);
+        const c = client('graduate-password');
+        await assert.rejects(signInWithEmailAndPassword(c.auth, account.login, account.password));
+        const signed = await login(graduate, account);
+        assert.equal(signed.uid, uid);
+        const credential = await signInWithEmailAndPassword(c.auth, account.login, account.password);
+        assert.equal(credential.user.uid, uid, 'Firebase Auth signs in the firegate uid');
+        const shown = JSON.parse(await cliWith(settings, ['accounts', 'show', account.login]));
+        assert.ok(shown.graduated_at, `accounts show: ${JSON.stringify(shown)}`);
+        const stats = JSON.parse(await cliWith(settings, ['accounts', 'stats', '--json']));
+        const argon = stats.find((s) => s.scheme === 'argon2id');
+        assert.ok(argon.graduated >= 1, JSON.stringify(stats));
+      });
+
+      test('after a password change inside Firebase Auth, POST /login/ takes the new password and refuses the old', async () => {
+        const account = { login: 'moved-on@example.com', password: 'password before the move' };
+        const uid = await create(env.settings, account);
+        await login(graduate, account);
+        // The user resets the password with Firebase's own flow.
+        const fresh = { login: account.login, password: 'password chosen in firebase' };
+        await authAdmin(env).update({ localId: uid, password: fresh.password });
+        const old = await postJson(graduate.url, '/login/', {
+          email: account.login,
+          password: account.password,
+        });
+        assert.equal(old.status, 400, `the old password answered ${old.status}`);
+        assert.equal((await login(graduate, fresh)).uid, uid);
+        // firegate's own hash followed: the server without the bridge agrees.
+        const plain = await postJson(env.firegate.url, '/login/', {
+          email: fresh.login,
+          password: fresh.password,
+        });
+        assert.equal(plain.status, 200, JSON.stringify(plain.json));
+        const plainOld = await postJson(env.firegate.url, '/login/', {
+          email: account.login,
+          password: account.password,
+        });
+        assert.equal(plainOld.status, 400);
+      });
+
+      test('a password Firebase Auth would refuse does not graduate, and says why', async () => {
+        const account = { login: 'shorty@example.com', password: 'abc12' };
+        await create({ ...env.settings, FIREGATE_MIN_PASSWORD_LENGTH: '4' }, account);
+        const signed = await login(graduate, account);
+        const user = await authAdmin(env).user(signed.uid);
+        assert.equal(user.email, account.login, 'mirrored all the same');
+        assert.ok(!user.passwordHash, 'no password set');
+        assert.match(logOf('firegate-graduate'), /account not graduated.*6 characters/);
+      });
     });
-  });
 
-  describe('firebase-auth sync and export', SUITE_TIMEOUT, () => {
-    test('sync: a dry run writes nothing, a run brings every account in, a rerun has nothing to do', async () => {
-      const plain = bridgeSettings('off', { prefix: 'sync' });
-      const mirror = bridgeSettings('mirror', { prefix: 'sync' });
-      const uids = [];
-      for (const name of ['sync-a', 'sync-b', 'sync-c']) {
-        uids.push(await create(plain, { login: `${name}@example.com`, password: 'sync password' }));
-      }
-      const dry = JSON.parse(await cliWith(mirror, ['firebase-auth', 'sync', '--dry-run', '--json']));
-      assert.deepEqual([dry.checked, dry.written, dry.in_step], [3, 3, 0]);
-      for (const uid of uids) assert.equal(await authAdmin(env).user(uid), undefined);
-      const run = JSON.parse(await cliWith(mirror, ['firebase-auth', 'sync', '--json']));
-      assert.deepEqual([run.checked, run.written, run.failed], [3, 3, 0]);
-      for (const uid of uids) {
-        assert.match((await authAdmin(env).user(uid)).email, /^sync-.@example\.com$/);
-      }
-      const rerun = JSON.parse(await cliWith(mirror, ['firebase-auth', 'sync', '--json']));
-      assert.deepEqual([rerun.written, rerun.in_step], [0, 3]);
-    });
+    describe('firebase-auth sync and export', SUITE_TIMEOUT, () => {
+      test('sync: a dry run writes nothing, a run brings every account in, a rerun has nothing to do', async () => {
+        const plain = bridgeSettings('off', { prefix: 'sync' });
+        const mirror = bridgeSettings('mirror', { prefix: 'sync' });
+        const uids = [];
+        for (const name of ['sync-a', 'sync-b', 'sync-c']) {
+          uids.push(await create(plain, { login: `${name}@example.com`, password: 'sync password' }));
+        }
+        const dry = JSON.parse(await cliWith(mirror, ['firebase-auth', 'sync', '--dry-run', '--json']));
+        assert.deepEqual([dry.checked, dry.written, dry.in_step], [3, 3, 0]);
+        for (const uid of uids) assert.equal(await authAdmin(env).user(uid), undefined);
+        const run = JSON.parse(await cliWith(mirror, ['firebase-auth', 'sync', '--json']));
+        assert.deepEqual([run.checked, run.written, run.failed], [3, 3, 0]);
+        for (const uid of uids) {
+          assert.match((await authAdmin(env).user(uid)).email, /^sync-.@example\.com$/);
+        }
+        const rerun = JSON.parse(await cliWith(mirror, ['firebase-auth', 'sync', '--json']));
+        assert.deepEqual([rerun.written, rerun.in_step], [0, 3]);
+      });
 
-    test('export: the plan groups importable hashes, the run imports them with their hashes', async () => {
-      const graduate = bridgeSettings('graduate', { prefix: 'export' });
-      const bcrypt = fixtureHash((h) => h.hash.startsWith('$2b$'), 'a bcrypt hash');
-      const scrypt = fixtureHash((h) => h.hash.startsWith('scrypt:'), 'a werkzeug scrypt hash');
-      const pbkdf2 = fixtureHash(
-        (h) => h.hash.startsWith('pbkdf2:sha256:260000$'),
-        'a werkzeug 260000-round hash',
-      );
-      const importCsv = async (name, dialect, rows) => {
-        const csv = join(env.runDir, `${name}.csv`);
-        writeFileSync(csv, `${['id,email,password', ...rows.map((r) => r.join(','))].join('\n')}\n`);
-        await cliWith(graduate, ['import', csv, '--dialect', dialect]);
-      };
-      await importCsv('export-phc', 'phc', [['exp-bcrypt', 'exp-bcrypt@example.com', bcrypt.hash]]);
-      await importCsv('export-werkzeug', 'werkzeug', [
-        ['exp-scrypt', 'exp-scrypt@example.com', scrypt.hash],
-        ['exp-pbkdf2', 'exp-pbkdf2@example.com', pbkdf2.hash],
-      ]);
-      const plan = JSON.parse(
-        await cliWith(graduate, ['firebase-auth', 'export', '--dry-run', '--json']),
-      );
-      assert.equal(plan.checked, 3);
-      assert.equal(plan.imported, 2, JSON.stringify(plan));
-      const algorithms = plan.groups.map((g) => g.algorithm.split(' ')[0]).sort();
-      assert.deepEqual(algorithms, ['BCRYPT', 'STANDARD_SCRYPT']);
-      assert.equal(plan.not_importable_total, 1);
-      assert.match(plan.not_importable[0].reason, /120,?000/);
-      assert.equal(await authAdmin(env).user('exp-bcrypt'), undefined, 'a dry run imports nothing');
+      test('export: the plan groups importable hashes, the run imports them with their hashes', async () => {
+        const graduate = bridgeSettings('graduate', { prefix: 'export' });
+        const bcrypt = fixtureHash((h) => h.hash.startsWith('$2b$'), 'a bcrypt hash');
+        const scrypt = fixtureHash((h) => h.hash.startsWith('scrypt:'), 'a werkzeug scrypt hash');
+        const pbkdf2 = fixtureHash(
+          (h) => h.hash.startsWith('pbkdf2:sha256:260000$'),
+          'a werkzeug 260000-round hash',
+        );
+        const importCsv = async (name, dialect, rows) => {
+          const csv = join(env.runDir, `${name}.csv`);
+          writeFileSync(csv, `${['id,email,password', ...rows.map((r) => r.join(','))].join('\n')}\n`);
+          await cliWith(graduate, ['import', csv, '--dialect', dialect]);
+        };
+        await importCsv('export-phc', 'phc', [['exp-bcrypt', 'exp-bcrypt@example.com', bcrypt.hash]]);
+        await importCsv('export-werkzeug', 'werkzeug', [
+          ['exp-scrypt', 'exp-scrypt@example.com', scrypt.hash],
+          ['exp-pbkdf2', 'exp-pbkdf2@example.com', pbkdf2.hash],
+        ]);
+        const plan = JSON.parse(
+          await cliWith(graduate, ['firebase-auth', 'export', '--dry-run', '--json']),
+        );
+        assert.equal(plan.checked, 3);
+        assert.equal(plan.imported, 2, JSON.stringify(plan));
+        const algorithms = plan.groups.map((g) => g.algorithm.split(' ')[0]).sort();
+        assert.deepEqual(algorithms, ['BCRYPT', 'STANDARD_SCRYPT']);
+        assert.equal(plan.not_importable_total, 1);
+        assert.match(plan.not_importable[0].reason, /120,?000/);
+        assert.equal(await authAdmin(env).user('exp-bcrypt'), undefined, 'a dry run imports nothing');
 
-      const run = JSON.parse(await cliWith(graduate, ['firebase-auth', 'export', '--json']));
-      assert.equal(run.imported, 2, JSON.stringify(run));
-      const imported = await authAdmin(env).user('exp-bcrypt');
-      assert.equal(imported.email, 'exp-bcrypt@example.com');
-      // The emulator keeps an imported hash as given (it cannot check it).
-      assert.equal(Buffer.from(imported.passwordHash, 'base64url').toString(), bcrypt.hash);
-      assert.ok(await authAdmin(env).user('exp-scrypt'));
-      assert.equal(await authAdmin(env).user('exp-pbkdf2'), undefined, 'the 260000-round hash stays');
-      const again = JSON.parse(await cliWith(graduate, ['firebase-auth', 'export', '--json']));
-      assert.deepEqual([again.imported, again.already_graduated], [0, 2]);
+        const run = JSON.parse(await cliWith(graduate, ['firebase-auth', 'export', '--json']));
+        assert.equal(run.imported, 2, JSON.stringify(run));
+        const imported = await authAdmin(env).user('exp-bcrypt');
+        assert.equal(imported.email, 'exp-bcrypt@example.com');
+        // The emulator keeps an imported hash as given (it cannot check it).
+        assert.equal(Buffer.from(imported.passwordHash, 'base64url').toString(), bcrypt.hash);
+        assert.ok(await authAdmin(env).user('exp-scrypt'));
+        assert.equal(await authAdmin(env).user('exp-pbkdf2'), undefined, 'the 260000-round hash stays');
+        const again = JSON.parse(await cliWith(graduate, ['firebase-auth', 'export', '--json']));
+        assert.deepEqual([again.imported, again.already_graduated], [0, 2]);
+      });
     });
   });
 }

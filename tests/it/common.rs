@@ -247,6 +247,7 @@ impl TestApp {
             updated_at: now,
             disabled: false,
             claims: Default::default(),
+            firebase: Default::default(),
         };
         self.service.store.create_account(&account).await.unwrap();
         account

@@ -408,6 +408,7 @@ async fn seed(
         updated_at: created,
         disabled: false,
         claims: Default::default(),
+        firebase: Default::default(),
     };
     app.service.store.create_account(&account).await.unwrap();
     account
