@@ -15,6 +15,7 @@ import { collection, doc, getDoc, getDocs, setDoc } from 'firebase/firestore';
 import { SignJWT, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 
 import { bridgeSuite } from './bridge.mjs';
+import { resetSuite } from './reset.mjs';
 import { collectConsoleErrors, launchChromium } from './lib/browser.mjs';
 import {
   CUSTOM_TOKEN_AUDIENCE,
@@ -833,6 +834,8 @@ describe('the admin page in a browser', SUITE_TIMEOUT, () => {
     assert.ok(!log.includes(env.admin.hash), "the server's log shows the admin password hash");
   });
 });
+
+resetSuite(() => env, browser);
 
 // Last: the bridge writes to the Auth emulator's users, which the groups above sign in as.
 bridgeSuite(() => env);

@@ -18,7 +18,7 @@ const ARTIFACTS = join(fileURLToPath(new URL('.', import.meta.url)), 'artifacts'
 const SUITE_TIMEOUT = { timeout: 120_000 };
 const HOOK_TIMEOUT = { timeout: 60_000 };
 
-const MAIL_COLLECTION = 'e2e_reset_mail';
+const MAIL_COLLECTION = 'firegate_e2e_mail';
 const LOG_NAME = 'firegate-reset.log';
 const REQUEST_PATH = '/password-reset/';
 const CONFIRM_PATH = '/password-reset/confirm/';

@@ -471,9 +471,9 @@ async fn stats_count_accounts_per_scheme() {
     assert_eq!(
         stats["schemes"],
         json!([
-            {"scheme": sha1, "accounts": 2},
-            {"scheme": "argon2id", "accounts": 1},
-            {"scheme": md5, "accounts": 1},
+            {"scheme": sha1, "accounts": 2, "graduated": 0},
+            {"scheme": "argon2id", "accounts": 1, "graduated": 0},
+            {"scheme": md5, "accounts": 1, "graduated": 0},
         ])
     );
 }
