@@ -99,6 +99,10 @@ pub struct Account {
     pub uid: Uid,
     /// Email login, if any (normalized to lowercase).
     pub email: Option<Login>,
+    /// Whether the email is proven to reach the account's owner: `Some(true)` after a
+    /// verification link or a password reset, `Some(false)` for a registration not yet
+    /// verified, `None` when unknown (accounts from before, imports without the column).
+    pub email_verified: Option<bool>,
     /// Username login, if any (exact).
     pub username: Option<Login>,
     /// The password hash and the dialect it was written in.
@@ -136,6 +140,8 @@ pub struct Mirrored {
     /// The username.
     pub display_name: Option<String>,
     pub disabled: bool,
+    /// The account's [`Account::email_verified`], when known.
+    pub email_verified: Option<bool>,
 }
 
 impl Account {
@@ -151,6 +157,8 @@ pub struct AccountSummary {
     pub uid: Uid,
     pub logins: Vec<String>,
     pub email: Option<String>,
+    /// `null` when unknown.
+    pub email_verified: Option<bool>,
     pub username: Option<String>,
     pub hash_scheme: String,
     pub hash_dialect: String,
@@ -169,6 +177,7 @@ impl From<&Account> for AccountSummary {
             uid: a.uid.clone(),
             logins: a.logins().map(|l| l.to_string()).collect(),
             email: a.email.as_ref().map(Login::to_string),
+            email_verified: a.email_verified,
             username: a.username.as_ref().map(Login::to_string),
             hash_scheme: a.password.scheme_name(),
             hash_dialect: a.password.dialect.as_str().to_string(),

@@ -29,6 +29,10 @@ pub enum AccountsCommand {
         /// Developer claims as a JSON object, copied into every token.
         #[arg(long)]
         claims: Option<String>,
+        /// Record the email as verified (you know it reaches its owner); otherwise its state
+        /// is unknown, which `--require-verified-email` lets sign in.
+        #[arg(long)]
+        email_verified: bool,
         #[command(flatten)]
         at: AccountsArgs,
     },
@@ -120,8 +124,10 @@ pub async fn run(command: AccountsCommand) -> Result<()> {
             logins,
             uid,
             claims,
+            email_verified,
             ..
         } => {
+            let email_verified = email_verified.then_some(true);
             let (email, username) = split_logins(&logins)?;
             let uid = uid.as_deref().map(Uid::parse).transpose()?;
             let claims = claims
@@ -134,6 +140,7 @@ pub async fn run(command: AccountsCommand) -> Result<()> {
             let new = NewAccount {
                 uid,
                 email,
+                email_verified,
                 username,
                 password,
                 claims,

@@ -108,6 +108,7 @@ async fn ensure_demo_account(service: &Service) -> Result<()> {
     let demo = NewAccount {
         uid: None,
         email: Some(Login::parse(DEMO_EMAIL)?),
+        email_verified: None,
         username: Some(Login::parse(DEMO_USERNAME)?),
         password: Password::new(DEMO_PASSWORD.to_string())?,
         claims: Claims::parse(serde_json::json!({ "demo": true }))?,

@@ -63,6 +63,10 @@ pub struct ImportArgs {
     /// present and is_active is not].
     #[arg(long, value_name = "NAME")]
     pub disabled_column: Option<String>,
+    /// Boolean column, true when the email is known to reach its owner; empty means unknown
+    /// [default: email_verified or emailVerified if present].
+    #[arg(long, value_name = "NAME")]
+    pub email_verified_column: Option<String>,
 
     /// Uid = this prefix + the legacy id (e.g. `legacy-` gives `legacy-42`).
     #[arg(long, conflicts_with = "uid_template")]
@@ -159,6 +163,7 @@ impl ImportArgs {
                 created: self.created_column.clone(),
                 active: self.active_column.clone(),
                 disabled: self.disabled_column.clone(),
+                email_verified: self.email_verified_column.clone(),
             },
             uids,
             delimiter: self.delimiter.unwrap_or(match self.file.extension() {

@@ -52,8 +52,8 @@ pub struct BridgeArgs {
 }
 
 impl BridgeArgs {
-    /// The bridge's options.
-    pub fn options(&self) -> BridgeOptions {
+    /// The bridge's options, for the users of `tenant_id` (`--tenant-id`) when given.
+    pub fn options(&self, tenant_id: Option<&str>) -> BridgeOptions {
         BridgeOptions {
             mode: match self.firebase_auth {
                 FirebaseAuthMode::Off => BridgeMode::Off,
@@ -68,6 +68,7 @@ impl BridgeArgs {
                     .filter(|h| !h.trim().is_empty()),
                 api_key: self.firebase_api_key.clone(),
                 deadline: Duration::from_secs(self.firebase_auth_deadline_secs.into()),
+                tenant_id: tenant_id.map(str::to_string),
             },
             graduate_email_domain: self.graduate_email_domain.clone(),
         }

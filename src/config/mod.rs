@@ -91,7 +91,7 @@ impl ServerArgs {
             },
             admin: self.admin.credential(),
             reset: self.reset.options(),
-            bridge: self.bridge.options(),
+            bridge: self.bridge.options(self.sign_in.tenant_id.as_deref()),
         }
     }
 
@@ -139,6 +139,10 @@ pub struct AccountsArgs {
     pub new_passwords: NewPasswordArgs,
     #[command(flatten)]
     pub bridge: BridgeArgs,
+    /// The Identity Platform tenant whose Firebase users the bridge writes (the server's
+    /// --tenant-id).
+    #[arg(long, env = "FIREGATE_TENANT_ID", value_parser = values::non_empty("--tenant-id"))]
+    pub tenant_id: Option<String>,
 }
 
 impl AccountsArgs {
@@ -156,7 +160,7 @@ impl AccountsArgs {
             },
             admin: None,
             reset: None,
-            bridge: self.bridge.options(),
+            bridge: self.bridge.options(self.tenant_id.as_deref()),
         }
     }
 }

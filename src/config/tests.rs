@@ -138,6 +138,7 @@ fn graduate_mode_needs_the_api_key_which_never_shows() {
     .unwrap();
     assert!(h.serve.server.bridge.check_for_server().is_ok());
     let options = h.serve.server.service_options().bridge;
+    assert_eq!(options.identity.tenant_id, None);
     assert_eq!(options.mode, crate::service::BridgeMode::Graduate);
     let shown = format!("{h:?} {options:?}");
     assert!(!shown.contains("AIzaSecretKey123"), "{shown}");

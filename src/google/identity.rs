@@ -46,6 +46,8 @@ pub struct IdentityOptions {
     pub api_key: Option<SecretString>,
     /// The longest one call may take, retries included.
     pub deadline: Duration,
+    /// The Identity Platform tenant whose users these are (`--tenant-id`).
+    pub tenant_id: Option<String>,
 }
 
 impl std::fmt::Debug for IdentityOptions {
@@ -55,6 +57,7 @@ impl std::fmt::Debug for IdentityOptions {
             .field("emulator_host", &self.emulator_host)
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("deadline", &self.deadline)
+            .field("tenant_id", &self.tenant_id)
             .finish()
     }
 }
@@ -96,6 +99,9 @@ pub struct UserUpdate<'a> {
     /// `DISPLAY_NAME` to remove the display name.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub delete_attribute: Vec<&'static str>,
+    /// `password` to remove the password (the user can no longer sign in with one).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub delete_provider: Vec<&'static str>,
 }
 
 /// What firegate reads back of a Firebase user.
@@ -151,7 +157,9 @@ enum Auth {
 pub struct IdentityToolkit {
     /// Up to and without `/v1`.
     base: String,
+    /// `projects/{project}` or `projects/{project}/tenants/{tenant}`.
     project: String,
+    tenant_id: Option<String>,
     http: reqwest::Client,
     auth: Auth,
     api_key: Option<SecretString>,
@@ -204,7 +212,11 @@ impl IdentityToolkit {
         };
         Ok(IdentityToolkit {
             base,
-            project: project.to_string(),
+            project: match &options.tenant_id {
+                Some(tenant) => format!("projects/{project}/tenants/{tenant}"),
+                None => format!("projects/{project}"),
+            },
+            tenant_id: options.tenant_id.clone(),
             http,
             auth,
             api_key: options.api_key.clone(),
@@ -308,6 +320,8 @@ impl IdentityToolkit {
             email: &'a str,
             password: &'a str,
             return_secure_token: bool,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            tenant_id: Option<&'a str>,
         }
         let Some(key) = &self.api_key else {
             return Err(BridgeError::NoApiKey);
@@ -321,6 +335,7 @@ impl IdentityToolkit {
             email,
             password,
             return_secure_token: false,
+            tenant_id: self.tenant_id.as_deref(),
         };
         match self
             .call("checking a password", &url, &request, false)
@@ -358,7 +373,7 @@ impl IdentityToolkit {
         method: &str,
         body: &T,
     ) -> Result<String, BridgeError> {
-        let url = format!("{}/v1/projects/{}/{method}", self.base, self.project);
+        let url = format!("{}/v1/{}/{method}", self.base, self.project);
         self.call(what, &url, body, true).await
     }
 

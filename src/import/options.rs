@@ -42,10 +42,11 @@ pub(crate) enum Role {
     Created,
     Active,
     Disabled,
+    EmailVerified,
 }
 
 impl Role {
-    pub(crate) const ALL: [Role; 7] = [
+    pub(crate) const ALL: [Role; 8] = [
         Role::Id,
         Role::Username,
         Role::Email,
@@ -53,6 +54,7 @@ impl Role {
         Role::Created,
         Role::Active,
         Role::Disabled,
+        Role::EmailVerified,
     ];
 
     /// The flag that names this role's column, for error messages.
@@ -65,6 +67,7 @@ impl Role {
             Role::Created => "--created-column",
             Role::Active => "--active-column",
             Role::Disabled => "--disabled-column",
+            Role::EmailVerified => "--email-verified-column",
         }
     }
 }
@@ -81,6 +84,8 @@ pub struct Columns {
     pub active: Option<String>,
     /// A column that is true for accounts that may not sign in.
     pub disabled: Option<String>,
+    /// A column that is true when the email is known to reach its owner.
+    pub email_verified: Option<String>,
 }
 
 impl Columns {
@@ -95,6 +100,7 @@ impl Columns {
             Role::Created => &self.created,
             Role::Active => &self.active,
             Role::Disabled => &self.disabled,
+            Role::EmailVerified => &self.email_verified,
         };
         if let Some(name) = given {
             return (vec![name.clone()], true);
@@ -111,6 +117,7 @@ impl Columns {
             Role::Active if !state_given => &["is_active"],
             Role::Disabled if !state_given => &["disabled"],
             Role::Active | Role::Disabled => &[],
+            Role::EmailVerified => &["email_verified", "emailVerified"],
         };
         (defaults.iter().map(|s| s.to_string()).collect(), false)
     }

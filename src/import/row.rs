@@ -95,6 +95,7 @@ impl Validator {
         let (email, username) =
             logins(non_empty(row, Role::Email), non_empty(row, Role::Username))?;
         let password = self.password(row.get(Role::Password))?;
+        let email_verified = flag(row, Role::EmailVerified)?;
         let disabled = match (flag(row, Role::Active)?, flag(row, Role::Disabled)?) {
             (Some(active), _) => !active,
             (None, disabled) => disabled.unwrap_or(false),
@@ -110,6 +111,7 @@ impl Validator {
         };
         let account = Account {
             uid,
+            email_verified: email.as_ref().and(email_verified),
             email,
             username,
             password,
@@ -207,10 +209,10 @@ fn flag(row: &RawRow, role: Role) -> Result<Option<bool>, Problem> {
         return Ok(None);
     };
     parse_bool(text).map(Some).ok_or_else(|| {
-        let what = if role == Role::Active {
-            "active"
-        } else {
-            "disabled"
+        let what = match role {
+            Role::Active => "active",
+            Role::EmailVerified => "email-verified",
+            _ => "disabled",
         };
         let message = format!("the {what} flag is not a boolean (true/false, t/f, 1/0, yes/no)");
         (Reason::InvalidBoolean, message)

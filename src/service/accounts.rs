@@ -80,6 +80,7 @@ impl Service {
                 NewAccount {
                     uid: None,
                     email: Some(email),
+                    email_verified: Some(false),
                     username,
                     password,
                     claims: Claims::default(),
@@ -104,6 +105,7 @@ impl Service {
         let password = self.passwords.hash(&new.password).await?;
         let account = Account {
             uid: new.uid.unwrap_or_else(Uid::generate),
+            email_verified: new.email.as_ref().and(new.email_verified),
             email: new.email,
             username: new.username,
             password,
@@ -166,9 +168,21 @@ impl Service {
         let (found, _admitted) = found?;
         let hash = self.passwords.hash(new).await?;
         let uid = found.account.uid.clone();
+        let mut version = found.version;
+        if found.account.firebase.graduated_at.is_some() {
+            // The check itself may have written (Firebase Auth's password time, firegate's
+            // copy of a password changed there): an account unchanged but for that is still
+            // the one checked.
+            match self.store.find_by_uid(&uid).await? {
+                Some(now) if now.account.updated_at == found.account.updated_at => {
+                    version = now.version;
+                }
+                _ => return Err(Error::Conflict),
+            }
+        }
         if !self
             .store
-            .replace_password(&uid, &hash, Some(found.version), now)
+            .replace_password(&uid, &hash, Some(version), now)
             .await?
         {
             return Err(Error::Conflict);

@@ -52,6 +52,8 @@ pub struct NewAccount {
     /// The uid to use; a Firebase-style random uid when `None`.
     pub uid: Option<Uid>,
     pub email: Option<Login>,
+    /// See [`Account::email_verified`](crate::accounts::Account::email_verified).
+    pub email_verified: Option<bool>,
     pub username: Option<Login>,
     pub password: Password,
     pub claims: Claims,

@@ -235,24 +235,37 @@ impl Service {
         {
             Authority::Local if matched => {
                 if rehash && let Some(now) = upgrade_at {
-                    self.upgrade_hash(&found, password, now).await;
+                    self.replace_checked_hash(&mut found, password, now, "upgraded")
+                        .await;
                 }
                 Ok(found)
             }
             Authority::Local => Err(refuse(uid, failure)),
             Authority::Refused => Err(refuse(uid, "firebase_refused")),
+            Authority::Unavailable(e) => {
+                info!(uid = %found.account.uid, outcome = "error", reason = "firebase_unavailable", "sign-in");
+                Err(Error::Bridge(e))
+            }
             Authority::Accepted(password_at) => {
-                found.account.firebase.password_at = password_at;
-                if !matched {
-                    // The password changed inside Firebase Auth: firegate's copy follows.
-                    self.refresh_graduated_hash(&found, password).await;
-                }
-                if let Err(e) = self
-                    .store
-                    .record_firebase(&found.account.uid, &found.account.firebase)
-                    .await
-                {
-                    warn!(uid = %found.account.uid, error = %e, "cannot record the Firebase password time");
+                // The password changed inside Firebase Auth: firegate's copy follows, and the
+                // new time is recorded only with it (else the old copy would pass as current).
+                let followed = matched
+                    || self
+                        .replace_checked_hash(&mut found, password, Timestamp::now(), "followed")
+                        .await;
+                if followed {
+                    let mut state = found.account.firebase.clone();
+                    state.password_at = password_at;
+                    match self
+                        .store
+                        .record_firebase(&found.account.uid, &state, None)
+                        .await
+                    {
+                        Ok(_) => found.account.firebase = state,
+                        Err(e) => {
+                            warn!(uid = %found.account.uid, error = %e, "cannot record the Firebase password time")
+                        }
+                    }
                 }
                 Ok(found)
             }
@@ -391,44 +404,48 @@ impl Service {
             .await
     }
 
-    /// After Firebase Auth accepted a graduated account's new password: firegate's hash
-    /// becomes that password's (unless the account changed meanwhile), so the old one stops
-    /// working here too.
-    async fn refresh_graduated_hash(&self, found: &StoredAccount, password: &Password) {
-        let uid = &found.account.uid;
-        let result = match self.passwords.hash(password).await {
-            Ok(new) => {
-                self.store
-                    .replace_password(uid, &new, Some(found.version), Timestamp::now())
-                    .await
-            }
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok(true) => info!(%uid, "password changed in Firebase Auth; firegate's hash follows"),
-            Ok(false) => info!(%uid, "account changed during sign-in; hash refresh skipped"),
-            Err(e) => warn!(%uid, error = %e, "cannot refresh the hash of a graduated account"),
-        }
-    }
-
-    /// Replaces a verified legacy or weak hash with a current argon2id one, unless the account
-    /// changed since it was read. Failure is logged, not raised: the next sign-in retries.
-    async fn upgrade_hash(&self, found: &StoredAccount, password: &Password, now: Timestamp) {
-        let uid = &found.account.uid;
+    /// Replaces the hash of a checked account with an argon2id one of `password` (a legacy
+    /// or weak hash `upgraded`, or a graduated account's copy that `followed` a change made
+    /// in Firebase Auth), unless the account changed since it was read. `found` then holds
+    /// the new hash and update time. Failure is logged, not raised: the next sign-in retries.
+    async fn replace_checked_hash(
+        &self,
+        found: &mut StoredAccount,
+        password: &Password,
+        now: Timestamp,
+        what: &'static str,
+    ) -> bool {
+        let uid = found.account.uid.clone();
         let from = found.account.password.scheme_name();
-        let result = match self.passwords.hash(password).await {
-            Ok(new) => {
-                self.store
-                    .replace_password(uid, &new, Some(found.version), now)
-                    .await
-            }
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok(true) => info!(%uid, %from, to = "argon2id", "password hash upgraded"),
-            Ok(false) => info!(%uid, "account changed during sign-in; hash upgrade skipped"),
+        let new = match self.passwords.hash(password).await {
+            Ok(new) => new,
             Err(e) => {
-                warn!(%uid, error = %e, "password hash upgrade failed; retried at next sign-in")
+                warn!(%uid, error = %e, "cannot hash the password; retried at next sign-in");
+                return false;
+            }
+        };
+        match self
+            .store
+            .replace_password(&uid, &new, Some(found.version), now)
+            .await
+        {
+            Ok(true) => {
+                if what == "upgraded" {
+                    info!(%uid, %from, to = "argon2id", "password hash upgraded");
+                } else {
+                    info!(%uid, "password changed in Firebase Auth; firegate's hash follows");
+                }
+                found.account.password = new;
+                found.account.updated_at = now;
+                true
+            }
+            Ok(false) => {
+                info!(%uid, what, "account changed during sign-in; hash left as it is");
+                false
+            }
+            Err(e) => {
+                warn!(%uid, error = %e, what, "cannot replace the hash; retried at next sign-in");
+                false
             }
         }
     }

@@ -31,6 +31,8 @@ pub(super) struct AccountDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    email_verified: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     username: Option<String>,
     logins: Vec<String>,
     password_hash: String,
@@ -78,6 +80,8 @@ pub(super) struct MirroredDoc {
     display_name: Option<String>,
     #[serde(default)]
     disabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    email_verified: Option<bool>,
 }
 
 impl FirebaseDoc {
@@ -95,6 +99,7 @@ impl FirebaseDoc {
                 email: m.email.clone(),
                 display_name: m.display_name.clone(),
                 disabled: m.disabled,
+                email_verified: m.email_verified,
             }),
             graduated_at: state.graduated_at.map(FirestoreTimestamp),
             firebase_password_at: state.password_at,
@@ -108,6 +113,7 @@ impl FirebaseDoc {
                 email: m.email.clone(),
                 display_name: m.display_name.clone(),
                 disabled: m.disabled,
+                email_verified: m.email_verified,
             }),
             graduated_at: self.graduated_at.as_ref().map(|t| t.0),
             password_at: self.firebase_password_at,
@@ -142,6 +148,7 @@ impl AccountDoc {
         AccountDoc {
             uid: a.uid.to_string(),
             email: a.email.as_ref().map(Login::to_string),
+            email_verified: a.email_verified,
             username: a.username.as_ref().map(Login::to_string),
             logins: a.logins().map(Login::to_string).collect(),
             password_hash: a.password.hash.clone(),
@@ -175,6 +182,7 @@ impl AccountDoc {
         let account = Account {
             uid: Uid::from_stored(&self.uid).map_err(|e| corrupt(e.to_string()))?,
             email: login(&self.email).map_err(|e| corrupt(e.to_string()))?,
+            email_verified: self.email_verified,
             username: login(&self.username).map_err(|e| corrupt(e.to_string()))?,
             password: StoredHash {
                 hash: self.password_hash.clone(),

@@ -95,10 +95,19 @@ impl Store {
 
     /// Records what the Firebase Auth bridge wrote to the account's Firebase user. Leaves
     /// `updated_at` alone: this is bookkeeping, not a change of the account (a reset link
-    /// issued before stays valid). Returns `false` when no such account exists.
-    pub async fn record_firebase(&self, uid: &Uid, state: &FirebaseState) -> Result<bool> {
-        let exists = FirestoreWritePrecondition::Exists(true);
-        self.patch(uid, &FirebaseDoc::FIELDS, &FirebaseDoc::new(state), exists)
+    /// issued before stays valid). With `version`, only if the account is still at it.
+    /// Returns `false` when the condition does not hold.
+    pub async fn record_firebase(
+        &self,
+        uid: &Uid,
+        state: &FirebaseState,
+        version: Option<Version>,
+    ) -> Result<bool> {
+        let precondition = match version {
+            Some(v) => FirestoreWritePrecondition::UpdateTime(v.0),
+            None => FirestoreWritePrecondition::Exists(true),
+        };
+        self.patch(uid, &FirebaseDoc::FIELDS, &FirebaseDoc::new(state), precondition)
             .await
     }
 

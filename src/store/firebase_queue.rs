@@ -19,6 +19,9 @@ pub struct QueuedSync {
     pub uid: Uid,
     /// Its Firebase sessions must still be ended (a password change whose revocation failed).
     pub revoke: bool,
+    /// The Firebase user's password is outdated (a change Firebase did not take) and must be
+    /// removed; the account graduates again at its next sign-in.
+    pub drop_password: bool,
     pub queued_at: Timestamp,
     pub version: Version,
 }
@@ -28,6 +31,8 @@ struct QueueDoc {
     uid: String,
     #[serde(default)]
     revoke: bool,
+    #[serde(default)]
+    drop_password: bool,
     queued_at: FirestoreTimestamp,
     /// Why the write failed, for an operator reading the collection.
     #[serde(default)]
@@ -37,31 +42,36 @@ struct QueueDoc {
 }
 
 impl Store {
-    /// Queues the account for a retry; `revoke` is kept once set, until the entry is done.
+    /// Queues the account for a retry; `revoke` and `drop_password` are kept once set, until
+    /// the entry is done.
     pub async fn queue_firebase_sync(
         &self,
         uid: &Uid,
         revoke: bool,
+        drop_password: bool,
         reason: &str,
         now: Timestamp,
     ) -> Result<()> {
         let doc = QueueDoc {
             uid: uid.to_string(),
             revoke,
+            drop_password,
             queued_at: FirestoreTimestamp(now),
             reason: reason.chars().take(300).collect(),
             version: None,
         };
-        let fields: &[&str] = if revoke {
-            &["uid", "revoke", "queued_at", "reason"]
-        } else {
-            &["uid", "queued_at", "reason"]
-        };
+        let mut fields = vec!["uid", "queued_at", "reason"];
+        if revoke {
+            fields.push("revoke");
+        }
+        if drop_password {
+            fields.push("drop_password");
+        }
         self.call(
             self.db
                 .fluent()
                 .update()
-                .fields(fields.iter().copied())
+                .fields(fields)
                 .in_col(&self.options.firebase_queue_collection)
                 .document_id(uid.as_str())
                 .object(&doc)
@@ -97,6 +107,7 @@ impl Store {
                 Ok(QueuedSync {
                     uid: Uid::from_stored(&d.uid).map_err(|e| corrupt(&e.to_string()))?,
                     revoke: d.revoke,
+                    drop_password: d.drop_password,
                     queued_at: d.queued_at.0,
                     version: Version(
                         d.version
