@@ -47,6 +47,10 @@ pub enum Error {
     #[error("no account has the login `{0}`")]
     AccountNotFound(String),
 
+    /// Too many failed attempts of one kind from one client network; retry later.
+    #[error("{0}")]
+    RateLimited(&'static str),
+
     /// More password checks are waiting than the configured queue allows.
     #[error("too many password checks in progress; retry shortly")]
     Overloaded,

@@ -40,6 +40,23 @@ pub struct ResetArgs {
     #[arg(long, env = "FIREGATE_RESET_LINK_TEMPLATE", value_parser = link_template)]
     pub reset_link_template: Option<String>,
 
+    /// A verification link of the app's own page instead of this server's
+    /// /email-verification/ page, with `{token}` where the token goes.
+    #[arg(long, env = "FIREGATE_VERIFY_LINK_TEMPLATE", value_parser = link_template)]
+    pub verify_link_template: Option<String>,
+
+    /// Accounts registered with POST /register/ must open the verification link mailed to
+    /// them before they can sign in (accounts whose state is unknown, such as imported ones,
+    /// are not affected).
+    #[arg(long, env = "FIREGATE_REQUIRE_VERIFIED_EMAIL")]
+    pub require_verified_email: bool,
+
+    /// A directory whose reset_mail.txt, reset_mail.html, verify_mail.txt and
+    /// verify_mail.html replace the built-in mail templates (variables: product, to, link,
+    /// minutes).
+    #[arg(long, env = "FIREGATE_MAIL_TEMPLATES_DIR")]
+    pub mail_templates_dir: Option<std::path::PathBuf>,
+
     /// How long a reset link works, in seconds.
     #[arg(long, env = "FIREGATE_RESET_TOKEN_LIFETIME_SECS", default_value_t = 3600,
           value_parser = clap::value_parser!(u32).range(60..=86400))]
@@ -69,6 +86,14 @@ impl ResetArgs {
             .map(SecretString::from);
         Some((
             ResetOptions {
+                verify_link_template: match (&self.verify_link_template, &self.public_url) {
+                    (Some(template), _) => Some(template.clone()),
+                    (None, Some(base)) => {
+                        Some(format!("{base}/email-verification/?token={{token}}"))
+                    }
+                    (None, None) => None,
+                },
+                templates_dir: self.mail_templates_dir.clone(),
                 link_template,
                 lifetime: Duration::from_secs(self.reset_token_lifetime_secs.into()),
                 mails_per_hour: self.reset_mails_per_hour,

@@ -88,6 +88,7 @@ impl ServerArgs {
                 registration_open: !self.sign_in.disable_registration,
                 failure_floor: Duration::from_millis(self.sign_in.failure_floor_ms.into()),
                 lockout: self.lockout.policy(),
+                require_verified_email: self.reset.require_verified_email,
             },
             admin: self.admin.credential(),
             reset: self.reset.options(),

@@ -74,6 +74,9 @@ impl From<Error> for ApiError {
             Error::AccountNotFound(_) => {
                 ApiError::new(StatusCode::NOT_FOUND, "not_found", "No such account.")
             }
+            Error::RateLimited(what) => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", what).retry_after(600)
+            }
             Error::Overloaded => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "overloaded",

@@ -11,6 +11,7 @@ mod pages;
 mod password;
 mod register;
 mod reset;
+mod verify;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -91,6 +92,10 @@ fn build(service: Arc<Service>, options: &HttpOptions) -> (Router, Arc<guard::Gu
         .route("/password-reset/", reset::routes())
         .route("/password-reset/confirm", reset::confirm_routes())
         .route("/password-reset/confirm/", reset::confirm_routes())
+        .route("/email-verification", verify::routes())
+        .route("/email-verification/", verify::routes())
+        .route("/email-verification/confirm", verify::confirm_routes())
+        .route("/email-verification/confirm/", verify::confirm_routes())
         .route("/healthz", get(healthz))
         .merge(admin::routes(service.clone()))
         .fallback(not_found)
@@ -136,7 +141,7 @@ async fn healthz() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
-async fn not_found() -> ApiError {
+pub(super) async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
 }
 

@@ -7,11 +7,11 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
+use axum::{Extension, Json};
 use jiff::Timestamp;
 use serde_json::json;
 
@@ -19,6 +19,7 @@ use super::body::JsonObject;
 use super::error::ApiError;
 use super::login::login_field;
 use super::pages;
+use crate::client::ClientNetwork;
 use crate::passwords::Password;
 use crate::service::Service;
 
@@ -36,7 +37,7 @@ pub fn confirm_routes() -> MethodRouter<Arc<Service>> {
     post(confirm)
 }
 
-fn private(mut response: Response) -> Response {
+pub(super) fn private(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(
@@ -62,6 +63,7 @@ async fn request(
 
 async fn confirm(
     State(service): State<Arc<Service>>,
+    client: Option<Extension<ClientNetwork>>,
     mut body: JsonObject,
 ) -> Result<Response, ApiError> {
     let token = body.string("token")?;
@@ -69,7 +71,12 @@ async fn confirm(
     body.finish("`token` and `new_password`")?;
     let new_password = Password::new(new_password)?;
     service
-        .confirm_password_reset(&token, &new_password, Timestamp::now())
+        .confirm_password_reset(
+            &token,
+            &new_password,
+            client.map(|Extension(network)| network),
+            Timestamp::now(),
+        )
         .await?;
     Ok(private(StatusCode::NO_CONTENT.into_response()))
 }
@@ -80,7 +87,10 @@ struct ResetPage<'a> {
     nonce: &'a str,
 }
 
-async fn page() -> Response {
+async fn page(State(service): State<Arc<Service>>) -> Response {
+    if !service.reset_on() {
+        return super::not_found().await.into_response();
+    }
     let nonce = pages::nonce();
     // html_response already sends no-referrer and no-store.
     pages::html_response(ResetPage { nonce: &nonce }.render(), &nonce)

@@ -14,6 +14,10 @@ use tracing::info;
 
 use crate::store::Store;
 
+mod templates;
+
+pub use templates::{MailKind, MailTemplates, MailVars};
+
 /// Where mail goes, as `--mail-url` names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MailUrl {

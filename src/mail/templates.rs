@@ -47,10 +47,22 @@ pub struct MailVars<'a> {
 const MAX_TEMPLATE_BYTES: u64 = 64 * 1024;
 
 const BUILT_IN: [(&str, &str); 4] = [
-    ("reset_mail.txt", include_str!("../../templates/reset_mail.txt")),
-    ("reset_mail.html", include_str!("../../templates/reset_mail.html")),
-    ("verify_mail.txt", include_str!("../../templates/verify_mail.txt")),
-    ("verify_mail.html", include_str!("../../templates/verify_mail.html")),
+    (
+        "reset_mail.txt",
+        include_str!("../../templates/reset_mail.txt"),
+    ),
+    (
+        "reset_mail.html",
+        include_str!("../../templates/reset_mail.html"),
+    ),
+    (
+        "verify_mail.txt",
+        include_str!("../../templates/verify_mail.txt"),
+    ),
+    (
+        "verify_mail.html",
+        include_str!("../../templates/verify_mail.html"),
+    ),
 ];
 
 /// The loaded templates.
@@ -156,13 +168,19 @@ mod tests {
             .render(MailKind::Reset, &vars("https://a.example/r"))
             .unwrap();
         assert_eq!(text, "Hallo kim@example.com: https://a.example/r");
-        assert!(html.contains("Choose a new password"), "the HTML stays built in");
+        assert!(
+            html.contains("Choose a new password"),
+            "the HTML stays built in"
+        );
 
         std::fs::write(dir.path().join("verify_mail.html"), "{{ link ").unwrap();
         let err = MailTemplates::load(Some(dir.path())).unwrap_err();
         assert!(err.contains("verify_mail.html"), "{err}");
         std::fs::write(dir.path().join("verify_mail.html"), "{{ linc }}").unwrap();
         let err = MailTemplates::load(Some(dir.path())).unwrap_err();
-        assert!(err.contains("verify_mail.html") && err.contains("undefined"), "{err}");
+        assert!(
+            err.contains("verify_mail.html") && err.contains("undefined"),
+            "{err}"
+        );
     }
 }

@@ -35,7 +35,7 @@ impl Service {
 
     /// Self-service registration: an email (and optionally a username) and a password.
     pub async fn register(
-        &self,
+        self: &Arc<Self>,
         email: &str,
         username: Option<&str>,
         password: Password,
@@ -89,6 +89,9 @@ impl Service {
             )
             .await?;
         info!(uid = %account.uid, "account registered");
+        if self.policy.require_verified_email {
+            self.mail_verification(account.clone(), now);
+        }
         Ok(account)
     }
 

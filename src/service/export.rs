@@ -228,7 +228,10 @@ impl Export<'_> {
                     graduated_at: Some(now),
                     password_at: password_at.get(account.uid.as_str()).copied(),
                 };
-                (account, store.record_firebase(&account.uid, &state, None).await)
+                (
+                    account,
+                    store.record_firebase(&account.uid, &state, None).await,
+                )
             })
             .buffer_unordered(16)
             .collect::<Vec<_>>()

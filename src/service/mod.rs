@@ -95,6 +95,8 @@ pub struct Policy {
     pub failure_floor: Duration,
     /// Brute-force lockout.
     pub lockout: LockoutPolicy,
+    /// Registrations must verify their email before they sign in.
+    pub require_verified_email: bool,
 }
 
 impl Default for Policy {
@@ -109,6 +111,7 @@ impl Default for Policy {
             registration_open: true,
             failure_floor: Duration::from_millis(500),
             lockout: LockoutPolicy::default(),
+            require_verified_email: false,
         }
     }
 }
@@ -158,9 +161,20 @@ impl Service {
             Some((options, mail)) => Some(reset::Reset::new(
                 options,
                 Mailer::new(&mail).map_err(crate::Error::Config)?,
-            )),
+            )?),
             None => None,
         };
+        if policy.require_verified_email
+            && reset
+                .as_ref()
+                .is_none_or(|r| r.options.verify_link_template.is_none())
+        {
+            return Err(crate::Error::Config(
+                "--require-verified-email needs verification mails: set --mail-url and \
+                 --public-url (or --verify-link-template)"
+                    .into(),
+            ));
+        }
         let admissions = passwords.concurrency + passwords.queue;
         let passwords = Passwords::new(&passwords)?;
         let (signer, store) = match choice {

@@ -7,10 +7,12 @@
 //! account (a password change above all). Confirming is one transaction: the new hash, the
 //! token used, the account's failure record gone.
 
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use askama::Template;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jiff::Timestamp;
@@ -20,8 +22,10 @@ use tokio::time::Instant;
 use tracing::{error, info, warn};
 
 use super::Service;
+use crate::accounts::Account;
+use crate::client::ClientNetwork;
 use crate::login::Login;
-use crate::mail::{Mail, Mailer};
+use crate::mail::{Mail, MailKind, MailTemplates, MailVars, Mailer};
 use crate::passwords::Password;
 use crate::store::NewToken;
 use crate::{Error, Result};
@@ -33,8 +37,12 @@ const IN_FLIGHT: usize = 16;
 /// How password reset is set up.
 #[derive(Debug, Clone)]
 pub struct ResetOptions {
-    /// The link in the mail; `{token}` is replaced by the token.
+    /// The link in a reset mail; `{token}` is replaced by the token.
     pub link_template: String,
+    /// The link in a verification mail; verification is off without one.
+    pub verify_link_template: Option<String>,
+    /// Files that replace the built-in mail templates.
+    pub templates_dir: Option<std::path::PathBuf>,
     /// How long a link works.
     pub lifetime: Duration,
     /// Most reset mails per account per hour.
@@ -47,44 +55,53 @@ pub struct ResetOptions {
 pub struct Reset {
     pub(super) options: ResetOptions,
     pub(super) mailer: Mailer,
+    pub(super) templates: MailTemplates,
     pub(super) in_flight: Arc<tokio::sync::Semaphore>,
+    /// Failed token confirmations per client network.
+    failed_confirms: DefaultKeyedRateLimiter<ClientNetwork>,
 }
 
+/// Failed confirmations (reset or verification) one client network may make per hour. A
+/// token is 256 random bits, so guessing cannot succeed; counting still makes a network that
+/// keeps sending bad tokens visible (a warning) and answers its further failures `429`,
+/// while a good token always goes through.
+const FAILED_CONFIRMS_PER_HOUR: NonZeroU32 = NonZeroU32::new(20).unwrap();
+
 impl Reset {
-    pub(super) fn new(options: ResetOptions, mailer: Mailer) -> Reset {
-        Reset {
+    pub(super) fn new(options: ResetOptions, mailer: Mailer) -> Result<Reset> {
+        let templates =
+            MailTemplates::load(options.templates_dir.as_deref()).map_err(Error::Config)?;
+        Ok(Reset {
             options,
             mailer,
+            templates,
             in_flight: Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT)),
-        }
+            failed_confirms: RateLimiter::keyed(Quota::per_hour(FAILED_CONFIRMS_PER_HOUR)),
+        })
     }
 }
 
-#[derive(Template)]
-#[template(path = "reset_mail.txt")]
-struct ResetText<'a> {
-    product: &'a str,
-    to: &'a str,
-    link: &'a str,
-    minutes: u64,
+/// What a mailed token is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Purpose {
+    Reset,
+    Verify,
 }
 
-#[derive(Template)]
-#[template(path = "reset_mail.html")]
-struct ResetHtml<'a> {
-    product: &'a str,
-    to: &'a str,
-    link: &'a str,
-    minutes: u64,
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Reset => "reset",
+            Purpose::Verify => "verify",
+        }
+    }
 }
-
-const PURPOSE: &str = "reset";
 
 /// The answer to a token that cannot be used, whatever the reason.
 fn invalid_token() -> Error {
     Error::invalid(
         "invalid_token",
-        "this reset link is invalid, used or expired; ask for a new one",
+        "This link is invalid, used or expired; ask for a new one.",
     )
 }
 
@@ -126,16 +143,37 @@ impl Service {
     }
 
     async fn send_reset(&self, candidates: &[Login], now: Timestamp) -> Result<()> {
-        let Some(reset) = &self.reset else {
-            return Ok(());
-        };
         let Some(found) = self.store.find_by_login(candidates).await? else {
             info!(outcome = "unknown", "password reset requested");
             return Ok(());
         };
-        let account = &found.account;
+        self.send_link(&found.account, Purpose::Reset, now).await
+    }
+
+    /// Mails `account` a link for `purpose`, within its hourly allowance: a new token (stored
+    /// by its SHA-256 only) in the link of that purpose.
+    pub(super) async fn send_link(
+        &self,
+        account: &Account,
+        purpose: Purpose,
+        now: Timestamp,
+    ) -> Result<()> {
+        let Some(reset) = &self.reset else {
+            return Ok(());
+        };
+        let what = purpose.as_str();
         let Some(email) = account.email.as_ref().filter(|_| !account.disabled) else {
-            info!(uid = %account.uid, outcome = "no_mail", "password reset requested for an account without an email, or disabled");
+            info!(uid = %account.uid, outcome = "no_mail", purpose = what, "no link mailed: the account has no email, or is disabled");
+            return Ok(());
+        };
+        let (template, kind) = match purpose {
+            Purpose::Reset => (Some(&reset.options.link_template), MailKind::Reset),
+            Purpose::Verify => (
+                reset.options.verify_link_template.as_ref(),
+                MailKind::Verify,
+            ),
+        };
+        let Some(template) = template else {
             return Ok(());
         };
         if !self
@@ -143,7 +181,7 @@ impl Service {
             .take_mail_allowance(&account.uid, reset.options.mails_per_hour, now)
             .await?
         {
-            warn!(uid = %account.uid, outcome = "limited", "password reset mail limit reached");
+            warn!(uid = %account.uid, outcome = "limited", purpose = what, "mail limit reached");
             return Ok(());
         }
         let bytes: [u8; 32] = rand::rng().random();
@@ -154,40 +192,32 @@ impl Service {
             .create_token(&NewToken {
                 id: &id,
                 uid: &account.uid,
-                purpose: PURPOSE,
+                purpose: what,
                 expires_at: now + lifetime,
                 account_updated_at: account.updated_at,
                 now,
             })
             .await?;
-        let link = reset.options.link_template.replace("{token}", &token);
-        let minutes = lifetime.as_secs().div_ceil(60);
+        let link = template.replace("{token}", &token);
         let product = reset.options.product.as_str();
         let to = email.as_str();
-        let rendered = (
-            ResetText {
-                product,
-                to,
-                link: &link,
-                minutes,
-            }
-            .render(),
-            ResetHtml {
-                product,
-                to,
-                link: &link,
-                minutes,
-            }
-            .render(),
-        );
-        let (Ok(text), Ok(html)) = rendered else {
-            return Err(Error::Internal(
-                "the reset mail templates failed to render".into(),
-            ));
+        let vars = MailVars {
+            product,
+            to,
+            link: &link,
+            minutes: lifetime.as_secs().div_ceil(60),
+        };
+        let (text, html) = reset
+            .templates
+            .render(kind, &vars)
+            .map_err(Error::Internal)?;
+        let subject = match purpose {
+            Purpose::Reset => format!("Reset your {product} password"),
+            Purpose::Verify => format!("Confirm your {product} email address"),
         };
         let mail = Mail {
             to: to.to_string(),
-            subject: format!("Reset your {product} password"),
+            subject,
             text,
             html,
         };
@@ -196,24 +226,61 @@ impl Service {
             .send(&self.store, &mail)
             .await
             .map_err(Error::Internal)?;
-        info!(uid = %account.uid, outcome = "sent", "password reset mail sent");
+        match purpose {
+            Purpose::Reset => {
+                info!(uid = %account.uid, outcome = "sent", "password reset mail sent")
+            }
+            Purpose::Verify => {
+                info!(uid = %account.uid, outcome = "sent", "verification mail sent")
+            }
+        }
         Ok(())
     }
 
-    /// Sets a new password with a reset token. Every unusable token — unknown, used, expired,
-    /// or outdated by a change of the account — is one answer, `invalid_token`.
-    pub async fn confirm_password_reset(
+    /// The stored token a mailed `token` names, if it is of `purpose`, unused, unexpired
+    /// and its account unchanged since; with the account, as read.
+    async fn usable_token(
         &self,
         token: &str,
-        new_password: &Password,
+        purpose: Purpose,
+        client: Option<ClientNetwork>,
         now: Timestamp,
-    ) -> Result<()> {
-        if self.reset.is_none() {
-            return Err(Error::Disabled(
-                "password reset is off: it needs --mail-url and --public-url",
+    ) -> Result<(
+        String,
+        crate::store::StoredToken,
+        crate::store::StoredAccount,
+    )> {
+        let found = self.find_usable_token(token, purpose, now).await;
+        self.count_confirm(&found, client)?;
+        found
+    }
+
+    /// Counts a failed confirmation against `client`: past the hourly allowance, `429`.
+    fn count_confirm<T>(&self, result: &Result<T>, client: Option<ClientNetwork>) -> Result<()> {
+        let (Some(reset), Some(network), Err(Error::InvalidInput { code, .. })) =
+            (&self.reset, client, result)
+        else {
+            return Ok(());
+        };
+        if *code == "invalid_token" && reset.failed_confirms.check_key(&network).is_err() {
+            warn!(client = %network, "repeated failed token confirmations");
+            return Err(Error::RateLimited(
+                "Too many invalid links from this address; retry later.",
             ));
         }
-        self.check_policy(new_password)?;
+        Ok(())
+    }
+
+    async fn find_usable_token(
+        &self,
+        token: &str,
+        purpose: Purpose,
+        now: Timestamp,
+    ) -> Result<(
+        String,
+        crate::store::StoredToken,
+        crate::store::StoredAccount,
+    )> {
         // 256 bits in unpadded base64url: anything else was never issued.
         if token.len() != 43 || URL_SAFE_NO_PAD.decode(token).is_err() {
             return Err(invalid_token());
@@ -222,7 +289,7 @@ impl Service {
         let Some(stored) = self.store.find_token(&id).await? else {
             return Err(invalid_token());
         };
-        if stored.purpose != PURPOSE || stored.used || stored.expires_at <= now {
+        if stored.purpose != purpose.as_str() || stored.used || stored.expires_at <= now {
             return Err(invalid_token());
         }
         let Some(found) = self.store.find_by_uid(&stored.uid).await? else {
@@ -231,6 +298,27 @@ impl Service {
         if found.account.updated_at != stored.account_updated_at || found.account.disabled {
             return Err(invalid_token());
         }
+        Ok((id, stored, found))
+    }
+
+    /// Sets a new password with a reset token. Every unusable token — unknown, used, expired,
+    /// or outdated by a change of the account — is one answer, `invalid_token`.
+    pub async fn confirm_password_reset(
+        &self,
+        token: &str,
+        new_password: &Password,
+        client: Option<ClientNetwork>,
+        now: Timestamp,
+    ) -> Result<()> {
+        if self.reset.is_none() {
+            return Err(Error::Disabled(
+                "password reset is off: it needs --mail-url and --public-url",
+            ));
+        }
+        self.check_policy(new_password)?;
+        let (id, stored, found) = self
+            .usable_token(token, Purpose::Reset, client, now)
+            .await?;
         let hash = self.passwords.hash(new_password).await?;
         if !self
             .store
@@ -241,8 +329,103 @@ impl Service {
         }
         info!(uid = %stored.uid, "password reset");
         // Firebase sessions end; in graduate mode the new password moves there too.
-        self.bridge_changed(&found.account, Some(new_password), true)
+        let mut account = found.account;
+        account.email_verified = Some(true);
+        self.bridge_changed(&account, Some(new_password), true)
             .await;
         Ok(())
+    }
+}
+
+impl Service {
+    /// Mails a verification link for the account `login` and `password` sign in to (checked
+    /// like a sign-in: the same answer, lockout and floor for every failure). Nothing is sent
+    /// for an address already verified, or beyond the hourly mail allowance; the answer is
+    /// the same.
+    pub async fn request_email_verification(
+        self: &Arc<Self>,
+        login: &str,
+        password: &Password,
+        client: Option<ClientNetwork>,
+        now: Timestamp,
+    ) -> Result<()> {
+        if !self.verification_on() {
+            return Err(Error::Disabled(
+                "email verification is off: it needs --mail-url and --public-url (or \
+                 --verify-link-template)",
+            ));
+        }
+        let admitted = self.admit()?;
+        let started = Instant::now();
+        let found = self
+            .authenticate(admitted, login, password, client, now, None)
+            .await;
+        self.pad_failure(&found, started).await;
+        let (found, _admitted) = found?;
+        if found.account.email_verified != Some(true) {
+            let service = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = service
+                    .send_link(&found.account, Purpose::Verify, now)
+                    .await
+                {
+                    error!(error = %e, "verification mail not sent");
+                }
+            });
+        }
+        Ok(())
+    }
+
+    /// Marks the account's email verified with a verification token; an unusable token is
+    /// `invalid_token`, as for a reset.
+    pub async fn confirm_email_verification(
+        &self,
+        token: &str,
+        client: Option<ClientNetwork>,
+        now: Timestamp,
+    ) -> Result<()> {
+        if !self.verification_on() {
+            return Err(Error::Disabled("email verification is off"));
+        }
+        let (id, stored, found) = self
+            .usable_token(token, Purpose::Verify, client, now)
+            .await?;
+        if !self
+            .store
+            .complete_verification(&id, &stored, found.version, now)
+            .await?
+        {
+            return Err(invalid_token());
+        }
+        info!(uid = %stored.uid, "email verified");
+        let mut account = found.account;
+        account.email_verified = Some(true);
+        self.bridge_changed(&account, None, false).await;
+        Ok(())
+    }
+
+    /// Whether password reset is on.
+    pub fn reset_on(&self) -> bool {
+        self.reset.is_some()
+    }
+
+    /// Whether verification links can be mailed.
+    pub fn verification_on(&self) -> bool {
+        self.reset
+            .as_ref()
+            .is_some_and(|r| r.options.verify_link_template.is_some())
+    }
+
+    /// After a registration: the verification mail, in the background.
+    pub(super) fn mail_verification(self: &Arc<Self>, account: Account, now: Timestamp) {
+        if !self.verification_on() {
+            return;
+        }
+        let service = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = service.send_link(&account, Purpose::Verify, now).await {
+                error!(error = %e, "verification mail not sent");
+            }
+        });
     }
 }

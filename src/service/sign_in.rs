@@ -44,6 +44,17 @@ impl Service {
         };
         // Minted after the check's admission is released: with IAM Credentials this is a
         // network call, which must not hold a hashing slot.
+        // With --require-verified-email, an unverified registration is refused like a wrong
+        // password (after the same work; not counted, so the owner is never locked out).
+        let result = match result {
+            Ok(found)
+                if self.policy.require_verified_email
+                    && found.account.email_verified == Some(false) =>
+            {
+                Err(refuse(Some(&found.account.uid), "unverified_email"))
+            }
+            other => other,
+        };
         // Before the token: a client's signInWithCustomToken then finds the Firebase user
         // already holding the email (and the password, in graduate mode).
         if let Ok(found) = &result {

@@ -107,8 +107,13 @@ impl Store {
             Some(v) => FirestoreWritePrecondition::UpdateTime(v.0),
             None => FirestoreWritePrecondition::Exists(true),
         };
-        self.patch(uid, &FirebaseDoc::FIELDS, &FirebaseDoc::new(state), precondition)
-            .await
+        self.patch(
+            uid,
+            &FirebaseDoc::FIELDS,
+            &FirebaseDoc::new(state),
+            precondition,
+        )
+        .await
     }
 
     /// Writes `fields` of `patch` to the account under `precondition`; `false` when it fails.

@@ -56,6 +56,20 @@ struct Used {
     used: bool,
 }
 
+/// A reset's account fields: the new hash, and the email proven to reach its owner.
+#[derive(Serialize, Deserialize)]
+struct ResetPatch {
+    #[serde(flatten)]
+    password: PasswordPatch,
+    email_verified: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+struct VerifiedPatch {
+    email_verified: bool,
+    updated_at: FirestoreTimestamp,
+}
+
 /// The fields of a new token.
 #[derive(Debug, Clone)]
 pub struct NewToken<'a> {
@@ -201,14 +215,20 @@ impl Store {
         password: &StoredHash,
         now: Timestamp,
     ) -> Result<bool> {
-        let patch = PasswordPatch::new(password, now);
+        // The mail reached the address: the reset also verifies it.
+        let patch = ResetPatch {
+            password: PasswordPatch::new(password, now),
+            email_verified: true,
+        };
+        let mut fields: Vec<String> = PasswordPatch::FIELDS.map(String::from).to_vec();
+        fields.push("email_verified".into());
         let commit = async {
             let mut tx = self.db.begin_transaction().await?;
             tx.update_object(
                 &self.options.accounts_collection,
                 token.uid.as_str(),
                 &patch,
-                Some(PasswordPatch::FIELDS.map(String::from).to_vec()),
+                Some(fields),
                 Some(FirestoreWritePrecondition::UpdateTime(account.0)),
                 vec![],
             )?;
@@ -224,6 +244,47 @@ impl Store {
                 &self.options.lockouts_collection,
                 LockoutKey::Account(token.uid.clone()).doc_id(),
                 None,
+            )?;
+            tx.commit().await
+        };
+        match self.within_deadline(commit).await? {
+            Ok(_) => Ok(true),
+            Err(e) if is_precondition_failed(&e) => Ok(false),
+            Err(e) => Err(map_error(e)),
+        }
+    }
+
+    /// Completes an email verification in one transaction: the account's email marked
+    /// verified (if the account is still at `account`) and the token used (if still at its
+    /// version). `false` when either changed.
+    pub async fn complete_verification(
+        &self,
+        token_id: &str,
+        token: &StoredToken,
+        account: Version,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let patch = VerifiedPatch {
+            email_verified: true,
+            updated_at: FirestoreTimestamp(now),
+        };
+        let commit = async {
+            let mut tx = self.db.begin_transaction().await?;
+            tx.update_object(
+                &self.options.accounts_collection,
+                token.uid.as_str(),
+                &patch,
+                Some(vec!["email_verified".into(), "updated_at".into()]),
+                Some(FirestoreWritePrecondition::UpdateTime(account.0)),
+                vec![],
+            )?;
+            tx.update_object(
+                &self.options.tokens_collection,
+                token_id,
+                &Used { used: true },
+                Some(vec!["used".into()]),
+                Some(FirestoreWritePrecondition::UpdateTime(token.version.0)),
+                vec![],
             )?;
             tx.commit().await
         };

@@ -26,7 +26,7 @@ const CONFIRM_PATH = '/password-reset/confirm/';
 /** The page's answer to every request, whether or not the account exists. */
 const REQUESTED = 'If an account has this address, a link to choose a new password is on its way.';
 const DONE = 'Your password is changed. Sign in with the new one.';
-const INVALID_TOKEN = 'this reset link is invalid, used or expired; ask for a new one';
+const INVALID_TOKEN = 'This link is invalid, used or expired; ask for a new one.';
 
 /**
  * `firegate serve` on `port`, with `settings` (and nothing firegate reads from the developer's

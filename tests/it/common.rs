@@ -248,6 +248,7 @@ impl TestApp {
             disabled: false,
             claims: Default::default(),
             firebase: Default::default(),
+            email_verified: None,
         };
         self.service.store.create_account(&account).await.unwrap();
         account
@@ -277,6 +278,7 @@ impl TestApp {
                 firegate::service::NewAccount {
                     uid: None,
                     email,
+                    email_verified: None,
                     username,
                     password: firegate::passwords::Password::new(password.into()).unwrap(),
                     claims: Default::default(),

@@ -61,6 +61,7 @@ async fn parallel_guesses_all_count_and_an_accounts_logins_share_one_count() {
             firegate::service::NewAccount {
                 uid: None,
                 email: Some(Login::parse("kim@example.com").unwrap()),
+                email_verified: None,
                 username: Some(Login::parse("kim").unwrap()),
                 password: firegate::passwords::Password::new("right password".into()).unwrap(),
                 claims: Default::default(),
@@ -351,6 +352,7 @@ async fn firestore_outages_give_quick_503s_and_recovery_needs_no_restart() {
             firegate::service::NewAccount {
                 uid: None,
                 email: Some(firegate::login::Login::parse("kim@example.com").unwrap()),
+                email_verified: None,
                 username: None,
                 password: firegate::passwords::Password::new("right password".into()).unwrap(),
                 claims: Default::default(),

@@ -409,6 +409,7 @@ async fn seed(
         disabled: false,
         claims: Default::default(),
         firebase: Default::default(),
+        email_verified: None,
     };
     app.service.store.create_account(&account).await.unwrap();
     account
@@ -451,6 +452,7 @@ async fn registration_cannot_take_over_a_legacy_domain_alias_in_either_order() {
             firegate::service::NewAccount {
                 uid: None,
                 email: None,
+                email_verified: None,
                 username: Some(Login::parse("lee").unwrap()),
                 password: Password::new("other password".into()).unwrap(),
                 claims: Default::default(),

@@ -179,6 +179,7 @@ async fn concurrent_creations_of_one_login_yield_exactly_one_account() {
                     firegate::service::NewAccount {
                         uid: None,
                         email: Some(firegate::login::Login::parse("race@example.com").unwrap()),
+                        email_verified: None,
                         username: None,
                         password: firegate::passwords::Password::new(format!("password {i}"))
                             .unwrap(),
@@ -230,6 +231,7 @@ async fn claims_are_copied_into_the_token() {
             firegate::service::NewAccount {
                 uid: Some(firegate::accounts::Uid::parse("legacy-1042").unwrap()),
                 email: Some(firegate::login::Login::parse("teacher@example.com").unwrap()),
+                email_verified: None,
                 username: None,
                 password: firegate::passwords::Password::new("pw-claims".into()).unwrap(),
                 claims: firegate::claims::Claims::parse(json!({"role": "teacher", "school": 7}))

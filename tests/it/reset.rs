@@ -228,7 +228,7 @@ async fn wrong_expired_and_outdated_tokens_are_one_refusal() {
     let password = firegate::passwords::Password::new("a new password".into()).unwrap();
     let expired = app
         .service
-        .confirm_password_reset(&token, &password, later)
+        .confirm_password_reset(&token, &password, None, later)
         .await;
     assert!(
         matches!(
@@ -366,4 +366,135 @@ async fn a_failing_smtp_server_is_logged_and_the_answer_unchanged() {
     let logs = server.wait_for_log("password reset mail not sent").await;
     assert!(logs.contains("451"), "the log names the server's refusal");
     assert!(!logs.contains("token="), "the link never reaches the log");
+}
+
+async fn confirm_verification(app: &TestApp, token: &str) -> (u16, Value) {
+    let response = app
+        .post_json("/email-verification/confirm/", json!({ "token": token }))
+        .await;
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn with_required_verification_a_registration_signs_in_after_its_link() {
+    let sink = SmtpSink::start(false);
+    let app = reset_app(&sink, &["--require-verified-email"]).await;
+    let registered = app
+        .post_json(
+            "/register/",
+            json!({ "email": "new@example.com", "password": "a new passphrase" }),
+        )
+        .await;
+    assert_eq!(registered.status().as_u16(), 201);
+    let mail = sink.mail("new@example.com", 1).await;
+    assert_eq!(mail["subject"], "Confirm your firegate email address");
+    let token = token_in(&mail);
+    assert!(mail["text"].as_str().unwrap().contains(&format!(
+        "https://auth.example.com/email-verification/?token={token}"
+    )));
+    let (status, refused) = app.sign_in("new@example.com", "a new passphrase").await;
+    let (_, wrong) = app.sign_in("new@example.com", "not the passphrase").await;
+    assert_eq!(
+        (status, &refused),
+        (400, &wrong),
+        "unverified: answered like a wrong password"
+    );
+    let (_, shown, _) = app
+        .cli(&["accounts", "show", "new@example.com"], None)
+        .await;
+    assert!(shown.contains("\"email_verified\": false"), "{shown}");
+
+    // A reset token does not verify, a verification token does, once.
+    assert_eq!(
+        confirm(&app, &token, "another passphrase").await.0,
+        400,
+        "a verification token is no reset token"
+    );
+    assert_eq!(confirm_verification(&app, &token).await.0, 204);
+    assert_eq!(
+        confirm_verification(&app, &token).await.0,
+        400,
+        "single use"
+    );
+    assert_eq!(
+        app.sign_in("new@example.com", "a new passphrase").await.0,
+        200
+    );
+    let (_, shown, _) = app
+        .cli(&["accounts", "show", "new@example.com"], None)
+        .await;
+    assert!(shown.contains("\"email_verified\": true"), "{shown}");
+
+    // Asking again for a verified address sends nothing; a wrong password is a failed sign-in.
+    let asked = app
+        .post_json(
+            "/email-verification/",
+            json!({ "email": "new@example.com", "password": "a new passphrase" }),
+        )
+        .await;
+    assert_eq!(asked.status().as_u16(), 202);
+    let wrong = app
+        .post_json(
+            "/email-verification/",
+            json!({ "email": "new@example.com", "password": "wrong" }),
+        )
+        .await;
+    assert_eq!(wrong.status().as_u16(), 400);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(sink.mails_to("new@example.com").len(), 1, "no second mail");
+}
+
+#[tokio::test]
+async fn a_reset_proves_the_address_and_takes_over_a_squatted_registration() {
+    let sink = SmtpSink::start(false);
+    let app = reset_app(&sink, &["--require-verified-email"]).await;
+    // Someone registers the owner's address first.
+    let squatted = app
+        .post_json(
+            "/register/",
+            json!({ "email": "owner@example.com", "password": "squatter's choice" }),
+        )
+        .await;
+    assert_eq!(squatted.status().as_u16(), 201);
+    assert_eq!(
+        app.sign_in("owner@example.com", "squatter's choice")
+            .await
+            .0,
+        400,
+        "the squatter cannot sign in without the owner's mail"
+    );
+    // The owner, whose mailbox it is, resets the password.
+    assert_eq!(request(&app, "owner@example.com").await.0, 202);
+    // The first mail is the registration's verification link, which the squatter never saw.
+    let reset = sink.mail("owner@example.com", 2).await;
+    assert_eq!(reset["subject"], "Reset your firegate password");
+    assert_eq!(
+        confirm(&app, &token_in(&reset), "the owner's own").await.0,
+        204
+    );
+    assert_eq!(
+        app.sign_in("owner@example.com", "the owner's own").await.0,
+        200,
+        "the reset verified the address"
+    );
+    assert_eq!(
+        app.sign_in("owner@example.com", "squatter's choice")
+            .await
+            .0,
+        400
+    );
+}
+
+#[tokio::test]
+async fn repeated_bad_tokens_from_one_network_are_counted_and_then_refused() {
+    let sink = SmtpSink::start(false);
+    let app = reset_app(&sink, &["--rate-limit-per-minute", "0"]).await;
+    let bad = "A".repeat(43);
+    let mut statuses = Vec::new();
+    for _ in 0..21 {
+        statuses.push(confirm(&app, &bad, "whatever password").await.0);
+    }
+    assert_eq!(&statuses[..20], &[400; 20]);
+    assert_eq!(statuses[20], 429, "the 21st failure in an hour");
 }

@@ -132,7 +132,8 @@ impl Service {
             Ok(Some(now)) if now.account.updated_at == checked.updated_at => now,
             Ok(_) => {
                 info!(%uid, "account changed during sign-in; Firebase write left to the queue");
-                self.queue(uid, false, false, "changed during sign-in").await;
+                self.queue(uid, false, false, "changed during sign-in")
+                    .await;
                 return;
             }
             Err(e) => {
@@ -163,7 +164,8 @@ impl Service {
             return;
         };
         let graduating = bridge.mode == BridgeMode::Graduate;
-        let usable = password.filter(|p| graduating && bridge.cannot_graduate(account, p).is_none());
+        let usable =
+            password.filter(|p| graduating && bridge.cannot_graduate(account, p).is_none());
         let change = Change {
             password: usable,
             revoke,
@@ -205,7 +207,10 @@ impl Service {
                 match self.store.record_firebase(uid, &state, version).await {
                     Ok(true) => {}
                     // Changed since read: the queue brings Firebase to the account as it is.
-                    Ok(false) => self.queue(uid, false, false, "changed during the write").await,
+                    Ok(false) => {
+                        self.queue(uid, false, false, "changed during the write")
+                            .await
+                    }
                     Err(e) => {
                         warn!(%uid, error = %e, "cannot record the Firebase Auth state; rewritten later")
                     }

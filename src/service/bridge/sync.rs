@@ -8,10 +8,10 @@ use jiff::Timestamp;
 use tracing::{info, warn};
 
 use super::Change;
+use crate::Result;
 use crate::accounts::Uid;
 use crate::error::BridgeError;
 use crate::service::Service;
-use crate::Result;
 
 /// Accounts read per page by `firebase-auth sync`.
 const SYNC_PAGE: u32 = 300;
@@ -53,10 +53,7 @@ impl Service {
                         drop_password: entry.drop_password,
                         ..Change::default()
                     };
-                    match bridge
-                        .write(&found.account, change, Timestamp::now())
-                        .await
-                    {
+                    match bridge.write(&found.account, change, Timestamp::now()).await {
                         Ok(state) => {
                             self.store
                                 .record_firebase(uid, &state, Some(found.version))
@@ -172,5 +169,4 @@ impl Service {
         }
         Ok(report)
     }
-
 }
