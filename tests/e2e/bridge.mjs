@@ -296,6 +296,30 @@ export function bridgeSuite(getEnv) {
         assert.equal(plainOld.status, 400);
       });
 
+      test('a password changed in firegate moves into Firebase Auth; the old one stops working there', async () => {
+        const account = { login: 'changes-here@example.com', password: 'graduated password one' };
+        await create(env.settings, account);
+        await login(graduate, account);
+        const changed = await postJson(graduate.url, '/password/', {
+          email: account.login,
+          password: account.password,
+          new_password: 'graduated password two',
+        });
+        assert.equal(changed.status, 204, JSON.stringify(changed.json));
+        const c = client('graduate-changed');
+        const code = await errorCode(
+          signInWithEmailAndPassword(c.auth, account.login, account.password),
+          'the old password in Firebase Auth',
+        );
+        assert.ok(['auth/wrong-password', 'auth/invalid-credential'].includes(code), code);
+        const credential = await signInWithEmailAndPassword(
+          c.auth,
+          account.login,
+          'graduated password two',
+        );
+        assert.ok(credential.user.uid);
+      });
+
       test('a password Firebase Auth would refuse does not graduate, and says why', async () => {
         const account = { login: 'shorty@example.com', password: 'abc12' };
         await create({ ...env.settings, FIREGATE_MIN_PASSWORD_LENGTH: '4' }, account);
