@@ -169,8 +169,11 @@ pub async fn run(command: AccountsCommand) -> Result<()> {
             print_json(&service.set_claims(&login, claims).await?)?;
         }
         AccountsCommand::Unlock { login, .. } => {
-            service.unlock(&login).await?;
-            println!("unlocked {login}");
+            if service.unlock(&login).await? {
+                println!("unlocked {login}");
+            } else {
+                println!("nothing to unlock: {login} has no failed sign-ins counted");
+            }
         }
         AccountsCommand::SetPassword { login, .. } => {
             let password = read_password()?;
@@ -254,41 +257,61 @@ fn print_json(value: &impl serde::Serialize) -> Result<()> {
 }
 
 fn print_list(page: &[AccountSummary], json: bool, limit: u32) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    let io = |source| Error::Io {
-        what: "cannot write to standard output".into(),
-        source,
-    };
+    match write_list(&mut std::io::stdout().lock(), page, json, limit) {
+        // `| head` closed the pipe: the reader has what it wanted.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(source) => Err(Error::Io {
+            what: "cannot write to standard output".into(),
+            source,
+        }),
+        Ok(()) => Ok(()),
+    }
+}
+
+/// The page as JSON lines, or as a table whose columns fit the widest value of each.
+fn write_list(
+    out: &mut impl Write,
+    page: &[AccountSummary],
+    json: bool,
+    limit: u32,
+) -> std::io::Result<()> {
     if json {
         for a in page {
-            let line = serde_json::to_string(a)?;
-            writeln!(out, "{line}").map_err(io)?;
+            writeln!(out, "{}", serde_json::to_string(a)?)?;
         }
         return Ok(());
     }
-    writeln!(
-        out,
-        "{:<30} {:<36} {:<26} {:<8} CREATED",
-        "UID", "LOGINS", "SCHEME", "STATE"
-    )
-    .map_err(io)?;
-    for a in page {
-        let state = if a.disabled { "disabled" } else { "enabled" };
-        let created = a.created_at.strftime("%Y-%m-%d");
-        writeln!(
-            out,
-            "{:<30} {:<36} {:<26} {:<8} {created}",
-            a.uid,
-            a.logins.join(","),
-            a.hash_scheme,
-            state
-        )
-        .map_err(io)?;
+    let rows: Vec<[String; 5]> = page
+        .iter()
+        .map(|a| {
+            [
+                a.uid.to_string(),
+                a.logins.join(","),
+                a.hash_scheme.clone(),
+                if a.disabled { "disabled" } else { "enabled" }.to_string(),
+                a.created_at.strftime("%Y-%m-%d").to_string(),
+            ]
+        })
+        .collect();
+    let header = ["UID", "LOGINS", "SCHEME", "STATE", "CREATED"].map(String::from);
+    let mut widths = header.clone().map(|h| h.chars().count());
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    for row in std::iter::once(&header).chain(&rows) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        writeln!(out, "{}", line.join("  ").trim_end())?;
     }
     if page.len() as u32 == limit
         && let Some(last) = page.last()
     {
-        writeln!(out, "(more: --after {})", a_quote(last.uid.as_str())).map_err(io)?;
+        writeln!(out, "(more: --after {})", a_quote(last.uid.as_str()))?;
     }
     Ok(())
 }

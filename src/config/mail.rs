@@ -77,7 +77,7 @@ impl ResetArgs {
         let url = self.mail_url.as_ref()?;
         let link_template = match (&self.reset_link_template, &self.public_url) {
             (Some(template), _) => template.clone(),
-            (None, Some(base)) => format!("{base}/password-reset/?token={{token}}"),
+            (None, Some(base)) => format!("{base}/password-reset/#token={{token}}"),
             (None, None) => return None,
         };
         let smtp_password = std::env::var("FIREGATE_SMTP_PASSWORD")
@@ -89,7 +89,7 @@ impl ResetArgs {
                 verify_link_template: match (&self.verify_link_template, &self.public_url) {
                     (Some(template), _) => Some(template.clone()),
                     (None, Some(base)) => {
-                        Some(format!("{base}/email-verification/?token={{token}}"))
+                        Some(format!("{base}/email-verification/#token={{token}}"))
                     }
                     (None, None) => None,
                 },

@@ -239,7 +239,7 @@ async fn list_accounts(
 async fn show_account(
     State(service): State<Arc<Service>>,
     Segment(login): Segment,
-) -> Result<Json<AccountSummary>, Refusal> {
+) -> Result<Json<crate::service::AccountDetail>, Refusal> {
     Ok(Json(service.show_account(&login).await?))
 }
 

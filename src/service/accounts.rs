@@ -13,6 +13,7 @@ use crate::claims::Claims;
 use crate::client::ClientNetwork;
 use crate::login::Login;
 use crate::passwords::Password;
+use crate::service::{AccountDetail, LockoutSummary};
 use crate::store::{AccountFilter, SchemeCount, StoredAccount};
 use crate::{Error, Result};
 
@@ -169,6 +170,12 @@ impl Service {
             .await;
         self.pad_failure(&found, started).await;
         let (found, _admitted) = found?;
+        // An unverified registration may be a squatter's: it cannot change the password
+        // (which would outdate the owner's reset link) any more than it can sign in.
+        if self.policy.require_verified_email && found.account.email_verified == Some(false) {
+            tokio::time::sleep_until(started + self.policy.failure_floor).await;
+            return Err(Error::InvalidCredentials);
+        }
         let hash = self.passwords.hash(new).await?;
         let uid = found.account.uid.clone();
         let mut version = found.version;
@@ -264,9 +271,23 @@ impl Service {
         Ok(found.account.uid)
     }
 
-    /// What an admin may see of the account holding `login`.
-    pub async fn show_account(&self, login: &str) -> Result<AccountSummary> {
-        Ok(AccountSummary::from(&self.find(login).await?.account))
+    /// What an admin may see of the account holding `login` (or with that uid), with its
+    /// failed sign-ins.
+    pub async fn show_account(&self, login: &str) -> Result<AccountDetail> {
+        let found = self.find(login).await?;
+        let key = crate::lockout::LockoutKey::Account(found.account.uid.clone());
+        let state = self.store.lockout_state(&key).await?;
+        let now = Timestamp::now();
+        let unfamiliar = state.unfamiliar.as_ref();
+        Ok(AccountDetail {
+            lockout: LockoutSummary {
+                failures: unfamiliar.map_or(0, |r| r.failures),
+                last_failure: unfamiliar.map(|r| r.last_failure),
+                locked_until: self.policy.lockout.locked_until(unfamiliar, now),
+                familiar_networks: state.networks.len(),
+            },
+            account: AccountSummary::from(&found.account),
+        })
     }
 
     /// A page of accounts in uid order.
@@ -302,11 +323,22 @@ impl Service {
         Ok(stats)
     }
 
+    /// The account with `login`, or else the one whose uid is `login` (admin commands take
+    /// either).
     async fn find(&self, login: &str) -> Result<StoredAccount> {
-        let lookups = Login::lookups(login)?;
-        self.store
-            .find_by_login(&lookups)
-            .await?
-            .ok_or_else(|| Error::AccountNotFound(lookups[0].to_string()))
+        if let Ok(lookups) = Login::lookups(login)
+            && let Some(found) = self.store.find_by_login(&lookups).await?
+        {
+            return Ok(found);
+        }
+        if let Ok(uid) = Uid::parse(login.trim())
+            && let Some(found) = self.store.find_by_uid(&uid).await?
+        {
+            return Ok(found);
+        }
+        let shown = Login::lookups(login)
+            .map(|l| l[0].to_string())
+            .unwrap_or_else(|_| login.trim().to_string());
+        Err(Error::AccountNotFound(shown))
     }
 }

@@ -46,6 +46,25 @@ pub struct SignedIn {
     pub token: String,
 }
 
+/// An account as `accounts show` and the admin API show it: its summary and its failed
+/// sign-ins.
+#[derive(Debug, serde::Serialize)]
+pub struct AccountDetail {
+    #[serde(flatten)]
+    pub account: crate::accounts::AccountSummary,
+    pub lockout: LockoutSummary,
+}
+
+/// An account's failed sign-ins from unfamiliar networks, and how many networks are familiar.
+#[derive(Debug, serde::Serialize)]
+pub struct LockoutSummary {
+    pub failures: u32,
+    pub last_failure: Option<Timestamp>,
+    /// Under this process's lockout policy (the server's flags may differ from a command's).
+    pub locked_until: Option<Timestamp>,
+    pub familiar_networks: usize,
+}
+
 /// The details of a new account.
 #[derive(Debug)]
 pub struct NewAccount {

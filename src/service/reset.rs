@@ -178,7 +178,7 @@ impl Service {
         };
         if !self
             .store
-            .take_mail_allowance(&account.uid, reset.options.mails_per_hour, now)
+            .take_mail_allowance(&account.uid, what, reset.options.mails_per_hour, now)
             .await?
         {
             warn!(uid = %account.uid, outcome = "limited", purpose = what, "mail limit reached");
@@ -363,15 +363,7 @@ impl Service {
         self.pad_failure(&found, started).await;
         let (found, _admitted) = found?;
         if found.account.email_verified != Some(true) {
-            let service = self.clone();
-            tokio::spawn(async move {
-                if let Err(e) = service
-                    .send_link(&found.account, Purpose::Verify, now)
-                    .await
-                {
-                    error!(error = %e, "verification mail not sent");
-                }
-            });
+            self.mail_verification(found.account, now);
         }
         Ok(())
     }
@@ -416,16 +408,22 @@ impl Service {
             .is_some_and(|r| r.options.verify_link_template.is_some())
     }
 
-    /// After a registration: the verification mail, in the background.
+    /// A verification mail, in the background (at most [`IN_FLIGHT`] mails are prepared at
+    /// once; beyond, this one is dropped with a warning).
     pub(super) fn mail_verification(self: &Arc<Self>, account: Account, now: Timestamp) {
-        if !self.verification_on() {
+        let Some(reset) = self.reset.as_ref().filter(|_| self.verification_on()) else {
             return;
-        }
+        };
+        let Ok(permit) = reset.in_flight.clone().try_acquire_owned() else {
+            warn!(uid = %account.uid, "too many mails in progress; verification mail dropped");
+            return;
+        };
         let service = self.clone();
         tokio::spawn(async move {
             if let Err(e) = service.send_link(&account, Purpose::Verify, now).await {
                 error!(error = %e, "verification mail not sent");
             }
+            drop(permit);
         });
     }
 }

@@ -51,6 +51,9 @@ impl Service {
                 if self.policy.require_verified_email
                     && found.account.email_verified == Some(false) =>
             {
+                // The owner (perhaps an imported account that never got a link) gets one,
+                // within the account's hourly mail allowance.
+                self.mail_verification(found.account.clone(), now);
                 Err(refuse(Some(&found.account.uid), "unverified_email"))
             }
             other => other,
@@ -363,23 +366,27 @@ impl Service {
 
     /// Unlocks a login (admins): the failure counts of its account, and of the login as an
     /// unknown one (it may have been hammered before the account existed), are forgotten.
-    /// The account's familiar networks are kept.
-    pub async fn unlock(&self, login: &str) -> Result<()> {
+    /// The account's familiar networks are kept. Returns whether any failure was counted.
+    pub async fn unlock(&self, login: &str) -> Result<bool> {
         let candidates = Login::lookups(login)?;
         let login = candidates[0].clone();
         let uid = self.store.uid_for_login(&candidates).await?;
+        let mut cleared = false;
         if let Some(uid) = uid.as_deref() {
             let key = lockout_key(Some(uid), &login);
             let state = self.store.lockout_state(&key).await?;
-            if state != LockoutState::default() {
+            if state.unfamiliar.is_some() || state.networks.values().any(|n| n.failures.is_some()) {
                 self.store.clear_counts(&key, &state).await?;
+                cleared = true;
             }
         }
-        self.store
-            .clear_failures(&LockoutKey::Unknown(login))
-            .await?;
-        info!(action = "unlock", uid = ?uid, "login unlocked by an admin");
-        Ok(())
+        let unknown = LockoutKey::Unknown(login);
+        if self.store.lockout_state(&unknown).await? != LockoutState::default() {
+            self.store.clear_failures(&unknown).await?;
+            cleared = true;
+        }
+        info!(action = "unlock", uid = ?uid, cleared, "login unlocked by an admin");
+        Ok(cleared)
     }
 
     /// Takes a place among the password-checking requests in progress, or refuses at once.
@@ -430,6 +437,10 @@ impl Service {
         let from = found.account.password.scheme_name();
         let new = match self.passwords.hash(password).await {
             Ok(new) => new,
+            Err(e) if what == "upgraded" => {
+                warn!(%uid, error = %e, "password hash upgrade failed; retried at next sign-in");
+                return false;
+            }
             Err(e) => {
                 warn!(%uid, error = %e, "cannot hash the password; retried at next sign-in");
                 return false;
@@ -450,8 +461,16 @@ impl Service {
                 found.account.updated_at = now;
                 true
             }
+            Ok(false) if what == "upgraded" => {
+                info!(%uid, "account changed during sign-in; hash upgrade skipped");
+                false
+            }
             Ok(false) => {
                 info!(%uid, what, "account changed during sign-in; hash left as it is");
+                false
+            }
+            Err(e) if what == "upgraded" => {
+                warn!(%uid, error = %e, "password hash upgrade failed; retried at next sign-in");
                 false
             }
             Err(e) => {

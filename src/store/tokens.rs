@@ -85,14 +85,20 @@ pub struct NewToken<'a> {
 impl Store {
     /// Takes one of the account's `per_hour` mails, if any is left: `false` when the last
     /// hour's are used up. Concurrent requests each re-read and retry, so none is lost.
+    /// `purpose` keeps one count per kind of mail, so verification mails never use up the
+    /// resets' allowance.
     pub async fn take_mail_allowance(
         &self,
         uid: &Uid,
+        purpose: &str,
         per_hour: u32,
         now: Timestamp,
     ) -> Result<bool> {
         for _ in 0..8 {
-            if let Some(taken) = self.try_take_mail_allowance(uid, per_hour, now).await? {
+            if let Some(taken) = self
+                .try_take_mail_allowance(uid, purpose, per_hour, now)
+                .await?
+            {
                 return Ok(taken);
             }
         }
@@ -103,14 +109,17 @@ impl Store {
     async fn try_take_mail_allowance(
         &self,
         uid: &Uid,
+        purpose: &str,
         per_hour: u32,
         now: Timestamp,
     ) -> Result<Option<bool>> {
-        // Keyed by a hash, like the tokens, so the collection's ids name no uid.
-        let id = format!(
-            "sent-{}",
-            hex::encode(sha2::Sha256::digest(uid.as_str().as_bytes()))
-        );
+        // Keyed by a hash, like the tokens, so the collection's ids name no uid (resets keep
+        // the id they always had).
+        let hash = hex::encode(sha2::Sha256::digest(uid.as_str().as_bytes()));
+        let id = match purpose {
+            "reset" => format!("sent-{hash}"),
+            other => format!("sent-{other}-{hash}"),
+        };
         let read: Option<SentDoc> = self
             .call(
                 self.db

@@ -221,7 +221,7 @@ export function resetSuite(getEnv, browser) {
       );
       assert.equal(mail.subject, 'Reset your firegate password');
       assert.equal(mail.from, 'firegate <no-reply@localhost>');
-      const prefix = `${server.url}${REQUEST_PATH}?token=`;
+      const prefix = `${server.url}${REQUEST_PATH}#token=`;
       const linkLine = new RegExp(`^${escapeRegExp(prefix)}([A-Za-z0-9_-]{43})$`, 'm');
       const found = mail.text.match(linkLine);
       assert.ok(found, `no link to ${prefix}… in the mail:\n${mail.text}`);

@@ -99,7 +99,11 @@ impl Bridge {
 
     /// Why `account` cannot graduate with `password`, if it cannot.
     fn cannot_graduate(&self, account: &Account, password: &Password) -> Option<&'static str> {
-        if self.desired(account).email.is_none() {
+        if account.email_verified == Some(false) {
+            // An unverified registration may be someone else's address: Firebase Auth gets
+            // no password for it until the link is opened (or a reset proves the address).
+            Some("email not verified yet")
+        } else if self.desired(account).email.is_none() {
             Some("no email (set --graduate-email-domain to give usernames one)")
         } else if password.expose().chars().count() < FIREBASE_MIN_PASSWORD_CHARS {
             Some("password shorter than the 6 characters Firebase Auth accepts")
