@@ -23,14 +23,33 @@ pub const DEMO_EMAIL: &str = "demo@example.com";
 pub const DEMO_USERNAME: &str = "demo";
 pub const DEMO_PASSWORD: &str = "firegate-demo";
 
-/// Runs the development server until Ctrl-C or SIGTERM.
-pub async fn run(mut args: DevArgs) -> Result<()> {
+/// The demo account's uid: the same on every run, so data a client stored under it in the
+/// emulator is found again while the emulator runs.
+pub const DEMO_UID: &str = "firegate-demo";
+
+/// Runs the development server until Ctrl-C or SIGTERM (also while it is still starting).
+pub async fn run(args: DevArgs) -> Result<()> {
+    tokio::select! {
+        served = start_and_serve(args) => served,
+        () = app::shutdown_signal() => {
+            println!("stopped before the server was up");
+            Ok(())
+        }
+    }
+}
+
+async fn start_and_serve(mut args: DevArgs) -> Result<()> {
     // Only the emulators accept dev's key, and IAM cannot be reached from a laptop anyway:
     // dev signs with its local key even where the environment says `FIREGATE_SIGNER=iam`.
     if args.server.signer.signer != SignerKind::Key {
         println!("dev signs with its local key (--signer iam is for `firegate serve`)");
         args.server.signer.signer = SignerKind::Key;
     }
+    // First, so a busy port is reported before anything else starts.
+    let listener = app::bind(args.listen.addr()).await?;
+    let addr = listener
+        .local_addr()
+        .map_err(crate::Error::io("cannot read the listening address"))?;
     let dir = args.server.keys.dir.keys_dir.clone();
     if !dir.exists() || keys::key_files(&dir)?.is_empty() {
         let path =
@@ -47,16 +66,12 @@ pub async fn run(mut args: DevArgs) -> Result<()> {
                 emulator.host(),
                 emulator.pid()
             );
+            println!("(the emulator keeps nothing: accounts and data start over each run)");
             args.server.store.firestore_emulator_host = Some(emulator.host().to_string());
             Some(emulator)
         }
     };
 
-    // Bound before the service is built: the reset links name the address.
-    let listener = app::bind(args.listen.addr()).await?;
-    let addr = listener
-        .local_addr()
-        .map_err(crate::Error::io("cannot read the listening address"))?;
     // Reset mails go to the log, with links to this server's page, unless told otherwise.
     let reset = &mut args.server.reset;
     if reset.mail_url.is_none() {
@@ -68,17 +83,32 @@ pub async fn run(mut args: DevArgs) -> Result<()> {
     let options = args.server.app_options(addr);
     let service = build_when_firestore_answers(&options.service).await?;
     ensure_demo_account(&service).await?;
+    let admin = service.admin.is_some();
+    let project = service.store.project_id().to_string();
     let app = App::new(listener, service, options.http)?;
     let url = format!("http://{}", app.addr());
+    let host = args
+        .server
+        .store
+        .firestore_emulator_host
+        .clone()
+        .unwrap_or_default();
     println!(
         "\nfiregate is listening on {url}\n\
-         \n  demo login:    {DEMO_EMAIL} (or username {DEMO_USERNAME})\
+         \n  demo login:    {DEMO_EMAIL} (or username {DEMO_USERNAME}), uid {DEMO_UID}\
          \n  demo password: {DEMO_PASSWORD}\
          \n  login page:    {url}/login/\
-         \n  reset page:    {url}/password-reset/ (reset mails are printed here)\
+         \n  reset page:    {url}/password-reset/ (reset mails are printed here){}\
          \n\n  curl -s {url}/login/ -H 'Content-Type: application/json' \\\
          \n       -d '{{\"email\": \"{DEMO_EMAIL}\", \"password\": \"{DEMO_PASSWORD}\"}}'\n\
+         \nIn another terminal, `firegate accounts …` reaches this emulator after:\
+         \n\n  export FIRESTORE_EMULATOR_HOST={host} FIREGATE_PROJECT_ID={project}\n\
          \nPress Ctrl-C to stop{}.",
+        if admin {
+            format!("\n  admin page:    {url}/admin/ (the user and password you configured)")
+        } else {
+            String::new()
+        },
         if emulator.is_some() {
             " (the emulator stops too)"
         } else {
@@ -106,7 +136,7 @@ async fn build_when_firestore_answers(options: &ServiceOptions) -> Result<Arc<Se
 
 async fn ensure_demo_account(service: &Service) -> Result<()> {
     let demo = NewAccount {
-        uid: None,
+        uid: Some(crate::accounts::Uid::parse(DEMO_UID)?),
         email: Some(Login::parse(DEMO_EMAIL)?),
         email_verified: None,
         username: Some(Login::parse(DEMO_USERNAME)?),
@@ -118,7 +148,7 @@ async fn ensure_demo_account(service: &Service) -> Result<()> {
             println!("created the demo account (uid {})", account.uid);
             Ok(())
         }
-        Err(Error::LoginTaken(_)) => Ok(()),
+        Err(Error::LoginTaken(_) | Error::UidTaken(_)) => Ok(()),
         Err(e) => Err(e),
     }
 }

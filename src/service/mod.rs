@@ -307,8 +307,17 @@ impl Service {
 pub const NO_ROTATION: &str = "key rotation does not apply to --signer iam: Google creates and \
      rotates the keys of the service account; see README \"Deploying on Cloud Run\"";
 
-/// Opens the Firestore client, recording the project for the logs.
+/// Opens the Firestore client, recording the project for the logs. A `demo-` project exists
+/// only in the emulators, so without an emulator host it is refused with the fix (rather
+/// than a DNS error from Google's endpoint, deep in gRPC text).
 async fn connect(project_id: String, options: StoreOptions) -> Result<Store> {
+    if project_id.starts_with("demo-") && options.emulator_host.is_none() {
+        return Err(crate::Error::Config(format!(
+            "project `{project_id}` is a demo project, which exists only in the Firebase \
+             emulators: set FIRESTORE_EMULATOR_HOST (`firegate dev` prints the line to export) \
+             or give --project-id of a real project"
+        )));
+    }
     crate::telemetry::set_project(&project_id);
     Store::connect(project_id, options).await
 }

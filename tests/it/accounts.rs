@@ -421,3 +421,45 @@ async fn claims_are_validated_and_reach_the_token() {
         "refused claims changed nothing"
     );
 }
+
+#[tokio::test]
+async fn account_commands_take_a_uid_show_failures_and_say_when_nothing_was_locked() {
+    let app = spawn_app().await;
+    let account = app.create("uid-user@example.com", "the password").await;
+    assert_eq!(
+        post(
+            &app,
+            "/login/",
+            json!({"email": "uid-user@example.com", "password": "a wrong one"}),
+        )
+        .await
+        .0,
+        400
+    );
+    let (ok, out, err) = app
+        .cli(&["accounts", "show", account.uid.as_str()], None)
+        .await;
+    assert!(ok, "a uid names the account too: {err}");
+    let shown: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(shown["email"], "uid-user@example.com");
+    assert_eq!(shown["lockout"]["failures"], 1, "{out}");
+
+    let (ok, out, err) = app
+        .cli(&["accounts", "unlock", "uid-user@example.com"], None)
+        .await;
+    assert!(ok && out.starts_with("unlocked"), "{out}{err}");
+    let (ok, out, err) = app
+        .cli(&["accounts", "unlock", "nobody@example.com"], None)
+        .await;
+    assert!(ok && out.starts_with("nothing to unlock"), "{out}{err}");
+
+    let (ok, out, _) = app.cli(&["accounts", "list"], None).await;
+    assert!(ok);
+    let lines: Vec<&str> = out.lines().collect();
+    let scheme_at = |line: &str, value: &str| line.find(value);
+    assert_eq!(
+        scheme_at(lines[0], "SCHEME"),
+        scheme_at(lines[1], "argon2id"),
+        "columns line up:\n{out}"
+    );
+}

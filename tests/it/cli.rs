@@ -198,6 +198,12 @@ fn dev_serves_a_working_login_and_leaves_no_emulator_behind() {
             .status()
     });
     assert_eq!(status, 200);
+    assert!(
+        seen.contains("export FIRESTORE_EMULATOR_HOST=127.0.0.1:")
+            && seen.contains("FIREGATE_PROJECT_ID=demo-firegate"),
+        "dev says how to reach its emulator from another terminal:\n{seen}"
+    );
+    assert!(seen.contains("uid firegate-demo"), "{seen}");
 
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
