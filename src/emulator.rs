@@ -123,7 +123,7 @@ impl Emulator {
             if answers_ok(&self.host) {
                 return Ok(());
             }
-            if !Path::new(&format!("/proc/{}", self.pid)).exists() {
+            if exited(self.pid) {
                 break;
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -152,6 +152,19 @@ impl Drop for Emulator {
         if let Some(watcher) = self.watcher.take() {
             let _ = watcher.join();
         }
+    }
+}
+
+/// Whether the process has ended: gone, or a zombie (its watcher reaps it only when told to
+/// stop, so a JVM that died at once stays in the process table until then).
+fn exited(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // `pid (comm) S …`: the state follows the command name's closing parenthesis.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_none_or(|state| state == "Z" || state == "X"),
+        Err(_) => true,
     }
 }
 

@@ -29,16 +29,23 @@ pub const DEMO_UID: &str = "firegate-demo";
 
 /// Runs the development server until Ctrl-C or SIGTERM (also while it is still starting).
 pub async fn run(args: DevArgs) -> Result<()> {
-    tokio::select! {
-        served = start_and_serve(args) => served,
-        () = app::shutdown_signal() => {
+    // One signal listener for the whole run, polled from the start: a Ctrl-C between start-up
+    // and serving is not lost.
+    let mut shutdown = Box::pin(app::shutdown_signal());
+    let (app, emulator) = tokio::select! {
+        started = start(args) => started?,
+        () = &mut shutdown => {
             println!("stopped before the server was up");
-            Ok(())
+            return Ok(());
         }
-    }
+    };
+    let served = app.run(shutdown).await;
+    drop(emulator);
+    served
 }
 
-async fn start_and_serve(mut args: DevArgs) -> Result<()> {
+/// Everything up to the banner: the key, the emulator, the service, the demo account.
+async fn start(mut args: DevArgs) -> Result<(App, Option<Emulator>)> {
     // Only the emulators accept dev's key, and IAM cannot be reached from a laptop anyway:
     // dev signs with its local key even where the environment says `FIREGATE_SIGNER=iam`.
     if args.server.signer.signer != SignerKind::Key {
@@ -81,6 +88,8 @@ async fn start_and_serve(mut args: DevArgs) -> Result<()> {
         reset.public_url = Some(format!("http://{addr}"));
     }
     let options = args.server.app_options(addr);
+    let allow = args.server.keys.allow_insecure_key_permissions;
+    prefer_dev_key(&options.service, &args.server.keys.dir.keys_dir, allow).await?;
     let service = build_when_firestore_answers(&options.service).await?;
     ensure_demo_account(&service).await?;
     let admin = service.admin.is_some();
@@ -115,9 +124,52 @@ async fn start_and_serve(mut args: DevArgs) -> Result<()> {
             ""
         }
     );
-    let served = app.run(app::shutdown_signal()).await;
-    drop(emulator);
-    served
+    Ok((app, emulator))
+}
+
+/// With several key files (after the rotation runbook's `keys generate`), records dev's own
+/// key as the one that signs, unless the emulator already records a choice (one that
+/// `FIRESTORE_EMULATOR_HOST` names keeps it; dev's own emulator starts empty): dev always
+/// starts.
+async fn prefer_dev_key(
+    options: &ServiceOptions,
+    dir: &std::path::Path,
+    allow_insecure: bool,
+) -> Result<()> {
+    let dir = dir.to_path_buf();
+    let loaded =
+        tokio::task::spawn_blocking(move || keys::load_dir(&dir, allow_insecure)).await??;
+    let dev_key = loaded.keys.iter().find(|k| {
+        k.file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("dev-"))
+    });
+    let (true, Some(dev_key)) = (loaded.keys.len() > 1, dev_key) else {
+        return Ok(());
+    };
+    let project = options
+        .project_id
+        .clone()
+        .unwrap_or_else(|| dev_key.project_id.clone());
+    let store = crate::store::Store::connect(project.clone(), options.store.clone()).await?;
+    if store.recorded_key_state().await?.is_some() {
+        return Ok(());
+    }
+    let state = keys::RecordedState {
+        active: Some(dev_key.kid.clone()),
+        project: Some(project),
+        changed_by: "firegate:dev".into(),
+        changed_at: Some(Timestamp::now()),
+        ..Default::default()
+    };
+    store.record_key_state(&state, None).await?;
+    println!(
+        "{} keys in the keys directory: dev's own key {} signs",
+        loaded.keys.len(),
+        dev_key.kid
+    );
+    Ok(())
 }
 
 /// Builds the service, retrying for up to a minute while Firestore does not answer yet (a

@@ -139,16 +139,11 @@ fn accounts_create_reads_the_password_from_stdin_and_show_hides_the_hash() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("no account has the login `nobody`"));
 }
 
-#[test]
-fn dev_serves_a_working_login_and_leaves_no_emulator_behind() {
-    let work = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+/// `firegate dev` in `work`, up to its "Press Ctrl-C" line: the child, what it printed, and
+/// the emulator's pid.
+fn start_dev(work: &std::path::Path, port: u16) -> (std::process::Child, String, Option<u32>) {
     let mut child = firegate()
-        .current_dir(work.path())
+        .current_dir(work)
         .args(["dev", "--port", &port.to_string()])
         // dev keeps its local key whatever the environment's signer.
         .env("FIREGATE_SIGNER", "iam")
@@ -162,11 +157,11 @@ fn dev_serves_a_working_login_and_leaves_no_emulator_behind() {
         let _ = std::io::Read::read_to_string(&mut BufReader::new(stderr), &mut text);
         text
     });
-    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut emulator_pid = None;
     let mut ready = false;
     let mut seen = String::new();
-    for line in stdout.lines() {
+    for line in (&mut stdout).lines() {
         let line = line.unwrap();
         seen.push_str(&line);
         seen.push('\n');
@@ -182,29 +177,12 @@ fn dev_serves_a_working_login_and_leaves_no_emulator_behind() {
         let _ = child.kill();
         panic!("dev did not come up:\n{seen}\n{}", errors.join().unwrap());
     }
-    assert!(seen.contains("created a development key"), "{seen}");
-    assert!(seen.contains("dev signs with its local key"), "{seen}");
-    let emulator_pid = emulator_pid.expect("dev prints the emulator pid");
-    assert!(work.path().join("keys").read_dir().unwrap().count() == 1);
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    (child, seen, emulator_pid)
+}
 
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let status = runtime.block_on(async {
-        reqwest::Client::new()
-            .post(format!("http://127.0.0.1:{port}/login/"))
-            .json(&serde_json::json!({"email": firegate::cli::DEMO_EMAIL, "password": firegate::cli::DEMO_PASSWORD}))
-            .send()
-            .await
-            .unwrap()
-            .status()
-    });
-    assert_eq!(status, 200);
-    assert!(
-        seen.contains("export FIRESTORE_EMULATOR_HOST=127.0.0.1:")
-            && seen.contains("FIREGATE_PROJECT_ID=demo-firegate"),
-        "dev says how to reach its emulator from another terminal:\n{seen}"
-    );
-    assert!(seen.contains("uid firegate-demo"), "{seen}");
-
+/// Stops `dev` with SIGINT and waits until it and its emulator are gone.
+fn stop_dev(mut child: std::process::Child, emulator_pid: u32) {
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
         nix::sys::signal::Signal::SIGINT,
@@ -227,6 +205,84 @@ fn dev_serves_a_working_login_and_leaves_no_emulator_behind() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn dev_serves_a_working_login_and_leaves_no_emulator_behind() {
+    let work = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (child, seen, emulator_pid) = start_dev(work.path(), port);
+    assert!(seen.contains("created a development key"), "{seen}");
+    assert!(seen.contains("dev signs with its local key"), "{seen}");
+    let emulator_pid = emulator_pid.expect("dev prints the emulator pid");
+    assert!(work.path().join("keys").read_dir().unwrap().count() == 1);
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let status = runtime.block_on(async {
+        reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{port}/login/"))
+            .json(&serde_json::json!({"email": firegate::cli::DEMO_EMAIL, "password": firegate::cli::DEMO_PASSWORD}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, 200);
+    assert!(
+        seen.contains("export FIRESTORE_EMULATOR_HOST=127.0.0.1:")
+            && seen.contains("FIREGATE_PROJECT_ID=demo-firegate"),
+        "dev says how to reach its emulator from another terminal:\n{seen}"
+    );
+    assert!(seen.contains("uid firegate-demo"), "{seen}");
+    stop_dev(child, emulator_pid);
+
+    // After the rotation runbook's `keys generate`, two keys and nothing recorded: dev
+    // still starts, its own key signing.
+    let generated = firegate()
+        .current_dir(work.path())
+        .args([
+            "keys",
+            "generate",
+            "--project-id",
+            "demo-firegate",
+            "--client-email",
+            "firegate-dev@demo-firegate.iam.gserviceaccount.com",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    let json_files = work
+        .path()
+        .join("keys")
+        .read_dir()
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "json")
+        })
+        .count();
+    assert_eq!(json_files, 2, "the dev key and the generated one");
+    let (child, seen, emulator_pid) = start_dev(work.path(), free_port());
+    assert!(
+        seen.contains("2 keys in the keys directory: dev's own key"),
+        "{seen}"
+    );
+    stop_dev(child, emulator_pid.unwrap());
 }
 
 #[test]
