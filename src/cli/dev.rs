@@ -87,6 +87,7 @@ async fn start(mut args: DevArgs) -> Result<(App, Option<Emulator>)> {
     if reset.public_url.is_none() && reset.reset_link_template.is_none() {
         reset.public_url = Some(format!("http://{addr}"));
     }
+    args.server.http.demo_page = true;
     let options = args.server.app_options(addr);
     let allow = args.server.keys.allow_insecure_key_permissions;
     prefer_dev_key(&options.service, &args.server.keys.dir.keys_dir, allow).await?;

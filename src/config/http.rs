@@ -57,6 +57,11 @@ pub struct HttpArgs {
     #[arg(long, env = "FIREGATE_CORS_ORIGINS", value_delimiter = ',', value_parser = cors_origin)]
     pub cors_origins: Vec<String>,
 
+    /// Serve the demo sign-in page at GET /login/ (always on in `firegate dev`); it is a
+    /// developer's tool, not a page for users.
+    #[arg(long, env = "FIREGATE_DEMO_PAGE")]
+    pub demo_page: bool,
+
     /// Requests per minute one client IP may make to the POST endpoints (0: no limit).
     #[arg(long, env = "FIREGATE_RATE_LIMIT_PER_MINUTE", default_value_t = 60,
           value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
@@ -117,6 +122,7 @@ impl HttpArgs {
             header_timeout: Duration::from_secs(self.header_timeout_secs.into()),
             max_connections: self.max_connections as usize,
             shutdown_grace: Duration::from_secs(self.shutdown_grace_secs.into()),
+            demo_page: self.demo_page,
         }
     }
 }

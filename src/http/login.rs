@@ -7,7 +7,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get};
+use axum::routing::{MethodRouter, get, post};
 use axum::{Extension, Json};
 use jiff::Timestamp;
 use serde_json::json;
@@ -19,9 +19,13 @@ use crate::client::ClientNetwork;
 use crate::passwords::Password;
 use crate::service::Service;
 
-/// The `/login` and `/login/` handlers.
-pub fn routes() -> MethodRouter<Arc<Service>> {
-    get(page).post(login)
+/// The `/login` and `/login/` handlers; `GET` (the demo page) only with `demo_page`.
+pub fn routes(demo_page: bool) -> MethodRouter<Arc<Service>> {
+    if demo_page {
+        get(page).post(login)
+    } else {
+        post(login)
+    }
 }
 
 async fn login(

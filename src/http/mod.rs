@@ -53,6 +53,8 @@ pub struct HttpOptions {
     pub max_connections: usize,
     /// Time in-flight requests get after shutdown begins.
     pub shutdown_grace: Duration,
+    /// Serve the demo sign-in page at `GET /login/` (`dev` does; `serve` with --demo-page).
+    pub demo_page: bool,
 }
 
 impl Default for HttpOptions {
@@ -68,6 +70,7 @@ impl Default for HttpOptions {
             header_timeout: Duration::from_secs(10),
             max_connections: 1000,
             shutdown_grace: Duration::from_secs(10),
+            demo_page: false,
         }
     }
 }
@@ -82,8 +85,8 @@ pub fn router(service: Arc<Service>, options: &HttpOptions) -> Router {
 fn build(service: Arc<Service>, options: &HttpOptions) -> (Router, Arc<guard::Guard>) {
     let guard = guard::Guard::new(options);
     let router = Router::new()
-        .route("/login", login::routes())
-        .route("/login/", login::routes())
+        .route("/login", login::routes(options.demo_page))
+        .route("/login/", login::routes(options.demo_page))
         .route("/register", register::routes())
         .route("/register/", register::routes())
         .route("/password", password::routes())

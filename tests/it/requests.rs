@@ -266,3 +266,14 @@ async fn cors_allows_only_configured_origins() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn the_demo_page_is_served_only_when_asked_for() {
+    let plain = spawn_app().await;
+    let page = reqwest::get(plain.url("/login/")).await.unwrap();
+    assert_eq!(page.status(), 405, "serve has no demo page by default");
+    let demo = spawn_app_full(&[], &["--demo-page"]).await;
+    let page = reqwest::get(demo.url("/login/")).await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("<form"));
+}

@@ -86,7 +86,8 @@ export async function startEnvironment() {
         bin: env.bin,
         runDir,
         settings: env.settings,
-        serveArgs: ['--x509-base-url', env.x509.url],
+        // The demo sign-in page is off in `serve` unless asked for; the browser tests use it.
+        serveArgs: ['--x509-base-url', env.x509.url, '--demo-page'],
         env: {
           FIREGATE_ADMIN_USER: env.admin.user,
           FIREGATE_ADMIN_PASSWORD_HASH: env.admin.hash,
