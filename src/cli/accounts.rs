@@ -135,7 +135,7 @@ pub async fn run(command: AccountsCommand) -> Result<()> {
                 .map(Claims::from_json)
                 .transpose()?
                 .unwrap_or_default();
-            let password = read_password()?;
+            let password = read_new_password()?;
             service.check_policy(&password)?;
             let new = NewAccount {
                 uid,
@@ -176,7 +176,7 @@ pub async fn run(command: AccountsCommand) -> Result<()> {
             }
         }
         AccountsCommand::SetPassword { login, .. } => {
-            let password = read_password()?;
+            let password = read_new_password()?;
             let uid = service
                 .set_password(&login, &password, Timestamp::now())
                 .await?;
@@ -371,6 +371,27 @@ fn split_logins(logins: &[String]) -> Result<(Option<Login>, Option<Login>)> {
 }
 
 /// Reads a password from stdin: without echo on a terminal, otherwise the first line.
+/// A new password: on a terminal asked twice (a typo would lock its owner out); from a pipe,
+/// its first line.
+pub fn read_new_password() -> Result<Password> {
+    let first = read_password()?;
+    if std::io::stdin().is_terminal() {
+        let again = rpassword::prompt_password("Password again: ").map_err(|e| {
+            Error::invalid(
+                "unreadable_password",
+                format!("cannot read the password from the terminal: {e}"),
+            )
+        })?;
+        if again != first.expose() {
+            return Err(Error::invalid(
+                "passwords_differ",
+                "the two passwords differ; nothing was changed",
+            ));
+        }
+    }
+    Ok(first)
+}
+
 pub fn read_password() -> Result<Password> {
     let unreadable = |e: std::io::Error| {
         Error::invalid(

@@ -202,11 +202,25 @@ pub async fn run(command: KeysCommand) -> Result<()> {
     Ok(())
 }
 
+/// The shortest admin password `admin hash-password` accepts: the admin page guards every
+/// account.
+const MIN_ADMIN_PASSWORD_CHARS: usize = 12;
+
 /// Runs one `admin` subcommand.
 pub async fn run_admin(command: AdminCommand) -> Result<()> {
     match command {
         AdminCommand::HashPassword { hashing } => {
-            let password = super::read_password()?;
+            let password = super::read_new_password()?;
+            let chars = password.expose().chars().count();
+            if chars < MIN_ADMIN_PASSWORD_CHARS {
+                return Err(crate::Error::invalid(
+                    "weak_password",
+                    format!(
+                        "the admin password has {chars} characters; use at least \
+                         {MIN_ADMIN_PASSWORD_CHARS} (a passphrase of a few words)"
+                    ),
+                ));
+            }
             let passwords = Passwords::new(&hashing.options(None, None))?;
             println!("{}", passwords.hash(&password).await?.hash);
         }

@@ -9,7 +9,7 @@ mod firebase_auth;
 mod import;
 mod keys;
 
-pub use accounts::{AccountsCommand, read_password};
+pub use accounts::{AccountsCommand, read_new_password, read_password};
 pub use dev::{DEMO_EMAIL, DEMO_PASSWORD, DEMO_USERNAME, DEV_PROJECT};
 pub use import::ImportArgs;
 pub use keys::{AdminCommand, KeysCommand};

@@ -301,3 +301,21 @@ fn help_documents_every_setting_with_its_environment_variable() {
         assert!(help.contains(env), "{env} missing from --help");
     }
 }
+
+#[test]
+fn admin_hash_password_refuses_a_short_password() {
+    let mut child = firegate()
+        .args(["admin", "hash-password"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"hunter2\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("at least 12"), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+    assert!(out.stdout.is_empty(), "no hash printed");
+}
