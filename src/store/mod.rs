@@ -98,9 +98,15 @@ impl Store {
                          (the runtime service account, or GOOGLE_APPLICATION_CREDENTIALS)"
                     .to_string(),
             };
-            Error::Unavailable(format!(
-                "cannot reach Firestore (project `{project_id}`): {e}; {hint}"
-            ))
+            let at = options
+                .emulator_host
+                .as_deref()
+                .unwrap_or("firestore.googleapis.com");
+            // The gRPC text is long and nested; the common causes get one line.
+            Error::Unavailable(match transport_cause(&e.to_string()) {
+                Some(cause) => format!("Firestore unreachable at {at} ({cause}): {hint}"),
+                None => format!("cannot reach Firestore (project `{project_id}`): {e}; {hint}"),
+            })
         })?;
         Ok(Store {
             db,
@@ -173,6 +179,19 @@ fn map_error(e: FirestoreError) -> Error {
     }
 }
 
+/// The cause of a transport failure in plain words, when it is one of the usual ones.
+fn transport_cause(text: &str) -> Option<&'static str> {
+    if text.contains("Connection refused") {
+        Some("connection refused")
+    } else if text.contains("dns error") || text.contains("failed to lookup address") {
+        Some("the host name does not resolve")
+    } else if text.contains("timed out") || text.contains("Timeout") {
+        Some("no answer in time")
+    } else {
+        None
+    }
+}
+
 /// True when a write failed because a document it must not overwrite already exists.
 fn is_already_exists(e: &FirestoreError) -> bool {
     matches!(e, FirestoreError::DataConflictError(_))
@@ -182,4 +201,18 @@ fn is_already_exists(e: &FirestoreError) -> bool {
 fn is_precondition_failed(e: &FirestoreError) -> bool {
     matches!(e, FirestoreError::DatabaseError(db) if db.public.code == "FailedPrecondition")
         || matches!(e, FirestoreError::DataNotFoundError(_))
+}
+
+#[cfg(test)]
+mod transport_tests {
+    use super::transport_cause;
+
+    #[test]
+    fn usual_transport_failures_get_plain_words() {
+        let refused = r#"GrpcStatus(tonic::transport::Error(Transport, ConnectError("tcp connect error", 127.0.0.1:1, Os { code: 111, kind: ConnectionRefused, message: "Connection refused" })))"#;
+        assert_eq!(transport_cause(refused), Some("connection refused"));
+        let dns = "transport error: dns error: failed to lookup address information";
+        assert_eq!(transport_cause(dns), Some("the host name does not resolve"));
+        assert_eq!(transport_cause("permission denied on project"), None);
+    }
 }
