@@ -62,7 +62,7 @@ pub(crate) fn read(
 /// The column index of each role the header provides. A column the user named, the hash
 /// column, a column the uid template reads, or any login column, missing, stops the import.
 fn resolve_header(header: &[String], options: &ImportOptions) -> Result<Vec<(Role, usize)>> {
-    let listing = header.join(", ");
+    let listing = format!("{}{}", header.join(", "), delimiter_hint(header));
     let mut columns = Vec::new();
     for role in Role::ALL {
         let (names, explicit) = options.columns.candidates(role, Format::Csv);
@@ -97,6 +97,16 @@ fn resolve_header(header: &[String], options: &ImportOptions) -> Result<Vec<(Rol
     Ok(columns)
 }
 
+/// A header read as one column that holds `;` or tabs was split on the wrong character.
+fn delimiter_hint(header: &[String]) -> &'static str {
+    match header {
+        [only] if only.contains('\t') => " (a single column with tabs in it: give --delimiter tab)",
+        [only] if only.contains(';') => " (a single column with `;` in it: give --delimiter ';')",
+        [only] if only.contains('|') => " (a single column with `|` in it: give --delimiter '|')",
+        _ => "",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +124,20 @@ mod tests {
         })
         .unwrap();
         rows
+    }
+
+    #[test]
+    fn a_header_split_on_the_wrong_character_suggests_the_delimiter() {
+        let options = ImportOptions::new(Format::Csv, Dialect::Werkzeug);
+        for (input, hint) in [
+            ("id;email;password\n1;a@example.com;x\n", "--delimiter ';'"),
+            ("id\temail\tpassword\n1\ta@example.com\tx\n", "--delimiter tab"),
+        ] {
+            let err = read(input.as_bytes(), &options, &mut |_| true)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(hint), "{err}");
+        }
     }
 
     #[test]
