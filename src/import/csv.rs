@@ -131,7 +131,10 @@ mod tests {
         let options = ImportOptions::new(Format::Csv, Dialect::Werkzeug);
         for (input, hint) in [
             ("id;email;password\n1;a@example.com;x\n", "--delimiter ';'"),
-            ("id\temail\tpassword\n1\ta@example.com\tx\n", "--delimiter tab"),
+            (
+                "id\temail\tpassword\n1\ta@example.com\tx\n",
+                "--delimiter tab",
+            ),
         ] {
             let err = read(input.as_bytes(), &options, &mut |_| true)
                 .unwrap_err()

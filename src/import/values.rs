@@ -68,7 +68,41 @@ pub(crate) fn vet_hash(
         )),
         Err(e @ HashError::Unusable) => Err((Reason::UnusablePassword, e.to_string())),
         Err(e @ HashError::CostTooHigh { .. }) => Err((Reason::HashCostTooHigh, e.to_string())),
+        Err(e @ HashError::UnknownScheme { .. }) => {
+            // Another dialect may read it (a Werkzeug table imported with --dialect django):
+            // say which, naming the dialect only, never the hash.
+            let other = Dialect::ALL.into_iter().find(|d| {
+                *d != dialect
+                    && *d != Dialect::Firebase
+                    && passwords::parse_with(*d, hash, limits, settings).is_ok()
+            });
+            let hint = other.map_or(String::new(), |d| {
+                format!("; it reads as a {d} hash: import with --dialect {d}")
+            });
+            Err((Reason::InvalidHash, format!("{e}{hint}")))
+        }
         Err(e) => Err((Reason::InvalidHash, e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod dialect_hint_tests {
+    use super::*;
+
+    #[test]
+    fn a_hash_of_another_dialect_names_it() {
+        let werkzeug = "pbkdf2:sha256:260000$1Cv49oUzVdDNPIj1$\
+                        cdfbcb171f45e1e6ad5546f0bf66ff138b60ba1bd82c00a3cc5692fd01644001";
+        let (reason, message) = vet_hash(
+            Dialect::Django,
+            werkzeug,
+            &CostLimits::default(),
+            &DialectSettings::default(),
+        )
+        .unwrap_err();
+        assert_eq!(reason, Reason::InvalidHash);
+        assert!(message.contains("--dialect werkzeug"), "{message}");
+        assert!(!message.contains("1Cv49oUz"), "{message}");
     }
 }
 
