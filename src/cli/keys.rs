@@ -103,6 +103,23 @@ pub async fn run(command: KeysCommand) -> Result<()> {
                     ));
                 }
             };
+            // The keys of one directory sign for one Firebase project: a key of another
+            // project would be refused by Firebase the day it is activated.
+            if let Ok(existing) = keys::load_dir(&dir.keys_dir, true)
+                && let Some(other) = existing.keys.iter().find(|k| k.project_id != project)
+            {
+                return Err(Error::invalid(
+                    "invalid_client_email",
+                    format!(
+                        "--client-email {client_email} belongs to project {project}, but the \
+                         keys in {} sign for {} ({}): Firebase accepts custom tokens only from \
+                         service accounts of its own project",
+                        dir.keys_dir.display(),
+                        other.project_id,
+                        other.file.display()
+                    ),
+                ));
+            }
             let name = name.unwrap_or_else(|| {
                 format!("key-{}", jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S"))
             });
@@ -183,6 +200,7 @@ pub async fn run(command: KeysCommand) -> Result<()> {
             at,
             rotation,
         } => {
+            let kid = kid_of_name(&at.keys.dir.keys_dir, &kid);
             let admin = open(&at, Some(&rotation)).await?;
             let key = admin.rotation().activate(&kid, force, &actor()).await?;
             println!(
@@ -205,6 +223,17 @@ pub async fn run(command: KeysCommand) -> Result<()> {
 /// The shortest admin password `admin hash-password` accepts: the admin page guards every
 /// account.
 const MIN_ADMIN_PASSWORD_CHARS: usize = 12;
+
+/// The key id of `key`: itself, or the id in the key file named `key` (the `--name` given
+/// to `keys generate`, without `.json`).
+fn kid_of_name(dir: &std::path::Path, key: &str) -> String {
+    let file = dir.join(format!("{key}.json"));
+    let declared = std::fs::read_to_string(&file)
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|json| json["private_key_id"].as_str().map(str::to_string));
+    declared.unwrap_or_else(|| key.to_string())
+}
 
 /// Runs one `admin` subcommand.
 pub async fn run_admin(command: AdminCommand) -> Result<()> {

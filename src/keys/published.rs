@@ -44,7 +44,12 @@ impl Publication {
     /// Ok when the endpoint lists `key`'s id with a certificate of exactly its public key;
     /// otherwise why not, in words an admin can act on.
     pub async fn check(&self, key: &ServiceAccountKey) -> Result<(), String> {
-        let certificates = self.certificates(&key.client_email).await?;
+        let certificates = self.certificates(&key.client_email).await.map_err(|why| {
+            format!(
+                "{why}; Google publishes an uploaded certificate within a few minutes, so retry \
+                 shortly, or pass --force if you know the key is published"
+            )
+        })?;
         let Some(pem) = certificates.get(&key.kid) else {
             return Err(format!(
                 "Google does not publish key {} for {} yet (published: {}); upload its \

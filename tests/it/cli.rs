@@ -319,3 +319,28 @@ fn admin_hash_password_refuses_a_short_password() {
     assert!(!err.contains("hunter2"), "{err}");
     assert!(out.stdout.is_empty(), "no hash printed");
 }
+
+#[test]
+fn keys_generate_refuses_a_service_account_of_another_project() {
+    let work = tempfile::tempdir().unwrap();
+    firegate::keygen::write_dev_key(&work.path().join("keys"), "school-timetable").unwrap();
+    let out = firegate()
+        .current_dir(work.path())
+        .args([
+            "keys",
+            "generate",
+            "--client-email",
+            "firegate@other-project.iam.gserviceaccount.com",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("belongs to project other-project, but the keys in")
+            && err.contains("sign for school-timetable"),
+        "{err}"
+    );
+    let files = work.path().join("keys").read_dir().unwrap().count();
+    assert_eq!(files, 1, "nothing written");
+}
