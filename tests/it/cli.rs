@@ -64,7 +64,13 @@ fn an_unreachable_firestore_stops_start_up_with_a_clear_message() {
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("cannot reach Firestore"), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "Firestore unreachable at {unused} (connection refused): is the emulator running"
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("tonic"), "one line, no gRPC text: {stderr}");
 }
 
 #[test]

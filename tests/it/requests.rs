@@ -215,7 +215,7 @@ async fn unknown_paths_and_methods_get_json_errors() {
 
 #[tokio::test]
 async fn the_login_page_is_served_with_security_headers() {
-    let app = spawn_app().await;
+    let app = spawn_app_full(&[], &["--demo-page"]).await;
     for path in ["/login", "/login/"] {
         let response = app.http.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status(), 200);
