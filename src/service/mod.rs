@@ -201,7 +201,19 @@ impl Service {
                 let dir = &key_options.dir;
                 let allow_insecure = key_options.allow_insecure_permissions;
                 let loaded = keys::load_dir(dir, allow_insecure)?;
+                let key_project = loaded.keys.first().map(|k| k.project_id.clone());
                 let project_id = loaded.project(dir, project_id.as_deref())?;
+                if let Some(key_project) = key_project.filter(|p| *p != project_id) {
+                    // Supported (Firestore in one project, Firebase Auth in another), but a
+                    // mistyped --project-id looks just like it.
+                    warn!(
+                        firestore_project = %project_id,
+                        key_project = %key_project,
+                        "--project-id differs from the signing keys' project: tokens are for \
+                         the keys' Firebase project, accounts are read from --project-id's \
+                         Firestore"
+                    );
+                }
                 let store = connect(project_id, store).await?;
                 // Read even with a single key file: that file may hold a key not activated
                 // yet (a new key mounted in place of the active one), which must not sign.

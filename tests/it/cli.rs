@@ -70,7 +70,10 @@ fn an_unreachable_firestore_stops_start_up_with_a_clear_message() {
         )),
         "{stderr}"
     );
-    assert!(!stderr.contains("tonic"), "one line, no gRPC text: {stderr}");
+    assert!(
+        !stderr.contains("tonic"),
+        "one line, no gRPC text: {stderr}"
+    );
 }
 
 #[test]
