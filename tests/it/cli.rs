@@ -202,7 +202,10 @@ fn stop_dev(mut child: std::process::Child, emulator_pid: u32) {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        assert!(Instant::now() < deadline, "dev did not exit after SIGINT");
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            panic!("dev did not exit after SIGINT");
+        }
         std::thread::sleep(Duration::from_millis(100));
     };
     assert!(exit.success(), "{exit:?}");
