@@ -108,15 +108,7 @@ impl IamSigner {
     /// which is asked at the first signature (once: a warm signature makes no metadata call).
     /// Nothing is called here.
     pub fn new(options: &IamOptions) -> Result<IamSigner, SignerError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .pool_idle_timeout(Duration::from_secs(90))
-            // A pooled connection that died silently is found out instead of hanging.
-            .tcp_keepalive(Duration::from_secs(30))
-            .build()
-            .map_err(|e| SignerError::Credentials {
-                why: format!("cannot build the HTTP client: {}", without_url(e)),
-            })?;
+        let http = super::api_client().map_err(|why| SignerError::Credentials { why })?;
         Ok(IamSigner {
             email: match &options.service_account {
                 Some(email) => tokio::sync::OnceCell::new_with(Some(email.clone())),
@@ -221,16 +213,11 @@ impl IamSigner {
                 }
                 Attempt::Transient(last) => last,
             };
-            let now = Instant::now();
-            if now + backoff >= deadline {
+            if Instant::now() + backoff >= deadline {
                 return Err(unavailable(attempts, last));
             }
             tracing::warn!(email = %email, attempt = attempts, cause = %last, "signBlob failed; retrying");
-            // Jitter spreads the retries of instances that failed together; the pause never
-            // runs past the deadline.
-            let jitter = backoff.mul_f64(rand::random::<f64>() * 0.5);
-            tokio::time::sleep_until(deadline.min(now + backoff + jitter)).await;
-            backoff = (backoff * 2).min(MAX_BACKOFF);
+            super::pause(&mut backoff, MAX_BACKOFF, deadline).await;
         }
     }
 

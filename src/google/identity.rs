@@ -33,6 +33,7 @@ const MAX_IN_FLIGHT: usize = 16;
 const MAX_ATTEMPT: Duration = Duration::from_secs(3);
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
 /// Where Identity Toolkit is and how to reach it.
 #[derive(Clone, Default)]
@@ -187,14 +188,7 @@ enum Attempt {
 impl IdentityToolkit {
     /// A client for `project`; nothing is called here.
     pub fn new(project: &str, options: &IdentityOptions) -> Result<IdentityToolkit, BridgeError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .pool_idle_timeout(Duration::from_secs(90))
-            .tcp_keepalive(Duration::from_secs(30))
-            .build()
-            .map_err(|e| BridgeError::Credentials {
-                why: format!("cannot build the HTTP client: {}", without_url(e)),
-            })?;
+        let http = super::api_client().map_err(|why| BridgeError::Credentials { why })?;
         let (base, auth) = match options.emulator_host.as_deref().filter(|h| !h.is_empty()) {
             Some(host) => (
                 format!("http://{host}/identitytoolkit.googleapis.com"),
@@ -428,13 +422,10 @@ impl IdentityToolkit {
                 }
                 Attempt::Transient(last) => last,
             };
-            let now = Instant::now();
-            if now + backoff >= deadline {
+            if Instant::now() + backoff >= deadline {
                 return Err(unavailable(attempts, last));
             }
-            let jitter = backoff.mul_f64(rand::random::<f64>() * 0.5);
-            tokio::time::sleep_until(deadline.min(now + backoff + jitter)).await;
-            backoff = (backoff * 2).min(Duration::from_secs(1));
+            super::pause(&mut backoff, MAX_BACKOFF, deadline).await;
         }
     }
 

@@ -19,6 +19,29 @@ pub use identity::{
 };
 pub use metadata::{METADATA_HOST, Metadata};
 
+/// The HTTP client of one Google API: kept-alive connections, found out by TCP keep-alive
+/// when they die silently instead of hanging a call.
+fn api_client() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(3))
+        .pool_idle_timeout(std::time::Duration::from_secs(90))
+        .tcp_keepalive(std::time::Duration::from_secs(30))
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {}", metadata::without_url(e)))
+}
+
+/// Sleeps `backoff` plus up to half again of jitter (which spreads the retries of instances
+/// that failed together), never past `deadline`, then doubles `backoff` up to `max`.
+async fn pause(
+    backoff: &mut std::time::Duration,
+    max: std::time::Duration,
+    deadline: tokio::time::Instant,
+) {
+    let jitter = backoff.mul_f64(rand::random::<f64>() * 0.5);
+    tokio::time::sleep_until(deadline.min(tokio::time::Instant::now() + *backoff + jitter)).await;
+    *backoff = (*backoff * 2).min(max);
+}
+
 /// Google's answers quoted in messages are cut to this many characters: enough to name the
 /// cause, never a whole body.
 const QUOTE_CHARS: usize = 300;

@@ -272,32 +272,26 @@ mod tests {
     #[test]
     fn the_email_verified_column_is_kept_and_empty_means_unknown() {
         let mut v = validator();
-        let base = |id: &'static str, verified: &'static str| {
-            vec![
+        // One account per row: distinct uids and emails.
+        let fields = |id: &'static str, email: &'static str, verified: &'static str| {
+            [
                 (Role::Id, id),
-                (Role::Email, "kim@example.com"),
+                (Role::Email, email),
                 (Role::Password, HASH),
                 (Role::EmailVerified, verified),
             ]
         };
-        let states: Vec<Option<bool>> = [("1", "t"), ("2", "0"), ("3", "")]
-            .into_iter()
-            .map(|(id, verified)| {
-                let mut fields = base(id, verified);
-                if id != "1" {
-                    // Distinct logins: one account per row.
-                    fields[1] = (
-                        Role::Email,
-                        ["", "", "b@example.com", "c@example.com"][id.parse::<usize>().unwrap()],
-                    );
-                }
-                v.check(row(2, &fields)).unwrap().account.email_verified
-            })
-            .collect();
+        let states: Vec<Option<bool>> = [
+            fields("1", "a@example.com", "t"),
+            fields("2", "b@example.com", "0"),
+            fields("3", "c@example.com", ""),
+        ]
+        .iter()
+        .map(|f| v.check(row(2, f)).unwrap().account.email_verified)
+        .collect();
         assert_eq!(states, [Some(true), Some(false), None]);
-        let mut fields = base("4", "maybe");
-        fields[1] = (Role::Email, "d@example.com");
-        assert_eq!(reason(&mut v, &fields), Reason::InvalidBoolean);
+        let maybe = fields("4", "d@example.com", "maybe");
+        assert_eq!(reason(&mut v, &maybe), Reason::InvalidBoolean);
     }
 
     #[test]

@@ -249,7 +249,7 @@ impl Service {
         {
             Authority::Local if matched => {
                 if rehash && let Some(now) = upgrade_at {
-                    self.replace_checked_hash(&mut found, password, now, "upgraded")
+                    self.replace_checked_hash(&mut found, password, now, Replace::Upgrade)
                         .await;
                 }
                 Ok(found)
@@ -265,7 +265,12 @@ impl Service {
                 // new time is recorded only with it (else the old copy would pass as current).
                 let followed = matched
                     || self
-                        .replace_checked_hash(&mut found, password, Timestamp::now(), "followed")
+                        .replace_checked_hash(
+                            &mut found,
+                            password,
+                            Timestamp::now(),
+                            Replace::FollowFirebase,
+                        )
                         .await;
                 if followed {
                     let mut state = found.account.firebase.clone();
@@ -422,63 +427,67 @@ impl Service {
             .await
     }
 
-    /// Replaces the hash of a checked account with an argon2id one of `password` (a legacy
-    /// or weak hash `upgraded`, or a graduated account's copy that `followed` a change made
-    /// in Firebase Auth), unless the account changed since it was read. `found` then holds
-    /// the new hash and update time. Failure is logged, not raised: the next sign-in retries.
+    /// Replaces the hash of a checked account with an argon2id one of `password`, unless the
+    /// account changed since it was read; `found` then holds the new hash and update time.
+    /// Failure is logged, not raised: the next sign-in retries.
     async fn replace_checked_hash(
         &self,
         found: &mut StoredAccount,
         password: &Password,
         now: Timestamp,
-        what: &'static str,
+        why: Replace,
     ) -> bool {
         let uid = found.account.uid.clone();
         let from = found.account.password.scheme_name();
-        let new = match self.passwords.hash(password).await {
-            Ok(new) => new,
-            Err(e) if what == "upgraded" => {
-                warn!(%uid, error = %e, "password hash upgrade failed; retried at next sign-in");
-                return false;
-            }
-            Err(e) => {
-                warn!(%uid, error = %e, "cannot hash the password; retried at next sign-in");
-                return false;
-            }
+        let result = match self.passwords.hash(password).await {
+            Ok(new) => self
+                .store
+                .replace_password(&uid, &new, Some(found.version), now)
+                .await
+                .map(|written| written.then_some(new)),
+            Err(e) => Err(e),
         };
-        match self
-            .store
-            .replace_password(&uid, &new, Some(found.version), now)
-            .await
-        {
-            Ok(true) => {
-                if what == "upgraded" {
-                    info!(%uid, %from, to = "argon2id", "password hash upgraded");
-                } else {
-                    info!(%uid, "password changed in Firebase Auth; firegate's hash follows");
+        match (result, why) {
+            (Ok(Some(new)), _) => {
+                match why {
+                    Replace::Upgrade => {
+                        info!(%uid, %from, to = "argon2id", "password hash upgraded")
+                    }
+                    Replace::FollowFirebase => {
+                        info!(%uid, "password changed in Firebase Auth; firegate's hash follows")
+                    }
                 }
                 found.account.password = new;
                 found.account.updated_at = now;
                 true
             }
-            Ok(false) if what == "upgraded" => {
+            (Ok(None), Replace::Upgrade) => {
                 info!(%uid, "account changed during sign-in; hash upgrade skipped");
                 false
             }
-            Ok(false) => {
-                info!(%uid, what, "account changed during sign-in; hash left as it is");
+            (Ok(None), Replace::FollowFirebase) => {
+                info!(%uid, "account changed during sign-in; firegate's hash left as it is");
                 false
             }
-            Err(e) if what == "upgraded" => {
+            (Err(e), Replace::Upgrade) => {
                 warn!(%uid, error = %e, "password hash upgrade failed; retried at next sign-in");
                 false
             }
-            Err(e) => {
-                warn!(%uid, error = %e, what, "cannot replace the hash; retried at next sign-in");
+            (Err(e), Replace::FollowFirebase) => {
+                warn!(%uid, error = %e, "cannot follow the Firebase Auth password; retried at next sign-in");
                 false
             }
         }
     }
+}
+
+/// Why a checked account's hash is replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Replace {
+    /// A legacy or weak hash, checked: argon2id from now on.
+    Upgrade,
+    /// A graduated account's copy of a password changed inside Firebase Auth.
+    FollowFirebase,
 }
 
 /// One admitted check's lockout bookkeeping, carried into the task that runs it.

@@ -213,9 +213,8 @@ impl Store {
         }))
     }
 
-    /// In one transaction: the new password hash (if the account is still at `account`),
-    /// the token marked used (if it is still at `token`'s version), and the account's failure
-    /// record gone. `false`, having written nothing, when either changed meanwhile.
+    /// Completes a reset ([`Store::complete_token`]): the new password hash, the email
+    /// verified, the token used, the account's failure record gone.
     pub async fn complete_reset(
         &self,
         token_id: &str,
@@ -231,12 +230,50 @@ impl Store {
         };
         let mut fields: Vec<String> = PasswordPatch::FIELDS.map(String::from).to_vec();
         fields.push("email_verified".into());
+        self.complete_token(token_id, token, account, &patch, fields, true)
+            .await
+    }
+
+    /// Completes an email verification ([`Store::complete_token`]): the email verified and
+    /// the token used.
+    pub async fn complete_verification(
+        &self,
+        token_id: &str,
+        token: &StoredToken,
+        account: Version,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let patch = VerifiedPatch {
+            email_verified: true,
+            updated_at: FirestoreTimestamp(now),
+        };
+        let fields = vec!["email_verified".into(), "updated_at".into()];
+        self.complete_token(token_id, token, account, &patch, fields, false)
+            .await
+    }
+
+    /// One transaction: `fields` of `patch` written to the token's account (if it is still at
+    /// `account`), the token marked used (if it is still at its version), and, with
+    /// `clear_lockout`, the account's failure record gone. `false`, having written nothing,
+    /// when either changed meanwhile.
+    async fn complete_token<P>(
+        &self,
+        token_id: &str,
+        token: &StoredToken,
+        account: Version,
+        patch: &P,
+        fields: Vec<String>,
+        clear_lockout: bool,
+    ) -> Result<bool>
+    where
+        P: Serialize + for<'de> Deserialize<'de> + Send + Sync,
+    {
         let commit = async {
             let mut tx = self.db.begin_transaction().await?;
             tx.update_object(
                 &self.options.accounts_collection,
                 token.uid.as_str(),
-                &patch,
+                patch,
                 Some(fields),
                 Some(FirestoreWritePrecondition::UpdateTime(account.0)),
                 vec![],
@@ -249,52 +286,13 @@ impl Store {
                 Some(FirestoreWritePrecondition::UpdateTime(token.version.0)),
                 vec![],
             )?;
-            tx.delete_by_id(
-                &self.options.lockouts_collection,
-                LockoutKey::Account(token.uid.clone()).doc_id(),
-                None,
-            )?;
-            tx.commit().await
-        };
-        match self.within_deadline(commit).await? {
-            Ok(_) => Ok(true),
-            Err(e) if is_precondition_failed(&e) => Ok(false),
-            Err(e) => Err(map_error(e)),
-        }
-    }
-
-    /// Completes an email verification in one transaction: the account's email marked
-    /// verified (if the account is still at `account`) and the token used (if still at its
-    /// version). `false` when either changed.
-    pub async fn complete_verification(
-        &self,
-        token_id: &str,
-        token: &StoredToken,
-        account: Version,
-        now: Timestamp,
-    ) -> Result<bool> {
-        let patch = VerifiedPatch {
-            email_verified: true,
-            updated_at: FirestoreTimestamp(now),
-        };
-        let commit = async {
-            let mut tx = self.db.begin_transaction().await?;
-            tx.update_object(
-                &self.options.accounts_collection,
-                token.uid.as_str(),
-                &patch,
-                Some(vec!["email_verified".into(), "updated_at".into()]),
-                Some(FirestoreWritePrecondition::UpdateTime(account.0)),
-                vec![],
-            )?;
-            tx.update_object(
-                &self.options.tokens_collection,
-                token_id,
-                &Used { used: true },
-                Some(vec!["used".into()]),
-                Some(FirestoreWritePrecondition::UpdateTime(token.version.0)),
-                vec![],
-            )?;
+            if clear_lockout {
+                tx.delete_by_id(
+                    &self.options.lockouts_collection,
+                    LockoutKey::Account(token.uid.clone()).doc_id(),
+                    None,
+                )?;
+            }
             tx.commit().await
         };
         match self.within_deadline(commit).await? {

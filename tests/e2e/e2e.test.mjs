@@ -28,7 +28,7 @@ import {
 import { ownerClient } from './lib/firestore-admin.mjs';
 import { REPO_ROOT, startFiregate } from './lib/firegate.mjs';
 import { cli, cliResult, startEnvironment, stopEnvironment } from './lib/harness.mjs';
-import { stopAll } from './lib/processes.mjs';
+import { eventually, stopAll } from './lib/processes.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ARTIFACTS = join(HERE, 'artifacts');
@@ -90,20 +90,6 @@ async function signedInClient(name, { uid, token }) {
   assert.equal(credential.user.uid, uid);
   assert.equal(client.auth.currentUser?.uid, uid, 'auth.currentUser.uid is the firegate uid');
   return client;
-}
-
-/**
- * Polls `check` every 100 ms until it resolves a truthy value, which it returns; fails with
- * `message` after `timeoutMs`.
- */
-async function eventually(check, message, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    assert.ok(Date.now() < deadline, message);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('an account created with `firegate accounts create`', SUITE_TIMEOUT, () => {

@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 
 import { collectConsoleErrors } from './lib/browser.mjs';
 import { postJson, verifyCustomToken } from './lib/clients.mjs';
-import { runFiregate } from './lib/firegate.mjs';
-import { answers200, freePort, startService } from './lib/processes.mjs';
+import { runFiregate, startFiregate } from './lib/firegate.mjs';
+import { eventually, freePort } from './lib/processes.mjs';
 
 const ARTIFACTS = join(fileURLToPath(new URL('.', import.meta.url)), 'artifacts');
 const SUITE_TIMEOUT = { timeout: 120_000 };
@@ -27,32 +27,6 @@ const CONFIRM_PATH = '/password-reset/confirm/';
 const REQUESTED = 'If an account has this address, a link to choose a new password is on its way.';
 const DONE = 'Your password is changed. Sign in with the new one.';
 const INVALID_TOKEN = 'This link is invalid, used or expired; ask for a new one.';
-
-/**
- * `firegate serve` on `port`, with `settings` (and nothing firegate reads from the developer's
- * shell). Built here rather than with startFiregate, which picks its port itself: the reset
- * link's base URL is the server's own address, so the port has to be known first.
- */
-async function serveOn(port, { bin, runDir, settings, serveArgs }) {
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([name]) =>
-        !name.startsWith('FIREGATE_') && !['FIRESTORE_EMULATOR_HOST', 'PORT'].includes(name),
-    ),
-  );
-  const url = `http://127.0.0.1:${port}`;
-  const proc = await startService(
-    {
-      name: 'firegate serve (password reset)',
-      command: bin,
-      args: ['serve', '--listen', `127.0.0.1:${port}`, ...serveArgs],
-      env: { ...inherited, ...settings },
-      logFile: join(runDir, LOG_NAME),
-    },
-    { ready: () => answers200(`${url}/healthz`), timeoutMs: 30_000 },
-  );
-  return { url, proc };
-}
 
 /**
  * The documents of `collection` on the emulator, as { to, from, subject, text, html }: a list
@@ -78,17 +52,6 @@ async function mailDocuments(env, collection) {
       html: message.html?.stringValue,
     };
   });
-}
-
-/** Polls `check` until it resolves truthy (every 100 ms, 10 s at most). */
-async function eventually(check, message) {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    assert.ok(Date.now() < deadline, message);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -135,11 +98,14 @@ export function resetSuite(getEnv, browser) {
         FIREGATE_MAIL_URL: `firestore:${MAIL_COLLECTION}`,
         FIREGATE_PUBLIC_URL: `http://127.0.0.1:${port}`,
       };
-      server = await serveOn(port, {
+      // The port is chosen first: the reset link's base URL is the server's own address.
+      server = await startFiregate({
         bin: env.bin,
         runDir: env.runDir,
         settings,
         serveArgs: ['--x509-base-url', env.x509.url],
+        logName: LOG_NAME,
+        port,
       });
       const created = await runFiregate(env.bin, ['accounts', 'create', '--login', account.login], {
         input: `${account.password}\n`,

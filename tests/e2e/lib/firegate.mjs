@@ -67,7 +67,7 @@ function cleanEnv() {
  * Starts `firegate serve` on a free port and waits for GET /healthz. `env` adds settings
  * (secrets such as the admin password hash go there rather than on the command line, where
  * `ps` shows them); `serveArgs` are flags of `serve` alone; the log goes to `logName` in
- * `runDir`.
+ * `runDir`; `port` is a free port of the caller's, or one picked here.
  */
 export async function startFiregate({
   bin,
@@ -76,8 +76,9 @@ export async function startFiregate({
   serveArgs = [],
   env = {},
   logName = 'firegate.log',
+  port,
 }) {
-  const port = await freePort();
+  port ??= await freePort();
   const url = `http://127.0.0.1:${port}`;
   const proc = await startService(
     {

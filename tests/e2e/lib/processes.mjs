@@ -2,6 +2,7 @@
 // stopped by `stop()` (or with the test process, whatever ends it), and is waited for by
 // polling a readiness check rather than by sleeping.
 
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -175,4 +176,18 @@ export function run(
     });
     child.stdin.end(input);
   });
+}
+
+/**
+ * Polls `check` every 100 ms until it resolves a truthy value, which it returns; fails with
+ * `message` after `timeoutMs`.
+ */
+export async function eventually(check, message, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    assert.ok(Date.now() < deadline, message);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
