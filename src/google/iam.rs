@@ -20,7 +20,7 @@ use serde::Deserialize;
 use tokio::time::Instant;
 
 use super::credentials::AccessTokens;
-use super::metadata::{Metadata, without_url};
+use super::metadata::Metadata;
 use super::{ErrorBody, quote};
 use crate::error::SignerError;
 
@@ -226,21 +226,10 @@ impl IamSigner {
             Ok(token) => token,
             Err(e) => return Attempt::Failed(e),
         };
-        let response = match self
-            .http
-            .post(url)
-            .bearer_auth(token.expose_secret())
-            .json(body)
-            .send()
-            .await
-        {
-            Ok(response) => response,
-            Err(e) => return Attempt::Transient(without_url(e)),
-        };
-        let status = response.status();
-        let text = match response.text().await {
-            Ok(text) => text,
-            Err(e) => return Attempt::Transient(without_url(e)),
+        let request = self.http.post(url).bearer_auth(token.expose_secret());
+        let (status, text) = match super::exchange(request.json(body)).await {
+            Ok(answer) => answer,
+            Err(why) => return Attempt::Transient(why),
         };
         if status.is_success() {
             return match signature(email, &text) {

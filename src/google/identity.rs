@@ -16,7 +16,6 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use super::credentials::AccessTokens;
-use super::metadata::without_url;
 use super::{ErrorBody, quote};
 use crate::error::BridgeError;
 
@@ -448,14 +447,9 @@ impl IdentityToolkit {
                 },
             };
         }
-        let response = match request.send().await {
-            Ok(response) => response,
-            Err(e) => return Attempt::Transient(without_url(e)),
-        };
-        let status = response.status();
-        let text = match response.text().await {
-            Ok(text) => text,
-            Err(e) => return Attempt::Transient(without_url(e)),
+        let (status, text) = match super::exchange(request).await {
+            Ok(answer) => answer,
+            Err(why) => return Attempt::Transient(why),
         };
         if status.is_success() {
             return Attempt::Done(text);

@@ -30,6 +30,17 @@ fn api_client() -> Result<reqwest::Client, String> {
         .map_err(|e| format!("cannot build the HTTP client: {}", metadata::without_url(e)))
 }
 
+/// Sends `request` and reads the whole answer: its status and text, or the transport's
+/// failure (without the URL, which may carry a key).
+async fn exchange(
+    request: reqwest::RequestBuilder,
+) -> Result<(reqwest::StatusCode, String), String> {
+    let response = request.send().await.map_err(metadata::without_url)?;
+    let status = response.status();
+    let text = response.text().await.map_err(metadata::without_url)?;
+    Ok((status, text))
+}
+
 /// Sleeps `backoff` plus up to half again of jitter (which spreads the retries of instances
 /// that failed together), never past `deadline`, then doubles `backoff` up to `max`.
 async fn pause(
