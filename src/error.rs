@@ -44,7 +44,7 @@ pub enum Error {
     UnknownKey(String),
 
     /// No account holds the given login (admin commands only; sign-in never says this).
-    #[error("no account has the login `{0}`")]
+    #[error("no account has the login or uid `{0}`")]
     AccountNotFound(String),
 
     /// Too many failed attempts of one kind from one client network; retry later.

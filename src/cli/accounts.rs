@@ -169,7 +169,7 @@ pub async fn run(command: AccountsCommand) -> Result<()> {
             print_json(&service.set_claims(&login, claims).await?)?;
         }
         AccountsCommand::Unlock { login, .. } => {
-            if service.unlock(&login).await? {
+            if service.unlock(&login).await?.cleared {
                 println!("unlocked {login}");
             } else {
                 println!("nothing to unlock: {login} has no failed sign-ins counted");

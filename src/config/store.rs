@@ -49,6 +49,10 @@ pub struct StoreArgs {
     #[arg(long, env = "FIREGATE_FIREBASE_QUEUE_COLLECTION", default_value = "firegate_firebase_queue", value_parser = collection_name)]
     pub firebase_queue_collection: String,
 
+    /// The audit trail of actions taken on the admin page and API.
+    #[arg(long, env = "FIREGATE_AUDIT_COLLECTION", default_value = "firegate_audit", value_parser = collection_name)]
+    pub audit_collection: String,
+
     /// The recorded key state (which key signs).
     #[arg(long, env = "FIREGATE_KEYS_COLLECTION", default_value = "firegate_keys", value_parser = collection_name)]
     pub keys_collection: String,
@@ -66,6 +70,7 @@ impl StoreArgs {
             lockouts_collection: self.lockouts_collection.clone(),
             tokens_collection: self.tokens_collection.clone(),
             firebase_queue_collection: self.firebase_queue_collection.clone(),
+            audit_collection: self.audit_collection.clone(),
             timeout: Duration::from_millis(self.firestore_timeout_ms.into()),
         }
     }

@@ -26,8 +26,8 @@ use crate::accounts::{AccountSummary, Uid};
 use crate::claims::Claims;
 use crate::keys::KeyInfo;
 use crate::passwords::Password;
-use crate::service::{Service, SignerInfo};
-use crate::store::{AccountFilter, SchemeCount};
+use crate::service::{Service, SignerInfo, Unlocked};
+use crate::store::{AccountFilter, AuditEntry, SchemeCount};
 
 /// The authenticated admin's name, for the audit log.
 #[derive(Clone)]
@@ -47,6 +47,7 @@ pub fn routes(service: Arc<Service>) -> Router<Arc<Service>> {
         .route("/admin/api/keys/{kid}/activate", gated(post(activate_key)))
         .route("/admin/api/keys/{kid}/retire", gated(post(retire_key)))
         .route("/admin/api/stats", gated(get(stats)))
+        .route("/admin/api/audit", gated(get(audit_trail)))
         .route("/admin/api/accounts", gated(get(list_accounts)))
         .route(
             "/admin/api/accounts/{login}",
@@ -59,6 +60,10 @@ pub fn routes(service: Arc<Service>) -> Router<Arc<Service>> {
         .route(
             "/admin/api/accounts/{login}/enable",
             gated(post(enable_account)),
+        )
+        .route(
+            "/admin/api/accounts/{login}/unlock",
+            gated(post(unlock_account)),
         )
         .route("/admin/api/accounts/{login}/claims", gated(put(set_claims)))
         .route(
@@ -77,9 +82,11 @@ pub fn routes(service: Arc<Service>) -> Router<Arc<Service>> {
 struct AdminPage<'a> {
     nonce: &'a str,
     user: &'a str,
-    keys: Vec<KeyInfo>,
+    keys: Vec<KeyRow>,
     signer: SignerInfo,
     stats: Vec<SchemeCount>,
+    /// When the counts were made (they are cached for a minute), RFC 3339 in UTC.
+    stats_computed_at: String,
     total: u64,
     migrated: u64,
     percent: u64,
@@ -88,25 +95,49 @@ struct AdminPage<'a> {
     graduates: bool,
 }
 
+/// A key as the page's table shows it.
+struct KeyRow {
+    info: KeyInfo,
+    /// When the key was created (UTC, to the second), or `unknown`.
+    created: String,
+    /// The key file's name in the keys directory.
+    file: String,
+}
+
+impl From<KeyInfo> for KeyRow {
+    fn from(info: KeyInfo) -> Self {
+        KeyRow {
+            created: info
+                .created
+                .map_or_else(|| "unknown".to_string(), to_the_second),
+            file: info.file.file_name().map_or_else(
+                || info.file.display().to_string(),
+                |name| name.to_string_lossy().into_owned(),
+            ),
+            info,
+        }
+    }
+}
+
+/// `2026-12-02T05:40:17Z`: what the page shows of a time.
+fn to_the_second(at: Timestamp) -> String {
+    at.round(jiff::Unit::Second).unwrap_or(at).to_string()
+}
+
 async fn page(
     State(service): State<Arc<Service>>,
     Extension(admin): Extension<Admin>,
 ) -> Result<Response, ApiError> {
     let stats = service.cached_scheme_stats().await?;
-    let total: u64 = stats.iter().map(|s| s.accounts).sum();
-    let migrated = stats
-        .iter()
-        .filter(|s| s.scheme == "argon2id")
-        .map(|s| s.accounts)
-        .sum();
-    let graduated: u64 = stats.iter().map(|s| s.graduated).sum();
+    let (total, migrated, graduated) = (stats.total(), stats.migrated(), stats.graduated());
     let nonce = pages::nonce();
     let rendered = AdminPage {
         nonce: &nonce,
         user: &admin.0,
-        keys: keys(&service).await?,
+        keys: keys(&service).await?.into_iter().map(KeyRow::from).collect(),
         signer: service.signer.info(),
-        stats,
+        stats_computed_at: to_the_second(stats.computed_at),
+        stats: stats.schemes,
         total,
         migrated,
         percent: (migrated * 100).checked_div(total).unwrap_or(100),
@@ -156,7 +187,7 @@ async fn activate_key(
         _ => "activate-key",
     };
     let actor = format!("admin:{}", admin.0);
-    audited(&admin, action, target.as_deref(), async {
+    audited(&service, &admin, action, target.as_deref(), async {
         Ok(service.rotation()?.activate(&kid?, force?, &actor).await?)
     })
     .await
@@ -181,7 +212,7 @@ async fn retire_key(
     let kid = kid.map(|Segment(kid)| kid);
     let target = kid.as_ref().ok().cloned();
     let actor = format!("admin:{}", admin.0);
-    audited(&admin, "retire-key", target.as_deref(), async {
+    audited(&service, &admin, "retire-key", target.as_deref(), async {
         Ok(service.rotation()?.retire(&kid?, &actor).await?)
     })
     .await
@@ -190,16 +221,35 @@ async fn retire_key(
 
 async fn stats(State(service): State<Arc<Service>>) -> Result<Json<Value>, ApiError> {
     let stats = service.cached_scheme_stats().await?;
-    let total: u64 = stats.iter().map(|s| s.accounts).sum();
-    let migrated: u64 = stats
-        .iter()
-        .filter(|s| s.scheme == "argon2id")
-        .map(|s| s.accounts)
-        .sum();
-    let graduated: u64 = stats.iter().map(|s| s.graduated).sum();
-    Ok(Json(
-        json!({ "total": total, "argon2id": migrated, "graduated": graduated, "schemes": stats }),
-    ))
+    Ok(Json(json!({
+        "total": stats.total(),
+        "argon2id": stats.migrated(),
+        "graduated": stats.graduated(),
+        "computed_at": stats.computed_at,
+        "schemes": stats.schemes,
+    })))
+}
+
+/// `GET /admin/api/audit` parameters.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    limit: Option<u32>,
+}
+
+/// The most recent admin actions (page and API), newest first.
+async fn audit_trail(
+    State(service): State<Arc<Service>>,
+    ValidQuery(query): ValidQuery<AuditQuery>,
+) -> Result<Json<Vec<AuditEntry>>, Refusal> {
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(Refusal::bad_request(
+            "invalid_query",
+            "`limit` must be between 1 and 500",
+        ));
+    }
+    Ok(Json(service.store.recent_audit(limit).await?))
 }
 
 /// `GET /admin/api/accounts` parameters; any other parameter is refused, so a misspelt filter
@@ -248,7 +298,7 @@ async fn disable_account(
     Extension(admin): Extension<Admin>,
     login: Result<Segment, Refusal>,
 ) -> Result<Json<AccountSummary>, Refusal> {
-    audited(&admin, "disable-account", None, async {
+    audited(&service, &admin, "disable-account", None, async {
         Ok(service.set_disabled(&login?.0, true).await?)
     })
     .await
@@ -260,8 +310,22 @@ async fn enable_account(
     Extension(admin): Extension<Admin>,
     login: Result<Segment, Refusal>,
 ) -> Result<Json<AccountSummary>, Refusal> {
-    audited(&admin, "enable-account", None, async {
+    audited(&service, &admin, "enable-account", None, async {
         Ok(service.set_disabled(&login?.0, false).await?)
+    })
+    .await
+    .map(Json)
+}
+
+/// Forgets the failed sign-ins counted against an account (by login or uid) and against its
+/// login as an unknown one; familiar networks stay.
+async fn unlock_account(
+    State(service): State<Arc<Service>>,
+    Extension(admin): Extension<Admin>,
+    login: Result<Segment, Refusal>,
+) -> Result<Json<Unlocked>, Refusal> {
+    audited(&service, &admin, "unlock-account", None, async {
+        Ok(service.unlock(&login?.0).await?)
     })
     .await
     .map(Json)
@@ -273,7 +337,7 @@ async fn set_claims(
     login: Result<Segment, Refusal>,
     body: Result<JsonObject, ApiError>,
 ) -> Result<Json<AccountSummary>, Refusal> {
-    audited(&admin, "set-claims", None, async {
+    audited(&service, &admin, "set-claims", None, async {
         let login = login?.0;
         let claims = Claims::parse(Value::Object(body?.into_map()))?;
         Ok(service.set_claims(&login, claims).await?)
@@ -290,7 +354,7 @@ async fn set_password(
     login: Result<Segment, Refusal>,
     body: Result<JsonObject, ApiError>,
 ) -> Result<StatusCode, Refusal> {
-    audited(&admin, "set-password", None, async {
+    audited(&service, &admin, "set-password", None, async {
         let login = login?.0;
         let mut body = body?;
         let password = body.string("password")?;
@@ -309,7 +373,7 @@ async fn delete_account(
     Extension(admin): Extension<Admin>,
     login: Result<Segment, Refusal>,
 ) -> Result<StatusCode, Refusal> {
-    audited(&admin, "delete-account", None, async {
+    audited(&service, &admin, "delete-account", None, async {
         Ok(service.delete_account(&login?.0).await?)
     })
     .await

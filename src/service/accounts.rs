@@ -13,7 +13,7 @@ use crate::claims::Claims;
 use crate::client::ClientNetwork;
 use crate::login::Login;
 use crate::passwords::Password;
-use crate::service::{AccountDetail, LockoutSummary};
+use crate::service::{AccountDetail, LockoutSummary, SchemeStats};
 use crate::store::{AccountFilter, SchemeCount, StoredAccount};
 use crate::{Error, Result};
 
@@ -311,14 +311,17 @@ impl Service {
 
     /// [`Service::scheme_stats`] at most a minute old: counting reads every account, so the
     /// admin page must not do it on every load.
-    pub async fn cached_scheme_stats(&self) -> Result<Vec<SchemeCount>> {
+    pub async fn cached_scheme_stats(&self) -> Result<SchemeStats> {
         let mut cache = self.stats_cache.lock().await;
         if let Some((at, stats)) = cache.as_ref()
             && at.elapsed() < Duration::from_secs(60)
         {
             return Ok(stats.clone());
         }
-        let stats = self.scheme_stats().await?;
+        let stats = SchemeStats {
+            schemes: self.scheme_stats().await?,
+            computed_at: Timestamp::now(),
+        };
         *cache = Some((Instant::now(), stats.clone()));
         Ok(stats)
     }

@@ -55,6 +55,40 @@ pub struct AccountDetail {
     pub lockout: LockoutSummary,
 }
 
+/// What `unlock` did: the account found (none for a login no account holds) and whether any
+/// failure count was forgotten.
+#[derive(Debug, serde::Serialize)]
+pub struct Unlocked {
+    pub uid: Option<crate::accounts::Uid>,
+    pub cleared: bool,
+}
+
+/// Accounts per hash scheme, and when they were counted (the admin page caches the count).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SchemeStats {
+    pub computed_at: jiff::Timestamp,
+    pub schemes: Vec<SchemeCount>,
+}
+
+impl SchemeStats {
+    pub fn total(&self) -> u64 {
+        self.schemes.iter().map(|s| s.accounts).sum()
+    }
+
+    /// Accounts whose hash is argon2id already.
+    pub fn migrated(&self) -> u64 {
+        self.schemes
+            .iter()
+            .filter(|s| s.scheme == "argon2id")
+            .map(|s| s.accounts)
+            .sum()
+    }
+
+    pub fn graduated(&self) -> u64 {
+        self.schemes.iter().map(|s| s.graduated).sum()
+    }
+}
+
 /// An account's failed sign-ins from unfamiliar networks, and how many networks are familiar.
 #[derive(Debug, serde::Serialize)]
 pub struct LockoutSummary {
@@ -146,7 +180,7 @@ pub struct Service {
     reset: Option<reset::Reset>,
     bridge: Option<bridge::Bridge>,
     key_refresh: Duration,
-    stats_cache: tokio::sync::Mutex<Option<(Instant, Vec<SchemeCount>)>>,
+    stats_cache: tokio::sync::Mutex<Option<(Instant, SchemeStats)>>,
     policy: Policy,
     /// Password-checking requests in progress, bounded by hashing slots plus queue, so a
     /// flood is refused before it costs any Firestore call or memory.

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use tracing::{info, warn};
 
 use super::bridge::Authority;
-use super::{Service, SignedIn};
+use super::{Service, SignedIn, Unlocked};
 use crate::accounts::{Account, Uid};
 use crate::client::ClientNetwork;
 use crate::custom_token::TokenRequest;
@@ -371,27 +371,44 @@ impl Service {
 
     /// Unlocks a login (admins): the failure counts of its account, and of the login as an
     /// unknown one (it may have been hammered before the account existed), are forgotten.
-    /// The account's familiar networks are kept. Returns whether any failure was counted.
-    pub async fn unlock(&self, login: &str) -> Result<bool> {
-        let candidates = Login::lookups(login)?;
-        let login = candidates[0].clone();
-        let uid = self.store.uid_for_login(&candidates).await?;
+    /// The account's familiar networks are kept. `login_or_uid` may also be an account's uid.
+    pub async fn unlock(&self, login_or_uid: &str) -> Result<Unlocked> {
+        let candidates = Login::lookups(login_or_uid);
+        let mut uid = match &candidates {
+            Ok(candidates) => self.store.uid_for_login(candidates).await?,
+            Err(_) => None,
+        };
+        if uid.is_none()
+            && let Ok(by_uid) = Uid::parse(login_or_uid.trim())
+            && self.store.find_by_uid(&by_uid).await?.is_some()
+        {
+            uid = Some(by_uid.to_string());
+        }
+        // Neither a login nor an account's uid.
+        let login = match candidates {
+            Ok(candidates) => candidates.into_iter().next(),
+            Err(e) if uid.is_none() => return Err(e),
+            Err(_) => None,
+        };
+        let uid = uid.as_deref().map(Uid::from_stored).transpose()?;
         let mut cleared = false;
-        if let Some(uid) = uid.as_deref() {
-            let key = lockout_key(Some(uid), &login);
+        if let Some(uid) = &uid {
+            let key = LockoutKey::Account(uid.clone());
             let state = self.store.lockout_state(&key).await?;
             if state.unfamiliar.is_some() || state.networks.values().any(|n| n.failures.is_some()) {
                 self.store.clear_counts(&key, &state).await?;
                 cleared = true;
             }
         }
-        let unknown = LockoutKey::Unknown(login);
-        if self.store.lockout_state(&unknown).await? != LockoutState::default() {
-            self.store.clear_failures(&unknown).await?;
-            cleared = true;
+        if let Some(login) = login {
+            let unknown = LockoutKey::Unknown(login);
+            if self.store.lockout_state(&unknown).await? != LockoutState::default() {
+                self.store.clear_failures(&unknown).await?;
+                cleared = true;
+            }
         }
-        info!(action = "unlock", uid = ?uid, cleared, "login unlocked by an admin");
-        Ok(cleared)
+        info!(action = "unlock", uid = ?uid.as_ref().map(Uid::as_str), cleared, "login unlocked by an admin");
+        Ok(Unlocked { uid, cleared })
     }
 
     /// Takes a place among the password-checking requests in progress, or refuses at once.

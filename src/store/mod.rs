@@ -2,6 +2,7 @@
 //! documents to the domain types of [`crate::accounts`] and Firestore errors to [`Error`].
 
 mod accounts;
+mod audit;
 mod changes;
 mod emulator_auth;
 mod firebase_queue;
@@ -18,6 +19,7 @@ use firestore::errors::FirestoreError;
 use firestore::{FirestoreDb, FirestoreDbOptions};
 
 pub use accounts::{StoredAccount, Version};
+pub use audit::AuditEntry;
 pub use firebase_queue::QueuedSync;
 pub use import::{CommitOutcome, ExistingAccount, ImportUpdate, MAX_WRITES_PER_COMMIT};
 pub use listing::{AccountFilter, SchemeCount};
@@ -39,6 +41,8 @@ pub struct StoreOptions {
     pub tokens_collection: String,
     /// Firebase Auth bridge writes waiting to be retried, one document per uid.
     pub firebase_queue_collection: String,
+    /// The audit trail of admin actions.
+    pub audit_collection: String,
     /// Longest a single Firestore call may take, retries included.
     pub timeout: Duration,
 }
@@ -55,6 +59,7 @@ impl Default for StoreOptions {
             lockouts_collection: "firegate_lockouts".into(),
             tokens_collection: "firegate_tokens".into(),
             firebase_queue_collection: "firegate_firebase_queue".into(),
+            audit_collection: "firegate_audit".into(),
             timeout: Duration::from_secs(5),
         }
     }

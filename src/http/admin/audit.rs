@@ -1,6 +1,7 @@
 //! What an admin request may fail with and how its outcome is logged: [`Refusal`] (a JSON error
 //! with a stable reason), extractors whose rejections are refusals rather than axum's plain-text
-//! ones, and [`audited`], which logs an action once, after it ran.
+//! ones, and [`audited`], which logs an action once, after it ran, and records it in the audit
+//! trail (Firestore) for the page's audit view.
 
 use std::future::Future;
 
@@ -9,6 +10,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
+use jiff::Timestamp;
 use tracing::{info, warn};
 
 use super::Admin;
@@ -17,6 +19,8 @@ use crate::accounts::{AccountSummary, Uid};
 use crate::http::body::{JsonObject, read_bytes};
 use crate::http::error::ApiError;
 use crate::keys::KeyInfo;
+use crate::service::{Service, Unlocked};
+use crate::store::AuditEntry;
 
 /// A refused admin request: the JSON error response, and its reason for the audit log.
 pub(super) struct Refusal {
@@ -100,6 +104,12 @@ impl Target for AccountSummary {
     }
 }
 
+impl Target for Unlocked {
+    fn uid(&self) -> Option<&str> {
+        self.uid.as_ref().map(Uid::as_str)
+    }
+}
+
 impl Target for Uid {
     fn uid(&self) -> Option<&str> {
         Some(self.as_str())
@@ -108,31 +118,38 @@ impl Target for Uid {
 
 /// Runs an admin action and logs it once, with the admin, the action, its target and the
 /// outcome: `ok`, or `refused` with the reason. A refused account action names no account:
-/// only uids are logged, never the login text an admin typed.
+/// only uids are logged, never the login text an admin typed. The same record goes to the
+/// audit trail before the answer; if that write fails the action stands (it has run) and
+/// the log line says it is missing from the trail.
 pub(super) async fn audited<T: Target>(
+    service: &Service,
     admin: &Admin,
     action: &'static str,
     kid: Option<&str>,
     work: impl Future<Output = Result<T, Refusal>>,
 ) -> Result<T, Refusal> {
     let result = work.await;
-    match &result {
-        Ok(done) => info!(
-            admin = %admin.0,
-            action,
-            kid = done.kid(),
-            uid = done.uid(),
-            outcome = "ok",
-            "admin action"
-        ),
-        Err(refusal) => warn!(
-            admin = %admin.0,
-            action,
-            kid,
-            outcome = "refused",
-            reason = refusal.reason,
-            "admin action"
-        ),
+    let (uid, kid, reason) = match &result {
+        Ok(done) => (done.uid(), done.kid(), None),
+        Err(refusal) => (None, kid, Some(refusal.reason)),
+    };
+    let outcome = if reason.is_none() { "ok" } else { "refused" };
+    if reason.is_none() {
+        info!(admin = %admin.0, action, kid, uid, outcome, "admin action");
+    } else {
+        warn!(admin = %admin.0, action, kid, outcome, reason, "admin action");
+    }
+    let entry = AuditEntry {
+        at: Timestamp::now(),
+        admin: admin.0.clone(),
+        action: action.to_string(),
+        uid: uid.map(str::to_string),
+        kid: kid.map(str::to_string),
+        outcome: outcome.to_string(),
+        reason: reason.map(str::to_string),
+    };
+    if let Err(e) = service.store.record_audit(&entry).await {
+        warn!(admin = %admin.0, action, error = %e, "admin action not recorded in the audit trail");
     }
     result
 }
