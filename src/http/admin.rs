@@ -134,7 +134,11 @@ async fn page(
     let rendered = AdminPage {
         nonce: &nonce,
         user: &admin.0,
-        keys: keys(&service).await?.into_iter().map(KeyRow::from).collect(),
+        keys: keys(&service)
+            .await?
+            .into_iter()
+            .map(KeyRow::from)
+            .collect(),
         signer: service.signer.info(),
         stats_computed_at: to_the_second(stats.computed_at),
         stats: stats.schemes,

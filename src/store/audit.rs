@@ -57,11 +57,7 @@ impl Store {
     /// in the console too; the random tail keeps two actions of one microsecond apart.
     pub async fn record_audit(&self, entry: &AuditEntry) -> Result<()> {
         let tail: [u8; 4] = rand::rng().random();
-        let id = format!(
-            "{:020}-{}",
-            entry.at.as_microsecond(),
-            hex::encode(tail)
-        );
+        let id = format!("{:020}-{}", entry.at.as_microsecond(), hex::encode(tail));
         let doc = AuditDoc {
             at: FirestoreTimestamp(entry.at),
             admin: entry.admin.clone(),

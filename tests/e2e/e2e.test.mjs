@@ -756,7 +756,11 @@ describe('the admin page in a browser', SUITE_TIMEOUT, () => {
       ),
       page.click(`#keys button[data-action="activate"][data-kid="${next.kid}"]`),
     ]);
-    assert.deepEqual(dialogs, [`activate key ${next.kid}?`], 'the page asks first');
+    assert.deepEqual(
+      dialogs,
+      [`Activate key ${next.kid}? It signs every new token from now on.`],
+      'the page asks first',
+    );
     // On success the page reloads at once, taking the response body with it.
     if (activated.status() !== 200) {
       assert.fail(`activation answered ${activated.status()}: ${await activated.text()}`);
@@ -819,6 +823,205 @@ describe('the admin page in a browser', SUITE_TIMEOUT, () => {
     const log = readFileSync(env.firegate.proc.logFile, 'utf8');
     assert.ok(!log.includes(env.admin.password), "the server's log shows the admin password");
     assert.ok(!log.includes(env.admin.hash), "the server's log shows the admin password hash");
+  });
+
+  test('shows when keys were created, their files and problems, and warns that retiring is final', async () => {
+    await page.goto(`${env.firegate.url}/admin/`);
+    const row = `#keys tr[data-kid="${next.kid}"]`;
+    assert.equal(await page.textContent(`${row} td.file`), `${NEXT_KEY_FILE}.json`);
+    assert.match(await page.textContent(`${row} td.created`), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.equal(await page.textContent(`${row} td.problem`), 'none');
+    // Dismissed: the run's keys stay as they are.
+    const dialogs = [];
+    page.once('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      dialog.dismiss();
+    });
+    await page.click(`${row} button[data-action="retire"]`);
+    assert.deepEqual(dialogs, [
+      `Retire key ${next.kid}? This cannot be undone: a retired key never signs again.`,
+    ]);
+    assert.equal(await stateOf(next.kid), 'next', 'a dismissed retirement changes nothing');
+    const listed = await adminApi('GET', '/admin/api/keys');
+    assert.equal(listed.json.find((k) => k.kid === next.kid).state, 'next');
+  });
+
+  test('finds, changes and deletes an account on a 390-pixel phone, and keeps an audit trail', async () => {
+    const account = {
+      login: 'admin-page-e2e@example.com',
+      password: 'first passphrase of the admin test',
+    };
+    account.uid = await createAccount(account);
+    // Two failed sign-ins, from a network this account never signed in from.
+    for (let i = 0; i < 2; i += 1) {
+      const refused = await postJson(env.firegate.url, '/login/', {
+        email: account.login,
+        password: 'not the password at all',
+      });
+      assert.equal(refused.status, 400);
+    }
+    const phone = await (await browser()).newContext({
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+      httpCredentials: {
+        username: env.admin.user,
+        password: env.admin.password,
+        origin: env.firegate.url,
+      },
+    });
+    try {
+      const tab = await phone.newPage();
+      const errors = collectConsoleErrors(tab);
+      const say = () => tab.textContent('#message');
+      const field = (name) => tab.textContent(`#account-fields dd[data-field="${name}"]`);
+      /** Clicks (or submits) and waits for the page's message to be `expected` (a string or a
+       * RegExp). */
+      async function act(what, expected) {
+        await what();
+        const wanted =
+          expected instanceof RegExp
+            ? { source: expected.source, flags: expected.flags }
+            : { text: expected };
+        await tab
+          .waitForFunction(
+            ({ text, source, flags }) => {
+              const said = document.getElementById('message').textContent;
+              return text === undefined ? new RegExp(source, flags).test(said) : said === text;
+            },
+            wanted,
+            { timeout: 10_000 },
+          )
+          .catch(async () =>
+            assert.fail(`the page said ${JSON.stringify(await say())}, not ${expected}`),
+          );
+      }
+
+      assert.equal((await tab.goto(`${env.firegate.url}/admin/`)).status(), 200);
+      const noSideways = () =>
+        tab.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+      assert.ok(await noSideways(), 'the page scrolls sideways on a phone');
+
+      // The stats say when they were counted, and the API agrees.
+      const stats = await adminApi('GET', '/admin/api/stats');
+      const counted = await tab.getAttribute('#stats-computed', 'datetime');
+      assert.ok(
+        Math.abs(Date.parse(counted) - Date.parse(stats.json.computed_at)) <= 1000,
+        `page ${counted}, API ${stats.json.computed_at}`,
+      );
+
+      // Found by login, then by uid: the same account, with its lockout state.
+      await tab.fill('#search-query', account.login);
+      await act(() => tab.click('#search button'), `Found ${account.login}.`);
+      assert.equal(await tab.textContent('#account-uid'), account.uid);
+      assert.equal(await field('Failed sign-ins counted'), '2');
+      assert.equal(await field('State'), 'enabled');
+      assert.match(await field('Hash scheme'), /^argon2id /);
+      assert.equal(await field('Logins'), account.login);
+      await tab.fill('#search-query', account.uid);
+      await act(() => tab.press('#search-query', 'Enter'), `Found ${account.uid}.`);
+      assert.equal(await tab.textContent('#account-uid'), account.uid);
+      assert.ok(await noSideways(), 'the account detail scrolls sideways on a phone');
+      await tab.screenshot({ path: join(ARTIFACTS, 'admin-account-phone.png'), fullPage: true });
+
+      // Listed with the others, and opened from the list.
+      const firstPage = await adminApi('GET', '/admin/api/accounts?limit=25');
+      assert.ok(firstPage.json.some((a) => a.uid === account.uid), 'the account is on the first page');
+      await act(() => tab.click('#browse button'), `${firstPage.json.length} accounts shown.`);
+      await act(() => tab.click(`#accounts tr[data-uid="${account.uid}"]`), '');
+      assert.equal(await tab.textContent('#account-uid'), account.uid);
+
+      await act(() => tab.click('#unlock'), `${account.uid} is unlocked.`);
+      assert.equal(await field('Failed sign-ins counted'), '0');
+      assert.equal((await adminApi('GET', `/admin/api/accounts/${account.uid}`)).json.lockout.failures, 0);
+      await act(() => tab.click('#unlock'), `Nothing to unlock: no failed sign-in is counted for ${account.uid}.`);
+
+      await act(() => tab.click('#toggle-disabled'), `${account.uid} is disabled.`);
+      assert.equal(await field('State'), 'disabled');
+      const whileDisabled = await postJson(env.firegate.url, '/login/', {
+        email: account.login,
+        password: account.password,
+      });
+      assert.equal(whileDisabled.status, 400, 'a disabled account cannot sign in');
+      await act(() => tab.click('#toggle-disabled'), `${account.uid} is enabled.`);
+      assert.equal(await field('State'), 'enabled');
+
+      const newPassword = 'second passphrase set on the admin page';
+      await tab.fill('#new-password', 'short');
+      await act(
+        () => tab.click('#set-password button'),
+        /^Setting the password of .+: the password must be at least \d+ characters long$/,
+      );
+      assert.equal(await tab.getAttribute('#message', 'class'), 'error');
+      await tab.fill('#new-password', newPassword);
+      await act(() => tab.click('#set-password button'), `The password of ${account.uid} is changed.`);
+      assert.equal((await postJson(env.firegate.url, '/login/', { email: account.login, password: account.password })).status, 400, 'the old password is refused');
+
+      await tab.fill('#claims-input', '{"role": ');
+      await tab.click('#edit-claims button');
+      assert.match(await say(), /^The claims are not valid JSON: /);
+      await tab.fill('#claims-input', '{"role": "editor", "school": 42}');
+      await act(() => tab.click('#edit-claims button'), `The claims of ${account.uid} are saved.`);
+      assert.deepEqual(JSON.parse(await tab.textContent('#account-claims')), { role: 'editor', school: 42 });
+      const signedIn = await postJson(env.firegate.url, '/login/', { email: account.login, password: newPassword });
+      assert.equal(signedIn.status, 200, JSON.stringify(signedIn.json));
+      assert.deepEqual(decodeJwt(signedIn.json.token).claims, { role: 'editor', school: 42 });
+
+      // Deleting takes the uid typed in full.
+      assert.ok(await tab.isDisabled('#delete-button'), 'delete is offered before the uid is typed');
+      await tab.fill('#delete-confirm', account.uid.slice(0, -1));
+      assert.ok(await tab.isDisabled('#delete-button'), 'a partial uid enables delete');
+      await tab.fill('#delete-confirm', account.uid);
+      assert.ok(await tab.isEnabled('#delete-button'));
+      await act(() => tab.click('#delete-button'), `${account.uid} is deleted; its logins are free again.`);
+      assert.ok(await tab.isHidden('#account'));
+      assert.equal((await adminApi('GET', `/admin/api/accounts/${account.uid}`)).status, 404);
+
+      // Every action above is in the audit trail, newest first, on the page and in Firestore.
+      await tab.waitForSelector('#audit tbody tr');
+      const audit = await tab.$$eval('#audit tbody tr', (rows) =>
+        rows.map((r) => [...r.cells].map((c) => c.textContent)),
+      );
+      const mine = audit.filter((cells) => cells[3] === `account ${account.uid}`).map((c) => `${c[2]} ${c[4]}`);
+      assert.deepEqual(
+        mine,
+        [
+          'delete-account ok',
+          'set-claims ok',
+          'set-password ok',
+          'enable-account ok',
+          'disable-account ok',
+          'unlock-account ok',
+          'unlock-account ok',
+        ],
+        JSON.stringify(audit),
+      );
+      assert.ok(
+        audit.some((c) => c[2] === 'set-password' && c[4] === 'refused (weak_password)'),
+        `the refused password is not in the trail: ${JSON.stringify(audit)}`,
+      );
+      assert.ok(audit.every((c) => c[1] === env.admin.user));
+      const stored = await ownerClient(env.firestore.url, env.projectId).list('firegate_audit');
+      const storedText = JSON.stringify(stored);
+      assert.ok(
+        stored.some((d) => d.fields.action.stringValue === 'delete-account' && d.fields.uid?.stringValue === account.uid),
+        storedText,
+      );
+      for (const secret of [account.password, newPassword, 'short', env.admin.password]) {
+        assert.ok(!storedText.includes(secret), 'the audit trail holds a password');
+      }
+      assert.ok(await noSideways(), 'the audit table scrolls sideways on a phone');
+      await tab.screenshot({ path: join(ARTIFACTS, 'admin-audit-phone.png'), fullPage: true });
+      // Chromium logs every failed request: the refused short password is the only one.
+      assert.deepEqual(
+        errors,
+        ['Failed to load resource: the server responded with a status of 400 (Bad Request)'],
+        'the admin page logged errors',
+      );
+    } finally {
+      await phone.close();
+    }
   });
 });
 

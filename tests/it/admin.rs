@@ -70,7 +70,9 @@ fn api_routes(kid: &str) -> Vec<(Method, String, Value)> {
             json!({}),
         ),
         (Method::GET, "/admin/api/stats".into(), Value::Null),
+        (Method::GET, "/admin/api/audit".into(), Value::Null),
         (Method::GET, "/admin/api/accounts".into(), Value::Null),
+        (Method::POST, format!("{account}/unlock"), json!({})),
         (Method::GET, account.into(), Value::Null),
         (Method::DELETE, account.into(), Value::Null),
         (Method::POST, format!("{account}/disable"), json!({})),
@@ -718,5 +720,146 @@ async fn the_signer_route_names_the_active_key() {
     assert_eq!(
         body,
         json!({"signer": "key", "service_account": active.client_email, "key_id": active.kid})
+    );
+}
+
+#[tokio::test]
+async fn actions_are_kept_in_the_audit_trail_newest_first() {
+    let app = admin_app().await;
+    let uid = app
+        .create("lee@example.com", "first password")
+        .await
+        .uid
+        .to_string();
+    let (status, trail) = send(admin(&app, Method::GET, "/admin/api/audit")).await;
+    assert_eq!((status, trail), (200, json!([])), "nothing done yet");
+
+    // Two failures, then unlocked by uid: the uid finds the account as the login does.
+    for _ in 0..2 {
+        assert_eq!(
+            login(&app, "lee@example.com", "wrong password").await.0,
+            400
+        );
+    }
+    let (status, shown) = send(admin(
+        &app,
+        Method::GET,
+        &format!("/admin/api/accounts/{uid}"),
+    ))
+    .await;
+    assert_eq!((status, &shown["lockout"]["failures"]), (200, &json!(2)));
+    let unlock = format!("/admin/api/accounts/{uid}/unlock");
+    let (status, unlocked) = send(admin(&app, Method::POST, &unlock)).await;
+    assert_eq!(
+        (status, unlocked),
+        (200, json!({"uid": uid, "cleared": true}))
+    );
+    let (_, again) = send(admin(&app, Method::POST, &unlock)).await;
+    assert_eq!(again, json!({"uid": uid, "cleared": false}));
+    let (_, shown) = send(admin(
+        &app,
+        Method::GET,
+        "/admin/api/accounts/lee@example.com",
+    ))
+    .await;
+    assert_eq!(shown["lockout"]["failures"], 0);
+    let (status, _) = send(
+        admin(
+            &app,
+            Method::PUT,
+            "/admin/api/accounts/lee@example.com/password",
+        )
+        .body(json!({"password": "short"}).to_string()),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = send(admin(
+        &app,
+        Method::DELETE,
+        "/admin/api/accounts/nobody@example.com",
+    ))
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = send(admin(
+        &app,
+        Method::POST,
+        "/admin/api/accounts/nobody@example.com/unlock",
+    ))
+    .await;
+    assert_eq!(
+        status, 200,
+        "a login no account holds may still have failures to forget"
+    );
+
+    let (status, trail) = send(admin(&app, Method::GET, "/admin/api/audit")).await;
+    assert_eq!(status, 200);
+    let seen: Vec<(String, String, String, String)> = trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            assert_eq!(e["admin"], "admin");
+            assert!(e["at"].as_str().unwrap().ends_with('Z'), "{e}");
+            let text = |k: &str| e[k].as_str().unwrap_or("-").to_string();
+            (text("action"), text("uid"), text("outcome"), text("reason"))
+        })
+        .collect();
+    let row = |action: &str, uid: &str, outcome: &str, reason: &str| {
+        (action.into(), uid.into(), outcome.into(), reason.into())
+    };
+    assert_eq!(
+        seen,
+        vec![
+            row("unlock-account", "-", "ok", "-"),
+            row("delete-account", "-", "refused", "not_found"),
+            row("set-password", "-", "refused", "weak_password"),
+            row("unlock-account", &uid, "ok", "-"),
+            row("unlock-account", &uid, "ok", "-"),
+        ]
+    );
+    let (_, two) = send(admin(&app, Method::GET, "/admin/api/audit?limit=2")).await;
+    assert_eq!(two.as_array().unwrap().len(), 2);
+    for bad in ["limit=0", "limit=501", "since=yesterday"] {
+        let (status, body) =
+            send(admin(&app, Method::GET, &format!("/admin/api/audit?{bad}"))).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_query")),
+            "{bad}"
+        );
+    }
+    // The trail holds no password.
+    assert!(!trail.to_string().contains("short") && !trail.to_string().contains("first password"));
+}
+
+#[tokio::test]
+async fn stats_say_when_they_were_counted() {
+    let app = admin_app().await;
+    app.create("lee@example.com", "first password").await;
+    let before = jiff::Timestamp::now();
+    let (_, first) = send(admin(&app, Method::GET, "/admin/api/stats")).await;
+    let counted: jiff::Timestamp = first["computed_at"].as_str().unwrap().parse().unwrap();
+    assert!(
+        counted >= before && counted <= jiff::Timestamp::now(),
+        "{counted}"
+    );
+    // Within the minute the cached count comes back, with its time.
+    app.create("kim@example.com", "second password").await;
+    let (_, second) = send(admin(&app, Method::GET, "/admin/api/stats")).await;
+    assert_eq!(
+        (&second["computed_at"], &second["total"]),
+        (&first["computed_at"], &json!(1))
+    );
+    let page = admin(&app, Method::GET, "/admin/")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let shown = counted.round(jiff::Unit::Second).unwrap().to_string();
+    assert!(
+        page.contains(&format!("datetime=\"{shown}\"")),
+        "the page shows {shown}"
     );
 }

@@ -265,6 +265,22 @@ async fn cors_allows_only_configured_origins() {
             .get("access-control-allow-origin")
             .is_none()
     );
+    // The answer itself lets the page read how long to wait after a 429 or 503.
+    let answer = app
+        .http
+        .post(app.url("/login/"))
+        .header("origin", "https://app.example")
+        .json(&serde_json::json!({"email": "nobody@example.com", "password": "whatever"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.headers()["access-control-expose-headers"]
+            .to_str()
+            .unwrap()
+            .to_ascii_lowercase(),
+        "retry-after"
+    );
 }
 
 #[tokio::test]

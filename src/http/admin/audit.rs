@@ -9,8 +9,8 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use serde::de::DeserializeOwned;
 use jiff::Timestamp;
+use serde::de::DeserializeOwned;
 use tracing::{info, warn};
 
 use super::Admin;

@@ -44,6 +44,16 @@ export function ownerClient(firestoreUrl, projectId) {
         );
       }
     },
+    /** The raw REST documents of `collection` (up to 300). */
+    async list(collection) {
+      const response = await fetch(`${documents}/${collection}?pageSize=300`, { headers });
+      if (!response.ok) {
+        throw new Error(
+          `listing ${collection} failed (${response.status}): ${await response.text()}`,
+        );
+      }
+      return (await response.json()).documents ?? [];
+    },
     /** The raw REST document at `path`, or null when missing. */
     async get(path) {
       const response = await fetch(`${documents}/${path}`, { headers });
