@@ -356,10 +356,20 @@ impl Passwords {
         // hashes keeps its allocator arena (tens of MiB after argon2), so the thread count is
         // what bounds memory.
         let (done, result) = tokio::sync::oneshot::channel();
+        let handed = std::time::Instant::now();
         self.pool.spawn(move || {
+            let started = std::time::Instant::now();
             // A panic in a hash implementation fails this request, not the process (rayon
             // aborts on a panic that escapes a spawned job).
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+            // Where a check's time goes, for the benchmark (`RUST_LOG=firegate::hashing=debug`):
+            // the hop onto a hashing thread, then the work itself.
+            tracing::debug!(
+                target: "firegate::hashing",
+                hop_us = started.duration_since(handed).as_micros() as u64,
+                work_us = started.elapsed().as_micros() as u64,
+                "hash done"
+            );
             // Counted once the work is done, so the count shows work, not intentions.
             computed.fetch_add(1, Ordering::Relaxed);
             // Free the slot before answering, so the caller never sees its own slot taken.
