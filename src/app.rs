@@ -33,7 +33,7 @@ impl App {
     /// Binds first, so a client connecting during start-up waits in the listen backlog rather
     /// than being refused; then builds the service (keys, Firestore, the recorded key state).
     pub async fn build(options: AppOptions) -> Result<App> {
-        let listener = bind(options.listen).await?;
+        let listener = bind(options.listen, "--port or --listen").await?;
         let service = Service::build(options.service).await?;
         App::new(listener, service, options.http)
     }
@@ -102,10 +102,10 @@ impl App {
     }
 }
 
-/// Binds `addr`, naming it and the fix when it is taken.
-pub async fn bind(addr: SocketAddr) -> Result<TcpListener> {
+/// Binds `addr`, naming it and the fix (`flags`, the command's own) when it is taken.
+pub async fn bind(addr: SocketAddr, flags: &str) -> Result<TcpListener> {
     TcpListener::bind(addr).await.map_err(|source| Error::Io {
-        what: format!("cannot listen on {addr} (choose another with --port or --listen)"),
+        what: format!("cannot listen on {addr} (choose another with {flags})"),
         source,
     })
 }

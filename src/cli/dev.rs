@@ -2,8 +2,6 @@
 //! directory has none, starts a Firestore emulator unless `FIRESTORE_EMULATOR_HOST` names one,
 //! creates a demo account, and serves on loopback until Ctrl-C, then stops the emulator.
 
-use std::sync::Arc;
-
 use jiff::Timestamp;
 
 use crate::app::{self, App};
@@ -53,7 +51,7 @@ async fn start(mut args: DevArgs) -> Result<(App, Option<Emulator>)> {
         args.server.signer.signer = SignerKind::Key;
     }
     // First, so a busy port is reported before anything else starts.
-    let listener = app::bind(args.listen.addr()).await?;
+    let listener = app::bind(args.listen.addr(), "--port").await?;
     let addr = listener
         .local_addr()
         .map_err(crate::Error::io("cannot read the listening address"))?;
@@ -90,9 +88,10 @@ async fn start(mut args: DevArgs) -> Result<(App, Option<Emulator>)> {
     args.server.http.demo_page = true;
     let options = args.server.app_options(addr);
     let allow = args.server.keys.allow_insecure_key_permissions;
-    prefer_dev_key(&options.service, &args.server.keys.dir.keys_dir, allow).await?;
-    let service = build_when_firestore_answers(&options.service).await?;
-    ensure_demo_account(&service).await?;
+    let keys_dir = &args.server.keys.dir.keys_dir;
+    while_firestore_starts(|| prefer_dev_key(&options.service, keys_dir, allow)).await?;
+    let service = while_firestore_starts(|| Service::build(options.service.clone())).await?;
+    while_firestore_starts(|| ensure_demo_account(&service)).await?;
     let admin = service.admin.is_some();
     let project = service.store.project_id().to_string();
     let app = App::new(listener, service, options.http)?;
@@ -173,16 +172,19 @@ async fn prefer_dev_key(
     Ok(())
 }
 
-/// Builds the service, retrying for up to a minute while Firestore does not answer yet (a
-/// freshly started emulator can take a while to serve its first call).
-async fn build_when_firestore_answers(options: &ServiceOptions) -> Result<Arc<Service>> {
+/// Runs `attempt` again for up to a minute while Firestore does not answer yet: a freshly
+/// started emulator can take seconds to serve its first calls, each of which may time out.
+async fn while_firestore_starts<T, F>(mut attempt: impl FnMut() -> F) -> Result<T>
+where
+    F: std::future::Future<Output = Result<T>>,
+{
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
-        match Service::build(options.clone()).await {
+        match attempt().await {
             Err(Error::Unavailable(_)) if tokio::time::Instant::now() < deadline => {
                 tokio::time::sleep(std::time::Duration::from_millis(200)).await
             }
-            built => return built,
+            done => return done,
         }
     }
 }

@@ -26,7 +26,7 @@ use crate::accounts::{AccountSummary, Uid};
 use crate::claims::Claims;
 use crate::keys::KeyInfo;
 use crate::passwords::Password;
-use crate::service::{Service, SignerInfo, Unlocked};
+use crate::service::{SchemeStats, Service, SignerInfo, Unlocked};
 use crate::store::{AccountFilter, AuditEntry, SchemeCount};
 
 /// The authenticated admin's name, for the audit log.
@@ -85,6 +85,10 @@ struct AdminPage<'a> {
     keys: Vec<KeyRow>,
     signer: SignerInfo,
     stats: Vec<SchemeCount>,
+    /// Why the counts could not be made (Firestore unavailable); the rest of the page works.
+    stats_problem: Option<String>,
+    /// Why the keys could not be listed.
+    keys_problem: Option<String>,
     /// When the counts were made (they are cached for a minute), RFC 3339 in UTC.
     stats_computed_at: String,
     total: u64,
@@ -128,17 +132,29 @@ async fn page(
     State(service): State<Arc<Service>>,
     Extension(admin): Extension<Admin>,
 ) -> Result<Response, ApiError> {
-    let stats = service.cached_scheme_stats().await?;
+    // The page stays usable while Firestore is down: each part says what it cannot show.
+    let (stats, stats_problem) = match service.cached_scheme_stats().await {
+        Ok(stats) => (stats, None),
+        Err(e) => (
+            SchemeStats {
+                computed_at: Timestamp::now(),
+                schemes: Vec::new(),
+            },
+            Some(e.to_string()),
+        ),
+    };
+    let (keys, keys_problem) = match keys(&service).await {
+        Ok(keys) => (keys.into_iter().map(KeyRow::from).collect(), None),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
     let (total, migrated, graduated) = (stats.total(), stats.migrated(), stats.graduated());
     let nonce = pages::nonce();
     let rendered = AdminPage {
         nonce: &nonce,
         user: &admin.0,
-        keys: keys(&service)
-            .await?
-            .into_iter()
-            .map(KeyRow::from)
-            .collect(),
+        keys,
+        keys_problem,
+        stats_problem,
         signer: service.signer.info(),
         stats_computed_at: to_the_second(stats.computed_at),
         stats: stats.schemes,
@@ -156,15 +172,14 @@ async fn page(
 /// Every key with its state (none with IAM Credentials, which uses no key file). Listing
 /// rescans the keys directory and parses the key files, so it runs on the blocking pool, off
 /// the threads that serve requests.
-async fn keys(service: &Arc<Service>) -> Result<Vec<KeyInfo>, ApiError> {
+async fn keys(service: &Arc<Service>) -> crate::Result<Vec<KeyInfo>> {
     if service.signer.key_ring().is_none() {
         return Ok(Vec::new());
     }
     let service = service.clone();
-    let listed = tokio::task::spawn_blocking(move || service.rotation().map(|r| r.list()))
+    tokio::task::spawn_blocking(move || service.rotation().map(|r| r.list()))
         .await
-        .map_err(Error::Task)?;
-    Ok(listed?)
+        .map_err(Error::Task)?
 }
 
 /// The signer: `key` with the active key's id, or `iam` with the account and the last
@@ -174,7 +189,7 @@ async fn signer(State(service): State<Arc<Service>>) -> Json<SignerInfo> {
 }
 
 async fn list_keys(State(service): State<Arc<Service>>) -> Result<Json<Vec<KeyInfo>>, ApiError> {
-    Ok(Json(keys(&service).await?))
+    Ok(Json(keys(&service).await.map_err(ApiError::from)?))
 }
 
 async fn activate_key(
@@ -382,4 +397,54 @@ async fn delete_account(
     })
     .await
     .map(|_| StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The page while Firestore fails: it still renders, and each part says what it lacks.
+    #[test]
+    fn the_page_renders_what_it_can_when_counts_or_keys_fail() {
+        let page = AdminPage {
+            nonce: "n0nce",
+            user: "admin",
+            keys: Vec::new(),
+            signer: SignerInfo {
+                signer: "key",
+                service_account: None,
+                key_id: None,
+            },
+            stats: Vec::new(),
+            stats_problem: Some("Firestore is unavailable: no answer within 5000 ms".into()),
+            keys_problem: Some("Firestore is unavailable: <deadline>".into()),
+            stats_computed_at: "2026-12-02T06:00:00Z".into(),
+            total: 0,
+            migrated: 0,
+            percent: 100,
+            graduated: 0,
+            graduate_percent: 0,
+            graduates: false,
+        }
+        .render()
+        .unwrap();
+        assert!(page.contains(
+            "The counts are unavailable: Firestore is unavailable: no answer within 5000 ms."
+        ));
+        // Escaped like everything else on the page.
+        assert!(
+            page.contains(
+                "The keys cannot be listed: Firestore is unavailable: &#60;deadline&#62;."
+            )
+        );
+        assert!(!page.contains("id=\"keys\""), "no empty key table");
+        assert!(
+            !page.contains("id=\"migration\""),
+            "no progress bar without counts"
+        );
+        assert!(
+            page.contains("id=\"search\""),
+            "accounts can still be searched"
+        );
+    }
 }

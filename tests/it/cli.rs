@@ -145,7 +145,10 @@ fn accounts_create_reads_the_password_from_stdin_and_show_hides_the_hash() {
         .output()
         .unwrap();
     assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("no account has the login `nobody`"));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("no account has the login or uid `nobody`")
+    );
 }
 
 /// `firegate dev` in `work`, up to its "Press Ctrl-C" line: the child, what it printed, and
