@@ -39,6 +39,7 @@ BIN_DIR = ROOT / "target/release"  # replaced by --bin
 BINARY = BIN_DIR / "firegate"
 RESULTS = ROOT / "bench/RESULTS.md"
 SIGNERS = ROOT / "bench/SIGNERS.md"
+PATHS = ROOT / "bench/PATHS.md"
 PROJECT = "demo-bench"
 CLIENT_EMAIL = f"firegate-bench@{PROJECT}.iam.gserviceaccount.com"
 ARGON2_LOGIN = "bench-argon2@example.com"
@@ -447,6 +448,8 @@ TIMELINE_EVENTS = [
     ("accepted", "first connection accepted (launcher)"),
     ("login_read", "login-index document read"),
     ("account_read", "account document read"),
+    ("hash_start", "first password verify started on a hashing thread"),
+    ("hash_end", "first password verify finished"),
     ("upgraded", "legacy hash upgraded to argon2id and written"),
     ("signed_in", "password verified and token minted"),
     ("response", "response received (launcher)"),
@@ -462,7 +465,7 @@ def log_time_ns(stamp: str) -> int:
 
 def cold_timeline(env: dict[str, str], request: bytes, logfile: Path) -> dict[str, float]:
     """One cold start with Firestore reads logged: when each step ended, in ms after exec."""
-    env = dict(env, RUST_LOG="info,firestore::db::get=debug")
+    env = dict(env, RUST_LOG="info,firestore::db::get=debug,firegate::hashing=debug")
     logfile.write_text("")
     r = cold_run(env, request, logfile)
     events = {"accepted": r["accept_ms"], "response": r["done_ms"]}
@@ -481,6 +484,10 @@ def cold_timeline(env: dict[str, str], request: bytes, logfile: Path) -> dict[st
             key = "login_read"
         elif message == "Read document." and "/firegate_accounts/" in path:
             key = "account_read"
+        elif message == "hash done" and "hash_end" not in events and "time" in entry:
+            end = (log_time_ns(entry["time"]) - r["wall0_ns"]) / 1e6
+            events["hash_start"] = end - entry["work_us"] / 1e3
+            events["hash_end"] = end
         elif message == "password hash upgraded":
             key = "upgraded"
         elif message == "sign-in" and entry.get("outcome") == "success":
@@ -990,6 +997,14 @@ def pinned_rows(r: dict, argon2: float, left: float, ideal_left: float, tput: di
     return rows
 
 
+def new_paths(emulator: Emulator, keys_dir: Path, workdir: Path, args) -> str:
+    """The bridge and password reset against an Identity Toolkit stand-in (scripts/bench/paths.py)."""
+    import paths  # scripts/bench/paths.py
+    return paths.paths_report(
+        paths.paths(sys.modules[__name__], emulator, keys_dir, workdir, args.cold_runs),
+        args.command)
+
+
 def cost_inputs(r: dict) -> dict:
     """What the cost model takes from this run: firegate's own CPU per warm sign-in (the
     concurrency-1 wrk run's CPU over its requests), its p50, the CPU and time of a cold start
@@ -1249,8 +1264,9 @@ def main() -> None:
     parser.add_argument("--pidfile", type=Path, help="where to write the emulator's pid")
     parser.add_argument("--command", default="scripts/bench.sh")
     parser.add_argument("--output", type=Path, default=RESULTS)
-    parser.add_argument("--only", choices=["signers"],
-                        help="run one part alone (signers: key file against IAM, bench/SIGNERS.md)")
+    parser.add_argument("--only", choices=["signers", "paths"],
+                        help="run one part alone (signers: key file against IAM, bench/SIGNERS.md; "
+                             "paths: the Firebase Auth bridge and password reset, bench/PATHS.md)")
     args = parser.parse_args()
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -1271,19 +1287,23 @@ def main() -> None:
         r["load"].setdefault("phases", {})[name] = load
         log(f"{name} (load average {load:.2f})")
 
-    if args.only == "signers":
+    if args.only:
         try:
             emulator = Emulator(workdir, args.pidfile)
             keys_dir = workdir / "keys"
             write_key(keys_dir)
-            phase("signers: key file against IAM Credentials (stand-in)")
-            text = signers_report(signers(emulator, keys_dir, workdir, args.cold_runs),
-                                  args.command)
+            if args.only == "signers":
+                phase("signers: key file against IAM Credentials (stand-in)")
+                output, text = SIGNERS, signers_report(
+                    signers(emulator, keys_dir, workdir, args.cold_runs), args.command)
+            else:
+                phase("paths: the Firebase Auth bridge and password reset (stand-in)")
+                output, text = PATHS, new_paths(emulator, keys_dir, workdir, args)
         finally:
             stop_all()
             if emulator:
                 emulator.log.close()
-        SIGNERS.write_text(text)
+        output.write_text(text)
         print(text)
         return
 
@@ -1347,6 +1367,9 @@ def main() -> None:
         phase("signers: key file against IAM Credentials (stand-in)")
         SIGNERS.write_text(signers_report(signers(emulator, keys_dir, workdir, args.cold_runs),
                                           args.command))
+
+        phase("paths: the Firebase Auth bridge and password reset (stand-in)")
+        PATHS.write_text(new_paths(emulator, keys_dir, workdir, args))
 
         phase("peers: FastAPI + firebase_admin, Node + firebase-admin, firegate on Werkzeug accounts")
         import peers as peer_bench  # scripts/bench/peers.py
