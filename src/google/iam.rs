@@ -79,7 +79,6 @@ pub struct IamSigner {
     metadata: Metadata,
     /// IAM Credentials' base URL, without a trailing slash.
     base: String,
-    http: reqwest::Client,
     tokens: AccessTokens,
     deadline: Duration,
     last_key_id: RwLock<Option<String>>,
@@ -108,7 +107,6 @@ impl IamSigner {
     /// which is asked at the first signature (once: a warm signature makes no metadata call).
     /// Nothing is called here.
     pub fn new(options: &IamOptions) -> Result<IamSigner, SignerError> {
-        let http = super::api_client().map_err(|why| SignerError::Credentials { why })?;
         Ok(IamSigner {
             email: match &options.service_account {
                 Some(email) => tokio::sync::OnceCell::new_with(Some(email.clone())),
@@ -119,7 +117,6 @@ impl IamSigner {
                 .iam_credentials_url
                 .trim_end_matches('/')
                 .to_string(),
-            http,
             tokens: AccessTokens::new(),
             deadline: options.deadline,
             last_key_id: RwLock::new(None),
@@ -226,7 +223,11 @@ impl IamSigner {
             Ok(token) => token,
             Err(e) => return Attempt::Failed(e),
         };
-        let request = self.http.post(url).bearer_auth(token.expose_secret());
+        let http = match super::api_client() {
+            Ok(http) => http,
+            Err(why) => return Attempt::Failed(SignerError::Credentials { why }),
+        };
+        let request = http.post(url).bearer_auth(token.expose_secret());
         let (status, text) = match super::exchange(request.json(body)).await {
             Ok(answer) => answer,
             Err(why) => return Attempt::Transient(why),

@@ -160,7 +160,6 @@ pub struct IdentityToolkit {
     /// `projects/{project}` or `projects/{project}/tenants/{tenant}`.
     project: String,
     tenant_id: Option<String>,
-    http: reqwest::Client,
     auth: Auth,
     api_key: Option<SecretString>,
     deadline: Duration,
@@ -187,7 +186,6 @@ enum Attempt {
 impl IdentityToolkit {
     /// A client for `project`; nothing is called here.
     pub fn new(project: &str, options: &IdentityOptions) -> Result<IdentityToolkit, BridgeError> {
-        let http = super::api_client().map_err(|why| BridgeError::Credentials { why })?;
         let (base, auth) = match options.emulator_host.as_deref().filter(|h| !h.is_empty()) {
             Some(host) => (
                 format!("http://{host}/identitytoolkit.googleapis.com"),
@@ -210,7 +208,6 @@ impl IdentityToolkit {
                 None => format!("projects/{project}"),
             },
             tenant_id: options.tenant_id.clone(),
-            http,
             auth,
             api_key: options.api_key.clone(),
             deadline: options.deadline,
@@ -435,7 +432,11 @@ impl IdentityToolkit {
         body: &T,
         admin: bool,
     ) -> Attempt {
-        let mut request = self.http.post(url).json(body);
+        let http = match super::api_client() {
+            Ok(http) => http,
+            Err(why) => return Attempt::Failed(BridgeError::Credentials { why }),
+        };
+        let mut request = http.post(url).json(body);
         if admin {
             request = match &self.auth {
                 Auth::Owner => request.bearer_auth("owner"),

@@ -19,9 +19,25 @@ pub use identity::{
 };
 pub use metadata::{METADATA_HOST, Metadata};
 
-/// The HTTP client of one Google API: kept-alive connections, found out by TCP keep-alive
-/// when they die silently instead of hanging a call.
+/// The HTTP client of the Google APIs (one pool of kept-alive connections, found out by TCP
+/// keep-alive when they die silently instead of hanging a call), built once. Building it
+/// loads the system's CA roots, about 10 ms: [`warm_api_client`] does that beside a server's
+/// start-up, so neither the start nor the first call waits for it.
+static API_CLIENT: std::sync::OnceLock<Result<reqwest::Client, String>> =
+    std::sync::OnceLock::new();
+
 fn api_client() -> Result<reqwest::Client, String> {
+    API_CLIENT.get_or_init(build_api_client).clone()
+}
+
+/// Builds the shared client on a thread of its own, unless it is built already.
+pub fn warm_api_client() {
+    if API_CLIENT.get().is_none() {
+        std::thread::spawn(|| drop(api_client()));
+    }
+}
+
+fn build_api_client() -> Result<reqwest::Client, String> {
     reqwest::Client::builder()
         .connect_timeout(std::time::Duration::from_secs(3))
         .pool_idle_timeout(std::time::Duration::from_secs(90))

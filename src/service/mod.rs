@@ -210,6 +210,10 @@ impl Service {
             reset,
             bridge,
         } = options;
+        if matches!(choice, SignerChoice::Iam(_)) || bridge.mode != BridgeMode::Off {
+            // Beside the key and Firestore reads below, instead of before serving.
+            crate::google::warm_api_client();
+        }
         let reset = match reset {
             Some((options, mail)) => Some(reset::Reset::new(
                 options,

@@ -79,11 +79,14 @@ impl Service {
     }
 
     /// Retries queued writes every `every`, forever (started by `serve` with the bridge on).
+    /// The first pass comes up to 5 s after the start, clear of a cold start's first
+    /// sign-ins, whose Firestore reads it would otherwise share the instance with.
     pub async fn keep_firebase_in_step(self: Arc<Self>, every: std::time::Duration) {
         if self.bridge.is_none() {
             return;
         }
-        let mut tick = tokio::time::interval(every);
+        let first = tokio::time::Instant::now() + every.min(std::time::Duration::from_secs(5));
+        let mut tick = tokio::time::interval_at(first, every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
