@@ -25,6 +25,27 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 EMAIL = "bench-runtime@demo-bench.iam.gserviceaccount.com"
 
 
+class Answering(BaseHTTPRequestHandler):
+    """What both stand-ins' handlers share: quiet, kept-alive, one write per answer."""
+    protocol_version = "HTTP/1.1"  # keep-alive, as Google's front ends
+    # Headers and body go out as separate writes: with Nagle's algorithm the body would wait
+    # for the client's delayed ACK (40 ms), which Google does not add.
+    disable_nagle_algorithm = True
+
+    def log_message(self, *args) -> None:  # quiet
+        pass
+
+    def answer(self, status: int, body: bytes, kind: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except BrokenPipeError:  # a server stopped mid-call (cold runs)
+            pass
+
+
 class StandIn:
     def __init__(self, latency_ms: float, project: str):
         latency = latency_ms / 1000
@@ -32,24 +53,7 @@ class StandIn:
         self.metadata_calls = 0
         standin = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive, as Google's front ends
-            # Headers and body go out as separate writes: with Nagle's algorithm the body
-            # would wait for the client's delayed ACK (40 ms), which Google does not add.
-            disable_nagle_algorithm = True
-
-            def log_message(self, *args) -> None:  # quiet
-                pass
-
-            def answer(self, status: int, body: bytes, kind: str = "application/json") -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                try:
-                    self.wfile.write(body)
-                except BrokenPipeError:  # a server stopped mid-call (cold runs)
-                    pass
+        class Handler(Answering):
 
             def do_GET(self) -> None:  # noqa: N802
                 standin.metadata_calls += 1
@@ -141,22 +145,7 @@ class IdentityStandIn:
         standin = self
         admin_prefix = f"/v1/projects/{project}/"
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # see StandIn
-
-            def log_message(self, *args) -> None:
-                pass
-
-            def answer(self, status: int, body: bytes, kind: str = "application/json") -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                try:
-                    self.wfile.write(body)
-                except BrokenPipeError:
-                    pass
+        class Handler(Answering):
 
             def do_GET(self) -> None:  # noqa: N802
                 with standin.lock:
