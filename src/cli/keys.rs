@@ -200,7 +200,6 @@ pub async fn run(command: KeysCommand) -> Result<()> {
             at,
             rotation,
         } => {
-            let kid = kid_of_name(&at.keys.dir.keys_dir, &kid);
             let admin = open(&at, Some(&rotation)).await?;
             let key = admin.rotation().activate(&kid, force, &actor()).await?;
             println!(
@@ -223,17 +222,6 @@ pub async fn run(command: KeysCommand) -> Result<()> {
 /// The shortest admin password `admin hash-password` accepts: the admin page guards every
 /// account.
 const MIN_ADMIN_PASSWORD_CHARS: usize = 12;
-
-/// The key id of `key`: itself, or the id in the key file named `key` (the `--name` given
-/// to `keys generate`, without `.json`).
-fn kid_of_name(dir: &std::path::Path, key: &str) -> String {
-    let file = dir.join(format!("{key}.json"));
-    let declared = std::fs::read_to_string(&file)
-        .ok()
-        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-        .and_then(|json| json["private_key_id"].as_str().map(str::to_string));
-    declared.unwrap_or_else(|| key.to_string())
-}
 
 /// Runs one `admin` subcommand.
 pub async fn run_admin(command: AdminCommand) -> Result<()> {

@@ -64,6 +64,18 @@ pub struct Rotation<'a> {
 }
 
 impl Rotation<'_> {
+    /// The key id `key` names: itself, or the id of the key whose file is `key.json` (the
+    /// `--name` given to `keys generate`), so the CLI and the admin API take either.
+    fn kid_of(&self, key: &str) -> String {
+        let keys = self.ring.list();
+        if keys.iter().any(|k| k.kid == key) {
+            return key.to_string();
+        }
+        keys.into_iter()
+            .find(|k| k.file.file_stem().and_then(|s| s.to_str()) == Some(key) && !k.kid.is_empty())
+            .map_or_else(|| key.to_string(), |k| k.kid)
+    }
+
     /// Every key with its state, after a rescan of the keys directory.
     pub fn list(&self) -> Vec<KeyInfo> {
         self.ring.refresh(None);
@@ -77,6 +89,8 @@ impl Rotation<'_> {
     /// yet.
     pub async fn activate(&self, kid: &str, force: bool, actor: &str) -> Result<KeyInfo> {
         self.ring.refresh(None);
+        let kid = self.kid_of(kid);
+        let kid = kid.as_str();
         // The ring keeps the last good copy of a file that broke; what the file holds now is
         // what a restarted instance would load, so it must be sound too.
         if let Some(problem) = self.ring.problem(kid) {
@@ -134,6 +148,8 @@ impl Rotation<'_> {
     /// Retires `kid`: it never signs again. The active key cannot be retired.
     pub async fn retire(&self, kid: &str, actor: &str) -> Result<KeyInfo> {
         self.ring.refresh(None);
+        let kid = self.kid_of(kid);
+        let kid = kid.as_str();
         self.ring
             .get(kid)
             .ok_or_else(|| Error::UnknownKey(kid.to_string()))?;

@@ -681,7 +681,9 @@ async fn the_admin_api_requires_the_configured_credential() {
     let (new_kid, certificate) = new_key(app.keys.path(), "next", "demo-firegate");
     published.publish(&new_kid, &certificate);
     let active = app.service.signer.key_ring().unwrap().active().kid.clone();
-    let activate = app.url(&format!("/admin/api/keys/{new_kid}/activate"));
+    // By the name it was generated with (`keys generate --name next`), as the CLI takes it;
+    // the e2e suite activates by key id.
+    let activate = app.url("/admin/api/keys/next/activate");
     for (user, password) in [
         (None, None),
         (Some("admin"), Some("wrong")),
@@ -747,6 +749,8 @@ async fn the_admin_api_requires_the_configured_credential() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
+    let activated: Value = response.json().await.unwrap();
+    assert_eq!(activated["kid"], json!(new_kid));
     assert_eq!(app.service.signer.key_ring().unwrap().active().kid, new_kid);
     let recorded = app
         .service
