@@ -5,6 +5,10 @@
 //! `cargo bench --bench hashes -- ceilings` instead times the costliest stored hash each
 //! default cost ceiling admits (`CostLimits::default()`): the most work one sign-in against a
 //! hostile or corrupt row can force. The README's cost-limit table comes from its output.
+//!
+//! `cargo bench --bench hashes -- first` times one argon2id verify in this fresh process, its
+//! working memory never touched before: what the first sign-in after exec pays, page faults
+//! included. One figure per process; `scripts/bench.sh` runs it in several and takes the median.
 
 // A failed unwrap in a test or benchmark is a failure with its message, which is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -61,6 +65,9 @@ fn main() {
     if std::env::args().any(|a| a == "ceilings") {
         return ceilings();
     }
+    if std::env::args().any(|a| a == "first") {
+        return first();
+    }
     let limits = CostLimits::default();
     for &(label, dialect, scheme, source) in CASES {
         let (hash, password) = fixture_line(scheme, source);
@@ -76,6 +83,24 @@ fn main() {
             samples.len()
         );
     }
+}
+
+/// The first argon2id verify of a process, on a thread of its own as in the server's hashing
+/// pool (a fresh thread's working memory is a fresh allocation).
+fn first() {
+    let (hash, password) = fixture_line("argon2id", "argon2-cffi");
+    let parsed = parse(Dialect::Phc, &hash, &CostLimits::default()).expect("fixture hash parses");
+    let elapsed = std::thread::spawn(move || {
+        let t = Instant::now();
+        assert!(parsed.verify(&password), "fixture password must verify");
+        t.elapsed()
+    })
+    .join()
+    .expect("the verify thread finished");
+    println!(
+        "argon2id first verify in a fresh process {:.3} ms",
+        elapsed.as_secs_f64() * 1e3
+    );
 }
 
 fn fixture_line(scheme: &str, source: &str) -> (String, String) {

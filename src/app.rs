@@ -1,5 +1,5 @@
 //! The one wiring of the server, used by `serve`, `dev` and the tests alike: bind the
-//! listener, build the [`Service`], then run the HTTP edge and the key refresh until shutdown.
+//! listener, start the [`Service`], then run the HTTP edge and the key refresh until shutdown.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use tracing::info;
 
 use crate::http::{self, HttpOptions};
-use crate::service::{Service, ServiceOptions};
+use crate::service::{Service, ServiceOptions, Settling};
 use crate::{Error, Result};
 
 /// Everything the server is built from.
@@ -27,15 +27,21 @@ pub struct App {
     addr: SocketAddr,
     service: Arc<Service>,
     http: HttpOptions,
+    /// The recorded key state being read, when the service was started here.
+    settling: Option<Settling>,
 }
 
 impl App {
     /// Binds first, so a client connecting during start-up waits in the listen backlog rather
-    /// than being refused; then builds the service (keys, Firestore, the recorded key state).
+    /// than being refused; then starts the service (keys, Firestore). The recorded key state
+    /// is read while [`App::run`] already serves: a sign-in sent at once does its Firestore
+    /// reads and password check beside that read, and waits for it only to sign.
     pub async fn build(options: AppOptions) -> Result<App> {
         let listener = bind(options.listen, "--port or --listen").await?;
-        let service = Service::build(options.service).await?;
-        App::new(listener, service, options.http)
+        let (service, settling) = Service::start(options.service).await?;
+        let mut app = App::new(listener, service, options.http)?;
+        app.settling = Some(settling);
+        Ok(app)
     }
 
     /// A server over a listener and a service built elsewhere (`dev` builds its service
@@ -50,6 +56,7 @@ impl App {
             addr,
             service,
             http,
+            settling: None,
         })
     }
 
@@ -69,30 +76,61 @@ impl App {
     }
 
     /// Serves until `shutdown` completes, keeping the keys fresh meanwhile; returns once
-    /// in-flight requests have finished (or the grace period ran out).
+    /// in-flight requests have finished (or the grace period ran out). When start-up fails
+    /// to settle the signing key, serving stops and that error is returned.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
-        let signer = self.service.signer.info();
-        info!(
-            addr = %self.addr,
-            signer = signer.signer,
-            kid = signer.key_id.unwrap_or_default(),
-            "listening"
+        let App {
+            listener,
+            addr,
+            service,
+            http: options,
+            settling,
+        } = self;
+        let (failed, on_failure) = tokio::sync::oneshot::channel::<()>();
+        let stop = async move {
+            tokio::select! {
+                () = shutdown => {}
+                Ok(()) = on_failure => {}
+            }
+        };
+        let started = async {
+            if let Some(settling) = settling
+                && let Err(e) = settling.finished().await
+            {
+                let _ = failed.send(());
+                return Err(e);
+            }
+            let signer = service.signer.info();
+            info!(
+                %addr,
+                signer = signer.signer,
+                kid = signer.key_id.unwrap_or_default(),
+                "listening"
+            );
+            if service.signer.key_ring().is_none() {
+                // Not before serving, so the first sign-in does not wait for it: a missing
+                // permission or a disabled API shows in the log before a user meets it.
+                let service = service.clone();
+                tokio::spawn(async move {
+                    let _ = service.signer.probe().await;
+                });
+            }
+            // `failed` lives as long as the server, so dropping it stops nothing.
+            Ok((
+                failed,
+                tokio::spawn(service.clone().keep_keys_fresh()),
+                tokio::spawn(
+                    service
+                        .clone()
+                        .keep_firebase_in_step(std::time::Duration::from_secs(30)),
+                ),
+            ))
+        };
+        let (served, started) = tokio::join!(
+            http::serve(listener, service.clone(), &options, stop),
+            started
         );
-        if self.service.signer.key_ring().is_none() {
-            // After binding, so the first sign-in does not wait for it: a missing
-            // permission or a disabled API shows in the log before a user meets it.
-            let service = self.service.clone();
-            tokio::spawn(async move {
-                let _ = service.signer.probe().await;
-            });
-        }
-        let refresher = tokio::spawn(self.service.clone().keep_keys_fresh());
-        let bridge = tokio::spawn(
-            self.service
-                .clone()
-                .keep_firebase_in_step(std::time::Duration::from_secs(30)),
-        );
-        let served = http::serve(self.listener, self.service, &self.http, shutdown).await;
+        let (_failed, refresher, bridge) = started?;
         refresher.abort();
         bridge.abort();
         served.map_err(|source| Error::Io {

@@ -71,6 +71,11 @@ pub enum Error {
     #[error(transparent)]
     Signer(#[from] SignerError),
 
+    /// Start-up could not settle which key signs (the server is stopping); the message is
+    /// start-up's own error.
+    #[error("start-up failed: {0}")]
+    StartUp(String),
+
     /// Firebase Auth (the bridge, `--firebase-auth`) refused or did not answer.
     #[error(transparent)]
     Bridge(#[from] BridgeError),

@@ -141,9 +141,10 @@ async fn dispatch(command: Command) -> std::result::Result<(), Failure> {
     }
 }
 
-/// `firegate serve`: bind, load the keys and read the recorded key state (an unreachable
-/// Firestore stops start-up with a clear message, which also opens the connection the first
-/// sign-in uses), then serve until SIGTERM or Ctrl-C.
+/// `firegate serve`: bind, load the keys, open Firestore, then serve until SIGTERM or Ctrl-C,
+/// reading the recorded key state meanwhile (nothing is signed before it is read; an
+/// unreachable Firestore or a record naming a key not here stops the server with a clear
+/// message).
 async fn serve(args: ServeArgs) -> Result<()> {
     args.server
         .bridge

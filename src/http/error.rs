@@ -101,6 +101,13 @@ impl From<Error> for ApiError {
                 )
                 .retry_after(2)
             }
+            // Logged once by the server as it stops, not per request.
+            Error::StartUp(_) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "The server failed to start; retry shortly.",
+            )
+            .retry_after(2),
             Error::Bridge(cause) => {
                 error!(%cause, "Firebase Auth unavailable");
                 ApiError::new(

@@ -84,6 +84,7 @@ pub fn router(service: Arc<Service>, options: &HttpOptions) -> Router {
 
 fn build(service: Arc<Service>, options: &HttpOptions) -> (Router, Arc<guard::Guard>) {
     let guard = guard::Guard::new(options);
+    let gate = service.clone();
     let router = Router::new()
         .route("/login", login::routes(options.demo_page))
         .route("/login/", login::routes(options.demo_page))
@@ -104,6 +105,10 @@ fn build(service: Arc<Service>, options: &HttpOptions) -> (Router, Arc<guard::Gu
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(service)
+        .layer(axum::middleware::from_fn_with_state(
+            gate,
+            wait_for_start_up,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(body::refuse_oversized))
         .layer(axum::middleware::from_fn_with_state(
@@ -140,6 +145,24 @@ fn cors(origins: &[String]) -> Option<CorsLayer> {
             .expose_headers([header::RETRY_AFTER])
             .max_age(Duration::from_secs(3600)),
     )
+}
+
+/// Start-up's gate: every route but sign-in waits until the key that signs is settled
+/// (milliseconds after the socket first accepts, `Service::ready`); a sign-in does its reads
+/// and password check meanwhile and waits only to sign. So `/healthz` answers once the
+/// server can sign.
+async fn wait_for_start_up(
+    axum::extract::State(service): axum::extract::State<Arc<Service>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if !matches!(request.uri().path(), "/login" | "/login/")
+        && let Err(e) = service.ready().await
+    {
+        return ApiError::from(e).into_response();
+    }
+    next.run(request).await
 }
 
 async fn healthz() -> Json<serde_json::Value> {

@@ -74,9 +74,11 @@ impl Entry {
     }
 }
 
+#[derive(Default)]
 pub(super) struct Inner {
     pub(super) files: BTreeMap<PathBuf, Entry>,
-    /// Always set in a serving ring ([`KeyRing::new`]); refresh never unsets it.
+    /// Always set in a serving ring ([`KeyRing::new`], or [`KeyRing::unsettled`] once
+    /// settled); refresh never unsets it.
     pub(super) active: Option<Arc<ServiceAccountKey>>,
     pub(super) retired: BTreeSet<String>,
 }

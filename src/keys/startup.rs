@@ -35,6 +35,30 @@ impl KeyRing {
         Ok(ring)
     }
 
+    /// A server's ring before the recorded key state is read: it holds no key until
+    /// [`KeyRing::settle`], and nothing may sign with it meanwhile (the service's start-up
+    /// gate, `Service::ready`, sees to that).
+    pub fn unsettled(dir: &Path, allow_insecure: bool) -> KeyRing {
+        KeyRing {
+            dir: dir.to_path_buf(),
+            allow_insecure,
+            inner: RwLock::new(Inner::default()),
+        }
+    }
+
+    /// Settles an [`KeyRing::unsettled`] ring as [`KeyRing::new`] would have built it from
+    /// the same files and record, failing where it would.
+    pub fn settle(
+        &self,
+        loaded: LoadedDir,
+        recorded: Option<&RecordedState>,
+    ) -> Result<(), KeyError> {
+        let built = KeyRing::new(&self.dir, self.allow_insecure, loaded, recorded)?;
+        *self.inner.write().unwrap_or_else(|p| p.into_inner()) =
+            built.inner.into_inner().unwrap_or_else(|p| p.into_inner());
+        Ok(())
+    }
+
     /// The ring `firegate keys …` works on: every key with its state, and the active key when
     /// one can be told. Unlike [`KeyRing::new`] it never fails, so the commands that choose
     /// the active key work when none is chosen yet or the chosen one is not here.

@@ -180,6 +180,12 @@ pub struct Service {
     reset: Option<reset::Reset>,
     bridge: Option<bridge::Bridge>,
     key_refresh: Duration,
+    /// Whether start-up found a recorded key state. Without one the first refresh runs at
+    /// once (it records the key); with one, an interval on (start-up has just read it, and a
+    /// second read would compete with the first sign-in).
+    recorded_at_start: std::sync::atomic::AtomicBool,
+    /// Start-up's outcome once the key state is read (`None` until then): see [`Service::ready`].
+    settled: tokio::sync::watch::Sender<Option<std::result::Result<(), String>>>,
     stats_cache: tokio::sync::Mutex<Option<(Instant, SchemeStats)>>,
     policy: Policy,
     /// Password-checking requests in progress, bounded by hashing slots plus queue, so a
@@ -199,6 +205,16 @@ impl Service {
     /// read: the project and the account come from the options or the metadata server, and
     /// nothing calls IAM until the first token (or [`Signer::probe`]).
     pub async fn build(options: ServiceOptions) -> Result<Arc<Service>> {
+        let (service, settling) = Service::start(options).await?;
+        settling.finished().await?;
+        Ok(service)
+    }
+
+    /// [`Service::build`] up to the recorded key state, which is read in the background. A
+    /// server serves meanwhile: a sign-in's Firestore reads and password check need no key,
+    /// and its token waits for the read ([`Service::ready`]), as every other route does. The
+    /// returned [`Settling`] completes with start-up's outcome; a server stops on its error.
+    pub async fn start(options: ServiceOptions) -> Result<(Arc<Service>, Settling)> {
         let ServiceOptions {
             project_id,
             store,
@@ -234,7 +250,7 @@ impl Service {
         }
         let admissions = passwords.concurrency + passwords.queue;
         let passwords = Passwords::new(&passwords)?;
-        let (signer, store) = match choice {
+        let (signer, store, loaded) = match choice {
             SignerChoice::Keys => {
                 let dir = &key_options.dir;
                 let allow_insecure = key_options.allow_insecure_permissions;
@@ -253,11 +269,8 @@ impl Service {
                     );
                 }
                 let store = connect(project_id, store).await?;
-                // Read even with a single key file: that file may hold a key not activated
-                // yet (a new key mounted in place of the active one), which must not sign.
-                let recorded = recorded_key_state(&store).await?;
-                let ring = KeyRing::new(dir, allow_insecure, loaded, recorded.as_ref())?;
-                (Signer::Keys(ring), store)
+                let ring = KeyRing::unsettled(dir, allow_insecure);
+                (Signer::Keys(ring), store, Some(loaded))
             }
             SignerChoice::Iam(iam) => {
                 let signer = IamSigner::new(&iam)?;
@@ -266,14 +279,11 @@ impl Service {
                     None => signer.metadata_project_id().await?,
                 };
                 let store = connect(project_id, store).await?;
-                // The same start-up read as with key files: an unreachable Firestore stops
-                // start-up with a clear message rather than failing sign-ins.
-                recorded_key_state(&store).await?;
-                (Signer::Iam(signer), store)
+                (Signer::Iam(signer), store, None)
             }
         };
         let bridge = bridge::Bridge::new(bridge, store.project_id())?;
-        Ok(Arc::new(Service {
+        let service = Arc::new(Service {
             bridge,
             signer,
             passwords,
@@ -282,11 +292,52 @@ impl Service {
             admin,
             reset,
             key_refresh: key_options.refresh,
+            recorded_at_start: std::sync::atomic::AtomicBool::new(false),
+            settled: tokio::sync::watch::Sender::new(None),
             stats_cache: tokio::sync::Mutex::new(None),
             policy,
             admissions: Arc::new(tokio::sync::Semaphore::new(admissions)),
             checks_in_flight: crate::lockout::Ledger::new(),
-        }))
+        });
+        let settling = Settling(tokio::spawn(service.clone().settle_key_state(loaded)));
+        Ok((service, settling))
+    }
+
+    /// Start-up's last step: the recorded key state, which decides the signing key. Read
+    /// even with a single key file: that file may hold a key not activated yet (a new key
+    /// mounted in place of the active one), which must not sign. With IAM Credentials the
+    /// same read stops start-up on an unreachable Firestore with a clear message, rather
+    /// than failing sign-ins.
+    async fn settle_key_state(self: Arc<Self>, loaded: Option<keys::LoadedDir>) -> Result<()> {
+        let outcome = async {
+            let recorded = recorded_key_state(&self.store).await?;
+            if let (Some(ring), Some(loaded)) = (self.signer.key_ring(), loaded) {
+                ring.settle(loaded, recorded.as_ref())?;
+            }
+            self.recorded_at_start
+                .store(recorded.is_some(), std::sync::atomic::Ordering::Relaxed);
+            Ok(())
+        }
+        .await;
+        let shown = outcome.as_ref().map(|_| ()).map_err(ToString::to_string);
+        self.settled.send_replace(Some(shown));
+        outcome
+    }
+
+    /// Waits until start-up has settled which key signs; answers at once from then on. A
+    /// start-up that failed is refused as an unavailable signer (the server is stopping).
+    pub async fn ready(&self) -> Result<()> {
+        let mut settled = self.settled.subscribe();
+        let outcome = settled
+            .wait_for(Option::is_some)
+            .await
+            .map_err(|_| crate::Error::Internal("start-up was abandoned".into()))?
+            .clone();
+        match outcome {
+            Some(Ok(())) => Ok(()),
+            Some(Err(why)) => Err(crate::Error::StartUp(why)),
+            None => Err(crate::Error::Internal("start-up was abandoned".into())),
+        }
     }
 
     /// Rescans the keys directory and applies the recorded key state, every `key_refresh`
@@ -296,7 +347,19 @@ impl Service {
         if self.signer.key_ring().is_none() {
             return;
         }
-        let mut tick = tokio::time::interval(self.key_refresh);
+        if self.ready().await.is_err() {
+            return;
+        }
+        let recorded = self
+            .recorded_at_start
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let first = tokio::time::Instant::now()
+            + if recorded {
+                self.key_refresh
+            } else {
+                Duration::ZERO
+            };
+        let mut tick = tokio::time::interval_at(first, self.key_refresh);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
@@ -350,6 +413,16 @@ impl Service {
             store: &self.store,
             publication: &self.publication,
         })
+    }
+}
+
+/// Start-up's last step in flight ([`Service::start`]).
+pub struct Settling(tokio::task::JoinHandle<Result<()>>);
+
+impl Settling {
+    /// Start-up's outcome: the service may sign, or why it never will.
+    pub async fn finished(self) -> Result<()> {
+        self.0.await?
     }
 }
 

@@ -433,6 +433,7 @@ impl Service {
 
     /// Mints a token for an account with the active key or IAM Credentials.
     pub async fn mint(&self, account: &Account, now: Timestamp) -> Result<String> {
+        self.ready().await?;
         self.signer
             .mint(TokenRequest {
                 uid: &account.uid,

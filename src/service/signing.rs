@@ -63,12 +63,13 @@ impl Signer {
     /// The signer as listings show it.
     pub fn info(&self) -> SignerInfo {
         match self {
+            // No active key only while start-up settles the ring.
             Signer::Keys(ring) => {
-                let active = ring.active();
+                let active = ring.try_active();
                 SignerInfo {
                     signer: "key",
-                    service_account: Some(active.client_email.clone()),
-                    key_id: Some(active.kid.clone()),
+                    service_account: active.as_ref().map(|a| a.client_email.clone()),
+                    key_id: active.as_ref().map(|a| a.kid.clone()),
                 }
             }
             Signer::Iam(iam) => SignerInfo {

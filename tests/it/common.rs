@@ -333,6 +333,8 @@ pub async fn spawn_app_in(keys: TempDir, project: &str, extra: &[&str], serve: &
     tokio::spawn(app.run(async move {
         let _ = rx.await;
     }));
+    // The key state is read while the server already serves; tests look at the ring at once.
+    service.ready().await.unwrap();
     TestApp {
         addr,
         service,

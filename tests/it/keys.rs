@@ -356,6 +356,26 @@ async fn build_in(keys: &Path, project: &str) -> Result<Arc<Service>, String> {
         .map_err(|e| e.to_string())
 }
 
+/// Starts a server's service as `firegate serve` does: the recorded key state still being read.
+async fn start_in(keys: &Path, project: &str) -> (Arc<Service>, firegate::service::Settling) {
+    let mut args = vec!["serve".to_string()];
+    args.extend(base_args(keys, project));
+    let Command::Serve(serve) = parse_cli(&args).command else {
+        unreachable!("parsed a serve command line")
+    };
+    Service::start(serve.server.service_options())
+        .await
+        .unwrap()
+}
+
+/// Signs in the account `rotation_app` creates, straight through the service.
+async fn sign_in_kim(service: &Arc<Service>) -> firegate::Result<firegate::service::SignedIn> {
+    let password = firegate::passwords::Password::new("password-1".into()).unwrap();
+    service
+        .sign_in("kim@example.com", &password, None, jiff::Timestamp::now())
+        .await
+}
+
 /// Runs `firegate` off the runtime's thread, so this test's stand-in servers keep answering.
 async fn firegate_cli(keys: &Path, project: &str, args: &[&str]) -> (bool, String, String) {
     let (keys, project) = (keys.to_path_buf(), project.to_string());
@@ -406,6 +426,31 @@ async fn a_server_never_starts_signing_with_a_key_the_record_does_not_make_activ
             && err.contains("firegate keys activate"),
         "{err}"
     );
+    // A server serves while it reads the record: a sign-in sent meanwhile is checked, then
+    // refused as unavailable, never signed with the key the record does not make active.
+    let (service, settling) = start_in(replaced.path(), &project).await;
+    let signed = sign_in_kim(&service).await;
+    assert!(
+        matches!(&signed, Err(firegate::Error::StartUp(why)) if why.contains("records")),
+        "{:?}",
+        signed.map(|s| s.uid)
+    );
+    let failed = settling.finished().await.err().unwrap().to_string();
+    assert!(
+        failed.contains(&format!("records {old_kid} as the active signing key")),
+        "{failed}"
+    );
+    assert!(matches!(
+        service.ready().await,
+        Err(firegate::Error::StartUp(_))
+    ));
+    // With the record's key here, a sign-in begun before the record is read waits for it and
+    // signs with that key.
+    let (service, settling) = start_in(app.keys.path(), &project).await;
+    let token = sign_in_kim(&service).await.unwrap().token;
+    settling.finished().await.unwrap();
+    let header = jsonwebtoken::decode_header(&token).unwrap();
+    assert_eq!(header.kid.as_deref(), Some(old_kid.as_str()));
     // Mounting the new key as an additional file starts, signing with the recorded key.
     std::fs::copy(
         app.keys.path().join("key.json"),
