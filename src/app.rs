@@ -87,6 +87,7 @@ impl App {
             settling,
         } = self;
         let (failed, on_failure) = tokio::sync::oneshot::channel::<()>();
+        // `failed` dropped unsent (start-up went well) disables the second branch.
         let stop = async move {
             tokio::select! {
                 () = shutdown => {}
@@ -115,9 +116,7 @@ impl App {
                     let _ = service.signer.probe().await;
                 });
             }
-            // `failed` lives as long as the server, so dropping it stops nothing.
             Ok((
-                failed,
                 tokio::spawn(service.clone().keep_keys_fresh()),
                 tokio::spawn(
                     service
@@ -130,7 +129,7 @@ impl App {
             http::serve(listener, service.clone(), &options, stop),
             started
         );
-        let (_failed, refresher, bridge) = started?;
+        let (refresher, bridge) = started?;
         refresher.abort();
         bridge.abort();
         served.map_err(|source| Error::Io {

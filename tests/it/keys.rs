@@ -344,28 +344,26 @@ async fn refused_activations_leave_signing_unchanged() {
     );
 }
 
-/// Builds a server's service on `keys` for `project`, as `firegate serve` would.
-async fn build_in(keys: &Path, project: &str) -> Result<Arc<Service>, String> {
+/// The service options `firegate serve` would use on `keys` for `project`.
+fn serve_options(keys: &Path, project: &str) -> firegate::service::ServiceOptions {
     let mut args = vec!["serve".to_string()];
     args.extend(base_args(keys, project));
     let Command::Serve(serve) = parse_cli(&args).command else {
         unreachable!("parsed a serve command line")
     };
-    Service::build(serve.server.service_options())
+    serve.server.service_options()
+}
+
+/// Builds a server's service on `keys` for `project`, as `firegate serve` would.
+async fn build_in(keys: &Path, project: &str) -> Result<Arc<Service>, String> {
+    Service::build(serve_options(keys, project))
         .await
         .map_err(|e| e.to_string())
 }
 
 /// Starts a server's service as `firegate serve` does: the recorded key state still being read.
 async fn start_in(keys: &Path, project: &str) -> (Arc<Service>, firegate::service::Settling) {
-    let mut args = vec!["serve".to_string()];
-    args.extend(base_args(keys, project));
-    let Command::Serve(serve) = parse_cli(&args).command else {
-        unreachable!("parsed a serve command line")
-    };
-    Service::start(serve.server.service_options())
-        .await
-        .unwrap()
+    Service::start(serve_options(keys, project)).await.unwrap()
 }
 
 /// Signs in the account `rotation_app` creates, straight through the service.
@@ -444,8 +442,8 @@ async fn a_server_never_starts_signing_with_a_key_the_record_does_not_make_activ
         service.ready().await,
         Err(firegate::Error::StartUp(_))
     ));
-    // With the record's key here, a sign-in begun before the record is read waits for it and
-    // signs with that key.
+    // With the record's key here, a sign-in sent as soon as the service starts signs with the
+    // recorded key.
     let (service, settling) = start_in(app.keys.path(), &project).await;
     let token = sign_in_kim(&service).await.unwrap().token;
     settling.finished().await.unwrap();
