@@ -5,7 +5,10 @@ both: exec → first argon2id sign-in, and the median timeline of each (run.py's
 before it, or one binary under two environments:
 
     python3 scripts/bench/cold_ab.py BEFORE/firegate AFTER/firegate [RUNS]
-    python3 scripts/bench/cold_ab.py BIN BIN --after-env GLIBC_TUNABLES=glibc.malloc.hugetlb=1
+    python3 scripts/bench/cold_ab.py BIN BIN --before-env GLIBC_TUNABLES=
+
+Both run under the Dockerfile's environment (run.py's `image_env`, which sets
+GLIBC_TUNABLES=glibc.malloc.hugetlb=1); `--before-env/--after-env` override it per side.
 """
 
 import argparse

@@ -391,8 +391,8 @@ class Paths:
 
 
 def listening_ms(run, logfile: Path, wall0_ns: int) -> float:
-    """When the cold start that began at `wall0_ns` logged `listening` (the service built,
-    about to serve; the socket is bound before, so connections wait in its backlog)."""
+    """When the cold start that began at `wall0_ns` logged `listening` (the recorded key
+    state read; the server serves from before, and only a token waits for it)."""
     found = None
     for line in logfile.read_text().splitlines():
         try:
@@ -422,7 +422,8 @@ def paths(run, emulator, keys_dir: Path, workdir: Path, cold_runs: int) -> dict:
     p = Paths(run, emulator, keys_dir, workdir, n)
     standin, pw = p.standin, run.ARGON2_PASSWORD
     r: dict = {"latency_ms": LATENCY_MS, "n": n, "warm_n": WARM_N, "warmup": WARMUP,
-               "floor_ms": FLOOR_MS, "binary": str(run.BINARY), "idle_s": IDLE_S,
+               "floor_ms": FLOOR_MS, "binary": str(run.BINARY), "commit": run.commit(),
+               "idle_s": IDLE_S,
                "argon2": "m=1024 KiB, t=1, p=1", "load": {"start": os.getloadavg()}}
     tag = secrets.token_hex(3)  # so a second call on the same emulator finds new logins
     sets = {k: accounts(tag, k, count) for k, count in (
@@ -612,6 +613,38 @@ def paths(run, emulator, keys_dir: Path, workdir: Path, cold_runs: int) -> dict:
 # Report
 
 
+def ms(s: dict) -> str:
+    return f"{s['median']:.1f} ms"
+
+
+def left(pair: dict, latency_ms: float) -> str:
+    """A path's median less its baseline's less the stand-in's latency per call."""
+    beyond = (pair["path"]["median"] - pair["base"]["median"]
+              - latency_ms * sum(pair["calls"].values()))
+    return f"{beyond:+.1f} ms"
+
+
+def summary_rows(p: dict) -> list[tuple[str, ...]]:
+    """The bridge's and password reset's rows of the new-paths summary (run.py's
+    `paths_summary`): (path, measured, baseline, calls, what firegate adds)."""
+    lat, mirror, grad, reset = p["latency_ms"], p["mirror"], p["graduate"], p["reset"]
+
+    def row(label: str, pair: dict, base: str) -> tuple[str, ...]:
+        return (label, ms(pair["path"]), f"{ms(pair['base'])} ({base})",
+                calls_text(pair["calls"]), left(pair, lat))
+
+    return [
+        row("mirror, warm sign-in of an account in step", mirror["warm"], "bridge off"),
+        row("mirror, an account's first sign-in", mirror["first"], "bridge off"),
+        row("graduate, warm sign-in of a graduated account", grad["warm"], "bridge off"),
+        row("graduate, an account's first sign-in (graduation)", grad["first"], "bridge off"),
+        ("password-reset request answered", ms(reset["answer"]),
+         f"{p['floor_ms']} ms (the failure floor)", "0",
+         f"{reset['answer']['median'] - p['floor_ms']:+.1f} ms"),
+        row("password-reset confirmation", reset["confirm_off"], "a warm sign-in"),
+    ]
+
+
 def paths_report(p: dict, command: str) -> str:
     """The markdown section: one table per path (the figure, its baseline measured alongside,
     the calls per request by Identity Toolkit method, and what is left beyond the baseline and
@@ -620,16 +653,9 @@ def paths_report(p: dict, command: str) -> str:
     mirror, grad, reset, cold = p["mirror"], p["graduate"], p["reset"], p["cold"]
     mail = reset["mail_steps"]
 
-    def ms(s: dict) -> str:
-        return f"{s['median']:.1f} ms"
-
-    def left(pair: dict) -> str:
-        beyond = pair["path"]["median"] - pair["base"]["median"] - lat * sum(pair["calls"].values())
-        return f"{beyond:+.1f} ms"
-
     def row(label: str, pair: dict, p90: bool = False) -> list[str]:
         out = [f"| {label} | {ms(pair['base'])} | {ms(pair['path'])} | "
-               f"{calls_text(pair['calls'])} | {left(pair)} |"]
+               f"{calls_text(pair['calls'])} | {left(pair, lat)} |"]
         if p90:
             out.append(f"| … p90 | {pair['base']['p90']:.1f} ms | {pair['path']['p90']:.1f} ms "
                        "| | |")
@@ -646,8 +672,8 @@ def paths_report(p: dict, command: str) -> str:
     out = [
         "# New paths: the Firebase Auth bridge and password reset",
         "",
-        f"Command: `{command}`. Generated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC. "
-        f"Binary: `{p['binary']}`. Load average (1 min) {load['start'][0]:.2f} at the start, "
+        f"Command: `{command}`. Commit {p['commit']}. Generated "
+        f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC. Binary: `{p['binary']}`. Load average (1 min) {load['start'][0]:.2f} at the start, "
         f"{load.get('end', load['start'])[0]:.2f} at the end.",
         "",
         "Identity Toolkit is a local stand-in (`scripts/bench/google_standin.py`, "
@@ -711,13 +737,13 @@ def paths_report(p: dict, command: str) -> str:
         f"{sorted(set(cold['graduate']['metadata_calls']))} (graduated account) and "
         f"{sorted(set(cold['mirror']['metadata_calls']))} (mirror, in step).",
         "",
-        "Cold starts, exec → `listening` logged (the service built; the socket is bound "
-        "before, so the first connection waits in its backlog), median: "
+        "Cold starts, exec → `listening` logged (the recorded key state read; the server "
+        "serves from before, and a sign-in's reads and password check run meanwhile), median: "
         + ", ".join(f"{mode} {cold[mode]['listening']['median']:.1f} ms" for mode in cold)
         + ". With the bridge on, start-up also builds the Identity Toolkit HTTP client, "
         "which loads the system's CA roots for rustls (`Bridge::new` → "
         "`IdentityToolkit::new` → `api_client()`: src/service/mod.rs, src/google/identity.rs, "
-        "src/google/mod.rs), after the key-state read and before serving, so a cold first "
+        "src/google/mod.rs), before serving, so a cold first "
         "sign-in waits for it even when it makes no call; the "
         "mirror row's remainder is that and the retry-queue drain's first Firestore query, "
         "which starts with the server and runs alongside the first sign-in.",
@@ -739,13 +765,13 @@ def paths_report(p: dict, command: str) -> str:
         f"{ms(mail['mail'])} (max {mail['mail']['max']:.1f}) | 0 | see below |",
         f"| `POST /password-reset/confirm/`, bridge off ({first}) | "
         f"{ms(reset['confirm_off']['base'])} (warm sign-in) | {ms(reset['confirm_off']['path'])} "
-        f"| 0 | {left(reset['confirm_off'])} |",
+        f"| 0 | {left(reset['confirm_off'], lat)} |",
         f"| … with `mirror` ({first}) | {ms(reset['confirm_mirror']['base'])} (confirm, off) | "
         f"{ms(reset['confirm_mirror']['path'])} | {calls_text(reset['confirm_mirror']['calls'])} "
-        f"| {left(reset['confirm_mirror'])} |",
+        f"| {left(reset['confirm_mirror'], lat)} |",
         f"| … with `graduate` ({first}) | {ms(reset['confirm_graduate']['base'])} (confirm, off) "
         f"| {ms(reset['confirm_graduate']['path'])} | "
-        f"{calls_text(reset['confirm_graduate']['calls'])} | {left(reset['confirm_graduate'])} |",
+        f"{calls_text(reset['confirm_graduate']['calls'])} | {left(reset['confirm_graduate'], lat)} |",
         "",
         "The mail task makes six Firestore round trips in a row (src/service/reset.rs, "
         "src/store/tokens.rs). When each step ended, in ms after the request was sent (median "

@@ -362,7 +362,8 @@ def server_env(emulator: Emulator, keys_dir: Path) -> dict[str, str]:
         "FIREGATE_LOG_FORMAT": "json",
         # One client IP sends every request here; production keeps the per-IP limit.
         "FIREGATE_RATE_LIMIT_PER_MINUTE": "0",
-        "FIREGATE_MAX_CONCURRENT_HASHES": str(os.cpu_count() or 1),
+        # No FIREGATE_MAX_CONCURRENT_HASHES: the default follows the CPU affinity, so the
+        # pinned run (`taskset -c 0`) gets one hashing thread, as a one-vCPU instance does.
     })
     return env
 
@@ -829,13 +830,35 @@ def signers(emulator: Emulator, keys_dir: Path, workdir: Path, cold_runs: int) -
             }
     finally:
         standin.stop()
+    out["commit"] = commit()
     return out
+
+
+def signers_added(s: dict) -> tuple[float, float]:
+    """What `--signer iam` adds beyond `--signer key` and the stand-in's latency: cold, warm."""
+    key, iam, latency = s["key"], s["iam"], s["latency_ms"]
+    return (iam["cold"]["median"] - key["cold"]["median"] - latency,
+            iam["warm"]["median"] - key["warm"]["median"] - latency)
+
+
+def signers_summary_rows(s: dict) -> list[tuple[str, ...]]:
+    """The IAM signer's rows of the new-paths summary: (path, measured, baseline, calls, added)."""
+    key, iam = s["key"], s["iam"]
+    cold_added, warm_added = signers_added(s)
+    return [
+        ("`--signer iam`, warm sign-in p50", f"{iam['warm']['median']:.1f} ms",
+         f"{key['warm']['median']:.1f} ms (key file)",
+         f"signBlob {iam['sign_calls_per_login']:.2f}", f"{warm_added:+.1f} ms"),
+        ("`--signer iam`, exec → first sign-in", f"{iam['cold']['median']:.1f} ms",
+         f"{key['cold']['median']:.1f} ms (key file)", "signBlob 1, access token 1",
+         f"{cold_added:+.1f} ms"),
+        ("`--signer iam`, idle 3 s", "—", "—", f"signBlob {iam['calls_while_idle']}", "—"),
+    ]
 
 
 def signers_report(s: dict, command: str) -> str:
     key, iam, latency = s["key"], s["iam"], s["latency_ms"]
-    cold_added = iam["cold"]["median"] - key["cold"]["median"] - latency
-    warm_added = iam["warm"]["median"] - key["warm"]["median"] - latency
+    cold_added, warm_added = signers_added(s)
     rows = [
         "| figure | `--signer key` | `--signer iam` | iam − key − latency |",
         "|---|---|---|---|",
@@ -851,7 +874,8 @@ def signers_report(s: dict, command: str) -> str:
     return "\n".join([
         "# Signers: key file against IAM Credentials",
         "",
-        f"Command: `{command}`. Generated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC.",
+        f"Command: `{command}`. Commit {s['commit']}. Generated "
+        f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC.",
         "",
         f"IAM Credentials and the metadata server are a local stand-in "
         f"(`scripts/bench/google_standin.py`) that adds {latency:.0f} ms to every `signBlob`; "
@@ -980,8 +1004,6 @@ def machine() -> dict:
     family = re.search(r"^cpu family\s*:\s*(\d+)", open("/proc/cpuinfo").read(), re.M)
     model = re.search(r"^model\s*:\s*(\d+)", open("/proc/cpuinfo").read(), re.M)
     mem = re.search(r"MemTotal:\s+(\d+)", open("/proc/meminfo").read())
-    commit = run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT).stdout.strip()
-    dirty = run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT).stdout.strip()
     virt = ""
     if shutil.which("lscpu"):
         found = re.search(r"^Hypervisor vendor:\s*(\S+)", run(["lscpu"]).stdout, re.M)
@@ -993,11 +1015,18 @@ def machine() -> dict:
         "memory_gib": int(mem.group(1)) / 2**20 if mem else 0,
         "kernel": f"{platform.system()} {platform.release()}",
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": commit + (" with uncommitted changes" if dirty else ""),
+        "commit": commit(),
         "rustc": run(["rustc", "-V"]).stdout.strip(),
         "java": subprocess.run(["java", "-version"], text=True, capture_output=True).stderr.splitlines()[0],
         "wrk": subprocess.run(["wrk", "-v"], text=True, capture_output=True).stdout.splitlines()[0].split(" Copyright")[0],
     }
+
+
+def commit() -> str:
+    """The checkout's commit, as the reports name it."""
+    head = run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT).stdout.strip()
+    dirty = run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT).stdout.strip()
+    return head + (" with uncommitted changes" if dirty else "")
 
 
 def wait_for_idle(limit: float, max_wait: int) -> None:
@@ -1043,20 +1072,35 @@ def pinned_rows(r: dict, argon2: float, left: float, ideal_left: float, tput: di
     return rows
 
 
-def new_paths(emulator: Emulator, keys_dir: Path, workdir: Path, args) -> str:
+def new_paths(emulator: Emulator, keys_dir: Path, workdir: Path, args) -> dict:
     """The bridge and password reset against an Identity Toolkit stand-in (scripts/bench/paths.py)."""
     import paths  # scripts/bench/paths.py
-    return paths.paths_report(
-        paths.paths(sys.modules[__name__], emulator, keys_dir, workdir, args.cold_runs),
-        args.command)
+    return paths.paths(sys.modules[__name__], emulator, keys_dir, workdir, args.cold_runs)
+
+
+def paths_summary(r: dict) -> str:
+    """The new paths in one table (the IAM signer, the bridge, password reset), each against
+    its baseline from the same run and with what firegate adds beyond the stand-in's latency;
+    the full tables are bench/SIGNERS.md and bench/PATHS.md."""
+    import paths  # scripts/bench/paths.py
+    rows = signers_summary_rows(r["signers"]) + paths.summary_rows(r["paths"])
+    return "\n".join([
+        "| path | measured | baseline, same run | calls per request | firegate adds beyond "
+        "baseline and stand-in |", "|---|---|---|---|---|",
+        *("| " + " | ".join(row) + " |" for row in rows)]) + "\n"
 
 
 def cost_inputs(r: dict) -> dict:
     """What the cost model takes from this run: firegate's own CPU per warm sign-in (the
     concurrency-1 wrk run's CPU over its requests), its p50, the CPU and time of a cold start
-    to the first argon2id sign-in, and the peak RSS."""
+    to the first argon2id sign-in, the peak RSS, and a legacy account's first sign-in: its
+    Werkzeug verify (the argon2id rehash replaces the usual verify) and the write of the new
+    hash (one more round trip)."""
     c1, first = r["warm"]["c1"], r["cold"]["argon2id"]
+    werkzeug_s, read_s = r["hashes"]["werkzeug_ms"] / 1e3, r["components"]["read"]["median"] / 1e3
     return {
+        "legacy_extra_cpu_s": werkzeug_s,
+        "legacy_extra_wall_s": werkzeug_s + read_s,
         "cpu_s_per_signin": c1["cpu_s"]["firegate"] / max(c1["requests"], 1),
         "wall_s_per_signin": c1["p50_ms"] / 1e3,
         "cold_start_cpu_s": first["cpu_ms"]["median"] / 1e3,
@@ -1081,6 +1125,29 @@ def peer_section(r: dict) -> str:
                   f"{c1['cpu_s']['firegate'] / max(c1['requests'], 1) * 1e3:.1f} ms of CPU per "
                   "login.").strip()
     return peer_bench.report(r["peers"], fg)
+
+
+def peers_readme_table(r: dict) -> str:
+    """firegate and each peer side by side, then firegate's figure over each peer's."""
+    fg, c1 = r["peers_firegate"], r["warm"]["c1"]
+    peers = list(r["peers"].values())
+    names = [p["label"].split(":")[0] for p in peers]
+    rows = [("cold start, exec → first sign-in", fg["cold_ms"], [p["cold"]["done"]["median"] for p in peers], "{:,.0f} ms"),
+            ("warm sign-in p50 (firegate: a fresh Werkzeug account each time, verified and rehashed)",
+             fg["warm_p50_ms"], [p["warm"]["median"] for p in peers], "{:.1f} ms"),
+            ("CPU per sign-in", fg["cpu_ms_per_login"], [p["cpu_ms_per_login"] for p in peers], "{:.1f} ms"),
+            ("RSS", fg["rss_mib"], [p["rss_mib"] for p in peers], "{:.1f} MiB")]
+    out = ["| | firegate | " + " | ".join(names) + " | "
+           + " | ".join(f"firegate ÷ {n}" for n in names) + " |",
+           "|---|---|" + "---|" * (2 * len(peers))]
+    for label, mine, theirs, fmt in rows:
+        out.append(f"| {label} | {fmt.format(mine)} | "
+                   + " | ".join(fmt.format(v) for v in theirs) + " | "
+                   + " | ".join(ratio(mine, v) for v in theirs) + " |")
+    upgraded_cpu = c1["cpu_s"]["firegate"] / max(c1["requests"], 1) * 1e3
+    out += ["", f"Once upgraded, the account signs in like any argon2id account "
+                f"({c1['p50_ms']:.1f} ms, {upgraded_cpu:.1f} ms of CPU)."]
+    return "\n".join(out) + "\n"
 
 
 def report(r: dict, command: str) -> str:
@@ -1308,6 +1375,15 @@ def report(r: dict, command: str) -> str:
             + (f" Not installed here, so not counted: {', '.join(sz['base_missing'])}." if sz["base_missing"] else "")]
     if "peers" in r:
         out += ["", peer_section(r).rstrip()]
+    if "paths" in r and "signers" in r:
+        out += ["", "## New paths", "",
+                "The IAM signer, the Firebase Auth bridge and password reset, each against a "
+                "local stand-in adding a fixed latency per call (`scripts/bench/google_standin.py`; "
+                "there is no Google emulator for IAM Credentials or Identity Toolkit) and a "
+                "baseline server measured alongside; the last column is the path's median less "
+                "the baseline's less the stand-in's latency per call. Full tables and method: "
+                "[`SIGNERS.md`](SIGNERS.md), [`PATHS.md`](PATHS.md), same run.", "",
+                paths_summary(r).rstrip()]
     out += ["", cost_section(r).rstrip()]
     out += ["", "## Raw output", "", "`cargo bench --bench signing`:", "", "```", sign["raw"].strip(), "```", "",
             f"`openssl speed -seconds {r['openssl_seconds']} rsa2048` ({ossl['version']}):", "", "```",
@@ -1336,9 +1412,11 @@ def update_readme(r: dict, path: Path = README) -> None:
                "| figure | measured | peer or limit | ratio | target | |",
                "|---|---|---|---|---|---|",
                *("| " + " | ".join(row) + " |" for row in r["summary_rows"])]
+    same_run = f"From the same run (commit {m['commit']}):\n\n"
     blocks = {"summary": "\n".join(summary) + "\n",
-              "cost": f"From the same run (commit {m['commit']}):\n\n"
-                      + cost.readme_table(cost.model(cost_inputs(r)))}
+              "peers": same_run + peers_readme_table(r),
+              "paths": same_run + paths_summary(r),
+              "cost": same_run + cost.readme_table(cost.model(cost_inputs(r)))}
     text = path.read_text()
     for name, block in blocks.items():
         start, end = f"<!-- bench:{name} -->\n", f"<!-- /bench:{name} -->"
@@ -1401,7 +1479,9 @@ def main() -> None:
                     signers(emulator, keys_dir, workdir, args.cold_runs), args.command)
             else:
                 phase("paths: the Firebase Auth bridge and password reset (stand-in)")
-                output, text = PATHS, new_paths(emulator, keys_dir, workdir, args)
+                import paths  # scripts/bench/paths.py
+                output, text = PATHS, paths.paths_report(
+                    new_paths(emulator, keys_dir, workdir, args), args.command)
         finally:
             stop_all()
             if emulator:
@@ -1470,11 +1550,13 @@ def main() -> None:
         r["components"] = server_components(env, workdir / "components-serve.log", 200)
 
         phase("signers: key file against IAM Credentials (stand-in)")
-        SIGNERS.write_text(signers_report(signers(emulator, keys_dir, workdir, args.cold_runs),
-                                          args.command))
+        r["signers"] = signers(emulator, keys_dir, workdir, args.cold_runs)
+        SIGNERS.write_text(signers_report(r["signers"], args.command))
 
         phase("paths: the Firebase Auth bridge and password reset (stand-in)")
-        PATHS.write_text(new_paths(emulator, keys_dir, workdir, args))
+        r["paths"] = new_paths(emulator, keys_dir, workdir, args)
+        import paths  # scripts/bench/paths.py
+        PATHS.write_text(paths.paths_report(r["paths"], args.command))
 
         phase("peers: FastAPI + firebase_admin, Node + firebase-admin, firegate on Werkzeug accounts")
         import peers as peer_bench  # scripts/bench/peers.py

@@ -106,8 +106,9 @@ impl KeyRing {
     ///
     /// # Panics
     ///
-    /// On a ring from [`KeyRing::inspect`] that has no active key. A ring from
-    /// [`KeyRing::new`] always has one; use [`KeyRing::try_active`] on the other.
+    /// On a ring from [`KeyRing::inspect`] that has no active key, and on a ring from
+    /// [`KeyRing::unsettled`] before [`KeyRing::settle`]. A ring from [`KeyRing::new`] always
+    /// has one; use [`KeyRing::try_active`] on the others.
     #[expect(
         clippy::expect_used,
         reason = "a serving ring is built with an active key"

@@ -1,12 +1,13 @@
 //! The use cases: signing in, registering, changing passwords and administering accounts.
 //! The HTTP server and the CLI both call these, over one [`Service`] built from one
-//! [`ServiceOptions`]. This file builds the service and keeps its keys fresh; `sign_in.rs`,
-//! `accounts.rs` and `rotation.rs` hold the use cases.
+//! [`ServiceOptions`]. This file builds the service; `key_state.rs` settles and refreshes
+//! which key signs; `sign_in.rs`, `accounts.rs` and `rotation.rs` hold the use cases.
 
 mod accounts;
 mod admin;
 mod bridge;
 mod export;
+mod key_state;
 mod reset;
 mod rotation;
 mod sign_in;
@@ -15,6 +16,7 @@ mod signing;
 pub use admin::AdminVerdict;
 pub use bridge::{BridgeMode, BridgeOptions, FIREBASE_MIN_PASSWORD_CHARS, SyncReport};
 pub use export::{ExportReport, MAX_USERS_PER_IMPORT, import_request};
+pub use key_state::Settling;
 pub use reset::ResetOptions;
 pub use rotation::{KeyAdmin, Rotation};
 pub use signing::{Signer, SignerChoice, SignerInfo};
@@ -24,7 +26,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 use tokio::time::Instant;
-use tracing::{info, warn};
+use tracing::warn;
 
 use crate::Result;
 use crate::accounts::Uid;
@@ -185,7 +187,7 @@ pub struct Service {
     /// second read would compete with the first sign-in).
     recorded_at_start: std::sync::atomic::AtomicBool,
     /// Start-up's outcome once the key state is read (`None` until then): see [`Service::ready`].
-    settled: tokio::sync::watch::Sender<Option<std::result::Result<(), String>>>,
+    settled: key_state::Settled,
     stats_cache: tokio::sync::Mutex<Option<(Instant, SchemeStats)>>,
     policy: Policy,
     /// Password-checking requests in progress, bounded by hashing slots plus queue, so a
@@ -299,106 +301,8 @@ impl Service {
             admissions: Arc::new(tokio::sync::Semaphore::new(admissions)),
             checks_in_flight: crate::lockout::Ledger::new(),
         });
-        let settling = Settling(tokio::spawn(service.clone().settle_key_state(loaded)));
+        let settling = service.settle_in_background(loaded);
         Ok((service, settling))
-    }
-
-    /// Start-up's last step: the recorded key state, which decides the signing key. Read
-    /// even with a single key file: that file may hold a key not activated yet (a new key
-    /// mounted in place of the active one), which must not sign. With IAM Credentials the
-    /// same read stops start-up on an unreachable Firestore with a clear message, rather
-    /// than failing sign-ins.
-    async fn settle_key_state(self: Arc<Self>, loaded: Option<keys::LoadedDir>) -> Result<()> {
-        let outcome = async {
-            let recorded = recorded_key_state(&self.store).await?;
-            if let (Some(ring), Some(loaded)) = (self.signer.key_ring(), loaded) {
-                ring.settle(loaded, recorded.as_ref())?;
-            }
-            self.recorded_at_start
-                .store(recorded.is_some(), std::sync::atomic::Ordering::Relaxed);
-            Ok(())
-        }
-        .await;
-        let shown = outcome.as_ref().map(|_| ()).map_err(ToString::to_string);
-        self.settled.send_replace(Some(shown));
-        outcome
-    }
-
-    /// Waits until start-up has settled which key signs; answers at once from then on. A
-    /// start-up that failed is refused as an unavailable signer (the server is stopping).
-    pub async fn ready(&self) -> Result<()> {
-        let mut settled = self.settled.subscribe();
-        let outcome = settled
-            .wait_for(Option::is_some)
-            .await
-            .map_err(|_| crate::Error::Internal("start-up was abandoned".into()))?
-            .clone();
-        match outcome {
-            Some(Ok(())) => Ok(()),
-            Some(Err(why)) => Err(crate::Error::StartUp(why)),
-            None => Err(crate::Error::Internal("start-up was abandoned".into())),
-        }
-    }
-
-    /// Rescans the keys directory and applies the recorded key state, every `key_refresh`
-    /// interval, forever: how a running server picks up new keys and rotations. Returns at
-    /// once with IAM Credentials, whose keys Google rotates.
-    pub async fn keep_keys_fresh(self: Arc<Self>) {
-        if self.signer.key_ring().is_none() {
-            return;
-        }
-        if self.ready().await.is_err() {
-            return;
-        }
-        let recorded = self
-            .recorded_at_start
-            .load(std::sync::atomic::Ordering::Relaxed);
-        let first = tokio::time::Instant::now()
-            + if recorded {
-                self.key_refresh
-            } else {
-                Duration::ZERO
-            };
-        let mut tick = tokio::time::interval_at(first, self.key_refresh);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            self.refresh_keys().await;
-        }
-    }
-
-    /// One refresh of the key ring; a Firestore failure keeps the current state. The first
-    /// refresh of a deployment records its only key as active, so that instances started
-    /// after a second key file arrives still agree on which one signs.
-    pub async fn refresh_keys(&self) {
-        let Some(ring) = self.signer.key_ring() else {
-            return;
-        };
-        match self.store.recorded_key_state().await {
-            Ok(None) => {
-                ring.refresh(None);
-                let active = ring.active();
-                if !active.is_pending() {
-                    let state = keys::RecordedState {
-                        active: Some(active.kid.clone()),
-                        project: Some(active.project_id.clone()),
-                        changed_by: "firegate:first-start".into(),
-                        changed_at: Some(Timestamp::now()),
-                        ..Default::default()
-                    };
-                    match self.store.record_key_state(&state, None).await {
-                        Ok(true) => info!(kid = %active.kid, "recorded the signing key"),
-                        Ok(false) => {}
-                        Err(e) => warn!(error = %e, "cannot record the signing key; retried later"),
-                    }
-                }
-            }
-            Ok(Some((state, _))) => ring.refresh(Some(&state)),
-            Err(e) => {
-                warn!(error = %e, "cannot read the recorded key state; keys unchanged");
-                ring.refresh(None);
-            }
-        }
     }
 
     /// Key rotation over this service's ring, store and certificate endpoint; refused with
@@ -413,16 +317,6 @@ impl Service {
             store: &self.store,
             publication: &self.publication,
         })
-    }
-}
-
-/// Start-up's last step in flight ([`Service::start`]).
-pub struct Settling(tokio::task::JoinHandle<Result<()>>);
-
-impl Settling {
-    /// Start-up's outcome: the service may sign, or why it never will.
-    pub async fn finished(self) -> Result<()> {
-        self.0.await?
     }
 }
 
@@ -443,24 +337,6 @@ async fn connect(project_id: String, options: StoreOptions) -> Result<Store> {
     }
     crate::telemetry::set_project(&project_id);
     Store::connect(project_id, options).await
-}
-
-/// The recorded key state, read at start-up; an unreachable Firestore is named as such.
-async fn recorded_key_state(store: &Store) -> Result<Option<keys::RecordedState>> {
-    let project_id = store.project_id();
-    Ok(store
-        .recorded_key_state()
-        .await
-        .map_err(|e| match e {
-            crate::Error::Unavailable(why) | crate::Error::Storage(why) => {
-                crate::Error::Unavailable(format!(
-                    "cannot reach Firestore to read the recorded key state (project \
-                     `{project_id}`): {why}"
-                ))
-            }
-            e => e,
-        })?
-        .map(|(state, _)| state))
 }
 
 /// The admin page and API credential: a user name and an argon2id hash of the password.

@@ -18,8 +18,8 @@ use firegate::service::Service;
 use firegate::store::{Store, StoreOptions};
 
 use crate::common::{
-    TestApp, base_args, emulator_host, keys_dir, outcome, parse_cli, project_id, run_firegate,
-    spawn_app, spawn_app_in,
+    TestApp, base_args, emulator_host, firegate_command, keys_dir, outcome, parse_cli, project_id,
+    run_firegate, spawn_app, spawn_app_in,
 };
 
 const EMAIL: &str = "firegate-dev@demo-firegate.iam.gserviceaccount.com";
@@ -442,6 +442,25 @@ async fn a_server_never_starts_signing_with_a_key_the_record_does_not_make_activ
         service.ready().await,
         Err(firegate::Error::StartUp(_))
     ));
+    // `firegate serve` itself, which binds and serves before the read: it stops, saying why.
+    let mut serve = tokio::process::Command::from(firegate_command(replaced.path(), &project));
+    serve
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    let stopped = tokio::time::timeout(
+        Duration::from_secs(60),
+        serve.spawn().unwrap().wait_with_output(),
+    )
+    .await
+    .expect("`firegate serve` kept serving after its start-up failed")
+    .unwrap();
+    let (ok, _, err) = outcome(stopped);
+    assert!(
+        !ok && err.contains(&format!("records {old_kid} as the active signing key")),
+        "{err}"
+    );
     // With the record's key here, a sign-in sent as soon as the service starts signs with the
     // recorded key.
     let (service, settling) = start_in(app.keys.path(), &project).await;
