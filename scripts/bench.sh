@@ -8,7 +8,9 @@
 # Needs Rust, Python 3.11, Java 17+, the Firestore emulator (Debian package
 # google-cloud-cli-firestore-emulator, or FIREGATE_FIRESTORE_EMULATOR_JAR), openssl and wrk;
 # wrk is installed with apt-get when missing. The emulator is started on a free port and
-# stopped on exit. Other options: --cold-runs N, --seconds S (length of each wrk run).
+# stopped on exit. Other options: --cold-runs N, --seconds S (length of each wrk run),
+# --no-musl (skip the static musl build and the image comparison; building it needs the
+# x86_64-unknown-linux-musl target, added with rustup, and musl-gcc, from Debian's musl-tools).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -41,6 +43,26 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+musl=yes
+for arg in "$@"; do
+    [ "$arg" = --no-musl ] && musl=no
+done
+MUSL_TARGET=x86_64-unknown-linux-musl
+if [ "$musl" = yes ]; then
+    if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep -qx "$MUSL_TARGET"; then
+        echo "adding the $MUSL_TARGET target (rustup target add)" >&2
+        rustup target add "$MUSL_TARGET" >&2 || musl=no
+    fi
+    if ! command -v musl-gcc >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing musl-gcc (apt-get install musl-tools)" >&2
+        apt-get install -y -qq musl-tools >/dev/null 2>&1 ||
+            { apt-get update -qq && apt-get install -y -qq musl-tools >/dev/null; } || musl=no
+    fi
+    command -v musl-gcc >/dev/null 2>&1 || musl=no
+    [ "$musl" = yes ] || echo "warning: cannot build for $MUSL_TARGET (needs rustup's target and" \
+        "musl-gcc from musl-tools): the image comparison is left out" >&2
+fi
+
 echo "building: cargo build --release --bin firegate; cargo bench --no-run" >&2
 cargo build --release --bin firegate
 cargo bench --no-run --bench hashes --bench signing --message-format=json-render-diagnostics \
@@ -49,6 +71,14 @@ cargo bench --no-run --bench hashes --bench signing --message-format=json-render
 # Measure copies, so a rebuild of the working tree during the run cannot change what runs.
 mkdir -p "$workdir/bin"
 cp target/release/firegate "$workdir/bin/firegate"
+if [ "$musl" = yes ]; then
+    echo "building: cargo build --release --target $MUSL_TARGET --bin firegate" >&2
+    if cargo build --release --target "$MUSL_TARGET" --bin firegate; then
+        cp "target/$MUSL_TARGET/release/firegate" "$workdir/bin/firegate-musl"
+    else
+        echo "warning: the static musl build failed: the image comparison is left out" >&2
+    fi
+fi
 python3 - "$workdir" <<'PY'
 import json, shutil, sys
 workdir = sys.argv[1]

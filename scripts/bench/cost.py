@@ -620,7 +620,7 @@ def report(model: dict) -> str:
         "wall_s_per_signin": ("warm sign-in p50", lambda v: f"{v * 1e3:.1f} ms"),
         "cold_start_cpu_s": ("CPU, exec → first sign-in answered", lambda v: f"{v * 1e3:.1f} ms"),
         "cold_start_wall_s": ("exec → first sign-in answered", lambda v: f"{v * 1e3:.1f} ms"),
-        "rss_mib_peak": ("peak RSS", lambda v: f"{v:g} MiB"),
+        "rss_mib_peak": ("peak RSS", lambda v: f"{v:.1f} MiB"),
         "reads_per_signin": ("Firestore reads per sign-in", lambda v: f"{v:g}"),
         "writes_per_signin": ("Firestore writes per warm sign-in", lambda v: f"{v:g}"),
     }

@@ -88,11 +88,15 @@ impl Service {
 
     /// One refresh of the key ring; a Firestore failure keeps the current state. The first
     /// refresh of a deployment records its only key as active, so that instances started
-    /// after a second key file arrives still agree on which one signs.
+    /// after a second key file arrives still agree on which one signs. Waits for start-up's
+    /// own read first, and does nothing after a failed start-up: only a settled ring refreshes.
     pub async fn refresh_keys(&self) {
         let Some(ring) = self.signer.key_ring() else {
             return;
         };
+        if self.ready().await.is_err() {
+            return;
+        }
         match self.store.recorded_key_state().await {
             Ok(None) => {
                 ring.refresh(None);
