@@ -9,6 +9,10 @@
 //! `cargo bench --bench hashes -- first` times one argon2id verify in this fresh process, its
 //! working memory never touched before: what the first sign-in after exec pays, page faults
 //! included. One figure per process; `scripts/bench.sh` runs it in several and takes the median.
+//!
+//! `cargo bench --bench hashes -- argon2id` times the argon2id case alone (about a second):
+//! `scripts/bench.sh` runs it just before and after each warm row, so a row and its limit are
+//! measured at the same moment of a machine whose speed drifts.
 
 // A failed unwrap in a test or benchmark is a failure with its message, which is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -68,8 +72,12 @@ fn main() {
     if std::env::args().any(|a| a == "first") {
         return first();
     }
+    let only_argon2id = std::env::args().any(|a| a == "argon2id");
     let limits = CostLimits::default();
     for &(label, dialect, scheme, source) in CASES {
+        if only_argon2id && scheme != "argon2id" {
+            continue;
+        }
         let (hash, password) = fixture_line(scheme, source);
         let parsed = parse(dialect, &hash, &limits).expect("fixture hash parses");
         assert!(
