@@ -45,11 +45,12 @@ trap 'exit 143' TERM
 
 musl=yes
 for arg in "$@"; do
-    [ "$arg" = --no-musl ] && musl=no
+    if [ "$arg" = --no-musl ]; then musl=no; fi
 done
 MUSL_TARGET=x86_64-unknown-linux-musl
 if [ "$musl" = yes ]; then
-    if command -v rustup >/dev/null 2>&1 && ! rustup target list --installed | grep -qx "$MUSL_TARGET"; then
+    targets=$(rustup target list --installed 2>/dev/null || true)
+    if command -v rustup >/dev/null 2>&1 && ! grep -qx "$MUSL_TARGET" <<<"$targets"; then
         echo "adding the $MUSL_TARGET target (rustup target add)" >&2
         rustup target add "$MUSL_TARGET" >&2 || musl=no
     fi

@@ -9,8 +9,8 @@ start, warm latency, throughput, signing, memory and size, and writes `bench/RES
 from __future__ import annotations
 
 import argparse
-import functools
 import datetime as dt
+import functools
 import gzip
 import hashlib
 import http.client
@@ -862,7 +862,7 @@ def signers_summary_rows(s: dict) -> list[tuple[str, ...]]:
          f"signBlob {iam['sign_calls_per_login']:.2f}", f"{warm_added:+.1f} ms"),
         ("`--signer iam`, exec → first sign-in", f"{iam['cold']['median']:.1f} ms",
          f"{key['cold']['median']:.1f} ms (key file)",
-         f"signBlob {iam['sign_calls_per_cold_start']:.2f}, access token "
+         f"signBlob {iam['sign_calls_per_cold_start']:.2f}, metadata server "
          f"{iam['metadata_calls_per_cold_start']:.2f} (start-up probe included)",
          f"{cold_added:+.1f} ms"),
         ("`--signer iam`, idle 3 s", "—", "—", f"signBlob {iam['calls_while_idle']}", "—"),
@@ -909,10 +909,12 @@ def signers_report(s: dict, command: str) -> str:
 # Micro-benchmarks and sizes
 
 
-def cargo_bench(name: str, env_extra: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> str:
-    """Runs the compiled `cargo bench --bench NAME` executable (a copy made by bench.sh)."""
+def cargo_bench(name: str, env_extra: dict[str, str] | None = None, args: tuple[str, ...] = (),
+                prefix: tuple[str, ...] = ()) -> str:
+    """Runs the compiled `cargo bench --bench NAME` executable (a copy made by bench.sh),
+    optionally under `prefix` (e.g. `taskset -c 0`)."""
     env = dict(os.environ, **image_env(), **(env_extra or {}))
-    result = subprocess.run([str(BIN_DIR / f"bench-{name}"), "--bench", *args], cwd=ROOT,
+    result = subprocess.run([*prefix, str(BIN_DIR / f"bench-{name}"), "--bench", *args], cwd=ROOT,
                             env=env, text=True, capture_output=True)
     if result.returncode != 0:
         sys.exit(f"error: the `{name}` bench failed:\n{result.stderr[-3000:]}")
@@ -922,12 +924,10 @@ def cargo_bench(name: str, env_extra: dict[str, str] | None = None, args: tuple[
 def argon2id_now(prefix: tuple[str, ...] = ()) -> float:
     """One argon2id verify's median time now (`cargo bench --bench hashes -- argon2id`, about
     a second), optionally under `prefix` (e.g. `taskset -c 0`)."""
-    result = subprocess.run([*prefix, str(BIN_DIR / "bench-hashes"), "--bench", "argon2id"],
-                            cwd=ROOT, env=dict(os.environ, **image_env()), text=True,
-                            capture_output=True)
-    m = re.search(r"argon2id m=19456 t=2 p=1\s+median\s+([\d.]+) ms", result.stdout)
-    if result.returncode != 0 or not m:
-        sys.exit(f"error: cargo bench --bench hashes -- argon2id failed:\n{result.stderr[-3000:]}")
+    out = cargo_bench("hashes", args=("argon2id",), prefix=prefix)
+    m = re.search(r"argon2id m=19456 t=2 p=1\s+median\s+([\d.]+) ms", out)
+    if not m:
+        sys.exit(f"error: no argon2id line in cargo bench --bench hashes -- argon2id:\n{out}")
     return float(m.group(1))
 
 
@@ -1104,13 +1104,13 @@ def row_argon2id(row: dict, fallback: float) -> float:
     return row.get("argon2id_ms", {}).get("mean", fallback)
 
 
-def pinned_rows(r: dict, argon2: float, left: float, ideal_left: float, tput: dict) -> list:
+def pinned_rows(r: dict, tput_argon2: float, left: float, ideal_left: float, tput: dict) -> list:
     """Summary rows: the best rate against the CPU the emulator and wrk left firegate, and
     the rate with firegate alone on one core against one core / argon2id time (each with the
     verify time measured around its own row)."""
     rows = [(f"throughput against the CPU left to firegate ({left:.2f} cores)",
              f"{tput['ok_per_s']:.1f} logins/s",
-             f"{left:.2f} / {argon2:.1f} ms = {ideal_left:.1f} logins/s",
+             f"{left:.2f} / {tput_argon2:.1f} ms = {ideal_left:.1f} logins/s",
              ratio(tput["ok_per_s"], ideal_left), "≥ 0.95",
              verdict(tput["ok_per_s"] >= 0.95 * ideal_left))]
     if r.get("pinned"):
@@ -1384,7 +1384,7 @@ def report(r: dict, command: str) -> str:
             "(`cargo bench --bench hashes -- argon2id` just before and just after it, their "
             "mean is the row's limit, as the machine's speed drifts over minutes): "
             + ", ".join(f"concurrency {w['connections']} {w['argon2id_ms']['before']:.1f} / "
-                        f"{w['argon2id_ms']['after']:.1f} ms" for k, w in warm.items()
+                        f"{w['argon2id_ms']['after']:.1f} ms" for w in warm.values()
                         if "argon2id_ms" in w)
             + (", pinned (on core 0) " + ", ".join(
                 f"concurrency {w['connections']} {w['argon2id_ms']['before']:.1f} / "
@@ -1476,11 +1476,6 @@ def report(r: dict, command: str) -> str:
 README = ROOT / "README.md"
 
 
-def image_table(result: dict) -> str:
-    import image  # scripts/bench/image.py
-    return image.table(result)
-
-
 def update_readme(r: dict, path: Path = README) -> None:
     """Rewrites the README's benchmark and cost tables (between their `<!-- bench:NAME -->`
     and `<!-- /bench:NAME -->` markers) from this run, with the commit they came from."""
@@ -1493,8 +1488,11 @@ def update_readme(r: dict, path: Path = README) -> None:
                "|---|---|---|---|---|---|",
                *("| " + " | ".join(row) + " |" for row in r["summary_rows"])]
     same_run = f"From the same run (commit {m['commit']}):\n\n"
+    import image  # scripts/bench/image.py
     blocks = {"summary": "\n".join(summary) + "\n",
-              **({"image": same_run + image_table(r["image"])} if r.get("image") else {}),
+              "image": same_run + (image.table(r["image"]) if r.get("image") else
+                                   "Not measured in this run (`--no-musl`, or the static musl "
+                                   "build failed; see its log).\n"),
               "peers": same_run + peers_readme_table(r),
               "paths": same_run + paths_summary(r),
               "cost": same_run + cost.readme_table(cost.model(cost_inputs(r)))}
@@ -1653,7 +1651,7 @@ def main() -> None:
         r["peers_firegate"] = peer_bench.firegate_werkzeug(
             sys.modules[__name__], emulator, keys_dir, args.cold_runs, PEER_WARM_LOGINS, workdir)
 
-        if (BIN_DIR / "firegate-musl").exists():
+        if not args.no_musl and (BIN_DIR / "firegate-musl").exists():
             phase("image: the glibc binary against a static musl build, alternated")
             import image  # scripts/bench/image.py
             r["image"] = image.measure(sys.modules[__name__], env, workdir, args.cold_runs)
