@@ -13,7 +13,6 @@ at run time.
 
 from __future__ import annotations
 
-import http.client
 import os
 import statistics
 import time
@@ -88,31 +87,11 @@ def measure(run, env: dict[str, str], workdir: Path, rounds: int) -> dict:
 
 def warm_logins(run, server) -> tuple[list[float], float]:
     """`WARM_LOGINS` sequential sign-ins on one keep-alive connection after `WARMUP`: their
-    latencies and the server's CPU per sign-in."""
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    latencies and the server's CPU per sign-in, in ms."""
     body = run.login_body(run.ARGON2_LOGIN, run.ARGON2_PASSWORD)
-    headers = {"Content-Type": "application/json"}
-
-    def one() -> None:
-        conn.request("POST", "/login/", body=body, headers=headers)
-        response = conn.getresponse()
-        response.read()
-        if response.status != 200:
-            raise SystemExit(f"error: a warm login answered {response.status}")
-
-    try:
-        for _ in range(WARMUP):
-            one()
-        samples = []
-        cpu0 = run.cpu_seconds(server.proc.pid)
-        for _ in range(WARM_LOGINS):
-            t = time.perf_counter_ns()
-            one()
-            samples.append((time.perf_counter_ns() - t) / 1e6)
-        cpu = run.cpu_seconds(server.proc.pid) - cpu0
-    finally:
-        conn.close()
-    return samples, cpu / WARM_LOGINS * 1e3
+    server.timed_logins(WARMUP, body)
+    samples, cpu_s = server.timed_logins(WARM_LOGINS, body)
+    return samples, cpu_s / WARM_LOGINS * 1e3
 
 
 def verdict(r: dict) -> tuple[bool, list[str]]:

@@ -337,6 +337,7 @@ def read_response(sock: socket.socket) -> int:
     return status
 
 
+@functools.cache
 def image_env() -> dict[str, str]:
     """The environment the Dockerfile's runtime image sets beyond firegate's own settings
     (`GLIBC_TUNABLES`): firegate and the micro-benchmarks it is compared with run under it, as
@@ -603,6 +604,26 @@ class Server:
             th.join()
         return {"statuses": statuses, "seconds": time.perf_counter() - t}
 
+    def timed_logins(self, n: int, body: bytes) -> tuple[list[float], float]:
+        """`n` sequential sign-ins with `body` on one keep-alive connection: each one's time
+        in ms, and the server's CPU seconds over them. Stops the run on any answer but 200."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        samples = []
+        cpu0 = cpu_seconds(self.proc.pid)
+        try:
+            for _ in range(n):
+                t = time.perf_counter_ns()
+                conn.request("POST", "/login/", body=body,
+                             headers={"Content-Type": "application/json"})
+                response = conn.getresponse()
+                response.read()
+                samples.append((time.perf_counter_ns() - t) / 1e6)
+                if response.status != 200:
+                    sys.exit(f"error: a warm login answered {response.status}; see {self.log.name}")
+        finally:
+            conn.close()
+        return samples, cpu_seconds(self.proc.pid) - cpu0
+
     def stop(self) -> None:
         stop(self.proc)
         self.log.close()
@@ -809,20 +830,7 @@ def signers(emulator: Emulator, keys_dir: Path, workdir: Path, cold_runs: int) -
             try:
                 server.logins(20, 1)
                 calls0, meta0 = standin.sign_calls, standin.metadata_calls
-                samples = []
-                body = login_body(SIGNER_LOGIN, ARGON2_PASSWORD)
-                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
-                for _ in range(200):
-                    t = time.perf_counter_ns()
-                    conn.request("POST", "/login/", body=body,
-                                 headers={"Content-Type": "application/json"})
-                    response = conn.getresponse()
-                    response.read()
-                    samples.append((time.perf_counter_ns() - t) / 1e6)
-                    if response.status != 200:
-                        sys.exit(f"error: a warm login with --signer {name} answered "
-                                 f"{response.status}")
-                conn.close()
+                samples, _ = server.timed_logins(200, login_body(SIGNER_LOGIN, ARGON2_PASSWORD))
                 time.sleep(2)  # idle: no call may happen meanwhile
                 idle_calls = standin.sign_calls
                 time.sleep(3)
@@ -921,14 +929,21 @@ def cargo_bench(name: str, env_extra: dict[str, str] | None = None, args: tuple[
     return result.stdout
 
 
+ARGON2ID_CASE = "argon2id m=19456 t=2 p=1"
+
+
+def bench_median(out: str, label: str) -> float:
+    """A case's median in `cargo bench --bench hashes` output; stops the run when it is missing."""
+    m = re.search(re.escape(label) + r"\s+median\s+([\d.]+) ms", out)
+    if not m:
+        sys.exit(f"error: no `{label}` line in cargo bench --bench hashes output:\n{out}")
+    return float(m.group(1))
+
+
 def argon2id_now(prefix: tuple[str, ...] = ()) -> float:
     """One argon2id verify's median time now (`cargo bench --bench hashes -- argon2id`, about
     a second), optionally under `prefix` (e.g. `taskset -c 0`)."""
-    out = cargo_bench("hashes", args=("argon2id",), prefix=prefix)
-    m = re.search(r"argon2id m=19456 t=2 p=1\s+median\s+([\d.]+) ms", out)
-    if not m:
-        sys.exit(f"error: no argon2id line in cargo bench --bench hashes -- argon2id:\n{out}")
-    return float(m.group(1))
+    return bench_median(cargo_bench("hashes", args=("argon2id",), prefix=prefix), ARGON2ID_CASE)
 
 
 def bracketed(measure, prefix: tuple[str, ...] = ()):
@@ -944,12 +959,9 @@ def bracketed(measure, prefix: tuple[str, ...] = ()):
 def hash_times() -> dict:
     out = cargo_bench("hashes")
     times = {}
-    for label, key in (("argon2id m=19456 t=2 p=1", "argon2id_ms"),
+    for label, key in ((ARGON2ID_CASE, "argon2id_ms"),
                        ("werkzeug pbkdf2:sha256:260000", "werkzeug_ms")):
-        m = re.search(re.escape(label) + r"\s+median\s+([\d.]+) ms", out)
-        if not m:
-            sys.exit(f"error: no `{label}` line in cargo bench --bench hashes output:\n{out}")
-        times[key] = float(m.group(1))
+        times[key] = bench_median(out, label)
     # The first verify of a fresh process, its memory faulted in as it goes: one per process.
     firsts = []
     for _ in range(FIRST_VERIFY_RUNS):

@@ -48,16 +48,13 @@ impl Service {
     /// Waits until start-up has settled which key signs; answers at once from then on. A
     /// start-up that failed is refused as an unavailable signer (the server is stopping).
     pub async fn ready(&self) -> Result<()> {
+        // The sender lives in `self`, so the wait ends only with an outcome.
         let mut settled = self.settled.subscribe();
-        let outcome = settled
-            .wait_for(Option::is_some)
-            .await
-            .map_err(|_| Error::Internal("start-up was abandoned".into()))?
-            .clone();
+        let outcome = settled.wait_for(Option::is_some).await.map(|s| s.clone());
         match outcome {
-            Some(Ok(())) => Ok(()),
-            Some(Err(why)) => Err(Error::StartUp(why)),
-            None => Err(Error::Internal("start-up was abandoned".into())),
+            Ok(Some(Ok(()))) => Ok(()),
+            Ok(Some(Err(why))) => Err(Error::StartUp(why)),
+            _ => Err(Error::Internal("start-up was abandoned".into())),
         }
     }
 
