@@ -20,7 +20,9 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use firegate::passwords::{CostLimits, Dialect, parse};
+use firegate::passwords::{
+    CostLimits, Dialect, GUARANTEED_PASSWORD_BYTES, MAX_PASSWORD_BYTES, parse,
+};
 
 const FIXTURE: &str = include_str!("../tests/fixtures/legacy-hashes.jsonl");
 
@@ -192,7 +194,12 @@ fn ceilings() {
     let bcrypt = bcrypt::hash_with_salt("x", cost, [7u8; 16])
         .expect("bcrypt at the ceiling")
         .format_for_version(bcrypt::Version::TwoB);
-    cases.push((format!("bcrypt cost={cost}"), Dialect::Phc, bcrypt, 0));
+    cases.push((
+        format!("bcrypt cost={cost}"),
+        Dialect::Phc,
+        bcrypt.clone(),
+        0,
+    ));
     // scrypt's work is 128·N·r·p bytes of mixing; the ceiling bounds exactly that product.
     let work = limits.max_scrypt_memory_bytes;
     let max_log_n = u32::from(limits.max_scrypt_log_n);
@@ -228,27 +235,95 @@ fn ceilings() {
         ));
     }
     let sha_rounds = limits.max_sha_crypt_rounds;
+    for (prefix, name, chars) in [("$5$", "sha256", 43), ("$6$", "sha512", 86)] {
+        cases.push((
+            format!("{name}-crypt rounds={sha_rounds}"),
+            Dialect::Phc,
+            format!(
+                "{prefix}rounds={sha_rounds}$saltsaltsaltsalt${}",
+                ".".repeat(chars)
+            ),
+            0,
+        ));
+    }
+    // phpass counts are powers of two: the highest each ceiling admits.
+    const ITOA64: &[u8] = b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    for (label, dialect, prefix, chars) in [
+        ("phpass $P$", Dialect::Php, "$P$", 22),
+        ("drupal $S$", Dialect::Drupal, "$S$", 43),
+    ] {
+        let (log2, hash) = (7..=30usize)
+            .rev()
+            .map(|log2| {
+                let count = ITOA64[log2] as char;
+                (
+                    log2,
+                    format!("{prefix}{count}saltsalt{}", ".".repeat(chars)),
+                )
+            })
+            .find(|(_, hash)| parse(dialect, hash, &limits).is_ok())
+            .expect("some phpass count fits the ceiling");
+        cases.push((format!("{label} count=2^{log2}"), dialect, hash, 0));
+    }
     cases.push((
-        format!("sha256-crypt rounds={sha_rounds}"),
+        format!("wordpress $wp$ bcrypt cost={cost}"),
+        Dialect::Php,
+        format!("$wp{bcrypt}"),
+        0,
+    ));
+    let sha1_rounds = (1..=limits.max_pbkdf2_rounds)
+        .rev()
+        .step_by(1000)
+        .find(|r| {
+            let hash = format!("$sha1${r}$saltsalt${}", ".".repeat(28));
+            parse(Dialect::Phc, &hash, &limits).is_ok()
+        })
+        .expect("some sha1_crypt round count fits the ceiling");
+    cases.push((
+        format!("sha1-crypt rounds={sha1_rounds}"),
         Dialect::Phc,
-        format!("$5$rounds={sha_rounds}$saltsalt${}", ".".repeat(43)),
+        format!("$sha1${sha1_rounds}$saltsalt${}", ".".repeat(28)),
         0,
     ));
     cases.push((
-        format!("sha512-crypt rounds={sha_rounds}"),
+        "md5-crypt".into(),
         Dialect::Phc,
-        format!("$6$rounds={sha_rounds}$saltsalt${}", ".".repeat(86)),
+        format!("$1$saltsalt${}", ".".repeat(22)),
         0,
     ));
-    println!("costliest stored hash each default ceiling admits (one verify, median of 3):");
+    cases.push((
+        "apr1 md5-crypt".into(),
+        Dialect::Phc,
+        format!("$apr1$saltsalt${}", ".".repeat(22)),
+        0,
+    ));
+    println!(
+        "costliest stored hash each default ceiling admits, checked with the longest password it \
+         admits (one verify, median of 3):"
+    );
     let mut worst = (String::new(), 0.0f64);
     for (label, dialect, hash, memory) in cases {
         let parsed = parse(dialect, &hash, &limits)
             .unwrap_or_else(|e| panic!("{label}: at the ceiling it must parse: {e}"));
+        // Work grows with the length, so the costliest check is of the longest admitted one.
+        let (mut fits, mut over) = (0usize, MAX_PASSWORD_BYTES + 1);
+        while over - fits > 1 {
+            let mid = fits + (over - fits) / 2;
+            if parsed.admits(mid) {
+                fits = mid;
+            } else {
+                over = mid;
+            }
+        }
+        assert!(
+            fits >= GUARANTEED_PASSWORD_BYTES,
+            "{label}: admits only {fits} bytes"
+        );
+        let password = "x".repeat(fits);
         let mut runs: Vec<(f64, f64)> = (0..3)
             .map(|_| {
                 let (cpu, wall) = (thread_cpu_secs(), Instant::now());
-                black_box(parsed.verify(black_box("wrong password")));
+                black_box(parsed.verify(black_box(&password)));
                 (wall.elapsed().as_secs_f64(), thread_cpu_secs() - cpu)
             })
             .collect();
@@ -258,7 +333,7 @@ fn ceilings() {
             0 => String::new(),
             bytes => format!("  memory {} MiB", bytes >> 20),
         };
-        println!("{label:<40} wall {wall:>7.3} s  cpu {cpu:>7.3} s{memory}");
+        println!("{label:<40} password {fits:>4} B  wall {wall:>7.3} s  cpu {cpu:>7.3} s{memory}");
         if cpu > worst.1 {
             worst = (label, cpu);
         }

@@ -2,13 +2,11 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 /// A static musl build (compared in scripts/bench.sh, not shipped) allocates with mimalloc.
 #[cfg(target_env = "musl")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    firegate::cli::run(firegate::cli::Cli::parse())
+    firegate::cli::run(firegate::cli::Cli::parse_args())
 }

@@ -16,7 +16,7 @@ pub use keys::{AdminCommand, KeysCommand};
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 use crate::app::{self, App};
 use crate::config::{DevArgs, ServeArgs};
@@ -45,6 +45,57 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Settings every account command accepts (it builds the same service as `serve`) but an
+/// operator rarely passes to one: hidden from their help, which stays within a screen.
+const ACCOUNTS_HELP_HIDES: &[&str] = &[
+    "database_id",
+    "firestore_timeout_ms",
+    "accounts_collection",
+    "logins_collection",
+    "lockouts_collection",
+    "tokens_collection",
+    "firebase_queue_collection",
+    "audit_collection",
+    "keys_collection",
+    "signer",
+    "service_account",
+    "iam_credentials_url",
+    "iam_deadline_secs",
+    "allow_insecure_key_permissions",
+    "argon2_memory_kib",
+    "argon2_iterations",
+    "argon2_parallelism",
+    "firebase_api_key",
+    "identity_toolkit_url",
+    "firebase_auth_deadline_secs",
+];
+
+impl Cli {
+    /// Parses the process's arguments (exiting with clap's message on a bad one), with the
+    /// account commands' help trimmed to what they are given day to day.
+    pub fn parse_args() -> Cli {
+        let mut command = Cli::command().mut_subcommand("accounts", |accounts| {
+            let names: Vec<String> = accounts
+                .get_subcommands()
+                .map(|sub| sub.get_name().to_owned())
+                .collect();
+            names.iter().fold(accounts, |accounts, name| {
+                accounts.mut_subcommand(name, |sub| {
+                    ACCOUNTS_HELP_HIDES
+                        .iter()
+                        .fold(sub, |sub, id| sub.mut_arg(*id, |arg| arg.hide(true)))
+                        .after_help(
+                            "Also accepted: every Firestore, signer, hashing and bridge setting of \
+                             `firegate serve` (README \"Configuration\").",
+                        )
+                })
+            })
+        });
+        let matches = command.get_matches_mut();
+        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
 }
 
 /// What to do.

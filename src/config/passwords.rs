@@ -55,7 +55,7 @@ pub struct HashPoolArgs {
 pub struct CostLimitArgs {
     /// Most PBKDF2 iterations a stored hash may ask for (any dialect), in SHA-256 rounds:
     /// a round of a costlier digest counts more (MD5 3, SHA-512 6, BLAKE2 6-7, SHA3 14).
-    #[arg(long, env = "FIREGATE_MAX_PBKDF2_ROUNDS", default_value_t = 5_000_000,
+    #[arg(long, env = "FIREGATE_MAX_PBKDF2_ROUNDS", default_value_t = 6_000_000,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub max_pbkdf2_rounds: u32,
 

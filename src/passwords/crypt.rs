@@ -4,6 +4,7 @@
 
 use base64::Engine as _;
 
+use super::digest::HashFn;
 use super::encoding::{decimal, is_hash64};
 use super::limits::CostLimits;
 use super::scheme::{HashError, malformed};
@@ -97,10 +98,10 @@ fn md5_crypt(s: &str) -> Parsed {
 }
 
 fn sha_crypt(s: &str, algorithm: sha_crypt::Algorithm, limits: &CostLimits) -> Parsed {
-    let (scheme, chars, bytes) = if matches!(algorithm, sha_crypt::Algorithm::Sha256Crypt) {
-        ("sha256-crypt", 43, 32)
+    let (scheme, chars, bytes, hash) = if matches!(algorithm, sha_crypt::Algorithm::Sha256Crypt) {
+        ("sha256-crypt", 43, 32, HashFn::Sha256)
     } else {
-        ("sha512-crypt", 86, 64)
+        ("sha512-crypt", 86, 64, HashFn::Sha512)
     };
     let fields: Vec<&str> = s[3..].split('$').collect();
     let (rounds, salt, checksum) = match fields.as_slice() {
@@ -117,7 +118,7 @@ fn sha_crypt(s: &str, algorithm: sha_crypt::Algorithm, limits: &CostLimits) -> P
     let rounds = rounds
         .and_then(decimal)
         .ok_or_else(|| malformed(scheme, "expected 'rounds=<n>' before the salt"))?;
-    limits.sha_crypt_rounds(scheme, rounds)?;
+    let budget = limits.sha_crypt_rounds(scheme, rounds, hash)?;
     // glibc would cap these and write the capped count back, so no stored one matched.
     if rounds > 999_999_999 {
         return Err(malformed(scheme, "round count above 999999999"));
@@ -137,7 +138,15 @@ fn sha_crypt(s: &str, algorithm: sha_crypt::Algorithm, limits: &CostLimits) -> P
         ));
     }
     let stored = s.to_owned();
-    Ok((scheme, Verifier::ShaCrypt { algorithm, stored }))
+    let verifier = Verifier::ShaCrypt {
+        algorithm,
+        hash,
+        rounds,
+        salt_len: salt.len(),
+        budget,
+        stored,
+    };
+    Ok((scheme, verifier))
 }
 
 fn des_crypt(s: &str) -> Parsed {

@@ -13,7 +13,8 @@ pub struct CostLimits {
     /// PBKDF2 rounds, any dialect, counted in SHA-256 rounds: a round of a costlier digest
     /// counts several (SHA-512 6, SHA3 14, …; see `HashFn::pbkdf2_cost`), since one round
     /// count cannot bound the time of digests 14× apart. Django 6 writes 1,200,000 SHA-256
-    /// rounds. Default 5,000,000.
+    /// rounds, and Werkzeug 3.1 1,000,000 of PBKDF2-SHA512 (6,000,000 counted). Default
+    /// 6,000,000.
     pub max_pbkdf2_rounds: u32,
     /// scrypt log2(N) (passlib writes 16, Werkzeug 15, Django 14). Default 20.
     pub max_scrypt_log_n: u8,
@@ -38,7 +39,7 @@ pub struct CostLimits {
 impl Default for CostLimits {
     fn default() -> Self {
         CostLimits {
-            max_pbkdf2_rounds: 5_000_000,
+            max_pbkdf2_rounds: 6_000_000,
             max_scrypt_log_n: 20,
             max_scrypt_memory_bytes: 128 << 20,
             max_bcrypt_cost: 14,
@@ -87,9 +88,11 @@ impl CostLimits {
     }
 
     /// Checks an iterated-digest count (phpass, Drupal 7, Spring's `{sha256}`): each
-    /// iteration is one or more compressions of `hash`, and a PBKDF2 round of it is two, so
-    /// the PBKDF2 ceiling admits twice as many iterations (of one block each). Returns the
-    /// budget in compressions that [`within_budget`] checks once the password is known.
+    /// iteration is one or more compressions of `hash` over the previous digest and the
+    /// password, and a PBKDF2 round of it is two, so the PBKDF2 ceiling admits twice as many
+    /// iterations. Returns the budget in compressions that a check may spend once the
+    /// password is known: the admitted count's work for a [`GUARANTEED_PASSWORD_BYTES`]
+    /// password, so every admitted hash is checked for passwords at least that long.
     pub(crate) fn digest_iterations(
         &self,
         scheme: &'static str,
@@ -99,22 +102,30 @@ impl CostLimits {
         if count == 0 {
             return Err(malformed(scheme, "iteration count is zero"));
         }
-        let budget = u64::from(self.max_pbkdf2_rounds) * 2 / u64::from(hash.pbkdf2_cost().max(1));
+        let most = u64::from(self.max_pbkdf2_rounds) * 2 / u64::from(hash.pbkdf2_cost().max(1));
         within(
             scheme,
             "iteration count",
             count,
-            budget,
+            most,
             "--max-pbkdf2-rounds",
         )?;
-        Ok(budget)
+        // One iteration more pays for the first digest, of the salt and the password.
+        Ok(most
+            .saturating_add(1)
+            .saturating_mul(blocks(hash, hash.output_len() + GUARANTEED_PASSWORD_BYTES)))
     }
 
+    /// Checks a sha-crypt round count and returns the budget, in compressions of the
+    /// algorithm's digest, that a check may spend: the most rounds the ceiling admits, run
+    /// over a [`GUARANTEED_PASSWORD_BYTES`] password and the longest salt. A hash with
+    /// fewer rounds admits proportionally longer passwords.
     pub(crate) fn sha_crypt_rounds(
         &self,
         scheme: &'static str,
         rounds: u64,
-    ) -> Result<u32, HashError> {
+        hash: HashFn,
+    ) -> Result<u64, HashError> {
         // glibc would silently raise these to 1000 and write that back, so a stored
         // smaller count never matched anything.
         if rounds < 1000 {
@@ -128,7 +139,12 @@ impl CostLimits {
             limit,
             "--max-sha-crypt-rounds",
         )?;
-        Ok(rounds as u32)
+        Ok(sha_crypt_compressions(
+            hash,
+            limit,
+            GUARANTEED_PASSWORD_BYTES,
+            SHA_CRYPT_MAX_SALT,
+        ))
     }
 
     pub(crate) fn bcrypt_cost(&self, scheme: &'static str, cost: u64) -> Result<u32, HashError> {
@@ -245,16 +261,152 @@ fn within(
     Ok(())
 }
 
-/// Whether `count` iterations over `bytes` bytes each (the password plus what is hashed with
-/// it) stay within `budget` compressions of `hash`: a digest iterated over the password
-/// costs more the longer the password, so a long one must not multiply a stored count that
-/// was admitted for short ones.
-pub(crate) fn within_budget(hash: HashFn, count: u64, bytes: usize, budget: u64) -> bool {
-    // Merkle–Damgård padding adds at least 9 bytes (17 for the 128-byte-block SHA-512).
+/// Every hash the ceilings admit is checked for passwords of at least this many bytes;
+/// longer ones are checked while the hash's work stays within the budget of its family.
+pub const GUARANTEED_PASSWORD_BYTES: usize = 128;
+
+/// The longest salt sha-crypt reads.
+const SHA_CRYPT_MAX_SALT: usize = 16;
+
+/// Compressions of `hash` that hashing `bytes` bytes takes, Merkle–Damgård padding
+/// included (at least 9 bytes; 17 for the 128-byte-block SHA-512).
+pub(crate) fn blocks(hash: HashFn, bytes: usize) -> u64 {
     let (block, padding) = match hash.block_len() {
         128 => (128, 17),
         block => (block, 9),
     };
-    let blocks = (bytes + padding).div_ceil(block) as u64;
-    count.saturating_mul(blocks) <= budget
+    (bytes + padding).div_ceil(block) as u64
+}
+
+/// The compressions one sha-crypt check makes (Drepper's specification): round `i` hashes
+/// the previous digest and the password, the salt unless 3 divides `i`, and the password
+/// again unless 7 divides `i`; before the rounds, one digest of the password repeated
+/// once per byte of it, and one of the salt repeated up to 271 times.
+pub(crate) fn sha_crypt_compressions(
+    hash: HashFn,
+    rounds: u64,
+    password: usize,
+    salt: usize,
+) -> u64 {
+    let digest = hash.output_len();
+    let (every_3rd, every_7th, every_21st) =
+        (rounds.div_ceil(3), rounds.div_ceil(7), rounds.div_ceil(21));
+    let base = password + digest;
+    let in_rounds = [
+        (every_21st, base),
+        (every_3rd - every_21st, base + password),
+        (every_7th - every_21st, base + salt),
+        (
+            rounds - every_3rd - every_7th + every_21st,
+            base + salt + password,
+        ),
+    ]
+    .iter()
+    .map(|&(n, bytes)| n.saturating_mul(blocks(hash, bytes)))
+    .fold(0u64, u64::saturating_add);
+    let setup = blocks(hash, password.saturating_mul(password))
+        + blocks(hash, 271 * salt)
+        + 2 * blocks(hash, 2 * password + salt)
+        + blocks(
+            hash,
+            password.max(digest) * (usize::BITS - password.leading_zeros()) as usize,
+        );
+    in_rounds.saturating_add(setup)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CostLimits, GUARANTEED_PASSWORD_BYTES};
+    use crate::passwords::{Dialect, MAX_PASSWORD_BYTES, parse};
+
+    /// A sha-crypt string written by pwhash, an implementation other than the verifier's.
+    #[allow(deprecated)]
+    fn sha_crypt(prefix: &str, rounds: u32, password: &str) -> String {
+        let setting = format!("{prefix}rounds={rounds}$saltsaltsaltsalt$");
+        let written = match prefix {
+            "$5$" => pwhash::sha256_crypt::hash_with(setting.as_str(), password),
+            _ => pwhash::sha512_crypt::hash_with(setting.as_str(), password),
+        };
+        written.unwrap()
+    }
+
+    #[test]
+    fn sha_crypt_checks_a_long_password_only_within_the_ceiling_s_work() {
+        let limits = CostLimits {
+            max_sha_crypt_rounds: 10_000,
+            ..CostLimits::default()
+        };
+        let guaranteed = "g".repeat(GUARANTEED_PASSWORD_BYTES);
+        let longest = "l".repeat(MAX_PASSWORD_BYTES);
+        let long = "m".repeat(1024);
+        for prefix in ["$5$", "$6$"] {
+            // At the ceiling, a password of the guaranteed length is checked.
+            let at_ceiling = sha_crypt(prefix, 10_000, &guaranteed);
+            assert!(
+                parse(Dialect::Phc, &at_ceiling, &limits)
+                    .unwrap()
+                    .verify(&guaranteed)
+            );
+            // The longest password at the ceiling would be 20× its work: refused unhashed,
+            // even when right, as a wrong password is.
+            let hash = sha_crypt(prefix, 10_000, &longest);
+            let parsed = parse(Dialect::Phc, &hash, &limits).unwrap();
+            assert!(!parsed.admits(longest.len()), "{prefix}");
+            assert!(!parsed.verify(&longest), "{prefix}");
+            let unbounded = parse(Dialect::Phc, &hash, &CostLimits::unbounded()).unwrap();
+            assert!(
+                unbounded.verify(&longest),
+                "{prefix}: the hash itself is right"
+            );
+            // Fewer rounds admit proportionally longer passwords.
+            let hash = sha_crypt(prefix, 1_000, &long);
+            let parsed = parse(Dialect::Phc, &hash, &limits).unwrap();
+            assert!(parsed.verify(&long), "{prefix}");
+            assert!(!parsed.verify(&long[1..]), "{prefix}");
+        }
+    }
+
+    /// The boundary the defaults promise: the costliest hash of each length-dependent family
+    /// that the default ceilings admit is checked for a password of the guaranteed length.
+    #[test]
+    fn every_admitted_hash_is_checked_for_the_guaranteed_length() {
+        let limits = CostLimits::default();
+        let rounds = limits.max_sha_crypt_rounds;
+        let checksum = |n: usize| ".".repeat(n);
+        // phpass counts are powers of two: the highest each ceiling admits.
+        let most_phpass = |stored: &dyn Fn(char) -> String, dialect| {
+            const ITOA64: &str = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+            (7..=30)
+                .rev()
+                .map(|log2| stored(ITOA64.as_bytes()[log2] as char))
+                .find(|hash| parse(dialect, hash, &limits).is_ok())
+                .unwrap()
+        };
+        let cases = [
+            (
+                Dialect::Phc,
+                format!("$5$rounds={rounds}$saltsaltsaltsalt${}", checksum(43)),
+            ),
+            (
+                Dialect::Phc,
+                format!("$6$rounds={rounds}$saltsaltsaltsalt${}", checksum(86)),
+            ),
+            (
+                Dialect::Php,
+                most_phpass(&|c| format!("$P${c}saltsalt{}", checksum(22)), Dialect::Php),
+            ),
+            (
+                Dialect::Drupal,
+                most_phpass(
+                    &|c| format!("$S${c}saltsalt{}", checksum(43)),
+                    Dialect::Drupal,
+                ),
+            ),
+        ];
+        for (dialect, hash) in cases {
+            let parsed = parse(dialect, &hash, &limits).unwrap();
+            assert!(parsed.admits(GUARANTEED_PASSWORD_BYTES), "{hash}");
+            assert!(!parsed.admits(MAX_PASSWORD_BYTES), "{hash}");
+        }
+    }
 }

@@ -37,8 +37,8 @@ use zeroize::Zeroizing;
 
 pub use firebase_import::{ImportAlgorithm, ImportableHash, NotImportable, importable};
 pub use scheme::{
-    Argon2Params, CostLimits, Dialect, HashError, MAX_STORED_BYTES, ParsedHash, UnknownDialect,
-    clear_text, parse, parse_with,
+    Argon2Params, CostLimits, Dialect, GUARANTEED_PASSWORD_BYTES, HashError, MAX_STORED_BYTES,
+    ParsedHash, UnknownDialect, clear_text, parse, parse_with,
 };
 pub use settings::{DialectSettings, FirebaseProject, SpringPbkdf2, SpringSettings};
 
@@ -267,6 +267,17 @@ impl Passwords {
                 return Ok(Verdict::Mismatch);
             }
         };
+        if !parsed.admits(password.expose().len()) {
+            // A password whose check this hash's budget does not cover (its work grows with
+            // the length) is a wrong one, at the cost of one.
+            tracing::info!(
+                scheme = parsed.scheme(),
+                bytes = password.expose().len(),
+                "password too long for its hash's work budget; refused unchecked"
+            );
+            self.burn(password).await?;
+            return Ok(Verdict::Mismatch);
+        }
         let rehash = stored.is_some_and(|s| s.dialect != Dialect::Phc) || self.is_outdated(&parsed);
         let password = password.clone();
         let ok = self.run(move || parsed.verify(password.expose())).await?;

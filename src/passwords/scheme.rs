@@ -9,10 +9,13 @@ use super::settings::DialectSettings;
 use super::verifier::Verifier;
 use super::{MAX_PASSWORD_BYTES, aspnet, django, firebase, phc, phpass, spring, werkzeug};
 
-pub use super::limits::CostLimits;
+pub use super::limits::{CostLimits, GUARANTEED_PASSWORD_BYTES};
 
 /// Stored strings longer than this are rejected unread; real hashes stay under 300.
 pub const MAX_STORED_BYTES: usize = 1024;
+
+/// What PHP's `trim()` strips by default.
+const PHP_TRIM: [char; 6] = [' ', '\t', '\n', '\r', '\0', '\x0B'];
 
 /// Which framework wrote a stored hash: the same prefix means different algorithms in
 /// different ones (`sha1$salt$hex` is HMAC-SHA1 in Werkzeug, SHA1(salt ‖ password) in Django).
@@ -237,23 +240,58 @@ pub fn clear_text(dialect: Dialect, stored: &str) -> Option<&str> {
 impl ParsedHash {
     /// Whether `password` (UTF-8, as every supported framework encodes it) matches.
     /// CPU-heavy by design: run it on a blocking pool. Digests are compared in constant
-    /// time. Passwords over [`MAX_PASSWORD_BYTES`] never match: sha-crypt's and
-    /// md5-crypt's work grows with the password, so a huge one would be a cheap attack.
+    /// time. A password the hash's work budget does not cover (see [`ParsedHash::admits`])
+    /// never matches and costs no hashing.
     pub fn verify(&self, password: &str) -> bool {
-        if password.len() > MAX_PASSWORD_BYTES {
+        let trimmed = password.trim_matches(PHP_TRIM);
+        match self.scheme {
+            // WordPress hashes `trim($password)` (wp_hash_password) and trims what is typed
+            // before checking it (wp_authenticate), so one check of the trimmed input is
+            // exactly what WordPress does.
+            "wordpress-bcrypt" => {
+                !trimmed.is_empty()
+                    && self.admits_all(&[trimmed.len()])
+                    && self.verifier.verify(trimmed.as_bytes())
+            }
+            // phpass's `$P$` is WordPress's, whose users' typed whitespace is trimmed, but
+            // also other applications', which hash what was typed: both forms are checked,
+            // and both count against the budget before either is computed.
+            "phpass-md5" if trimmed.len() != password.len() && !trimmed.is_empty() => {
+                self.admits_all(&[password.len(), trimmed.len()])
+                    && (self.verifier.verify(password.as_bytes())
+                        || self.verifier.verify(trimmed.as_bytes()))
+            }
+            _ => self.admits_all(&[password.len()]) && self.verifier.verify(password.as_bytes()),
+        }
+    }
+
+    /// Whether a password of `password_len` bytes is checked at all: at most
+    /// [`MAX_PASSWORD_BYTES`], and, for the schemes whose work grows with the password
+    /// (sha-crypt, phpass, Drupal 7), within the work the cost ceilings allow one check.
+    /// Every hash the ceilings admit is checked for passwords of at least
+    /// [`GUARANTEED_PASSWORD_BYTES`].
+    pub fn admits(&self, password_len: usize) -> bool {
+        self.admits_all(&[password_len])
+    }
+
+    /// Whether checking each of these lengths in turn stays within one check's budget.
+    fn admits_all(&self, lengths: &[usize]) -> bool {
+        if lengths.iter().any(|&len| len > MAX_PASSWORD_BYTES) {
             return false;
         }
-        if self.verifier.verify(password.as_bytes()) {
-            return true;
+        let mut spent = 0u64;
+        for &len in lengths {
+            match self.verifier.work(len) {
+                None => {}
+                Some((work, budget)) => {
+                    spent = spent.saturating_add(work);
+                    if spent > budget {
+                        return false;
+                    }
+                }
+            }
         }
-        // WordPress hashes `trim($password)` (wp_hash_password), so a password typed with
-        // surrounding whitespace matches only trimmed, as it does in WordPress. The second
-        // check costs a hash only for such passwords.
-        let trimmed = password.trim_matches([' ', '\t', '\n', '\r', '\0', '\x0B']);
-        matches!(self.scheme, "wordpress-bcrypt" | "phpass-md5")
-            && trimmed.len() != password.len()
-            && !trimmed.is_empty()
-            && self.verifier.verify(trimmed.as_bytes())
+        true
     }
 
     /// A stable scheme name for statistics. The full list:

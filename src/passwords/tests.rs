@@ -120,7 +120,17 @@ fn check(case: &Case) -> Vec<String> {
     {
         failures.push(format!("{what}: scheme {}", parsed.scheme()));
     }
-    if !parsed.verify(&case.password) {
+    // wp_hash_password wrote `$wp$` hashes of untrimmed text for a while, but WordPress
+    // trims what is typed before checking it (wp_authenticate): such a password never
+    // signed in there, and does not here.
+    let trimmed = case
+        .password
+        .trim_matches([' ', '\t', '\n', '\r', '\0', '\x0B']);
+    if parsed.scheme() == "wordpress-bcrypt" && trimmed != case.password {
+        if parsed.verify(&case.password) || parsed.verify(trimmed) {
+            failures.push(format!("{what}: accepted what WordPress refuses"));
+        }
+    } else if !parsed.verify(&case.password) {
         failures.push(format!("{what}: password rejected"));
     }
     if parsed.verify(&case.wrong) {
@@ -173,6 +183,27 @@ fn wordpress_hashes_match_a_password_typed_with_surrounding_whitespace() {
     .unwrap();
     assert!(bcrypt.verify("  spaces  "));
     assert!(!bcrypt.verify("spaces"));
+}
+
+/// WordPress trims what is typed before checking it (wp_authenticate), so a `$wp$` hash is
+/// checked once, with the trimmed password: a string WordPress never writes, hashed over
+/// untrimmed text, is not matched by that text, and the check costs one bcrypt.
+#[test]
+fn wordpress_bcrypt_checks_the_trimmed_password_once() {
+    use base64::Engine as _;
+    let hmac = super::digest::HashFn::Sha384.hmac(b"wp-sha384", b"  spaces  ");
+    let fed = base64::engine::general_purpose::STANDARD.encode(hmac);
+    let bcrypt = bcrypt::hash_with_salt(fed, 4, [7u8; 16])
+        .unwrap()
+        .format_for_version(bcrypt::Version::TwoY);
+    let untrimmed = parse(
+        Dialect::Php,
+        &format!("$wp{bcrypt}"),
+        &CostLimits::default(),
+    )
+    .unwrap();
+    assert!(!untrimmed.verify("  spaces  "));
+    assert!(!untrimmed.verify("spaces"));
 }
 
 #[test]
@@ -266,7 +297,7 @@ fn absurd_costs_are_refused_without_computing() {
         .to_string();
     assert_eq!(
         message,
-        "werkzeug-pbkdf2-sha256: round count 4000000000 exceeds the limit 5000000 \
+        "werkzeug-pbkdf2-sha256: round count 4000000000 exceeds the limit 6000000 \
          (raise --max-pbkdf2-rounds to allow)"
     );
 }
@@ -453,10 +484,13 @@ fn default_ceilings_admit_library_defaults_and_refuse_what_costs_seconds() {
     let hex = |bytes: usize| "00".repeat(bytes);
     #[rustfmt::skip]
     let admitted = [
-        // Django 6 PBKDF2-SHA256, Werkzeug 3.1 with SHA-512, Django's argon2, OWASP's
-        // lowest-memory argon2id, passlib's sha512-crypt, bcrypt 12, passlib's scrypt.
+        // Django 6 PBKDF2-SHA256, Werkzeug 3.1's pbkdf2:sha512 and pbkdf2:sha256 (its
+        // 1,000,000 rounds whatever the digest), Django's argon2, OWASP's lowest-memory
+        // argon2id, passlib's sha256-crypt and sha512-crypt, bcrypt 12, passlib's scrypt.
         (Dialect::Django, format!("pbkdf2_sha256$1200000$salt${}=", "A".repeat(43))),
-        (Dialect::Werkzeug, format!("pbkdf2:sha512:600000$salt${}", hex(64))),
+        (Dialect::Werkzeug, format!("pbkdf2:sha512:1000000$salt${}", hex(64))),
+        (Dialect::Werkzeug, format!("pbkdf2:sha256:1000000$salt${}", hex(32))),
+        (Dialect::Phc, format!("$5$rounds=535000$salt${}", ".".repeat(43))),
         (Dialect::Phc, format!("$argon2id$v=19$m=102400,t=2,p=8${salt}${salt}{salt}")),
         (Dialect::Phc, format!("$argon2id$v=19$m=7168,t=5,p=1${salt}${salt}{salt}")),
         (Dialect::Phc, format!("$6$rounds=656000$salt${}", ".".repeat(86))),
@@ -473,7 +507,7 @@ fn default_ceilings_admit_library_defaults_and_refuse_what_costs_seconds() {
         (Dialect::Phc, format!("$argon2id$v=19$m=65536,t=9,p=1${salt}${salt}{salt}")),
         (Dialect::Werkzeug, format!("pbkdf2:sha3_512:10000000$salt${}", hex(64))),
         (Dialect::Werkzeug, format!("pbkdf2:sha512:10000000$salt${}", hex(64))),
-        (Dialect::Werkzeug, format!("pbkdf2:sha3_256:400000$salt${}", hex(32))),
+        (Dialect::Werkzeug, format!("pbkdf2:sha3_256:500000$salt${}", hex(32))),
         (Dialect::Phc, format!("$2b$16${}", "a".repeat(53))),
         (Dialect::Werkzeug, format!("scrypt:1048576:8:1$salt${}", hex(64))),
         (Dialect::Phc, format!("$6$rounds=10000000$salt${}", "a".repeat(86))),

@@ -43,8 +43,14 @@ pub(crate) enum Verifier {
         /// only hands its raw output back formatted.
         expected: String,
     },
+    /// sha256-crypt and sha512-crypt, whose every round hashes the password once or twice.
     ShaCrypt {
         algorithm: sha_crypt::Algorithm,
+        hash: HashFn,
+        rounds: u64,
+        salt_len: usize,
+        /// Compressions allowed, so that a long password cannot multiply the admitted work.
+        budget: u64,
         stored: String,
     },
     Md5Crypt {
@@ -202,7 +208,9 @@ impl Verifier {
                         .is_some_and(|checksum| same(checksum.as_bytes(), expected.as_bytes()))
                 })
             }
-            Verifier::ShaCrypt { algorithm, stored } => sha_crypt::ShaCrypt::from(*algorithm)
+            Verifier::ShaCrypt {
+                algorithm, stored, ..
+            } => sha_crypt::ShaCrypt::from(*algorithm)
                 .verify_password(password, stored.as_str())
                 .is_ok(),
             Verifier::Md5Crypt { stored } => {
@@ -219,10 +227,10 @@ impl Verifier {
             Verifier::Phpass {
                 hash,
                 count,
-                budget,
                 md5_first,
                 salt,
                 expected,
+                ..
             } => {
                 let hexed;
                 let password = if *md5_first {
@@ -231,10 +239,6 @@ impl Verifier {
                 } else {
                     password
                 };
-                let per_round = hash.output_len() + password.len();
-                if !super::limits::within_budget(*hash, u64::from(*count), per_round, *budget) {
-                    return false;
-                }
                 let mut out = hash.digest(&[salt, password]);
                 for _ in 0..*count {
                     out = hash.digest(&[&out, password]);
@@ -247,19 +251,10 @@ impl Verifier {
             Verifier::Iterated {
                 hash,
                 count,
-                budget,
                 prefix,
                 expected,
+                ..
             } => {
-                let first = prefix.len() + password.len();
-                if !super::limits::within_budget(
-                    *hash,
-                    1,
-                    first,
-                    budget.saturating_sub((*count).into()),
-                ) {
-                    return false;
-                }
                 let mut out = hash.digest(&[prefix, password]);
                 for _ in 1..*count {
                     out = hash.digest(&[&out]);
@@ -285,6 +280,52 @@ impl Verifier {
                 super::firebase::hash(project, params, salt, password)
                     .is_some_and(|out| same(&out, expected))
             }),
+        }
+    }
+
+    /// For the schemes whose work grows with the password: the compressions a check of a
+    /// `password_len`-byte password makes, and the budget it must stay within. `None` for
+    /// schemes whose work does not depend on the password's length (PBKDF2 and HMAC key
+    /// the password once, bcrypt reads 72 bytes, DES 8, scrypt and argon2 hash it once) or
+    /// is fixed and small (md5-crypt's 1,000 rounds).
+    pub(crate) fn work(&self, password_len: usize) -> Option<(u64, u64)> {
+        match self {
+            Verifier::ShaCrypt {
+                hash,
+                rounds,
+                salt_len,
+                budget,
+                ..
+            } => Some((
+                super::limits::sha_crypt_compressions(*hash, *rounds, password_len, *salt_len),
+                *budget,
+            )),
+            Verifier::Phpass {
+                hash,
+                count,
+                budget,
+                md5_first,
+                salt,
+                ..
+            } => {
+                let fed = if *md5_first { 32 } else { password_len };
+                let first = super::limits::blocks(*hash, salt.len() + fed);
+                let rounds = u64::from(*count)
+                    .saturating_mul(super::limits::blocks(*hash, hash.output_len() + fed));
+                Some((first.saturating_add(rounds), *budget))
+            }
+            Verifier::Iterated {
+                hash,
+                count,
+                budget,
+                prefix,
+                ..
+            } => {
+                let first = super::limits::blocks(*hash, prefix.len() + password_len);
+                let rest = u64::from(*count).saturating_sub(1);
+                Some((first.saturating_add(rest), *budget))
+            }
+            _ => None,
         }
     }
 

@@ -317,6 +317,46 @@ fn help_documents_every_setting_with_its_environment_variable() {
     }
 }
 
+/// Help pages have a line budget: a page that grows past it fails here, not on a
+/// newcomer's screen. Hidden settings are still accepted.
+#[test]
+fn account_command_help_fits_its_budget() {
+    const BUDGET: usize = 60;
+    let subcommands = [
+        "create",
+        "show",
+        "disable",
+        "enable",
+        "delete",
+        "set-claims",
+        "unlock",
+        "set-password",
+        "list",
+        "stats",
+    ];
+    for sub in subcommands {
+        let output = firegate()
+            .args(["accounts", sub, "--help"])
+            .env("COLUMNS", "100")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "accounts {sub} --help");
+        let help = String::from_utf8_lossy(&output.stdout);
+        let lines = help.lines().count();
+        assert!(
+            lines <= BUDGET,
+            "accounts {sub} --help is {lines} lines, over its budget of {BUDGET}:\n{help}"
+        );
+        assert!(help.contains("--project-id"), "accounts {sub} --help");
+    }
+    // A hidden setting is still a setting.
+    let output = firegate()
+        .args(["accounts", "stats", "--tokens-collection", "x", "--help"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+}
+
 #[test]
 fn admin_hash_password_refuses_a_short_password() {
     let mut child = firegate()
