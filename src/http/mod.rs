@@ -31,6 +31,13 @@ pub use error::{ApiError, INVALID_CREDENTIALS};
 
 use crate::service::Service;
 
+/// Most bytes a connection buffers: a request head (request line and headers) not complete
+/// within them is answered `431` and the connection closed, so with
+/// [`HttpOptions::max_connections`] it bounds the memory unfinished heads can take. Real heads
+/// are far smaller (a Firebase ID token in `Authorization` and an App Check token are about
+/// 1 KiB each).
+pub const MAX_HEAD_BYTES: usize = 16 * 1024;
+
 /// How the HTTP edge treats clients.
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
@@ -190,7 +197,8 @@ async fn method_not_allowed() -> ApiError {
 /// within it — just opened, or idle after a response — is closed. And when the budget is
 /// full, a new connection takes the place of the one that has been idle longest (no request
 /// in progress), so a client that keeps reopening sockets cannot hold the budget either: only
-/// requests actually in progress can fill it.
+/// requests actually in progress can fill it. A connection buffers at most
+/// [`MAX_HEAD_BYTES`], so a head that does not end within them is refused, not read on.
 pub async fn serve(
     listener: TcpListener,
     service: Arc<Service>,
@@ -206,7 +214,10 @@ pub async fn serve(
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(options.header_timeout);
+        .header_read_timeout(options.header_timeout)
+        // hyper's default (~400 KiB) times the connection budget is more than an instance's
+        // memory; a head past the cap is answered 431 Request Header Fields Too Large.
+        .max_buf_size(MAX_HEAD_BYTES);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
     let connections = Arc::new(tokio::sync::Semaphore::new(options.max_connections));
