@@ -84,7 +84,8 @@ impl Default for HttpOptions {
 
 /// Every route, with CORS for the configured origins, the body limit, the per-client rate
 /// limit, the request deadline and the access log. Building it starts nothing; [`serve`]
-/// also sweeps the rate limiter's idle clients while it runs.
+/// also sweeps the rate limiter's idle clients, and the networks counted for failed token
+/// confirmations, while it runs.
 pub fn router(service: Arc<Service>, options: &HttpOptions) -> Router {
     build(service, options).0
 }
@@ -209,8 +210,9 @@ pub async fn serve(
     use hyper_util::service::TowerToHyperService;
     use tower::ServiceExt;
 
+    let swept = Arc::downgrade(&service);
     let (router, guard) = build(service, options);
-    let sweeper = tokio::spawn(sweep_idle_clients(Arc::downgrade(&guard)));
+    let sweeper = tokio::spawn(sweep_idle_clients(swept, Arc::downgrade(&guard)));
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -286,15 +288,20 @@ pub async fn serve(
     Ok(())
 }
 
-/// Forgets the rate limiter's idle clients once a minute, so its memory follows active
-/// clients only; ends when the guard is gone.
-async fn sweep_idle_clients(guard: std::sync::Weak<guard::Guard>) {
+/// Forgets idle clients once a minute — the rate limiter's, and the networks counted for
+/// failed token confirmations — so their memory follows active clients only; ends when the
+/// guard or the service is gone.
+async fn sweep_idle_clients(
+    service: std::sync::Weak<Service>,
+    guard: std::sync::Weak<guard::Guard>,
+) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     loop {
         tick.tick().await;
-        match guard.upgrade() {
-            Some(guard) => guard.forget_idle_clients(),
-            None => break,
-        }
+        let (Some(service), Some(guard)) = (service.upgrade(), guard.upgrade()) else {
+            break;
+        };
+        guard.forget_idle_clients();
+        service.forget_idle_networks();
     }
 }
