@@ -453,6 +453,48 @@ async fn accounts_are_listed_with_filters_and_pages() {
 }
 
 #[tokio::test]
+async fn oversized_list_parameters_are_refused_with_their_reason() {
+    let app = admin_app().await;
+    app.insert_with_hash("a@example.com", SHA1, Dialect::Werkzeug)
+        .await;
+    let long = "x".repeat(1500);
+    let cases = [
+        (
+            format!("/admin/api/accounts?scheme={long}"),
+            400,
+            "invalid_scheme",
+        ),
+        (
+            "/admin/api/accounts?scheme=argon2id%27%20or%201".to_string(),
+            400,
+            "invalid_scheme",
+        ),
+        (
+            format!("/admin/api/accounts?after={long}"),
+            400,
+            "invalid_uid",
+        ),
+        (format!("/admin/api/accounts/{long}"), 404, "not_found"),
+    ];
+    for (path, status, code) in cases {
+        let (got, body) = send(admin(&app, Method::GET, &path)).await;
+        assert_eq!(
+            (got, body["error"].as_str()),
+            (status, Some(code)),
+            "{}: {body}",
+            &path[..40]
+        );
+    }
+    let (status, listed) = send(admin(
+        &app,
+        Method::GET,
+        &format!("/admin/api/accounts?scheme={SHA1_SCHEME}"),
+    ))
+    .await;
+    assert_eq!((status, listed.as_array().map(Vec::len)), (200, Some(1)));
+}
+
+#[tokio::test]
 async fn stats_count_accounts_per_scheme() {
     let app = admin_app().await;
     app.insert_with_hash("a@example.com", SHA1, Dialect::Werkzeug)
