@@ -374,6 +374,45 @@ async fn claims_set_over_http_reach_the_next_token() {
     );
 }
 
+#[tokio::test]
+async fn claims_that_firebase_gives_meaning_to_are_refused_in_any_case() {
+    let app = admin_app().await;
+    app.create("lee@example.com", "first password").await;
+    let path = "/admin/api/accounts/lee@example.com/claims";
+    for name in [
+        "email",
+        "Email_Verified",
+        "user_id",
+        "Sub",
+        "FIREBASE",
+        "phone_number",
+    ] {
+        let claims = json!({ "role": "teacher", name: "forged" });
+        let (status, body) = send(admin(&app, Method::PUT, path).body(claims.to_string())).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("reserved_claim")),
+            "{name}: {body}"
+        );
+        let message = body["message"].as_str().unwrap();
+        assert!(
+            message.contains(name) && message.contains("reserved: "),
+            "{message}"
+        );
+    }
+    assert_eq!(
+        app.stored("lee@example.com").await.account.claims,
+        Default::default(),
+        "nothing was stored"
+    );
+    let (status, _) =
+        send(admin(&app, Method::PUT, path).body(r#"{"email_domain":"school"}"#)).await;
+    assert_eq!(
+        status, 200,
+        "a name that only contains a reserved one is fine"
+    );
+}
+
 const SHA1: &str = "sha1$yUEGBoGX8pNSqVXx$5d5c2b2a3d2df95b47bf44001577511fe620b2d7";
 const MD5: &str = "md5$rQ6GbxQ9SxdbxCio$ff732f37f242f6402de739c63f88ad72";
 /// Their scheme names in the statistics (Werkzeug ≤ 2.2 salted digests are an
