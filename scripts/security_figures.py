@@ -8,10 +8,11 @@ Firestore is down, and the time until logins succeed again after it returns; and
 the most CPU one unauthenticated sign-in can force with the default cost ceilings, admin
 guesses per second under 32 concurrent clients, checks per account under a held-back burst,
 what an attacker guessing once a second does to the account's owner, and whether /healthz
-answers while --max-connections idle connections are open.
+answers while --max-connections idle connections are open; and the memory that 1,000
+connections sending unfinished request heads take.
 
 Usage: python3 scripts/security_figures.py [--only NAME,...]   (from the repository root;
-builds --release). NAMES: lockout timing memory outage cost admin burst victim idle.
+builds --release). NAMES: lockout timing memory outage cost admin burst victim idle heads.
 """
 import argparse
 import asyncio
@@ -383,6 +384,85 @@ def measure_idle(keys, emulator_port, rows):
                  f"{healthz}; {held}", f"answers; ≤ {header_timeout} s (header timeout)"))
 
 
+async def unfinished_heads(port, connections, size, rss):
+    """`connections` clients at once, each sending `size` bytes of header lines and never the
+    blank line that ends a head. Returns how each ended (`431`, `closed`: reset or closed
+    unanswered, `open`: still open once everything was sent) and the RSS samples taken
+    meanwhile by `rss()`."""
+    line = b"X-Filler: " + b"a" * 8000 + b"\r\n"
+    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + line * (size // len(line))
+    samples = []
+    written = asyncio.Event()
+    sent = asyncio.Event()
+    pending = [connections]
+
+    async def sample():
+        while not sent.is_set():
+            samples.append(rss())
+            await asyncio.sleep(0.1)
+
+    async def client():
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            reader = writer = None
+        if writer:
+            try:
+                writer.write(head)
+                await writer.drain()
+            except OSError:
+                pass
+        pending[0] -= 1
+        if pending[0] == 0:
+            written.set()
+        await sent.wait()
+        if not writer:
+            return "refused"
+        try:
+            data = await asyncio.wait_for(reader.read(64), 0.5)
+            outcome = "431" if data.startswith(b"HTTP/1.1 431") else ("closed" if not data else "other")
+        except asyncio.TimeoutError:
+            outcome = "open"
+        except OSError:
+            outcome = "closed"
+        writer.close()
+        return outcome
+
+    sampler = asyncio.ensure_future(sample())
+    clients = [asyncio.ensure_future(client()) for _ in range(connections)]
+    await written.wait()
+    await asyncio.sleep(1)  # the server's last reads
+    sent.set()
+    outcomes = await asyncio.gather(*clients)
+    await sampler
+    return outcomes, samples
+
+
+def measure_heads(keys, emulator_port, rows):
+    """1,000 connections (the default --max-connections), each sending 400 KB of header lines
+    without the blank line that would end the head: the server's peak RSS while they send,
+    and its RSS once the header timeout (10 s by default) has passed."""
+    connections, size, header_timeout = 1000, 400 * 1024, 10
+    server = Server(keys, emulator_port)
+    idle = server.memory_kb("VmRSS")
+    started = time.monotonic()
+    outcomes, samples = asyncio.run(unfinished_heads(server.port, connections, size,
+                                                     lambda: server.memory_kb("VmRSS")))
+    peak = server.memory_kb("VmHWM")
+    time.sleep(max(0.0, started + header_timeout + 2 - time.monotonic()))
+    after = server.memory_kb("VmRSS")
+    healthz = server.request("GET", "/healthz")
+    server.stop()
+    counts = ", ".join(f"{outcomes.count(o)} {o}" for o in ("431", "closed", "open", "refused", "other")
+                       if outcomes.count(o))
+    print(f"  RSS samples (MB): {[round(kb / 1024) for kb in samples]}")
+    rows.append((f"{connections} connections each sending {size // 1024} KB of header lines without the "
+                 "blank line (defaults): peak RSS; RSS after the header timeout",
+                 f"peak {peak/1024:.0f} MB (idle {idle/1024:.0f} MB); {after/1024:.0f} MB after "
+                 f"{header_timeout} s; connections: {counts}; /healthz {healthz} afterwards",
+                 "< 200 MB peak"))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", default="", help="comma-separated figures to measure")
@@ -450,7 +530,8 @@ def main():
                 server.stop()
 
             for name, measure in [("cost", measure_cost), ("admin", measure_admin), ("burst", measure_burst),
-                                  ("victim", measure_victim), ("idle", measure_idle)]:
+                                  ("victim", measure_victim), ("idle", measure_idle),
+                                  ("heads", measure_heads)]:
                 if wanted(name):
                     print(f"measuring {name} ...", flush=True)
                     measure(keys, emulator_port, rows)

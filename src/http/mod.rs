@@ -31,6 +31,13 @@ pub use error::{ApiError, INVALID_CREDENTIALS};
 
 use crate::service::Service;
 
+/// Most bytes a connection buffers: a request head (request line and headers) not complete
+/// within them is answered `431` and the connection closed, so with
+/// [`HttpOptions::max_connections`] it bounds the memory unfinished heads can take. Real heads
+/// are far smaller (a Firebase ID token in `Authorization` and an App Check token are about
+/// 1 KiB each).
+pub const MAX_HEAD_BYTES: usize = 16 * 1024;
+
 /// How the HTTP edge treats clients.
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
@@ -77,7 +84,8 @@ impl Default for HttpOptions {
 
 /// Every route, with CORS for the configured origins, the body limit, the per-client rate
 /// limit, the request deadline and the access log. Building it starts nothing; [`serve`]
-/// also sweeps the rate limiter's idle clients while it runs.
+/// also sweeps the rate limiter's idle clients, and the networks counted for failed token
+/// confirmations, while it runs.
 pub fn router(service: Arc<Service>, options: &HttpOptions) -> Router {
     build(service, options).0
 }
@@ -190,7 +198,8 @@ async fn method_not_allowed() -> ApiError {
 /// within it — just opened, or idle after a response — is closed. And when the budget is
 /// full, a new connection takes the place of the one that has been idle longest (no request
 /// in progress), so a client that keeps reopening sockets cannot hold the budget either: only
-/// requests actually in progress can fill it.
+/// requests actually in progress can fill it. A connection buffers at most
+/// [`MAX_HEAD_BYTES`], so a head that does not end within them is refused, not read on.
 pub async fn serve(
     listener: TcpListener,
     service: Arc<Service>,
@@ -201,12 +210,16 @@ pub async fn serve(
     use hyper_util::service::TowerToHyperService;
     use tower::ServiceExt;
 
+    let swept = Arc::downgrade(&service);
     let (router, guard) = build(service, options);
-    let sweeper = tokio::spawn(sweep_idle_clients(Arc::downgrade(&guard)));
+    let sweeper = tokio::spawn(sweep_idle_clients(swept, Arc::downgrade(&guard)));
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(options.header_timeout);
+        .header_read_timeout(options.header_timeout)
+        // hyper's default (~400 KiB) times the connection budget is more than an instance's
+        // memory; a head past the cap is answered 431 Request Header Fields Too Large.
+        .max_buf_size(MAX_HEAD_BYTES);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
     let connections = Arc::new(tokio::sync::Semaphore::new(options.max_connections));
@@ -275,15 +288,20 @@ pub async fn serve(
     Ok(())
 }
 
-/// Forgets the rate limiter's idle clients once a minute, so its memory follows active
-/// clients only; ends when the guard is gone.
-async fn sweep_idle_clients(guard: std::sync::Weak<guard::Guard>) {
+/// Forgets idle clients once a minute — the rate limiter's, and the networks counted for
+/// failed token confirmations — so their memory follows active clients only; ends when the
+/// guard or the service is gone.
+async fn sweep_idle_clients(
+    service: std::sync::Weak<Service>,
+    guard: std::sync::Weak<guard::Guard>,
+) {
     let mut tick = tokio::time::interval(Duration::from_secs(60));
     loop {
         tick.tick().await;
-        match guard.upgrade() {
-            Some(guard) => guard.forget_idle_clients(),
-            None => break,
-        }
+        let (Some(service), Some(guard)) = (service.upgrade(), guard.upgrade()) else {
+            break;
+        };
+        guard.forget_idle_clients();
+        service.forget_idle_networks();
     }
 }

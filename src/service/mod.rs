@@ -7,6 +7,7 @@ mod accounts;
 mod admin;
 mod bridge;
 mod export;
+mod failed_confirms;
 mod key_state;
 mod reset;
 mod rotation;

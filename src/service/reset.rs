@@ -7,11 +7,8 @@
 //! account (a password change above all). Confirming is one transaction: the new hash, the
 //! token used, the account's failure record gone.
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
-
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -22,6 +19,7 @@ use tokio::time::Instant;
 use tracing::{error, info, warn};
 
 use super::Service;
+use super::failed_confirms::FailedConfirms;
 use crate::accounts::Account;
 use crate::client::ClientNetwork;
 use crate::login::Login;
@@ -58,14 +56,8 @@ pub struct Reset {
     pub(super) templates: MailTemplates,
     pub(super) in_flight: Arc<tokio::sync::Semaphore>,
     /// Failed token confirmations per client network.
-    failed_confirms: DefaultKeyedRateLimiter<ClientNetwork>,
+    failed_confirms: FailedConfirms,
 }
-
-/// Failed confirmations (reset or verification) one client network may make per hour. A
-/// token is 256 random bits, so guessing cannot succeed; counting still makes a network that
-/// keeps sending bad tokens visible (a warning) and answers its further failures `429`,
-/// while a good token always goes through.
-const FAILED_CONFIRMS_PER_HOUR: NonZeroU32 = NonZeroU32::new(20).unwrap();
 
 impl Reset {
     pub(super) fn new(options: ResetOptions, mailer: Mailer) -> Result<Reset> {
@@ -76,7 +68,7 @@ impl Reset {
             mailer,
             templates,
             in_flight: Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT)),
-            failed_confirms: RateLimiter::keyed(Quota::per_hour(FAILED_CONFIRMS_PER_HOUR)),
+            failed_confirms: FailedConfirms::new(),
         })
     }
 }
@@ -262,13 +254,21 @@ impl Service {
         else {
             return Ok(());
         };
-        if *code == "invalid_token" && reset.failed_confirms.check_key(&network).is_err() {
+        if *code == "invalid_token" && !reset.failed_confirms.count(&network) {
             warn!(client = %network, "repeated failed token confirmations");
             return Err(Error::RateLimited(
                 "Too many invalid links from this address; retry later.",
             ));
         }
         Ok(())
+    }
+
+    /// Forgets the client networks whose failed confirmations have all aged out; the server
+    /// calls it periodically, so the count's memory follows recent failures only.
+    pub fn forget_idle_networks(&self) {
+        if let Some(reset) = &self.reset {
+            reset.failed_confirms.forget_idle();
+        }
     }
 
     async fn find_usable_token(

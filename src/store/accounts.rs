@@ -197,7 +197,7 @@ impl AccountDoc {
             claims: if self.claims.is_empty() {
                 Claims::default()
             } else {
-                Claims::from_json(&self.claims).map_err(|e| corrupt(e.to_string()))?
+                Claims::from_stored(&self.claims).map_err(|e| corrupt(e.to_string()))?
             },
             firebase: FirebaseDoc {
                 firebase_auth: self.firebase_auth.clone(),

@@ -17,6 +17,11 @@ use crate::{Error, Result};
 /// Firestore's own limit on an aggregation query.
 const AGGREGATION_DEADLINE: Duration = Duration::from_secs(60);
 
+/// Longest scheme name a listing filters on. firegate's own names are under 32 characters;
+/// Firestore refuses a filter value over 1,500 bytes (an index entry's limit), and a value
+/// that is no scheme name matches nothing anyway.
+pub const MAX_SCHEME_FILTER_BYTES: usize = 64;
+
 /// Which accounts `list_accounts` returns.
 #[derive(Debug, Clone, Default)]
 pub struct AccountFilter {
@@ -35,6 +40,30 @@ pub struct SchemeCount {
     pub graduated: u64,
 }
 
+impl AccountFilter {
+    /// Refuses a filter no account can match before it reaches Firestore: a scheme filter is
+    /// a scheme name (letters, digits, `-`, `_`, at most [`MAX_SCHEME_FILTER_BYTES`]).
+    pub fn check(&self) -> Result<()> {
+        let Some(scheme) = &self.scheme else {
+            return Ok(());
+        };
+        let name_like = scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if scheme.len() > MAX_SCHEME_FILTER_BYTES || !name_like {
+            return Err(Error::invalid(
+                "invalid_scheme",
+                format!(
+                    "the scheme filter must be a scheme name such as werkzeug-pbkdf2-sha256 (as \
+                     the statistics list them): at most {MAX_SCHEME_FILTER_BYTES} letters, \
+                     digits, `-` and `_`"
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 #[derive(Deserialize)]
 struct SchemeOnly {
     #[serde(default)]
@@ -49,6 +78,7 @@ impl Store {
         limit: u32,
         after: Option<&Uid>,
     ) -> Result<Vec<StoredAccount>> {
+        filter.check()?;
         let collection = &self.options.accounts_collection;
         let mut query = self
             .db
@@ -180,5 +210,47 @@ impl Store {
             .map_err(map_error)?;
         let count = counted.first().map_or(0, |c| c.count);
         Ok(u64::try_from(count).unwrap_or(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scheme(name: &str) -> AccountFilter {
+        AccountFilter {
+            scheme: Some(name.to_string()),
+            disabled: None,
+        }
+    }
+
+    #[test]
+    fn a_scheme_filter_must_look_like_a_scheme_name() {
+        for ok in ["werkzeug-pbkdf2-sha512_256", "argon2id", "unusable", ""] {
+            assert!(scheme(ok).check().is_ok(), "{ok}");
+        }
+        assert!(AccountFilter::default().check().is_ok());
+        let longest = "a".repeat(MAX_SCHEME_FILTER_BYTES);
+        assert!(scheme(&longest).check().is_ok());
+        for bad in [
+            "a".repeat(MAX_SCHEME_FILTER_BYTES + 1),
+            "x".repeat(1500),
+            "argon2id'".into(),
+            "sha1 ".into(),
+            "\u{0}".into(),
+        ] {
+            let err = scheme(&bad).check().unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    Error::InvalidInput {
+                        code: "invalid_scheme",
+                        ..
+                    }
+                ),
+                "{err}"
+            );
+            assert!(!err.to_string().contains(&bad), "the value is not echoed");
+        }
     }
 }

@@ -374,6 +374,45 @@ async fn claims_set_over_http_reach_the_next_token() {
     );
 }
 
+#[tokio::test]
+async fn claims_that_firebase_gives_meaning_to_are_refused_in_any_case() {
+    let app = admin_app().await;
+    app.create("lee@example.com", "first password").await;
+    let path = "/admin/api/accounts/lee@example.com/claims";
+    for name in [
+        "email",
+        "Email_Verified",
+        "user_id",
+        "Sub",
+        "FIREBASE",
+        "phone_number",
+    ] {
+        let claims = json!({ "role": "teacher", name: "forged" });
+        let (status, body) = send(admin(&app, Method::PUT, path).body(claims.to_string())).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("reserved_claim")),
+            "{name}: {body}"
+        );
+        let message = body["message"].as_str().unwrap();
+        assert!(
+            message.contains(name) && message.contains("reserved: "),
+            "{message}"
+        );
+    }
+    assert_eq!(
+        app.stored("lee@example.com").await.account.claims,
+        Default::default(),
+        "nothing was stored"
+    );
+    let (status, _) =
+        send(admin(&app, Method::PUT, path).body(r#"{"email_domain":"school"}"#)).await;
+    assert_eq!(
+        status, 200,
+        "a name that only contains a reserved one is fine"
+    );
+}
+
 const SHA1: &str = "sha1$yUEGBoGX8pNSqVXx$5d5c2b2a3d2df95b47bf44001577511fe620b2d7";
 const MD5: &str = "md5$rQ6GbxQ9SxdbxCio$ff732f37f242f6402de739c63f88ad72";
 /// Their scheme names in the statistics (Werkzeug ≤ 2.2 salted digests are an
@@ -450,6 +489,48 @@ async fn accounts_are_listed_with_filters_and_pages() {
     ))
     .await;
     assert_eq!(shown["uid"], c.uid.as_str());
+}
+
+#[tokio::test]
+async fn oversized_list_parameters_are_refused_with_their_reason() {
+    let app = admin_app().await;
+    app.insert_with_hash("a@example.com", SHA1, Dialect::Werkzeug)
+        .await;
+    let long = "x".repeat(1500);
+    let cases = [
+        (
+            format!("/admin/api/accounts?scheme={long}"),
+            400,
+            "invalid_scheme",
+        ),
+        (
+            "/admin/api/accounts?scheme=argon2id%27%20or%201".to_string(),
+            400,
+            "invalid_scheme",
+        ),
+        (
+            format!("/admin/api/accounts?after={long}"),
+            400,
+            "invalid_uid",
+        ),
+        (format!("/admin/api/accounts/{long}"), 404, "not_found"),
+    ];
+    for (path, status, code) in cases {
+        let (got, body) = send(admin(&app, Method::GET, &path)).await;
+        assert_eq!(
+            (got, body["error"].as_str()),
+            (status, Some(code)),
+            "{}: {body}",
+            &path[..40]
+        );
+    }
+    let (status, listed) = send(admin(
+        &app,
+        Method::GET,
+        &format!("/admin/api/accounts?scheme={SHA1_SCHEME}"),
+    ))
+    .await;
+    assert_eq!((status, listed.as_array().map(Vec::len)), (200, Some(1)));
 }
 
 #[tokio::test]
