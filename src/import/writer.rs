@@ -211,7 +211,7 @@ async fn leave_out_look_alikes(
                 })
             })
             .collect();
-        if clashes.len() == count {
+        if !clashes.is_empty() && clashes.len() == count {
             let message = format!("{}; the row has no other login", clashes[0].message);
             settled.push(Outcome::Rejected(
                 candidate.reject(Reason::LookAlikeLogin, message),
