@@ -163,3 +163,33 @@ async fn a_login_that_looks_like_another_is_left_out_and_reruns_change_nothing()
     );
     assert_eq!(entries(&report_path), want);
 }
+
+#[tokio::test]
+async fn strict_imports_a_row_kept_without_its_email_and_reports_it_once() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("users.csv");
+    let csv = format!(
+        "id,username,email,password_hash\n\
+         1,kim,n1<victim@school.example>,{HASH}\n\
+         2,park,park@school.example,{HASH}\n"
+    );
+    std::fs::write(&file, csv).unwrap();
+    let report_path = dir.path().join("report.jsonl");
+    let flags = [
+        "--dialect",
+        "werkzeug",
+        "--strict",
+        "--report",
+        report_path.to_str().unwrap(),
+    ];
+    let run = import(&app, &file, &flags).await;
+    assert_eq!(run.code, 0, "nothing is refused: {}", run.stderr);
+    assert_eq!(run.count("imported"), 2, "{}", run.stdout);
+    assert_eq!(
+        entries(&report_path),
+        [entry(2, "invalid_email", Some("email"))],
+        "the check pass reported it; the writing pass does not again"
+    );
+    assert_eq!(login(&app, "kim", PASSWORD).await.1["uid"], "1");
+}
