@@ -27,6 +27,11 @@ pub enum Error {
     #[error("login `{0}` is already registered")]
     LoginTaken(String),
 
+    /// A new login that looks like (has the Unicode TR39 skeleton of) a login another
+    /// account holds: `аdmin` with a Cyrillic `а` beside `admin`.
+    #[error("login `{login}` looks like `{holder}`, which another account holds")]
+    LookAlikeTaken { login: String, holder: String },
+
     /// A uid that another account already holds.
     #[error("uid `{0}` is already in use")]
     UidTaken(String),

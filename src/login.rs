@@ -3,7 +3,11 @@
 //! username and matches exactly (as Django's default user model does) — exactly, that is,
 //! up to Unicode normalisation: new logins are stored with fullwidth and halfwidth forms
 //! folded and in NFC, and may not contain invisible or formatting characters, so two logins
-//! that look alike are one login.
+//! that look alike are one login. An email login is one bare address (`email.rs`). Logins
+//! that still look alike after that (`аdmin` with a Cyrillic `а` and `admin`, a no-break
+//! space and a space) share a Unicode TR39 skeleton, which the store keeps unique.
+
+mod email;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -106,9 +110,36 @@ impl Login {
             }
             // Lowercasing can leave a sequence NFC would compose differently.
             let nfc = ComposingNormalizerBorrowed::new_nfc();
-            return Ok(Login(nfc.normalize(&lower).into_owned()));
+            let email = nfc.normalize(&lower).into_owned();
+            email::bare_address(&email)?;
+            return Ok(Login(email));
         }
         Ok(Login(input.to_string()))
+    }
+
+    /// The address mail for this login goes to: the login itself, when it is an email that
+    /// the rules for new logins accept (one bare address, nothing invisible). An email stored
+    /// under older rules that is not (`"a" <b@c>`, a list) gets no mail: mail never goes to
+    /// any address but the one the login is.
+    pub fn mail_address(&self) -> Result<lettre::Address> {
+        if let Some(c) = self.0.chars().find(|&c| is_invisible(c)) {
+            return Err(Error::invalid(
+                "invalid_email",
+                format!(
+                    "an email must not contain invisible or formatting characters (it \
+                     contains U+{:04X})",
+                    u32::from(c)
+                ),
+            ));
+        }
+        email::bare_address(&self.0)
+    }
+
+    /// The login's confusable skeleton (Unicode TR39 section 4): two logins look alike
+    /// exactly when their skeletons are equal, e.g. `аdmin` (Cyrillic `а`) and `admin`, or
+    /// `kim lee` with a no-break space and with a space.
+    pub fn skeleton(&self) -> String {
+        unicode_security::skeleton(&self.0).collect()
     }
 
     /// True when this login is an email (contains `@`).
@@ -242,6 +273,58 @@ mod tests {
         }
         assert!(Login::parse(&"a".repeat(MAX_BYTES + 1)).is_err());
         assert!(Login::parse(&"a".repeat(MAX_BYTES)).is_ok());
+    }
+
+    #[test]
+    fn an_email_login_is_one_bare_address() {
+        for bad in [
+            "\"ceo@school.example\"<attacker@evil.example>",
+            "n1<victim@school.example>",
+            "victim9@school.example,attacker9@evil.example",
+            "\"kim\"@example.com",
+            "kim(x)@example.com",
+            // Fullwidth brackets fold to `<` and `>` first.
+            "n1＜victim@school.example＞",
+        ] {
+            let err = Login::parse(bad).unwrap_err().to_string();
+            assert!(err.contains("one bare address"), "{bad:?}: {err}");
+        }
+        let kim = Login::parse("Kim.Lee+x@Example.com").unwrap();
+        assert_eq!(
+            kim.mail_address().unwrap().to_string(),
+            "kim.lee+x@example.com"
+        );
+        // A login stored before the rule is still found, but mail never goes to it.
+        let old = Login::as_typed("n1<victim@school.example>").unwrap();
+        assert!(old.mail_address().is_err());
+        assert!(
+            Login::as_typed("ki\u{200B}m@example.com")
+                .unwrap()
+                .mail_address()
+                .is_err()
+        );
+        assert!(Login::parse("kim").unwrap().mail_address().is_err());
+    }
+
+    #[test]
+    fn look_alikes_share_a_skeleton() {
+        let skeleton = |s: &str| Login::parse(s).unwrap().skeleton();
+        assert_eq!(skeleton("\u{430}dmin"), skeleton("admin"));
+        assert_eq!(skeleton("kim\u{a0}lee"), skeleton("kim lee"));
+        assert_eq!(
+            skeleton("\u{440}\u{430}\u{443}\u{440}\u{430}\u{4cf}"),
+            skeleton("paypal")
+        );
+        assert_eq!(
+            skeleton("\u{430}dmin@example.com"),
+            skeleton("admin@example.com")
+        );
+        assert_ne!(
+            skeleton("admin"),
+            skeleton("Admin"),
+            "usernames keep their case"
+        );
+        assert_ne!(skeleton("kim"), skeleton("lee"));
     }
 
     #[test]

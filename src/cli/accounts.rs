@@ -114,6 +114,12 @@ pub enum AccountsCommand {
         #[command(flatten)]
         at: AccountsArgs,
     },
+    /// Claim the look-alike skeleton of every login that has none (accounts from before
+    /// look-alike logins were refused); prints the logins that look like another account's.
+    ClaimLookAlikes {
+        #[command(flatten)]
+        at: AccountsArgs,
+    },
 }
 
 /// Runs one `accounts` subcommand.
@@ -228,6 +234,9 @@ pub async fn run(command: AccountsCommand) -> Result<()> {
                 println!("{:<32} {:>10} {:>7} {:>10}", "total", total, "", graduated);
             }
         }
+        AccountsCommand::ClaimLookAlikes { .. } => {
+            print_json(&service.claim_look_alikes().await?)?;
+        }
     }
     Ok(())
 }
@@ -245,7 +254,8 @@ impl AccountsCommand {
             | AccountsCommand::Unlock { at, .. }
             | AccountsCommand::SetPassword { at, .. }
             | AccountsCommand::List { at, .. }
-            | AccountsCommand::Stats { at, .. } => at,
+            | AccountsCommand::Stats { at, .. }
+            | AccountsCommand::ClaimLookAlikes { at } => at,
         }
     }
 }

@@ -243,6 +243,13 @@ fn print_summary(s: &ImportSummary, options: &ImportOptions) {
     for (reason, count) in &s.rejected {
         println!("  {}: {count}", reason.as_str());
     }
+    let kept: u64 = s.kept_without_login.values().sum();
+    if kept > 0 {
+        println!("kept without a login: {kept}");
+        for (reason, count) in &s.kept_without_login {
+            println!("  {}: {count}", reason.as_str());
+        }
+    }
     let settled = s.imported + s.already_present + s.updated + s.rejected_total();
     if s.read > settled {
         println!("not attempted: {}", s.read - settled);
@@ -252,8 +259,11 @@ fn print_summary(s: &ImportSummary, options: &ImportOptions) {
     } else if s.dry_run {
         println!("--strict: rows were refused, so nothing was written");
     }
-    if s.rejected_total() > 0 && options.report.is_none() {
-        println!("(pass --report FILE for the line number and reason of each refused row)");
+    if s.rejected_total() + kept > 0 && options.report.is_none() {
+        println!(
+            "(pass --report FILE for the line number and reason of each refused row or \
+             login left out)"
+        );
     }
 }
 

@@ -55,6 +55,11 @@ impl From<Error> for ApiError {
                 "login_taken",
                 "This email or username is already registered.",
             ),
+            Error::LookAlikeTaken { .. } => ApiError::new(
+                StatusCode::CONFLICT,
+                "login_look_alike",
+                "This email or username looks like one already registered; choose another.",
+            ),
             Error::UidTaken(_) => ApiError::new(
                 StatusCode::CONFLICT,
                 "uid_taken",

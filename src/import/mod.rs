@@ -65,7 +65,9 @@ pub async fn import_accounts(
         if checked.rejected_total() > 0 || checked.aborted.is_some() {
             checked
         } else {
-            run(store, source, options, false, report.as_mut(), progress).await?
+            // The check wrote the rows kept without a login to the report already.
+            let report = report.as_mut().map(|r| r.refusals_only());
+            run(store, source, options, false, report, progress).await?
         }
     } else {
         run(
@@ -140,6 +142,12 @@ async fn run(
                     report.write(&rejection)?;
                 }
             }
+            Outcome::KeptWithout(note) => {
+                summary.keep_without(note.reason);
+                if let Some(report) = report.as_mut() {
+                    report.write(&note)?;
+                }
+            }
         }
         Ok(())
     };
@@ -163,6 +171,9 @@ async fn run(
             item = rx.recv(), if in_flight.len() < concurrency => match item {
                 Some(Ok(candidate)) => {
                     summary.read += 1;
+                    for dropped in &candidate.dropped {
+                        record(&mut summary, Outcome::KeptWithout(candidate.kept_without(dropped)))?;
+                    }
                     if let Some(candidate) = batch.try_push(candidate) {
                         let full = std::mem::take(&mut batch);
                         in_flight.push(settle(store, full, mode, now));

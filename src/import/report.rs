@@ -1,5 +1,6 @@
-//! What an import tells its user: why a row was refused, the running progress, the final
-//! summary, and the `--report` file of refused rows. None of them ever holds a hash.
+//! What an import tells its user: why a row was refused or kept without a login, the running
+//! progress, the final summary, and the `--report` file of those rows. None of them ever
+//! holds a hash.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -28,8 +29,13 @@ pub enum Reason {
     InvalidUid,
     /// Neither a username nor an email.
     NoLogin,
-    /// A username or email that firegate cannot use as a login.
+    /// A username (or, with no email column, an email) that firegate cannot use as a login.
     InvalidLogin,
+    /// An email that is not one bare address (a display name, a list, quotes, spaces, …).
+    InvalidEmail,
+    /// A login that looks like (has the TR39 skeleton of) another account's or an earlier
+    /// row's login.
+    LookAlikeLogin,
     /// A username containing `@` that differs from the row's email.
     UsernameLooksLikeEmail,
     /// The hash column is empty.
@@ -70,6 +76,8 @@ impl Reason {
             Reason::InvalidUid => "invalid_uid",
             Reason::NoLogin => "no_login",
             Reason::InvalidLogin => "invalid_login",
+            Reason::InvalidEmail => "invalid_email",
+            Reason::LookAlikeLogin => "look_alike_login",
             Reason::UsernameLooksLikeEmail => "username_looks_like_email",
             Reason::EmptyHash => "empty_hash",
             Reason::NoPassword => "no_password",
@@ -93,7 +101,8 @@ impl Serialize for Reason {
     }
 }
 
-/// One refused row. `message` says what is wrong without quoting the row's values.
+/// One refused row, or (`kept_without`) a row whose account goes on without one of its
+/// logins. `message` says what is wrong without quoting the row's values.
 #[derive(Clone, Debug, Serialize)]
 pub struct Rejection {
     /// The line the row starts on (1-based).
@@ -106,6 +115,10 @@ pub struct Rejection {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uid: Option<String>,
+    /// The row's field (`email` or `username`) left out of an account that is imported
+    /// with its other logins; `None` for a refused row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept_without: Option<&'static str>,
 }
 
 impl Rejection {
@@ -116,6 +129,7 @@ impl Rejection {
             reason,
             message: message.into(),
             uid: None,
+            kept_without: None,
         }
     }
 }
@@ -138,6 +152,9 @@ pub struct ImportSummary {
     pub updated: u64,
     /// Refused rows per reason.
     pub rejected: BTreeMap<Reason, u64>,
+    /// Rows that went on without a login that could not be used, per reason (imported with
+    /// their other logins unless refused for something else).
+    pub kept_without_login: BTreeMap<Reason, u64>,
     /// Why the run stopped early, if it did; rerunning the same command finishes it.
     pub aborted: Option<String>,
 }
@@ -150,6 +167,10 @@ impl ImportSummary {
 
     pub(crate) fn reject(&mut self, reason: Reason) {
         *self.rejected.entry(reason).or_default() += 1;
+    }
+
+    pub(crate) fn keep_without(&mut self, reason: Reason) {
+        *self.kept_without_login.entry(reason).or_default() += 1;
     }
 }
 
@@ -167,9 +188,12 @@ pub struct Progress {
     pub rejected: u64,
 }
 
-/// The `--report` file: one JSON object per refused row.
+/// The `--report` file: one JSON object per refused row or login left out.
 pub(crate) struct ReportFile {
     out: BufWriter<File>,
+    /// Rows kept without a login are left out (`--strict`'s writing pass: its check pass
+    /// reported them).
+    refusals_only: bool,
 }
 
 impl ReportFile {
@@ -180,10 +204,20 @@ impl ReportFile {
         )))?;
         Ok(ReportFile {
             out: BufWriter::new(file),
+            refusals_only: false,
         })
     }
 
+    /// This report, leaving out from now on the rows kept without a login.
+    pub(crate) fn refusals_only(&mut self) -> &mut ReportFile {
+        self.refusals_only = true;
+        self
+    }
+
     pub(crate) fn write(&mut self, rejection: &Rejection) -> Result<()> {
+        if self.refusals_only && rejection.kept_without.is_some() {
+            return Ok(());
+        }
         let line = serde_json::to_string(rejection)?;
         writeln!(self.out, "{line}").map_err(Error::io("cannot write the report"))
     }

@@ -1,6 +1,6 @@
 //! Vetting one row before anything is written: its uid, its logins, its hash under the
 //! dialect's grammar and the cost limits, its state and creation time, and that no earlier
-//! row of the file took the same uid or login.
+//! row of the file took the same uid or login (or a login that looks the same).
 
 use jiff::Timestamp;
 
@@ -8,7 +8,7 @@ use super::options::{ImportOptions, Role};
 use super::report::{Reason, Rejection};
 use super::seen::{Kind, Seen};
 use super::source::RawRow;
-use super::values::{logins, parse_bool, parse_timestamp, vet_hash};
+use super::values::{Dropped, Logins, logins, parse_bool, parse_timestamp, vet_hash};
 use crate::accounts::{Account, Uid};
 use crate::passwords::{self, Password, StoredHash};
 
@@ -18,6 +18,8 @@ pub(crate) struct Candidate {
     pub line: u64,
     pub record: Option<u64>,
     pub account: Account,
+    /// The row's logins left out of the account, for the report.
+    pub dropped: Vec<Dropped>,
 }
 
 impl Candidate {
@@ -28,6 +30,40 @@ impl Candidate {
             uid: Some(self.account.uid.to_string()),
             ..Rejection::new(self.line, reason, message)
         }
+    }
+
+    /// The report's line for a login of this row left out of its account.
+    pub(crate) fn kept_without(&self, dropped: &Dropped) -> Rejection {
+        Rejection {
+            kept_without: Some(dropped.field),
+            ..self.reject(
+                dropped.reason,
+                format!(
+                    "{}; the account is imported without its {}",
+                    dropped.message, dropped.field
+                ),
+            )
+        }
+    }
+
+    /// Leaves out the login of `field`; `false` (and nothing changed) when it is the
+    /// account's last one.
+    pub(crate) fn drop_login(&mut self, field: &'static str) -> bool {
+        let account = &mut self.account;
+        let other = match field {
+            "email" => &account.username,
+            _ => &account.email,
+        };
+        if other.is_none() {
+            return false;
+        }
+        if field == "email" {
+            account.email = None;
+            account.email_verified = None;
+        } else {
+            account.username = None;
+        }
+        true
     }
 }
 
@@ -67,7 +103,7 @@ impl Validator {
             .uid(&row)
             .map_err(|(reason, m)| row.reject(reason, m))?;
         let account = self.account(&row, uid.clone());
-        let account = account.map_err(|(reason, message)| Rejection {
+        let (account, dropped) = account.map_err(|(reason, message)| Rejection {
             uid: Some(uid.to_string()),
             ..row.reject(reason, message)
         })?;
@@ -75,6 +111,7 @@ impl Validator {
             line: row.line,
             record: row.record,
             account,
+            dropped,
         })
     }
 
@@ -91,9 +128,12 @@ impl Validator {
         Uid::parse(&uid).map_err(|e| (Reason::InvalidUid, e.to_string()))
     }
 
-    fn account(&mut self, row: &RawRow, uid: Uid) -> Result<Account, Problem> {
-        let (email, username) =
-            logins(non_empty(row, Role::Email), non_empty(row, Role::Username))?;
+    fn account(&mut self, row: &RawRow, uid: Uid) -> Result<(Account, Vec<Dropped>), Problem> {
+        let Logins {
+            email,
+            username,
+            mut dropped,
+        } = logins(non_empty(row, Role::Email), non_empty(row, Role::Username))?;
         let password = self.password(row.get(Role::Password))?;
         let email_verified = flag(row, Role::EmailVerified)?;
         let disabled = match (flag(row, Role::Active)?, flag(row, Role::Disabled)?) {
@@ -109,7 +149,7 @@ impl Validator {
             ))?,
             None => self.now,
         };
-        let account = Account {
+        let mut account = Account {
             uid,
             email_verified: email.as_ref().and(email_verified),
             email,
@@ -121,13 +161,14 @@ impl Validator {
             claims: Default::default(),
             firebase: Default::default(),
         };
-        self.reserve(&account)?;
-        Ok(account)
+        dropped.extend(self.reserve(&mut account)?);
+        Ok((account, dropped))
     }
 
     /// Takes the account's uid and logins, unless an earlier row took one of them; a
-    /// refused row takes nothing.
-    fn reserve(&mut self, account: &Account) -> Result<(), Problem> {
+    /// refused row takes nothing. A login that only looks like an earlier row's (the same
+    /// TR39 skeleton) is left out while the account keeps another.
+    fn reserve(&mut self, account: &mut Account) -> Result<Vec<Dropped>, Problem> {
         if self.seen.contains(Kind::Uid, account.uid.as_str()) {
             let message = "an earlier row of the file has the same uid".to_string();
             return Err((Reason::DuplicateUid, message));
@@ -150,11 +191,41 @@ impl Validator {
             );
             return Err((Reason::DuplicateLogin, message));
         }
+        let mut dropped = Vec::new();
+        for field in ["email", "username"] {
+            let slot = match field {
+                "email" => &mut account.email,
+                _ => &mut account.username,
+            };
+            if slot
+                .as_ref()
+                .is_some_and(|login| self.seen.contains(Kind::Skeleton, &login.skeleton()))
+            {
+                *slot = None;
+                dropped.push(Dropped {
+                    field,
+                    reason: Reason::LookAlikeLogin,
+                    message: format!(
+                        "the {field} looks like a login of an earlier row of the file (the \
+                         same Unicode TR39 skeleton)"
+                    ),
+                });
+            }
+        }
+        if let Some(first) = dropped.first()
+            && account.email.is_none()
+            && account.username.is_none()
+        {
+            let message = format!("{}; the row has no other login", first.message);
+            return Err((Reason::LookAlikeLogin, message));
+        }
+        account.email_verified = account.email.as_ref().and(account.email_verified);
         self.seen.insert(Kind::Uid, account.uid.as_str());
         for login in account.logins() {
             self.seen.insert(Kind::Login, login.as_str());
+            self.seen.insert(Kind::Skeleton, &login.skeleton());
         }
-        Ok(())
+        Ok(dropped)
     }
 
     /// The hash, vetted with the limits sign-in enforces: one over them could never verify.
@@ -342,6 +413,34 @@ mod tests {
         assert_eq!(reason(&mut v, &same_uid), Reason::DuplicateUid);
         // A refused row reserves nothing.
         assert!(v.check(row(5, &user("2", Role::Username, "b"))).is_ok());
+    }
+
+    #[test]
+    fn a_login_like_an_earlier_rows_is_left_out_while_another_remains() {
+        let mut v = validator();
+        assert!(v.check(row(2, &user("1", Role::Username, "admin"))).is_ok());
+        let fields = [
+            (Role::Id, "2"),
+            (Role::Username, "\u{430}dmin"),
+            (Role::Email, "kim@x.org"),
+            (Role::Password, HASH),
+        ];
+        let c = v.check(row(3, &fields)).unwrap();
+        assert_eq!(c.account.username, None);
+        assert_eq!(c.account.email.as_ref().unwrap().as_str(), "kim@x.org");
+        assert_eq!(c.dropped[0].reason, Reason::LookAlikeLogin);
+        let report = c.kept_without(&c.dropped[0]);
+        assert_eq!(report.kept_without, Some("username"));
+        assert!(report.message.contains("imported without its username"));
+        let only = user("3", Role::Username, "\u{430}dm\u{456}n");
+        assert_eq!(reason(&mut v, &only), Reason::LookAlikeLogin);
+        // A no-break space looks like a space.
+        assert!(
+            v.check(row(5, &user("4", Role::Username, "kim lee")))
+                .is_ok()
+        );
+        let nbsp = user("5", Role::Username, "kim\u{a0}lee");
+        assert_eq!(reason(&mut v, &nbsp), Reason::LookAlikeLogin);
     }
 
     #[test]

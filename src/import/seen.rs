@@ -10,6 +10,8 @@ use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 pub(crate) enum Kind {
     Uid,
     Login,
+    /// A login's TR39 skeleton: logins that look alike share it.
+    Skeleton,
 }
 
 /// A set of fingerprints of (kind, normalized text).

@@ -12,23 +12,63 @@ use crate::passwords::{self, CostLimits, Dialect, DialectSettings, HashError, St
 /// Why a value is refused, before it is tied to its row.
 pub(crate) type Problem = (Reason, String);
 
+/// The logins of a row, and the logins it had that cannot be used.
+#[derive(Debug, Default)]
+pub(crate) struct Logins {
+    pub email: Option<Login>,
+    pub username: Option<Login>,
+    /// A login dropped with the reason: the account is imported with the others.
+    pub dropped: Vec<Dropped>,
+}
+
+/// A login of a row left out of its account, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Dropped {
+    /// `email` or `username`: the row's field that was left out.
+    pub field: &'static str,
+    pub reason: Reason,
+    pub message: String,
+}
+
 /// The row's email and username logins. A username with `@` would match as an email
-/// (case-insensitively), so it is kept only where it means the row's email anyway.
-pub(crate) fn logins(
-    email: Option<&str>,
-    username: Option<&str>,
-) -> Result<(Option<Login>, Option<Login>), Problem> {
-    let login = |value: Option<&str>, what| {
-        value
-            .map(Login::parse)
-            .transpose()
-            .map_err(|e| (Reason::InvalidLogin, format!("the {what}: {e}")))
+/// (case-insensitively), so it is kept only where it means the row's email anyway. A login
+/// that cannot be used (an email that is not one bare address, a username with an
+/// invisible character, …) is dropped while another remains, and refuses the row only when
+/// none would.
+pub(crate) fn logins(email: Option<&str>, username: Option<&str>) -> Result<Logins, Problem> {
+    let mut dropped = Vec::new();
+    let mut email = match email.map(Login::parse) {
+        Some(Ok(login)) if login.is_email() => Some(login),
+        Some(Ok(_)) => {
+            dropped.push(Dropped {
+                field: "email",
+                reason: Reason::InvalidEmail,
+                message: "the email has no `@`".into(),
+            });
+            None
+        }
+        Some(Err(e)) => {
+            dropped.push(Dropped {
+                field: "email",
+                reason: Reason::InvalidEmail,
+                message: format!("the email: {e}"),
+            });
+            None
+        }
+        None => None,
     };
-    let mut email = login(email, "email")?;
-    let mut username = login(username, "username")?;
-    if email.as_ref().is_some_and(|e| !e.is_email()) {
-        return Err((Reason::InvalidLogin, "the email has no `@`".into()));
-    }
+    let mut username = match username.map(Login::parse) {
+        Some(Ok(login)) => Some(login),
+        Some(Err(e)) => {
+            dropped.push(Dropped {
+                field: "username",
+                reason: Reason::InvalidLogin,
+                message: format!("the username: {e}"),
+            });
+            None
+        }
+        None => None,
+    };
     if let Some(name) = username.take_if(|u| u.is_email()) {
         match &email {
             None => email = Some(name),
@@ -41,10 +81,22 @@ pub(crate) fn logins(
         }
     }
     if email.is_none() && username.is_none() {
-        let message = "the row has neither a username nor an email";
-        return Err((Reason::NoLogin, message.into()));
+        return Err(match dropped.into_iter().next() {
+            Some(first) => (
+                first.reason,
+                format!("{}; the row has no other login", first.message),
+            ),
+            None => (
+                Reason::NoLogin,
+                "the row has neither a username nor an email".into(),
+            ),
+        });
     }
-    Ok((email, username))
+    Ok(Logins {
+        email,
+        username,
+        dropped,
+    })
 }
 
 /// A non-empty hash checked against its dialect's grammar and the limits sign-in enforces
@@ -158,7 +210,9 @@ mod tests {
     #[test]
     fn an_email_shaped_username_counts_only_as_the_email() {
         let names = |email, username| {
-            let (email, username) = logins(email, username).unwrap();
+            let Logins {
+                email, username, ..
+            } = logins(email, username).unwrap();
             (
                 email.map(|l| l.to_string()),
                 username.map(|l| l.to_string()),
@@ -173,9 +227,37 @@ mod tests {
         assert_eq!(clash.0, Reason::UsernameLooksLikeEmail);
         assert_eq!(
             logins(Some("kim"), None).unwrap_err().0,
-            Reason::InvalidLogin
+            Reason::InvalidEmail
         );
         assert_eq!(logins(None, None).unwrap_err().0, Reason::NoLogin);
+    }
+
+    #[test]
+    fn an_unusable_login_is_dropped_while_another_remains() {
+        let kept = logins(Some("n1<victim@school.example>"), Some("kim")).unwrap();
+        assert_eq!(kept.email, None);
+        assert_eq!(kept.username.unwrap().as_str(), "kim");
+        let [dropped] = &kept.dropped[..] else {
+            panic!("{:?}", kept.dropped)
+        };
+        assert_eq!(
+            (dropped.field, dropped.reason),
+            ("email", Reason::InvalidEmail)
+        );
+        assert!(
+            dropped.message.contains("one bare address"),
+            "{}",
+            dropped.message
+        );
+        assert!(!dropped.message.contains("victim"), "{}", dropped.message);
+
+        let kept = logins(Some("kim@x.org"), Some("ki\u{200B}m")).unwrap();
+        assert_eq!(kept.email.unwrap().as_str(), "kim@x.org");
+        assert_eq!(kept.dropped[0].reason, Reason::InvalidLogin);
+
+        let (reason, message) = logins(Some("a@x.org,b@y.org"), None).unwrap_err();
+        assert_eq!(reason, Reason::InvalidEmail);
+        assert!(message.contains("no other login"), "{message}");
     }
 
     #[test]

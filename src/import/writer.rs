@@ -3,6 +3,8 @@
 //! the batch's documents are read back, each account is classified (already imported,
 //! to update, conflicting, or new) and the new ones are committed again. This is what makes
 //! a rerun, or a run after an interruption, finish the work without duplicating any of it.
+//! Before an account is classified, a login of it that looks like another account's (its
+//! skeleton claimed by that account) is left out, or refuses the row when it is the last.
 
 use std::future::Future;
 use std::time::Duration;
@@ -13,6 +15,7 @@ use tracing::warn;
 
 use super::report::{Reason, Rejection};
 use super::row::Candidate;
+use super::values::Dropped;
 use crate::accounts::Account;
 use crate::store::{CommitOutcome, ExistingAccount, ImportUpdate, MAX_WRITES_PER_COMMIT, Store};
 use crate::{Error, Result};
@@ -34,6 +37,8 @@ pub(crate) enum Outcome {
     },
     Updated,
     Rejected(Rejection),
+    /// Not an outcome of its own: a login its row goes on without (the row has another).
+    KeptWithout(Rejection),
 }
 
 /// Whether to write, and whether to replace what differs.
@@ -54,7 +59,8 @@ pub(crate) struct Batch {
 impl Batch {
     /// Adds a candidate, or hands it back when it would push the commit over the limit.
     pub(crate) fn try_push(&mut self, candidate: Candidate) -> Option<Candidate> {
-        let writes = 1 + candidate.account.logins().count();
+        // The account, and a login document and a look-alike claim per login.
+        let writes = 1 + 2 * candidate.account.logins().count();
         if self.writes + writes > MAX_WRITES_PER_COMMIT {
             return Some(candidate);
         }
@@ -86,8 +92,8 @@ pub(crate) async fn settle(
         if pending.is_empty() {
             return (outcomes, None);
         }
-        let refs: Vec<&Account> = pending.iter().map(|c| &c.account).collect();
         if !mode.dry_run {
+            let refs: Vec<&Account> = pending.iter().map(|c| &c.account).collect();
             match retrying(|| store.create_accounts(&refs)).await {
                 Ok(CommitOutcome::Committed) => {
                     outcomes.extend(pending.iter().map(|_| Outcome::Imported));
@@ -97,6 +103,16 @@ pub(crate) async fn settle(
                 Err(e) => return failed(outcomes, &pending, e),
             }
         }
+        // Only now, so that a commit that goes through costs no read: what is left out
+        // here is left out before the account is compared with what a rerun finds.
+        pending = match leave_out_look_alikes(store, pending).await {
+            Ok((kept, settled)) => {
+                outcomes.extend(settled);
+                kept
+            }
+            Err((e, pending)) => return failed(outcomes, &pending, e),
+        };
+        let refs: Vec<&Account> = pending.iter().map(|c| &c.account).collect();
         let existing = match retrying(|| store.existing_accounts(&refs)).await {
             Ok(existing) => existing,
             Err(e) => return failed(outcomes, &pending, e),
@@ -147,6 +163,68 @@ pub(crate) async fn settle(
             .map(|c| Outcome::Rejected(c.reject(Reason::WriteFailed, message))),
     );
     (outcomes, None)
+}
+
+/// Leaves out of each candidate the logins whose skeleton another account holds, and
+/// refuses the candidates left with no login: one batch read of the claims.
+async fn leave_out_look_alikes(
+    store: &Store,
+    pending: Vec<Candidate>,
+) -> Result<(Vec<Candidate>, Vec<Outcome>), (Error, Vec<Candidate>)> {
+    let fields = |c: &Candidate| {
+        let a = &c.account;
+        let email = a.email.clone().map(|l| ("email", l));
+        let username = a.username.clone().map(|l| ("username", l));
+        email.into_iter().chain(username).collect::<Vec<_>>()
+    };
+    let logins: Vec<Vec<(&'static str, crate::login::Login)>> =
+        pending.iter().map(fields).collect();
+    let flat: Vec<crate::login::Login> = logins.iter().flatten().map(|(_, l)| l.clone()).collect();
+    if flat.is_empty() {
+        return Ok((pending, Vec::new()));
+    }
+    let holders = match retrying(|| store.look_alike_holders(&flat)).await {
+        Ok(holders) => holders,
+        Err(e) => return Err((e, pending)),
+    };
+    let mut holders = holders.into_iter();
+    let mut keep = Vec::with_capacity(pending.len());
+    let mut settled = Vec::new();
+    for (mut candidate, own) in pending.into_iter().zip(logins) {
+        let count = own.len();
+        let clashes: Vec<Dropped> = own
+            .into_iter()
+            .zip(holders.by_ref().take(count))
+            .filter_map(|((field, login), holder)| {
+                // The same login held by another account is `login_taken`, found below.
+                let holder = holder.filter(|h| {
+                    h.uid != candidate.account.uid.as_str() && h.login != login.as_str()
+                })?;
+                Some(Dropped {
+                    field,
+                    reason: Reason::LookAlikeLogin,
+                    message: format!(
+                        "the {field} looks like a login of another account (uid {}): the \
+                         same Unicode TR39 skeleton",
+                        holder.uid
+                    ),
+                })
+            })
+            .collect();
+        if !clashes.is_empty() && clashes.len() == count {
+            let message = format!("{}; the row has no other login", clashes[0].message);
+            settled.push(Outcome::Rejected(
+                candidate.reject(Reason::LookAlikeLogin, message),
+            ));
+            continue;
+        }
+        for dropped in &clashes {
+            candidate.drop_login(dropped.field);
+            settled.push(Outcome::KeptWithout(candidate.kept_without(dropped)));
+        }
+        keep.push(candidate);
+    }
+    Ok((keep, settled))
 }
 
 /// Splits off the candidates one of whose legacy-domain aliases another account holds.

@@ -8,7 +8,7 @@ use std::fmt;
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
 use tracing::info;
 
@@ -82,10 +82,11 @@ pub struct MailOptions {
     pub smtp_password: Option<SecretString>,
 }
 
-/// One mail: a text and an HTML part.
+/// One mail: a text and an HTML part, to one bare address (never a display name or a list:
+/// the address is already checked, and nothing parses it again).
 #[derive(Debug, Clone)]
 pub struct Mail {
-    pub to: String,
+    pub to: Address,
     pub subject: String,
     pub text: String,
     pub html: String,
@@ -166,7 +167,7 @@ impl Mailer {
             }
             Transport::Firestore(collection) => {
                 let doc = serde_json::json!({
-                    "to": mail.to,
+                    "to": mail.to.to_string(),
                     "from": self.from.to_string(),
                     "message": {"subject": mail.subject, "text": mail.text, "html": mail.html},
                 });
@@ -176,13 +177,9 @@ impl Mailer {
                     .map_err(|e| format!("cannot write the mail document to `{collection}`: {e}"))
             }
             Transport::Smtp(smtp) => {
-                let to: Mailbox = mail
-                    .to
-                    .parse()
-                    .map_err(|e| format!("the account's email is not a mail address: {e}"))?;
                 let message = Message::builder()
                     .from(self.from.clone())
-                    .to(to)
+                    .to(Mailbox::new(None, mail.to.clone()))
                     .subject(mail.subject.clone())
                     .multipart(MultiPart::alternative_plain_html(
                         mail.text.clone(),

@@ -13,7 +13,7 @@ use crate::claims::Claims;
 use crate::client::ClientNetwork;
 use crate::login::Login;
 use crate::passwords::Password;
-use crate::service::{AccountDetail, LockoutSummary, SchemeStats};
+use crate::service::{AccountDetail, LockoutSummary, LookAlikeReport, SchemeStats};
 use crate::store::{AccountFilter, SchemeCount, StoredAccount};
 use crate::{Error, Result};
 
@@ -302,6 +302,37 @@ impl Service {
             .iter()
             .map(|f| AccountSummary::from(&f.account))
             .collect())
+    }
+
+    /// Claims the look-alike skeleton of every login that has none yet (accounts from before
+    /// claims existed), a page of accounts at a time. Safe to run again, and while servers
+    /// register accounts: each claim is created only if none exists.
+    pub async fn claim_look_alikes(&self) -> Result<LookAlikeReport> {
+        // Two claims per account at most: a page stays within one commit's 500 writes.
+        const PAGE: u32 = 200;
+        let mut report = LookAlikeReport::default();
+        let mut after: Option<Uid> = None;
+        loop {
+            let page = self
+                .store
+                .list_accounts(&AccountFilter::default(), PAGE, after.as_ref())
+                .await?;
+            let accounts: Vec<&Account> = page.iter().map(|f| &f.account).collect();
+            report
+                .look_alikes
+                .extend(self.store.claim_existing(&accounts).await?);
+            report.accounts += page.len() as u64;
+            match page.last() {
+                Some(last) if page.len() as u32 == PAGE => after = Some(last.account.uid.clone()),
+                _ => break,
+            }
+        }
+        info!(
+            accounts = report.accounts,
+            look_alikes = report.look_alikes.len(),
+            "look-alike claims written"
+        );
+        Ok(report)
     }
 
     /// Accounts per hash scheme: the migration's progress.

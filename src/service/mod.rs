@@ -102,6 +102,14 @@ pub struct LockoutSummary {
     pub familiar_networks: usize,
 }
 
+/// What `accounts claim-look-alikes` did: the accounts read, and the logins whose look-alike
+/// skeleton another account held first (both still sign in; the admin decides).
+#[derive(Debug, Default, serde::Serialize)]
+pub struct LookAlikeReport {
+    pub accounts: u64,
+    pub look_alikes: Vec<crate::store::LookAlike>,
+}
+
 /// The details of a new account.
 #[derive(Debug)]
 pub struct NewAccount {

@@ -102,6 +102,16 @@ fn token_id(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
+/// Refuses an email that is not one bare address, in a request that may mail it: mail goes
+/// to no other shape, and the refusal is the same whether or not an account has it.
+/// Usernames (no `@`) pass.
+fn check_mailable(login: &str) -> Result<()> {
+    if login.contains('@') {
+        Login::parse(login)?;
+    }
+    Ok(())
+}
+
 impl Service {
     /// Asks for a reset link for `login` (an email, or a username whose account has one).
     /// Always `Ok` once the request is well-formed, after at least the failure floor; the
@@ -116,6 +126,7 @@ impl Service {
                 "password reset is off: it needs --mail-url and --public-url",
             ));
         };
+        check_mailable(login)?;
         let candidates = Login::candidates(login, self.policy.legacy_domain.as_deref())?;
         let started = Instant::now();
         match reset.in_flight.clone().try_acquire_owned() {
@@ -168,6 +179,12 @@ impl Service {
         let Some(template) = template else {
             return Ok(());
         };
+        // Only to the one address the login is: never a display name's address or a list,
+        // which a login stored under older rules may hold.
+        let Ok(to) = email.mail_address() else {
+            warn!(uid = %account.uid, outcome = "unmailable", purpose = what, "no link mailed: the account's email is not one bare address");
+            return Ok(());
+        };
         if !self
             .store
             .take_mail_allowance(&account.uid, what, reset.options.mails_per_hour, now)
@@ -192,10 +209,10 @@ impl Service {
             .await?;
         let link = template.replace("{token}", &token);
         let product = reset.options.product.as_str();
-        let to = email.as_str();
+        let shown = to.to_string();
         let vars = MailVars {
             product,
-            to,
+            to: &shown,
             link: &link,
             minutes: lifetime.as_secs().div_ceil(60),
         };
@@ -208,7 +225,7 @@ impl Service {
             Purpose::Verify => format!("Confirm your {product} email address"),
         };
         let mail = Mail {
-            to: to.to_string(),
+            to,
             subject,
             text,
             html,
@@ -355,6 +372,7 @@ impl Service {
                  --verify-link-template)",
             ));
         }
+        check_mailable(login)?;
         let admitted = self.admit()?;
         let started = Instant::now();
         let found = self

@@ -1,12 +1,14 @@
 //! Account and login-index documents. An account lives at `<accounts>/<uid>`; each of its
 //! logins at `<logins>/<encoded login>` pointing back to the uid, so a sign-in is two reads
-//! and login uniqueness is enforced by Firestore's document ids.
+//! and login uniqueness is enforced by Firestore's document ids (and, for logins that look
+//! alike, by their claims: `claims.rs`).
 
 use firestore::{FirestoreTimestamp, FirestoreTransactionOps, FirestoreWritePrecondition};
 use futures::TryStreamExt;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::claims::{ClaimDoc, claims_of};
 use super::{Store, is_already_exists, map_error};
 use crate::accounts::{Account, FirebaseState, Mirrored, Uid};
 use crate::claims::Claims;
@@ -301,8 +303,9 @@ impl Store {
         doc.map(AccountDoc::into_stored).transpose()
     }
 
-    /// Creates an account and its login-index entries in one transaction; each write requires
-    /// its document not to exist, so concurrent creations of one login yield one account.
+    /// Creates an account, its login-index entries and its logins' look-alike claims in one
+    /// transaction; each write requires its document not to exist, so concurrent creations
+    /// of one login, or of two logins that look alike, yield one account.
     pub async fn create_account(&self, account: &Account) -> Result<()> {
         let doc = AccountDoc::from_account(account);
         let commit = async {
@@ -328,6 +331,16 @@ impl Store {
                     vec![],
                 )?;
             }
+            for (id, login) in claims_of(account) {
+                tx.update_object(
+                    &self.options.logins_collection,
+                    id,
+                    &ClaimDoc::new(account, login),
+                    None,
+                    Some(FirestoreWritePrecondition::Exists(false)),
+                    vec![],
+                )?;
+            }
             tx.commit().await
         };
         match self.within_deadline(commit).await? {
@@ -337,7 +350,8 @@ impl Store {
         }
     }
 
-    /// After a creation lost to an existing document, says which: the uid or a login.
+    /// After a creation lost to an existing document, says which: the uid, a login or a
+    /// login's look-alike.
     async fn explain_conflict(&self, account: &Account) -> Error {
         match self.find_by_uid(&account.uid).await {
             Ok(Some(_)) => return Error::UidTaken(account.uid.to_string()),
@@ -350,6 +364,23 @@ impl Store {
                 Ok(None) => {}
                 Err(e) => return e,
             }
+        }
+        let logins: Vec<Login> = account.logins().cloned().collect();
+        match self.look_alike_holders(&logins).await {
+            Ok(holders) => {
+                let taken = logins.iter().zip(holders).find_map(|(login, holder)| {
+                    holder
+                        .filter(|h| h.uid != account.uid.as_str())
+                        .map(|h| (login, h))
+                });
+                if let Some((login, holder)) = taken {
+                    return Error::LookAlikeTaken {
+                        login: login.to_string(),
+                        holder: holder.login,
+                    };
+                }
+            }
+            Err(e) => return e,
         }
         // The competing account vanished again in between; its login was taken at commit time.
         Error::LoginTaken(

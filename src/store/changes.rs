@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::accounts::{FirebaseDoc, Version, login_doc_id};
+use super::claims::claims_of;
 use super::{Store, is_precondition_failed, map_error};
 use crate::Result;
 use crate::accounts::{Account, FirebaseState, Uid};
@@ -144,9 +145,12 @@ impl Store {
         }
     }
 
-    /// Deletes the account and every login-index entry pointing to it, in one transaction,
-    /// only if the account is still at `version`. Returns `false` when it changed meanwhile.
+    /// Deletes the account, every login-index entry pointing to it and the look-alike claims
+    /// it holds, in one transaction, only if the account is still at `version` (and each
+    /// claim as read). Returns `false` when something changed meanwhile.
     pub async fn delete_account(&self, account: &Account, version: Version) -> Result<bool> {
+        let ids: Vec<String> = claims_of(account).into_iter().map(|(id, _)| id).collect();
+        let held = self.claim_docs(ids).await?;
         let commit = async {
             let mut tx = self.db.begin_transaction().await?;
             tx.delete_by_id(
@@ -156,6 +160,13 @@ impl Store {
             )?;
             for login in account.logins() {
                 tx.delete_by_id(&self.options.logins_collection, login_doc_id(login), None)?;
+            }
+            for (id, claim) in &held {
+                // A claim of another account (this one predates claims) stays.
+                if let (true, Some(at)) = (claim.uid == account.uid.as_str(), &claim.version) {
+                    let precondition = FirestoreWritePrecondition::UpdateTime(at.0);
+                    tx.delete_by_id(&self.options.logins_collection, id, Some(precondition))?;
+                }
             }
             tx.commit().await
         };

@@ -1,5 +1,6 @@
-//! Bulk writes for `firegate import`: accounts and their login-index entries in atomic
-//! commits of at most 500 writes, each write conditioned on its document not existing, and
+//! Bulk writes for `firegate import`: accounts, their login-index entries and look-alike
+//! claims in atomic commits of at most 500 writes, each write conditioned on its document
+//! not existing, and
 //! the batch reads that tell which of a batch's accounts and logins already exist. Every
 //! hash the importer writes is stamped with `hash_imported_at`, equal to the `updated_at` it
 //! writes, so a later run can tell its own hash from one firegate wrote since.
@@ -16,6 +17,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::accounts::{AccountDoc, LoginDoc, StoredAccount, Version, login_doc_id};
+use super::claims::{ClaimDoc, claims_of};
 use super::{Store, is_already_exists, is_precondition_failed, map_error};
 use crate::accounts::{Account, Uid};
 use crate::passwords::StoredHash;
@@ -91,8 +93,9 @@ struct Provenance {
 }
 
 impl Store {
-    /// Creates `accounts` with their login-index entries in one atomic commit; every
-    /// document must not exist yet, so Firestore itself keeps uids and logins unique.
+    /// Creates `accounts` with their login-index entries and look-alike claims in one atomic
+    /// commit; every document must not exist yet, so Firestore itself keeps uids, logins
+    /// and skeletons unique.
     pub async fn create_accounts(&self, accounts: &[&Account]) -> Result<CommitOutcome> {
         let mut writes = self.new_commit();
         for account in accounts {
@@ -120,6 +123,18 @@ impl Store {
                         &self.options.logins_collection,
                         login_doc_id(login),
                         &entry,
+                        None,
+                        create.clone(),
+                        vec![],
+                    )
+                    .map_err(map_error)?;
+            }
+            for (id, login) in claims_of(account) {
+                writes
+                    .update_object(
+                        &self.options.logins_collection,
+                        &id,
+                        &ClaimDoc::new(account, login),
                         None,
                         create.clone(),
                         vec![],
@@ -225,7 +240,7 @@ impl Store {
     }
 
     /// The documents of `ids` in `collection` that exist, by id.
-    async fn batch_get(
+    pub(super) async fn batch_get(
         &self,
         collection: &str,
         ids: Vec<impl AsRef<str> + Send + Sync + Clone>,
@@ -252,7 +267,7 @@ impl Store {
     }
 
     /// Writes queued for a plain (non-transactional, still atomic) commit: one round trip.
-    fn new_commit(&self) -> FirestoreTransactionData {
+    pub(super) fn new_commit(&self) -> FirestoreTransactionData {
         FirestoreTransactionData::new(
             Vec::new(),
             self.db.get_documents_path().clone(),
@@ -261,7 +276,7 @@ impl Store {
         )
     }
 
-    async fn commit(&self, writes: FirestoreTransactionData) -> Result<CommitOutcome> {
+    pub(super) async fn commit(&self, writes: FirestoreTransactionData) -> Result<CommitOutcome> {
         if writes.writes().len() > MAX_WRITES_PER_COMMIT {
             return Err(Error::Internal(format!(
                 "{} writes in one commit; Firestore accepts {MAX_WRITES_PER_COMMIT}",

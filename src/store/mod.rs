@@ -4,6 +4,7 @@
 mod accounts;
 mod audit;
 mod changes;
+mod claims;
 mod emulator_auth;
 mod firebase_queue;
 mod import;
@@ -20,6 +21,7 @@ use firestore::{FirestoreDb, FirestoreDbOptions};
 
 pub use accounts::{StoredAccount, Version};
 pub use audit::AuditEntry;
+pub use claims::{LookAlike, LookAlikeHolder};
 pub use firebase_queue::QueuedSync;
 pub use import::{CommitOutcome, ExistingAccount, ImportUpdate, MAX_WRITES_PER_COMMIT};
 pub use listing::{AccountFilter, SchemeCount};

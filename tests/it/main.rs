@@ -21,6 +21,7 @@ mod keys;
 mod layers;
 mod legacy;
 mod login;
+mod look_alikes;
 mod requests;
 mod reset;
 mod upgrades;

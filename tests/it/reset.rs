@@ -516,3 +516,165 @@ async fn repeated_bad_tokens_from_one_network_are_counted_and_then_refused() {
     assert_eq!(&statuses[..20], &[400; 20]);
     assert_eq!(statuses[20], 429, "the 21st failure in an hour");
 }
+
+/// Stores an account whose email was accepted under older, looser rules, as Firestore may
+/// still hold it (a sign-in finds it as typed), with an unverified address.
+async fn stored_before_the_rule(app: &TestApp, email: &str, password: &str) {
+    let now = jiff::Timestamp::now();
+    let account = firegate::accounts::Account {
+        uid: firegate::accounts::Uid::generate(),
+        email: Some(firegate::login::Login::as_typed(email).unwrap()),
+        email_verified: Some(false),
+        username: None,
+        password: firegate::passwords::StoredHash {
+            hash: crate::common::argon2id_hash(password, 1024, 1).await,
+            dialect: firegate::passwords::Dialect::Phc,
+        },
+        created_at: now,
+        updated_at: now,
+        disabled: false,
+        claims: Default::default(),
+        firebase: Default::default(),
+    };
+    app.service.store.create_account(&account).await.unwrap();
+}
+
+/// Display names, lists and quotes that lettre or the Trigger Email extension would read as
+/// some other address, or several.
+const NOT_ONE_ADDRESS: [&str; 6] = [
+    "\"ceo@school.example\"<attacker@evil.example>",
+    "\"ceo@school.example\" <attacker@evil.example>",
+    "n1<victim@school.example>",
+    "victim9@school.example,attacker9@evil.example",
+    "victim@school.example;attacker@evil.example",
+    "\"victim@school.example\"@evil.example",
+];
+
+#[tokio::test]
+async fn a_registration_must_be_one_bare_address_and_mails_nobody_else() {
+    let sink = SmtpSink::start(false);
+    let app = reset_app(&sink, &["--require-verified-email"]).await;
+    for email in NOT_ONE_ADDRESS {
+        let response = app
+            .post_json(
+                "/register/",
+                json!({ "email": email, "password": "a new passphrase" }),
+            )
+            .await;
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_email")),
+            "{email}: {body}"
+        );
+    }
+    let registered = app
+        .post_json(
+            "/register/",
+            json!({ "email": "kim@school.example", "password": "a new passphrase" }),
+        )
+        .await;
+    assert_eq!(registered.status().as_u16(), 201);
+    // Its mail arriving shows that the refused ones, had they sent any, would be in by now.
+    sink.mail("kim@school.example", 1).await;
+    let mails = sink.mails.lock().unwrap().clone();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(app.service.store.count_accounts().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn an_address_stored_with_a_display_name_gets_no_mail_and_requests_naming_one_are_refused() {
+    let sink = SmtpSink::start(false);
+    let app = reset_app(&sink, &["--require-verified-email"]).await;
+    app.create("victim@school.example", "the victim's own")
+        .await;
+    stored_before_the_rule(&app, "n1<victim@school.example>", "attacker's choice").await;
+
+    for email in NOT_ONE_ADDRESS
+        .iter()
+        .chain(["n1<victim@school.example>"].iter())
+    {
+        let reset = app
+            .post_json("/password-reset/", json!({ "email": email }))
+            .await;
+        let status = reset.status().as_u16();
+        let body: Value = reset.json().await.unwrap();
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_email")),
+            "reset for {email}"
+        );
+        let resend = app
+            .post_json(
+                "/email-verification/",
+                json!({ "email": email, "password": "attacker's choice" }),
+            )
+            .await;
+        assert_eq!(resend.status().as_u16(), 400, "verification for {email}");
+    }
+    // An unverified sign-in mails a fresh link, but only to the bare address the login is.
+    let (status, _) = app
+        .sign_in("n1<victim@school.example>", "attacker's choice")
+        .await;
+    assert_eq!(status, 400, "unverified");
+
+    assert_eq!(request(&app, "victim@school.example").await.0, 202);
+    let mail = sink.mail("victim@school.example", 1).await;
+    assert_eq!(mail["subject"], "Reset your firegate password");
+    let mails = sink.mails.lock().unwrap().clone();
+    assert_eq!(mails.len(), 1, "only the victim's own reset: {mails:?}");
+}
+
+/// The documents of the Trigger Email collection `firegate_mail`.
+async fn mail_documents(app: &TestApp) -> Vec<Value> {
+    let url = format!(
+        "http://{}/v1/projects/{}/databases/(default)/documents/firegate_mail",
+        crate::common::emulator_host(),
+        app.project()
+    );
+    let listed: Value = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth("owner")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    listed["documents"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_trigger_email_document_names_one_bare_address() {
+    let app = spawn_app_full(
+        &[
+            "--mail-url",
+            "firestore:firegate_mail",
+            "--public-url",
+            "https://auth.example.com",
+            "--require-verified-email",
+        ],
+        &[],
+    )
+    .await;
+    let listed = "victim9@school.example,attacker9@evil.example";
+    stored_before_the_rule(&app, listed, "attacker's choice").await;
+    app.create("kim@school.example", "old password").await;
+    assert_eq!(app.sign_in(listed, "attacker's choice").await.0, 400);
+    assert_eq!(request(&app, "kim@school.example").await.0, 202);
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let docs = loop {
+        let docs = mail_documents(&app).await;
+        if docs
+            .iter()
+            .any(|d| d["fields"]["to"]["stringValue"] == "kim@school.example")
+        {
+            break docs;
+        }
+        assert!(std::time::Instant::now() < deadline, "no mail document");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let to: Vec<&Value> = docs.iter().map(|d| &d["fields"]["to"]).collect();
+    assert_eq!(to.len(), 1, "{to:?}");
+}

@@ -46,6 +46,7 @@ impl From<Error> for Refusal {
             Error::AccountNotFound(_) => "not_found",
             Error::UnknownKey(_) => "unknown_key",
             Error::LoginTaken(_) => "login_taken",
+            Error::LookAlikeTaken { .. } => "login_look_alike",
             Error::UidTaken(_) => "uid_taken",
             Error::Conflict => "conflict",
             Error::Overloaded => "overloaded",

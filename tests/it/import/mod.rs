@@ -1,11 +1,12 @@
 //! `firegate import`: every input format, reruns and interrupted runs, `--dry-run`,
-//! `--strict`, `--update`, each kind of bad input with its line number, and imported legacy
-//! accounts signing in over HTTP and being upgraded to argon2id. This file holds the helpers
-//! that run the `firegate` binary and read back what it wrote.
+//! `--strict`, `--update`, each kind of bad input with its line number, logins left out,
+//! and imported legacy accounts signing in over HTTP and being upgraded to argon2id. This
+//! file holds the helpers that run the `firegate` binary and read back what it wrote.
 
 mod bad_input;
 mod checks;
 mod formats;
+mod logins;
 mod reruns;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,0 +1,195 @@
+//! Logins a row cannot keep: an email that is not one bare address, a login that looks like
+//! (has the Unicode TR39 skeleton of) another account's or an earlier row's. The account is
+//! imported under its other logins and the report says which was left out and why; a row
+//! left with no login is refused for that reason.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::{account, import, login};
+use crate::common::spawn_app;
+
+/// Werkzeug's hash of [`PASSWORD`].
+const HASH: &str = "pbkdf2:sha256:260000$1Cv49oUzVdDNPIj1$\
+                    cdfbcb171f45e1e6ad5546f0bf66ff138b60ba1bd82c00a3cc5692fd01644001";
+const PASSWORD: &str = "  spaces around  ";
+
+/// The report's lines as `(line, reason, kept_without)`.
+fn entries(path: &Path) -> Vec<(u64, String, Option<String>)> {
+    let mut out: Vec<_> = std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let entry: Value = serde_json::from_str(line).unwrap();
+            (
+                entry["line"].as_u64().unwrap(),
+                entry["reason"].as_str().unwrap().to_string(),
+                entry["kept_without"].as_str().map(String::from),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn entry(line: u64, reason: &str, kept_without: Option<&str>) -> (u64, String, Option<String>) {
+    (line, reason.to_string(), kept_without.map(String::from))
+}
+
+#[tokio::test]
+async fn an_email_that_is_not_one_bare_address_is_left_out_and_reported() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("users.csv");
+    let csv = format!(
+        "id,username,email,password_hash\n\
+         1,kim,\"\"\"ceo@school.example\"\" <attacker@evil.example>\",{HASH}\n\
+         2,,n2<victim@school.example>,{HASH}\n\
+         3,lee,\"victim3@school.example,attacker3@evil.example\",{HASH}\n\
+         4,park,park@school.example,{HASH}\n"
+    );
+    std::fs::write(&file, csv).unwrap();
+    let report_path = dir.path().join("report.jsonl");
+    let flags = [
+        "--dialect",
+        "werkzeug",
+        "--report",
+        report_path.to_str().unwrap(),
+    ];
+    let run = import(&app, &file, &flags).await;
+    assert_eq!(run.code, 3, "row 2 has no other login: {}", run.stderr);
+    assert_eq!(
+        entries(&report_path),
+        [
+            entry(2, "invalid_email", Some("email")),
+            entry(3, "invalid_email", None),
+            entry(4, "invalid_email", Some("email")),
+        ]
+    );
+    assert_eq!(
+        (
+            run.count("imported"),
+            run.count("rejected"),
+            run.count("kept without a login")
+        ),
+        (3, 1, 2),
+        "{}",
+        run.stdout
+    );
+    let report = std::fs::read_to_string(&report_path).unwrap();
+    for value in ["attacker", "victim", "ceo"] {
+        assert!(!report.contains(value), "never quoted: {report}");
+    }
+    assert!(report.contains("one bare address"), "{report}");
+
+    for (uid, username) in [("1", "kim"), ("3", "lee")] {
+        let kept = account(&app, uid).await.expect("the account is imported");
+        assert_eq!(kept.email, None);
+        assert_eq!(kept.username.unwrap().as_str(), username);
+        let (status, body) = login(&app, username, PASSWORD).await;
+        assert_eq!((status, body["uid"].as_str()), (200, Some(uid)));
+    }
+    assert!(account(&app, "2").await.is_none());
+    assert_eq!(login(&app, "park@school.example", PASSWORD).await.0, 200);
+    assert_eq!(
+        login(
+            &app,
+            "victim3@school.example,attacker3@evil.example",
+            PASSWORD
+        )
+        .await
+        .0,
+        400
+    );
+}
+
+#[tokio::test]
+async fn a_login_that_looks_like_another_is_left_out_and_reruns_change_nothing() {
+    let app = spawn_app().await;
+    app.create("boss", "some password").await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("users.csv");
+    // `а` (U+0430) and `і` (U+0456) are Cyrillic, `о` (U+043E) too; U+00A0 is a no-break space.
+    let csv = format!(
+        "id,username,email,password_hash\n\
+         1,admin,,{HASH}\n\
+         2,\u{430}dmin,a2@school.example,{HASH}\n\
+         3,\u{430}dm\u{456}n,,{HASH}\n\
+         4,b\u{43e}ss,b4@school.example,{HASH}\n\
+         5,kim lee,,{HASH}\n\
+         6,kim\u{a0}lee,k6@school.example,{HASH}\n"
+    );
+    std::fs::write(&file, csv).unwrap();
+    let report_path = dir.path().join("report.jsonl");
+    let flags = [
+        "--dialect",
+        "werkzeug",
+        "--report",
+        report_path.to_str().unwrap(),
+    ];
+    let want = [
+        entry(3, "look_alike_login", Some("username")),
+        entry(4, "look_alike_login", None),
+        entry(5, "look_alike_login", Some("username")),
+        entry(7, "look_alike_login", Some("username")),
+    ];
+    let run = import(&app, &file, &flags).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(entries(&report_path), want);
+    assert_eq!(run.count("imported"), 5, "{}", run.stdout);
+    for (uid, email) in [
+        ("2", "a2@school.example"),
+        ("4", "b4@school.example"),
+        ("6", "k6@school.example"),
+    ] {
+        let kept = account(&app, uid).await.expect("the account is imported");
+        assert_eq!(kept.username, None, "uid {uid}");
+        assert_eq!(kept.email.unwrap().as_str(), email);
+        assert_eq!(login(&app, email, PASSWORD).await.0, 200);
+    }
+    assert_eq!(login(&app, "admin", PASSWORD).await.1["uid"], "1");
+    assert_eq!(login(&app, "\u{430}dmin", PASSWORD).await.0, 400);
+    assert_eq!(login(&app, "kim\u{a0}lee", PASSWORD).await.0, 400);
+
+    // A rerun finds the same accounts, left out the same logins, and writes nothing.
+    let rerun = import(&app, &file, &flags).await;
+    assert_eq!(rerun.code, 3, "{}", rerun.stderr);
+    assert_eq!(
+        (rerun.count("imported"), rerun.count("already present")),
+        (0, 5),
+        "{}",
+        rerun.stdout
+    );
+    assert_eq!(entries(&report_path), want);
+}
+
+#[tokio::test]
+async fn strict_imports_a_row_kept_without_its_email_and_reports_it_once() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("users.csv");
+    let csv = format!(
+        "id,username,email,password_hash\n\
+         1,kim,n1<victim@school.example>,{HASH}\n\
+         2,park,park@school.example,{HASH}\n"
+    );
+    std::fs::write(&file, csv).unwrap();
+    let report_path = dir.path().join("report.jsonl");
+    let flags = [
+        "--dialect",
+        "werkzeug",
+        "--strict",
+        "--report",
+        report_path.to_str().unwrap(),
+    ];
+    let run = import(&app, &file, &flags).await;
+    assert_eq!(run.code, 0, "nothing is refused: {}", run.stderr);
+    assert_eq!(run.count("imported"), 2, "{}", run.stdout);
+    assert_eq!(
+        entries(&report_path),
+        [entry(2, "invalid_email", Some("email"))],
+        "the check pass reported it; the writing pass does not again"
+    );
+    assert_eq!(login(&app, "kim", PASSWORD).await.1["uid"], "1");
+}
