@@ -333,6 +333,7 @@ fn account_command_help_fits_its_budget() {
         "set-password",
         "list",
         "stats",
+        "claim-look-alikes",
     ];
     for sub in subcommands {
         let output = firegate()
