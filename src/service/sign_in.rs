@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use tracing::{info, warn};
 
 use super::bridge::Authority;
-use super::{Service, SignedIn, Unlocked};
+use super::{AccountRef, Service, SignedIn, Unlocked};
 use crate::accounts::{Account, Uid};
 use crate::client::ClientNetwork;
 use crate::custom_token::TokenRequest;
@@ -369,28 +369,27 @@ impl Service {
         }
     }
 
-    /// Unlocks a login (admins): the failure counts of its account, and of the login as an
-    /// unknown one (it may have been hammered before the account existed), are forgotten.
-    /// The account's familiar networks are kept. `login_or_uid` may also be an account's uid.
-    pub async fn unlock(&self, login_or_uid: &str) -> Result<Unlocked> {
-        let candidates = Login::lookups(login_or_uid);
-        let mut uid = match &candidates {
-            Ok(candidates) => self.store.uid_for_login(candidates).await?,
-            Err(_) => None,
+    /// Unlocks an account (admins): the failure counts of the account, and of each of its
+    /// logins as an unknown one (they may have been hammered before the account existed),
+    /// are forgotten; its familiar networks are kept. Named by login, a login no account
+    /// holds has its own count as an unknown login forgotten; named by uid, the account must
+    /// exist.
+    pub async fn unlock(&self, target: &AccountRef) -> Result<Unlocked> {
+        let found = match self.find(target).await {
+            Ok(found) => Some(found),
+            Err(Error::AccountNotFound(_)) if matches!(target, AccountRef::Login(_)) => None,
+            Err(e) => return Err(e),
         };
-        if uid.is_none()
-            && let Ok(by_uid) = Uid::parse(login_or_uid.trim())
-            && self.store.find_by_uid(&by_uid).await?.is_some()
-        {
-            uid = Some(by_uid.to_string());
+        let mut unknown: Vec<Login> = Vec::new();
+        if let AccountRef::Login(text) = target {
+            unknown.extend(Login::lookups(text)?.into_iter().next());
         }
-        // Neither a login nor an account's uid.
-        let login = match candidates {
-            Ok(candidates) => candidates.into_iter().next(),
-            Err(e) if uid.is_none() => return Err(e),
-            Err(_) => None,
-        };
-        let uid = uid.as_deref().map(Uid::from_stored).transpose()?;
+        for login in found.iter().flat_map(|f| f.account.logins()) {
+            if !unknown.contains(login) {
+                unknown.push(login.clone());
+            }
+        }
+        let uid = found.map(|f| f.account.uid);
         let mut cleared = false;
         if let Some(uid) = &uid {
             let key = LockoutKey::Account(uid.clone());
@@ -400,10 +399,10 @@ impl Service {
                 cleared = true;
             }
         }
-        if let Some(login) = login {
-            let unknown = LockoutKey::Unknown(login);
-            if self.store.lockout_state(&unknown).await? != LockoutState::default() {
-                self.store.clear_failures(&unknown).await?;
+        for login in unknown {
+            let key = LockoutKey::Unknown(login);
+            if self.store.lockout_state(&key).await? != LockoutState::default() {
+                self.store.clear_failures(&key).await?;
                 cleared = true;
             }
         }

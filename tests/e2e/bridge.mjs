@@ -179,13 +179,13 @@ export function bridgeSuite(getEnv) {
         await create(settings, account);
         const c = client('mirror-disabled');
         await signInWithCustomToken(c.auth, (await login(mirror, account)).token);
-        await cliWith(settings, ['accounts', 'disable', account.login]);
+        await cliWith(settings, ['accounts', 'disable', '--login', account.login]);
         const code = await errorCode(
           c.auth.currentUser.getIdToken(true),
           'a token refresh after disabling',
         );
         assert.equal(code, 'auth/user-disabled');
-        await cliWith(settings, ['accounts', 'enable', account.login]);
+        await cliWith(settings, ['accounts', 'enable', '--login', account.login]);
         const again = await login(mirror, account);
         assert.equal((await authAdmin(env).user(again.uid)).disabled ?? false, false);
       });
@@ -217,7 +217,7 @@ export function bridgeSuite(getEnv) {
         const account = { login: 'delete-me@example.com', password: 'gone tomorrow' };
         const uid = await create(settings, account);
         assert.ok(await authAdmin(env).user(uid), 'created with the account');
-        await cliWith(settings, ['accounts', 'delete', account.login, '--yes']);
+        await cliWith(settings, ['accounts', 'delete', '--login', account.login, '--yes']);
         assert.equal(await authAdmin(env).user(uid), undefined);
       });
 
@@ -263,7 +263,7 @@ export function bridgeSuite(getEnv) {
         assert.equal(signed.uid, uid);
         const credential = await signInWithEmailAndPassword(c.auth, account.login, account.password);
         assert.equal(credential.user.uid, uid, 'Firebase Auth signs in the firegate uid');
-        const shown = JSON.parse(await cliWith(settings, ['accounts', 'show', account.login]));
+        const shown = JSON.parse(await cliWith(settings, ['accounts', 'show', '--login', account.login]));
         assert.ok(shown.graduated_at, `accounts show: ${JSON.stringify(shown)}`);
         const stats = JSON.parse(await cliWith(settings, ['accounts', 'stats', '--json']));
         const argon = stats.find((s) => s.scheme === 'argon2id');

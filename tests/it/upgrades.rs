@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use firegate::passwords::{Dialect, Password};
+use firegate::service::AccountRef;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
@@ -23,7 +24,11 @@ async fn a_conditional_hash_write_is_refused_once_the_account_has_changed() {
     // An admin changes the password after the sign-in read the account...
     let changed = firegate::passwords::Password::new("the admin's new password".into()).unwrap();
     app.service
-        .set_password("kim", &changed, jiff::Timestamp::now())
+        .set_password(
+            &AccountRef::Login("kim".into()),
+            &changed,
+            jiff::Timestamp::now(),
+        )
         .await
         .unwrap();
     let after_change = app.stored("kim").await.account.password;
