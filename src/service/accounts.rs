@@ -180,22 +180,13 @@ impl Service {
         }
         let hash = self.passwords.hash(new).await?;
         let uid = found.account.uid.clone();
-        let mut version = found.version;
-        if found.account.firebase.graduated_at.is_some() {
-            // The check itself may have written (Firebase Auth's password time, firegate's
-            // copy of a password changed there): an account unchanged but for that is still
-            // the one checked.
-            match self.store.find_by_uid(&uid).await? {
-                Some(now) if now.account.updated_at == found.account.updated_at => {
-                    version = now.version;
-                }
-                _ => return Err(Error::Conflict),
-            }
-        }
-        if !self
+        // The version the check's own writes left (Firebase Auth's password time, firegate's
+        // copy of a password changed there): any other change since is a conflict.
+        if self
             .store
-            .replace_password(&uid, &hash, Some(version), now)
+            .replace_password(&uid, &hash, Some(found.version), now)
             .await?
+            .is_none()
         {
             return Err(Error::Conflict);
         }
@@ -214,10 +205,11 @@ impl Service {
         self.check_policy(password)?;
         let found = self.find(target).await?;
         let hash = self.passwords.hash(password).await?;
-        if !self
+        if self
             .store
             .replace_password(&found.account.uid, &hash, None, now)
             .await?
+            .is_none()
         {
             return Err(Error::AccountNotFound(target.to_string()));
         }

@@ -61,7 +61,7 @@ impl Service {
         // Before the token: a client's signInWithCustomToken then finds the Firebase user
         // already holding the email (and the password, in graduate mode).
         if let Ok(found) = &result {
-            self.bridge_sign_in(&found.account, password).await;
+            self.bridge_sign_in(found, password).await;
         }
         let result = match result {
             Ok(found) => match self.mint(&found.account, now).await {
@@ -93,7 +93,9 @@ impl Service {
     /// Verifies credentials and returns the account as read, with the admission it was
     /// checked under. A locked account (or unknown login) is refused without any password
     /// check; failures are counted and a success forgets them. With `upgrade_at`, an
-    /// outdated hash is replaced on success (the returned version is then stale).
+    /// outdated hash is replaced on success. The returned version is the one the check's own
+    /// writes left (the one read when it wrote nothing), so any other write since shows as
+    /// a new version.
     ///
     /// Two Firestore round trips whether or not the login exists: the login index, then the
     /// account and its failure record together (or the unknown login's failure record).
@@ -275,12 +277,20 @@ impl Service {
                 if followed {
                     let mut state = found.account.firebase.clone();
                     state.password_at = password_at;
+                    // Conditioned, so the version kept is the check's own: a change made
+                    // meanwhile stays visible to what follows the check.
                     match self
                         .store
-                        .record_firebase(&found.account.uid, &state, None)
+                        .record_firebase(&found.account.uid, &state, Some(found.version))
                         .await
                     {
-                        Ok(_) => found.account.firebase = state,
+                        Ok(Some(version)) => {
+                            found.account.firebase = state;
+                            found.version = version;
+                        }
+                        Ok(None) => {
+                            info!(uid = %found.account.uid, "account changed during sign-in; the Firebase password time is recorded at a later sign-in")
+                        }
                         Err(e) => {
                             warn!(uid = %found.account.uid, error = %e, "cannot record the Firebase password time")
                         }
@@ -445,8 +455,8 @@ impl Service {
     }
 
     /// Replaces the hash of a checked account with an argon2id one of `password`, unless the
-    /// account changed since it was read; `found` then holds the new hash and update time.
-    /// Failure is logged, not raised: the next sign-in retries.
+    /// account changed since it was read; `found` then holds the new hash, update time and
+    /// version. Failure is logged, not raised: the next sign-in retries.
     async fn replace_checked_hash(
         &self,
         found: &mut StoredAccount,
@@ -461,11 +471,11 @@ impl Service {
                 .store
                 .replace_password(&uid, &new, Some(found.version), now)
                 .await
-                .map(|written| written.then_some(new)),
+                .map(|written| written.map(|version| (new, version))),
             Err(e) => Err(e),
         };
         match (result, why) {
-            (Ok(Some(new)), _) => {
+            (Ok(Some((new, version))), _) => {
                 match why {
                     Replace::Upgrade => {
                         info!(%uid, %from, to = "argon2id", "password hash upgraded")
@@ -476,6 +486,7 @@ impl Service {
                 }
                 found.account.password = new;
                 found.account.updated_at = now;
+                found.version = version;
                 true
             }
             (Ok(None), Replace::Upgrade) => {
