@@ -482,7 +482,7 @@ def main():
                 assert server.command("accounts", "create", "--login", "lock@example.com", stdin="right password\n").returncode == 0
                 failures = 0
                 while server.login("lock@example.com", "right password")[0] == 200 and failures < 50:
-                    server.command("accounts", "unlock", "lock@example.com")
+                    server.command("accounts", "unlock", "--login", "lock@example.com")
                     failures += 1
                     for _ in range(failures):
                         server.login("lock@example.com", "wrong")

@@ -38,8 +38,7 @@ impl Uid {
                 ),
             ));
         }
-        let reserved = value.len() >= 4 && value.starts_with("__") && value.ends_with("__");
-        if value.contains('/') || value == "." || value == ".." || reserved {
+        if !is_document_id(value) {
             return Err(Error::invalid(
                 "invalid_uid",
                 "a uid must not contain '/', be '.' or '..', or look like __name__ \
@@ -64,6 +63,14 @@ impl Uid {
         Ok(Uid(value.to_string()))
     }
 
+    /// The uid an admin names to find an existing account, taken exactly as given (never
+    /// trimmed, never read as a login) and by the rules of stored uids, so older accounts
+    /// with longer uids are found too. `None` when no account can have it: empty, or not a
+    /// Firestore document id.
+    pub fn named(value: &str) -> Option<Uid> {
+        (!value.is_empty() && is_document_id(value)).then(|| Uid(value.to_string()))
+    }
+
     /// A new random uid shaped like Firebase's own: 28 base62 characters (~166 bits).
     pub fn generate() -> Uid {
         const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -78,6 +85,12 @@ impl Uid {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Usable as a Firestore document id: no `/`, not `.` or `..`, not like `__name__`.
+fn is_document_id(value: &str) -> bool {
+    let reserved = value.len() >= 4 && value.starts_with("__") && value.ends_with("__");
+    !(value.contains('/') || value == "." || value == ".." || reserved)
 }
 
 impl fmt::Display for Uid {
@@ -216,6 +229,22 @@ mod tests {
     fn uids_that_cannot_be_document_ids_are_refused() {
         for bad in ["a/b", ".", "..", "__name__", "a\nb"] {
             assert!(Uid::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn named_uids_are_taken_exactly_and_only_as_document_ids() {
+        assert_eq!(
+            Uid::named(" kim ").unwrap().as_str(),
+            " kim ",
+            "never trimmed"
+        );
+        assert!(
+            Uid::named(&"가".repeat(128)).is_some(),
+            "stored uids may be longer"
+        );
+        for bad in ["", "a/b", ".", "..", "__name__"] {
+            assert!(Uid::named(bad).is_none(), "{bad:?}");
         }
     }
 

@@ -32,6 +32,11 @@ pub enum Error {
     #[error("login `{login}` looks like `{holder}`, which another account holds")]
     LookAlikeTaken { login: String, holder: String },
 
+    /// A new login that is another account's uid: refused, so that no login ever reads as
+    /// a name for another account.
+    #[error("`{0}` is the uid of another account; a login may not be another account's uid")]
+    LoginIsUid(String),
+
     /// A uid that another account already holds.
     #[error("uid `{0}` is already in use")]
     UidTaken(String),
@@ -48,8 +53,9 @@ pub enum Error {
     #[error("no key `{0}` in the keys directory; see `firegate keys list`")]
     UnknownKey(String),
 
-    /// No account holds the given login (admin commands only; sign-in never says this).
-    #[error("no account has the login or uid `{0}`")]
+    /// No account has the given uid, or holds the given login (admin commands only;
+    /// sign-in never says this). The text says which was asked for: "uid `x`", "login `x`".
+    #[error("no account has the {0}")]
     AccountNotFound(String),
 
     /// Too many failed attempts of one kind from one client network; retry later.

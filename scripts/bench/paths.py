@@ -364,7 +364,7 @@ class Paths:
         server_components on its argon2id account (default parameters; created when this
         runs alone)."""
         env = self.default_env
-        shown = subprocess.run([str(self.run.BINARY), "accounts", "show", self.run.ARGON2_LOGIN],
+        shown = subprocess.run([str(self.run.BINARY), "accounts", "show", "--login", self.run.ARGON2_LOGIN],
                                env=env, capture_output=True, text=True)
         if shown.returncode != 0:
             self.run.cli(env, "accounts", "create", "--login", self.run.ARGON2_LOGIN,

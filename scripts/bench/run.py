@@ -1604,7 +1604,7 @@ def main() -> None:
             "--uid", "bench-argon2", stdin=ARGON2_PASSWORD + "\n")
         werkzeug_users = [f"legacy{i:03d}" for i in range(args.cold_runs + 1 + TIMELINE_RUNS)]
         seed_werkzeug(emulator, werkzeug_users)
-        shown = json.loads(cli(env, "accounts", "show", werkzeug_users[0]))
+        shown = json.loads(cli(env, "accounts", "show", "--login", werkzeug_users[0]))
         if "werkzeug-pbkdf2-sha256" not in json.dumps(shown):
             sys.exit(f"error: the seeded Werkzeug account reads back as {shown}")
         docs = emulator.docs_path()

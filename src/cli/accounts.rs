@@ -11,7 +11,7 @@ use crate::claims::Claims;
 use crate::config::AccountsArgs;
 use crate::login::Login;
 use crate::passwords::Password;
-use crate::service::{NewAccount, Service};
+use crate::service::{AccountRef, NewAccount, Service};
 use crate::store::AccountFilter;
 use crate::{Error, Result};
 
@@ -38,26 +38,29 @@ pub enum AccountsCommand {
     },
     /// Show an account as JSON (never its password hash).
     Show {
-        /// Email or username.
-        login: String,
+        #[command(flatten)]
+        which: Which,
         #[command(flatten)]
         at: AccountsArgs,
     },
     /// Disable an account: it can no longer sign in.
     Disable {
-        login: String,
+        #[command(flatten)]
+        which: Which,
         #[command(flatten)]
         at: AccountsArgs,
     },
     /// Re-enable a disabled account.
     Enable {
-        login: String,
+        #[command(flatten)]
+        which: Which,
         #[command(flatten)]
         at: AccountsArgs,
     },
     /// Delete an account and free its logins (asks for confirmation unless --yes).
     Delete {
-        login: String,
+        #[command(flatten)]
+        which: Which,
         /// Do not ask for confirmation.
         #[arg(long)]
         yes: bool,
@@ -65,21 +68,27 @@ pub enum AccountsCommand {
         at: AccountsArgs,
     },
     /// Replace an account's developer claims (a JSON object; `{}` removes them all).
+    // The uid may be missing before the claims: `set-claims --login LOGIN CLAIMS`.
+    #[command(allow_missing_positional = true)]
     SetClaims {
-        login: String,
+        #[command(flatten)]
+        which: Which,
+        /// The claims: a JSON object.
         claims: String,
         #[command(flatten)]
         at: AccountsArgs,
     },
-    /// Forget a login's failed sign-ins, lifting a brute-force lock.
+    /// Forget an account's failed sign-ins (or a login's), lifting a brute-force lock.
     Unlock {
-        login: String,
+        #[command(flatten)]
+        which: Which,
         #[command(flatten)]
         at: AccountsArgs,
     },
     /// Set an account's password, read from stdin.
     SetPassword {
-        login: String,
+        #[command(flatten)]
+        which: Which,
         #[command(flatten)]
         at: AccountsArgs,
     },
@@ -122,6 +131,28 @@ pub enum AccountsCommand {
     },
 }
 
+/// The account a command acts on: its uid, or the account holding `--login`. A uid is never
+/// read as a login, nor a login as a uid.
+#[derive(clap::Args, Debug)]
+#[group(required = true, multiple = false)]
+pub struct Which {
+    /// The account's uid.
+    uid: Option<String>,
+    /// The account holding this email or username, instead of a uid.
+    #[arg(long)]
+    login: Option<String>,
+}
+
+impl Which {
+    fn target(&self) -> AccountRef {
+        match &self.login {
+            Some(login) => AccountRef::Login(login.clone()),
+            // clap requires the uid without --login.
+            None => AccountRef::Uid(self.uid.clone().unwrap_or_default()),
+        }
+    }
+}
+
 /// Runs one `accounts` subcommand.
 pub async fn run(command: AccountsCommand) -> Result<()> {
     let service = Service::build(command.settings().service_options()).await?;
@@ -154,37 +185,41 @@ pub async fn run(command: AccountsCommand) -> Result<()> {
             let account = service.create_account(new, Timestamp::now()).await?;
             println!("{}", account.uid);
         }
-        AccountsCommand::Show { login, .. } => print_json(&service.show_account(&login).await?)?,
-        AccountsCommand::Disable { login, .. } => {
-            print_json(&service.set_disabled(&login, true).await?)?
+        AccountsCommand::Show { which, .. } => {
+            print_json(&service.show_account(&which.target()).await?)?
         }
-        AccountsCommand::Enable { login, .. } => {
-            print_json(&service.set_disabled(&login, false).await?)?
+        AccountsCommand::Disable { which, .. } => {
+            print_json(&service.set_disabled(&which.target(), true).await?)?
         }
-        AccountsCommand::Delete { login, yes, .. } => {
+        AccountsCommand::Enable { which, .. } => {
+            print_json(&service.set_disabled(&which.target(), false).await?)?
+        }
+        AccountsCommand::Delete { which, yes, .. } => {
+            let target = which.target();
             if !yes {
                 confirm(&format!(
-                    "Delete the account `{login}` and free its logins?"
+                    "Delete the account with the {target} and free its logins?"
                 ))?;
             }
-            let uid = service.delete_account(&login).await?;
+            let uid = service.delete_account(&target).await?;
             println!("deleted {uid}");
         }
-        AccountsCommand::SetClaims { login, claims, .. } => {
+        AccountsCommand::SetClaims { which, claims, .. } => {
             let claims = Claims::from_json(&claims)?;
-            print_json(&service.set_claims(&login, claims).await?)?;
+            print_json(&service.set_claims(&which.target(), claims).await?)?;
         }
-        AccountsCommand::Unlock { login, .. } => {
-            if service.unlock(&login).await?.cleared {
-                println!("unlocked {login}");
+        AccountsCommand::Unlock { which, .. } => {
+            let target = which.target();
+            if service.unlock(&target).await?.cleared {
+                println!("unlocked the {target}");
             } else {
-                println!("nothing to unlock: {login} has no failed sign-ins counted");
+                println!("nothing to unlock: the {target} has no failed sign-ins counted");
             }
         }
-        AccountsCommand::SetPassword { login, .. } => {
+        AccountsCommand::SetPassword { which, .. } => {
             let password = read_new_password()?;
             let uid = service
-                .set_password(&login, &password, Timestamp::now())
+                .set_password(&which.target(), &password, Timestamp::now())
                 .await?;
             println!("password set for {uid}");
         }

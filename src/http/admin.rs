@@ -26,7 +26,7 @@ use crate::accounts::{AccountSummary, Uid};
 use crate::claims::Claims;
 use crate::keys::KeyInfo;
 use crate::passwords::Password;
-use crate::service::{SchemeStats, Service, SignerInfo, Unlocked};
+use crate::service::{AccountRef, SchemeStats, Service, SignerInfo, Unlocked};
 use crate::store::{AccountFilter, AuditEntry, SchemeCount};
 
 /// The authenticated admin's name, for the audit log.
@@ -50,24 +50,24 @@ pub fn routes(service: Arc<Service>) -> Router<Arc<Service>> {
         .route("/admin/api/audit", gated(get(audit_trail)))
         .route("/admin/api/accounts", gated(get(list_accounts)))
         .route(
-            "/admin/api/accounts/{login}",
+            "/admin/api/accounts/{uid}",
             gated(get(show_account).delete(delete_account)),
         )
         .route(
-            "/admin/api/accounts/{login}/disable",
+            "/admin/api/accounts/{uid}/disable",
             gated(post(disable_account)),
         )
         .route(
-            "/admin/api/accounts/{login}/enable",
+            "/admin/api/accounts/{uid}/enable",
             gated(post(enable_account)),
         )
         .route(
-            "/admin/api/accounts/{login}/unlock",
+            "/admin/api/accounts/{uid}/unlock",
             gated(post(unlock_account)),
         )
-        .route("/admin/api/accounts/{login}/claims", gated(put(set_claims)))
+        .route("/admin/api/accounts/{uid}/claims", gated(put(set_claims)))
         .route(
-            "/admin/api/accounts/{login}/password",
+            "/admin/api/accounts/{uid}/password",
             gated(put(set_password)),
         )
         .route("/admin/{*rest}", any(super::not_found))
@@ -280,12 +280,29 @@ struct ListQuery {
     disabled: Option<bool>,
     limit: Option<u32>,
     after: Option<String>,
+    /// A search: the account holding this login, alone.
+    login: Option<String>,
 }
 
+/// A page of accounts, or with `?login=` the account holding that login (a list of at
+/// most one): the one place a login names an account.
 async fn list_accounts(
     State(service): State<Arc<Service>>,
     ValidQuery(query): ValidQuery<ListQuery>,
 ) -> Result<Json<Vec<AccountSummary>>, Refusal> {
+    if let Some(login) = &query.login {
+        let alone = query.scheme.is_none()
+            && query.disabled.is_none()
+            && query.limit.is_none()
+            && query.after.is_none();
+        if !alone {
+            return Err(Refusal::bad_request(
+                "invalid_query",
+                "`login` finds one account and takes no other parameter",
+            ));
+        }
+        return Ok(Json(service.search_login(login).await?));
+    }
     let limit = query.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(Refusal::bad_request(
@@ -305,20 +322,25 @@ async fn list_accounts(
     ))
 }
 
+/// The account a route's `{uid}` names: by uid only, never as a login.
+fn by_uid(segment: Result<Segment, Refusal>) -> Result<AccountRef, Refusal> {
+    segment.map(|Segment(uid)| AccountRef::Uid(uid))
+}
+
 async fn show_account(
     State(service): State<Arc<Service>>,
-    Segment(login): Segment,
+    uid: Result<Segment, Refusal>,
 ) -> Result<Json<crate::service::AccountDetail>, Refusal> {
-    Ok(Json(service.show_account(&login).await?))
+    Ok(Json(service.show_account(&by_uid(uid)?).await?))
 }
 
 async fn disable_account(
     State(service): State<Arc<Service>>,
     Extension(admin): Extension<Admin>,
-    login: Result<Segment, Refusal>,
+    uid: Result<Segment, Refusal>,
 ) -> Result<Json<AccountSummary>, Refusal> {
     audited(&service, &admin, "disable-account", None, async {
-        Ok(service.set_disabled(&login?.0, true).await?)
+        Ok(service.set_disabled(&by_uid(uid)?, true).await?)
     })
     .await
     .map(Json)
@@ -327,24 +349,24 @@ async fn disable_account(
 async fn enable_account(
     State(service): State<Arc<Service>>,
     Extension(admin): Extension<Admin>,
-    login: Result<Segment, Refusal>,
+    uid: Result<Segment, Refusal>,
 ) -> Result<Json<AccountSummary>, Refusal> {
     audited(&service, &admin, "enable-account", None, async {
-        Ok(service.set_disabled(&login?.0, false).await?)
+        Ok(service.set_disabled(&by_uid(uid)?, false).await?)
     })
     .await
     .map(Json)
 }
 
-/// Forgets the failed sign-ins counted against an account (by login or uid) and against its
-/// login as an unknown one; familiar networks stay.
+/// Forgets the failed sign-ins counted against an account and against its logins as
+/// unknown ones; familiar networks stay.
 async fn unlock_account(
     State(service): State<Arc<Service>>,
     Extension(admin): Extension<Admin>,
-    login: Result<Segment, Refusal>,
+    uid: Result<Segment, Refusal>,
 ) -> Result<Json<Unlocked>, Refusal> {
     audited(&service, &admin, "unlock-account", None, async {
-        Ok(service.unlock(&login?.0).await?)
+        Ok(service.unlock(&by_uid(uid)?).await?)
     })
     .await
     .map(Json)
@@ -353,13 +375,13 @@ async fn unlock_account(
 async fn set_claims(
     State(service): State<Arc<Service>>,
     Extension(admin): Extension<Admin>,
-    login: Result<Segment, Refusal>,
+    uid: Result<Segment, Refusal>,
     body: Result<JsonObject, ApiError>,
 ) -> Result<Json<AccountSummary>, Refusal> {
     audited(&service, &admin, "set-claims", None, async {
-        let login = login?.0;
+        let target = by_uid(uid)?;
         let claims = Claims::parse(Value::Object(body?.into_map()))?;
-        Ok(service.set_claims(&login, claims).await?)
+        Ok(service.set_claims(&target, claims).await?)
     })
     .await
     .map(Json)
@@ -370,17 +392,17 @@ async fn set_claims(
 async fn set_password(
     State(service): State<Arc<Service>>,
     Extension(admin): Extension<Admin>,
-    login: Result<Segment, Refusal>,
+    uid: Result<Segment, Refusal>,
     body: Result<JsonObject, ApiError>,
 ) -> Result<StatusCode, Refusal> {
     audited(&service, &admin, "set-password", None, async {
-        let login = login?.0;
+        let target = by_uid(uid)?;
         let mut body = body?;
         let password = body.string("password")?;
         body.finish("`password`")?;
         let password = Password::new(password)?;
         Ok(service
-            .set_password(&login, &password, Timestamp::now())
+            .set_password(&target, &password, Timestamp::now())
             .await?)
     })
     .await
@@ -390,10 +412,10 @@ async fn set_password(
 async fn delete_account(
     State(service): State<Arc<Service>>,
     Extension(admin): Extension<Admin>,
-    login: Result<Segment, Refusal>,
+    uid: Result<Segment, Refusal>,
 ) -> Result<StatusCode, Refusal> {
     audited(&service, &admin, "delete-account", None, async {
-        Ok(service.delete_account(&login?.0).await?)
+        Ok(service.delete_account(&by_uid(uid)?).await?)
     })
     .await
     .map(|_| StatusCode::NO_CONTENT)

@@ -50,7 +50,8 @@ impl From<Error> for ApiError {
                 ApiError::bad_request("invalid_credentials", INVALID_CREDENTIALS)
             }
             Error::InvalidInput { code, message } => ApiError::bad_request(code, message),
-            Error::LoginTaken(_) => ApiError::new(
+            // Alike to clients: registration says only that the name is not available.
+            Error::LoginTaken(_) | Error::LoginIsUid(_) => ApiError::new(
                 StatusCode::CONFLICT,
                 "login_taken",
                 "This email or username is already registered.",

@@ -60,6 +60,9 @@ pub enum Reason {
     UidTaken,
     /// Firestore holds this login for another account.
     LoginTaken,
+    /// A username or email that is the uid of another account (in Firestore, or of an
+    /// earlier row of the file).
+    LoginIsUid,
     /// Firestore kept failing; rerun the import to finish.
     WriteFailed,
 }
@@ -90,6 +93,7 @@ impl Reason {
             Reason::DuplicateLogin => "duplicate_login",
             Reason::UidTaken => "uid_taken",
             Reason::LoginTaken => "login_taken",
+            Reason::LoginIsUid => "login_is_uid",
             Reason::WriteFailed => "write_failed",
         }
     }

@@ -220,6 +220,17 @@ impl Validator {
             return Err((Reason::LookAlikeLogin, message));
         }
         account.email_verified = account.email.as_ref().and(account.email_verified);
+        if let Some(login) = account.logins().find(|l| {
+            l.as_str() != account.uid.as_str() && self.seen.contains(Kind::Uid, l.as_str())
+        }) {
+            let what = if login.is_email() {
+                "email"
+            } else {
+                "username"
+            };
+            let message = format!("the {what} is the uid of an earlier row of the file");
+            return Err((Reason::LoginIsUid, message));
+        }
         self.seen.insert(Kind::Uid, account.uid.as_str());
         for login in account.logins() {
             self.seen.insert(Kind::Login, login.as_str());
@@ -441,6 +452,17 @@ mod tests {
         );
         let nbsp = user("5", Role::Username, "kim\u{a0}lee");
         assert_eq!(reason(&mut v, &nbsp), Reason::LookAlikeLogin);
+    }
+
+    #[test]
+    fn a_username_that_is_an_earlier_rows_uid_is_refused_but_not_its_own() {
+        let mut v = validator();
+        assert!(v.check(row(2, &user("42", Role::Username, "kim"))).is_ok());
+        let decoy = user("7", Role::Username, "42");
+        assert_eq!(reason(&mut v, &decoy), Reason::LoginIsUid);
+        assert!(v.check(row(4, &user("lee", Role::Username, "lee"))).is_ok());
+        // A uid equal to an earlier row's login is the other direction: imported.
+        assert!(v.check(row(5, &user("kim", Role::Username, "min"))).is_ok());
     }
 
     #[test]

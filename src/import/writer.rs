@@ -82,12 +82,18 @@ pub(crate) async fn settle(
     let pending = batch.candidates;
     // Refused before anything is written: a row whose login's legacy-domain spelling
     // belongs to another account would shadow that account's sign-ins.
-    let (mut pending, taken) = match refuse_taken_aliases(store, pending, mode.legacy_domain).await
-    {
+    let (pending, taken) = match refuse_taken_aliases(store, pending, mode.legacy_domain).await {
         Ok(split) => split,
         Err((e, pending)) => return failed(outcomes, &pending, e),
     };
     outcomes.extend(taken);
+    // And a row one of whose logins is another account's uid: it would read as a name for
+    // that account.
+    let (mut pending, uids) = match refuse_logins_that_are_uids(store, pending).await {
+        Ok(split) => split,
+        Err((e, pending)) => return failed(outcomes, &pending, e),
+    };
+    outcomes.extend(uids);
     for _ in 0..ROUNDS {
         if pending.is_empty() {
             return (outcomes, None);
@@ -266,6 +272,71 @@ async fn refuse_taken_aliases(
                      to another account; legacy clients send either spelling"
                 ),
             ))),
+            None => keep.push(candidate),
+        }
+    }
+    Ok((keep, refused))
+}
+
+/// Splits off the candidates one of whose logins is the uid of an account in Firestore other
+/// than their own. A candidate already imported (a rerun: the login is its own already) is
+/// kept, to be counted as present. One batch read of the accounts, and one of the logins
+/// only when an account was found.
+async fn refuse_logins_that_are_uids(
+    store: &Store,
+    pending: Vec<Candidate>,
+) -> Result<(Vec<Candidate>, Vec<Outcome>), (Error, Vec<Candidate>)> {
+    let others = |c: &Candidate| -> Vec<crate::login::Login> {
+        c.account
+            .logins()
+            .filter(|l| l.as_str() != c.account.uid.as_str())
+            .cloned()
+            .collect()
+    };
+    let logins: Vec<Vec<crate::login::Login>> = pending.iter().map(others).collect();
+    let texts: Vec<&str> = logins.iter().flatten().map(|l| l.as_str()).collect();
+    if texts.is_empty() {
+        return Ok((pending, Vec::new()));
+    }
+    let exist = match retrying(|| store.uids_exist(&texts)).await {
+        Ok(exist) => exist,
+        Err(e) => return Err((e, pending)),
+    };
+    let hits: Vec<crate::login::Login> = logins
+        .iter()
+        .flatten()
+        .zip(&exist)
+        .filter(|(_, exists)| **exists)
+        .map(|(login, _)| login.clone())
+        .collect();
+    if hits.is_empty() {
+        return Ok((pending, Vec::new()));
+    }
+    let holders = match retrying(|| store.uids_for_logins(&hits)).await {
+        Ok(holders) => holders,
+        Err(e) => return Err((e, pending)),
+    };
+    let mut keep = Vec::with_capacity(pending.len());
+    let mut refused = Vec::new();
+    for (candidate, own) in pending.into_iter().zip(logins) {
+        let uid = candidate.account.uid.as_str();
+        let refusing = own.iter().find(|login| {
+            hits.iter()
+                .zip(&holders)
+                .any(|(hit, holder)| hit == *login && holder.as_deref() != Some(uid))
+        });
+        match refusing {
+            Some(login) => {
+                let what = if login.is_email() {
+                    "email"
+                } else {
+                    "username"
+                };
+                refused.push(Outcome::Rejected(candidate.reject(
+                    Reason::LoginIsUid,
+                    format!("the {what} is the uid of another account"),
+                )));
+            }
             None => keep.push(candidate),
         }
     }

@@ -7,14 +7,14 @@ use jiff::Timestamp;
 use tokio::time::Instant;
 use tracing::info;
 
-use super::{NewAccount, Service};
+use super::{AccountRef, NewAccount, Service};
 use crate::accounts::{Account, AccountSummary, Uid};
 use crate::claims::Claims;
 use crate::client::ClientNetwork;
 use crate::login::Login;
 use crate::passwords::Password;
 use crate::service::{AccountDetail, LockoutSummary, LookAlikeReport, SchemeStats};
-use crate::store::{AccountFilter, SchemeCount, StoredAccount};
+use crate::store::{AccountFilter, SchemeCount};
 use crate::{Error, Result};
 
 impl Service {
@@ -104,11 +104,13 @@ impl Service {
                 "an account needs an email or a username",
             ));
         }
-        self.refuse_taken_aliases(new.email.iter().chain(new.username.iter()))
-            .await?;
+        let uid = new.uid.unwrap_or_else(Uid::generate);
+        let logins = || new.email.iter().chain(new.username.iter());
+        self.refuse_taken_aliases(logins()).await?;
+        self.refuse_logins_that_are_uids(&uid, logins()).await?;
         let password = self.passwords.hash(&new.password).await?;
         let account = Account {
-            uid: new.uid.unwrap_or_else(Uid::generate),
+            uid,
             email_verified: new.email.as_ref().and(new.email_verified),
             email: new.email,
             username: new.username,
@@ -178,22 +180,13 @@ impl Service {
         }
         let hash = self.passwords.hash(new).await?;
         let uid = found.account.uid.clone();
-        let mut version = found.version;
-        if found.account.firebase.graduated_at.is_some() {
-            // The check itself may have written (Firebase Auth's password time, firegate's
-            // copy of a password changed there): an account unchanged but for that is still
-            // the one checked.
-            match self.store.find_by_uid(&uid).await? {
-                Some(now) if now.account.updated_at == found.account.updated_at => {
-                    version = now.version;
-                }
-                _ => return Err(Error::Conflict),
-            }
-        }
-        if !self
+        // The version the check's own writes left (Firebase Auth's password time, firegate's
+        // copy of a password changed there): any other change since is a conflict.
+        if self
             .store
-            .replace_password(&uid, &hash, Some(version), now)
+            .replace_password(&uid, &hash, Some(found.version), now)
             .await?
+            .is_none()
         {
             return Err(Error::Conflict);
         }
@@ -205,19 +198,20 @@ impl Service {
     /// Sets a password without knowing the old one (admins).
     pub async fn set_password(
         &self,
-        login: &str,
+        target: &AccountRef,
         password: &Password,
         now: Timestamp,
     ) -> Result<Uid> {
         self.check_policy(password)?;
-        let found = self.find(login).await?;
+        let found = self.find(target).await?;
         let hash = self.passwords.hash(password).await?;
-        if !self
+        if self
             .store
             .replace_password(&found.account.uid, &hash, None, now)
             .await?
+            .is_none()
         {
-            return Err(Error::AccountNotFound(login.to_string()));
+            return Err(Error::AccountNotFound(target.to_string()));
         }
         info!(uid = %found.account.uid, "password set by an admin");
         self.bridge_changed(&found.account, Some(password), true)
@@ -225,15 +219,19 @@ impl Service {
         Ok(found.account.uid)
     }
 
-    /// Disables or re-enables the account holding `login`.
-    pub async fn set_disabled(&self, login: &str, disabled: bool) -> Result<AccountSummary> {
-        let found = self.find(login).await?;
+    /// Disables or re-enables an account.
+    pub async fn set_disabled(
+        &self,
+        target: &AccountRef,
+        disabled: bool,
+    ) -> Result<AccountSummary> {
+        let found = self.find(target).await?;
         if !self
             .store
             .set_disabled(&found.account.uid, disabled, Timestamp::now())
             .await?
         {
-            return Err(Error::AccountNotFound(login.to_string()));
+            return Err(Error::AccountNotFound(target.to_string()));
         }
         let mut account = found.account;
         account.disabled = disabled;
@@ -241,24 +239,24 @@ impl Service {
         Ok(AccountSummary::from(&account))
     }
 
-    /// Replaces the developer claims of the account holding `login`.
-    pub async fn set_claims(&self, login: &str, claims: Claims) -> Result<AccountSummary> {
-        let found = self.find(login).await?;
+    /// Replaces the developer claims of an account.
+    pub async fn set_claims(&self, target: &AccountRef, claims: Claims) -> Result<AccountSummary> {
+        let found = self.find(target).await?;
         if !self
             .store
             .set_claims(&found.account.uid, &claims, Timestamp::now())
             .await?
         {
-            return Err(Error::AccountNotFound(login.to_string()));
+            return Err(Error::AccountNotFound(target.to_string()));
         }
         let mut account = found.account;
         account.claims = claims;
         Ok(AccountSummary::from(&account))
     }
 
-    /// Deletes the account holding `login` and frees all its logins, atomically.
-    pub async fn delete_account(&self, login: &str) -> Result<Uid> {
-        let found = self.find(login).await?;
+    /// Deletes an account and frees all its logins, atomically.
+    pub async fn delete_account(&self, target: &AccountRef) -> Result<Uid> {
+        let found = self.find(target).await?;
         if !self
             .store
             .delete_account(&found.account, found.version)
@@ -271,10 +269,9 @@ impl Service {
         Ok(found.account.uid)
     }
 
-    /// What an admin may see of the account holding `login` (or with that uid), with its
-    /// failed sign-ins.
-    pub async fn show_account(&self, login: &str) -> Result<AccountDetail> {
-        let found = self.find(login).await?;
+    /// What an admin may see of an account, with its failed sign-ins.
+    pub async fn show_account(&self, target: &AccountRef) -> Result<AccountDetail> {
+        let found = self.find(target).await?;
         let key = crate::lockout::LockoutKey::Account(found.account.uid.clone());
         let state = self.store.lockout_state(&key).await?;
         let now = Timestamp::now();
@@ -355,24 +352,5 @@ impl Service {
         };
         *cache = Some((Instant::now(), stats.clone()));
         Ok(stats)
-    }
-
-    /// The account with `login`, or else the one whose uid is `login` (admin commands take
-    /// either).
-    async fn find(&self, login: &str) -> Result<StoredAccount> {
-        if let Ok(lookups) = Login::lookups(login)
-            && let Some(found) = self.store.find_by_login(&lookups).await?
-        {
-            return Ok(found);
-        }
-        if let Ok(uid) = Uid::parse(login.trim())
-            && let Some(found) = self.store.find_by_uid(&uid).await?
-        {
-            return Ok(found);
-        }
-        let shown = Login::lookups(login)
-            .map(|l| l[0].to_string())
-            .unwrap_or_else(|_| login.trim().to_string());
-        Err(Error::AccountNotFound(shown))
     }
 }

@@ -13,6 +13,7 @@ mod reset;
 mod rotation;
 mod sign_in;
 mod signing;
+mod target;
 
 pub use admin::AdminVerdict;
 pub use bridge::{BridgeMode, BridgeOptions, FIREBASE_MIN_PASSWORD_CHARS, SyncReport};
@@ -21,6 +22,7 @@ pub use key_state::Settling;
 pub use reset::ResetOptions;
 pub use rotation::{KeyAdmin, Rotation};
 pub use signing::{Signer, SignerChoice, SignerInfo};
+pub use target::AccountRef;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use tracing::{info, warn};
 
 use super::bridge::Authority;
-use super::{Service, SignedIn, Unlocked};
+use super::{AccountRef, Service, SignedIn, Unlocked};
 use crate::accounts::{Account, Uid};
 use crate::client::ClientNetwork;
 use crate::custom_token::TokenRequest;
@@ -61,7 +61,7 @@ impl Service {
         // Before the token: a client's signInWithCustomToken then finds the Firebase user
         // already holding the email (and the password, in graduate mode).
         if let Ok(found) = &result {
-            self.bridge_sign_in(&found.account, password).await;
+            self.bridge_sign_in(found, password).await;
         }
         let result = match result {
             Ok(found) => match self.mint(&found.account, now).await {
@@ -93,7 +93,9 @@ impl Service {
     /// Verifies credentials and returns the account as read, with the admission it was
     /// checked under. A locked account (or unknown login) is refused without any password
     /// check; failures are counted and a success forgets them. With `upgrade_at`, an
-    /// outdated hash is replaced on success (the returned version is then stale).
+    /// outdated hash is replaced on success. The returned version is the one the check's own
+    /// writes left (the one read when it wrote nothing), so any other write since shows as
+    /// a new version.
     ///
     /// Two Firestore round trips whether or not the login exists: the login index, then the
     /// account and its failure record together (or the unknown login's failure record).
@@ -275,12 +277,20 @@ impl Service {
                 if followed {
                     let mut state = found.account.firebase.clone();
                     state.password_at = password_at;
+                    // Conditioned, so the version kept is the check's own: a change made
+                    // meanwhile stays visible to what follows the check.
                     match self
                         .store
-                        .record_firebase(&found.account.uid, &state, None)
+                        .record_firebase(&found.account.uid, &state, Some(found.version))
                         .await
                     {
-                        Ok(_) => found.account.firebase = state,
+                        Ok(Some(version)) => {
+                            found.account.firebase = state;
+                            found.version = version;
+                        }
+                        Ok(None) => {
+                            info!(uid = %found.account.uid, "account changed during sign-in; the Firebase password time is recorded at a later sign-in")
+                        }
                         Err(e) => {
                             warn!(uid = %found.account.uid, error = %e, "cannot record the Firebase password time")
                         }
@@ -369,28 +379,27 @@ impl Service {
         }
     }
 
-    /// Unlocks a login (admins): the failure counts of its account, and of the login as an
-    /// unknown one (it may have been hammered before the account existed), are forgotten.
-    /// The account's familiar networks are kept. `login_or_uid` may also be an account's uid.
-    pub async fn unlock(&self, login_or_uid: &str) -> Result<Unlocked> {
-        let candidates = Login::lookups(login_or_uid);
-        let mut uid = match &candidates {
-            Ok(candidates) => self.store.uid_for_login(candidates).await?,
-            Err(_) => None,
+    /// Unlocks an account (admins): the failure counts of the account, and of each of its
+    /// logins as an unknown one (they may have been hammered before the account existed),
+    /// are forgotten; its familiar networks are kept. Named by login, a login no account
+    /// holds has its own count as an unknown login forgotten; named by uid, the account must
+    /// exist.
+    pub async fn unlock(&self, target: &AccountRef) -> Result<Unlocked> {
+        let found = match self.find(target).await {
+            Ok(found) => Some(found),
+            Err(Error::AccountNotFound(_)) if matches!(target, AccountRef::Login(_)) => None,
+            Err(e) => return Err(e),
         };
-        if uid.is_none()
-            && let Ok(by_uid) = Uid::parse(login_or_uid.trim())
-            && self.store.find_by_uid(&by_uid).await?.is_some()
-        {
-            uid = Some(by_uid.to_string());
+        let mut unknown: Vec<Login> = Vec::new();
+        if let AccountRef::Login(text) = target {
+            unknown.extend(Login::lookups(text)?.into_iter().next());
         }
-        // Neither a login nor an account's uid.
-        let login = match candidates {
-            Ok(candidates) => candidates.into_iter().next(),
-            Err(e) if uid.is_none() => return Err(e),
-            Err(_) => None,
-        };
-        let uid = uid.as_deref().map(Uid::from_stored).transpose()?;
+        for login in found.iter().flat_map(|f| f.account.logins()) {
+            if !unknown.contains(login) {
+                unknown.push(login.clone());
+            }
+        }
+        let uid = found.map(|f| f.account.uid);
         let mut cleared = false;
         if let Some(uid) = &uid {
             let key = LockoutKey::Account(uid.clone());
@@ -400,10 +409,10 @@ impl Service {
                 cleared = true;
             }
         }
-        if let Some(login) = login {
-            let unknown = LockoutKey::Unknown(login);
-            if self.store.lockout_state(&unknown).await? != LockoutState::default() {
-                self.store.clear_failures(&unknown).await?;
+        for login in unknown {
+            let key = LockoutKey::Unknown(login);
+            if self.store.lockout_state(&key).await? != LockoutState::default() {
+                self.store.clear_failures(&key).await?;
                 cleared = true;
             }
         }
@@ -446,8 +455,8 @@ impl Service {
     }
 
     /// Replaces the hash of a checked account with an argon2id one of `password`, unless the
-    /// account changed since it was read; `found` then holds the new hash and update time.
-    /// Failure is logged, not raised: the next sign-in retries.
+    /// account changed since it was read; `found` then holds the new hash, update time and
+    /// version. Failure is logged, not raised: the next sign-in retries.
     async fn replace_checked_hash(
         &self,
         found: &mut StoredAccount,
@@ -462,11 +471,11 @@ impl Service {
                 .store
                 .replace_password(&uid, &new, Some(found.version), now)
                 .await
-                .map(|written| written.then_some(new)),
+                .map(|written| written.map(|version| (new, version))),
             Err(e) => Err(e),
         };
         match (result, why) {
-            (Ok(Some(new)), _) => {
+            (Ok(Some((new, version))), _) => {
                 match why {
                     Replace::Upgrade => {
                         info!(%uid, %from, to = "argon2id", "password hash upgraded")
@@ -477,6 +486,7 @@ impl Service {
                 }
                 found.account.password = new;
                 found.account.updated_at = now;
+                found.version = version;
                 true
             }
             (Ok(None), Replace::Upgrade) => {

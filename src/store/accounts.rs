@@ -123,6 +123,13 @@ impl FirebaseDoc {
     }
 }
 
+/// The one field [`Store::uids_exist`] reads of an account.
+#[derive(Deserialize)]
+struct UidOnly {
+    #[serde(rename = "uid")]
+    _uid: String,
+}
+
 #[derive(Serialize, Deserialize)]
 pub(super) struct LoginDoc {
     pub(super) uid: String,
@@ -282,6 +289,41 @@ impl Store {
                     .collect()
             }
         })
+    }
+
+    /// Whether an account exists under each of `uids`, in order: one batch read of the
+    /// accounts (only their `uid` field). A text that cannot be a document id has none.
+    pub async fn uids_exist(&self, uids: &[&str]) -> Result<Vec<bool>> {
+        let ids: Vec<String> = uids
+            .iter()
+            .filter_map(|text| Uid::named(text))
+            .map(|uid| uid.to_string())
+            .collect();
+        if ids.is_empty() {
+            return Ok(vec![false; uids.len()]);
+        }
+        let found: Vec<(String, Option<UidOnly>)> = self
+            .call(async {
+                self.db
+                    .fluent()
+                    .select()
+                    .fields(["uid"])
+                    .by_id_in(&self.options.accounts_collection)
+                    .obj::<UidOnly>()
+                    .batch_with_errors(ids.clone())
+                    .await?
+                    .try_collect()
+                    .await
+            })
+            .await?;
+        Ok(uids
+            .iter()
+            .map(|text| {
+                found
+                    .iter()
+                    .any(|(id, doc)| id.as_str() == *text && doc.is_some())
+            })
+            .collect())
     }
 
     /// Finds an account by uid.

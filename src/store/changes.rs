@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use super::accounts::{FirebaseDoc, Version, login_doc_id};
 use super::claims::claims_of;
 use super::{Store, is_precondition_failed, map_error};
-use crate::Result;
 use crate::accounts::{Account, FirebaseState, Uid};
 use crate::claims::Claims;
 use crate::passwords::StoredHash;
+use crate::{Error, Result};
 
 /// The fields a new password hash writes (also a reset's, `tokens.rs`).
 #[derive(Serialize, Deserialize)]
@@ -36,6 +36,13 @@ impl PasswordPatch {
     }
 }
 
+/// What a write returns of the account: its new update time.
+#[derive(Deserialize)]
+struct Written {
+    #[serde(default, rename = "_firestore_updated")]
+    version: Option<FirestoreTimestamp>,
+}
+
 #[derive(Serialize, Deserialize)]
 struct DisabledPatch {
     disabled: bool,
@@ -51,14 +58,15 @@ struct ClaimsPatch {
 impl Store {
     /// Replaces the password hash. With `version`, only if the account is still at that
     /// version (a concurrent change wins); without, whenever the account exists. Returns
-    /// `false`, having written nothing, when the condition does not hold.
+    /// the account's version after the write, or `None`, having written nothing, when the
+    /// condition does not hold.
     pub async fn replace_password(
         &self,
         uid: &Uid,
         password: &StoredHash,
         version: Option<Version>,
         now: Timestamp,
-    ) -> Result<bool> {
+    ) -> Result<Option<Version>> {
         let patch = PasswordPatch::new(password, now);
         let precondition = match version {
             Some(v) => FirestoreWritePrecondition::UpdateTime(v.0),
@@ -75,8 +83,8 @@ impl Store {
             updated_at: FirestoreTimestamp(now),
         };
         let exists = FirestoreWritePrecondition::Exists(true);
-        self.patch(uid, &["disabled", "updated_at"], &patch, exists)
-            .await
+        let written = self.patch(uid, &["disabled", "updated_at"], &patch, exists);
+        Ok(written.await?.is_some())
     }
 
     /// Replaces the developer claims. Returns `false` when no such account exists.
@@ -90,20 +98,21 @@ impl Store {
             updated_at: FirestoreTimestamp(now),
         };
         let exists = FirestoreWritePrecondition::Exists(true);
-        self.patch(uid, &["claims", "updated_at"], &patch, exists)
-            .await
+        let written = self.patch(uid, &["claims", "updated_at"], &patch, exists);
+        Ok(written.await?.is_some())
     }
 
     /// Records what the Firebase Auth bridge wrote to the account's Firebase user. Leaves
     /// `updated_at` alone: this is bookkeeping, not a change of the account (a reset link
     /// issued before stays valid). With `version`, only if the account is still at it.
-    /// Returns `false` when the condition does not hold.
+    /// Returns the account's version after the write, or `None` when the condition does not
+    /// hold.
     pub async fn record_firebase(
         &self,
         uid: &Uid,
         state: &FirebaseState,
         version: Option<Version>,
-    ) -> Result<bool> {
+    ) -> Result<Option<Version>> {
         let precondition = match version {
             Some(v) => FirestoreWritePrecondition::UpdateTime(v.0),
             None => FirestoreWritePrecondition::Exists(true),
@@ -117,14 +126,17 @@ impl Store {
         .await
     }
 
-    /// Writes `fields` of `patch` to the account under `precondition`; `false` when it fails.
+    /// Writes `fields` of `patch` to the account under `precondition`: the account's version
+    /// after the write (Firestore's update time, which the write returns), or `None` when
+    /// the precondition fails. The version lets the caller tell its own write from anyone
+    /// else's.
     async fn patch<T>(
         &self,
         uid: &Uid,
         fields: &[&str],
         patch: &T,
         precondition: FirestoreWritePrecondition,
-    ) -> Result<bool>
+    ) -> Result<Option<Version>>
     where
         T: Serialize + for<'de> Deserialize<'de> + Send + Sync,
     {
@@ -135,12 +147,18 @@ impl Store {
             .fields(fields.iter().copied())
             .in_col(&self.options.accounts_collection)
             .precondition(precondition)
+            .return_only_fields(["uid"])
             .document_id(uid.as_str())
             .object(patch)
-            .execute::<()>();
+            .execute::<Written>();
         match self.within_deadline(update).await? {
-            Ok(()) => Ok(true),
-            Err(e) if is_precondition_failed(&e) => Ok(false),
+            Ok(Written {
+                version: Some(version),
+            }) => Ok(Some(Version(version.0))),
+            Ok(Written { version: None }) => Err(Error::Storage(format!(
+                "account document `{uid}`: Firestore returned no update time for a write"
+            ))),
+            Err(e) if is_precondition_failed(&e) => Ok(None),
             Err(e) => Err(map_error(e)),
         }
     }

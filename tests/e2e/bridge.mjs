@@ -6,6 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -14,7 +15,7 @@ import { reload, signInWithCustomToken, signInWithEmailAndPassword } from 'fireb
 import { firebaseClient, postJson, verifyCustomToken } from './lib/clients.mjs';
 import { ownerClient } from './lib/firestore-admin.mjs';
 import { REPO_ROOT, runFiregate, startFiregate } from './lib/firegate.mjs';
-import { freePort } from './lib/processes.mjs';
+import { eventually, freePort } from './lib/processes.mjs';
 
 const SUITE_TIMEOUT = { timeout: 120_000 };
 const HOOK_TIMEOUT = { timeout: 60_000 };
@@ -40,6 +41,76 @@ function authAdmin(env) {
     },
     async update(body) {
       return call('accounts:update', body);
+    },
+  };
+}
+
+/**
+ * `accounts:signInWithPassword` at the Auth emulator, as a client app's
+ * `signInWithEmailAndPassword` calls it: `{ ok, localId }` or `{ ok: false, message }`
+ * (`INVALID_PASSWORD`, `USER_DISABLED`, …).
+ */
+async function signInWithPassword(env, email, password) {
+  const url = `${env.auth.url}/identitytoolkit.googleapis.com/v1/accounts:signInWithPassword?key=emulator-api-key`;
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email, password, returnSecureToken: true }),
+  });
+  const json = await response.json();
+  return response.ok
+    ? { ok: true, localId: json.localId }
+    : { ok: false, message: json.error?.message ?? JSON.stringify(json) };
+}
+
+/**
+ * A pass-through proxy in front of the Auth emulator that holds the requests `hold` matches
+ * until `release()`: a Firebase write caught in flight, for a change made meanwhile.
+ */
+async function holdingProxy(target) {
+  const held = [];
+  let hold = () => false;
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => {
+      const forward = async () => {
+        const headers = {};
+        for (const name of ['authorization', 'content-type']) {
+          if (req.headers[name]) headers[name] = req.headers[name];
+        }
+        const body = ['GET', 'HEAD'].includes(req.method) ? undefined : Buffer.concat(chunks);
+        try {
+          const answer = await fetch(`${target}${req.url}`, { method: req.method, headers, body });
+          res.writeHead(answer.status, {
+            'content-type': answer.headers.get('content-type') ?? 'application/json',
+          });
+          res.end(Buffer.from(await answer.arrayBuffer()));
+        } catch (error) {
+          res.writeHead(502).end(String(error));
+        }
+      };
+      if (hold(req)) held.push(forward);
+      else forward();
+    });
+  });
+  const port = await freePort();
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    host: `127.0.0.1:${port}`,
+    held,
+    holdWhen(predicate) {
+      hold = predicate;
+    },
+    release() {
+      hold = () => false;
+      for (const forward of held.splice(0)) forward();
+    },
+    close() {
+      // firegate's client keeps its connections open: close them rather than wait for it.
+      const closed = new Promise((resolve) => server.close(resolve));
+      server.closeAllConnections();
+      return closed;
     },
   };
 }
@@ -179,13 +250,13 @@ export function bridgeSuite(getEnv) {
         await create(settings, account);
         const c = client('mirror-disabled');
         await signInWithCustomToken(c.auth, (await login(mirror, account)).token);
-        await cliWith(settings, ['accounts', 'disable', account.login]);
+        await cliWith(settings, ['accounts', 'disable', '--login', account.login]);
         const code = await errorCode(
           c.auth.currentUser.getIdToken(true),
           'a token refresh after disabling',
         );
         assert.equal(code, 'auth/user-disabled');
-        await cliWith(settings, ['accounts', 'enable', account.login]);
+        await cliWith(settings, ['accounts', 'enable', '--login', account.login]);
         const again = await login(mirror, account);
         assert.equal((await authAdmin(env).user(again.uid)).disabled ?? false, false);
       });
@@ -217,7 +288,7 @@ export function bridgeSuite(getEnv) {
         const account = { login: 'delete-me@example.com', password: 'gone tomorrow' };
         const uid = await create(settings, account);
         assert.ok(await authAdmin(env).user(uid), 'created with the account');
-        await cliWith(settings, ['accounts', 'delete', account.login, '--yes']);
+        await cliWith(settings, ['accounts', 'delete', '--login', account.login, '--yes']);
         assert.equal(await authAdmin(env).user(uid), undefined);
       });
 
@@ -263,7 +334,7 @@ export function bridgeSuite(getEnv) {
         assert.equal(signed.uid, uid);
         const credential = await signInWithEmailAndPassword(c.auth, account.login, account.password);
         assert.equal(credential.user.uid, uid, 'Firebase Auth signs in the firegate uid');
-        const shown = JSON.parse(await cliWith(settings, ['accounts', 'show', account.login]));
+        const shown = JSON.parse(await cliWith(settings, ['accounts', 'show', '--login', account.login]));
         assert.ok(shown.graduated_at, `accounts show: ${JSON.stringify(shown)}`);
         const stats = JSON.parse(await cliWith(settings, ['accounts', 'stats', '--json']));
         const argon = stats.find((s) => s.scheme === 'argon2id');
@@ -318,6 +389,82 @@ export function bridgeSuite(getEnv) {
           'graduated password two',
         );
         assert.ok(credential.user.uid);
+      });
+
+      test('a legacy account graduates at its first sign-in, the one that upgrades its hash', async () => {
+        const legacy = fixtureHash(
+          (h) => h.source.startsWith('werkzeug') && h.hash.startsWith('pbkdf2:') && h.password.startsWith('correct horse'),
+          'a werkzeug pbkdf2 hash of a plain password',
+        );
+        const account = { uid: 'legacy-graduate', login: 'legacy-graduate@example.com', password: legacy.password };
+        // Imported without the bridge: a Werkzeug hash, no Firebase user.
+        const csv = join(env.runDir, 'legacy-graduate.csv');
+        writeFileSync(csv, `id,email,password\n${account.uid},${account.login},${legacy.hash}\n`);
+        await cliWith(env.settings, ['import', csv, '--dialect', 'werkzeug']);
+        assert.equal((await signInWithPassword(env, account.login, account.password)).message, 'EMAIL_NOT_FOUND');
+
+        assert.equal((await login(graduate, account)).uid, account.uid);
+        // The same password at Firebase Auth, with no second sign-in through firegate.
+        let last;
+        const signedIn = await eventually(async () => {
+          last = await signInWithPassword(env, account.login, account.password);
+          return last.ok && last;
+        }, 'signInWithPassword never took the password of the first sign-in').catch((error) =>
+          assert.fail(`${error.message}; it last answered ${last?.message}`),
+        );
+        assert.equal(signedIn.localId, account.uid);
+        const shown = JSON.parse(await cliWith(settings, ['accounts', 'show', account.uid]));
+        assert.equal(shown.hash_scheme, 'argon2id', 'the same sign-in upgraded the hash');
+        assert.ok(shown.graduated_at, `graduated at that sign-in: ${JSON.stringify(shown)}`);
+      });
+
+      test('an account disabled while its sign-in writes Firebase stays disabled there', async () => {
+        const proxy = await holdingProxy(env.auth.url);
+        try {
+          const plain = bridgeSettings('off', { prefix: 'racing' });
+          const live = bridgeSettings('graduate', { prefix: 'racing' });
+          const caught = {
+            ...bridgeSettings('graduate', { authHost: proxy.host, prefix: 'racing' }),
+            FIREGATE_FIREBASE_AUTH_DEADLINE_SECS: '30',
+          };
+          const server = await serve('firegate-graduate-racing', caught);
+          const legacy = fixtureHash(
+            (h) => h.source.startsWith('werkzeug') && h.hash.startsWith('pbkdf2:') && h.password.startsWith('correct horse'),
+            'a werkzeug pbkdf2 hash of a plain password',
+          );
+          const account = { uid: 'legacy-racing', login: 'legacy-racing@example.com', password: legacy.password };
+          const csv = join(env.runDir, 'legacy-racing.csv');
+          writeFileSync(csv, `id,email,password\n${account.uid},${account.login},${legacy.hash}\n`);
+          await cliWith(plain, ['import', csv, '--dialect', 'werkzeug']);
+
+          // The sign-in's Firebase write (the user's creation with the password) is held
+          // while an admin disables the account, then let through.
+          proxy.holdWhen((req) => req.method === 'POST' && !req.url.includes(':lookup'));
+          const signingIn = postJson(server.url, '/login/', { email: account.login, password: account.password });
+          await eventually(() => proxy.held.length > 0, 'the sign-in never wrote to Firebase Auth');
+          await cliWith(plain, ['accounts', 'disable', account.uid]);
+          proxy.release();
+          assert.equal((await signingIn).status, 200, 'checked before the disable');
+
+          // The write landed on an account changed meanwhile: not recorded, queued, and the
+          // password it set (which the change might have outdated) is taken back.
+          const owner = ownerClient(env.firestore.url, env.projectId);
+          assert.ok(await owner.get(`racing_queue/${account.uid}`), 'the write is queued');
+          assert.match(logOf('firegate-graduate-racing'), /changed during the write/);
+          const report = JSON.parse(await cliWith(live, ['firebase-auth', 'sync', '--json']));
+          assert.ok(report.queue_done >= 1, JSON.stringify(report));
+          const user = await authAdmin(env).user(account.uid);
+          assert.equal(user.disabled, true);
+          assert.ok(!user.passwordHash, 'the password the racing write set is removed');
+          const refused = await signInWithPassword(env, account.login, account.password);
+          assert.ok(!refused.ok, 'signInWithPassword after the disable');
+          const shown = JSON.parse(await cliWith(plain, ['accounts', 'show', account.uid]));
+          assert.equal(shown.disabled, true, 'the disable stands in firegate');
+          assert.equal(shown.graduated_at, undefined, 'graduates again at its next sign-in');
+        } finally {
+          proxy.release();
+          await proxy.close();
+        }
       });
 
       test('a password Firebase Auth would refuse does not graduate, and says why', async () => {

@@ -326,7 +326,7 @@ describe('a legacy account imported with a Werkzeug hash', SUITE_TIMEOUT, () => 
     assert.equal(readFileSync(report, 'utf8'), '', 'the import refused no row');
     assert.ok(!imported.stdout.includes(fixture.hash), 'the summary shows no hash');
 
-    const shown = JSON.parse(await cli(env, ['accounts', 'show', LEGACY.username]));
+    const shown = JSON.parse(await cli(env, ['accounts', 'show', '--login', LEGACY.username]));
     assert.equal(shown.uid, LEGACY.uid, 'the account keeps its legacy id as its uid');
     assert.equal(shown.hash_dialect, 'werkzeug');
     assert.equal(shown.hash_scheme, 'werkzeug-pbkdf2-sha256');
@@ -923,6 +923,7 @@ describe('the admin page in a browser', SUITE_TIMEOUT, () => {
       await act(() => tab.press('#search-query', 'Enter'), `Found ${account.uid}.`);
       assert.equal(await tab.textContent('#account-uid'), account.uid);
       assert.ok(await noSideways(), 'the account detail scrolls sideways on a phone');
+
       await tab.screenshot({ path: join(ARTIFACTS, 'admin-account-phone.png'), fullPage: true });
 
       // Listed with the others, and opened from the list.
@@ -978,6 +979,34 @@ describe('the admin page in a browser', SUITE_TIMEOUT, () => {
       assert.ok(await tab.isHidden('#account'));
       assert.equal((await adminApi('GET', `/admin/api/accounts/${account.uid}`)).status, 404);
 
+      // A username equal to another account's uid (registered before that uid existed): the
+      // search shows both, and each row opens its own account.
+      const decoy = await postJson(env.firegate.url, '/register/', {
+        email: 'page-decoy@example.com',
+        username: 'page-42',
+        password: 'the decoy passphrase',
+      });
+      assert.equal(decoy.status, 201, JSON.stringify(decoy.json));
+      await createAccount(
+        { login: 'page-victim@example.com', password: 'the victim passphrase' },
+        ['--uid', 'page-42'],
+      );
+      await tab.fill('#search-query', 'page-42');
+      await act(
+        () => tab.click('#search button'),
+        `page-42 names two accounts: ${decoy.json.uid} holds it as a login, page-42 is a uid. Choose one.`,
+      );
+      await act(() => tab.click('#accounts tr[data-uid="page-42"]'), '');
+      assert.equal(await tab.textContent('#account-uid'), 'page-42');
+      assert.equal(await field('Logins'), 'page-victim@example.com');
+      await tab.click(`#accounts tr[data-uid="${decoy.json.uid}"]`);
+      await tab.waitForFunction(
+        (uid) => document.getElementById('account-uid').textContent === uid,
+        decoy.json.uid,
+        { timeout: 10_000 },
+      );
+      assert.equal(await field('Username'), 'page-42');
+
       // Every action above is in the audit trail, newest first, on the page and in Firestore.
       await tab.waitForSelector('#audit tbody tr');
       const audit = await tab.$$eval('#audit tbody tr', (rows) =>
@@ -1013,10 +1042,14 @@ describe('the admin page in a browser', SUITE_TIMEOUT, () => {
       }
       assert.ok(await noSideways(), 'the audit table scrolls sideways on a phone');
       await tab.screenshot({ path: join(ARTIFACTS, 'admin-audit-phone.png'), fullPage: true });
-      // Chromium logs every failed request: the refused short password is the only one.
+      // Chromium logs every failed request: the uid half of the search by login (no account
+      // has that uid) and the refused short password are the only ones.
       assert.deepEqual(
         errors,
-        ['Failed to load resource: the server responded with a status of 400 (Bad Request)'],
+        [
+          'Failed to load resource: the server responded with a status of 404 (Not Found)',
+          'Failed to load resource: the server responded with a status of 400 (Bad Request)',
+        ],
         'the admin page logged errors',
       );
     } finally {

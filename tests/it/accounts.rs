@@ -293,7 +293,7 @@ async fn admins_disable_enable_delete_and_reset_accounts() {
     };
 
     let (ok, out, err) = app
-        .cli(&["accounts", "disable", "lee@example.com"], None)
+        .cli(&["accounts", "disable", "--login", "lee@example.com"], None)
         .await;
     assert!(ok, "{err}");
     assert_eq!(
@@ -302,7 +302,7 @@ async fn admins_disable_enable_delete_and_reset_accounts() {
     );
     assert_eq!(sign_in("first password").await.0, 400);
     assert!(
-        app.cli(&["accounts", "enable", "lee@example.com"], None)
+        app.cli(&["accounts", "enable", "--login", "lee@example.com"], None)
             .await
             .0
     );
@@ -310,7 +310,7 @@ async fn admins_disable_enable_delete_and_reset_accounts() {
 
     let (ok, _, err) = app
         .cli(
-            &["accounts", "set-password", "lee@example.com"],
+            &["accounts", "set-password", "--login", "lee@example.com"],
             Some("second password\n"),
         )
         .await;
@@ -329,16 +329,19 @@ async fn admins_disable_enable_delete_and_reset_accounts() {
     assert!(!out.contains("$argon2"));
 
     let (ok, _, err) = app
-        .cli(&["accounts", "delete", "lee@example.com"], None)
+        .cli(&["accounts", "delete", "--login", "lee@example.com"], None)
         .await;
     assert!(
         !ok && err.contains("--yes"),
         "delete without confirmation is refused: {err}"
     );
     assert!(
-        app.cli(&["accounts", "delete", "lee@example.com", "--yes"], None)
-            .await
-            .0
+        app.cli(
+            &["accounts", "delete", "--login", "lee@example.com", "--yes"],
+            None
+        )
+        .await
+        .0
     );
     assert_eq!(sign_in("second password").await.0, 400);
     assert_eq!(app.service.store.count_accounts().await.unwrap(), 0);
@@ -364,6 +367,7 @@ async fn claims_are_validated_and_reach_the_token() {
             &[
                 "accounts",
                 "set-claims",
+                "--login",
                 "t@example.com",
                 r#"{"role":"teacher","grade":[1,2]}"#,
             ],
@@ -405,12 +409,15 @@ async fn claims_are_validated_and_reach_the_token() {
         ("{", "not valid JSON"),
     ] {
         let (ok, _, err) = app
-            .cli(&["accounts", "set-claims", "t@example.com", claims], None)
+            .cli(
+                &["accounts", "set-claims", "--login", "t@example.com", claims],
+                None,
+            )
             .await;
         assert!(!ok && err.contains(why), "{claims}: {err}");
     }
     let shown: Value = serde_json::from_str(
-        &app.cli(&["accounts", "show", "t@example.com"], None)
+        &app.cli(&["accounts", "show", "--login", "t@example.com"], None)
             .await
             .1,
     )
@@ -445,11 +452,17 @@ async fn account_commands_take_a_uid_show_failures_and_say_when_nothing_was_lock
     assert_eq!(shown["lockout"]["failures"], 1, "{out}");
 
     let (ok, out, err) = app
-        .cli(&["accounts", "unlock", "uid-user@example.com"], None)
+        .cli(
+            &["accounts", "unlock", "--login", "uid-user@example.com"],
+            None,
+        )
         .await;
     assert!(ok && out.starts_with("unlocked"), "{out}{err}");
     let (ok, out, err) = app
-        .cli(&["accounts", "unlock", "nobody@example.com"], None)
+        .cli(
+            &["accounts", "unlock", "--login", "nobody@example.com"],
+            None,
+        )
         .await;
     assert!(ok && out.starts_with("nothing to unlock"), "{out}{err}");
 
@@ -462,4 +475,89 @@ async fn account_commands_take_a_uid_show_failures_and_say_when_nothing_was_lock
         scheme_at(lines[1], "argon2id"),
         "columns line up:\n{out}"
     );
+}
+
+/// `accounts show UID` shows the account with that uid even when another account's username
+/// is that text (registered before the uid existed); `--login` finds the username's holder.
+#[tokio::test]
+async fn account_commands_read_a_uid_as_a_uid_and_a_login_only_with_login() {
+    let app = spawn_app().await;
+    let (status, _) = app
+        .register("decoy@example.com", "legacy-42", "the decoy's password")
+        .await;
+    assert_eq!(status, 201);
+    let (ok, out, err) = app
+        .cli(
+            &[
+                "accounts",
+                "create",
+                "--uid",
+                "legacy-42",
+                "--login",
+                "victim@example.com",
+            ],
+            Some("the victim's password\n"),
+        )
+        .await;
+    assert!(ok && out.trim() == "legacy-42", "{out}{err}");
+
+    let (ok, out, err) = app.cli(&["accounts", "show", "legacy-42"], None).await;
+    assert!(ok, "{err}");
+    let shown: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (&shown["uid"], &shown["email"]),
+        (&json!("legacy-42"), &json!("victim@example.com"))
+    );
+    let (ok, out, err) = app
+        .cli(&["accounts", "show", "--login", "legacy-42"], None)
+        .await;
+    assert!(ok, "{err}");
+    let shown: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(shown["email"], "decoy@example.com");
+
+    let (ok, _, err) = app
+        .cli(&["accounts", "show", "victim@example.com"], None)
+        .await;
+    assert!(
+        !ok && err.contains("no account has the uid `victim@example.com`"),
+        "a login is no uid: {err}"
+    );
+    let (ok, _, err) = app.cli(&["accounts", "show"], None).await;
+    assert!(!ok && err.contains("--login"), "a uid or --login: {err}");
+}
+
+/// The other order: once an account has a uid, no new login may be that text (register,
+/// `accounts create`), except an account's own uid as its own username.
+#[tokio::test]
+async fn a_new_login_may_not_be_another_accounts_uid() {
+    let app = spawn_app().await;
+    app.create_with_uid("legacy-42", "victim@example.com", "the victim's password")
+        .await;
+    let (status, body) = app
+        .register("decoy@example.com", "legacy-42", "the decoy's password")
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (409, Some("login_taken")),
+        "{body}"
+    );
+    assert_eq!(app.service.store.count_accounts().await.unwrap(), 1);
+
+    let (ok, _, err) = app
+        .cli(
+            &["accounts", "create", "--login", "legacy-42"],
+            Some("another password\n"),
+        )
+        .await;
+    assert!(
+        !ok && err.contains("is the uid of another account"),
+        "{err}"
+    );
+    let (ok, out, err) = app
+        .cli(
+            &["accounts", "create", "--uid", "kim", "--login", "kim"],
+            Some("kim's own password\n"),
+        )
+        .await;
+    assert!(ok && out.trim() == "kim", "its own uid: {out}{err}");
 }

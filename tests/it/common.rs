@@ -267,6 +267,40 @@ impl TestApp {
 
     /// Creates an account through the service (argon2id hash).
     pub async fn create(&self, login: &str, password: &str) -> firegate::accounts::Account {
+        self.create_as(None, login, password).await
+    }
+
+    /// Creates an account with a chosen uid, as `accounts create --uid` does.
+    pub async fn create_with_uid(
+        &self,
+        uid: &str,
+        login: &str,
+        password: &str,
+    ) -> firegate::accounts::Account {
+        let uid = firegate::accounts::Uid::parse(uid).unwrap();
+        self.create_as(Some(uid), login, password).await
+    }
+
+    /// `POST /register/` with an email, a username and a password: the status and the JSON
+    /// body.
+    pub async fn register(
+        &self,
+        email: &str,
+        username: &str,
+        password: &str,
+    ) -> (u16, serde_json::Value) {
+        let body = serde_json::json!({"email": email, "username": username, "password": password});
+        let response = self.post_json("/register/", body).await;
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or_default())
+    }
+
+    async fn create_as(
+        &self,
+        uid: Option<firegate::accounts::Uid>,
+        login: &str,
+        password: &str,
+    ) -> firegate::accounts::Account {
         let login = firegate::login::Login::parse(login).unwrap();
         let (email, username) = if login.is_email() {
             (Some(login), None)
@@ -276,7 +310,7 @@ impl TestApp {
         self.service
             .create_account(
                 firegate::service::NewAccount {
-                    uid: None,
+                    uid,
                     email,
                     email_verified: None,
                     username,

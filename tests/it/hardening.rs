@@ -148,7 +148,7 @@ async fn admins_unlock_logins() {
         400,
         "locked for ten minutes"
     );
-    let unlocked = server.command(&["accounts", "unlock", "lee@example.com"], None);
+    let unlocked = server.command(&["accounts", "unlock", "--login", "lee@example.com"], None);
     assert!(
         unlocked.status.success(),
         "{}",
@@ -517,7 +517,7 @@ async fn logs_are_cloud_logging_json_and_hold_no_secret() {
         .nth(5)
         .unwrap()
         .to_string();
-    let stored = server.command(&["accounts", "show", "kim@example.com"], None);
+    let stored = server.command(&["accounts", "show", "--login", "kim@example.com"], None);
     assert!(stored.status.success());
     for secret in secrets.iter().copied().chain([
         hash_path,

@@ -1,6 +1,7 @@
 //! Signing in over HTTP against the emulator: tokens, failures, uniqueness, legacy domains.
 
 use firegate::custom_token::AUDIENCE;
+use firegate::service::AccountRef;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 
@@ -94,7 +95,7 @@ async fn every_failed_sign_in_gets_the_same_400_body() {
     let account = app.create("lee@example.com", "right password").await;
     app.create("off@example.com", "right password").await;
     app.service
-        .set_disabled("off@example.com", true)
+        .set_disabled(&AccountRef::Login("off@example.com".into()), true)
         .await
         .unwrap();
 
@@ -124,7 +125,7 @@ async fn every_failed_sign_in_gets_the_same_400_body() {
     }
 
     app.service
-        .set_disabled("off@example.com", false)
+        .set_disabled(&AccountRef::Login("off@example.com".into()), false)
         .await
         .unwrap();
     let (status, _) = login(

@@ -243,7 +243,7 @@ async fn wrong_expired_and_outdated_tokens_are_one_refusal() {
     // A password change after the mail outdates its link.
     let (ok, _, err) = app
         .cli(
-            &["accounts", "set-password", "kim@example.com"],
+            &["accounts", "set-password", "--login", "kim@example.com"],
             Some("changed by admin\n"),
         )
         .await;
@@ -401,7 +401,7 @@ async fn with_required_verification_a_registration_signs_in_after_its_link() {
         "unverified: answered like a wrong password"
     );
     let (_, shown, _) = app
-        .cli(&["accounts", "show", "new@example.com"], None)
+        .cli(&["accounts", "show", "--login", "new@example.com"], None)
         .await;
     assert!(shown.contains("\"email_verified\": false"), "{shown}");
 
@@ -422,7 +422,7 @@ async fn with_required_verification_a_registration_signs_in_after_its_link() {
         200
     );
     let (_, shown, _) = app
-        .cli(&["accounts", "show", "new@example.com"], None)
+        .cli(&["accounts", "show", "--login", "new@example.com"], None)
         .await;
     assert!(shown.contains("\"email_verified\": true"), "{shown}");
 

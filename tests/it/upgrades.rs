@@ -1,11 +1,13 @@
 //! Upgrades racing other writes: a hash upgrade on sign-in never overwrites a change made
 //! while that sign-in was checking the password, and a skipped or failed upgrade never fails
-//! the sign-in; the next sign-in upgrades.
+//! the sign-in; the next sign-in upgrades. With the Firebase Auth bridge, the sign-in's own
+//! upgrade does not count as a change, and someone else's does.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use firegate::passwords::{Dialect, Password};
+use firegate::service::AccountRef;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
@@ -23,7 +25,11 @@ async fn a_conditional_hash_write_is_refused_once_the_account_has_changed() {
     // An admin changes the password after the sign-in read the account...
     let changed = firegate::passwords::Password::new("the admin's new password".into()).unwrap();
     app.service
-        .set_password("kim", &changed, jiff::Timestamp::now())
+        .set_password(
+            &AccountRef::Login("kim".into()),
+            &changed,
+            jiff::Timestamp::now(),
+        )
         .await
         .unwrap();
     let after_change = app.stored("kim").await.account.password;
@@ -46,7 +52,7 @@ async fn a_conditional_hash_write_is_refused_once_the_account_has_changed() {
         )
         .await
         .unwrap();
-    assert!(!written);
+    assert!(written.is_none());
     assert_eq!(app.stored("kim").await.account.password, after_change);
     assert_eq!(login(&app, "kim", "the admin's new password").await, 200);
     assert_eq!(
@@ -202,7 +208,7 @@ async fn a_password_changed_during_a_sign_in_is_not_overwritten_by_its_upgrade()
     })
     .await;
     let uid = &race.account.uid;
-    assert!(race.changed);
+    assert!(race.changed.is_some());
     assert_eq!(race.status, 200, "the old password was right when checked");
     assert_token_for(&race.body, uid);
 
@@ -288,4 +294,75 @@ async fn an_upgrade_that_fails_keeps_the_sign_in_and_is_retried() {
         "upgraded on the next sign-in"
     );
     assert_eq!(logs.count("password hash upgraded", uid), 1);
+}
+
+/// A server whose Firebase Auth bridge graduates accounts into an Identity Toolkit that
+/// nothing answers (the end-to-end suite runs the bridge against the Auth emulator): a
+/// sign-in's write fails there and is left to the next sign-in, while a sign-in that sees
+/// the account changed by someone else writes nothing and queues it. The queue tells them
+/// apart.
+async fn graduating_app() -> TestApp {
+    spawn_app_with(&[
+        "--firebase-auth",
+        "graduate",
+        "--firebase-api-key",
+        "test-key",
+        "--identity-toolkit-url",
+        "http://127.0.0.1:9",
+        "--firebase-auth-deadline-secs",
+        "1",
+    ])
+    .await
+}
+
+/// The uids waiting in the bridge's retry queue.
+async fn queued(app: &TestApp) -> Vec<String> {
+    let entries = app.service.store.queued_firebase_syncs(100).await.unwrap();
+    entries.iter().map(|e| e.uid.to_string()).collect()
+}
+
+#[tokio::test]
+async fn a_sign_ins_own_hash_upgrade_does_not_hold_back_its_firebase_write() {
+    let app = graduating_app().await;
+    let line: Value = serde_json::from_str(FIXTURE.lines().next().unwrap()).unwrap();
+    let account = app
+        .insert_with_hash(
+            "kim@example.com",
+            line["hash"].as_str().unwrap(),
+            Dialect::Werkzeug,
+        )
+        .await;
+    let password = line["password"].as_str().unwrap();
+    assert_eq!(login(&app, "kim@example.com", password).await, 200);
+    let stored = app.stored("kim@example.com").await.account;
+    assert_eq!(stored.password.scheme_name(), "argon2id", "upgraded");
+    assert!(
+        !queued(&app).await.contains(&account.uid.to_string()),
+        "the sign-in took its own upgrade for someone else's change and queued the account"
+    );
+}
+
+#[tokio::test]
+async fn an_account_disabled_during_a_sign_in_is_left_to_the_queue() {
+    let app = graduating_app().await;
+    let race = race_sign_in(&app, async |account| {
+        app.service
+            .store
+            .set_disabled(&account.uid, true, Timestamp::now())
+            .await
+            .unwrap()
+    })
+    .await;
+    assert!(race.changed);
+    assert_eq!(race.status, 200, "the account was enabled when checked");
+    let uid = race.account.uid.to_string();
+    assert!(
+        queued(&app).await.contains(&uid),
+        "no Firebase write, queued instead"
+    );
+    let user = race.account.username.as_ref().unwrap().as_str();
+    assert!(
+        app.stored(user).await.account.disabled,
+        "the disable stands"
+    );
 }

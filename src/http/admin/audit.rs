@@ -45,7 +45,7 @@ impl From<Error> for Refusal {
             Error::InvalidInput { code, .. } => code,
             Error::AccountNotFound(_) => "not_found",
             Error::UnknownKey(_) => "unknown_key",
-            Error::LoginTaken(_) => "login_taken",
+            Error::LoginTaken(_) | Error::LoginIsUid(_) => "login_taken",
             Error::LookAlikeTaken { .. } => "login_look_alike",
             Error::UidTaken(_) => "uid_taken",
             Error::Conflict => "conflict",
@@ -155,7 +155,7 @@ pub(super) async fn audited<T: Target>(
     result
 }
 
-/// The one parameter of a route's path (a key id or a login), percent-decoded.
+/// The one parameter of a route's path (a key id or a uid), percent-decoded.
 pub(super) struct Segment(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for Segment {
@@ -166,7 +166,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Segment {
             Ok(Path(segment)) => Ok(Segment(segment)),
             Err(_) => Err(Refusal::bad_request(
                 "invalid_path",
-                "the path is not valid: a percent-encoded key id or login must decode to UTF-8",
+                "the path is not valid: a percent-encoded key id or uid must decode to UTF-8",
             )),
         }
     }

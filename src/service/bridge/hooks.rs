@@ -10,7 +10,7 @@ use crate::accounts::{Account, FirebaseState, Uid};
 use crate::error::BridgeError;
 use crate::passwords::Password;
 use crate::service::Service;
-use crate::store::Version;
+use crate::store::{StoredAccount, Version};
 use crate::{Error, Result};
 
 /// What a graduated account's authority check decided.
@@ -105,13 +105,20 @@ impl Service {
 
     /// After a successful sign-in: mirrors the account if Firebase is out of step, and in
     /// graduate mode graduates it. No call at all for an account in step. `checked` is the
-    /// account as the password was checked against; the write uses the account as it is now
-    /// and is skipped (and queued) if it changed meanwhile, so a sign-in racing a password
-    /// change or a disable never writes the older state.
-    pub(in crate::service) async fn bridge_sign_in(&self, checked: &Account, password: &Password) {
+    /// account as the password was checked against, at the version the sign-in's own writes
+    /// (a hash upgrade, the Firebase password time) left it: the write uses the account as
+    /// it is now and is skipped (and queued) if anyone else wrote it meanwhile, so a sign-in
+    /// racing a password change or a disable never writes the older state, while its own
+    /// upgrade does not stop the account graduating at this very sign-in.
+    pub(in crate::service) async fn bridge_sign_in(
+        &self,
+        checked: &StoredAccount,
+        password: &Password,
+    ) {
         let Some(bridge) = self.bridge.as_ref() else {
             return;
         };
+        let (version, checked) = (checked.version, &checked.account);
         let in_step = checked.firebase.mirrored.as_ref() == Some(&bridge.desired(checked));
         let graduate = bridge.mode == BridgeMode::Graduate
             && checked.firebase.graduated_at.is_none()
@@ -129,7 +136,7 @@ impl Service {
         }
         let uid = &checked.uid;
         let now = match self.store.find_by_uid(uid).await {
-            Ok(Some(now)) if now.account.updated_at == checked.updated_at => now,
+            Ok(Some(now)) if now.version == version => now,
             Ok(_) => {
                 info!(%uid, "account changed during sign-in; Firebase write left to the queue");
                 self.queue(uid, false, false, "changed during sign-in")
@@ -205,11 +212,16 @@ impl Service {
                 let graduated =
                     state.graduated_at.is_some() && account.firebase.graduated_at.is_none();
                 match self.store.record_firebase(uid, &state, version).await {
-                    Ok(true) => {}
+                    Ok(Some(_)) => {}
                     // Changed since read: the queue brings Firebase to the account as it is.
-                    Ok(false) => {
-                        self.queue(uid, false, false, "changed during the write")
-                            .await
+                    // A password just set may be one that change outdated, and the queue
+                    // never sets passwords: it is removed, and the account graduates again
+                    // at its next sign-in.
+                    Ok(None) => {
+                        let password_set = change.password.is_some();
+                        self.queue(uid, false, password_set, "changed during the write")
+                            .await;
+                        return;
                     }
                     Err(e) => {
                         warn!(%uid, error = %e, "cannot record the Firebase Auth state; rewritten later")

@@ -147,3 +147,52 @@ async fn an_import_never_takes_a_legacy_domain_alias_of_another_account() {
     let plain = import(&app, &file, &["--dialect", "werkzeug"]).await;
     assert!(plain.count("imported") >= 1, "{}", plain.stdout);
 }
+
+#[tokio::test]
+async fn a_username_that_is_another_accounts_uid_is_refused_and_reruns_agree() {
+    let app = spawn_app().await;
+    app.create_with_uid("42", "lee@example.com", "lee's password")
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("users.csv");
+    let hash = format!("pbkdf2:sha256:1000$salt${}", "0f".repeat(32));
+    // Refused: `42` (an account's uid in Firestore) and `3` (an earlier row's uid). Imported:
+    // `6`, whose uid only a later row has (a uid is never refused for being a login), and
+    // `7`, its own uid.
+    std::fs::write(
+        &file,
+        format!(
+            "id,username,email,password\n\
+             1,kim,,{hash}\n\
+             2,42,,{hash}\n\
+             3,ann,,{hash}\n\
+             4,3,,{hash}\n\
+             5,6,,{hash}\n\
+             6,min,,{hash}\n\
+             7,7,,{hash}\n"
+        ),
+    )
+    .unwrap();
+    let report_path = dir.path().join("refused.jsonl");
+    let flags = [
+        "--dialect",
+        "werkzeug",
+        "--report",
+        report_path.to_str().unwrap(),
+    ];
+    let refused = expected(&[(3, "login_is_uid"), (5, "login_is_uid")]);
+    let run = import(&app, &file, &flags).await;
+    assert_eq!((run.code, run.count("imported")), (3, 5), "{}", run.stderr);
+    assert_eq!(report(&report_path), refused);
+    assert!(account(&app, "2").await.is_none() && account(&app, "4").await.is_none());
+    assert_eq!(
+        app.stored("6").await.account.uid.as_str(),
+        "5",
+        "the username `6` is row 5's"
+    );
+    // Account 6 exists now, and the username `6` is still row 5's own: nothing changes.
+    let rerun = import(&app, &file, &flags).await;
+    assert_eq!(rerun.code, 3, "{}", rerun.stderr);
+    assert_eq!(report(&report_path), refused);
+    assert_eq!(count(&app).await, 6);
+}

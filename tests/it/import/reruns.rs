@@ -5,6 +5,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use firegate::login::Login;
+use firegate::service::AccountRef;
 
 use super::{account, command, count, fixture, import, login};
 use crate::common::spawn_app;
@@ -166,7 +167,7 @@ async fn update_tells_an_imported_argon2id_hash_from_one_firegate_wrote() {
     let new_password = firegate::passwords::Password::new("bo's new password".into()).unwrap();
     let now = jiff::Timestamp::now();
     app.service
-        .set_password("bo", &new_password, now)
+        .set_password(&AccountRef::Login("bo".into()), &new_password, now)
         .await
         .unwrap();
     let bo = account(&app, "2").await.unwrap();
