@@ -362,8 +362,8 @@ async fn claims_set_over_http_reach_the_next_token() {
 #[tokio::test]
 async fn claims_that_firebase_gives_meaning_to_are_refused_in_any_case() {
     let app = admin_app().await;
-    app.create("lee@example.com", "first password").await;
-    let path = "/admin/api/accounts/lee@example.com/claims";
+    let account = app.create("lee@example.com", "first password").await;
+    let path = &format!("/admin/api/accounts/{}/claims", account.uid);
     for name in [
         "email",
         "Email_Verified",

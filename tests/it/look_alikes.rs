@@ -82,7 +82,7 @@ async fn a_login_that_looks_like_a_registered_one_is_refused_until_that_one_is_d
     assert!(!ok && err.contains("looks like `admin`"), "{err}");
 
     let (ok, _, err) = app
-        .cli(&["accounts", "delete", "admin", "--yes"], None)
+        .cli(&["accounts", "delete", "--login", "admin", "--yes"], None)
         .await;
     assert!(ok, "{err}");
     let (status, got) = register(
