@@ -51,11 +51,14 @@ const SIGN_IN: &str = "Firebase names the sign-in method with it \
                        (request.auth.token.firebase.sign_in_provider in security rules)";
 const CUSTOM_TOKEN: &str = "it is a field of the custom token itself";
 
-/// Why `name` may not be a developer claim, if it may not (any case: `Sub`, `EMAIL`).
+/// Why `name` may not be a developer claim, if it may not (any case: `Sub`, `EMAIL`, and
+/// the Unicode letters whose case mapping reaches ASCII, as JavaScript's, Java's and Python's
+/// case-insensitive comparisons make them: `emaıl`, `ſub`).
 fn reserved(name: &str) -> Option<(&'static str, &'static str)> {
+    let (upper, lower) = (name.to_uppercase(), name.to_lowercase());
     RESERVED
         .iter()
-        .find(|(known, _)| known.eq_ignore_ascii_case(name))
+        .find(|(known, _)| known.eq_ignore_ascii_case(&upper) || known.eq_ignore_ascii_case(&lower))
         .copied()
 }
 
@@ -168,6 +171,17 @@ mod tests {
                 assert!(err.to_string().contains(&spelling), "{spelling}: {err}");
             }
         }
+    }
+
+    #[test]
+    fn unicode_letters_whose_case_reaches_a_reserved_name_are_refused() {
+        // Dotless ı and long ſ uppercase to I and S in every language that compares
+        // case-insensitively by Unicode rules.
+        for spelling in ["emaıl", "ſub", "fırebase"] {
+            let err = Claims::parse(json!({ spelling: 1 })).unwrap_err();
+            assert!(err.to_string().contains("reserved"), "{spelling}: {err}");
+        }
+        assert!(Claims::parse(json!({ "emails": 1 })).is_ok());
     }
 
     #[test]

@@ -46,6 +46,12 @@ pub(super) fn bare_address(email: &str) -> Result<Address> {
     if local.contains('@') {
         return refuse("one `@` only");
     }
+    // Relays that still honour the old source-routing forms (Postfix's percent hack and
+    // bang paths, on by default for its own domains) would deliver `a%evil.example@school`
+    // or `evil.example!a@school` to another domain than the one the address names.
+    if local.contains(['%', '!']) {
+        return refuse("no `%` or `!` before the `@` (mail relays read them as routes)");
+    }
     match email.parse::<Address>() {
         Ok(address) => Ok(address),
         Err(lettre::address::AddressError::InvalidDomain) => {
@@ -53,7 +59,7 @@ pub(super) fn bare_address(email: &str) -> Result<Address> {
         }
         Err(_) => refuse(
             "the part before the `@` may hold letters, digits, dots between them and \
-             ! # $ % & ' * + - / = ? ^ _ ` { | } ~",
+             # $ & ' * + - / = ? ^ _ ` { | } ~",
         ),
     }
 }
@@ -108,6 +114,8 @@ mod tests {
             ("kim@-example.com", "domain name"),
             (".kim@example.com", "may hold"),
             ("kim..lee@example.com", "may hold"),
+            ("victim%evil.example@school.example", "`%` or `!`"),
+            ("evil.example!victim@school.example", "`%` or `!`"),
         ] {
             let err = bare_address(bad).unwrap_err();
             let Error::InvalidInput { code, message } = &err else {

@@ -110,8 +110,13 @@ impl CostLimits {
             most,
             "--max-pbkdf2-rounds",
         )?;
-        // One iteration more pays for the first digest, of the salt and the password.
-        Ok(most
+        // phpass and Drupal store log2 of the count, so the costliest count admitted is the
+        // highest power of two under the ceiling, and the budget is its work (a budget of the
+        // ceiling itself would let a count just under it check passwords nearly twice as long
+        // as the guarantee, and cost more). `count` ≥ 1 passed, so `most` ≥ 1. One iteration
+        // more pays for the first digest, of the salt and the password.
+        let admitted = 1u64 << most.ilog2();
+        Ok(admitted
             .saturating_add(1)
             .saturating_mul(blocks(hash, hash.output_len() + GUARANTEED_PASSWORD_BYTES)))
     }
