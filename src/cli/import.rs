@@ -13,7 +13,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::Failure;
 use crate::config::{CostLimitArgs, DialectArgs, HashArgs, KeyFileArgs, StoreArgs};
 use crate::import::{
-    Columns, Format, ImportOptions, ImportSummary, Progress, Source, UidMapping, import_accounts,
+    Columns, Format, ImportOptions, ImportSummary, NullMeaning, Nulls, Progress, Source,
+    UidMapping, import_accounts,
 };
 use crate::passwords::Dialect;
 use crate::store::Store;
@@ -63,10 +64,18 @@ pub struct ImportArgs {
     /// present and is_active is not].
     #[arg(long, value_name = "NAME")]
     pub disabled_column: Option<String>,
-    /// Boolean column, true when the email is known to reach its owner; empty means unknown
-    /// [default: email_verified or emailVerified if present].
+    /// Boolean column, true when the email is known to reach its owner [default:
+    /// email_verified or emailVerified if present].
     #[arg(long, value_name = "NAME")]
     pub email_verified_column: Option<String>,
+    /// What NULL (JSON null, an empty field, or --null-text) means in a boolean column, as the
+    /// application reads it: COLUMN=true|false, or unknown for an email-verified column
+    /// (repeatable). Without it such a row is refused (`null_boolean`).
+    #[arg(long, value_name = "COLUMN=VALUE", value_parser = Nulls::parse_meaning)]
+    pub null_means: Vec<(String, NullMeaning)>,
+    /// Text that also stands for NULL in a boolean column (MySQL --batch prints `NULL`).
+    #[arg(long, value_name = "TEXT")]
+    pub null_text: Option<String>,
 
     /// Uid = this prefix + the legacy id (e.g. `legacy-` gives `legacy-42`).
     #[arg(long, conflicts_with = "uid_template")]
@@ -164,6 +173,10 @@ impl ImportArgs {
                 active: self.active_column.clone(),
                 disabled: self.disabled_column.clone(),
                 email_verified: self.email_verified_column.clone(),
+            },
+            nulls: Nulls {
+                text: self.null_text.clone(),
+                means: self.null_means.clone(),
             },
             uids,
             delimiter: self.delimiter.unwrap_or(match self.file.extension() {

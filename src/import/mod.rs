@@ -9,6 +9,7 @@ mod firebase;
 mod framing;
 mod json;
 mod lines;
+mod nulls;
 mod options;
 mod report;
 mod row;
@@ -24,6 +25,7 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use jiff::Timestamp;
 
+pub use nulls::{NullMeaning, Nulls};
 pub use options::{Columns, Format, ImportOptions, UidMapping};
 pub use report::{ImportSummary, Progress, Reason, Rejection};
 pub use source::Source;
@@ -55,6 +57,7 @@ pub async fn import_accounts(
             "--strict reads the input twice, so it needs a file, not standard input".into(),
         ));
     }
+    options.nulls.check(&options.columns, options.format)?;
     let mut report = options
         .report
         .as_deref()

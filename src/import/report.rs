@@ -50,6 +50,9 @@ pub enum Reason {
     HashCostTooHigh,
     /// An account-state value that is not a boolean.
     InvalidBoolean,
+    /// A boolean column that is NULL (JSON `null`, empty, or `--null-text`) with no
+    /// `--null-means` saying what that means.
+    NullBoolean,
     /// A creation time that is not a recognised timestamp.
     InvalidTimestamp,
     /// An earlier row of the file has the same uid.
@@ -85,6 +88,7 @@ impl Reason {
             Reason::InvalidHash => "invalid_hash",
             Reason::HashCostTooHigh => "hash_cost_too_high",
             Reason::InvalidBoolean => "invalid_boolean",
+            Reason::NullBoolean => "null_boolean",
             Reason::InvalidTimestamp => "invalid_timestamp",
             Reason::DuplicateUid => "duplicate_uid",
             Reason::DuplicateLogin => "duplicate_login",

@@ -69,6 +69,8 @@ pub(crate) struct RawRow {
     /// For Django input, the record's position in the array (1-based).
     pub record: Option<u64>,
     values: [Option<String>; Role::ALL.len()],
+    /// The column (or key) each boolean value was read from, for messages.
+    flag_columns: [Option<Arc<str>>; 3],
 }
 
 impl RawRow {
@@ -90,6 +92,19 @@ impl RawRow {
         self.values[role as usize] = Some(value);
     }
 
+    /// Sets the field's text and, for a boolean, the column (or key) it was read from.
+    pub(crate) fn set_from(&mut self, role: Role, column: &Arc<str>, value: String) {
+        self.set(role, value);
+        if let Some(slot) = flag_slot(role) {
+            self.flag_columns[slot] = Some(column.clone());
+        }
+    }
+
+    /// The column (or key) a boolean field was read from, when the reader said.
+    pub(crate) fn column(&self, role: Role) -> Option<&str> {
+        self.flag_columns[flag_slot(role)?].as_deref()
+    }
+
     pub(crate) fn clear(&mut self, role: Role) {
         self.values[role as usize] = None;
     }
@@ -100,6 +115,15 @@ impl RawRow {
             record: self.record,
             ..Rejection::new(self.line, reason, message)
         }
+    }
+}
+
+fn flag_slot(role: Role) -> Option<usize> {
+    match role {
+        Role::Active => Some(0),
+        Role::Disabled => Some(1),
+        Role::EmailVerified => Some(2),
+        _ => None,
     }
 }
 

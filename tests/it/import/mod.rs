@@ -7,6 +7,7 @@ mod bad_input;
 mod checks;
 mod formats;
 mod logins;
+mod nulls;
 mod reruns;
 
 use std::collections::{BTreeMap, BTreeSet};
