@@ -4,7 +4,7 @@
 
 use jiff::Timestamp;
 
-use super::options::{ImportOptions, Role};
+use super::options::{Format, ImportOptions, Role};
 use super::report::{Reason, Rejection};
 use super::seen::{Kind, Seen};
 use super::source::RawRow;
@@ -122,7 +122,18 @@ impl Validator {
             .render(|role| non_empty(row, role).map(str::to_string))
             .map_err(|role| {
                 let names = self.options.columns.candidates(role, self.options.format).0;
-                let message = format!("the uid needs `{}`, which is empty", names.join("`/`"));
+                let natural_key = role == Role::Id
+                    && self.options.format == Format::Django
+                    && self.options.columns.id.is_none()
+                    && row.get(Role::Id).is_none();
+                let message = if natural_key {
+                    "the record has no `pk`, as `dumpdata --natural-primary` writes it: pass \
+                     --id-column username to make the username (auth.User's natural key) the \
+                     uid, or name another field with --id-column or --uid-template"
+                        .to_string()
+                } else {
+                    format!("the uid needs `{}`, which is empty", names.join("`/`"))
+                };
                 (Reason::MissingField, message)
             })?;
         Uid::parse(&uid).map_err(|e| (Reason::InvalidUid, e.to_string()))
@@ -327,7 +338,7 @@ impl Validator {
 mod tests {
     use super::*;
     use crate::import::nulls::{NullMeaning, Nulls};
-    use crate::import::options::{Format, UidMapping};
+    use crate::import::options::UidMapping;
     use crate::passwords::Dialect;
 
     const HASH: &str = "pbkdf2:sha256:260000$1Cv49oUzVdDNPIj1$\
