@@ -221,10 +221,24 @@ pub async fn run(args: ImportArgs) -> std::result::Result<(), Failure> {
     let display = Display::new(std::io::stderr().is_terminal(), source.size());
     let summary = import_accounts(&store, &source, &options, &|p| display.show(p)).await?;
     display.finish();
-    print_summary(&summary, &options);
-    let _ = std::io::stdout().flush();
+    let mut out = std::io::stdout().lock();
+    match write_summary(&mut out, &summary, &options).and_then(|()| out.flush()) {
+        // The reader closed the pipe (`| head`): the rows are settled all the same, and the
+        // exit code below still says how.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(source) => {
+            return Err(Failure::Error(Error::Io {
+                what: "cannot write the summary to standard output".into(),
+                source,
+            }));
+        }
+        Ok(()) => {}
+    }
     if let Some(why) = &summary.aborted {
-        eprintln!("error: the import stopped early: {why}\nRerun the same command to finish it.");
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: the import stopped early: {why}\nRerun the same command to finish it."
+        );
         return Err(Failure::Exit(1));
     }
     if summary.rejected_total() > 0 {
@@ -233,15 +247,20 @@ pub async fn run(args: ImportArgs) -> std::result::Result<(), Failure> {
     Ok(())
 }
 
-fn print_summary(s: &ImportSummary, options: &ImportOptions) {
+/// The summary, a `name: count` line each.
+fn write_summary(
+    out: &mut impl Write,
+    s: &ImportSummary,
+    options: &ImportOptions,
+) -> std::io::Result<()> {
     let (imported, updated) = if s.dry_run {
         ("would import", "would update")
     } else {
         ("imported", "updated")
     };
-    println!("read: {}", s.read);
-    println!("{imported}: {}", s.imported);
-    println!("already present: {}", s.already_present);
+    writeln!(out, "read: {}", s.read)?;
+    writeln!(out, "{imported}: {}", s.imported)?;
+    writeln!(out, "already present: {}", s.already_present)?;
     if s.differing > 0 {
         let why = if options.update {
             "firegate changed these accounts since the import (sign-in upgrade, password \
@@ -249,35 +268,37 @@ fn print_summary(s: &ImportSummary, options: &ImportOptions) {
         } else {
             "rerun with --update to replace their hash and disabled flag"
         };
-        println!("  differing from the file: {} ({why})", s.differing);
+        writeln!(out, "  differing from the file: {} ({why})", s.differing)?;
     }
-    println!("{updated}: {}", s.updated);
-    println!("rejected: {}", s.rejected_total());
+    writeln!(out, "{updated}: {}", s.updated)?;
+    writeln!(out, "rejected: {}", s.rejected_total())?;
     for (reason, count) in &s.rejected {
-        println!("  {}: {count}", reason.as_str());
+        writeln!(out, "  {}: {count}", reason.as_str())?;
     }
     let kept: u64 = s.kept_without_login.values().sum();
     if kept > 0 {
-        println!("kept without a login: {kept}");
+        writeln!(out, "kept without a login: {kept}")?;
         for (reason, count) in &s.kept_without_login {
-            println!("  {}: {count}", reason.as_str());
+            writeln!(out, "  {}: {count}", reason.as_str())?;
         }
     }
     let settled = s.imported + s.already_present + s.updated + s.rejected_total();
     if s.read > settled {
-        println!("not attempted: {}", s.read - settled);
+        writeln!(out, "not attempted: {}", s.read - settled)?;
     }
     if options.dry_run {
-        println!("dry run: nothing was written");
+        writeln!(out, "dry run: nothing was written")?;
     } else if s.dry_run {
-        println!("--strict: rows were refused, so nothing was written");
+        writeln!(out, "--strict: rows were refused, so nothing was written")?;
     }
     if s.rejected_total() + kept > 0 && options.report.is_none() {
-        println!(
+        writeln!(
+            out,
             "(pass --report FILE for the line number and reason of each refused row or \
              login left out)"
-        );
+        )?;
     }
+    Ok(())
 }
 
 /// Progress on stderr: a bar on a terminal, a plain line every 10,000 rows otherwise.
@@ -337,7 +358,7 @@ impl Display {
                 }
                 if p.rows_read >= due {
                     due += LINE_EVERY;
-                    eprintln!("{phase}: {counts}");
+                    let _ = writeln!(std::io::stderr(), "{phase}: {counts}");
                 }
                 next.store(due, Ordering::Relaxed);
             }

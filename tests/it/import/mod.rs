@@ -8,6 +8,7 @@ mod checks;
 mod formats;
 mod logins;
 mod nulls;
+mod output;
 mod reruns;
 
 use std::collections::{BTreeMap, BTreeSet};
