@@ -262,13 +262,12 @@ fn write_summary(
     writeln!(out, "{imported}: {}", s.imported)?;
     writeln!(out, "already present: {}", s.already_present)?;
     if s.differing > 0 {
-        let why = if options.update {
-            "firegate changed these accounts since the import (sign-in upgrade, password \
-             change or admin edit), so their hash was kept"
-        } else {
-            "rerun with --update to replace their hash and disabled flag"
-        };
-        writeln!(out, "  differing from the file: {} ({why})", s.differing)?;
+        writeln!(
+            out,
+            "  differing from the file: {} ({})",
+            s.differing,
+            differing_why(s, options.update)
+        )?;
     }
     writeln!(out, "{updated}: {}", s.updated)?;
     writeln!(out, "rejected: {}", s.rejected_total())?;
@@ -299,6 +298,33 @@ fn write_summary(
         )?;
     }
     Ok(())
+}
+
+/// Why accounts differing from the file were left as they are, and what `--update` would do
+/// to them: suggested only for accounts it would change.
+fn differing_why(s: &ImportSummary, update: bool) -> String {
+    let firegates = "firegate changed their hash since the import (sign-in upgrade, password \
+                     change or admin edit)";
+    if update {
+        return format!("{firegates}, so it was kept");
+    }
+    let mut why = Vec::new();
+    if s.updatable > 0 {
+        let what = if s.updatable_hashes > 0 {
+            "hash and disabled flag"
+        } else {
+            "disabled flag"
+        };
+        why.push(format!(
+            "{} would take the file's {what} with --update",
+            s.updatable
+        ));
+    }
+    let kept = s.differing.saturating_sub(s.updatable);
+    if kept > 0 {
+        why.push(format!("{kept}: {firegates}; --update keeps that hash"));
+    }
+    why.join("; ")
 }
 
 /// Progress on stderr: a bar on a terminal, a plain line every 10,000 rows otherwise.

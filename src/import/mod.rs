@@ -134,9 +134,15 @@ async fn run(
     let mut record = |summary: &mut ImportSummary, outcome: Outcome| -> Result<()> {
         match outcome {
             Outcome::Imported => summary.imported += 1,
-            Outcome::Present { differs } => {
+            Outcome::Present {
+                differs,
+                update_hash,
+                update_state,
+            } => {
                 summary.already_present += 1;
                 summary.differing += u64::from(differs);
+                summary.updatable += u64::from(update_hash || update_state);
+                summary.updatable_hashes += u64::from(update_hash);
             }
             Outcome::Updated => summary.updated += 1,
             Outcome::Rejected(rejection) => {

@@ -152,6 +152,12 @@ pub struct ImportSummary {
     /// Of those, how many differ from the file (`--update` replaces them, unless firegate
     /// itself changed their password since).
     pub differing: u64,
+    /// Of those, how many `--update` would change: their disabled flag differs, or their
+    /// hash does while it is still the one an import wrote (the others hold a hash firegate
+    /// wrote since, which `--update` keeps).
+    pub updatable: u64,
+    /// Of those, how many `--update` would give the file's hash.
+    pub updatable_hashes: u64,
     /// Accounts whose hash or disabled flag `--update` replaced.
     pub updated: u64,
     /// Refused rows per reason.
