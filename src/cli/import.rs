@@ -13,7 +13,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::Failure;
 use crate::config::{CostLimitArgs, DialectArgs, HashArgs, KeyFileArgs, StoreArgs};
 use crate::import::{
-    Columns, Format, ImportOptions, ImportSummary, Progress, Source, UidMapping, import_accounts,
+    Columns, Format, ImportOptions, ImportSummary, NullMeaning, Nulls, Progress, Source,
+    UidMapping, import_accounts,
 };
 use crate::passwords::Dialect;
 use crate::store::Store;
@@ -63,10 +64,18 @@ pub struct ImportArgs {
     /// present and is_active is not].
     #[arg(long, value_name = "NAME")]
     pub disabled_column: Option<String>,
-    /// Boolean column, true when the email is known to reach its owner; empty means unknown
-    /// [default: email_verified or emailVerified if present].
+    /// Boolean column, true when the email is known to reach its owner [default:
+    /// email_verified or emailVerified if present].
     #[arg(long, value_name = "NAME")]
     pub email_verified_column: Option<String>,
+    /// What NULL (JSON null, an empty field, or --null-text) means in a boolean column, as the
+    /// application reads it: COLUMN=true|false, or unknown for an email-verified column
+    /// (repeatable). Without it such a row is refused (`null_boolean`).
+    #[arg(long, value_name = "COLUMN=VALUE", value_parser = Nulls::parse_meaning)]
+    pub null_means: Vec<(String, NullMeaning)>,
+    /// Text that also stands for NULL in a boolean column (MySQL --batch prints `NULL`).
+    #[arg(long, value_name = "TEXT")]
+    pub null_text: Option<String>,
 
     /// Uid = this prefix + the legacy id (e.g. `legacy-` gives `legacy-42`).
     #[arg(long, conflicts_with = "uid_template")]
@@ -165,6 +174,10 @@ impl ImportArgs {
                 disabled: self.disabled_column.clone(),
                 email_verified: self.email_verified_column.clone(),
             },
+            nulls: Nulls {
+                text: self.null_text.clone(),
+                means: self.null_means.clone(),
+            },
             uids,
             delimiter: self.delimiter.unwrap_or(match self.file.extension() {
                 Some(ext) if ext.eq_ignore_ascii_case("tsv") => b'\t',
@@ -208,10 +221,24 @@ pub async fn run(args: ImportArgs) -> std::result::Result<(), Failure> {
     let display = Display::new(std::io::stderr().is_terminal(), source.size());
     let summary = import_accounts(&store, &source, &options, &|p| display.show(p)).await?;
     display.finish();
-    print_summary(&summary, &options);
-    let _ = std::io::stdout().flush();
+    let mut out = std::io::stdout().lock();
+    match write_summary(&mut out, &summary, &options).and_then(|()| out.flush()) {
+        // The reader closed the pipe (`| head`): the rows are settled all the same, and the
+        // exit code below still says how.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(source) => {
+            return Err(Failure::Error(Error::Io {
+                what: "cannot write the summary to standard output".into(),
+                source,
+            }));
+        }
+        Ok(()) => {}
+    }
     if let Some(why) = &summary.aborted {
-        eprintln!("error: the import stopped early: {why}\nRerun the same command to finish it.");
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: the import stopped early: {why}\nRerun the same command to finish it."
+        );
         return Err(Failure::Exit(1));
     }
     if summary.rejected_total() > 0 {
@@ -220,51 +247,84 @@ pub async fn run(args: ImportArgs) -> std::result::Result<(), Failure> {
     Ok(())
 }
 
-fn print_summary(s: &ImportSummary, options: &ImportOptions) {
+/// The summary, a `name: count` line each.
+fn write_summary(
+    out: &mut impl Write,
+    s: &ImportSummary,
+    options: &ImportOptions,
+) -> std::io::Result<()> {
     let (imported, updated) = if s.dry_run {
         ("would import", "would update")
     } else {
         ("imported", "updated")
     };
-    println!("read: {}", s.read);
-    println!("{imported}: {}", s.imported);
-    println!("already present: {}", s.already_present);
+    writeln!(out, "read: {}", s.read)?;
+    writeln!(out, "{imported}: {}", s.imported)?;
+    writeln!(out, "already present: {}", s.already_present)?;
     if s.differing > 0 {
-        let why = if options.update {
-            "firegate changed these accounts since the import (sign-in upgrade, password \
-             change or admin edit), so their hash was kept"
-        } else {
-            "rerun with --update to replace their hash and disabled flag"
-        };
-        println!("  differing from the file: {} ({why})", s.differing);
+        writeln!(
+            out,
+            "  differing from the file: {} ({})",
+            s.differing,
+            differing_why(s, options.update)
+        )?;
     }
-    println!("{updated}: {}", s.updated);
-    println!("rejected: {}", s.rejected_total());
+    writeln!(out, "{updated}: {}", s.updated)?;
+    writeln!(out, "rejected: {}", s.rejected_total())?;
     for (reason, count) in &s.rejected {
-        println!("  {}: {count}", reason.as_str());
+        writeln!(out, "  {}: {count}", reason.as_str())?;
     }
     let kept: u64 = s.kept_without_login.values().sum();
     if kept > 0 {
-        println!("kept without a login: {kept}");
+        writeln!(out, "kept without a login: {kept}")?;
         for (reason, count) in &s.kept_without_login {
-            println!("  {}: {count}", reason.as_str());
+            writeln!(out, "  {}: {count}", reason.as_str())?;
         }
     }
     let settled = s.imported + s.already_present + s.updated + s.rejected_total();
     if s.read > settled {
-        println!("not attempted: {}", s.read - settled);
+        writeln!(out, "not attempted: {}", s.read - settled)?;
     }
     if options.dry_run {
-        println!("dry run: nothing was written");
+        writeln!(out, "dry run: nothing was written")?;
     } else if s.dry_run {
-        println!("--strict: rows were refused, so nothing was written");
+        writeln!(out, "--strict: rows were refused, so nothing was written")?;
     }
     if s.rejected_total() + kept > 0 && options.report.is_none() {
-        println!(
+        writeln!(
+            out,
             "(pass --report FILE for the line number and reason of each refused row or \
              login left out)"
-        );
+        )?;
     }
+    Ok(())
+}
+
+/// Why accounts differing from the file were left as they are, and what `--update` would do
+/// to them: suggested only for accounts it would change.
+fn differing_why(s: &ImportSummary, update: bool) -> String {
+    let firegates = "firegate changed their hash since the import (sign-in upgrade, password \
+                     change or admin edit)";
+    if update {
+        return format!("{firegates}, so it was kept");
+    }
+    let mut why = Vec::new();
+    if s.updatable > 0 {
+        let what = if s.updatable_hashes > 0 {
+            "hash and disabled flag"
+        } else {
+            "disabled flag"
+        };
+        why.push(format!(
+            "{} would take the file's {what} with --update",
+            s.updatable
+        ));
+    }
+    let kept = s.differing.saturating_sub(s.updatable);
+    if kept > 0 {
+        why.push(format!("{kept}: {firegates}; --update keeps that hash"));
+    }
+    why.join("; ")
 }
 
 /// Progress on stderr: a bar on a terminal, a plain line every 10,000 rows otherwise.
@@ -324,7 +384,7 @@ impl Display {
                 }
                 if p.rows_read >= due {
                     due += LINE_EVERY;
-                    eprintln!("{phase}: {counts}");
+                    let _ = writeln!(std::io::stderr(), "{phase}: {counts}");
                 }
                 next.store(due, Ordering::Relaxed);
             }

@@ -57,6 +57,7 @@ impl KeyFileArgs {
                 Duration::from_secs(r.key_refresh_secs.into())
             }),
             x509_base_url: rotation.map_or(defaults.x509_base_url, |r| r.x509_base_url.clone()),
+            signs: defaults.signs,
         }
     }
 }

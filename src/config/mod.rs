@@ -30,6 +30,7 @@ pub use signer::{SignerArgs, SignerKind};
 pub use store::StoreArgs;
 
 use crate::app::AppOptions;
+use crate::keys::KeyOptions;
 use crate::passwords::PasswordOptions;
 use crate::service::{Policy, ServiceOptions};
 
@@ -152,7 +153,11 @@ impl AccountsArgs {
         ServiceOptions {
             project_id: self.store.project_id.clone(),
             store: self.store.options(),
-            keys: self.keys.options(None),
+            // No account command signs a token: with --project-id, no keys directory needed.
+            keys: KeyOptions {
+                signs: false,
+                ..self.keys.options(None)
+            },
             signer: self.signer.choice(),
             passwords: self.hashing.options(None, None),
             policy: Policy {

@@ -3,6 +3,7 @@
 //! [`super::framing`] for how records are found and split).
 
 use std::io::BufRead;
+use std::sync::Arc;
 
 use super::framing::Records;
 use super::options::{Format, ImportOptions, Role};
@@ -32,6 +33,7 @@ pub(crate) fn read(
     };
     let header: Vec<String> = header.iter().map(|name| name.trim().to_string()).collect();
     let columns = resolve_header(&header, options)?;
+    let names: Vec<Arc<str>> = header.iter().map(|name| Arc::from(name.as_str())).collect();
     records.expect_width(header.len());
     while let Some(record) = records.next().map_err(io_error)? {
         let item = match record {
@@ -46,7 +48,7 @@ pub(crate) fn read(
                     } else {
                         std::mem::take(&mut fields[*index])
                     };
-                    row.set(*role, value);
+                    row.set_from(*role, &names[*index], value);
                 }
                 Item::Row(row)
             }

@@ -5,6 +5,7 @@ use std::cell::Cell;
 use std::fmt;
 use std::io::{BufRead, Read};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
 use serde_json::{Map, Value};
@@ -63,7 +64,7 @@ fn parse_line(line: u64, bytes: &[u8], options: &ImportOptions) -> Item {
 }
 
 /// Picks each role's field out of a JSON object: the first of its names that is present
-/// and not null. Strings are taken as they are, numbers and booleans as their JSON text.
+/// and not null (a boolean column's `null`, when that is all there is, as empty text). Strings are taken as they are, numbers and booleans as their JSON text.
 /// A key named with a column flag must be present (`null` counts, as no value): without
 /// it a misspelt `--disabled-column` would import every account as enabled.
 fn to_row(mut row: RawRow, object: &Map<String, Value>, options: &ImportOptions) -> Item {
@@ -75,11 +76,18 @@ fn to_row(mut row: RawRow, object: &Map<String, Value>, options: &ImportOptions)
         }
         let found = names
             .iter()
-            .find_map(|name| object.get(name).filter(|v| !v.is_null()).map(|v| (name, v)));
+            .find_map(|name| object.get(name).filter(|v| !v.is_null()).map(|v| (name, v)))
+            // A boolean column's `null` is kept, as no text: what it means is the user's to say.
+            .or_else(|| {
+                let present = |name: &&String| object.contains_key(*name);
+                let name = names.iter().find(present).filter(|_| role.is_flag())?;
+                Some((name, &Value::Null))
+            });
         let Some((name, value)) = found else {
             continue;
         };
         let text = match value {
+            Value::Null => String::new(),
             Value::String(s) => s.clone(),
             Value::Number(n) => n.to_string(),
             Value::Bool(b) => b.to_string(),
@@ -88,7 +96,11 @@ fn to_row(mut row: RawRow, object: &Map<String, Value>, options: &ImportOptions)
                 return Item::Rejected(row.reject(Reason::MalformedJson, message));
             }
         };
-        row.set(role, text);
+        if role.is_flag() {
+            row.set_from(role, &Arc::from(name.as_str()), text);
+        } else {
+            row.set(role, text);
+        }
     }
     // With both `is_active` and `disabled` present, Django's `is_active` wins.
     if row.get(Role::Active).is_some() {

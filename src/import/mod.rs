@@ -9,6 +9,7 @@ mod firebase;
 mod framing;
 mod json;
 mod lines;
+mod nulls;
 mod options;
 mod report;
 mod row;
@@ -24,6 +25,7 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use jiff::Timestamp;
 
+pub use nulls::{NullMeaning, Nulls};
 pub use options::{Columns, Format, ImportOptions, UidMapping};
 pub use report::{ImportSummary, Progress, Reason, Rejection};
 pub use source::Source;
@@ -55,6 +57,7 @@ pub async fn import_accounts(
             "--strict reads the input twice, so it needs a file, not standard input".into(),
         ));
     }
+    options.nulls.check(&options.columns, options.format)?;
     let mut report = options
         .report
         .as_deref()
@@ -131,9 +134,15 @@ async fn run(
     let mut record = |summary: &mut ImportSummary, outcome: Outcome| -> Result<()> {
         match outcome {
             Outcome::Imported => summary.imported += 1,
-            Outcome::Present { differs } => {
+            Outcome::Present {
+                differs,
+                update_hash,
+                update_state,
+            } => {
                 summary.already_present += 1;
                 summary.differing += u64::from(differs);
+                summary.updatable += u64::from(update_hash || update_state);
+                summary.updatable_hashes += u64::from(update_hash);
             }
             Outcome::Updated => summary.updated += 1,
             Outcome::Rejected(rejection) => {

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::nulls::Nulls;
 use crate::passwords::{CostLimits, Dialect, DialectSettings};
 use crate::{Error, Result};
 
@@ -56,6 +57,11 @@ impl Role {
         Role::Disabled,
         Role::EmailVerified,
     ];
+
+    /// A boolean column: an account state or the email's verification.
+    pub(crate) fn is_flag(self) -> bool {
+        matches!(self, Role::Active | Role::Disabled | Role::EmailVerified)
+    }
 
     /// The flag that names this role's column, for error messages.
     pub(crate) fn flag(self) -> &'static str {
@@ -215,6 +221,8 @@ pub struct ImportOptions {
     /// The framework whose grammar the hash column follows.
     pub dialect: Dialect,
     pub columns: Columns,
+    /// How NULL is spelled in the boolean columns and what it means in each.
+    pub nulls: Nulls,
     pub uids: UidMapping,
     /// Field separator of CSV input.
     pub delimiter: u8,
@@ -249,6 +257,7 @@ impl ImportOptions {
             format,
             dialect,
             columns: Columns::default(),
+            nulls: Nulls::default(),
             uids: UidMapping::default(),
             delimiter: b',',
             limits: CostLimits::default(),

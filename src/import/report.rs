@@ -50,6 +50,9 @@ pub enum Reason {
     HashCostTooHigh,
     /// An account-state value that is not a boolean.
     InvalidBoolean,
+    /// A boolean column that is NULL (JSON `null`, empty, or `--null-text`) with no
+    /// `--null-means` saying what that means.
+    NullBoolean,
     /// A creation time that is not a recognised timestamp.
     InvalidTimestamp,
     /// An earlier row of the file has the same uid.
@@ -88,6 +91,7 @@ impl Reason {
             Reason::InvalidHash => "invalid_hash",
             Reason::HashCostTooHigh => "hash_cost_too_high",
             Reason::InvalidBoolean => "invalid_boolean",
+            Reason::NullBoolean => "null_boolean",
             Reason::InvalidTimestamp => "invalid_timestamp",
             Reason::DuplicateUid => "duplicate_uid",
             Reason::DuplicateLogin => "duplicate_login",
@@ -152,6 +156,12 @@ pub struct ImportSummary {
     /// Of those, how many differ from the file (`--update` replaces them, unless firegate
     /// itself changed their password since).
     pub differing: u64,
+    /// Of those, how many `--update` would change: their disabled flag differs, or their
+    /// hash does while it is still the one an import wrote (the others hold a hash firegate
+    /// wrote since, which `--update` keeps).
+    pub updatable: u64,
+    /// Of those, how many `--update` would give the file's hash.
+    pub updatable_hashes: u64,
     /// Accounts whose hash or disabled flag `--update` replaced.
     pub updated: u64,
     /// Refused rows per reason.

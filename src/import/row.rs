@@ -4,7 +4,7 @@
 
 use jiff::Timestamp;
 
-use super::options::{ImportOptions, Role};
+use super::options::{Format, ImportOptions, Role};
 use super::report::{Reason, Rejection};
 use super::seen::{Kind, Seen};
 use super::source::RawRow;
@@ -122,7 +122,18 @@ impl Validator {
             .render(|role| non_empty(row, role).map(str::to_string))
             .map_err(|role| {
                 let names = self.options.columns.candidates(role, self.options.format).0;
-                let message = format!("the uid needs `{}`, which is empty", names.join("`/`"));
+                let natural_key = role == Role::Id
+                    && self.options.format == Format::Django
+                    && self.options.columns.id.is_none()
+                    && row.get(Role::Id).is_none();
+                let message = if natural_key {
+                    "the record has no `pk`, as `dumpdata --natural-primary` writes it: pass \
+                     --id-column username to make the username (auth.User's natural key) the \
+                     uid, or name another field with --id-column or --uid-template"
+                        .to_string()
+                } else {
+                    format!("the uid needs `{}`, which is empty", names.join("`/`"))
+                };
                 (Reason::MissingField, message)
             })?;
         Uid::parse(&uid).map_err(|e| (Reason::InvalidUid, e.to_string()))
@@ -135,8 +146,15 @@ impl Validator {
             mut dropped,
         } = logins(non_empty(row, Role::Email), non_empty(row, Role::Username))?;
         let password = self.password(row.get(Role::Password))?;
-        let email_verified = flag(row, Role::EmailVerified)?;
-        let disabled = match (flag(row, Role::Active)?, flag(row, Role::Disabled)?) {
+        // Only an account with an email has a use for the email's state.
+        let email_verified = match &email {
+            Some(_) => self.flag(row, Role::EmailVerified)?,
+            None => None,
+        };
+        let disabled = match (
+            self.flag(row, Role::Active)?,
+            self.flag(row, Role::Disabled)?,
+        ) {
             (Some(active), _) => !active,
             (None, disabled) => disabled.unwrap_or(false),
         };
@@ -285,26 +303,53 @@ fn non_empty(row: &RawRow, role: Role) -> Option<&str> {
     row.get(role).filter(|v| !v.trim().is_empty())
 }
 
-/// An account-state flag, if the row has one.
-fn flag(row: &RawRow, role: Role) -> Result<Option<bool>, Problem> {
-    let Some(text) = non_empty(row, role) else {
-        return Ok(None);
-    };
-    parse_bool(text).map(Some).ok_or_else(|| {
-        let what = match role {
-            Role::Active => "active",
-            Role::EmailVerified => "email-verified",
-            _ => "disabled",
+/// A boolean field's value, or `None` when the row has no such field (the column's default
+/// applies) or the user said its NULL means unknown. A NULL no `--null-means` explains and a
+/// value that is not a boolean are refused, naming the column.
+impl Validator {
+    fn flag(&self, row: &RawRow, role: Role) -> Result<Option<bool>, Problem> {
+        let Some(text) = row.get(role) else {
+            return Ok(None);
         };
-        let message = format!("the {what} flag is not a boolean (true/false, t/f, 1/0, yes/no)");
-        (Reason::InvalidBoolean, message)
-    })
+        let defaults = self.options.columns.candidates(role, self.options.format).0;
+        let column = row
+            .column(role)
+            .or(defaults.first().map(String::as_str))
+            .unwrap_or("?");
+        let nulls = &self.options.nulls;
+        if nulls.is_null(text) {
+            let Some(meaning) = nulls.meaning(column) else {
+                let values = match role {
+                    Role::EmailVerified => "true, false or unknown",
+                    _ => "true or false",
+                };
+                let message = format!(
+                    "`{column}` is NULL (empty or null), and firegate does not guess what the \
+                     application makes of it: pass --null-means {column}=VALUE ({values})"
+                );
+                return Err((Reason::NullBoolean, message));
+            };
+            return Ok(meaning.flag());
+        }
+        parse_bool(text).map(Some).ok_or_else(|| {
+            let mut message = format!("`{column}` is not a boolean (true/false, t/f, 1/0, yes/no)");
+            let spelt = text.trim();
+            if ["null", "\\n", "none", "nil"].contains(&spelt.to_ascii_lowercase().as_str()) {
+                message.push_str(&format!(
+                    "; if `{spelt}` stands for NULL there, pass --null-text '{spelt}' and \
+                     --null-means {column}=VALUE"
+                ));
+            }
+            (Reason::InvalidBoolean, message)
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::options::{Format, UidMapping};
+    use crate::import::nulls::{NullMeaning, Nulls};
+    use crate::import::options::UidMapping;
     use crate::passwords::Dialect;
 
     const HASH: &str = "pbkdf2:sha256:260000$1Cv49oUzVdDNPIj1$\
@@ -352,7 +397,7 @@ mod tests {
     }
 
     #[test]
-    fn the_email_verified_column_is_kept_and_empty_means_unknown() {
+    fn the_email_verified_column_is_kept_and_null_means_what_the_user_says() {
         let mut v = validator();
         // One account per row: distinct uids and emails.
         let fields = |id: &'static str, email: &'static str, verified: &'static str| {
@@ -366,14 +411,85 @@ mod tests {
         let states: Vec<Option<bool>> = [
             fields("1", "a@example.com", "t"),
             fields("2", "b@example.com", "0"),
-            fields("3", "c@example.com", ""),
         ]
         .iter()
         .map(|f| v.check(row(2, f)).unwrap().account.email_verified)
         .collect();
-        assert_eq!(states, [Some(true), Some(false), None]);
+        assert_eq!(states, [Some(true), Some(false)]);
         let maybe = fields("4", "d@example.com", "maybe");
         assert_eq!(reason(&mut v, &maybe), Reason::InvalidBoolean);
+        let null = fields("3", "c@example.com", "");
+        let refused = v.check(row(7, &null)).unwrap_err();
+        assert_eq!(refused.reason, Reason::NullBoolean);
+        assert!(
+            refused
+                .message
+                .contains("--null-means email_verified=VALUE"),
+            "{}",
+            refused.message
+        );
+        // Without an email there is no state to keep.
+        let no_email = [
+            (Role::Id, "5"),
+            (Role::Username, "e"),
+            (Role::Password, HASH),
+        ];
+        let mut no_email = row(2, &no_email);
+        no_email.set(Role::EmailVerified, String::new());
+        assert!(v.check(no_email).is_ok());
+
+        v.options.nulls.means = vec![("email_verified".into(), NullMeaning::Unknown)];
+        assert_eq!(v.check(row(2, &null)).unwrap().account.email_verified, None);
+    }
+
+    #[test]
+    fn a_null_account_state_is_refused_unless_its_meaning_is_given() {
+        let mut v = validator();
+        let user = |id: &'static str, active: &'static str| {
+            let mut r = row(
+                4,
+                &[(Role::Id, id), (Role::Username, id), (Role::Password, HASH)],
+            );
+            r.set_from(Role::Active, &"active".into(), active.to_string());
+            r
+        };
+        for null in ["", "  "] {
+            let refused = v.check(user("1", null)).unwrap_err();
+            assert_eq!(refused.reason, Reason::NullBoolean);
+            assert!(refused.message.contains("`active`"), "{}", refused.message);
+            assert!(
+                refused.message.contains("--null-means active=VALUE"),
+                "{}",
+                refused.message
+            );
+        }
+        let refused = v.check(user("1", "NULL")).unwrap_err();
+        assert_eq!(refused.reason, Reason::InvalidBoolean);
+        assert!(
+            refused.message.contains("--null-text 'NULL'"),
+            "{}",
+            refused.message
+        );
+
+        v.options.nulls = Nulls {
+            text: Some("NULL".into()),
+            means: vec![("active".into(), NullMeaning::False)],
+        };
+        for (id, null) in [("1", ""), ("2", "NULL")] {
+            assert!(
+                v.check(user(id, null)).unwrap().account.disabled,
+                "{null:?}"
+            );
+        }
+        v.options.nulls.means = vec![("active".into(), NullMeaning::True)];
+        assert!(!v.check(user("3", "NULL")).unwrap().account.disabled);
+        // A row without the column at all keeps the documented default.
+        let absent = [
+            (Role::Id, "4"),
+            (Role::Username, "4"),
+            (Role::Password, HASH),
+        ];
+        assert!(!v.check(row(5, &absent)).unwrap().account.disabled);
     }
 
     #[test]

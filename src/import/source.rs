@@ -49,16 +49,37 @@ impl Source {
             Source::Stdin => Box::new(std::io::stdin()),
         };
         let mut reader = BufReader::with_capacity(256 << 10, Counting::new(raw, bytes));
+        let start = reader.fill_buf().map_err(io_error)?;
+        if looks_like_utf16(start) {
+            // Windows tools (PowerShell's `>`, SSMS, Excel's "Unicode text") write UTF-16.
+            return Err(Error::Config(
+                "the file looks like UTF-16 (a UTF-16 byte-order mark, or a NUL byte beside \
+                 each character); save it as UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8`)"
+                    .into(),
+            ));
+        }
         // Windows tools and Excel start UTF-8 files with a byte-order mark.
-        if reader
-            .fill_buf()
-            .map_err(io_error)?
-            .starts_with(b"\xef\xbb\xbf")
-        {
+        if start.starts_with(b"\xef\xbb\xbf") {
             reader.consume(3);
         }
         Ok(Box::new(reader))
     }
+}
+
+/// A UTF-16 byte-order mark, or ASCII with a NUL byte before or after each character (UTF-16
+/// without a mark); no UTF-8 text export starts with a NUL.
+fn looks_like_utf16(start: &[u8]) -> bool {
+    if start.starts_with(b"\xff\xfe") || start.starts_with(b"\xfe\xff") {
+        return true;
+    }
+    let pairs: Vec<&[u8]> = start.chunks_exact(2).take(32).collect();
+    let interleaved = |nul: usize| {
+        pairs
+            .iter()
+            .all(|pair| pair[nul] == 0 && pair[1 - nul].is_ascii())
+            && pairs.iter().any(|pair| pair[1 - nul] != 0)
+    };
+    pairs.len() >= 2 && (interleaved(0) || interleaved(1))
 }
 
 /// A record as read: where it starts and the raw text of each field firegate uses.
@@ -69,6 +90,8 @@ pub(crate) struct RawRow {
     /// For Django input, the record's position in the array (1-based).
     pub record: Option<u64>,
     values: [Option<String>; Role::ALL.len()],
+    /// The column (or key) each boolean value was read from, for messages.
+    flag_columns: [Option<Arc<str>>; 3],
 }
 
 impl RawRow {
@@ -90,6 +113,19 @@ impl RawRow {
         self.values[role as usize] = Some(value);
     }
 
+    /// Sets the field's text and, for a boolean, the column (or key) it was read from.
+    pub(crate) fn set_from(&mut self, role: Role, column: &Arc<str>, value: String) {
+        self.set(role, value);
+        if let Some(slot) = flag_slot(role) {
+            self.flag_columns[slot] = Some(column.clone());
+        }
+    }
+
+    /// The column (or key) a boolean field was read from, when the reader said.
+    pub(crate) fn column(&self, role: Role) -> Option<&str> {
+        self.flag_columns[flag_slot(role)?].as_deref()
+    }
+
     pub(crate) fn clear(&mut self, role: Role) {
         self.values[role as usize] = None;
     }
@@ -100,6 +136,15 @@ impl RawRow {
             record: self.record,
             ..Rejection::new(self.line, reason, message)
         }
+    }
+}
+
+fn flag_slot(role: Role) -> Option<usize> {
+    match role {
+        Role::Active => Some(0),
+        Role::Disabled => Some(1),
+        Role::EmailVerified => Some(2),
+        _ => None,
     }
 }
 
@@ -142,6 +187,35 @@ mod tests {
     use std::sync::atomic::Ordering;
 
     use super::*;
+
+    #[test]
+    fn utf16_is_told_from_utf8() {
+        let utf16le: Vec<u8> = "id,username\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let utf16be: Vec<u8> = "id,username\n"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        for text in [
+            &utf16le[..],
+            &utf16be[..],
+            b"\xff\xfei\0d\0",
+            b"\xfe\xff\0i",
+        ] {
+            assert!(looks_like_utf16(text), "{text:?}");
+        }
+        for text in [
+            &b"id,username\n"[..],
+            b"\xef\xbb\xbfid,username\n",
+            b"",
+            b"i",
+            "\u{e9}t\u{e9}".as_bytes(),
+        ] {
+            assert!(!looks_like_utf16(text), "{text:?}");
+        }
+    }
 
     #[test]
     fn a_byte_order_mark_is_skipped_and_bytes_are_counted() {

@@ -32,8 +32,12 @@ pub(crate) enum Outcome {
     Imported,
     /// Already in Firestore as this row describes it, or (`differs`) with another hash or
     /// disabled flag that was left as it is (without `--update`, or a hash firegate wrote).
+    /// `update_hash`: `--update` would replace the hash; `update_state`: it would change
+    /// the disabled flag.
     Present {
         differs: bool,
+        update_hash: bool,
+        update_state: bool,
     },
     Updated,
     Rejected(Rejection),
@@ -406,7 +410,11 @@ fn classify(candidate: &Candidate, found: ExistingAccount, update: bool) -> Clas
                 Class::Settled(Outcome::Imported)
             } else {
                 let differs = hash_differs || disabled_differs;
-                Class::Settled(Outcome::Present { differs })
+                Class::Settled(Outcome::Present {
+                    differs,
+                    update_hash: replace_hash,
+                    update_state: disabled_differs,
+                })
             }
         }
         None => {

@@ -43,16 +43,21 @@ pub struct KeyOptions {
     pub refresh: Duration,
     /// Where Google publishes service-account certificates.
     pub x509_base_url: String,
+    /// Whether the process signs tokens. One that signs nothing (the account commands) and
+    /// is given its project reads no key file, so it needs no keys directory.
+    pub signs: bool,
 }
 
 impl Default for KeyOptions {
-    /// `keys/`, strict permissions, a 10-second refresh, Google's certificate endpoint.
+    /// `keys/`, strict permissions, a 10-second refresh, Google's certificate endpoint, a
+    /// process that signs.
     fn default() -> Self {
         KeyOptions {
             dir: PathBuf::from("keys"),
             allow_insecure_permissions: false,
             refresh: Duration::from_secs(10),
             x509_base_url: GOOGLE_X509_BASE.to_string(),
+            signs: true,
         }
     }
 }

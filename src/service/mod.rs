@@ -263,8 +263,16 @@ impl Service {
         }
         let admissions = passwords.concurrency + passwords.queue;
         let passwords = Passwords::new(&passwords)?;
-        let (signer, store, loaded) = match choice {
-            SignerChoice::Keys => {
+        let (signer, store, loaded) = match (choice, project_id) {
+            // Nothing to sign and the project known: no key file is read (an unsettled
+            // ring refuses to sign, should anything ask).
+            (SignerChoice::Keys, Some(project_id)) if !key_options.signs => {
+                let store = connect(project_id, store).await?;
+                let ring =
+                    KeyRing::unsettled(&key_options.dir, key_options.allow_insecure_permissions);
+                (Signer::Keys(ring), store, None)
+            }
+            (SignerChoice::Keys, project_id) => {
                 let dir = &key_options.dir;
                 let allow_insecure = key_options.allow_insecure_permissions;
                 let loaded = keys::load_dir(dir, allow_insecure)?;
@@ -285,7 +293,7 @@ impl Service {
                 let ring = KeyRing::unsettled(dir, allow_insecure);
                 (Signer::Keys(ring), store, Some(loaded))
             }
-            SignerChoice::Iam(iam) => {
+            (SignerChoice::Iam(iam), project_id) => {
                 let signer = IamSigner::new(&iam)?;
                 let project_id = match project_id {
                     Some(project) => project,

@@ -561,3 +561,31 @@ async fn a_new_login_may_not_be_another_accounts_uid() {
         .await;
     assert!(ok && out.trim() == "kim", "its own uid: {out}{err}");
 }
+
+#[tokio::test]
+async fn account_commands_that_sign_nothing_need_no_keys_directory_with_a_project_id() {
+    let app = spawn_app().await;
+    app.create("kim@example.com", "kim's password").await;
+    let project = app.project();
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-keys-here");
+    let run = |args: &'static [&'static str]| {
+        let (missing, project) = (missing.clone(), project.clone());
+        tokio::task::spawn_blocking(move || {
+            crate::common::outcome(crate::common::run_firegate(&missing, &project, args, None))
+        })
+    };
+    let (ok, stdout, stderr) = run(&["accounts", "stats", "--json"]).await.unwrap();
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("\"accounts\": 1"), "{stdout}");
+    let (ok, stdout, stderr) = run(&["accounts", "show", "kim@example.com"]).await.unwrap();
+    assert!(ok && stdout.contains("kim@example.com"), "{stdout}{stderr}");
+    let (ok, _, stderr) = run(&["accounts", "disable", "kim@example.com"])
+        .await
+        .unwrap();
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        app.sign_in("kim@example.com", "kim's password").await.0,
+        400
+    );
+}

@@ -112,3 +112,30 @@ async fn problems_found_before_any_row_stop_the_import() {
     assert!(run.stderr.contains("no `user_id` column"), "{}", run.stderr);
     assert_eq!(count(&app).await, 0);
 }
+
+#[tokio::test]
+async fn a_utf16_file_is_named_as_such_and_a_utf8_byte_order_mark_is_fine() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = std::fs::read_to_string(fixture("users.csv")).unwrap();
+    let le: Vec<u8> = csv.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let be: Vec<u8> = csv.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    let with_bom = [&b"\xff\xfe"[..], &le].concat();
+    for (name, bytes) in [("le-bom", with_bom), ("le", le), ("be", be)] {
+        let file = dir.path().join(format!("{name}.csv"));
+        std::fs::write(&file, bytes).unwrap();
+        let run = import(&app, &file, &["--dialect", "werkzeug"]).await;
+        assert_eq!(run.code, 1, "{name}");
+        assert!(
+            run.stderr.contains("looks like UTF-16") && run.stderr.contains("save it as UTF-8"),
+            "{name}: {}",
+            run.stderr
+        );
+    }
+    assert_eq!(count(&app).await, 0);
+
+    let file = dir.path().join("bom.csv");
+    std::fs::write(&file, [&b"\xef\xbb\xbf"[..], csv.as_bytes()].concat()).unwrap();
+    let run = import(&app, &file, &["--dialect", "werkzeug"]).await;
+    assert_eq!((run.code, run.count("imported")), (0, 4), "{}", run.stderr);
+}

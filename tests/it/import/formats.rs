@@ -102,3 +102,64 @@ async fn json_lines_and_django_dumpdata_import_with_their_defaults() {
     let (status, _) = login(&app, "jung", "pässwörd8825").await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn a_natural_primary_dumpdata_imports_with_the_username_as_uid() {
+    // `dumpdata auth.user --natural-primary` without --indent: one line, no `pk`.
+    let app = spawn_app().await;
+    let file = fixture("auth_user_natural.json");
+    let dir = tempfile::tempdir().unwrap();
+    let report_path = dir.path().join("report.jsonl");
+    let reporting = ["--report", report_path.to_str().unwrap()];
+    let run = import(&app, &file, &reporting).await;
+    assert_eq!((run.code, run.count("imported")), (3, 0), "{}", run.stderr);
+    let entries: Vec<Value> = std::fs::read_to_string(&report_path)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(entries.len(), 3);
+    for (n, entry) in entries.iter().enumerate() {
+        assert_eq!(entry["reason"], "missing_field", "{entry}");
+        let message = entry["message"].as_str().unwrap();
+        assert!(message.contains("--id-column username"), "{message}");
+        // One line holds every record: the record number tells them apart.
+        assert_eq!(
+            (entry["line"].as_u64(), entry["record"].as_u64()),
+            (Some(1), Some(n as u64 + 1))
+        );
+    }
+
+    let run = import(
+        &app,
+        &file,
+        &[&["--id-column", "username"], &reporting[..]].concat(),
+    )
+    .await;
+    assert_eq!(run.code, 3, "one unusable password: {}", run.stderr);
+    assert_eq!(
+        (run.count("imported"), run.count("unusable_password")),
+        (2, 1)
+    );
+    let entry: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
+    assert_eq!(
+        (
+            entry["line"].as_u64(),
+            entry["record"].as_u64(),
+            entry["uid"].as_str()
+        ),
+        (Some(1), Some(3), Some("social"))
+    );
+    let admin = account(&app, "admin")
+        .await
+        .expect("the username is the uid");
+    assert_eq!(admin.username.unwrap().as_str(), "admin");
+    assert!(account(&app, "minji").await.is_some());
+    let (status, body) = login(&app, "admin@example.com", "tab\tand\"quote'245").await;
+    assert_eq!(
+        (status, body["uid"].as_str()),
+        (200, Some("admin")),
+        "{body}"
+    );
+}

@@ -7,6 +7,8 @@ mod bad_input;
 mod checks;
 mod formats;
 mod logins;
+mod nulls;
+mod output;
 mod reruns;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -33,6 +33,40 @@ async fn rerunning_an_import_creates_nothing_and_changes_nothing() {
 }
 
 #[tokio::test]
+async fn a_rerun_suggests_update_only_for_accounts_it_would_change() {
+    let app = spawn_app().await;
+    let file = fixture("users.csv");
+    let flags = ["--dialect", "werkzeug"];
+    assert_eq!(import(&app, &file, &flags).await.code, 0);
+    // kim's sign-in upgrades the hash: firegate's is now newer than the file's.
+    assert_eq!(login(&app, "kim", "  spaces around  ").await.0, 200);
+
+    let run = import(&app, &file, &flags).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.count("differing from the file"), 1);
+    assert!(
+        !run.stdout.contains("with --update") && run.stdout.contains("--update keeps"),
+        "--update would change nothing: {}",
+        run.stdout
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let changed = dir.path().join("users.csv");
+    let lee = account(&app, "2").await.unwrap();
+    let other = kim_hash();
+    let csv = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&changed, csv.replace(&lee.password.hash, &other)).unwrap();
+    let run = import(&app, &changed, &flags).await;
+    assert_eq!(run.count("differing from the file"), 2, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("1 would take the file's hash and disabled flag with --update"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[tokio::test]
 async fn an_import_killed_midway_finishes_on_rerun_without_duplicates() {
     const ROWS: u64 = 12_000;
     let app = spawn_app().await;
