@@ -578,9 +578,11 @@ async fn account_commands_that_sign_nothing_need_no_keys_directory_with_a_projec
     let (ok, stdout, stderr) = run(&["accounts", "stats", "--json"]).await.unwrap();
     assert!(ok, "{stderr}");
     assert!(stdout.contains("\"accounts\": 1"), "{stdout}");
-    let (ok, stdout, stderr) = run(&["accounts", "show", "kim@example.com"]).await.unwrap();
+    let (ok, stdout, stderr) = run(&["accounts", "show", "--login", "kim@example.com"])
+        .await
+        .unwrap();
     assert!(ok && stdout.contains("kim@example.com"), "{stdout}{stderr}");
-    let (ok, _, stderr) = run(&["accounts", "disable", "kim@example.com"])
+    let (ok, _, stderr) = run(&["accounts", "disable", "--login", "kim@example.com"])
         .await
         .unwrap();
     assert!(ok, "{stderr}");
