@@ -26,7 +26,7 @@ use crate::Result;
 use crate::accounts::{Account, FirebaseState, Mirrored};
 use crate::error::BridgeError;
 use crate::google::{IdentityOptions, IdentityToolkit, NewUser, UserUpdate};
-use crate::passwords::Password;
+use crate::passwords::{Password, Transform};
 
 /// Firebase Auth refuses shorter passwords.
 pub const FIREBASE_MIN_PASSWORD_CHARS: usize = 6;
@@ -97,9 +97,21 @@ impl Bridge {
         }
     }
 
-    /// Why `account` cannot graduate with `password`, if it cannot.
-    fn cannot_graduate(&self, account: &Account, password: &Password) -> Option<&'static str> {
-        if account.email_verified == Some(false) {
+    /// Why `account` cannot graduate with `password`, which matched in the `input` form
+    /// ([`crate::passwords::Verdict::Match`]), if it cannot.
+    fn cannot_graduate(
+        &self,
+        account: &Account,
+        password: &Password,
+        input: Transform,
+    ) -> Option<&'static str> {
+        if input != Transform::None {
+            // Firebase Auth checks a password as typed: the other inputs the account accepts
+            // (DES's 8 characters, bcrypt's 72 bytes, WordPress's trim) would stop working.
+            Some(
+                "the password has other accepted forms (a lossy legacy hash's) that Firebase Auth would refuse",
+            )
+        } else if account.email_verified == Some(false) {
             // An unverified registration may be someone else's address: Firebase Auth gets
             // no password for it until the link is opened (or a reset proves the address).
             Some("email not verified yet")
