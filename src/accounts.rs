@@ -118,7 +118,7 @@ pub struct Account {
     pub email_verified: Option<bool>,
     /// Username login, if any (exact).
     pub username: Option<Login>,
-    /// The password hash and the dialect it was written in.
+    /// The password hash, the dialect it was written in and its input transform.
     pub password: StoredHash,
     /// When the account was created (imported accounts keep their legacy creation time).
     pub created_at: Timestamp,

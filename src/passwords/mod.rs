@@ -557,6 +557,57 @@ mod service_tests {
         ));
     }
 
+    /// A DES crypt hash written by glibc's crypt(3) for `12345678`.
+    const DES_12345678: &str = "zZYQyo/kK5WTQ";
+
+    #[tokio::test]
+    async fn a_lossy_hash_is_upgraded_with_the_form_every_accepted_input_shares() {
+        let p = fast();
+        let legacy = StoredHash::of_typed(DES_12345678.into(), Dialect::Phc);
+        let typed = pw("12345678+x");
+        let Verdict::Match {
+            rehash: true,
+            input,
+        } = p.verify(Some(&legacy), &typed).await.unwrap()
+        else {
+            panic!("the DES hash accepts what DES reads")
+        };
+        assert_eq!(input, Transform::Des8);
+        let upgraded = p.hash_as(&typed, input).await.unwrap();
+        assert_eq!(upgraded.input.as_deref(), Some("des8"));
+        for same in ["12345678", "12345678+x", "12345678 and more"] {
+            assert!(
+                matches!(
+                    p.verify(Some(&upgraded), &pw(same)).await.unwrap(),
+                    Verdict::Match {
+                        rehash: false,
+                        input: Transform::Des8
+                    }
+                ),
+                "{same}"
+            );
+        }
+        for other in ["1234567", "12345679", "x12345678"] {
+            assert!(matches!(
+                p.verify(Some(&upgraded), &pw(other)).await.unwrap(),
+                Verdict::Mismatch
+            ));
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unknown_input_transform_makes_the_hash_unusable() {
+        let p = fast();
+        let mut stored = p.hash(&pw("correct horse")).await.unwrap();
+        stored.input = Some("rot13".into());
+        let before = p.hashes_computed();
+        assert!(matches!(
+            p.verify(Some(&stored), &pw("correct horse")).await.unwrap(),
+            Verdict::Unusable(HashError::UnknownTransform)
+        ));
+        assert_eq!(p.hashes_computed(), before + 1, "the work of a refusal");
+    }
+
     #[tokio::test]
     async fn no_stored_hash_is_a_mismatch() {
         assert!(matches!(

@@ -152,4 +152,118 @@ mod tests {
         assert_eq!(Transform::for_bcrypt(&[b'a'; 71]), Transform::None);
         assert_eq!(Transform::for_bcrypt(&[b'a'; 72]), Transform::Bcrypt72);
     }
+
+    /// For every lossy fixture hash (written by the real software), the inputs it accepts
+    /// are exactly those with its password's form under the transform it names: an upgrade
+    /// stored with that transform turns away nothing the hash let in, and lets in nothing
+    /// it turned away.
+    #[test]
+    fn lossy_fixture_hashes_accept_exactly_the_inputs_of_their_passwords_form() {
+        use crate::passwords::{CostLimits, parse_with, tests::cases};
+        let fixtures = [
+            include_str!("../../tests/fixtures/legacy-hashes.jsonl"),
+            include_str!("../../tests/fixtures/more-hashes.jsonl"),
+            include_str!("../../tests/fixtures/library-hashes.jsonl"),
+            include_str!("../../tests/fixtures/php-hashes.jsonl"),
+        ];
+        let mut seen = std::collections::BTreeMap::<&str, usize>::new();
+        for case in fixtures.into_iter().flat_map(cases) {
+            let parsed = parse_with(
+                case.dialect,
+                &case.hash,
+                &CostLimits::default(),
+                &case.settings,
+            )
+            .unwrap();
+            let pw = case.password.as_bytes();
+            let des = matches!(
+                parsed.verifier(),
+                super::super::verifier::Verifier::DesCrypt { .. }
+            );
+            let expected = match parsed.scheme() {
+                _ if des => Transform::Des8,
+                "phpass-md5" if php_trim(pw) == pw => Transform::Trim,
+                "phpass-md5" => Transform::None,
+                // A `$wp$` hash of untrimmed text never signed in (see `tests.rs`).
+                "wordpress-bcrypt" if php_trim(pw) == pw => Transform::Trim,
+                _ => continue,
+            };
+            *seen.entry(parsed.scheme()).or_default() += 1;
+            let what = format!("{} {}", case.source, case.hash);
+            assert_eq!(parsed.matches(pw), Some(expected), "{what}");
+            let form = expected.apply(pw);
+            let mut flipped = pw.to_vec();
+            flipped[0] ^= 1;
+            let probes: Vec<Vec<u8>> = vec![
+                [pw, b"+x"].concat(),
+                [b"  ", pw, b"\t\n"].concat(),
+                [b"\xc2\xa0", pw].concat(),
+                php_trim(pw).to_vec(),
+                pw[..pw.len().min(8)].to_vec(),
+                pw[..pw.len().min(7)].to_vec(),
+                Transform::Des8
+                    .apply(pw)
+                    .iter()
+                    .copied()
+                    .filter(|&b| b != 0)
+                    .collect(),
+                case.wrong.as_bytes().to_vec(),
+                flipped,
+            ];
+            for probe in probes {
+                assert_eq!(
+                    parsed.matches(&probe).is_some(),
+                    *expected.apply(&probe) == *form,
+                    "{what}: {:?}",
+                    String::from_utf8_lossy(&probe)
+                );
+            }
+        }
+        for scheme in [
+            "des-crypt",
+            "django-crypt",
+            "phpass-md5",
+            "wordpress-bcrypt",
+        ] {
+            assert!(
+                seen.get(scheme).is_some_and(|&n| n >= 1),
+                "{scheme}: {seen:?}"
+            );
+        }
+    }
+
+    /// bcrypt of the password reads 72 bytes; its pre-hashed variants read every byte.
+    #[test]
+    fn only_bcrypt_of_the_password_itself_is_cut_at_72_bytes() {
+        use crate::passwords::{CostLimits, Dialect, parse};
+        let limits = CostLimits::default();
+        let real = format!("{}{}", "ü".repeat(36), "real-end");
+        let variant = format!("{}{}", &real[..72], "typo-end");
+        let plain = bcrypt::hash_with_salt(&real, 4, [3u8; 16])
+            .unwrap()
+            .format_for_version(bcrypt::Version::TwoB);
+        let plain = parse(Dialect::Phc, &plain, &limits).unwrap();
+        assert_eq!(plain.matches(real.as_bytes()), Some(Transform::Bcrypt72));
+        assert_eq!(plain.matches(variant.as_bytes()), Some(Transform::Bcrypt72));
+        assert_eq!(
+            plain.matches(&real.as_bytes()[..72]),
+            Some(Transform::Bcrypt72)
+        );
+        assert_eq!(plain.matches(&real.as_bytes()[..71]), None);
+
+        let short = bcrypt::hash_with_salt("short one", 4, [3u8; 16])
+            .unwrap()
+            .format_for_version(bcrypt::Version::TwoB);
+        let short = parse(Dialect::Phc, &short, &limits).unwrap();
+        assert_eq!(short.matches(b"short one"), Some(Transform::None));
+
+        // Django's bcrypt_sha256: bcrypt of SHA-256's hex, which reads the whole password.
+        let sha = hex::encode(crate::passwords::digest::HashFn::Sha256.digest(&[real.as_bytes()]));
+        let sha = bcrypt::hash_with_salt(sha, 4, [3u8; 16])
+            .unwrap()
+            .format_for_version(bcrypt::Version::TwoB);
+        let sha = parse(Dialect::Django, &format!("bcrypt_sha256${sha}"), &limits).unwrap();
+        assert_eq!(sha.matches(real.as_bytes()), Some(Transform::None));
+        assert_eq!(sha.matches(variant.as_bytes()), None);
+    }
 }

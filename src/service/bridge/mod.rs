@@ -253,3 +253,42 @@ struct Change<'a> {
     /// counts as graduated.
     drop_password: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::Uid;
+    use crate::login::Login;
+    use crate::passwords::{Dialect, StoredHash};
+
+    #[test]
+    fn a_password_with_other_accepted_forms_does_not_graduate() {
+        let options = BridgeOptions {
+            mode: BridgeMode::Graduate,
+            ..BridgeOptions::default()
+        };
+        let bridge = Bridge::new(options, "demo-project").unwrap().unwrap();
+        let now = Timestamp::now();
+        let account = Account {
+            uid: Uid::generate(),
+            email: Some(Login::parse("kim@example.com").unwrap()),
+            email_verified: Some(true),
+            username: None,
+            password: StoredHash::of_typed("$argon2id$…".into(), Dialect::Phc),
+            created_at: now,
+            updated_at: now,
+            disabled: false,
+            claims: Default::default(),
+            firebase: Default::default(),
+        };
+        let password = Password::new("12345678+x".into()).unwrap();
+        assert_eq!(
+            bridge.cannot_graduate(&account, &password, Transform::None),
+            None
+        );
+        for lossy in Transform::NAMED {
+            let why = bridge.cannot_graduate(&account, &password, lossy);
+            assert!(why.is_some_and(|why| why.contains("other accepted forms")));
+        }
+    }
+}
