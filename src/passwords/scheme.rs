@@ -279,13 +279,14 @@ impl ParsedHash {
                     self.verifier.verify(trimmed).then_some(Transform::Trim)
                 }
             }
-            "phpass-md5" => self.exact(password).then(|| {
-                if trimmed.is_empty() {
+            "phpass-md5" => {
+                let input = if trimmed.is_empty() {
                     Transform::None
                 } else {
                     Transform::Trim
-                }
-            }),
+                };
+                self.exact(password).then_some(input)
+            }
             _ => self.exact(password).then(|| match &self.verifier {
                 Verifier::DesCrypt { .. } => Transform::Des8,
                 Verifier::Bcrypt {
