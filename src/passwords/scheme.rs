@@ -293,7 +293,7 @@ impl ParsedHash {
                     input: BcryptInput::Password,
                     ..
                 } => Transform::for_bcrypt(password),
-                // The others read every byte (bcrypt_sha256 and `$wp$` hash all of it first).
+                // The others read every byte (bcrypt over a prehash hashes all of it first).
                 _ => Transform::None,
             }),
         }

@@ -92,11 +92,11 @@ impl Service {
     }
 
     /// Verifies credentials and returns the account as read (with the form the password
-    /// matched in), and the admission it was checked under. A locked account (or unknown login) is refused without any password
-    /// check; failures are counted and a success forgets them. With `upgrade_at`, an
-    /// outdated hash is replaced on success. The returned version is the one the check's own
-    /// writes left (the one read when it wrote nothing), so any other write since shows as
-    /// a new version.
+    /// matched in), and the admission it was checked under. A locked account (or unknown
+    /// login) is refused without any password check; failures are counted and a success
+    /// forgets them. With `upgrade_at`, an outdated hash is replaced on success. The
+    /// returned version is the one the check's own writes left (the one read when it wrote
+    /// nothing), so any other write since shows as a new version.
     ///
     /// Two Firestore round trips whether or not the login exists: the login index, then the
     /// account and its failure record together (or the unknown login's failure record).
@@ -458,8 +458,9 @@ impl Service {
     }
 
     /// Replaces the hash of a checked account with an argon2id one of `password` (in the
-    /// form an upgrade keeps, [`Verdict::Match`]), unless the account changed since it was read; `found` then holds the new hash, update time and
-    /// version. Failure is logged, not raised: the next sign-in retries.
+    /// form an upgrade keeps, [`Verdict::Match`]), unless the account changed since it was
+    /// read; `found` then holds the new hash, update time and version. Failure is logged,
+    /// not raised: the next sign-in retries.
     async fn replace_checked_hash(
         &self,
         found: &mut StoredAccount,
