@@ -118,7 +118,7 @@ pub struct Account {
     pub email_verified: Option<bool>,
     /// Username login, if any (exact).
     pub username: Option<Login>,
-    /// The password hash and the dialect it was written in.
+    /// The password hash, the dialect it was written in and its input transform.
     pub password: StoredHash,
     /// When the account was created (imported accounts keep their legacy creation time).
     pub created_at: Timestamp,
@@ -175,6 +175,10 @@ pub struct AccountSummary {
     pub username: Option<String>,
     pub hash_scheme: String,
     pub hash_dialect: String,
+    /// The input transform the hash is kept with (a lossy legacy hash's, see
+    /// [`crate::passwords::Transform`]); absent for a password hashed as typed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_input: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub disabled: bool,
@@ -194,6 +198,7 @@ impl From<&Account> for AccountSummary {
             username: a.username.as_ref().map(Login::to_string),
             hash_scheme: a.password.scheme_name(),
             hash_dialect: a.password.dialect.as_str().to_string(),
+            password_input: a.password.input.clone(),
             created_at: a.created_at,
             updated_at: a.updated_at,
             disabled: a.disabled,

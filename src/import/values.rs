@@ -110,10 +110,7 @@ pub(crate) fn vet_hash(
     let parsed = passwords::parse_with(dialect, hash, limits, settings)
         .and_then(|parsed| parsed.missing().map_or(Ok(parsed), Err));
     match parsed {
-        Ok(_) => Ok(StoredHash {
-            hash: hash.to_string(),
-            dialect,
-        }),
+        Ok(_) => Ok(StoredHash::of_typed(hash.to_string(), dialect)),
         Err(HashError::Unusable) if dialect == Dialect::Django => Err((
             Reason::UnusablePassword,
             "unusable password (Django set_unusable_password)".into(),

@@ -6,16 +6,14 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::settings::DialectSettings;
-use super::verifier::Verifier;
+use super::transform::{Transform, php_trim};
+use super::verifier::{BcryptInput, Verifier};
 use super::{MAX_PASSWORD_BYTES, aspnet, django, firebase, phc, phpass, spring, werkzeug};
 
 pub use super::limits::{CostLimits, GUARANTEED_PASSWORD_BYTES};
 
 /// Stored strings longer than this are rejected unread; real hashes stay under 300.
 pub const MAX_STORED_BYTES: usize = 1024;
-
-/// What PHP's `trim()` strips by default.
-const PHP_TRIM: [char; 6] = [' ', '\t', '\n', '\r', '\0', '\x0B'];
 
 /// Which framework wrote a stored hash: the same prefix means different algorithms in
 /// different ones (`sha1$salt$hex` is HMAC-SHA1 in Werkzeug, SHA1(salt ‖ password) in Django).
@@ -150,6 +148,13 @@ pub enum HashError {
         scheme: &'static str,
         flag: &'static str,
     },
+    /// The account's `password_input` names a transform this version does not know, so no
+    /// typed password can be brought to the form its hash was computed from.
+    #[error(
+        "the stored password_input names an input transform this version does not know \
+         (it knows trim, des8, bcrypt72)"
+    )]
+    UnknownTransform,
     /// A cost parameter is above the configured limit, so the hash is not computed.
     #[error("{scheme}: {param} {value} exceeds the limit {limit} (raise {flag} to allow)")]
     CostTooHigh {
@@ -243,26 +248,60 @@ impl ParsedHash {
     /// time. A password the hash's work budget does not cover (see [`ParsedHash::admits`])
     /// never matches and costs no hashing.
     pub fn verify(&self, password: &str) -> bool {
-        let trimmed = password.trim_matches(PHP_TRIM);
+        self.matches(password.as_bytes()).is_some()
+    }
+
+    /// [`ParsedHash::verify`] for a password as bytes (a transformed one need not be text),
+    /// saying, on a match, which [`Transform`] brings every input this hash accepts to one
+    /// form: a hash that replaces this one is computed over that form of `password` and kept
+    /// with the transform, so no input that matched here stops matching, and no other starts.
+    pub fn matches(&self, password: &[u8]) -> Option<Transform> {
+        let trimmed = php_trim(password);
         match self.scheme {
             // WordPress hashes `trim($password)` (wp_hash_password) and trims what is typed
             // before checking it (wp_authenticate), so one check of the trimmed input is
-            // exactly what WordPress does.
-            "wordpress-bcrypt" => {
-                !trimmed.is_empty()
-                    && self.admits_all(&[trimmed.len()])
-                    && self.verifier.verify(trimmed.as_bytes())
-            }
+            // exactly what WordPress does, and every padding of it matches.
+            "wordpress-bcrypt" => (!trimmed.is_empty()
+                && self.admits_all(&[trimmed.len()])
+                && self.verifier.verify(trimmed))
+            .then_some(Transform::Trim),
             // phpass's `$P$` is WordPress's, whose users' typed whitespace is trimmed, but
             // also other applications', which hash what was typed: both forms are checked,
-            // and both count against the budget before either is computed.
+            // and both count against the budget before either is computed. A hash of text
+            // with surrounding whitespace matches that text only; any other matches every
+            // padding of it.
             "phpass-md5" if trimmed.len() != password.len() && !trimmed.is_empty() => {
-                self.admits_all(&[password.len(), trimmed.len()])
-                    && (self.verifier.verify(password.as_bytes())
-                        || self.verifier.verify(trimmed.as_bytes()))
+                if !self.admits_all(&[password.len(), trimmed.len()]) {
+                    None
+                } else if self.verifier.verify(password) {
+                    Some(Transform::None)
+                } else {
+                    self.verifier.verify(trimmed).then_some(Transform::Trim)
+                }
             }
-            _ => self.admits_all(&[password.len()]) && self.verifier.verify(password.as_bytes()),
+            "phpass-md5" => {
+                let input = if trimmed.is_empty() {
+                    Transform::None
+                } else {
+                    Transform::Trim
+                };
+                self.exact(password).then_some(input)
+            }
+            _ => self.exact(password).then(|| match &self.verifier {
+                Verifier::DesCrypt { .. } => Transform::Des8,
+                Verifier::Bcrypt {
+                    input: BcryptInput::Password,
+                    ..
+                } => Transform::for_bcrypt(password),
+                // The others read every byte (bcrypt over a prehash hashes all of it first).
+                _ => Transform::None,
+            }),
         }
+    }
+
+    /// One check of `password` exactly as given, within the work budget.
+    fn exact(&self, password: &[u8]) -> bool {
+        self.admits_all(&[password.len()]) && self.verifier.verify(password)
     }
 
     /// Whether a password of `password_len` bytes is checked at all: at most

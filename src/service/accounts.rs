@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use tokio::time::Instant;
 use tracing::info;
 
+use super::sign_in::Checked;
 use super::{AccountRef, NewAccount, Service};
 use crate::accounts::{Account, AccountSummary, Uid};
 use crate::claims::Claims;
@@ -171,7 +172,7 @@ impl Service {
             .authenticate(admitted, login, current, client, now, None)
             .await;
         self.pad_failure(&found, started).await;
-        let (found, _admitted) = found?;
+        let (Checked { found, .. }, _admitted) = found?;
         // An unverified registration may be a squatter's: it cannot change the password
         // (which would outdate the owner's reset link) any more than it can sign in.
         if self.policy.require_verified_email && found.account.email_verified == Some(false) {

@@ -60,10 +60,10 @@ impl Service {
             );
             return Ok(AdminVerdict::Locked(until));
         }
-        let stored = StoredHash {
-            hash: credential.password_hash.expose_secret().to_string(),
-            dialect: Dialect::Phc,
-        };
+        let stored = StoredHash::of_typed(
+            credential.password_hash.expose_secret().to_string(),
+            Dialect::Phc,
+        );
         // Both checks always run, so timing does not tell a wrong user from a wrong password.
         let user_ok: bool = user.as_bytes().ct_eq(credential.user.as_bytes()).into();
         let verdict = self.passwords.verify(Some(&stored), password).await?;

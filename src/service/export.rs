@@ -1,7 +1,9 @@
 //! `firegate firebase-auth export`: accounts whose current hash Firebase Auth can check are
 //! imported with it (`accounts:batchCreate`, at most 1,000 users per call, one call per
 //! hash algorithm and parameter set), so they graduate without signing in. The rest are
-//! listed with the reason; they graduate at their next sign-in.
+//! listed with the reason; they graduate at their next sign-in, except those whose hash is
+//! kept with an input transform (a lossy legacy hash's other accepted forms), which stay
+//! with firegate until their password is set anew.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -114,6 +116,12 @@ impl Export<'_> {
             return Ok(());
         }
         let hash = match self.service.passwords.parse(&account.password) {
+            // Firebase Auth checks passwords as typed: the other forms would stop working.
+            Ok(_) if account.password.input.is_some() => Err(
+                "password kept with an input transform (other forms of it sign in); Firebase \
+                 Auth would accept only one"
+                    .to_string(),
+            ),
             Ok(parsed) => importable(&parsed).map_err(|e| e.to_string()),
             Err(e) => Err(format!("unusable hash: {e}")),
         };

@@ -20,6 +20,7 @@ use tracing::{error, info, warn};
 
 use super::Service;
 use super::failed_confirms::FailedConfirms;
+use super::sign_in::Checked;
 use crate::accounts::Account;
 use crate::client::ClientNetwork;
 use crate::login::Login;
@@ -379,7 +380,7 @@ impl Service {
             .authenticate(admitted, login, password, client, now, None)
             .await;
         self.pad_failure(&found, started).await;
-        let (found, _admitted) = found?;
+        let (Checked { found, .. }, _admitted) = found?;
         if found.account.email_verified != Some(true) {
             self.mail_verification(found.account, now);
         }

@@ -17,7 +17,7 @@ use crate::client::ClientNetwork;
 use crate::custom_token::TokenRequest;
 use crate::lockout::{Admission, AfterSuccess, Channel, LockoutKey, LockoutState, Slot};
 use crate::login::Login;
-use crate::passwords::{Password, Verdict};
+use crate::passwords::{Password, Transform, Verdict};
 use crate::store::StoredAccount;
 use crate::{Error, Result};
 
@@ -39,7 +39,7 @@ impl Service {
             Ok(admitted) => self
                 .authenticate(admitted, login, password, client, now, Some(now))
                 .await
-                .map(|(found, _admitted)| found),
+                .map(|(checked, _admitted)| checked),
             Err(e) => Err(e),
         };
         // Minted after the check's admission is released: with IAM Credentials this is a
@@ -47,7 +47,7 @@ impl Service {
         // With --require-verified-email, an unverified registration is refused like a wrong
         // password (after the same work; not counted, so the owner is never locked out).
         let result = match result {
-            Ok(found)
+            Ok(Checked { found, .. })
                 if self.policy.require_verified_email
                     && found.account.email_verified == Some(false) =>
             {
@@ -60,11 +60,12 @@ impl Service {
         };
         // Before the token: a client's signInWithCustomToken then finds the Firebase user
         // already holding the email (and the password, in graduate mode).
-        if let Ok(found) = &result {
-            self.bridge_sign_in(found, password).await;
+        if let Ok(checked) = &result {
+            self.bridge_sign_in(&checked.found, password, checked.input)
+                .await;
         }
         let result = match result {
-            Ok(found) => match self.mint(&found.account, now).await {
+            Ok(Checked { found, .. }) => match self.mint(&found.account, now).await {
                 Ok(token) => {
                     info!(uid = %found.account.uid, outcome = "success", "sign-in");
                     Ok(SignedIn {
@@ -90,12 +91,12 @@ impl Service {
         result
     }
 
-    /// Verifies credentials and returns the account as read, with the admission it was
-    /// checked under. A locked account (or unknown login) is refused without any password
-    /// check; failures are counted and a success forgets them. With `upgrade_at`, an
-    /// outdated hash is replaced on success. The returned version is the one the check's own
-    /// writes left (the one read when it wrote nothing), so any other write since shows as
-    /// a new version.
+    /// Verifies credentials and returns the account as read (with the form the password
+    /// matched in), and the admission it was checked under. A locked account (or unknown
+    /// login) is refused without any password check; failures are counted and a success
+    /// forgets them. With `upgrade_at`, an outdated hash is replaced on success. The
+    /// returned version is the one the check's own writes left (the one read when it wrote
+    /// nothing), so any other write since shows as a new version.
     ///
     /// Two Firestore round trips whether or not the login exists: the login index, then the
     /// account and its failure record together (or the unknown login's failure record).
@@ -107,7 +108,7 @@ impl Service {
         client: Option<ClientNetwork>,
         now: Timestamp,
         upgrade_at: Option<Timestamp>,
-    ) -> Result<(StoredAccount, OwnedSemaphorePermit)> {
+    ) -> Result<(Checked, OwnedSemaphorePermit)> {
         let candidates = Login::candidates(login, self.policy.legacy_domain.as_deref())?;
         self.passwords.prepare();
         let (uid, read) = self.resolve(&candidates).await?;
@@ -227,23 +228,23 @@ impl Service {
         found: Option<StoredAccount>,
         password: &Password,
         upgrade_at: Option<Timestamp>,
-    ) -> Result<StoredAccount> {
+    ) -> Result<Checked> {
         let stored = found.as_ref().map(|f| &f.account.password);
         let verdict = self.passwords.verify(stored, password).await?;
         let Some(mut found) = found else {
             return Err(refuse(None, "unknown_login"));
         };
         let uid = Some(&found.account.uid);
-        let (matched, rehash, failure) = match verdict {
+        let (matched, rehash, input, failure) = match verdict {
             Verdict::Match { .. } if found.account.disabled => {
                 return Err(refuse(uid, "disabled"));
             }
-            Verdict::Match { rehash } => (true, rehash, ""),
+            Verdict::Match { rehash, input } => (true, rehash, input, ""),
             Verdict::Unusable(problem) => {
                 warn!(uid = ?uid, %problem, "stored password hash cannot be used");
-                (false, false, "unusable_hash")
+                (false, false, Transform::None, "unusable_hash")
             }
-            Verdict::Mismatch => (false, false, "wrong_password"),
+            Verdict::Mismatch => (false, false, Transform::None, "wrong_password"),
         };
         match self
             .password_authority(&found.account, password, matched)
@@ -251,10 +252,10 @@ impl Service {
         {
             Authority::Local if matched => {
                 if rehash && let Some(now) = upgrade_at {
-                    self.replace_checked_hash(&mut found, password, now, Replace::Upgrade)
+                    self.replace_checked_hash(&mut found, password, now, Replace::Upgrade(input))
                         .await;
                 }
-                Ok(found)
+                Ok(Checked { found, input })
             }
             Authority::Local => Err(refuse(uid, failure)),
             Authority::Refused => Err(refuse(uid, "firebase_refused")),
@@ -296,7 +297,9 @@ impl Service {
                         }
                     }
                 }
-                Ok(found)
+                // Firebase Auth's own check is exact: only a local match can have other forms.
+                let input = if matched { input } else { Transform::None };
+                Ok(Checked { found, input })
             }
         }
     }
@@ -454,9 +457,10 @@ impl Service {
             .await
     }
 
-    /// Replaces the hash of a checked account with an argon2id one of `password`, unless the
-    /// account changed since it was read; `found` then holds the new hash, update time and
-    /// version. Failure is logged, not raised: the next sign-in retries.
+    /// Replaces the hash of a checked account with an argon2id one of `password` (in the
+    /// form an upgrade keeps, [`Verdict::Match`]), unless the account changed since it was
+    /// read; `found` then holds the new hash, update time and version. Failure is logged,
+    /// not raised: the next sign-in retries.
     async fn replace_checked_hash(
         &self,
         found: &mut StoredAccount,
@@ -466,7 +470,11 @@ impl Service {
     ) -> bool {
         let uid = found.account.uid.clone();
         let from = found.account.password.scheme_name();
-        let result = match self.passwords.hash(password).await {
+        let input = match why {
+            Replace::Upgrade(input) => input,
+            Replace::FollowFirebase => Transform::None,
+        };
+        let result = match self.passwords.hash_as(password, input).await {
             Ok(new) => self
                 .store
                 .replace_password(&uid, &new, Some(found.version), now)
@@ -477,8 +485,8 @@ impl Service {
         match (result, why) {
             (Ok(Some((new, version))), _) => {
                 match why {
-                    Replace::Upgrade => {
-                        info!(%uid, %from, to = "argon2id", "password hash upgraded")
+                    Replace::Upgrade(_) => {
+                        info!(%uid, %from, to = "argon2id", input = input.name(), "password hash upgraded")
                     }
                     Replace::FollowFirebase => {
                         info!(%uid, "password changed in Firebase Auth; firegate's hash follows")
@@ -489,7 +497,7 @@ impl Service {
                 found.version = version;
                 true
             }
-            (Ok(None), Replace::Upgrade) => {
+            (Ok(None), Replace::Upgrade(_)) => {
                 info!(%uid, "account changed during sign-in; hash upgrade skipped");
                 false
             }
@@ -497,7 +505,7 @@ impl Service {
                 info!(%uid, "account changed during sign-in; firegate's hash left as it is");
                 false
             }
-            (Err(e), Replace::Upgrade) => {
+            (Err(e), Replace::Upgrade(_)) => {
                 warn!(%uid, error = %e, "password hash upgrade failed; retried at next sign-in");
                 false
             }
@@ -509,11 +517,20 @@ impl Service {
     }
 }
 
+/// An account whose password was just checked.
+pub(super) struct Checked {
+    /// The account, at the version the check's own writes left.
+    pub(super) found: StoredAccount,
+    /// The form the password matched in ([`Verdict::Match`]): [`Transform::None`] when no
+    /// other input would have matched, so the password as typed is the account's only one.
+    pub(super) input: Transform,
+}
+
 /// Why a checked account's hash is replaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Replace {
-    /// A legacy or weak hash, checked: argon2id from now on.
-    Upgrade,
+    /// A legacy or weak hash, checked: argon2id of the password in this form from now on.
+    Upgrade(Transform),
     /// A graduated account's copy of a password changed inside Firebase Auth.
     FollowFirebase,
 }

@@ -40,6 +40,10 @@ pub(super) struct AccountDoc {
     password_hash: String,
     hash_dialect: String,
     hash_scheme: String,
+    /// The input transform of the hash ([`crate::passwords::Transform`]); absent for a
+    /// password hashed as typed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    password_input: Option<String>,
     created_at: FirestoreTimestamp,
     updated_at: FirestoreTimestamp,
     disabled: bool,
@@ -163,6 +167,7 @@ impl AccountDoc {
             password_hash: a.password.hash.clone(),
             hash_dialect: a.password.dialect.as_str().to_string(),
             hash_scheme: a.password.scheme_name(),
+            password_input: a.password.input.clone(),
             created_at: FirestoreTimestamp(a.created_at),
             updated_at: FirestoreTimestamp(a.updated_at),
             disabled: a.disabled,
@@ -199,6 +204,7 @@ impl AccountDoc {
                     .hash_dialect
                     .parse()
                     .map_err(|e: crate::passwords::UnknownDialect| corrupt(e.to_string()))?,
+                input: self.password_input.clone(),
             },
             created_at: self.created_at.0,
             updated_at: self.updated_at.0,

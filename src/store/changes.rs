@@ -13,24 +13,33 @@ use crate::claims::Claims;
 use crate::passwords::StoredHash;
 use crate::{Error, Result};
 
-/// The fields a new password hash writes (also a reset's, `tokens.rs`).
+/// The fields a new password hash writes (also a reset's, `tokens.rs`). An absent
+/// `password_input` is in the update mask too, so a new hash without one clears the old.
 #[derive(Serialize, Deserialize)]
 pub(super) struct PasswordPatch {
     password_hash: String,
     hash_dialect: String,
     hash_scheme: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    password_input: Option<String>,
     updated_at: FirestoreTimestamp,
 }
 
 impl PasswordPatch {
-    pub(super) const FIELDS: [&'static str; 4] =
-        ["password_hash", "hash_dialect", "hash_scheme", "updated_at"];
+    pub(super) const FIELDS: [&'static str; 5] = [
+        "password_hash",
+        "hash_dialect",
+        "hash_scheme",
+        "password_input",
+        "updated_at",
+    ];
 
     pub(super) fn new(password: &StoredHash, now: Timestamp) -> PasswordPatch {
         PasswordPatch {
             password_hash: password.hash.clone(),
             hash_dialect: password.dialect.as_str().to_string(),
             hash_scheme: password.scheme_name(),
+            password_input: password.input.clone(),
             updated_at: FirestoreTimestamp(now),
         }
     }

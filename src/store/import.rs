@@ -74,6 +74,8 @@ struct HashPatch {
     password_hash: String,
     hash_dialect: String,
     hash_scheme: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password_input: Option<String>,
     hash_imported_at: FirestoreTimestamp,
 }
 
@@ -159,6 +161,7 @@ impl Store {
                 password_hash: password.hash.clone(),
                 hash_dialect: password.dialect.as_str().to_string(),
                 hash_scheme: password.scheme_name(),
+                password_input: password.input.clone(),
                 hash_imported_at: FirestoreTimestamp(now),
             });
             let mut fields = vec!["disabled", "updated_at"];
@@ -167,6 +170,7 @@ impl Store {
                     "password_hash",
                     "hash_dialect",
                     "hash_scheme",
+                    "password_input",
                     "hash_imported_at",
                 ]);
             }

@@ -239,10 +239,7 @@ impl TestApp {
             uid: firegate::accounts::Uid::generate(),
             email,
             username,
-            password: firegate::passwords::StoredHash {
-                hash: hash.to_string(),
-                dialect,
-            },
+            password: firegate::passwords::StoredHash::of_typed(hash.to_string(), dialect),
             created_at: now,
             updated_at: now,
             disabled: false,

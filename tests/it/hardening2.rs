@@ -400,10 +400,7 @@ async fn seed(
         uid: Uid::generate(),
         email: email.map(|e| Login::as_typed(e).unwrap()),
         username: username.map(|u| Login::as_typed(u).unwrap()),
-        password: StoredHash {
-            hash: hash.hash,
-            dialect: Dialect::Phc,
-        },
+        password: StoredHash::of_typed(hash.hash, Dialect::Phc),
         created_at: created,
         updated_at: created,
         disabled: false,

@@ -22,6 +22,7 @@ mod layers;
 mod legacy;
 mod login;
 mod look_alikes;
+mod lossy_upgrades;
 mod requests;
 mod reset;
 mod upgrades;

@@ -526,10 +526,10 @@ async fn stored_before_the_rule(app: &TestApp, email: &str, password: &str) {
         email: Some(firegate::login::Login::as_typed(email).unwrap()),
         email_verified: Some(false),
         username: None,
-        password: firegate::passwords::StoredHash {
-            hash: crate::common::argon2id_hash(password, 1024, 1).await,
-            dialect: firegate::passwords::Dialect::Phc,
-        },
+        password: firegate::passwords::StoredHash::of_typed(
+            crate::common::argon2id_hash(password, 1024, 1).await,
+            firegate::passwords::Dialect::Phc,
+        ),
         created_at: now,
         updated_at: now,
         disabled: false,

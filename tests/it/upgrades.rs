@@ -301,7 +301,7 @@ async fn an_upgrade_that_fails_keeps_the_sign_in_and_is_retried() {
 /// sign-in's write fails there and is left to the next sign-in, while a sign-in that sees
 /// the account changed by someone else writes nothing and queues it. The queue tells them
 /// apart.
-async fn graduating_app() -> TestApp {
+pub(crate) async fn graduating_app() -> TestApp {
     spawn_app_with(&[
         "--firebase-auth",
         "graduate",

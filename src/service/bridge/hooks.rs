@@ -8,7 +8,7 @@ use tracing::{info, warn};
 use super::{Bridge, BridgeMode, Change};
 use crate::accounts::{Account, FirebaseState, Uid};
 use crate::error::BridgeError;
-use crate::passwords::Password;
+use crate::passwords::{Password, Transform};
 use crate::service::Service;
 use crate::store::{StoredAccount, Version};
 use crate::{Error, Result};
@@ -104,7 +104,9 @@ impl Service {
     }
 
     /// After a successful sign-in: mirrors the account if Firebase is out of step, and in
-    /// graduate mode graduates it. No call at all for an account in step. `checked` is the
+    /// graduate mode graduates it, unless the password matched in a form other inputs share
+    /// (`input`, a lossy legacy hash's): Firebase Auth would accept only the one typed, so
+    /// the account stays with firegate. No call at all for an account in step. `checked` is the
     /// account as the password was checked against, at the version the sign-in's own writes
     /// (a hash upgrade, the Firebase password time) left it: the write uses the account as
     /// it is now and is skipped (and queued) if anyone else wrote it meanwhile, so a sign-in
@@ -114,6 +116,7 @@ impl Service {
         &self,
         checked: &StoredAccount,
         password: &Password,
+        input: Transform,
     ) {
         let Some(bridge) = self.bridge.as_ref() else {
             return;
@@ -122,7 +125,7 @@ impl Service {
         let in_step = checked.firebase.mirrored.as_ref() == Some(&bridge.desired(checked));
         let graduate = bridge.mode == BridgeMode::Graduate
             && checked.firebase.graduated_at.is_none()
-            && match bridge.cannot_graduate(checked, password) {
+            && match bridge.cannot_graduate(checked, password, input) {
                 Some(why) => {
                     if !in_step {
                         info!(uid = %checked.uid, reason = why, "account not graduated");
@@ -171,8 +174,12 @@ impl Service {
             return;
         };
         let graduating = bridge.mode == BridgeMode::Graduate;
-        let usable =
-            password.filter(|p| graduating && bridge.cannot_graduate(account, p).is_none());
+        let usable = password.filter(|p| {
+            graduating
+                && bridge
+                    .cannot_graduate(account, p, Transform::None)
+                    .is_none()
+        });
         let change = Change {
             password: usable,
             revoke,

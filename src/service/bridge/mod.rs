@@ -26,7 +26,7 @@ use crate::Result;
 use crate::accounts::{Account, FirebaseState, Mirrored};
 use crate::error::BridgeError;
 use crate::google::{IdentityOptions, IdentityToolkit, NewUser, UserUpdate};
-use crate::passwords::Password;
+use crate::passwords::{Password, Transform};
 
 /// Firebase Auth refuses shorter passwords.
 pub const FIREBASE_MIN_PASSWORD_CHARS: usize = 6;
@@ -97,9 +97,21 @@ impl Bridge {
         }
     }
 
-    /// Why `account` cannot graduate with `password`, if it cannot.
-    fn cannot_graduate(&self, account: &Account, password: &Password) -> Option<&'static str> {
-        if account.email_verified == Some(false) {
+    /// Why `account` cannot graduate with `password`, which matched in the `input` form
+    /// ([`crate::passwords::Verdict::Match`]), if it cannot.
+    fn cannot_graduate(
+        &self,
+        account: &Account,
+        password: &Password,
+        input: Transform,
+    ) -> Option<&'static str> {
+        if input != Transform::None {
+            // Firebase Auth checks a password as typed: the other inputs the account accepts
+            // (DES's 8 characters, bcrypt's 72 bytes, WordPress's trim) would stop working.
+            Some(
+                "the password has other accepted forms (a lossy legacy hash's) that Firebase Auth would refuse",
+            )
+        } else if account.email_verified == Some(false) {
             // An unverified registration may be someone else's address: Firebase Auth gets
             // no password for it until the link is opened (or a reset proves the address).
             Some("email not verified yet")
@@ -240,4 +252,43 @@ struct Change<'a> {
     /// Remove the user's password (Firebase's copy is outdated): the account no longer
     /// counts as graduated.
     drop_password: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::Uid;
+    use crate::login::Login;
+    use crate::passwords::{Dialect, StoredHash};
+
+    #[test]
+    fn a_password_with_other_accepted_forms_does_not_graduate() {
+        let options = BridgeOptions {
+            mode: BridgeMode::Graduate,
+            ..BridgeOptions::default()
+        };
+        let bridge = Bridge::new(options, "demo-project").unwrap().unwrap();
+        let now = Timestamp::now();
+        let account = Account {
+            uid: Uid::generate(),
+            email: Some(Login::parse("kim@example.com").unwrap()),
+            email_verified: Some(true),
+            username: None,
+            password: StoredHash::of_typed("$argon2id$…".into(), Dialect::Phc),
+            created_at: now,
+            updated_at: now,
+            disabled: false,
+            claims: Default::default(),
+            firebase: Default::default(),
+        };
+        let password = Password::new("12345678+x".into()).unwrap();
+        assert_eq!(
+            bridge.cannot_graduate(&account, &password, Transform::None),
+            None
+        );
+        for lossy in Transform::NAMED {
+            let why = bridge.cannot_graduate(&account, &password, lossy);
+            assert!(why.is_some_and(|why| why.contains("other accepted forms")));
+        }
+    }
 }
