@@ -138,8 +138,23 @@ impl Login {
     /// The login's confusable skeleton (Unicode TR39 section 4): two logins look alike
     /// exactly when their skeletons are equal, e.g. `аdmin` (Cyrillic `а`) and `admin`, or
     /// `kim lee` with a no-break space and with a space.
+    ///
+    /// An email's domain is first brought to the one Unicode spelling IDNA gives it, as mail
+    /// relays resolve it: `bücher.example` and `xn--bcher-kva.example`, or `mail.example。com`
+    /// (ideographic full stop) and `mail.example.com`, name one mailbox's domain.
     pub fn skeleton(&self) -> String {
-        unicode_security::skeleton(&self.0).collect()
+        match self.0.rsplit_once('@') {
+            Some((local, domain)) => {
+                let (unicode, mapped) = idna::domain_to_unicode(domain);
+                let domain = if mapped.is_ok() {
+                    unicode.as_str()
+                } else {
+                    domain
+                };
+                unicode_security::skeleton(&format!("{local}@{domain}")).collect()
+            }
+            None => unicode_security::skeleton(&self.0).collect(),
+        }
     }
 
     /// True when this login is an email (contains `@`).
@@ -325,6 +340,26 @@ mod tests {
             "usernames keep their case"
         );
         assert_ne!(skeleton("kim"), skeleton("lee"));
+    }
+
+    #[test]
+    fn spellings_of_one_mail_domain_share_a_skeleton() {
+        let skeleton = |s: &str| Login::parse(s).unwrap().skeleton();
+        assert_eq!(
+            skeleton("kim@xn--bcher-kva.example"),
+            skeleton("kim@b\u{fc}cher.example")
+        );
+        assert_eq!(
+            skeleton("kim@mail.example\u{3002}com"),
+            skeleton("kim@mail.example.com")
+        );
+        assert_eq!(skeleton("kim@\u{2460}.example"), skeleton("kim@1.example"));
+        assert_eq!(
+            skeleton("kim@ex\u{430}mple.com"),
+            skeleton("kim@example.com"),
+            "a look-alike domain still looks alike"
+        );
+        assert_ne!(skeleton("kim@example.com"), skeleton("kim@example.org"));
     }
 
     #[test]
