@@ -4,7 +4,7 @@
 Starts its own Firestore emulator and release `firegate serve` processes, then measures:
 failures until lockout, the response-time difference between an unknown login and a wrong
 password, RSS at idle and under a 500-request flood, the time a login takes to fail while
-Firestore is down, and the time until logins succeed again after it returns; and (issue 14)
+Firestore is down, and the time until logins succeed again after it returns; and
 the most CPU one unauthenticated sign-in can force with the default cost ceilings, admin
 guesses per second under 32 concurrent clients, checks per account under a held-back burst,
 what an attacker guessing once a second does to the account's owner, and whether /healthz
@@ -357,7 +357,7 @@ def measure_victim(keys, emulator_port, rows):
 
 def measure_idle(keys, emulator_port, rows):
     """`--max-connections` idle connections that send nothing: does /healthz still answer,
-    and when does the server close them? Needs the connection-timeout fix (issue 14 item 1)."""
+    and when does the server close them?"""
     limit, header_timeout = 50, 10
     server = Server(keys, emulator_port, serve=("--max-connections", str(limit),
                                                 "--header-timeout-secs", str(header_timeout)))

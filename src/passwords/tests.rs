@@ -12,7 +12,7 @@ use super::{
 const LEGACY: &str = include_str!("../../tests/fixtures/legacy-hashes.jsonl");
 /// The same libraries plus glibc crypt(3), covering the formats `LEGACY` lacks.
 const MORE: &str = include_str!("../../tests/fixtures/more-hashes.jsonl");
-/// PHP's `password_hash`, WordPress's and Drupal 7's own hashing code (issue 18).
+/// PHP's `password_hash`, WordPress's and Drupal 7's own hashing code.
 const PHP: &str = include_str!("../../tests/fixtures/php-hashes.jsonl");
 /// passlib, and the published vectors of ASP.NET Identity, Spring Security, firebase/scrypt.
 const LIBRARIES: &str = include_str!("../../tests/fixtures/library-hashes.jsonl");

@@ -1,4 +1,4 @@
-//! Hardening, round two (issue 14): checks that outlive their request, the admin guess limit
+//! Hardening, round two: checks that outlive their request, the admin guess limit
 //! under concurrency and hang-ups, bursts released when a lock expires, an attacker keeping
 //! a known login locked, legacy-domain alias takeovers, and the per-client and Unicode rules.
 
