@@ -26,7 +26,7 @@ use futures::stream::FuturesUnordered;
 use jiff::Timestamp;
 
 pub use nulls::{NullMeaning, Nulls};
-pub use options::{Columns, Format, ImportOptions, UidMapping};
+pub use options::{Columns, DuplicateEmail, Format, ImportOptions, UidMapping};
 pub use report::{ImportSummary, Progress, Reason, Rejection};
 pub use source::Source;
 
@@ -121,6 +121,7 @@ async fn run(
         dry_run,
         update: options.update,
         legacy_domain: options.legacy_domain.as_deref(),
+        duplicate_email: options.duplicate_email,
     };
     let mut summary = ImportSummary {
         dry_run,
