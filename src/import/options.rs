@@ -17,6 +17,9 @@ pub enum DuplicateEmail {
     KeepFirst,
     /// A later row with the email is refused (`duplicate_login`, `login_taken`).
     Refuse,
+    /// No row of an email several rows share keeps it: each is imported by its username
+    /// without it (`duplicate_email`), refused when it has none. The file is read twice.
+    None,
 }
 
 /// The shape of the input file.

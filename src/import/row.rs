@@ -2,12 +2,14 @@
 //! dialect's grammar and the cost limits, its state and creation time, and that no earlier
 //! row of the file took the same uid or login (or a login that looks the same).
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 
 use super::options::{DuplicateEmail, Format, ImportOptions, Role};
 use super::report::{Reason, Rejection};
 use super::seen::{Kind, Seen};
-use super::source::RawRow;
+use super::source::{Item, RawRow, read_rows};
 use super::values::{Dropped, Logins, logins, parse_bool, parse_timestamp, vet_hash};
 use crate::accounts::{Account, Uid};
 use crate::passwords::{self, Password, StoredHash};
@@ -85,6 +87,36 @@ pub(crate) struct Validator {
     options: ImportOptions,
     now: Timestamp,
     seen: Seen,
+    /// With `--duplicate-email none`: the emails more than one row of the file has.
+    shared: Option<Arc<Seen>>,
+}
+
+/// The emails (normalised as logins) that more than one row of the input has, read in a
+/// pass of their own that vets nothing else: for `--duplicate-email none`.
+pub(crate) fn shared_emails(
+    input: Box<dyn std::io::BufRead + Send>,
+    options: &ImportOptions,
+) -> crate::Result<Seen> {
+    let mut once = Seen::new();
+    let mut twice = Seen::new();
+    read_rows(input, options, &mut |item| {
+        if let Item::Row(row) = item
+            && let Ok(Logins {
+                email: Some(email), ..
+            }) = logins(
+                non_empty(&row, Role::Email),
+                non_empty(&row, Role::Username),
+            )
+        {
+            if once.contains(Kind::Login, email.as_str()) {
+                twice.insert(Kind::Login, email.as_str());
+            } else {
+                once.insert(Kind::Login, email.as_str());
+            }
+        }
+        true
+    })?;
+    Ok(twice)
 }
 
 impl Validator {
@@ -94,7 +126,14 @@ impl Validator {
             options,
             now,
             seen: Seen::new(),
+            shared: None,
         }
+    }
+
+    /// The emails no row keeps (`--duplicate-email none`), found by [`shared_emails`].
+    pub(crate) fn with_shared(mut self, shared: Option<Arc<Seen>>) -> Validator {
+        self.shared = shared;
+        self
     }
 
     /// The account a row describes, or why it cannot be imported.
@@ -203,8 +242,22 @@ impl Validator {
             (Some(email), DuplicateEmail::KeepFirst) => self.seen.holder(email.as_str()),
             _ => None,
         };
-        if let Some(keeper) = keeper {
-            let message = format!("the row on line {keeper} of the file keeps the same email");
+        let shared = match (&account.email, &self.shared) {
+            (Some(email), Some(shared)) => shared.contains(Kind::Login, email.as_str()),
+            _ => false,
+        };
+        let message = match keeper {
+            Some(keeper) => Some(format!(
+                "the row on line {keeper} of the file keeps the same email"
+            )),
+            None if shared => Some(
+                "other rows of the file have the same email, and with --duplicate-email none \
+                 no row keeps it"
+                    .to_string(),
+            ),
+            None => None,
+        };
+        if let Some(message) = message {
             if account.username.is_none() {
                 let message = format!("{message}; the row has no other login");
                 return Err((Reason::DuplicateEmail, message));

@@ -133,7 +133,8 @@ pub(crate) async fn settle(
         let mut again = Vec::new();
         let mut updates = Vec::new();
         for (mut candidate, mut found) in pending.into_iter().zip(existing) {
-            if mode.duplicate_email == DuplicateEmail::KeepFirst
+            // An account in Firestore keeps its email whatever the policy but `refuse`.
+            if mode.duplicate_email != DuplicateEmail::Refuse
                 && let Some(note) = leave_out_taken_email(&mut candidate, &mut found)
             {
                 outcomes.push(note);

@@ -204,3 +204,54 @@ async fn an_email_an_account_in_firestore_holds_stays_with_it() {
     assert_eq!(refused.count("login_taken"), 1, "{}", refused.stdout);
     assert!(account(&app, "9").await.is_none());
 }
+
+#[tokio::test]
+async fn duplicate_email_none_leaves_a_shared_email_to_no_row() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("users.csv");
+    let csv = format!(
+        "id,username,email,password_hash\n\
+         1,kim,kim@school.example,{HASH}\n\
+         2,kim2,Kim@School.example,{HASH}\n\
+         3,,KIM@school.example,{HASH}\n\
+         4,park,park@school.example,{HASH}\n"
+    );
+    std::fs::write(&file, csv).unwrap();
+    let report_path = dir.path().join("report.jsonl");
+    let flags = [
+        "--dialect",
+        "werkzeug",
+        "--duplicate-email",
+        "none",
+        "--report",
+        report_path.to_str().unwrap(),
+    ];
+    let want = [
+        entry(2, "duplicate_email", Some("email")),
+        entry(3, "duplicate_email", Some("email")),
+        entry(4, "duplicate_email", None),
+    ];
+    let run = import(&app, &file, &flags).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(entries(&report_path), want);
+    assert_eq!(run.count("imported"), 3, "{}", run.stdout);
+    for (uid, username) in [("1", "kim"), ("2", "kim2")] {
+        assert_eq!(account(&app, uid).await.unwrap().email, None);
+        assert_eq!(login(&app, username, PASSWORD).await.1["uid"], uid);
+    }
+    assert_eq!(login(&app, "kim@school.example", PASSWORD).await.0, 400);
+    assert_eq!(
+        login(&app, "park@school.example", PASSWORD).await.1["uid"],
+        "4"
+    );
+
+    let rerun = import(&app, &file, &flags).await;
+    assert_eq!(
+        (rerun.count("imported"), rerun.count("already present")),
+        (0, 3),
+        "{}",
+        rerun.stdout
+    );
+    assert_eq!(entries(&report_path), want);
+}
