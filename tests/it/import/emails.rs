@@ -254,4 +254,10 @@ async fn duplicate_email_none_leaves_a_shared_email_to_no_row() {
         rerun.stdout
     );
     assert_eq!(entries(&report_path), want);
+
+    // Standard input cannot be read twice.
+    let stdin_flags = [&flags[..], &["--format", "csv"]].concat();
+    let stdin = import(&app, Path::new("-"), &stdin_flags).await;
+    assert_eq!(stdin.code, 1, "{}", stdin.stdout);
+    assert!(stdin.stderr.contains("needs a file"), "{}", stdin.stderr);
 }
