@@ -13,8 +13,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::Failure;
 use crate::config::{CostLimitArgs, DialectArgs, HashArgs, KeyFileArgs, StoreArgs};
 use crate::import::{
-    Columns, Format, ImportOptions, ImportSummary, NullMeaning, Nulls, Progress, Source,
-    UidMapping, import_accounts,
+    Columns, DuplicateEmail, Format, ImportOptions, ImportSummary, NullMeaning, Nulls, Progress,
+    Source, UidMapping, import_accounts,
 };
 use crate::passwords::Dialect;
 use crate::store::Store;
@@ -113,6 +113,11 @@ pub struct ImportArgs {
     /// `duplicate_login`), so an import never shadows another account's sign-ins.
     #[arg(long, env = "FIREGATE_LEGACY_DOMAIN")]
     pub legacy_domain: Option<String>,
+    /// Who keeps an email several rows share: keep-first (the first row, or an account
+    /// already in Firestore; later rows import without it, `duplicate_email`) or refuse
+    /// (later rows are refused).
+    #[arg(long, value_enum, value_name = "POLICY", default_value = "keep-first")]
+    pub duplicate_email: DuplicateEmail,
 
     #[command(flatten)]
     pub store: StoreArgs,
@@ -189,6 +194,7 @@ impl ImportArgs {
             update: self.update,
             concurrency: self.concurrency as usize,
             legacy_domain: self.legacy_domain.clone(),
+            duplicate_email: self.duplicate_email,
             report: self.report.clone(),
             dialects: self.dialects.settings(),
             argon2: [

@@ -26,12 +26,13 @@ use futures::stream::FuturesUnordered;
 use jiff::Timestamp;
 
 pub use nulls::{NullMeaning, Nulls};
-pub use options::{Columns, Format, ImportOptions, UidMapping};
+pub use options::{Columns, DuplicateEmail, Format, ImportOptions, UidMapping};
 pub use report::{ImportSummary, Progress, Reason, Rejection};
 pub use source::Source;
 
 use report::ReportFile;
-use row::{Candidate, Validator};
+use row::{Candidate, Validator, shared_emails};
+use seen::Seen;
 use source::{Item, read_rows};
 use writer::{Batch, Mode, Outcome, settle};
 
@@ -57,26 +58,52 @@ pub async fn import_accounts(
             "--strict reads the input twice, so it needs a file, not standard input".into(),
         ));
     }
+    if options.duplicate_email == DuplicateEmail::None && matches!(source, Source::Stdin) {
+        return Err(Error::Config(
+            "--duplicate-email none reads the input twice (first to find the shared emails), \
+             so it needs a file, not standard input"
+                .into(),
+        ));
+    }
     options.nulls.check(&options.columns, options.format)?;
+    let shared = match options.duplicate_email {
+        DuplicateEmail::None => {
+            let input = source.open(Arc::new(AtomicU64::new(0)))?;
+            let scan_options = options.clone();
+            let scan = tokio::task::spawn_blocking(move || shared_emails(input, &scan_options));
+            Some(Arc::new(scan.await.map_err(Error::Task)??))
+        }
+        _ => None,
+    };
     let mut report = options
         .report
         .as_deref()
         .map(ReportFile::create)
         .transpose()?;
     let summary = if options.strict && !options.dry_run {
-        let checked = run(store, source, options, true, report.as_mut(), progress).await?;
+        let checked = run(
+            store,
+            source,
+            options,
+            &shared,
+            true,
+            report.as_mut(),
+            progress,
+        )
+        .await?;
         if checked.rejected_total() > 0 || checked.aborted.is_some() {
             checked
         } else {
             // The check wrote the rows kept without a login to the report already.
             let report = report.as_mut().map(|r| r.refusals_only());
-            run(store, source, options, false, report, progress).await?
+            run(store, source, options, &shared, false, report, progress).await?
         }
     } else {
         run(
             store,
             source,
             options,
+            &shared,
             options.dry_run,
             report.as_mut(),
             progress,
@@ -94,6 +121,7 @@ async fn run(
     store: &Store,
     source: &Source,
     options: &ImportOptions,
+    shared: &Option<Arc<Seen>>,
     dry_run: bool,
     mut report: Option<&mut ReportFile>,
     progress: &(dyn Fn(&Progress) + Send + Sync),
@@ -106,8 +134,9 @@ async fn run(
     let input = source.open(bytes.clone())?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Candidate, Rejection>>(QUEUE);
     let reader_options = options.clone();
+    let shared = shared.clone();
     let reader = tokio::task::spawn_blocking(move || {
-        let mut validator = Validator::new(reader_options.clone(), now);
+        let mut validator = Validator::new(reader_options.clone(), now).with_shared(shared);
         read_rows(input, &reader_options, &mut |item| {
             let checked = match item {
                 Item::Row(row) => validator.check(row),
@@ -121,6 +150,7 @@ async fn run(
         dry_run,
         update: options.update,
         legacy_domain: options.legacy_domain.as_deref(),
+        duplicate_email: options.duplicate_email,
     };
     let mut summary = ImportSummary {
         dry_run,

@@ -7,6 +7,21 @@ use super::nulls::Nulls;
 use crate::passwords::{CostLimits, Dialect, DialectSettings};
 use crate::{Error, Result};
 
+/// Who keeps an email that several accounts share (Django does not make emails unique).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum DuplicateEmail {
+    /// The first row in file order (or an account already in Firestore) keeps the email;
+    /// a later row is imported by its other logins without it, and refused when it has
+    /// none (`duplicate_email`).
+    #[default]
+    KeepFirst,
+    /// A later row with the email is refused (`duplicate_login`, `login_taken`).
+    Refuse,
+    /// No row of an email several rows share keeps it: each is imported by its username
+    /// without it (`duplicate_email`), refused when it has none. The file is read twice.
+    None,
+}
+
 /// The shape of the input file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -238,6 +253,8 @@ pub struct ImportOptions {
     /// Domain legacy clients append to bare usernames: a row whose login's other spelling
     /// under it (`kim` ↔ `kim@<domain>`) belongs to another account is refused.
     pub legacy_domain: Option<String>,
+    /// Who keeps an email that several rows (or a row and an account in Firestore) share.
+    pub duplicate_email: DuplicateEmail,
     /// Commits in flight at once.
     pub concurrency: usize,
     /// Where to write one JSON line per refused row.
@@ -269,6 +286,7 @@ impl ImportOptions {
             dialects: DialectSettings::default(),
             argon2: [19456, 2, 1],
             legacy_domain: None,
+            duplicate_email: DuplicateEmail::default(),
         }
     }
 }

@@ -59,6 +59,10 @@ pub enum Reason {
     DuplicateUid,
     /// An earlier row of the file has the same login.
     DuplicateLogin,
+    /// An earlier row of the file, or an account in Firestore, keeps this email
+    /// (`--duplicate-email keep-first`): the row goes on without it, or is refused when it
+    /// has no other login.
+    DuplicateEmail,
     /// Firestore holds an account with this uid but other logins.
     UidTaken,
     /// Firestore holds this login for another account.
@@ -95,6 +99,7 @@ impl Reason {
             Reason::InvalidTimestamp => "invalid_timestamp",
             Reason::DuplicateUid => "duplicate_uid",
             Reason::DuplicateLogin => "duplicate_login",
+            Reason::DuplicateEmail => "duplicate_email",
             Reason::UidTaken => "uid_taken",
             Reason::LoginTaken => "login_taken",
             Reason::LoginIsUid => "login_is_uid",

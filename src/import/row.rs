@@ -2,12 +2,14 @@
 //! dialect's grammar and the cost limits, its state and creation time, and that no earlier
 //! row of the file took the same uid or login (or a login that looks the same).
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 
-use super::options::{Format, ImportOptions, Role};
+use super::options::{DuplicateEmail, Format, ImportOptions, Role};
 use super::report::{Reason, Rejection};
 use super::seen::{Kind, Seen};
-use super::source::RawRow;
+use super::source::{Item, RawRow, read_rows};
 use super::values::{Dropped, Logins, logins, parse_bool, parse_timestamp, vet_hash};
 use crate::accounts::{Account, Uid};
 use crate::passwords::{self, Password, StoredHash};
@@ -85,6 +87,36 @@ pub(crate) struct Validator {
     options: ImportOptions,
     now: Timestamp,
     seen: Seen,
+    /// With `--duplicate-email none`: the emails more than one row of the file has.
+    shared: Option<Arc<Seen>>,
+}
+
+/// The emails (normalised as logins) that more than one row of the input has, read in a
+/// pass of their own that vets nothing else: for `--duplicate-email none`.
+pub(crate) fn shared_emails(
+    input: Box<dyn std::io::BufRead + Send>,
+    options: &ImportOptions,
+) -> crate::Result<Seen> {
+    let mut once = Seen::new();
+    let mut twice = Seen::new();
+    read_rows(input, options, &mut |item| {
+        if let Item::Row(row) = item
+            && let Ok(Logins {
+                email: Some(email), ..
+            }) = logins(
+                non_empty(&row, Role::Email),
+                non_empty(&row, Role::Username),
+            )
+        {
+            if once.contains(Kind::Login, email.as_str()) {
+                twice.insert(Kind::Login, email.as_str());
+            } else {
+                once.insert(Kind::Login, email.as_str());
+            }
+        }
+        true
+    })?;
+    Ok(twice)
 }
 
 impl Validator {
@@ -94,7 +126,14 @@ impl Validator {
             options,
             now,
             seen: Seen::new(),
+            shared: None,
         }
+    }
+
+    /// The emails no row keeps (`--duplicate-email none`), found by [`shared_emails`].
+    pub(crate) fn with_shared(mut self, shared: Option<Arc<Seen>>) -> Validator {
+        self.shared = shared;
+        self
     }
 
     /// The account a row describes, or why it cannot be imported.
@@ -102,7 +141,7 @@ impl Validator {
         let uid = self
             .uid(&row)
             .map_err(|(reason, m)| row.reject(reason, m))?;
-        let account = self.account(&row, uid.clone());
+        let account = self.account(&row, uid.clone(), row.line);
         let (account, dropped) = account.map_err(|(reason, message)| Rejection {
             uid: Some(uid.to_string()),
             ..row.reject(reason, message)
@@ -139,7 +178,12 @@ impl Validator {
         Uid::parse(&uid).map_err(|e| (Reason::InvalidUid, e.to_string()))
     }
 
-    fn account(&mut self, row: &RawRow, uid: Uid) -> Result<(Account, Vec<Dropped>), Problem> {
+    fn account(
+        &mut self,
+        row: &RawRow,
+        uid: Uid,
+        line: u64,
+    ) -> Result<(Account, Vec<Dropped>), Problem> {
         let Logins {
             email,
             username,
@@ -179,17 +223,51 @@ impl Validator {
             claims: Default::default(),
             firebase: Default::default(),
         };
-        dropped.extend(self.reserve(&mut account)?);
+        dropped.extend(self.reserve(&mut account, line)?);
         Ok((account, dropped))
     }
 
     /// Takes the account's uid and logins, unless an earlier row took one of them; a
     /// refused row takes nothing. A login that only looks like an earlier row's (the same
     /// TR39 skeleton) is left out while the account keeps another.
-    fn reserve(&mut self, account: &mut Account) -> Result<Vec<Dropped>, Problem> {
+    /// With `--duplicate-email keep-first`, an email an earlier row took is left out while
+    /// the account keeps another login, and refuses the row (`duplicate_email`) otherwise.
+    fn reserve(&mut self, account: &mut Account, line: u64) -> Result<Vec<Dropped>, Problem> {
         if self.seen.contains(Kind::Uid, account.uid.as_str()) {
             let message = "an earlier row of the file has the same uid".to_string();
             return Err((Reason::DuplicateUid, message));
+        }
+        let mut dropped = Vec::new();
+        let keeper = match (&account.email, self.options.duplicate_email) {
+            (Some(email), DuplicateEmail::KeepFirst) => self.seen.holder(email.as_str()),
+            _ => None,
+        };
+        let shared = match (&account.email, &self.shared) {
+            (Some(email), Some(shared)) => shared.contains(Kind::Login, email.as_str()),
+            _ => false,
+        };
+        let message = match keeper {
+            Some(keeper) => Some(format!(
+                "the row on line {keeper} of the file keeps the same email"
+            )),
+            None if shared => Some(
+                "other rows of the file have the same email, and with --duplicate-email none \
+                 no row keeps it"
+                    .to_string(),
+            ),
+            None => None,
+        };
+        if let Some(message) = message {
+            if account.username.is_none() {
+                let message = format!("{message}; the row has no other login");
+                return Err((Reason::DuplicateEmail, message));
+            }
+            account.email = None;
+            dropped.push(Dropped {
+                field: "email",
+                reason: Reason::DuplicateEmail,
+                message,
+            });
         }
         if let Some(dup) = account
             .logins()
@@ -209,7 +287,6 @@ impl Validator {
             );
             return Err((Reason::DuplicateLogin, message));
         }
-        let mut dropped = Vec::new();
         for field in ["email", "username"] {
             let slot = match field {
                 "email" => &mut account.email,
@@ -230,7 +307,7 @@ impl Validator {
                 });
             }
         }
-        if let Some(first) = dropped.first()
+        if let Some(first) = dropped.iter().find(|d| d.reason == Reason::LookAlikeLogin)
             && account.email.is_none()
             && account.username.is_none()
         {
@@ -253,6 +330,9 @@ impl Validator {
         for login in account.logins() {
             self.seen.insert(Kind::Login, login.as_str());
             self.seen.insert(Kind::Skeleton, &login.skeleton());
+        }
+        if let Some(email) = &account.email {
+            self.seen.hold(email.as_str(), line);
         }
         Ok(dropped)
     }
@@ -535,11 +615,47 @@ mod tests {
         let mut v = validator();
         assert!(v.check(row(2, &user("1", Role::Email, "A@x.org"))).is_ok());
         let same_email = user("2", Role::Email, "a@X.org");
+        assert_eq!(reason(&mut v, &same_email), Reason::DuplicateEmail);
+        v.options.duplicate_email = DuplicateEmail::Refuse;
         assert_eq!(reason(&mut v, &same_email), Reason::DuplicateLogin);
         let same_uid = user("1", Role::Username, "b");
         assert_eq!(reason(&mut v, &same_uid), Reason::DuplicateUid);
         // A refused row reserves nothing.
         assert!(v.check(row(5, &user("2", Role::Username, "b"))).is_ok());
+    }
+
+    #[test]
+    fn a_shared_email_stays_with_the_first_row_and_later_ones_go_on_by_username() {
+        let with = |id, name: Option<&'static str>| {
+            let mut fields = vec![
+                (Role::Id, id),
+                (Role::Email, "Kim@School.example"),
+                (Role::Password, HASH),
+            ];
+            fields.extend(name.map(|n| (Role::Username, n)));
+            fields
+        };
+        let mut v = validator();
+        let first = v.check(row(2, &with("1", Some("kim")))).unwrap();
+        assert_eq!(first.account.email.unwrap().as_str(), "kim@school.example");
+        let second = v.check(row(3, &with("2", Some("kim2")))).unwrap();
+        assert_eq!(second.account.email, None);
+        assert_eq!(second.account.username.as_ref().unwrap().as_str(), "kim2");
+        let note = second.kept_without(&second.dropped[0]);
+        assert_eq!(
+            (note.reason, note.kept_without),
+            (Reason::DuplicateEmail, Some("email"))
+        );
+        assert!(note.message.contains("line 2"), "{}", note.message);
+        let third = v.check(row(4, &with("3", None))).unwrap_err();
+        assert_eq!(third.reason, Reason::DuplicateEmail);
+        assert!(third.message.contains("line 2"), "{}", third.message);
+
+        let mut v = validator();
+        v.options.duplicate_email = DuplicateEmail::Refuse;
+        assert!(v.check(row(2, &with("1", Some("kim")))).is_ok());
+        let refused = v.check(row(3, &with("2", Some("kim2")))).unwrap_err();
+        assert_eq!(refused.reason, Reason::DuplicateLogin);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! fingerprints rather than strings: 16 bytes per entry whatever the login's length, and
 //! with a per-run random key no crafted row can collide with another on purpose.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 
 /// What a fingerprint stands for; a uid and a username may be the same text.
@@ -18,6 +18,8 @@ pub(crate) enum Kind {
 pub(crate) struct Seen {
     keys: [RandomState; 2],
     set: HashSet<u128, BuildHasherDefault<Prehashed>>,
+    /// The line of the row that keeps each email taken so far.
+    holders: HashMap<u128, u64, BuildHasherDefault<Prehashed>>,
 }
 
 impl Seen {
@@ -25,6 +27,7 @@ impl Seen {
         Seen {
             keys: [RandomState::new(), RandomState::new()],
             set: HashSet::default(),
+            holders: HashMap::default(),
         }
     }
 
@@ -37,6 +40,19 @@ impl Seen {
     /// True when `text` of `kind` was inserted before.
     pub(crate) fn contains(&self, kind: Kind, text: &str) -> bool {
         self.set.contains(&self.fingerprint(kind, text))
+    }
+
+    /// Records that the row on `line` keeps the email `text`.
+    pub(crate) fn hold(&mut self, text: &str, line: u64) {
+        let fingerprint = self.fingerprint(Kind::Login, text);
+        self.holders.entry(fingerprint).or_insert(line);
+    }
+
+    /// The line of the row that keeps the email `text`, if one does.
+    pub(crate) fn holder(&self, text: &str) -> Option<u64> {
+        self.holders
+            .get(&self.fingerprint(Kind::Login, text))
+            .copied()
     }
 
     pub(crate) fn insert(&mut self, kind: Kind, text: &str) {

@@ -13,6 +13,7 @@ use jiff::Timestamp;
 use rand::RngExt;
 use tracing::warn;
 
+use super::options::DuplicateEmail;
 use super::report::{Reason, Rejection};
 use super::row::Candidate;
 use super::values::Dropped;
@@ -51,6 +52,7 @@ pub(crate) struct Mode<'a> {
     pub dry_run: bool,
     pub update: bool,
     pub legacy_domain: Option<&'a str>,
+    pub duplicate_email: DuplicateEmail,
 }
 
 /// Accounts gathered for one commit.
@@ -130,7 +132,13 @@ pub(crate) async fn settle(
         drop(refs);
         let mut again = Vec::new();
         let mut updates = Vec::new();
-        for (candidate, found) in pending.into_iter().zip(existing) {
+        for (mut candidate, mut found) in pending.into_iter().zip(existing) {
+            // An account in Firestore keeps its email whatever the policy but `refuse`.
+            if mode.duplicate_email != DuplicateEmail::Refuse
+                && let Some(note) = leave_out_taken_email(&mut candidate, &mut found)
+            {
+                outcomes.push(note);
+            }
             match classify(&candidate, found, mode.update) {
                 Class::New if mode.dry_run => outcomes.push(Outcome::Imported),
                 Class::New => again.push(candidate),
@@ -359,6 +367,31 @@ fn failed(
             .map(|c| Outcome::Rejected(c.reject(Reason::WriteFailed, message.clone()))),
     );
     (outcomes, Some(e))
+}
+
+/// Leaves out a candidate's email that another account in Firestore holds, while the
+/// candidate has a username to be imported by: that account keeps the email
+/// (`--duplicate-email keep-first`). A rerun finds the account imported without it.
+fn leave_out_taken_email(
+    candidate: &mut Candidate,
+    found: &mut ExistingAccount,
+) -> Option<Outcome> {
+    candidate.account.email.as_ref()?;
+    // The email comes first in `Account::logins` order.
+    let holder = found.login_holders.first()?.as_deref()?;
+    if holder == candidate.account.uid.as_str() {
+        return None;
+    }
+    let dropped = Dropped {
+        field: "email",
+        reason: Reason::DuplicateEmail,
+        message: format!("another account (uid {holder}) keeps the same email"),
+    };
+    if !candidate.drop_login("email") {
+        return None;
+    }
+    found.login_holders.remove(0);
+    Some(Outcome::KeptWithout(candidate.kept_without(&dropped)))
 }
 
 enum Class {

@@ -29,10 +29,12 @@ async fn every_kind_of_bad_input_is_reported_with_its_line_and_never_a_hash() {
         (12, "malformed_csv"),
         (13, "duplicate_uid"),
         (14, "username_looks_like_email"),
-        (15, "duplicate_login"),
+        // good3's email: the row goes on by its username (`--duplicate-email keep-first`).
+        (15, "duplicate_email"),
     ]);
     assert_eq!(report(&report_path), want);
-    assert_eq!((run.count("read"), run.count("imported")), (15, 3));
+    assert_eq!((run.count("read"), run.count("imported")), (15, 4));
+    assert_eq!(account(&app, "15").await.unwrap().email, None);
     for uid in ["1", "3", "16"] {
         assert!(
             account(&app, uid).await.is_some(),

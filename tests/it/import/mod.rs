@@ -5,6 +5,7 @@
 
 mod bad_input;
 mod checks;
+mod emails;
 mod formats;
 mod logins;
 mod nulls;
