@@ -3,39 +3,8 @@
 //! imported under its other logins and the report says which was left out and why; a row
 //! left with no login is refused for that reason.
 
-use std::path::Path;
-
-use serde_json::Value;
-
-use super::{account, import, login};
+use super::{HASH, PASSWORD, account, entries, entry, import, login};
 use crate::common::spawn_app;
-
-/// Werkzeug's hash of [`PASSWORD`].
-const HASH: &str = "pbkdf2:sha256:260000$1Cv49oUzVdDNPIj1$\
-                    cdfbcb171f45e1e6ad5546f0bf66ff138b60ba1bd82c00a3cc5692fd01644001";
-const PASSWORD: &str = "  spaces around  ";
-
-/// The report's lines as `(line, reason, kept_without)`.
-fn entries(path: &Path) -> Vec<(u64, String, Option<String>)> {
-    let mut out: Vec<_> = std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|line| {
-            let entry: Value = serde_json::from_str(line).unwrap();
-            (
-                entry["line"].as_u64().unwrap(),
-                entry["reason"].as_str().unwrap().to_string(),
-                entry["kept_without"].as_str().map(String::from),
-            )
-        })
-        .collect();
-    out.sort();
-    out
-}
-
-fn entry(line: u64, reason: &str, kept_without: Option<&str>) -> (u64, String, Option<String>) {
-    (line, reason.to_string(), kept_without.map(String::from))
-}
 
 #[tokio::test]
 async fn an_email_that_is_not_one_bare_address_is_left_out_and_reported() {

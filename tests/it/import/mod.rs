@@ -114,3 +114,30 @@ pub async fn count(app: &TestApp) -> u64 {
 pub async fn login(app: &TestApp, login: &str, password: &str) -> (u16, Value) {
     app.sign_in(login, password).await
 }
+
+/// Werkzeug's hash of [`PASSWORD`].
+pub const HASH: &str = "pbkdf2:sha256:260000$1Cv49oUzVdDNPIj1$\
+                    cdfbcb171f45e1e6ad5546f0bf66ff138b60ba1bd82c00a3cc5692fd01644001";
+pub const PASSWORD: &str = "  spaces around  ";
+
+/// The report's lines as `(line, reason, kept_without)`.
+pub fn entries(path: &Path) -> Vec<(u64, String, Option<String>)> {
+    let mut out: Vec<_> = std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let entry: Value = serde_json::from_str(line).unwrap();
+            (
+                entry["line"].as_u64().unwrap(),
+                entry["reason"].as_str().unwrap().to_string(),
+                entry["kept_without"].as_str().map(String::from),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+pub fn entry(line: u64, reason: &str, kept_without: Option<&str>) -> (u64, String, Option<String>) {
+    (line, reason.to_string(), kept_without.map(String::from))
+}
