@@ -84,16 +84,9 @@ pub async fn import(app: &TestApp, file: &Path, flags: &[&str]) -> Run {
 
 /// The report file as (line, reason) pairs.
 pub fn report(path: &Path) -> BTreeSet<(u64, String)> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|line| {
-            let entry: Value = serde_json::from_str(line).unwrap();
-            (
-                entry["line"].as_u64().unwrap(),
-                entry["reason"].as_str().unwrap().to_string(),
-            )
-        })
+    entries(path)
+        .into_iter()
+        .map(|(line, reason, _)| (line, reason))
         .collect()
 }
 
