@@ -60,8 +60,9 @@ pub struct ImportArgs {
     pub format: Option<Format>,
 
     /// How to read the hash column: werkzeug, django, phc (also: passlib, bcrypt, argon2,
-    /// crypt), php (also: wordpress, phpbb, laravel), drupal, aspnet, spring or firebase.
-    /// Required for CSV and JSON Lines; Django and Firebase input imply theirs.
+    /// crypt), php (also: phpbb, laravel), wordpress (php's hashes, checked trimmed as
+    /// WordPress's login does), drupal, aspnet, spring or firebase. Required for CSV, JSON
+    /// Lines and --query; Django, Firebase and --preset imply theirs.
     #[arg(long)]
     pub dialect: Option<Dialect>,
 

@@ -80,7 +80,8 @@ impl Preset {
     /// The hash dialect the framework writes.
     pub fn dialect(self) -> Dialect {
         match self {
-            Preset::Wordpress | Preset::Laravel => Dialect::Php,
+            Preset::Wordpress => Dialect::Wordpress,
+            Preset::Laravel => Dialect::Php,
             Preset::Django => Dialect::Django,
             Preset::Flask => Dialect::Werkzeug,
             Preset::Drupal7 => Dialect::Drupal,

@@ -31,8 +31,12 @@ pub enum Dialect {
     Phc,
     /// PHP: phpass `$P$` (WordPress ≤ 6.7) and `$H$` (phpBB3), WordPress 6.8 `$wp$2y$`,
     /// `password_hash` output (`$2y$`, `$argon2i$`, `$argon2id$`), and bare MD5 hex.
-    #[serde(alias = "wordpress", alias = "phpbb", alias = "laravel")]
+    #[serde(alias = "phpbb", alias = "laravel")]
     Php,
+    /// WordPress's `wp_users.user_pass`: the `php` grammar, checked as WordPress's login
+    /// does, on the typed password without surrounding whitespace (`wp_authenticate` trims
+    /// it) whatever the hash: phpass, `$wp$`, a plugin's bare bcrypt, or MD5.
+    Wordpress,
     /// Drupal 7 `users.pass`: `$S$`, `U$S$`, and the phpass `$P$`/`$H$` it kept.
     Drupal,
     /// ASP.NET Identity `PasswordHasher` v2 and v3 (`AspNetUsers.PasswordHash`).
@@ -45,11 +49,12 @@ pub enum Dialect {
 
 impl Dialect {
     /// Every dialect, in the order help texts list them.
-    pub const ALL: [Dialect; 8] = [
+    pub const ALL: [Dialect; 9] = [
         Dialect::Werkzeug,
         Dialect::Django,
         Dialect::Phc,
         Dialect::Php,
+        Dialect::Wordpress,
         Dialect::Drupal,
         Dialect::Aspnet,
         Dialect::Spring,
@@ -63,6 +68,7 @@ impl Dialect {
             Dialect::Django => "django",
             Dialect::Phc => "phc",
             Dialect::Php => "php",
+            Dialect::Wordpress => "wordpress",
             Dialect::Drupal => "drupal",
             Dialect::Aspnet => "aspnet",
             Dialect::Spring => "spring",
@@ -80,8 +86,8 @@ impl fmt::Display for Dialect {
 /// A dialect name that `Dialect::from_str` does not know.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "unknown hash dialect '{0}': expected werkzeug, django, phc, php, drupal, aspnet, spring \
-     or firebase (passlib, bcrypt, argon2 and crypt also mean phc; wordpress, phpbb and \
+    "unknown hash dialect '{0}': expected werkzeug, django, phc, php, wordpress, drupal, \
+     aspnet, spring or firebase (passlib, bcrypt, argon2 and crypt also mean phc; phpbb and \
      laravel mean php)"
 )]
 pub struct UnknownDialect(pub String);
@@ -94,7 +100,8 @@ impl FromStr for Dialect {
             "werkzeug" => Ok(Dialect::Werkzeug),
             "django" => Ok(Dialect::Django),
             "phc" | "passlib" | "bcrypt" | "argon2" | "crypt" => Ok(Dialect::Phc),
-            "php" | "wordpress" | "phpbb" | "laravel" => Ok(Dialect::Php),
+            "php" | "phpbb" | "laravel" => Ok(Dialect::Php),
+            "wordpress" => Ok(Dialect::Wordpress),
             "drupal" => Ok(Dialect::Drupal),
             "aspnet" => Ok(Dialect::Aspnet),
             "spring" => Ok(Dialect::Spring),
@@ -198,6 +205,9 @@ pub(crate) fn malformed(scheme: &'static str, reason: &'static str) -> HashError
 pub struct ParsedHash {
     scheme: &'static str,
     verifier: Verifier,
+    /// The application trims what is typed before checking it (WordPress's login), so only
+    /// the trimmed form is checked.
+    trims_typed: bool,
 }
 
 /// Parses `stored` as `dialect` writes it, checking grammar, lengths, encodings and cost
@@ -224,13 +234,17 @@ pub fn parse_with(
         Dialect::Werkzeug => werkzeug::parse(stored, limits)?,
         Dialect::Django => django::parse(stored, limits)?,
         Dialect::Phc => phc::parse(stored, limits)?,
-        Dialect::Php => phpass::parse_php(stored, limits)?,
+        Dialect::Php | Dialect::Wordpress => phpass::parse_php(stored, limits)?,
         Dialect::Drupal => phpass::parse_drupal(stored, limits)?,
         Dialect::Aspnet => aspnet::parse(stored, limits)?,
         Dialect::Spring => spring::parse(stored, &settings.spring, limits)?,
         Dialect::Firebase => firebase::parse(stored, settings, limits)?,
     };
-    Ok(ParsedHash { scheme, verifier })
+    Ok(ParsedHash {
+        scheme,
+        verifier,
+        trims_typed: dialect == Dialect::Wordpress,
+    })
 }
 
 /// The clear text of a stored value that is a password rather than a hash (Spring's
@@ -257,6 +271,23 @@ impl ParsedHash {
     /// with the transform, so no input that matched here stops matching, and no other starts.
     pub fn matches(&self, password: &[u8]) -> Option<Transform> {
         let trimmed = php_trim(password);
+        if self.trims_typed {
+            // WordPress's login trims what is typed (and refuses it when nothing is left),
+            // then checks that against whatever the hash is: every padding of the trimmed
+            // password matches, and bcrypt also ignores what follows 72 bytes of it.
+            if trimmed.is_empty() || !self.exact(trimmed) {
+                return None;
+            }
+            return Some(match &self.verifier {
+                Verifier::Bcrypt {
+                    input: BcryptInput::Password,
+                    ..
+                } if Transform::for_bcrypt(trimmed) == Transform::Bcrypt72 => {
+                    Transform::TrimBcrypt72
+                }
+                _ => Transform::Trim,
+            });
+        }
         match self.scheme {
             // WordPress hashes `trim($password)` (wp_hash_password) and trims what is typed
             // before checking it (wp_authenticate), so one check of the trimmed input is
@@ -351,6 +382,11 @@ impl ParsedHash {
         self.scheme
     }
 
+    /// True when only the trimmed form of what is typed is checked (WordPress).
+    pub fn trims_typed(&self) -> bool {
+        self.trims_typed
+    }
+
     /// Why this parsed hash still cannot be verified (a Firebase hash without its project's
     /// parameters), if so; it would never match.
     pub fn missing(&self) -> Option<HashError> {
@@ -396,9 +432,10 @@ mod tests {
             serde_json::from_str::<Dialect>("\"passlib\"").unwrap(),
             Dialect::Phc
         );
-        for alias in ["wordpress", "phpBB", "laravel"] {
+        for alias in ["phpBB", "laravel"] {
             assert_eq!(alias.parse::<Dialect>().unwrap(), Dialect::Php);
         }
+        assert_eq!("WordPress".parse::<Dialect>().unwrap(), Dialect::Wordpress);
         let error = "flask".parse::<Dialect>().unwrap_err().to_string();
         assert!(error.contains("werkzeug, django, phc, php"), "{error}");
     }

@@ -206,6 +206,47 @@ fn wordpress_bcrypt_checks_the_trimmed_password_once() {
     assert!(!untrimmed.verify("spaces"));
 }
 
+/// `--dialect wordpress` checks what WordPress's login checks: the trimmed password, whatever
+/// the hash (here a plugin's bare `password_hash`, which `php` checks exactly, as Laravel
+/// does), and the upgrade keeps that: every padding, and nothing else, still matches.
+#[test]
+fn wordpress_checks_every_hash_on_the_trimmed_password() {
+    use super::Transform;
+    let limits = CostLimits::default();
+    // php -r 'echo password_hash("plugin bcrypt", PASSWORD_BCRYPT, ["cost"=>4]);'
+    let plugin = "$2y$04$jPV4L3Aa9F8W9gWBsQx.me3FEA3xjBeQ8r2gWHDm.mCion9HoKl/6";
+    let wordpress = parse(Dialect::Wordpress, plugin, &limits).unwrap();
+    let laravel = parse(Dialect::Php, plugin, &limits).unwrap();
+    for typed in ["plugin bcrypt", " plugin bcrypt\t", "\nplugin bcrypt  "] {
+        assert_eq!(
+            wordpress.matches(typed.as_bytes()),
+            Some(Transform::Trim),
+            "{typed:?}"
+        );
+        let upgraded = Transform::Trim.apply(typed.as_bytes());
+        assert_eq!(&*upgraded, b"plugin bcrypt");
+    }
+    assert!(!laravel.verify(" plugin bcrypt "));
+    assert!(laravel.verify("plugin bcrypt"));
+    for wrong in ["plugin  bcrypt", "plugin bcrypt!", "", "   "] {
+        assert!(!wordpress.verify(wrong), "{wrong:?}");
+    }
+    // bcrypt reads 72 bytes of the trimmed password: the upgrade keeps both reductions.
+    // php -r 'echo password_hash(str_repeat("long ", 20), PASSWORD_BCRYPT, ["cost"=>4]);'
+    let long = "$2y$04$kHFa/kRxFsjYcnkuBzpUuuUq0k82mlcupPxa6QEFsFgzrj8560LKy";
+    let long = parse(Dialect::Wordpress, long, &limits).unwrap();
+    let typed = format!("  {}tail", "long ".repeat(15));
+    assert_eq!(long.matches(typed.as_bytes()), Some(Transform::TrimBcrypt72));
+    let form = Transform::TrimBcrypt72.apply(typed.as_bytes());
+    assert_eq!(&*form, &"long ".repeat(20).as_bytes()[..72]);
+    // phpass under WordPress: the trimmed form only.
+    let phpass = parse(Dialect::Wordpress, "$P$BfoDv9tdo0mY0njzTT0kxJvjnVQLaq0", &limits).unwrap();
+    assert_eq!(
+        phpass.matches(b" correct horse battery staple "),
+        Some(Transform::Trim)
+    );
+}
+
 #[test]
 fn every_library_vector_verifies() {
     let cases = cases(LIBRARIES);

@@ -33,11 +33,19 @@ pub enum Transform {
     Des8,
     /// bcrypt's input: the first 72 bytes.
     Bcrypt72,
+    /// PHP's `trim()`, then bcrypt's first 72 bytes: a bare bcrypt hash in WordPress, whose
+    /// login trims what is typed.
+    TrimBcrypt72,
 }
 
 impl Transform {
     /// Every transform a stored document may name.
-    pub const NAMED: [Transform; 3] = [Transform::Trim, Transform::Des8, Transform::Bcrypt72];
+    pub const NAMED: [Transform; 4] = [
+        Transform::Trim,
+        Transform::Des8,
+        Transform::Bcrypt72,
+        Transform::TrimBcrypt72,
+    ];
 
     /// The name stored with a hash (`password_input`); `None` for the password as typed.
     pub fn name(&self) -> Option<&'static str> {
@@ -46,6 +54,7 @@ impl Transform {
             Transform::Trim => Some("trim"),
             Transform::Des8 => Some("des8"),
             Transform::Bcrypt72 => Some("bcrypt72"),
+            Transform::TrimBcrypt72 => Some("trim-bcrypt72"),
         }
     }
 
@@ -76,6 +85,10 @@ impl Transform {
                 key
             }
             Transform::Bcrypt72 => password[..password.len().min(BCRYPT_BYTES)].to_vec(),
+            Transform::TrimBcrypt72 => {
+                let trimmed = php_trim(password);
+                trimmed[..trimmed.len().min(BCRYPT_BYTES)].to_vec()
+            }
         })
     }
 

@@ -123,10 +123,24 @@ async fn wordpress_upgrades_keep_the_trimmed_and_the_padded_password() {
         "\tcorrect horse battery staple \n",
         "trim",
     );
+    // A plugin's bare bcrypt in wp_users: WordPress's login trims what is typed before it
+    // checks any hash, so `--dialect wordpress` does too (`php`, as Laravel, does not).
+    let plugin = Lossy::new(
+        PHP,
+        "$2y$04$jPV4L3Aa9F8W9gWBsQx.me3FEA3xjBeQ8r2gWHDm.mCion9HoKl/6",
+        Dialect::Wordpress,
+        " plugin bcrypt\n",
+        "trim",
+    );
     tokio::join!(
         assert_upgrade_keeps_both_forms(&app, "phpass", &phpass),
         assert_upgrade_keeps_both_forms(&app, "wp", &wp68),
+        assert_upgrade_keeps_both_forms(&app, "plugin", &plugin),
     );
+    app.insert_with_hash("laravel", &plugin.hash, Dialect::Php)
+        .await;
+    assert_eq!(login(&app, "laravel", &plugin.variant).await, 400);
+    assert_eq!(login(&app, "laravel", &plugin.real).await, 200);
 
     // Drupal hashes what was typed: a hash of padded text accepts that text only, before
     // and after its upgrade.
