@@ -183,6 +183,21 @@ mod tests {
     /// A record's line and fields, or the line and reason of its refusal.
     type Got = Result<(u64, Vec<String>), (u64, Reason)>;
 
+    #[test]
+    fn every_ascii_byte_the_client_wrote_comes_back() {
+        // `SELECT n, value` of a table holding each byte 0–127 alone, as mysql --batch
+        // printed it (tests/fixtures/README.md).
+        let file = include_bytes!("../../tests/fixtures/import/bytes-mysql-batch.tsv");
+        let got = records(file);
+        assert_eq!(got.len(), 129);
+        for (n, record) in got[1..].iter().enumerate() {
+            let (line, fields) = record.as_ref().unwrap();
+            assert_eq!(*line, n as u64 + 2);
+            assert_eq!(fields[0], n.to_string());
+            assert_eq!(fields[1].as_bytes(), [n as u8], "byte {n}");
+        }
+    }
+
     fn records(input: &[u8]) -> Vec<Got> {
         let mut table = BatchLines::new(input);
         let (_, header) = table.header().unwrap().unwrap().unwrap();

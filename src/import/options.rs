@@ -25,7 +25,8 @@ pub enum DuplicateEmail {
 /// The shape of the input file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// Comma-separated values with a header row (PostgreSQL `\copy … csv header`, MySQL).
+    /// Comma-separated values with a header row (PostgreSQL `\copy … csv header`, MySQL
+    /// Workbench or Shell).
     Csv,
     /// One JSON object per line.
     Jsonl,
