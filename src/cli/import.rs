@@ -27,8 +27,9 @@ pub const EXIT_ROWS_REFUSED: u8 = 3;
 #[derive(Args, Debug)]
 #[command(next_help_heading = "Import")]
 pub struct ImportArgs {
-    /// The exported table: CSV with a header row, JSON Lines, Django dumpdata JSON, or a
-    /// Firebase Auth export (`-` reads standard input). Or read the database: --from.
+    /// The exported table: CSV with a header row, `mysql --batch` output, JSON Lines, Django
+    /// dumpdata JSON, or a Firebase Auth export (`-` reads standard input). Or read the
+    /// database: --from.
     #[arg(required_unless_present_any = ["from", "print_query"], conflicts_with = "from")]
     pub file: Option<PathBuf>,
 
@@ -55,14 +56,15 @@ pub struct ImportArgs {
     #[arg(long, requires = "preset")]
     pub print_query: bool,
 
-    /// Input format [default: by extension: .csv/.tsv, .jsonl/.ndjson, .json = Django].
+    /// Input format [default: by extension: .csv/.tsv, .jsonl/.ndjson, .json = Django;
+    /// mysql-batch must be named].
     #[arg(long, value_enum)]
     pub format: Option<Format>,
 
     /// How to read the hash column: werkzeug, django, phc (also: passlib, bcrypt, argon2,
     /// crypt), php (also: phpbb, laravel), wordpress (php's hashes, checked trimmed as
-    /// WordPress's login does), drupal, aspnet, spring or firebase. Required for CSV, JSON
-    /// Lines and --query; Django, Firebase and --preset imply theirs.
+    /// WordPress's login does), drupal, aspnet, spring or firebase. Required for CSV,
+    /// mysql-batch, JSON Lines and --query; Django, Firebase and --preset imply theirs.
     #[arg(long)]
     pub dialect: Option<Dialect>,
 
@@ -98,7 +100,8 @@ pub struct ImportArgs {
     /// (repeatable). Without it such a row is refused (`null_boolean`).
     #[arg(long, value_name = "COLUMN=VALUE", value_parser = Nulls::parse_meaning)]
     pub null_means: Vec<(String, NullMeaning)>,
-    /// Text that also stands for NULL in a boolean column (MySQL --batch prints `NULL`).
+    /// Text that also stands for NULL in a boolean column [default: `NULL` for
+    /// mysql-batch input, as mysql --batch prints NULL].
     #[arg(long, value_name = "TEXT")]
     pub null_text: Option<String>,
 
@@ -165,8 +168,8 @@ impl ImportArgs {
             (None, None) => Format::Csv,
             (None, Some(file)) => Format::from_path(file).ok_or_else(|| {
                 Error::Config(format!(
-                    "cannot tell the format of {} from its name; pass --format csv, jsonl, \
-                     django or firebase",
+                    "cannot tell the format of {} from its name; pass --format csv, \
+                     mysql-batch, jsonl, django or firebase",
                     file.display()
                 ))
             })?,
@@ -183,6 +186,13 @@ impl ImportArgs {
                 ));
             }
         }
+        if format == Format::MysqlBatch && self.delimiter.is_some_and(|d| d != b'\t') {
+            return Err(Error::Config(
+                "--format mysql-batch splits fields on tabs, as mysql writes them: leave \
+                 --delimiter out"
+                    .into(),
+            ));
+        }
         let dialect = match (self.dialect.or(self.preset.map(Preset::dialect)), format) {
             (None | Some(Dialect::Firebase), Format::Firebase) => Dialect::Firebase,
             (Some(_), Format::Firebase) => {
@@ -196,8 +206,8 @@ impl ImportArgs {
             (None, Format::Django) => Dialect::Django,
             (None, _) => {
                 return Err(Error::Config(
-                    "--dialect is required for CSV, JSON Lines and --query input: werkzeug, \
-                     django, phc, php, drupal, aspnet, spring or firebase"
+                    "--dialect is required for CSV, mysql-batch, JSON Lines and --query \
+                     input: werkzeug, django, phc, php, drupal, aspnet, spring or firebase"
                         .into(),
                 ));
             }
@@ -219,7 +229,10 @@ impl ImportArgs {
                 email_verified: self.email_verified_column.clone(),
             },
             nulls: Nulls {
-                text: self.null_text.clone(),
+                text: self
+                    .null_text
+                    .clone()
+                    .or(format.null_text().map(String::from)),
                 means: self.null_means.clone(),
             },
             uids,

@@ -1,45 +1,74 @@
-//! CSV input with a header row, as PostgreSQL's `csv` format and MySQL exports write it: the
-//! header decides which column holds what, then every record becomes a row (see
-//! [`super::framing`] for how records are found and split).
+//! Tables with a header row: CSV, as PostgreSQL's `csv` format and MySQL exports write it,
+//! and `mysql --batch` output. The header decides which column holds what, then every record
+//! becomes a row; each format frames and splits its own records ([`super::framing`] for CSV,
+//! [`super::batch`] for mysql's).
 
 use std::io::BufRead;
 use std::sync::Arc;
 
-use super::framing::Records;
+use super::framing::{Record, Records};
 use super::options::{Format, ImportOptions, Role};
 use super::source::{Item, RawRow, Sink, io_error};
 use crate::{Error, Result};
 
-/// Reads a header row and then every record, handing each to `sink`.
+/// A table's records, as one format frames and splits them.
+pub(crate) trait Table {
+    /// The format's name in messages (`the CSV header`).
+    const NAME: &'static str;
+    /// Why an input without a line cannot be read.
+    const EMPTY: &'static str;
+
+    /// The header's line and column names, a refusal, or `None` for an empty input.
+    fn header(&mut self) -> std::io::Result<Option<Record>>;
+
+    /// From now on, a record with another number of fields is refused.
+    fn expect_width(&mut self, width: usize);
+
+    /// The next record (its line and fields), a refusal, or `None` at the end.
+    fn next(&mut self) -> std::io::Result<Option<Record>>;
+}
+
+/// Reads a CSV header row and then every record, handing each to `sink`.
 pub(crate) fn read(
     input: impl BufRead,
     options: &ImportOptions,
     sink: &mut Sink<'_>,
 ) -> Result<()> {
-    let mut records = Records::new(input, options.delimiter);
-    let header = match records.next().map_err(io_error)? {
-        None => {
-            return Err(Error::Config(
-                "the CSV file is empty: it needs a header row".into(),
-            ));
-        }
+    read_table(Records::new(input, options.delimiter), options, sink)
+}
+
+/// Reads a table's header and then every record, handing each to `sink`.
+pub(crate) fn read_table<T: Table>(
+    mut table: T,
+    options: &ImportOptions,
+    sink: &mut Sink<'_>,
+) -> Result<()> {
+    let kind = T::NAME;
+    let header = match table.header().map_err(io_error)? {
+        None => return Err(Error::Config(T::EMPTY.into())),
         Some(Err(bad)) => {
             return Err(Error::Config(format!(
-                "the CSV header (line {}) cannot be read: {}",
+                "the {kind} header (line {}) cannot be read: {}",
                 bad.line, bad.message
             )));
         }
         Some(Ok((_, fields))) => fields,
     };
     let header: Vec<String> = header.iter().map(|name| name.trim().to_string()).collect();
-    let columns = resolve_header(&header, options, "the CSV header")?;
+    let columns = resolve_header(&header, options, &format!("the {kind} header"))?;
     let names: Vec<Arc<str>> = header.iter().map(|name| Arc::from(name.as_str())).collect();
-    records.expect_width(header.len());
-    while let Some(record) = records.next().map_err(io_error)? {
+    // Where no value can be the format's spelling of NULL, that spelling is NULL: the
+    // field is absent, as a database's NULL is.
+    let null = options.format.null_text();
+    table.expect_width(header.len());
+    while let Some(record) = table.next().map_err(io_error)? {
         let item = match record {
             Ok((line, mut fields)) => {
                 let mut row = RawRow::new(line, None);
                 for (at, (role, index)) in columns.iter().enumerate() {
+                    if role.never_holds_null_text() && null == Some(fields[*index].as_str()) {
+                        continue;
+                    }
                     // One column may serve two roles (`--id-column username`): only its
                     // last use may take the text.
                     let reused = columns[at + 1..].iter().any(|(_, later)| later == index);
@@ -69,7 +98,11 @@ pub(crate) fn resolve_header(
     options: &ImportOptions,
     what: &str,
 ) -> Result<Vec<(Role, usize)>> {
-    let listing = format!("{}{}", header.join(", "), delimiter_hint(header));
+    let hint = match options.format {
+        Format::MysqlBatch => "",
+        _ => delimiter_hint(header),
+    };
+    let listing = format!("{}{hint}", header.join(", "));
     let mut columns = Vec::new();
     for role in Role::ALL {
         let (names, explicit) = options.columns.candidates(role, Format::Csv);

@@ -6,6 +6,7 @@
 use std::collections::VecDeque;
 use std::io::BufRead;
 
+use super::csv::Table;
 use super::lines::{Line, Lines, MAX_LINE_BYTES};
 use super::report::{Reason, Rejection};
 
@@ -36,11 +37,6 @@ impl<R: BufRead> Records<R> {
         }
     }
 
-    /// From now on, a record with another number of fields is refused.
-    pub(crate) fn expect_width(&mut self, width: usize) {
-        self.width = Some(width);
-    }
-
     fn next_line(&mut self) -> std::io::Result<Option<Line>> {
         match self.replay.pop_front() {
             Some(line) => Ok(Some(line)),
@@ -55,7 +51,7 @@ impl<R: BufRead> Records<R> {
     }
 
     /// The next record (its first line and fields), a refusal, or `None` at the end.
-    pub(crate) fn next(&mut self) -> std::io::Result<Option<Record>> {
+    fn record(&mut self) -> std::io::Result<Option<Record>> {
         let (line, mut bytes) = loop {
             match self.next_line()? {
                 None => return Ok(None),
@@ -129,7 +125,25 @@ impl<R: BufRead> Records<R> {
     }
 }
 
-fn too_long(line: u64) -> Rejection {
+impl<R: BufRead> Table for Records<R> {
+    const NAME: &'static str = "CSV";
+    const EMPTY: &'static str = "the CSV file is empty: it needs a header row";
+
+    fn header(&mut self) -> std::io::Result<Option<Record>> {
+        self.record()
+    }
+
+    fn expect_width(&mut self, width: usize) {
+        self.width = Some(width);
+    }
+
+    fn next(&mut self) -> std::io::Result<Option<Record>> {
+        self.record()
+    }
+}
+
+/// The refusal of a line over [`MAX_LINE_BYTES`].
+pub(crate) fn too_long(line: u64) -> Rejection {
     Rejection::new(
         line,
         Reason::LineTooLong,

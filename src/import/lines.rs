@@ -48,14 +48,29 @@ impl Line {
 pub(crate) struct Lines<R> {
     inner: R,
     number: u64,
+    keep_cr: bool,
 }
 
 impl<R: BufRead> Lines<R> {
+    /// Lines ended by `\n` or `\r\n`.
     pub(crate) fn new(inner: R) -> Lines<R> {
-        Lines { inner, number: 0 }
+        Lines {
+            inner,
+            number: 0,
+            keep_cr: false,
+        }
     }
 
-    /// The next line; `\n` and `\r\n` terminators are removed.
+    /// Lines ended by `\n` alone: a `\r` before it is the line's last byte, for formats
+    /// whose writer never ends a line with one but leaves one in a value as it is.
+    pub(crate) fn keeping_cr(inner: R) -> Lines<R> {
+        Lines {
+            keep_cr: true,
+            ..Lines::new(inner)
+        }
+    }
+
+    /// The next line, without its `\n` (or `\r\n`, unless the `\r` is kept).
     pub(crate) fn next_line(&mut self) -> io::Result<Option<Line>> {
         let mut bytes = Vec::new();
         let mut too_long = false;
@@ -90,7 +105,7 @@ impl<R: BufRead> Lines<R> {
         if too_long {
             return Ok(Some(Line::TooLong { number }));
         }
-        if bytes.last() == Some(&b'\r') {
+        if !self.keep_cr && bytes.last() == Some(&b'\r') {
             bytes.pop();
         }
         Ok(Some(Line::Text { number, bytes }))
@@ -124,6 +139,13 @@ mod tests {
         ];
         assert_eq!(got, want);
         assert!(lines(b"").is_empty());
+    }
+
+    #[test]
+    fn a_carriage_return_can_be_kept() {
+        let mut reader = Lines::keeping_cr(&b"a\r\nb\n"[..]);
+        let got: Vec<Line> = std::iter::from_fn(|| reader.next_line().unwrap()).collect();
+        assert_eq!(got, [text(1, "a\r"), text(2, "b")]);
     }
 
     #[test]

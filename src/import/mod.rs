@@ -1,9 +1,10 @@
-//! `firegate import`: legacy user tables (CSV, JSON Lines, Django `dumpdata`, Firebase Auth
-//! exports) streamed into
-//! Firestore accounts that keep their legacy ids as uids and their hashes as they are. A
-//! reader thread parses and vets rows in file order; the async side commits them in batches,
-//! several at a time, and a rerun of the same file finishes what an interrupted one began.
+//! `firegate import`: legacy user tables (CSV, `mysql --batch` output, JSON Lines, Django
+//! `dumpdata`, Firebase Auth exports) streamed into Firestore accounts that keep their legacy
+//! ids as uids and their hashes as they are. A reader thread parses and vets rows in file
+//! order; the async side commits them in batches, several at a time, and a rerun of the same
+//! file finishes what an interrupted one began.
 
+mod batch;
 mod csv;
 mod database;
 mod firebase;

@@ -25,7 +25,8 @@ pub enum DuplicateEmail {
 /// The shape of the input file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// Comma-separated values with a header row (PostgreSQL `\copy … csv header`, MySQL).
+    /// Comma-separated values with a header row (PostgreSQL `\copy … csv header`, MySQL
+    /// Workbench or Shell).
     Csv,
     /// One JSON object per line.
     Jsonl,
@@ -33,6 +34,9 @@ pub enum Format {
     Django,
     /// `firebase auth:export users.json --format=JSON`: `{"users": [{"localId", …}]}`.
     Firebase,
+    /// `mysql --batch` output: tab-separated with a header line, backslash escapes, no
+    /// quoting, NULL printed as `NULL`.
+    MysqlBatch,
 }
 
 impl Format {
@@ -44,6 +48,15 @@ impl Format {
             "jsonl" | "ndjson" => Some(Format::Jsonl),
             "json" => Some(Format::Django),
             _ => None,
+        }
+    }
+
+    /// How the format spells SQL NULL, when it has a spelling of its own that a text value
+    /// may share (`mysql --batch` prints both as `NULL`).
+    pub(crate) fn null_text(self) -> Option<&'static str> {
+        match self {
+            Format::MysqlBatch => Some("NULL"),
+            Format::Csv | Format::Jsonl | Format::Django | Format::Firebase => None,
         }
     }
 }
@@ -76,6 +89,12 @@ impl Role {
     /// A boolean column: an account state or the email's verification.
     pub(crate) fn is_flag(self) -> bool {
         matches!(self, Role::Active | Role::Disabled | Role::EmailVerified)
+    }
+
+    /// A column no value of which can be the text `NULL` (an email has an `@`, a creation
+    /// time digits), so there a format's spelling of NULL can only be NULL.
+    pub(crate) fn never_holds_null_text(self) -> bool {
+        matches!(self, Role::Email | Role::Created)
     }
 
     /// The flag that names this role's column, for error messages.
@@ -274,7 +293,10 @@ impl ImportOptions {
             format,
             dialect,
             columns: Columns::default(),
-            nulls: Nulls::default(),
+            nulls: Nulls {
+                text: format.null_text().map(String::from),
+                means: Vec::new(),
+            },
             uids: UidMapping::default(),
             delimiter: b',',
             limits: CostLimits::default(),
@@ -325,6 +347,8 @@ mod tests {
     #[test]
     fn formats_follow_the_file_extension() {
         assert_eq!(Format::from_path(Path::new("u.CSV")), Some(Format::Csv));
+        // mysql --batch output is no RFC 4180 TSV, yet is saved as .tsv too: never guessed.
+        assert_eq!(Format::from_path(Path::new("u.tsv")), Some(Format::Csv));
         assert_eq!(Format::from_path(Path::new("u.jsonl")), Some(Format::Jsonl));
         assert_eq!(Format::from_path(Path::new("u.json")), Some(Format::Django));
         assert_eq!(Format::from_path(Path::new("u.txt")), None);

@@ -16,6 +16,9 @@ use crate::{Error, Result};
 pub enum Reason {
     /// CSV quoting or field count that cannot be read.
     MalformedCsv,
+    /// A `mysql --batch` line with an escape the client never writes, or another number of
+    /// fields than the header.
+    MalformedMysqlBatch,
     /// A JSON line or Django record that is not an object of scalar fields.
     MalformedJson,
     /// Bytes that are not UTF-8 (the export used another encoding).
@@ -79,6 +82,7 @@ impl Reason {
     pub fn as_str(self) -> &'static str {
         match self {
             Reason::MalformedCsv => "malformed_csv",
+            Reason::MalformedMysqlBatch => "malformed_mysql_batch",
             Reason::MalformedJson => "malformed_json",
             Reason::InvalidUtf8 => "invalid_utf8",
             Reason::LineTooLong => "line_too_long",

@@ -11,7 +11,7 @@ use super::database::{self, DatabaseQuery};
 use super::lines::Counting;
 use super::options::{Format, ImportOptions, Role};
 use super::report::{Reason, Rejection};
-use super::{csv, json};
+use super::{batch, csv, json};
 use crate::{Error, Result};
 
 /// Where the rows come from.
@@ -187,6 +187,7 @@ pub(crate) fn read_rows(input: Input, options: &ImportOptions, sink: &mut Sink<'
         Format::Jsonl => json::read_lines(input, options, sink),
         Format::Django => json::read_django(input, options, sink),
         Format::Firebase => super::firebase::read(input, options, sink),
+        Format::MysqlBatch => batch::read(input, options, sink),
     }
 }
 

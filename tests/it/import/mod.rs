@@ -9,6 +9,7 @@ mod database;
 mod emails;
 mod formats;
 mod logins;
+mod mysql_batch;
 mod nulls;
 mod output;
 mod reruns;
