@@ -108,8 +108,13 @@ impl Preset {
             Preset::Django => "SELECT id, username, email, password, date_joined, is_active\n\
                  FROM auth_user"
                 .to_string(),
+            // Flask prescribes no table: every column of the model's, read by its name
+            // (password or password_hash; active or is_active, whose NULL is refused until
+            // --null-means says what it means; created_at), so a state flag is never missed.
             Preset::Flask => format!(
-                "SELECT id, username, email, password_hash AS password\nFROM {}",
+                "-- Flask-SQLAlchemy's User model: id, username and/or email, password_hash,\n\
+                 -- and active / is_active and created_at where the model has them\n\
+                 SELECT * FROM {}",
                 quote("user")
             ),
             // `name` is a display name, not unique: the email is the login.
@@ -384,8 +389,8 @@ mod tests {
     #[test]
     fn presets_quote_names_as_each_database_wants() {
         let flask = |url| Preset::Flask.query(url).unwrap();
-        assert!(flask("postgres://h/d").contains("FROM \"user\""));
-        assert!(flask("mysql://h/d").contains("FROM `user`"));
+        assert!(flask("postgres://h/d").ends_with("SELECT * FROM \"user\""));
+        assert!(flask("mysql://h/d").ends_with("SELECT * FROM `user`"));
         let aspnet = Preset::Aspnet.query("mysql://h/d").unwrap();
         assert!(aspnet.contains("`PasswordHash` AS password"), "{aspnet}");
         assert_eq!(Preset::Drupal7.dialect(), Dialect::Drupal);

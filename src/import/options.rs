@@ -154,7 +154,8 @@ impl Columns {
             Role::Email => &["email"],
             Role::Password => &["password", "password_hash"],
             Role::Created => &["date_joined", "created_at", "created"],
-            Role::Active if !state_given => &["is_active"],
+            // `active`: Flask-Security's and many Flask-Login models' flag.
+            Role::Active if !state_given => &["is_active", "active"],
             Role::Disabled if !state_given => &["disabled"],
             Role::Active | Role::Disabled => &[],
             Role::EmailVerified => &["email_verified", "emailVerified"],
@@ -362,6 +363,9 @@ mod tests {
         };
         assert!(columns.candidates(Role::Active, Format::Csv).0.is_empty());
         let (names, explicit) = Columns::default().candidates(Role::Active, Format::Csv);
-        assert_eq!((names, explicit), (vec!["is_active".to_string()], false));
+        assert_eq!(
+            (names, explicit),
+            (vec!["is_active".to_string(), "active".to_string()], false)
+        );
     }
 }
