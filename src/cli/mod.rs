@@ -92,13 +92,14 @@ impl Cli {
         T: Into<OsString> + Clone,
     {
         let catalogue = Catalogue::of(&Cli::command());
-        let mut command = help::shape(Cli::command());
+        let shaped = help::shape(Cli::command());
         let argv =
-            help::help_subcommand_as_flag(&command, argv.into_iter().map(Into::into).collect());
-        let file = Cli::settings_file(&command, &argv, &catalogue)?;
-        if let Some(file) = &file {
-            command = crate::config::apply(command, file);
-        }
+            help::help_subcommand_as_flag(&shaped, argv.into_iter().map(Into::into).collect());
+        let file = Cli::settings_file(&shaped, &argv, &catalogue)?;
+        let mut command = match &file {
+            Some(file) => crate::config::apply(shaped, file),
+            None => shaped,
+        };
         let matches = command
             .try_get_matches_from_mut(&argv)
             .map_err(ParseError::Clap)?;
@@ -112,6 +113,17 @@ impl Cli {
         }
         cli.settings = Effective::of(leaf, leaf_matches, &catalogue, file.as_ref());
         Ok(cli)
+    }
+
+    /// The command line's parser as [`parse_layered`](Cli::parse_layered) builds it: help
+    /// pages trimmed to the day-one settings, and the values of the settings file, if any, as
+    /// the defaults of the settings they name.
+    pub fn command_over(file: Option<&ConfigFile>) -> clap::Command {
+        let command = help::shape(Cli::command());
+        match file {
+            Some(file) => crate::config::apply(command, file),
+            None => command,
+        }
     }
 
     /// The settings file to read, checked, if there is one. A help or version request reads

@@ -23,10 +23,10 @@ pub enum FirebaseAuthMode {
 pub struct BridgeArgs {
     /// What firegate writes to Firebase Auth's users (README "Firebase Auth bridge").
     ///
-    /// `off`; `mirror`: the Firebase user with each account's uid gets its email, username
-    /// (as display name) and disabled flag, and its sessions end when the password changes;
-    /// `graduate`: as mirror, and a password firegate checked is set on the Firebase user, so
-    /// `signInWithEmailAndPassword` works for it (README "Firebase Auth bridge").
+    /// `off`: nothing; `mirror`: the Firebase user with each account's uid gets its email,
+    /// username (as display name) and disabled flag, and its sessions end when the password
+    /// changes; `graduate`: as mirror, and a password firegate checked is set on the Firebase
+    /// user, so `signInWithEmailAndPassword` works for it.
     #[arg(long, env = "FIREGATE_FIREBASE_AUTH", value_enum, value_name = "MODE",
           default_value_t = FirebaseAuthMode::Off)]
     pub firebase_auth: FirebaseAuthMode,

@@ -54,7 +54,7 @@ impl DevListenArgs {
 pub struct HttpArgs {
     /// Origins allowed to call the API from a browser, comma-separated, or *.
     ///
-    /// E.g. https://app.example.com,http://localhost:5173.
+    /// For example https://app.example.com,http://localhost:5173.
     #[arg(long, env = "FIREGATE_CORS_ORIGINS", value_name = "ORIGINS", value_delimiter = ',',
           value_parser = cors_origin)]
     pub cors_origins: Vec<String>,
@@ -82,10 +82,10 @@ pub struct HttpArgs {
 
     /// Proxies in front of firegate that append to X-Forwarded-For (Cloud Run: 1).
     ///
-    /// Proxies every request passes through, each appending to X-Forwarded-For: the client is
-    /// the entry this many places from the right. Cloud Run: 1 (Google's front end); behind an
-    /// external Application Load Balancer: 2. 0 ignores the header. Set it only when nothing
-    /// can reach firegate except through those proxies.
+    /// Every request passes through them, so the client is the entry this many places from
+    /// the right. Cloud Run: 1 (Google's front end); behind an external Application Load
+    /// Balancer: 2. 0 ignores the header. Set it only when nothing can reach firegate except
+    /// through those proxies.
     #[arg(long, env = "FIREGATE_TRUSTED_PROXY_HOPS", default_value_t = 0, value_name = "N",
           value_parser = clap::value_parser!(u8).range(0..=10))]
     pub trusted_proxy_hops: u8,

@@ -14,9 +14,9 @@ use crate::service::ResetOptions;
 pub struct ResetArgs {
     /// Where mail goes (smtp://, smtps://, firestore:COLLECTION or log); reset is off without.
     ///
-    /// Where mail goes: smtp://host:port (STARTTLS), smtps://user@host:465 (TLS; password
-    /// from --smtp-password), firestore:COLLECTION (Firebase's Trigger Email extension), or
-    /// log. Needs --public-url or --reset-link-template. Without it, password reset is off.
+    /// smtp://host:port (STARTTLS), smtps://user@host:465 (TLS; the password from
+    /// --smtp-password), firestore:COLLECTION (Firebase's Trigger Email extension), or log.
+    /// Needs --public-url or --reset-link-template.
     #[arg(long, env = "FIREGATE_MAIL_URL", value_name = "URL", value_parser = MailUrl::parse)]
     pub mail_url: Option<MailUrl>,
 

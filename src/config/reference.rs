@@ -120,6 +120,7 @@ fn cell(text: &str) -> String {
                 out.push(c);
             }
             '|' => out.push_str("\\|"),
+            '*' if !in_code => out.push_str("\\*"),
             '<' if !in_code => out.push_str("&lt;"),
             '>' if !in_code => out.push_str("&gt;"),
             c => out.push(c),

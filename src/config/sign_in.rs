@@ -24,8 +24,7 @@ pub struct NewPasswordArgs {
 pub struct SignInArgs {
     /// Domain legacy clients append to bare usernames (alice@DOMAIN finds user alice).
     ///
-    /// Domain that legacy clients append to bare usernames: `alice@<domain>` also finds the
-    /// account whose username is `alice`.
+    /// A login `alice@<domain>` also finds the account whose username is `alice`.
     #[arg(long, env = "FIREGATE_LEGACY_DOMAIN", value_name = "DOMAIN",
           value_parser = non_empty("--legacy-domain"))]
     pub legacy_domain: Option<String>,
