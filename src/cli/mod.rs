@@ -25,7 +25,9 @@ use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 pub use config::ConfigCommand;
 
 use crate::app::{self, App};
-use crate::config::{Catalogue, ConfigFile, DevArgs, Effective, FileError, ServeArgs};
+use crate::config::{
+    Catalogue, ConfigFile, DevArgs, Effective, FileError, NOT_ON_COMMAND_LINE, ServeArgs,
+};
 use crate::telemetry::{self, LogFormat};
 use crate::{Error, Result};
 
@@ -112,6 +114,22 @@ impl Cli {
             }
         }
         cli.settings = Effective::of(leaf, leaf_matches, &catalogue, file.as_ref());
+        let on_command_line = cli.settings.settings.iter().find(|r| {
+            NOT_ON_COMMAND_LINE.contains(&r.setting.id.as_str())
+                && matches!(r.source, crate::config::Source::Flag(_))
+        });
+        if let Some(refused) = on_command_line {
+            let message = format!(
+                "--{} is not taken on the command line, where `ps` shows it to every user; set \
+                 {} or {} in the settings file\n",
+                refused.setting.flag,
+                refused.setting.env,
+                refused.setting.name()
+            );
+            return Err(ParseError::Clap(
+                clap::Error::raw(clap::error::ErrorKind::ValueValidation, message).with_cmd(leaf),
+            ));
+        }
         Ok(cli)
     }
 

@@ -20,8 +20,8 @@ pub struct ResetArgs {
     #[arg(long, env = "FIREGATE_MAIL_URL", value_name = "URL", value_parser = MailUrl::parse)]
     pub mail_url: Option<MailUrl>,
 
-    /// The SMTP password of --mail-url's user; set it in the environment or the config file,
-    /// not on the command line (it would show in `ps`).
+    /// The SMTP password of --mail-url's user: from the environment or the config file only,
+    /// never the command line (it would show in `ps`).
     #[arg(
         long,
         env = "FIREGATE_SMTP_PASSWORD",

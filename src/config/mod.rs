@@ -43,7 +43,8 @@ pub use mail::ResetArgs;
 pub use passwords::{CostLimitArgs, DialectArgs, HashArgs, HashPoolArgs};
 pub use reference::{REFERENCE_PAGE, REGENERATE, reference};
 pub use settings::{
-    CONFIG_FILE_ARG, Catalogue, DAY_ONE, Kind, SECTIONS, Setting, is_setting, toml_value,
+    CONFIG_FILE_ARG, Catalogue, DAY_ONE, Kind, NOT_ON_COMMAND_LINE, SECTIONS, Setting, is_setting,
+    toml_value,
 };
 pub use show::show;
 pub use sign_in::{LockoutArgs, NewPasswordArgs, SignInArgs};

@@ -3,7 +3,7 @@
 //! flag, default and help. A test compares the committed page with this.
 
 use super::file::{ALLOW_INSECURE_PERMISSIONS, DEFAULT_FILE};
-use super::settings::{Catalogue, Setting, toml_value};
+use super::settings::{Catalogue, NOT_ON_COMMAND_LINE, Setting, toml_value};
 
 /// Where the page lives in the repository.
 pub const REFERENCE_PAGE: &str = "docs/src/reference/configuration.md";
@@ -96,9 +96,14 @@ fn table(out: &mut String, settings: &[&Setting]) {
         if s.secret {
             meaning.push_str(" *Secret.*");
         }
+        let flag = if NOT_ON_COMMAND_LINE.contains(&s.id.as_str()) {
+            format!("(`--{}` refused)", s.flag)
+        } else {
+            format!("`--{}`", s.flag)
+        };
         out.push_str(&format!(
-            "| {key} | `{}` | `--{}` | {default} | {meaning} |\n",
-            s.env, s.flag
+            "| {key} | `{}` | {flag} | {default} | {meaning} |\n",
+            s.env
         ));
     }
 }

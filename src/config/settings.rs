@@ -52,6 +52,10 @@ pub const DAY_ONE: &[&str] = &[
     "firebase_auth",
 ];
 
+/// Settings refused on the command line, where every user of the machine could read them
+/// (`ps`): the environment or the file only.
+pub const NOT_ON_COMMAND_LINE: &[&str] = &["smtp_password"];
+
 /// The TOML type a setting takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

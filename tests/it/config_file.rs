@@ -427,6 +427,26 @@ fn config_show_never_prints_a_secret() {
 }
 
 #[test]
+fn the_smtp_password_is_refused_on_the_command_line() {
+    let work = tempfile::tempdir().unwrap();
+    let refused = firegate_in(
+        work.path(),
+        &["config", "show", "--smtp-password", "hunter2"],
+        &[],
+        "",
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("FIREGATE_SMTP_PASSWORD or [mail] smtp-password") && !err.contains("hunter2"),
+        "{err}"
+    );
+    let env = [("FIREGATE_SMTP_PASSWORD", "hunter2")];
+    let show = stdout(&firegate_in(work.path(), &["config", "show"], &env, ""));
+    assert!(shown(&show, "mail", "smtp-password").ends_with("# env FIREGATE_SMTP_PASSWORD"));
+}
+
+#[test]
 fn config_init_writes_a_starter_that_reads_back_unchanged() {
     let work = tempfile::tempdir().unwrap();
     let path = work.path().join("firegate.toml");
