@@ -134,6 +134,7 @@ impl<'a> Reader<'a> {
             id: setting.id.clone(),
             values,
             line,
+            secret: setting.secret,
         });
     }
 

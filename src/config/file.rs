@@ -18,12 +18,29 @@ pub const DEFAULT_FILE: &str = "firegate.toml";
 pub const ALLOW_INSECURE_PERMISSIONS: &str = "FIREGATE_ALLOW_INSECURE_CONFIG_PERMISSIONS";
 
 /// One setting the file sets: its values as its flag would take them, and the line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct FileValue {
     /// The clap argument id.
     pub id: String,
     pub values: Vec<String>,
     pub line: usize,
+    /// The setting is a secret: its values are never printed, not even by `{:?}`.
+    pub secret: bool,
+}
+
+// By hand, because a secret's value must not reach a log through `{:?}` (secrets elsewhere
+// are `SecretString`s; these stay strings until clap parses them into one).
+impl fmt::Debug for FileValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct("FileValue");
+        debug.field("id", &self.id).field("line", &self.line);
+        if self.secret {
+            debug.field("values", &"[REDACTED]");
+        } else {
+            debug.field("values", &self.values);
+        }
+        debug.finish()
+    }
 }
 
 /// A checked settings file.
@@ -106,7 +123,7 @@ impl ConfigFile {
         let Some(secret) = self
             .values
             .iter()
-            .filter(|v| catalogue.by_id(&v.id).is_some_and(|s| s.secret))
+            .filter(|v| v.secret)
             .min_by_key(|v| v.line)
         else {
             return Ok(());

@@ -243,6 +243,13 @@ fn show_never_prints_a_secret() {
             && shown.contains("# firegate.toml:2"),
         "{shown}"
     );
+    // Nor does `{:?}` of what holds them before clap makes them secrets.
+    let file = ConfigFile::parse(Path::new("firegate.toml"), &text, &catalogue()).unwrap();
+    let debug = format!("{file:?} {effective:?}");
+    assert!(
+        !debug.contains("oWqVsGQ8") && !debug.contains("s3cret"),
+        "{file:?}"
+    );
 }
 
 #[test]

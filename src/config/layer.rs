@@ -73,7 +73,8 @@ impl fmt::Display for Source {
 #[derive(Debug, Clone)]
 pub struct Resolved {
     pub setting: Setting,
-    /// The values as given (a flag's `true`/`false`); empty when unset.
+    /// The values as given (a flag's `true`/`false`); empty when unset, and for a secret,
+    /// whose value is never kept here.
     pub values: Vec<String>,
     pub source: Source,
 }
@@ -142,7 +143,7 @@ fn resolve(setting: &Setting, matches: &ArgMatches, file: Option<&ConfigFile>) -
     };
     Resolved {
         setting: setting.clone(),
-        values,
+        values: if setting.secret { Vec::new() } else { values },
         source,
     }
 }
