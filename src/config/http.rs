@@ -54,7 +54,7 @@ impl DevListenArgs {
 pub struct HttpArgs {
     /// Origins allowed to call the API from a browser, comma-separated, or *.
     ///
-    /// For example https://app.example.com,http://localhost:5173.
+    /// For example `https://app.example.com,http://localhost:5173`.
     #[arg(long, env = "FIREGATE_CORS_ORIGINS", value_name = "ORIGINS", value_delimiter = ',',
           value_parser = cors_origin)]
     pub cors_origins: Vec<String>,
