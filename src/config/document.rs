@@ -124,7 +124,8 @@ impl<'a> Reader<'a> {
             let message = if setting.secret {
                 format!("{name}: {why}")
             } else {
-                format!("{name} = {}: {why}", self.text[value.span()].trim())
+                let written: Vec<&str> = self.text[value.span()].split_whitespace().collect();
+                format!("{name} = {}: {why}", written.join(" "))
             };
             self.problem(at, message);
             return;
