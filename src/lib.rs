@@ -8,7 +8,8 @@
 //!
 //! - [`cli`]: the command line, one function per subcommand (`dev`, the one-command local
 //!   run, among them).
-//! - [`config`]: every setting, as clap groups turned into each part's own options.
+//! - [`config`]: every setting, as clap groups turned into each part's own options, and the
+//!   settings file (`firegate.toml`) read against the same definitions.
 //! - [`app`]: the one wiring of the server, used by `serve`, `dev` and the tests.
 //! - [`http`]: the inbound HTTP edge (the only module that names axum).
 //! - [`service`]: the use cases (`sign_in`, `create_account`, key rotation, …) over the parts

@@ -27,16 +27,19 @@ pub const EXIT_ROWS_REFUSED: u8 = 3;
 #[derive(Args, Debug)]
 #[command(next_help_heading = "Import")]
 pub struct ImportArgs {
-    /// The exported table: CSV with a header row, `mysql --batch` output, JSON Lines, Django
-    /// dumpdata JSON, or a Firebase Auth export (`-` reads standard input). Or read the
-    /// database: --from.
+    /// The exported table (`-` reads standard input), unless --from reads the database.
+    ///
+    /// CSV with a header row, `mysql --batch` output, JSON Lines, Django dumpdata JSON, or a
+    /// Firebase Auth export.
     #[arg(required_unless_present_any = ["from", "print_query"], conflicts_with = "from")]
     pub file: Option<PathBuf>,
 
-    /// Read the legacy database itself: postgres://USER@HOST/DB, mysql://USER@HOST/DB
-    /// (MariaDB too) or sqlite://FILE, with --preset or --query. Real NULLs, no export.
-    /// Its password comes from FIREGATE_IMPORT_DATABASE_PASSWORD (or PGPASSWORD), or from
-    /// the URL in FIREGATE_IMPORT_FROM; never from the command line.
+    /// Read the legacy database itself: postgres://, mysql:// (MariaDB too) or sqlite://.
+    ///
+    /// postgres://USER@HOST/DB, mysql://USER@HOST/DB or sqlite://FILE, with --preset or
+    /// --query: real NULLs, no export. Its password comes from
+    /// FIREGATE_IMPORT_DATABASE_PASSWORD (or PGPASSWORD), or from the URL in
+    /// FIREGATE_IMPORT_FROM; never from the command line.
     #[arg(
         long,
         value_name = "URL",
@@ -44,15 +47,18 @@ pub struct ImportArgs {
         hide_env_values = true
     )]
     pub from: Option<String>,
-    /// The query for a schema a framework creates (--print-query shows it): wordpress,
-    /// django, flask, laravel, drupal7 or aspnet; it implies the framework's --dialect.
+    /// The query for a framework's user table; implies its --dialect.
+    ///
+    /// wordpress, django, flask, laravel, drupal7 or aspnet; --print-query shows it.
     #[arg(long, value_enum, value_name = "SCHEMA", conflicts_with = "query")]
     pub preset: Option<Preset>,
-    /// One SELECT whose columns are named as the import reads them (id, username, email,
-    /// password, created, is_active, disabled, email_verified; or --*-column).
+    /// One SELECT whose columns are named as the import reads them.
+    ///
+    /// id, username, email, password, created, is_active, disabled, email_verified (or name
+    /// them with the --*-column flags).
     #[arg(long, value_name = "SQL", requires = "from")]
     pub query: Option<String>,
-    /// Print the query --preset would run against --from's kind of database, and exit.
+    /// Print the --preset's query for --from's kind of database, and exit.
     #[arg(long, requires = "preset")]
     pub print_query: bool,
 
@@ -61,10 +67,11 @@ pub struct ImportArgs {
     #[arg(long, value_enum)]
     pub format: Option<Format>,
 
-    /// How to read the hash column: werkzeug, django, phc (also: passlib, bcrypt, argon2,
-    /// crypt), php (also: phpbb, laravel), wordpress (php's hashes, checked trimmed as
-    /// WordPress's login does), drupal, aspnet, spring or firebase. Required for CSV,
-    /// mysql-batch, JSON Lines and --query; Django, Firebase and --preset imply theirs.
+    /// How to read the hash column (required for CSV, mysql-batch, JSON Lines and --query).
+    ///
+    /// werkzeug, django, phc (also: passlib, bcrypt, argon2, crypt), php (also: phpbb,
+    /// laravel), wordpress (php's hashes, checked trimmed as WordPress's login does), drupal,
+    /// aspnet, spring or firebase. Django and Firebase input, and --preset, imply theirs.
     #[arg(long)]
     pub dialect: Option<Dialect>,
 
@@ -82,31 +89,37 @@ pub struct ImportArgs {
     pub password_column: Option<String>,
     /// Column holding the creation time [default: date_joined, created_at or created;
     /// missing: now].
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", hide_short_help = true)]
     pub created_column: Option<String>,
     /// Boolean column, true when the account may sign in [default: is_active if present].
-    #[arg(long, value_name = "NAME", conflicts_with = "disabled_column")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        conflicts_with = "disabled_column",
+        hide_short_help = true
+    )]
     pub active_column: Option<String>,
     /// Boolean column, true when the account may not sign in [default: disabled if
     /// present and is_active is not].
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", hide_short_help = true)]
     pub disabled_column: Option<String>,
     /// Boolean column, true when the email is known to reach its owner [default:
     /// email_verified or emailVerified if present].
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", hide_short_help = true)]
     pub email_verified_column: Option<String>,
-    /// What NULL (JSON null, an empty field, or --null-text) means in a boolean column, as the
-    /// application reads it: COLUMN=true|false, or unknown for an email-verified column
-    /// (repeatable). Without it such a row is refused (`null_boolean`).
+    /// What NULL means in a boolean column: COLUMN=true|false|unknown (repeatable).
+    ///
+    /// NULL is JSON null, an empty field, or --null-text. Say what it means as the application
+    /// reads it: true or false, or unknown for an email-verified column. Without it such a row
+    /// is refused (`null_boolean`).
     #[arg(long, value_name = "COLUMN=VALUE", value_parser = Nulls::parse_meaning)]
     pub null_means: Vec<(String, NullMeaning)>,
-    /// Text that also stands for NULL in a boolean column [default: `NULL` for
-    /// mysql-batch input, as mysql --batch prints NULL].
-    #[arg(long, value_name = "TEXT")]
+    /// Text that also stands for NULL in a boolean column [default: `NULL` for mysql-batch].
+    #[arg(long, value_name = "TEXT", hide_short_help = true)]
     pub null_text: Option<String>,
 
     /// Uid = this prefix + the legacy id (e.g. `legacy-` gives `legacy-42`).
-    #[arg(long, conflicts_with = "uid_template")]
+    #[arg(long, conflicts_with = "uid_template", hide_short_help = true)]
     pub uid_prefix: Option<String>,
     /// Uid template with {id}, {username} or {email} (e.g. `school1-{id}`) [default: {id}].
     #[arg(long)]
@@ -114,7 +127,7 @@ pub struct ImportArgs {
 
     /// CSV field separator: one ASCII character, or `tab` [default: tab for .tsv files,
     /// otherwise `,`].
-    #[arg(long, value_parser = delimiter)]
+    #[arg(long, value_parser = delimiter, hide_short_help = true)]
     pub delimiter: Option<u8>,
 
     /// Check every row, Firestore included (read-only), and write nothing.
@@ -123,27 +136,28 @@ pub struct ImportArgs {
     /// Check the whole file first; write nothing if any row would be refused.
     #[arg(long)]
     pub strict: bool,
-    /// Give accounts imported before the file's disabled flag, and its hash unless firegate
-    /// changed the account since (sign-in upgrade, password change, admin edit); never their
-    /// logins.
+    /// Update accounts imported before: their disabled flag and hash, never their logins.
+    ///
+    /// The hash only where firegate has not changed the account since (sign-in upgrade,
+    /// password change, admin edit).
     #[arg(long)]
     pub update: bool,
     /// Write one JSON line per refused row (line number, reason; never a hash) to FILE.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
     /// Firestore commits in flight at once.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64),
+          hide_short_help = true)]
     pub concurrency: u32,
 
-    /// Domain legacy clients append to bare usernames (as `serve --legacy-domain`): a row
-    /// whose username's `name@<domain>` email, or whose `name@<domain>` email's username,
-    /// belongs to another account or an earlier row is refused (`login_taken`,
+    /// Domain legacy clients append to bare usernames (as `serve --legacy-domain`).
+    ///
+    /// A row whose username's `name@<domain>` email, or whose `name@<domain>` email's
+    /// username, belongs to another account or an earlier row is refused (`login_taken`,
     /// `duplicate_login`), so an import never shadows another account's sign-ins.
-    #[arg(long, env = "FIREGATE_LEGACY_DOMAIN")]
+    #[arg(long, env = "FIREGATE_LEGACY_DOMAIN", value_name = "DOMAIN")]
     pub legacy_domain: Option<String>,
-    /// Who keeps an email several rows share: keep-first (the first row, or an account
-    /// already in Firestore; later rows import without it, `duplicate_email`) or refuse
-    /// (later rows are refused).
+    /// Who keeps an email several rows share.
     #[arg(long, value_enum, value_name = "POLICY", default_value = "keep-first")]
     pub duplicate_email: DuplicateEmail,
 

@@ -3,9 +3,11 @@
 //! options and calls the library.
 
 mod accounts;
+mod config;
 mod dev;
 mod emulator;
 mod firebase_auth;
+mod help;
 mod import;
 mod keys;
 
@@ -14,12 +16,18 @@ pub use dev::{DEMO_EMAIL, DEMO_PASSWORD, DEMO_USERNAME, DEV_PROJECT};
 pub use import::ImportArgs;
 pub use keys::{AdminCommand, KeysCommand};
 
+use std::ffi::OsString;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
+pub use config::ConfigCommand;
+
 use crate::app::{self, App};
-use crate::config::{DevArgs, ServeArgs};
+use crate::config::{
+    Catalogue, ConfigFile, DevArgs, Effective, FileError, NOT_ON_COMMAND_LINE, ServeArgs,
+};
 use crate::telemetry::{self, LogFormat};
 use crate::{Error, Result};
 
@@ -43,58 +51,138 @@ pub struct Cli {
     )]
     pub log_format: LogFormat,
 
+    /// Settings file [default: ./firegate.toml if present]; flags and variables win over it.
+    #[arg(long, env = "FIREGATE_CONFIG", value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
+
+    /// The settings the command runs with and where each came from (`config show`).
+    #[arg(skip)]
+    pub settings: Effective,
 }
 
-/// Settings every account command accepts (it builds the same service as `serve`) but an
-/// operator rarely passes to one: hidden from their help, which stays within a screen.
-const ACCOUNTS_HELP_HIDES: &[&str] = &[
-    "database_id",
-    "firestore_timeout_ms",
-    "accounts_collection",
-    "logins_collection",
-    "lockouts_collection",
-    "tokens_collection",
-    "firebase_queue_collection",
-    "audit_collection",
-    "keys_collection",
-    "signer",
-    "service_account",
-    "iam_credentials_url",
-    "iam_deadline_secs",
-    "allow_insecure_key_permissions",
-    "argon2_memory_kib",
-    "argon2_iterations",
-    "argon2_parallelism",
-    "firebase_api_key",
-    "identity_toolkit_url",
-    "firebase_auth_deadline_secs",
-];
+/// Why the command line was not accepted.
+#[derive(Debug)]
+pub enum ParseError {
+    /// clap's own (including `--help` and `--version`, which print and exit).
+    Clap(clap::Error),
+    /// The settings file's problems.
+    File(FileError),
+}
 
 impl Cli {
-    /// Parses the process's arguments (exiting with clap's message on a bad one), with the
-    /// account commands' help trimmed to what they are given day to day.
+    /// Parses the process's arguments over the settings file (exiting with the message on a
+    /// bad one), with help pages trimmed to what is set day to day.
     pub fn parse_args() -> Cli {
-        let mut command = Cli::command().mut_subcommand("accounts", |accounts| {
-            let names: Vec<String> = accounts
-                .get_subcommands()
-                .map(|sub| sub.get_name().to_owned())
-                .collect();
-            names.iter().fold(accounts, |accounts, name| {
-                accounts.mut_subcommand(name, |sub| {
-                    ACCOUNTS_HELP_HIDES
-                        .iter()
-                        .fold(sub, |sub, id| sub.mut_arg(*id, |arg| arg.hide(true)))
-                        .after_help(
-                            "Also accepted: every Firestore, signer, hashing and bridge setting of \
-                             `firegate serve` (book: \"Configuration\").",
-                        )
-                })
-            })
+        match Cli::parse_layered(std::env::args_os()) {
+            Ok(cli) => cli,
+            Err(ParseError::Clap(e)) => e.exit(),
+            Err(ParseError::File(e)) => {
+                eprintln!("error: {e}");
+                std::process::exit(2)
+            }
+        }
+    }
+
+    /// Parses `argv` the way `firegate` does: the settings file (`--config`,
+    /// `FIREGATE_CONFIG`, else ./firegate.toml) under the environment and the flags.
+    pub fn parse_layered<I, T>(argv: I) -> std::result::Result<Cli, ParseError>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let catalogue = Catalogue::of(&Cli::command());
+        let shaped = help::shape(Cli::command());
+        let argv =
+            help::help_subcommand_as_flag(&shaped, argv.into_iter().map(Into::into).collect());
+        let file = Cli::settings_file(&shaped, &argv, &catalogue)?;
+        let mut command = match &file {
+            Some(file) => crate::config::apply(shaped, file),
+            None => shaped,
+        };
+        let matches = command
+            .try_get_matches_from_mut(&argv)
+            .map_err(ParseError::Clap)?;
+        let mut cli = Cli::from_arg_matches(&matches).map_err(ParseError::Clap)?;
+        let (mut leaf, mut leaf_matches) = (&command, &matches);
+        while let Some((name, sub_matches)) = leaf_matches.subcommand() {
+            match leaf.find_subcommand(name) {
+                Some(sub) => (leaf, leaf_matches) = (sub, sub_matches),
+                None => break,
+            }
+        }
+        cli.settings = Effective::of(leaf, leaf_matches, &catalogue, file.as_ref());
+        let on_command_line = cli.settings.settings.iter().find(|r| {
+            NOT_ON_COMMAND_LINE.contains(&r.setting.id.as_str())
+                && matches!(r.source, crate::config::Source::Flag(_))
         });
-        let matches = command.get_matches_mut();
-        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+        if let Some(refused) = on_command_line {
+            let message = format!(
+                "--{} is not taken on the command line, where `ps` shows it to every user; set \
+                 {} or {} in the settings file\n",
+                refused.setting.flag,
+                refused.setting.env,
+                refused.setting.name()
+            );
+            return Err(ParseError::Clap(
+                clap::Error::raw(clap::error::ErrorKind::ValueValidation, message).with_cmd(leaf),
+            ));
+        }
+        Ok(cli)
+    }
+
+    /// The command line's parser as [`parse_layered`](Cli::parse_layered) builds it: help
+    /// pages trimmed to the day-one settings, and the values of the settings file, if any, as
+    /// the defaults of the settings they name.
+    pub fn command_over(file: Option<&ConfigFile>) -> clap::Command {
+        let command = help::shape(Cli::command());
+        match file {
+            Some(file) => crate::config::apply(command, file),
+            None => command,
+        }
+    }
+
+    /// The settings file to read, checked, if there is one. A help or version request reads
+    /// none (help describes the built-in defaults, and must show even when the file is
+    /// broken), and neither does `config init`, which writes it.
+    fn settings_file(
+        command: &clap::Command,
+        argv: &[OsString],
+        catalogue: &Catalogue,
+    ) -> std::result::Result<Option<ConfigFile>, ParseError> {
+        let Ok(first_look) = command
+            .clone()
+            .ignore_errors(true)
+            .try_get_matches_from(argv)
+        else {
+            return Ok(None);
+        };
+        let mut path = Vec::new();
+        let mut at = &first_look;
+        while let Some((name, sub)) = at.subcommand() {
+            path.push(name);
+            at = sub;
+        }
+        if path == ["config", "init"] {
+            return Ok(None);
+        }
+        let named = first_look.get_one::<PathBuf>("config");
+        match crate::config::locate(named.map(PathBuf::as_path)) {
+            Some(path) => ConfigFile::read(&path, catalogue)
+                .map(Some)
+                .map_err(ParseError::File),
+            None => Ok(None),
+        }
+    }
+
+    /// Where the settings file is, read or to be written: `--config`, `FIREGATE_CONFIG`, else
+    /// ./firegate.toml.
+    pub fn settings_path(&self) -> PathBuf {
+        self.config
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_FILE))
     }
 }
 
@@ -127,6 +215,11 @@ pub enum Command {
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+    },
+    /// The settings file (firegate.toml): print the settings in effect, or write a starter.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
     },
     /// Start a Firestore emulator, print its host:port, and run until SIGTERM or Ctrl-C (the
     /// one launcher the test suites and benchmarks share).
@@ -169,7 +262,11 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(dispatch(cli.command)) {
+    if let Some(file) = &cli.settings.file {
+        tracing::info!(file = %file.display(), "settings file read");
+    }
+    let file = cli.settings_path();
+    match runtime.block_on(dispatch(cli.command, &cli.settings, &file)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Exit(code)) => ExitCode::from(code),
         Err(Failure::Error(e)) => {
@@ -179,7 +276,11 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-async fn dispatch(command: Command) -> std::result::Result<(), Failure> {
+async fn dispatch(
+    command: Command,
+    settings: &Effective,
+    file: &std::path::Path,
+) -> std::result::Result<(), Failure> {
     match command {
         Command::Serve(args) => Ok(serve(*args).await?),
         Command::Dev(args) => Ok(dev::run(*args).await?),
@@ -188,6 +289,7 @@ async fn dispatch(command: Command) -> std::result::Result<(), Failure> {
         Command::Keys { command } => Ok(keys::run(command).await?),
         Command::Admin { command } => Ok(keys::run_admin(command).await?),
         Command::FirebaseAuth { command } => Ok(firebase_auth::run(command).await?),
+        Command::Config { command } => Ok(config::run(command, settings, file)?),
         Command::Emulator(args) => Ok(emulator::run(args).await?),
     }
 }
@@ -197,10 +299,7 @@ async fn dispatch(command: Command) -> std::result::Result<(), Failure> {
 /// unreachable Firestore or a record naming a key not here stops the server with a clear
 /// message).
 async fn serve(args: ServeArgs) -> Result<()> {
-    args.server
-        .bridge
-        .check_for_server()
-        .map_err(crate::Error::Config)?;
+    args.server.check().map_err(crate::Error::Config)?;
     let app = App::build(args.server.app_options(args.listen.addr())).await?;
     app.run(app::shutdown_signal()).await
 }

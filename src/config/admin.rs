@@ -20,8 +20,8 @@ pub struct AdminArgs {
 
     /// argon2id hash of the admin password (`firegate admin hash-password`); the admin page
     /// and API are off without it.
-    #[arg(long, env = "FIREGATE_ADMIN_PASSWORD_HASH", value_parser = admin_hash_parser(),
-          hide_env_values = true)]
+    #[arg(long, env = "FIREGATE_ADMIN_PASSWORD_HASH", value_name = "HASH",
+          value_parser = admin_hash_parser(), hide_env_values = true)]
     pub admin_password_hash: Option<SecretString>,
 }
 

@@ -21,11 +21,14 @@ pub enum FirebaseAuthMode {
 #[derive(Args, Debug, Clone)]
 #[command(next_help_heading = "Firebase Auth bridge")]
 pub struct BridgeArgs {
-    /// `off`; `mirror`: the Firebase user with each account's uid gets its email, username
-    /// (as display name) and disabled flag, and its sessions end when the password changes;
-    /// `graduate`: as mirror, and a password firegate checked is set on the Firebase user, so
-    /// `signInWithEmailAndPassword` works for it (book: "Firebase Auth bridge").
-    #[arg(long, env = "FIREGATE_FIREBASE_AUTH", value_enum, default_value_t = FirebaseAuthMode::Off)]
+    /// What firegate writes to Firebase Auth's users (book: "Firebase Auth bridge").
+    ///
+    /// `off`: nothing; `mirror`: the Firebase user with each account's uid gets its email,
+    /// username (as display name) and disabled flag, and its sessions end when the password
+    /// changes; `graduate`: as mirror, and a password firegate checked is set on the Firebase
+    /// user, so `signInWithEmailAndPassword` works for it.
+    #[arg(long, env = "FIREGATE_FIREBASE_AUTH", value_enum, value_name = "MODE",
+          default_value_t = FirebaseAuthMode::Off)]
     pub firebase_auth: FirebaseAuthMode,
 
     /// The Firebase project's web API key, for checking a graduated account's password with

@@ -14,7 +14,7 @@ use crate::http::HttpOptions;
 #[command(next_help_heading = "HTTP server")]
 pub struct ListenArgs {
     /// Address to listen on [default: 0.0.0.0:$PORT].
-    #[arg(long, env = "FIREGATE_LISTEN")]
+    #[arg(long, env = "FIREGATE_LISTEN", value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
 
     /// Port to listen on when --listen is not given (Cloud Run sets PORT).
@@ -52,9 +52,11 @@ impl DevListenArgs {
 #[derive(Args, Debug, Clone)]
 #[command(next_help_heading = "HTTP server")]
 pub struct HttpArgs {
-    /// Origins allowed to call the API from a browser, comma-separated
-    /// (e.g. https://app.example.com,http://localhost:5173), or *.
-    #[arg(long, env = "FIREGATE_CORS_ORIGINS", value_delimiter = ',', value_parser = cors_origin)]
+    /// Origins allowed to call the API from a browser, comma-separated, or *.
+    ///
+    /// For example `https://app.example.com,http://localhost:5173`.
+    #[arg(long, env = "FIREGATE_CORS_ORIGINS", value_name = "ORIGINS", value_delimiter = ',',
+          value_parser = cors_origin)]
     pub cors_origins: Vec<String>,
 
     /// Serve the demo sign-in page at GET /login/ (always on in `firegate dev`); it is a
@@ -78,11 +80,13 @@ pub struct HttpArgs {
     #[arg(long, env = "FIREGATE_TRUSTED_PROXIES", value_delimiter = ',', value_parser = cidr)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 
-    /// Proxies every request passes through, each appending to X-Forwarded-For: the client is
-    /// the entry this many places from the right. Cloud Run: 1 (Google's front end); behind an
-    /// external Application Load Balancer: 2. 0 ignores the header. Set it only when nothing
-    /// can reach firegate except through those proxies.
-    #[arg(long, env = "FIREGATE_TRUSTED_PROXY_HOPS", default_value_t = 0,
+    /// Proxies in front of firegate that append to X-Forwarded-For (Cloud Run: 1).
+    ///
+    /// Every request passes through them, so the client is the entry this many places from
+    /// the right. Cloud Run: 1 (Google's front end); behind an external Application Load
+    /// Balancer: 2. 0 ignores the header. Set it only when nothing can reach firegate except
+    /// through those proxies.
+    #[arg(long, env = "FIREGATE_TRUSTED_PROXY_HOPS", default_value_t = 0, value_name = "N",
           value_parser = clap::value_parser!(u8).range(0..=10))]
     pub trusted_proxy_hops: u8,
 

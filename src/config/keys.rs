@@ -14,7 +14,12 @@ use crate::keys::{GOOGLE_X509_BASE, KeyOptions};
 #[command(next_help_heading = "Signing keys")]
 pub struct KeysDirArgs {
     /// Directory of service-account key files (*.json).
-    #[arg(long, env = "FIREGATE_KEYS_DIR", default_value = "keys")]
+    #[arg(
+        long,
+        env = "FIREGATE_KEYS_DIR",
+        default_value = "keys",
+        value_name = "DIR"
+    )]
     pub keys_dir: PathBuf,
 }
 

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use clap::Args;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::mail::{MailOptions, MailUrl};
 use crate::service::ResetOptions;
@@ -11,13 +11,24 @@ use crate::service::ResetOptions;
 /// Password reset by mail: where mail goes, who it is from, and the link it carries.
 #[derive(Args, Debug, Clone)]
 #[command(next_help_heading = "Password reset and mail")]
-#[group(id = "reset_link", multiple = true, required = false, args = ["public_url", "reset_link_template"])]
 pub struct ResetArgs {
-    /// Where mail goes: smtp://host:port (STARTTLS), smtps://user@host:465 (TLS; password
-    /// from FIREGATE_SMTP_PASSWORD), firestore:COLLECTION (Firebase's Trigger Email
-    /// extension), or log. Without it, password reset is off.
-    #[arg(long, env = "FIREGATE_MAIL_URL", value_parser = MailUrl::parse, requires = "reset_link")]
+    /// Where mail goes (smtp://, smtps://, firestore:COLLECTION or log); reset is off without.
+    ///
+    /// smtp://host:port (STARTTLS), smtps://user@host:465 (TLS; the password from
+    /// --smtp-password), firestore:COLLECTION (Firebase's Trigger Email extension), or log.
+    /// Needs --public-url or --reset-link-template.
+    #[arg(long, env = "FIREGATE_MAIL_URL", value_name = "URL", value_parser = MailUrl::parse)]
     pub mail_url: Option<MailUrl>,
+
+    /// The SMTP password of --mail-url's user: from the environment or the config file only,
+    /// never the command line (it would show in `ps`).
+    #[arg(
+        long,
+        env = "FIREGATE_SMTP_PASSWORD",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
+    pub smtp_password: Option<SecretString>,
 
     /// The From address of mails.
     #[arg(
@@ -32,7 +43,7 @@ pub struct ResetArgs {
     pub product_name: String,
 
     /// This server's public base URL; reset links point at its /password-reset/ page.
-    #[arg(long, env = "FIREGATE_PUBLIC_URL", value_parser = public_url)]
+    #[arg(long, env = "FIREGATE_PUBLIC_URL", value_name = "URL", value_parser = public_url)]
     pub public_url: Option<String>,
 
     /// A reset link of the app's own page instead, with `{token}` where the token goes
@@ -70,9 +81,22 @@ pub struct ResetArgs {
 }
 
 impl ResetArgs {
-    /// Password reset, when a transport and a link are set. The SMTP password is read from
-    /// `FIREGATE_SMTP_PASSWORD` only: a flag would put it in the process list.
-    /// `--mail-url` requires `--public-url` or `--reset-link-template` (clap checks it).
+    /// What `serve` refuses: a transport without a link to send. Checked here rather than by
+    /// clap's `requires`, which does not count a value from the config file (clap sees it as
+    /// a default).
+    pub fn check_for_server(&self) -> Result<(), String> {
+        if self.mail_url.is_some()
+            && self.public_url.is_none()
+            && self.reset_link_template.is_none()
+        {
+            return Err("--mail-url (FIREGATE_MAIL_URL) needs --public-url or \
+                        --reset-link-template: the link a reset mail carries"
+                .into());
+        }
+        Ok(())
+    }
+
+    /// Password reset, when a transport and a link are set.
     pub fn options(&self) -> Option<(ResetOptions, MailOptions)> {
         let url = self.mail_url.as_ref()?;
         let link_template = match (&self.reset_link_template, &self.public_url) {
@@ -80,10 +104,10 @@ impl ResetArgs {
             (None, Some(base)) => format!("{base}/password-reset/#token={{token}}"),
             (None, None) => return None,
         };
-        let smtp_password = std::env::var("FIREGATE_SMTP_PASSWORD")
-            .ok()
-            .filter(|p| !p.is_empty())
-            .map(SecretString::from);
+        let smtp_password = self
+            .smtp_password
+            .clone()
+            .filter(|p| !p.expose_secret().is_empty());
         Some((
             ResetOptions {
                 verify_link_template: match (&self.verify_link_template, &self.public_url) {

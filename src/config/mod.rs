@@ -3,15 +3,27 @@
 //! module turns them into each part's own options type: no module below it imports it.
 //! Values are validated here, at start-up, so a bad setting fails fast with a message that
 //! names it.
+//!
+//! The same definitions make the settings file: [`Catalogue`] reads every setting from the
+//! clap command tree (a heading is a `firegate.toml` section), [`ConfigFile`] checks a file
+//! against it, and [`apply`] layers the file under the environment and the flags. The starter
+//! file, `config show` and the reference page are rendered from the catalogue too.
 
 mod admin;
 mod bridge;
+mod document;
+mod file;
 mod http;
 mod keys;
+mod layer;
 mod mail;
 mod passwords;
+mod reference;
+mod settings;
+mod show;
 mod sign_in;
 mod signer;
+mod starter;
 mod store;
 mod values;
 
@@ -21,12 +33,23 @@ use clap::Args;
 
 pub use admin::AdminArgs;
 pub use bridge::{BridgeArgs, FirebaseAuthMode};
+pub use file::{
+    ALLOW_INSECURE_PERMISSIONS, ConfigFile, DEFAULT_FILE, FileError, FileValue, locate,
+};
 pub use http::{DevListenArgs, HttpArgs, ListenArgs};
 pub use keys::{KeyFileArgs, KeyRotationArgs, KeysDirArgs};
+pub use layer::{Effective, Resolved, Source, apply};
 pub use mail::ResetArgs;
 pub use passwords::{CostLimitArgs, DialectArgs, HashArgs, HashPoolArgs};
+pub use reference::{REFERENCE_PAGE, REGENERATE, reference};
+pub use settings::{
+    CONFIG_FILE_ARG, Catalogue, DAY_ONE, Kind, NOT_ON_COMMAND_LINE, SECTIONS, Setting, is_setting,
+    toml_value,
+};
+pub use show::show;
 pub use sign_in::{LockoutArgs, NewPasswordArgs, SignInArgs};
 pub use signer::{SignerArgs, SignerKind};
+pub use starter::starter;
 pub use store::StoreArgs;
 
 use crate::app::AppOptions;
@@ -70,6 +93,13 @@ pub struct ServerArgs {
 }
 
 impl ServerArgs {
+    /// What a server refuses to start with, beyond what each value's parser checks: settings
+    /// that only make sense together.
+    pub fn check(&self) -> Result<(), String> {
+        self.bridge.check_for_server()?;
+        self.reset.check_for_server()
+    }
+
     /// The service a server runs.
     pub fn service_options(&self) -> ServiceOptions {
         ServiceOptions {
@@ -184,3 +214,6 @@ pub struct KeyAdminArgs {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod file_tests;

@@ -22,9 +22,11 @@ pub struct NewPasswordArgs {
 #[derive(Args, Debug, Clone)]
 #[command(next_help_heading = "Sign-in")]
 pub struct SignInArgs {
-    /// Domain that legacy clients append to bare usernames: `alice@<domain>` also finds the
-    /// account whose username is `alice`.
-    #[arg(long, env = "FIREGATE_LEGACY_DOMAIN", value_parser = non_empty("--legacy-domain"))]
+    /// Domain legacy clients append to bare usernames (alice@DOMAIN finds user alice).
+    ///
+    /// A login `alice@<domain>` also finds the account whose username is `alice`.
+    #[arg(long, env = "FIREGATE_LEGACY_DOMAIN", value_name = "DOMAIN",
+          value_parser = non_empty("--legacy-domain"))]
     pub legacy_domain: Option<String>,
 
     /// Lifetime of minted custom tokens, in seconds (Firebase accepts at most 3600).
@@ -36,7 +38,7 @@ pub struct SignInArgs {
     #[arg(long, env = "FIREGATE_TENANT_ID", value_parser = non_empty("--tenant-id"))]
     pub tenant_id: Option<String>,
 
-    /// Refuse `POST /register/` with 403 (accounts are then created by admins or imports).
+    /// Refuse `POST /register/` with 403 (accounts then come from admins or imports).
     #[arg(long, env = "FIREGATE_DISABLE_REGISTRATION")]
     pub disable_registration: bool,
 

@@ -21,14 +21,19 @@ pub enum SignerKind {
 #[derive(Args, Debug, Clone)]
 #[command(next_help_heading = "Signer")]
 pub struct SignerArgs {
-    /// How tokens are signed: `key` (the active key file of --keys-dir) or `iam` (IAM
-    /// Credentials signBlob with Application Default Credentials; no key file).
+    /// How tokens are signed: with a key file of --keys-dir, or by IAM Credentials.
+    ///
+    /// `key`: with the active key file of --keys-dir; `iam`: by IAM Credentials signBlob,
+    /// with Application Default Credentials and no key file.
     #[arg(long, env = "FIREGATE_SIGNER", value_enum, default_value_t = SignerKind::Key)]
     pub signer: SignerKind,
 
-    /// Service account to sign as with --signer iam [default: the metadata server's default
-    /// account]. It may belong to another project than --project-id.
-    #[arg(long, env = "FIREGATE_SERVICE_ACCOUNT", value_parser = service_account)]
+    /// Service account to sign as with --signer iam [default: the metadata server's].
+    ///
+    /// The metadata server's is the default account of the instance. It may belong to another
+    /// project than --project-id.
+    #[arg(long, env = "FIREGATE_SERVICE_ACCOUNT", value_name = "EMAIL",
+          value_parser = service_account)]
     pub service_account: Option<String>,
 
     /// IAM Credentials API base URL.

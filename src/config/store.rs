@@ -13,15 +13,17 @@ use crate::store::StoreOptions;
 #[command(next_help_heading = "Firestore")]
 pub struct StoreArgs {
     /// Google Cloud project holding Firestore [default: the signing key's project_id].
-    #[arg(long, env = "FIREGATE_PROJECT_ID", value_parser = non_empty("--project-id"))]
+    #[arg(long, env = "FIREGATE_PROJECT_ID", value_name = "PROJECT",
+          value_parser = non_empty("--project-id"))]
     pub project_id: Option<String>,
 
     /// Firestore database id.
     #[arg(long, env = "FIREGATE_DATABASE_ID", default_value = "(default)", value_parser = non_empty("--database-id"))]
     pub database_id: String,
 
-    /// Emulator host:port; when set, no Google credentials are used.
-    #[arg(long, env = "FIRESTORE_EMULATOR_HOST", value_parser = non_empty("FIRESTORE_EMULATOR_HOST"))]
+    /// Firestore emulator host:port; when set, no Google credentials are used.
+    #[arg(long, env = "FIRESTORE_EMULATOR_HOST", value_name = "HOST:PORT",
+          value_parser = non_empty("FIRESTORE_EMULATOR_HOST"))]
     pub firestore_emulator_host: Option<String>,
 
     /// Deadline of one Firestore call, retries included, in ms.

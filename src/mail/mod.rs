@@ -1,5 +1,5 @@
 //! Outgoing mail (password-reset links) through one of three transports: SMTP with `lettre`
-//! (STARTTLS or TLS over rustls; the password only from `FIREGATE_SMTP_PASSWORD`), a Firestore
+//! (STARTTLS or TLS over rustls; the password from `--smtp-password`, never the URL), a Firestore
 //! collection in the format of Firebase's "Trigger Email from Firestore" extension, or the log
 //! (`dev`'s default). A mail that cannot be sent is an error for the caller to log; it never
 //! changes what the client is told.

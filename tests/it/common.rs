@@ -129,16 +129,25 @@ pub async fn argon2id_hash(password: &str, memory_kib: u32, iterations: u32) -> 
         .hash
 }
 
-/// The `firegate` binary with the test settings in its environment: each command reads the
-/// ones it has a flag for, so any command line works. Inherited firegate variables are
-/// removed first.
-pub fn firegate_command(keys: &Path, project: &str) -> std::process::Command {
+/// The `firegate` binary without the caller's firegate variables (nor `PORT` and
+/// `FIRESTORE_EMULATOR_HOST`): what it reads is what the test gives it.
+pub fn firegate_clean() -> std::process::Command {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_firegate"));
     for (key, _) in std::env::vars() {
         if key.starts_with("FIREGATE_") || key == "FIRESTORE_EMULATOR_HOST" || key == "PORT" {
             command.env_remove(key);
         }
     }
+    command
+}
+
+/// The `firegate` binary with the test settings in its environment: each command reads the
+/// ones it has a flag for, so any command line works. Inherited firegate variables are
+/// removed first, and no settings file is read (not even a ./firegate.toml left in the
+/// working directory).
+pub fn firegate_command(keys: &Path, project: &str) -> std::process::Command {
+    let mut command = firegate_clean();
+    command.env("FIREGATE_CONFIG", "/dev/null");
     for (_, var, value) in base_settings(keys, project) {
         command.env(var, value);
     }
@@ -407,6 +416,14 @@ pub fn outcome(output: std::process::Output) -> (bool, String, String) {
     )
 }
 
+/// A loopback address with a port free a moment ago.
+pub fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
 /// `firegate serve` as a child process (for signals, memory and log capture), stopped on drop.
 pub struct ServerProcess {
     pub child: std::process::Child,
@@ -431,19 +448,26 @@ impl ServerProcess {
         serve: &[&str],
         env: &[(&str, String)],
     ) -> ServerProcess {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let addr = free_addr();
         let mut command = firegate_command(keys.path(), &project);
         set_env(&mut command, env);
-        let mut child = command
+        command
             .args(["serve", "--listen", &addr.to_string()])
             .args(extra)
             .args(serve)
-            .env("FIREGATE_LOG_FORMAT", "json")
+            .env("FIREGATE_LOG_FORMAT", "json");
+        ServerProcess::spawn(command, addr, keys, project).await
+    }
+
+    /// Runs `command`, a `firegate serve` that listens on `addr`, and waits until it answers
+    /// `/healthz`.
+    pub async fn spawn(
+        mut command: std::process::Command,
+        addr: SocketAddr,
+        keys: TempDir,
+        project: String,
+    ) -> ServerProcess {
+        let mut child = command
             .env("RUST_LOG", "info")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())

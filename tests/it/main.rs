@@ -10,6 +10,7 @@ mod google_standin;
 mod accounts;
 mod admin;
 mod cli;
+mod config_file;
 mod connections;
 mod dialects;
 mod e2e;
