@@ -3,7 +3,7 @@
 //! exit code: 0 all rows imported or present, 3 some rows refused, 1 a fatal error.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -31,21 +31,18 @@ pub struct ImportArgs {
     ///
     /// CSV with a header row, `mysql --batch` output, JSON Lines, Django dumpdata JSON, or a
     /// Firebase Auth export.
-    #[arg(required_unless_present_any = ["from", "print_query"], conflicts_with = "from")]
+    #[arg(conflicts_with = "from")]
     pub file: Option<PathBuf>,
 
-    /// Read the legacy database itself: postgres://, mysql:// (MariaDB too) or sqlite://.
+    /// Read the legacy database: postgres://, mysql:// or sqlite://.
     ///
-    /// postgres://USER@HOST/DB, mysql://USER@HOST/DB or sqlite://FILE, with --preset or
-    /// --query: real NULLs, no export. Its password comes from
+    /// postgres://USER@HOST/DB, mysql://USER@HOST/DB (MariaDB too) or sqlite://FILE, with
+    /// --preset or --query: real NULLs, no export. Its password comes from
     /// FIREGATE_IMPORT_DATABASE_PASSWORD (or PGPASSWORD), or from the URL in
     /// FIREGATE_IMPORT_FROM; never from the command line.
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "FIREGATE_IMPORT_FROM",
-        hide_env_values = true
-    )]
+    // FIREGATE_IMPORT_FROM is read by `source()`, not clap: a secret-bearing URL is no
+    // setting of firegate.toml.
+    #[arg(long, value_name = "URL")]
     pub from: Option<String>,
     /// The query for a framework's user table; implies its --dialect.
     ///
@@ -56,9 +53,9 @@ pub struct ImportArgs {
     ///
     /// id, username, email, password, created, is_active, disabled, email_verified (or name
     /// them with the --*-column flags).
-    #[arg(long, value_name = "SQL", requires = "from")]
+    #[arg(long, value_name = "SQL")]
     pub query: Option<String>,
-    /// Print the --preset's query for --from's kind of database, and exit.
+    /// Print the --preset's query for --from's database, and exit.
     #[arg(long, requires = "preset")]
     pub print_query: bool,
 
@@ -188,7 +185,7 @@ impl ImportArgs {
                 ))
             })?,
         };
-        if self.from.is_some() {
+        if self.file.is_none() {
             if self.format.is_some() {
                 return Err(Error::Config(
                     "--format is for files: a database query's result needs none".into(),
@@ -276,13 +273,31 @@ impl ImportArgs {
 }
 
 impl ImportArgs {
-    /// The file, standard input, or the database query.
+    /// The file, standard input, or the database query (`--from`, else the URL in
+    /// FIREGATE_IMPORT_FROM).
     fn source(&self) -> Result<Source> {
-        let (Some(url), None) = (&self.from, &self.file) else {
-            return Ok(Source::from_arg(
-                self.file.as_deref().unwrap_or(Path::new("-")),
-            ));
+        let from_env = std::env::var("FIREGATE_IMPORT_FROM")
+            .ok()
+            .filter(|url| !url.is_empty());
+        let (url, in_argv) = match (&self.file, &self.from, from_env) {
+            (Some(_), _, _) if self.query.is_some() || self.preset.is_some() => {
+                return Err(Error::Config(
+                    "--query and --preset read a database: give --from URL instead of a file"
+                        .into(),
+                ));
+            }
+            (Some(file), _, _) => return Ok(Source::from_arg(file)),
+            (None, Some(url), _) => (url.clone(), true),
+            (None, None, Some(url)) => (url, false),
+            (None, None, None) => {
+                return Err(Error::Config(
+                    "give the exported FILE (`-` for standard input), or --from URL to read \
+                     the database"
+                        .into(),
+                ));
+            }
         };
+        let url = &url;
         let query = match (&self.query, self.preset) {
             (Some(query), _) => query.clone(),
             (None, Some(preset)) => preset.query(url)?,
@@ -294,8 +309,7 @@ impl ImportArgs {
                 ));
             }
         };
-        let from_env = std::env::var("FIREGATE_IMPORT_FROM").is_ok_and(|env| env == *url);
-        if has_password(url) && !from_env {
+        if has_password(url) && in_argv {
             return Err(Error::Config(format!(
                 "--from {}: a password on the command line is visible to every user of this \
                  machine (ps, shell history); remove it from the URL and set \

@@ -199,7 +199,7 @@ pub enum Command {
         #[command(subcommand)]
         command: AccountsCommand,
     },
-    /// Import accounts from a legacy user table (CSV, JSON Lines or Django dumpdata).
+    /// Import accounts from a legacy database or an export (CSV, JSON Lines, dumpdata, …).
     Import(Box<ImportArgs>),
     /// Rotate service-account keys.
     Keys {

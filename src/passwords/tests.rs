@@ -236,11 +236,19 @@ fn wordpress_checks_every_hash_on_the_trimmed_password() {
     let long = "$2y$04$kHFa/kRxFsjYcnkuBzpUuuUq0k82mlcupPxa6QEFsFgzrj8560LKy";
     let long = parse(Dialect::Wordpress, long, &limits).unwrap();
     let typed = format!("  {}tail", "long ".repeat(15));
-    assert_eq!(long.matches(typed.as_bytes()), Some(Transform::TrimBcrypt72));
+    assert_eq!(
+        long.matches(typed.as_bytes()),
+        Some(Transform::TrimBcrypt72)
+    );
     let form = Transform::TrimBcrypt72.apply(typed.as_bytes());
     assert_eq!(&*form, &"long ".repeat(20).as_bytes()[..72]);
     // phpass under WordPress: the trimmed form only.
-    let phpass = parse(Dialect::Wordpress, "$P$BfoDv9tdo0mY0njzTT0kxJvjnVQLaq0", &limits).unwrap();
+    let phpass = parse(
+        Dialect::Wordpress,
+        "$P$BfoDv9tdo0mY0njzTT0kxJvjnVQLaq0",
+        &limits,
+    )
+    .unwrap();
     assert_eq!(
         phpass.matches(b" correct horse battery staple "),
         Some(Transform::Trim)
