@@ -6,7 +6,7 @@ Exported with `dumpdata auth.user` (plain and `--natural-primary`) and `psql \\c
 import os
 
 import django
-from django.conf import settings
+from django.conf import global_settings, settings
 
 from rehearsal import Users, arguments, create_database, postgres_url, psql, write_manifest
 
@@ -23,11 +23,20 @@ settings.configure(
         }
     },
     INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes"],
+    # A site that still holds older hashes lists their hashers after the defaults, or those
+    # users could not sign in; the ones this version lacks are dropped below.
+    PASSWORD_HASHERS=[
+        *global_settings.PASSWORD_HASHERS,
+        *(f"django.contrib.auth.hashers.{name}" for name in [
+            "BCryptPasswordHasher", "MD5PasswordHasher", "SHA1PasswordHasher",
+            "UnsaltedMD5PasswordHasher", "UnsaltedSHA1PasswordHasher", "CryptPasswordHasher",
+        ]),
+        "__main__.CheapPBKDF2PasswordHasher",
+    ],
     USE_TZ=True,
 )
 django.setup()
 
-from django.conf import global_settings  # noqa: E402
 from django.contrib.auth import hashers  # noqa: E402
 from django.contrib.auth.backends import ModelBackend  # noqa: E402
 from django.contrib.auth.models import User  # noqa: E402
@@ -35,6 +44,10 @@ from django.core.management import call_command  # noqa: E402
 from django.test.utils import override_settings  # noqa: E402
 
 call_command("migrate", verbosity=0)
+settings.PASSWORD_HASHERS = [
+    h for h in settings.PASSWORD_HASHERS
+    if h.startswith("__main__") or hasattr(hashers, h.rsplit(".", 1)[1])
+]
 
 HASHERS = "django.contrib.auth.hashers."
 
@@ -46,7 +59,7 @@ class CheapPBKDF2PasswordHasher(hashers.PBKDF2PasswordHasher):
     iterations = 1000
 
 
-CHEAP = f"{__name__}.CheapPBKDF2PasswordHasher"
+CHEAP = "__main__.CheapPBKDF2PasswordHasher"
 
 
 def login(username, typed):
@@ -63,7 +76,7 @@ users = Users(login)
 
 
 def create(hasher, username, email, password, note, variants=(), wrong=None, **extra):
-    with override_settings(PASSWORD_HASHERS=[hasher, *global_settings.PASSWORD_HASHERS]):
+    with override_settings(PASSWORD_HASHERS=[hasher, *settings.PASSWORD_HASHERS]):
         user = User.objects.create_user(username, email, password, **extra)
     users.add(user.pk, username, email, [username], password or "", note, variants, wrong)
     return user
@@ -78,12 +91,13 @@ for hasher in global_settings.PASSWORD_HASHERS:
 
 # Older hashers a site upgraded from may still hold, when this version has them.
 extra = {
-    "MD5PasswordHasher": ("md5 salted", "tr0ub4dor&3", ()),
-    "SHA1PasswordHasher": ("sha1 salted", "tr0ub4dor&3", ()),
-    "UnsaltedMD5PasswordHasher": ("md5 unsalted", "tr0ub4dor&3", ()),
-    "UnsaltedSHA1PasswordHasher": ("sha1 unsalted", "tr0ub4dor&3", ()),
+    "MD5PasswordHasher": ("md5 salted", "tr0ub4dor&3", (), None),
+    "SHA1PasswordHasher": ("sha1 salted", "tr0ub4dor&3", (), None),
+    "UnsaltedMD5PasswordHasher": ("md5 unsalted", "tr0ub4dor&3", (), None),
+    "UnsaltedSHA1PasswordHasher": ("sha1 unsalted", "tr0ub4dor&3", (), None),
     # crypt(3) DES reads 8 characters: anything sharing them is the same password.
-    "CryptPasswordHasher": ("DES crypt", "abcdefgh-and-more", ("abcdefgh", "abcdefgh+other")),
+    "CryptPasswordHasher": ("DES crypt", "abcdefgh-and-more", ("abcdefgh", "abcdefgh+other"),
+                            "abcdefgX-and-more"),
 }
 long_password = "0123456789" * 7 + "-real-end"  # 79 bytes
 # bcrypt 4 reads 72 bytes; bcrypt 5 (Django 5.2's here) refuses longer ones instead.
@@ -91,13 +105,14 @@ import bcrypt  # noqa: E402
 
 if bcrypt.__version__.startswith("4."):
     extra["BCryptPasswordHasher"] = (
-        "bcrypt, 72 bytes read", long_password, (long_password[:72] + "-other-end",))
+        "bcrypt, 72 bytes read", long_password, (long_password[:72] + "-other-end",),
+        "x" + long_password[1:])
 else:
-    extra["BCryptPasswordHasher"] = ("bcrypt", "tr0ub4dor&3", ())
-for name, (what, password, variants) in extra.items():
+    extra["BCryptPasswordHasher"] = ("bcrypt", "tr0ub4dor&3", (), None)
+for name, (what, password, variants, wrong) in extra.items():
     if hasattr(hashers, name):
         create(HASHERS + name, f"legacy-{name[:-len('PasswordHasher')].lower()}",
-               f"{name.lower()}@example.com", password, f"{name} ({what})", variants)
+               f"{name.lower()}@example.com", password, f"{name} ({what})", variants, wrong)
 
 # The rows every real table has.
 for n in range(3):
@@ -118,7 +133,7 @@ create(CHEAP, "unusable", "unusable@example.com", None, "create_user without a p
 social = create(CHEAP, "social", "social@example.com", "had one once", "set_unusable_password")
 social.set_unusable_password()
 social.save()
-users.users[-1]["can_sign_in"] = False
+users.users[-1]["can_sign_in"] = users.login("social", "had one once")
 with override_settings(PASSWORD_HASHERS=[CHEAP]):
     admin = User.objects.create_superuser("admin", "admin@example.com", "admin password")
 users.add(admin.pk, "admin", "admin@example.com", ["admin"], "admin password", "superuser")
@@ -140,7 +155,7 @@ write_manifest(
         {"name": "dumpdata --natural-primary", "file": "dumpdata-natural.json",
          "flags": ["--id-column", "username"], "uid_from": "username", "rows": "records"},
         {"name": "psql csv", "file": "auth_user.csv", "flags": ["--dialect", "django"],
-         "uid_from": "id", "rows": "lines"},
+         "uid_from": "id", "rows": "header+lines"},
     ],
     users,
     {"url": postgres_url(args), "preset": "django"},

@@ -97,7 +97,7 @@ write_manifest(
     f"Werkzeug {version('werkzeug')}, Flask {version('flask')}, "
     f"Flask-SQLAlchemy {version('flask-sqlalchemy')}",
     [
-        {"name": "psql csv", "file": "user.csv", "flags": flags, "uid_from": "id", "rows": "lines"},
+        {"name": "psql csv", "file": "user.csv", "flags": flags, "uid_from": "id", "rows": "header+lines"},
         {"name": "psql jsonl", "file": "user.jsonl", "flags": flags, "uid_from": "id",
          "rows": "lines"},
     ],

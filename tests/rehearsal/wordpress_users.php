@@ -183,8 +183,8 @@ $manifest = [
     'framework' => 'WordPress',
     'version' => "$wp_version phpass (Debian), 6.8 wp_hash_password, PHP " . PHP_VERSION,
     'exports' => [
-        ['name' => 'mysql --batch (README query)', 'file' => 'users.tsv', 'flags' => ['--dialect', 'php'], 'uid_from' => 'id', 'rows' => 'lines'],
-        ['name' => 'mysql --batch select *', 'file' => 'wp_users.tsv', 'flags' => array_merge(['--dialect', 'php'], $columns), 'uid_from' => 'id', 'rows' => 'lines'],
+        ['name' => 'mysql --batch (README query)', 'file' => 'users.tsv', 'flags' => ['--dialect', 'php'], 'uid_from' => 'id', 'rows' => 'header+lines'],
+        ['name' => 'mysql --batch select *', 'file' => 'wp_users.tsv', 'flags' => array_merge(['--dialect', 'php'], $columns), 'uid_from' => 'id', 'rows' => 'header+lines'],
     ],
     'database' => ['url' => "mysql://root@127.0.0.1:$port/$dataset", 'preset' => 'wordpress'],
     'users' => $users,

@@ -30,18 +30,6 @@ pub fn mariadb() -> &'static Server {
     SERVER.get_or_init(start_mariadb)
 }
 
-impl Server {
-    /// `postgres://postgres@127.0.0.1:PORT/DB`.
-    pub fn postgres_url(&self, database: &str) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
-    }
-
-    /// `mysql://root@127.0.0.1:PORT/DB`.
-    pub fn mysql_url(&self, database: &str) -> String {
-        format!("mysql://root@127.0.0.1:{}/{database}", self.port)
-    }
-}
-
 /// Fails the test at once, naming the Debian package, when `program` is not installed.
 pub fn require(program: &str, package: &str) -> PathBuf {
     let found = if program.contains('/') {
@@ -103,15 +91,20 @@ fn start_postgres() -> Server {
         .args(["-c", "synchronous_commit=off", "-c", "full_page_writes=off"]);
     let psql = require("psql", "postgresql-client");
     let server = Server { port, dir };
-    spawn(command, &server.dir.join("server.log"), "PostgreSQL", || {
-        Command::new(&psql)
-            .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "postgres"])
-            .args(["-d", "postgres", "-Atc", "select 1"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    });
+    spawn(
+        command,
+        &server.dir.join("server.log"),
+        "PostgreSQL",
+        || {
+            Command::new(&psql)
+                .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "postgres"])
+                .args(["-d", "postgres", "-Atc", "select 1"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        },
+    );
     server
 }
 
@@ -212,7 +205,10 @@ fn scratch_dir(kind: &str) -> PathBuf {
     std::fs::create_dir_all(&parent).expect("create the rehearsal scratch directory");
     for entry in std::fs::read_dir(&parent).into_iter().flatten().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let owner = name.rsplit('-').next().and_then(|pid| pid.parse::<u32>().ok());
+        let owner = name
+            .rsplit('-')
+            .next()
+            .and_then(|pid| pid.parse::<u32>().ok());
         if owner.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists()) {
             let _ = std::fs::remove_dir_all(entry.path());
         }
