@@ -143,13 +143,13 @@ $zero = ['user_registered' => '0000-00-00 00:00:00'];
 
 // WordPress ≤ 6.7: phpass portable hashes from WordPress's own wp_hash_password.
 $p = fn($password) => wp_hash_password($password);
-add_user($db, $users, 'admin', 'admin@example.com', 'correct horse battery staple', $p('correct horse battery staple'), 'phpass $P$ (WordPress ' . $wp_version . ')', [], null, $zero);
+add_user($db, $users, 'admin', 'admin@example.com', 'correct horse battery staple', $p('correct horse battery staple'), 'phpass $P$ (WordPress ' . $wp_version . '); user_registered 0000-00-00 00:00:00', [], null, $zero);
 add_user($db, $users, 'padded', 'padded@example.com', "  spaces around\t", $p("  spaces around\t"), 'phpass; WordPress trims what is typed', ['spaces around', ' spaces around  '], 'spacesaround');
 add_user($db, $users, 'NULL', 'null@example.com', 'named NULL', $p('named NULL'), 'a user literally named NULL');
 add_user($db, $users, 'tabbed', 'tabbed@example.com', 'tab in name', $p('tab in name'), 'display_name holds a tab', [], null, ['display_name' => "Tab\tName"]);
 add_user($db, $users, 'quoted', 'quoted@example.com', 'quote in name', $p('quote in name'), 'display_name holds double quotes', [], null, ['display_name' => 'Kim "The Admin" Lee']);
 add_user($db, $users, 'backslash', 'backslash@example.com', 'back\\slash', $p('back\\slash'), 'a backslash in the password and display_name', [], null, ['display_name' => 'C:\\Users\\kim']);
-add_user($db, $users, 'jane doe', 'jane@example.com', 'space in login', $p('space in login'), 'a space in user_login', [], null, $zero);
+add_user($db, $users, 'jane doe', 'jane@example.com', 'space in login', $p('space in login'), 'a space in user_login');
 add_user($db, $users, 'noemail', '', 'no email', $p('no email'), 'empty user_email');
 add_user($db, $users, 'mail@example.com', 'mail@example.com', 'login is the email', $p('login is the email'), 'user_login is the email');
 add_user($db, $users, 'long-phpass', 'long-phpass@example.com', $long, $p($long), 'phpass reads 89 bytes whole', [], substr($long, 0, 72) . '-other-end');
@@ -158,7 +158,8 @@ add_user($db, $users, 'legacy-md5', 'md5@example.com', 'set in phpMyAdmin', md5(
 add_user($db, $users, 'wp68', 'wp68@example.com', 'correct horse battery staple', wp68_hash_password('correct horse battery staple'), '$wp$ bcrypt (WordPress 6.8)');
 add_user($db, $users, 'wp68-padded', 'wp68-padded@example.com', ' padded 6.8 ', wp68_hash_password(' padded 6.8 '), '$wp$; WordPress trims what is typed', ['padded 6.8', "\tpadded 6.8\n"], 'padded6.8');
 add_user($db, $users, 'wp68-long', 'wp68-long@example.com', $long, wp68_hash_password($long), '$wp$ reads 89 bytes whole', [], substr($long, 0, 72) . '-other-end');
-add_user($db, $users, 'wp68-utf8', 'wp68-utf8@example.com', 'Grüße, 世界 ✓', wp68_hash_password('Grüße, 世界 ✓'), '$wp$ with a non-ASCII password', [], null, $zero);
+add_user($db, $users, 'wp68-utf8', 'wp68-utf8@example.com', 'Grüße, 世界 ✓', wp68_hash_password('Grüße, 世界 ✓'), '$wp$ with a non-ASCII password');
+add_user($db, $users, 'wp68-zero-date', 'wp68-zero@example.com', 'registered long ago', wp68_hash_password('registered long ago'), '$wp$; user_registered 0000-00-00 00:00:00', [], null, $zero);
 // A bare `$2y$` (a bcrypt plugin's wp_hash_password): 6.8 checks it with password_verify,
 // after wp_authenticate trimmed what was typed.
 $plugin = password_hash('plugin bcrypt', PASSWORD_BCRYPT);

@@ -85,13 +85,13 @@ fn results(outcomes: &[Outcome], database_path: bool, seconds: u64) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "| framework | version | path | users | imported | reported | signed in | wrong accepted |"
+        "| framework | version | path | users | imported | reported | signed in | wrong accepted | sign-ins | failures |"
     );
-    let _ = writeln!(out, "|---|---|---|---:|---:|---:|---:|---:|");
+    let _ = writeln!(out, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
     for o in outcomes {
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {}/{} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {}/{} | {} | {} | {} |",
             o.framework,
             o.version,
             o.path,
@@ -100,7 +100,9 @@ fn results(outcomes: &[Outcome], database_path: bool, seconds: u64) -> String {
             o.reported,
             o.signed_in,
             o.can_sign_in,
-            o.wrong_accepted
+            o.wrong_accepted,
+            o.sign_ins,
+            o.failures.len()
         );
     }
     let _ = writeln!(
@@ -108,6 +110,7 @@ fn results(outcomes: &[Outcome], database_path: bool, seconds: u64) -> String {
         "\n*signed in*: users the framework lets sign in who signed in with their password and \
          every other input the framework accepts for it, before and after the upgrade to \
          argon2id, by every login the import kept. *reported*: users named in `--report`. \
+         *sign-ins*: `POST /login/` requests made. *failures*: see below. \
          {} Run in {seconds} s.",
         if database_path {
             ""
@@ -115,14 +118,17 @@ fn results(outcomes: &[Outcome], database_path: bool, seconds: u64) -> String {
             "This build's `firegate import` does not read databases, so no database path ran."
         }
     );
-    let failures: Vec<(&Outcome, &String)> = outcomes
-        .iter()
-        .flat_map(|o| o.failures.iter().map(move |f| (o, f)))
-        .collect();
-    if !failures.is_empty() {
-        let _ = writeln!(out, "\n## Failures\n");
-        for (o, failure) in failures {
-            let _ = writeln!(out, "- {} / {}: {failure}", o.dataset, o.path);
+    if outcomes.iter().any(|o| !o.failures.is_empty()) {
+        let _ = writeln!(out, "\n## Failures");
+        for o in outcomes.iter().filter(|o| !o.failures.is_empty()) {
+            let _ = writeln!(
+                out,
+                "\n### {} / {}\n\n```\n{}\n```\n",
+                o.dataset, o.path, o.import
+            );
+            for failure in &o.failures {
+                let _ = writeln!(out, "- {failure}");
+            }
         }
     }
     out

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use firegate::accounts::Uid;
 use futures::StreamExt;
@@ -67,6 +68,10 @@ pub struct Outcome {
     pub can_sign_in: usize,
     pub signed_in: usize,
     pub wrong_accepted: usize,
+    /// `POST /login/` requests made.
+    pub sign_ins: usize,
+    /// The import's command line and summary.
+    pub import: String,
     pub failures: Vec<String>,
 }
 
@@ -90,6 +95,11 @@ pub async fn rehearse(manifest: &Manifest, dir: &Path, path: &ImportPath) -> Out
     ));
     let args = path.args(dir);
     let run = import(&app, &args, &report).await;
+    let command = format!(
+        "firegate import {} --report {}",
+        args.join(" "),
+        report.display()
+    );
     let mut outcome = Outcome {
         framework: manifest.framework.clone(),
         version: manifest.version.clone(),
@@ -101,19 +111,15 @@ pub async fn rehearse(manifest: &Manifest, dir: &Path, path: &ImportPath) -> Out
         can_sign_in: manifest.users.iter().filter(|u| u.can_sign_in).count(),
         signed_in: 0,
         wrong_accepted: 0,
+        sign_ins: 0,
+        import: format!("{command}\n{}", run.stdout.trim_end()),
         failures: vec![],
     };
-    let command = format!(
-        "firegate import {} --report {}",
-        args.join(" "),
-        report.display()
-    );
     // 0: every row imported; 3: some refused (each in the report).
     if run.code != 0 && run.code != 3 {
-        outcome.failures.push(format!(
-            "`{command}` exited {}:\n{}{}",
-            run.code, run.stdout, run.stderr
-        ));
+        outcome
+            .failures
+            .push(format!("exited {}: {}", run.code, run.stderr.trim_end()));
     }
     let entries = read_report(&report);
     let checks = manifest.users.iter().enumerate().map(|(index, user)| {
@@ -129,6 +135,7 @@ pub async fn rehearse(manifest: &Manifest, dir: &Path, path: &ImportPath) -> Out
         outcome.reported += usize::from(result.reported);
         outcome.signed_in += usize::from(result.signed_in);
         outcome.wrong_accepted += result.wrong_accepted;
+        outcome.sign_ins += result.sign_ins;
         outcome.failures.extend(result.failures);
     }
     if run.count("imported") != outcome.imported as u64 {
@@ -137,11 +144,6 @@ pub async fn rehearse(manifest: &Manifest, dir: &Path, path: &ImportPath) -> Out
             run.count("imported"),
             outcome.imported
         ));
-    }
-    if !outcome.failures.is_empty() {
-        outcome
-            .failures
-            .insert(0, format!("`{command}`:\n{}", run.stdout.trim_end()));
     }
     outcome
 }
@@ -209,6 +211,7 @@ struct UserResult {
     reported: bool,
     signed_in: bool,
     wrong_accepted: usize,
+    sign_ins: usize,
     failures: Vec<String>,
 }
 
@@ -270,22 +273,24 @@ async fn check_user(
             .push(format!("{who}: imported without any login it had"));
         return result;
     }
+    let sign_ins = AtomicUsize::new(0);
     let mut fail = |what: String| result.failures.push(format!("{who}: {what}"));
     if !user.can_sign_in {
         for login in &logins {
             for typed in [&user.password, &user.wrong] {
-                if signs_in(app, login, typed).await {
+                if signs_in(app, &sign_ins, login, typed).await {
                     fail(format!(
                         "{login} signed in with {typed:?}; the framework refuses this user"
                     ));
                 }
             }
         }
+        result.sign_ins = sign_ins.into_inner();
         return result;
     }
     let first_login = logins[0];
     let mut wrong_accepted = 0;
-    if signs_in(app, first_login, &user.wrong).await {
+    if signs_in(app, &sign_ins, first_login, &user.wrong).await {
         wrong_accepted += 1;
         fail(format!(
             "{first_login} signed in with the wrong {:?}",
@@ -299,7 +304,7 @@ async fn check_user(
         _ => &user.password,
     };
     let mut all_ok = true;
-    if !signs_in(app, first_login, first).await {
+    if !signs_in(app, &sign_ins, first_login, first).await {
         all_ok = false;
         fail(format!("{first_login} refused {first:?} (legacy hash)"));
     } else {
@@ -311,7 +316,7 @@ async fn check_user(
     }
     for login in &logins {
         for typed in std::iter::once(&user.password).chain(&user.variants) {
-            if !signs_in(app, login, typed).await {
+            if !signs_in(app, &sign_ins, login, typed).await {
                 all_ok = false;
                 fail(format!(
                     "{login} refused {typed:?} after signing in with {first:?}"
@@ -319,7 +324,7 @@ async fn check_user(
             }
         }
     }
-    if signs_in(app, first_login, &user.wrong).await {
+    if signs_in(app, &sign_ins, first_login, &user.wrong).await {
         wrong_accepted += 1;
         fail(format!(
             "{first_login} signed in with the wrong {:?} after the upgrade",
@@ -328,11 +333,13 @@ async fn check_user(
     }
     result.signed_in = all_ok;
     result.wrong_accepted = wrong_accepted;
+    result.sign_ins = sign_ins.into_inner();
     result
 }
 
 /// Whether `POST /login/` succeeds; a server error fails the test at once.
-async fn signs_in(app: &TestApp, login: &str, password: &str) -> bool {
+async fn signs_in(app: &TestApp, count: &AtomicUsize, login: &str, password: &str) -> bool {
+    count.fetch_add(1, Ordering::Relaxed);
     let (status, body) = app.sign_in(login, password).await;
     assert!(status < 500, "{login}: {status} {body}");
     status == 200
