@@ -15,7 +15,7 @@ FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /src/target/release/firegate /usr/local/bin/firegate
 # GLIBC_TUNABLES: glibc's malloc asks for transparent huge pages (madvise) on its large
 # blocks, so argon2's 19 MiB of working memory faults in as ten 2 MiB pages instead of ~4,900
-# small ones: a faster first sign-in, the same resident memory (README, "Benchmarks"; a no-op
+# small ones: a faster first sign-in, the same resident memory (the book's "Benchmarks"; a no-op
 # where the kernel's transparent_hugepage setting is "never"). scripts/bench.sh runs firegate
 # under this environment too.
 ENV FIREGATE_KEYS_DIR=/keys \

@@ -4,7 +4,8 @@
 //!
 //! `cargo bench --bench hashes -- ceilings` instead times the costliest stored hash each
 //! default cost ceiling admits (`CostLimits::default()`): the most work one sign-in against a
-//! hostile or corrupt row can force. The README's cost-limit table comes from its output.
+//! hostile or corrupt row can force. The book's cost-limit table (docs/src/passwords.md) comes
+//! from its output.
 //!
 //! `cargo bench --bench hashes -- first` times one argon2id verify in this fresh process, its
 //! working memory never touched before: what the first sign-in after exec pays, page faults

@@ -3,7 +3,7 @@
 
 `model(measured)` turns the benchmark's figures into monthly costs at three scales (the seed's
 term-shaped 30,000 sign-ins, 1 million and 10 million); `report(model)` renders them as a
-markdown "## Cost model" section, `readme_table(model)` as a compact table for the README.
+markdown "## Cost model" section, `summary_table(model)` as a compact table for the book's benchmarks page.
 `python3 scripts/bench/cost.py` checks the arithmetic on hand-computed cases, then prints the
 report for example inputs.
 
@@ -531,8 +531,8 @@ def _assumptions(model: dict) -> list[str]:
         f"One Cloud Run service in a Tier 1 region (us-central1), request-based billing, "
         f"minimum instances 0, {inst['vcpu']:g} vCPU, {inst['memory_mib']} MiB per instance "
         f"({fits}). At 1 vCPU Cloud Run allows 128 MiB–4 GiB in the first-generation "
-        f"execution environment and 512 MiB–4 GiB in the second; 256 MiB (the README's "
-        f"deploy command) therefore needs the first generation. Below 1 vCPU concurrency "
+        f"execution environment and 512 MiB–4 GiB in the second; 256 MiB (what "
+        f"deploy/cloud-run.sh deploys) therefore needs the first generation. Below 1 vCPU concurrency "
         f"must be 1 (see the sensitivities).",
         "Billable time: an instance is billed its allocated vCPU and memory (not the CPU it "
         "uses) while at least one request is in flight, while it starts and while it shuts "
@@ -584,7 +584,7 @@ def _assumptions(model: dict) -> list[str]:
         f"Stored data: {p['kib_per_account']:g} KiB per account (account, login index, "
         f"lockout record and their index entries; not measured), priced beyond 1 GiB at the "
         f"$0.18 upper bound.",
-        "Region: prices are us-central1's (Cloud Run Tier 1). The README's deploy commands "
+        "Region: prices are us-central1's (Cloud Run Tier 1). The deploy commands "
         "use asia-northeast3 (Seoul), whose Cloud Run tier and Firestore prices were not "
         "confirmed here; in a Tier 2 region unit prices are higher and the free tier, a "
         "spending discount at Tier 1 prices, covers fewer seconds.",
@@ -695,8 +695,8 @@ def report(model: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-def readme_table(model: dict) -> str:
-    """A compact table for the README."""
+def summary_table(model: dict) -> str:
+    """A compact table for the book's benchmarks page."""
     out = [f"| sign-ins a month | CPU-s used → billable vCPU-s | Cloud Run | Firestore | "
            f"total | per million |", "|---|---|---|---|---|---|"]
     for s in model["scales"]:
@@ -793,4 +793,4 @@ if __name__ == "__main__":
         b = s["vcpu_s"]
         assert s["cpu_s_used"] <= b["billable"] <= b["per_request"] + 1e-6, s["name"]
     print(report(result))
-    print(readme_table(result))
+    print(summary_table(result))

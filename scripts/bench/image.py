@@ -118,7 +118,7 @@ def verdict(r: dict) -> tuple[bool, list[str]]:
 
 
 def table(r: dict) -> str:
-    """The comparison as a markdown table, then the verdict (README and RESULTS.md)."""
+    """The comparison as a markdown table, then the verdict (the book and RESULTS.md)."""
     g, m = r["glibc"], r["musl"]
 
     def sz(s: dict) -> str:

@@ -1197,7 +1197,7 @@ def peer_section(r: dict) -> str:
     return peer_bench.report(r["peers"], fg)
 
 
-def peers_readme_table(r: dict) -> str:
+def peers_table(r: dict) -> str:
     """firegate and each peer side by side, then firegate's figure over each peer's."""
     fg, c1 = r["peers_firegate"], r["warm"]["c1"]
     peers = list(r["peers"].values())
@@ -1296,7 +1296,7 @@ def report(r: dict, command: str) -> str:
          f"`distroless/cc-debian12` base ≈ {sz['base_mib']:.1f} MiB, {sz['base_gz_mib']:.1f} MiB compressed",
          "", "", ""),
     ]
-    r["summary_rows"] = rows  # the README's table (update_readme)
+    r["summary_rows"] = rows  # the book's summary table (update_book)
     out = ["# firegate benchmark results", "",
            f"Measured {m['date']} with `{command}`. Every figure, and every peer it is compared "
            "with, comes from this one run on this machine; the Firestore emulator shares its "
@@ -1485,12 +1485,14 @@ def report(r: dict, command: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-README = ROOT / "README.md"
+# The book's benchmarks page; README.md is never rewritten.
+BOOK_PAGE = ROOT / "docs/src/benchmarks.md"
 
 
-def update_readme(r: dict, path: Path = README) -> None:
-    """Rewrites the README's benchmark and cost tables (between their `<!-- bench:NAME -->`
-    and `<!-- /bench:NAME -->` markers) from this run, with the commit they came from."""
+def update_book(r: dict, path: Path = BOOK_PAGE) -> None:
+    """Rewrites the benchmark and cost tables of the book's benchmarks page (between their
+    `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` markers) from this run, with the commit
+    they came from."""
     import cost  # scripts/bench/cost.py
     m = r["machine"]
     summary = [f"Measured {m['date']} at commit {m['commit']} by `scripts/bench.sh` "
@@ -1505,9 +1507,9 @@ def update_readme(r: dict, path: Path = README) -> None:
               "image": same_run + (image.table(r["image"]) if r.get("image") else
                                    "Not measured in this run (`--no-musl`, or the static musl "
                                    "build failed; see its log).\n"),
-              "peers": same_run + peers_readme_table(r),
+              "peers": same_run + peers_table(r),
               "paths": same_run + paths_summary(r),
-              "cost": same_run + cost.readme_table(cost.model(cost_inputs(r)))}
+              "cost": same_run + cost.summary_table(cost.model(cost_inputs(r)))}
     text = path.read_text()
     for name, block in blocks.items():
         start, end = f"<!-- bench:{name} -->\n", f"<!-- /bench:{name} -->"
@@ -1532,13 +1534,14 @@ def main() -> None:
     parser.add_argument("--pidfile", type=Path, help="where to write the emulator's pid")
     parser.add_argument("--command", default="scripts/bench.sh")
     parser.add_argument("--output", type=Path, default=RESULTS)
-    parser.add_argument("--readme", type=Path, default=README,
-                        help="whose benchmark and cost tables to rewrite (default README.md)")
+    parser.add_argument("--book-page", type=Path, default=BOOK_PAGE,
+                        help="whose benchmark and cost tables to rewrite "
+                             "(default docs/src/benchmarks.md)")
     parser.add_argument("--no-musl", action="store_true",
                         help="build no static musl binary: leave out the image comparison "
                              "(read by scripts/bench.sh)")
-    parser.add_argument("--no-readme", action="store_true",
-                        help="leave the README's tables alone (a trial run)")
+    parser.add_argument("--no-book", action="store_true",
+                        help="leave the book's tables alone (a trial run)")
     parser.add_argument("--only", choices=["signers", "paths"],
                         help="run one part alone (signers: key file against IAM, bench/SIGNERS.md; "
                              "paths: the Firebase Auth bridge and password reset, bench/PATHS.md)")
@@ -1687,9 +1690,9 @@ def main() -> None:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text)
     print(text)
-    if not args.no_readme:
-        update_readme(r, args.readme)
-        log(f"rewrote the benchmark and cost tables of {args.readme}")
+    if not args.no_book:
+        update_book(r, args.book_page)
+        log(f"rewrote the benchmark and cost tables of {args.book_page}")
     log(f"wrote {args.output}; raw results and logs in {workdir}")
 
 

@@ -3,7 +3,7 @@
 //! exit code: 0 all rows imported or present, 3 some rows refused, 1 a fatal error.
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -13,8 +13,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::Failure;
 use crate::config::{CostLimitArgs, DialectArgs, HashArgs, KeyFileArgs, StoreArgs};
 use crate::import::{
-    Columns, DuplicateEmail, Format, ImportOptions, ImportSummary, NullMeaning, Nulls, Progress,
-    Source, UidMapping, import_accounts,
+    Columns, DatabaseQuery, DuplicateEmail, Format, ImportOptions, ImportSummary, NullMeaning,
+    Nulls, Preset, Progress, Source, UidMapping, has_password, import_accounts, redact,
 };
 use crate::passwords::Dialect;
 use crate::store::Store;
@@ -28,8 +28,32 @@ pub const EXIT_ROWS_REFUSED: u8 = 3;
 #[command(next_help_heading = "Import")]
 pub struct ImportArgs {
     /// The exported table: CSV with a header row, JSON Lines, Django dumpdata JSON, or a
-    /// Firebase Auth export (`-` reads standard input).
-    pub file: PathBuf,
+    /// Firebase Auth export (`-` reads standard input). Or read the database: --from.
+    #[arg(required_unless_present_any = ["from", "print_query"], conflicts_with = "from")]
+    pub file: Option<PathBuf>,
+
+    /// Read the legacy database itself: postgres://USER@HOST/DB, mysql://USER@HOST/DB
+    /// (MariaDB too) or sqlite://FILE, with --preset or --query. Real NULLs, no export.
+    /// Its password comes from FIREGATE_IMPORT_DATABASE_PASSWORD (or PGPASSWORD), or from
+    /// the URL in FIREGATE_IMPORT_FROM; never from the command line.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "FIREGATE_IMPORT_FROM",
+        hide_env_values = true
+    )]
+    pub from: Option<String>,
+    /// The query for a schema a framework creates (--print-query shows it): wordpress,
+    /// django, flask, laravel, drupal7 or aspnet; it implies the framework's --dialect.
+    #[arg(long, value_enum, value_name = "SCHEMA", conflicts_with = "query")]
+    pub preset: Option<Preset>,
+    /// One SELECT whose columns are named as the import reads them (id, username, email,
+    /// password, created, is_active, disabled, email_verified; or --*-column).
+    #[arg(long, value_name = "SQL", requires = "from")]
+    pub query: Option<String>,
+    /// Print the query --preset would run against --from's kind of database, and exit.
+    #[arg(long, requires = "preset")]
+    pub print_query: bool,
 
     /// Input format [default: by extension: .csv/.tsv, .jsonl/.ndjson, .json = Django].
     #[arg(long, value_enum)]
@@ -134,17 +158,31 @@ pub struct ImportArgs {
 impl ImportArgs {
     /// The library options these flags describe.
     pub fn options(&self) -> Result<ImportOptions> {
-        let format = match self.format {
-            Some(format) => format,
-            None => Format::from_path(&self.file).ok_or_else(|| {
+        let format = match (self.format, &self.file) {
+            (Some(format), _) => format,
+            // A query's result has named columns, as a CSV header does.
+            (None, None) => Format::Csv,
+            (None, Some(file)) => Format::from_path(file).ok_or_else(|| {
                 Error::Config(format!(
                     "cannot tell the format of {} from its name; pass --format csv, jsonl, \
                      django or firebase",
-                    self.file.display()
+                    file.display()
                 ))
             })?,
         };
-        let dialect = match (self.dialect, format) {
+        if self.from.is_some() {
+            if self.format.is_some() {
+                return Err(Error::Config(
+                    "--format is for files: a database query's result needs none".into(),
+                ));
+            }
+            if self.null_text.is_some() {
+                return Err(Error::Config(
+                    "--null-text is for text exports: a database hands over real NULLs".into(),
+                ));
+            }
+        }
+        let dialect = match (self.dialect.or(self.preset.map(Preset::dialect)), format) {
             (None | Some(Dialect::Firebase), Format::Firebase) => Dialect::Firebase,
             (Some(_), Format::Firebase) => {
                 return Err(Error::Config(
@@ -157,8 +195,8 @@ impl ImportArgs {
             (None, Format::Django) => Dialect::Django,
             (None, _) => {
                 return Err(Error::Config(
-                    "--dialect is required for CSV and JSON Lines input: werkzeug, django, phc, \
-                     php, drupal, aspnet, spring or firebase"
+                    "--dialect is required for CSV, JSON Lines and --query input: werkzeug, \
+                     django, phc, php, drupal, aspnet, spring or firebase"
                         .into(),
                 ));
             }
@@ -184,10 +222,12 @@ impl ImportArgs {
                 means: self.null_means.clone(),
             },
             uids,
-            delimiter: self.delimiter.unwrap_or(match self.file.extension() {
-                Some(ext) if ext.eq_ignore_ascii_case("tsv") => b'\t',
-                _ => b',',
-            }),
+            delimiter: self.delimiter.unwrap_or(
+                match self.file.as_ref().and_then(|f| f.extension()) {
+                    Some(ext) if ext.eq_ignore_ascii_case("tsv") => b'\t',
+                    _ => b',',
+                },
+            ),
             limits: self.limits.limits(),
             dry_run: self.dry_run,
             strict: self.strict,
@@ -207,11 +247,69 @@ impl ImportArgs {
     }
 }
 
+impl ImportArgs {
+    /// The file, standard input, or the database query.
+    fn source(&self) -> Result<Source> {
+        let (Some(url), None) = (&self.from, &self.file) else {
+            return Ok(Source::from_arg(
+                self.file.as_deref().unwrap_or(Path::new("-")),
+            ));
+        };
+        let query = match (&self.query, self.preset) {
+            (Some(query), _) => query.clone(),
+            (None, Some(preset)) => preset.query(url)?,
+            (None, None) => {
+                return Err(Error::Config(
+                    "--from needs --preset (wordpress, django, flask, laravel, drupal7, aspnet) \
+                     or --query \"SELECT …\""
+                        .into(),
+                ));
+            }
+        };
+        let from_env = std::env::var("FIREGATE_IMPORT_FROM").is_ok_and(|env| env == *url);
+        if has_password(url) && !from_env {
+            return Err(Error::Config(format!(
+                "--from {}: a password on the command line is visible to every user of this \
+                 machine (ps, shell history); remove it from the URL and set \
+                 FIREGATE_IMPORT_DATABASE_PASSWORD, or put the whole URL in FIREGATE_IMPORT_FROM",
+                redact(url)
+            )));
+        }
+        let password = std::env::var("FIREGATE_IMPORT_DATABASE_PASSWORD").ok();
+        Ok(Source::Database(
+            DatabaseQuery::new(url, &query)?.with_password(password),
+        ))
+    }
+}
+
+/// `--print-query`: the preset's query, for the database kind --from names (PostgreSQL
+/// when there is none), to edit and pass back with --query.
+fn print_query(args: &ImportArgs) -> std::result::Result<(), Failure> {
+    let Some(preset) = args.preset else {
+        return Err(
+            Error::Config("--print-query prints a --preset's query: name one".into()).into(),
+        );
+    };
+    let url = args.from.as_deref().unwrap_or("postgres://");
+    let query = preset.query(url)?;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{query}") {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::Error(Error::Io {
+            what: "cannot write the query to standard output".into(),
+            source: e,
+        })),
+        _ => Ok(()),
+    }
+}
+
 /// Runs `firegate import`; a finished run that refused rows ends with
 /// [`EXIT_ROWS_REFUSED`], one that stopped early with 1 (both explained on the terminal).
 pub async fn run(args: ImportArgs) -> std::result::Result<(), Failure> {
+    if args.print_query {
+        return print_query(&args);
+    }
     let options = args.options()?;
-    let source = Source::from_arg(&args.file);
+    let source = args.source()?;
     // An import needs Firestore only: the keys directory is read for the project id alone.
     let project = match &args.store.project_id {
         Some(project) => project.clone(),

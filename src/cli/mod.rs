@@ -88,7 +88,7 @@ impl Cli {
                         .fold(sub, |sub, id| sub.mut_arg(*id, |arg| arg.hide(true)))
                         .after_help(
                             "Also accepted: every Firestore, signer, hashing and bridge setting of \
-                             `firegate serve` (README \"Configuration\").",
+                             `firegate serve` (book: \"Configuration\").",
                         )
                 })
             })

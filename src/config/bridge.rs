@@ -24,7 +24,7 @@ pub struct BridgeArgs {
     /// `off`; `mirror`: the Firebase user with each account's uid gets its email, username
     /// (as display name) and disabled flag, and its sessions end when the password changes;
     /// `graduate`: as mirror, and a password firegate checked is set on the Firebase user, so
-    /// `signInWithEmailAndPassword` works for it (README "Firebase Auth bridge").
+    /// `signInWithEmailAndPassword` works for it (book: "Firebase Auth bridge").
     #[arg(long, env = "FIREGATE_FIREBASE_AUTH", value_enum, default_value_t = FirebaseAuthMode::Off)]
     pub firebase_auth: FirebaseAuthMode,
 

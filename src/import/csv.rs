@@ -32,7 +32,7 @@ pub(crate) fn read(
         Some(Ok((_, fields))) => fields,
     };
     let header: Vec<String> = header.iter().map(|name| name.trim().to_string()).collect();
-    let columns = resolve_header(&header, options)?;
+    let columns = resolve_header(&header, options, "the CSV header")?;
     let names: Vec<Arc<str>> = header.iter().map(|name| Arc::from(name.as_str())).collect();
     records.expect_width(header.len());
     while let Some(record) = records.next().map_err(io_error)? {
@@ -61,9 +61,14 @@ pub(crate) fn read(
     Ok(())
 }
 
-/// The column index of each role the header provides. A column the user named, the hash
-/// column, a column the uid template reads, or any login column, missing, stops the import.
-fn resolve_header(header: &[String], options: &ImportOptions) -> Result<Vec<(Role, usize)>> {
+/// The column index of each role the header provides (`what` names it in messages: the CSV
+/// header, a query's result). A column the user named, the hash column, a column the uid
+/// template reads, or any login column, missing, stops the import.
+pub(crate) fn resolve_header(
+    header: &[String],
+    options: &ImportOptions,
+    what: &str,
+) -> Result<Vec<(Role, usize)>> {
     let listing = format!("{}{}", header.join(", "), delimiter_hint(header));
     let mut columns = Vec::new();
     for role in Role::ALL {
@@ -75,7 +80,7 @@ fn resolve_header(header: &[String], options: &ImportOptions) -> Result<Vec<(Rol
             Some(index) => columns.push((role, index)),
             None if explicit || role == Role::Password || options.uids.uses(role) => {
                 return Err(Error::Config(format!(
-                    "the CSV header has no `{}` column (set it with {}); its columns are: {listing}",
+                    "{what} has no `{}` column (set it with {}); its columns are: {listing}",
                     names.join("` or `"),
                     role.flag()
                 )));
@@ -88,7 +93,7 @@ fn resolve_header(header: &[String], options: &ImportOptions) -> Result<Vec<(Rol
         .any(|(role, _)| matches!(role, Role::Username | Role::Email))
     {
         return Err(Error::Config(format!(
-            "the CSV header has neither a username nor an email column (set them with \
+            "{what} has neither a username nor an email column (set them with \
              --username-column / --email-column); its columns are: {listing}"
         )));
     }

@@ -5,6 +5,7 @@
 //! several at a time, and a rerun of the same file finishes what an interrupted one began.
 
 mod csv;
+mod database;
 mod firebase;
 mod framing;
 mod json;
@@ -25,6 +26,7 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use jiff::Timestamp;
 
+pub use database::{DatabaseQuery, Preset, has_password, redact};
 pub use nulls::{NullMeaning, Nulls};
 pub use options::{Columns, DuplicateEmail, Format, ImportOptions, UidMapping};
 pub use report::{ImportSummary, Progress, Reason, Rejection};
@@ -53,12 +55,12 @@ pub async fn import_accounts(
     options: &ImportOptions,
     progress: &(dyn Fn(&Progress) + Send + Sync),
 ) -> Result<ImportSummary> {
-    if options.strict && matches!(source, Source::Stdin) {
+    if options.strict && source.is_stdin() {
         return Err(Error::Config(
             "--strict reads the input twice, so it needs a file, not standard input".into(),
         ));
     }
-    if options.duplicate_email == DuplicateEmail::None && matches!(source, Source::Stdin) {
+    if options.duplicate_email == DuplicateEmail::None && source.is_stdin() {
         return Err(Error::Config(
             "--duplicate-email none reads the input twice (first to find the shared emails), \
              so it needs a file, not standard input"

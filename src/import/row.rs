@@ -10,7 +10,7 @@ use super::options::{DuplicateEmail, Format, ImportOptions, Role};
 use super::report::{Reason, Rejection};
 use super::seen::{Kind, Seen};
 use super::source::{Item, RawRow, read_rows};
-use super::values::{Dropped, Logins, logins, parse_bool, parse_timestamp, vet_hash};
+use super::values::{Dropped, Logins, is_zero_date, logins, parse_bool, parse_timestamp, vet_hash};
 use crate::accounts::{Account, Uid};
 use crate::passwords::{self, Password, StoredHash};
 
@@ -94,7 +94,7 @@ pub(crate) struct Validator {
 /// The emails (normalised as logins) that more than one row of the input has, read in a
 /// pass of their own that vets nothing else: for `--duplicate-email none`.
 pub(crate) fn shared_emails(
-    input: Box<dyn std::io::BufRead + Send>,
+    input: super::source::Input,
     options: &ImportOptions,
 ) -> crate::Result<Seen> {
     let mut once = Seen::new();
@@ -202,7 +202,10 @@ impl Validator {
             (Some(active), _) => !active,
             (None, disabled) => disabled.unwrap_or(false),
         };
-        let created_at = match non_empty(row, Role::Created) {
+        // MySQL's zero date (`0000-00-00 00:00:00`, WordPress's column default) says the
+        // time is not known: the account is taken as created now, like a missing time.
+        let created = non_empty(row, Role::Created).filter(|text| !is_zero_date(text));
+        let created_at = match created {
             Some(text) => parse_timestamp(text).ok_or((
                 Reason::InvalidTimestamp,
                 "the creation time is not RFC 3339, `YYYY-MM-DD HH:MM:SS[.f][+TZ]` or Unix \

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
+use super::database::{self, DatabaseQuery};
 use super::lines::Counting;
 use super::options::{Format, ImportOptions, Role};
 use super::report::{Reason, Rejection};
@@ -20,6 +21,14 @@ pub enum Source {
     File(PathBuf),
     /// Standard input, read once.
     Stdin,
+    /// A query in the legacy database; `--strict` runs it twice.
+    Database(DatabaseQuery),
+}
+
+/// An opened source: text to parse, or a database to query.
+pub(crate) enum Input {
+    Text(Box<dyn BufRead + Send>),
+    Database(DatabaseQuery),
 }
 
 impl Source {
@@ -36,17 +45,24 @@ impl Source {
     pub(crate) fn size(&self) -> Option<u64> {
         match self {
             Source::File(path) => std::fs::metadata(path).ok().map(|m| m.len()),
-            Source::Stdin => None,
+            Source::Stdin | Source::Database(_) => None,
         }
     }
 
-    /// A buffered reader that counts the bytes it consumes into `bytes`.
-    pub(crate) fn open(&self, bytes: Arc<AtomicU64>) -> Result<Box<dyn BufRead + Send>> {
+    /// True for a source that can be read only once.
+    pub(crate) fn is_stdin(&self) -> bool {
+        matches!(self, Source::Stdin)
+    }
+
+    /// A buffered reader that counts the bytes it consumes into `bytes`, or the database
+    /// query (connected when it is read).
+    pub(crate) fn open(&self, bytes: Arc<AtomicU64>) -> Result<Input> {
         let raw: Box<dyn Read + Send> = match self {
             Source::File(path) => Box::new(
                 File::open(path).map_err(Error::io(format!("cannot open {}", path.display())))?,
             ),
             Source::Stdin => Box::new(std::io::stdin()),
+            Source::Database(query) => return Ok(Input::Database(query.clone())),
         };
         let mut reader = BufReader::with_capacity(256 << 10, Counting::new(raw, bytes));
         let start = reader.fill_buf().map_err(io_error)?;
@@ -62,7 +78,7 @@ impl Source {
         if start.starts_with(b"\xef\xbb\xbf") {
             reader.consume(3);
         }
-        Ok(Box::new(reader))
+        Ok(Input::Text(Box::new(reader)))
     }
 }
 
@@ -161,11 +177,11 @@ pub(crate) type Sink<'a> = dyn FnMut(Item) -> bool + 'a;
 /// Reads every record of `input` in `options.format`. Problems with one record go to the
 /// sink as rejections; an error is returned only when reading cannot go on (I/O, a header
 /// without a required column, JSON that breaks a Django array).
-pub(crate) fn read_rows(
-    input: Box<dyn BufRead + Send>,
-    options: &ImportOptions,
-    sink: &mut Sink<'_>,
-) -> Result<()> {
+pub(crate) fn read_rows(input: Input, options: &ImportOptions, sink: &mut Sink<'_>) -> Result<()> {
+    let input = match input {
+        Input::Database(query) => return database::read(&query, options, sink),
+        Input::Text(input) => input,
+    };
     match options.format {
         Format::Csv => csv::read(input, options, sink),
         Format::Jsonl => json::read_lines(input, options, sink),
@@ -224,11 +240,10 @@ mod tests {
         let bytes = Arc::new(AtomicU64::new(0));
         let source = Source::File(file.path().to_path_buf());
         let mut text = String::new();
-        source
-            .open(bytes.clone())
-            .unwrap()
-            .read_to_string(&mut text)
-            .unwrap();
+        let Input::Text(mut input) = source.open(bytes.clone()).unwrap() else {
+            panic!("a file opens as text");
+        };
+        input.read_to_string(&mut text).unwrap();
         assert_eq!(text, "id,username\n");
         assert_eq!(bytes.load(Ordering::Relaxed), 15);
         assert_eq!(source.size(), Some(15));

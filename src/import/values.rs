@@ -178,6 +178,16 @@ pub(crate) fn parse_timestamp(value: &str) -> Option<Timestamp> {
     unix_seconds(value)
 }
 
+/// MySQL's zero date or datetime (`0000-00-00`, `0000-00-00 00:00:00[.000000]`), which
+/// stands for "no date" in tables created before strict mode (WordPress's `user_registered`).
+pub(crate) fn is_zero_date(value: &str) -> bool {
+    let value = value.trim();
+    value.starts_with("0000-00-00")
+        && value[10..]
+            .chars()
+            .all(|c| matches!(c, '0' | ':' | '.' | ' ' | 'T'))
+}
+
 /// `1614834367` or `1614834367.25`, read exactly (no floating point).
 fn unix_seconds(value: &str) -> Option<Timestamp> {
     let (whole, fraction) = value.split_once('.').unwrap_or((value, ""));
@@ -284,6 +294,16 @@ mod tests {
         assert_eq!(ts("2021-03-04T05:06:07.5"), "2021-03-04T05:06:07.5Z");
         assert_eq!(ts("1614834367"), "2021-03-04T05:06:07Z");
         assert_eq!(ts("1614834367.25"), "2021-03-04T05:06:07.25Z");
+        for zero in [
+            "0000-00-00 00:00:00",
+            "0000-00-00",
+            " 0000-00-00 00:00:00.000000",
+        ] {
+            assert!(is_zero_date(zero), "{zero}");
+        }
+        for date in ["0000-00-01 00:00:00", "0000-00-00 00:00:01", "2021-03-04"] {
+            assert!(!is_zero_date(date), "{date}");
+        }
         for bad in ["yesterday", "2021-13-01 00:00:00", "", "1e400"] {
             assert!(parse_timestamp(bad).is_none(), "{bad}");
         }

@@ -6,7 +6,7 @@ use super::scheme::{HashError, malformed};
 
 /// Upper bounds on stored cost parameters. The defaults admit every library default seen in
 /// the wild and keep the costliest admitted hash of each family to about a second of one
-/// core (measured with `cargo bench --bench hashes -- ceilings`; table in the README), and
+/// core (measured with `cargo bench --bench hashes -- ceilings`; table in the book), and
 /// the memory of one check to 128 MiB, so a 256 MiB instance holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CostLimits {

@@ -341,7 +341,7 @@ impl Service {
 
 /// Why rotation commands refuse to run with `--signer iam`.
 pub const NO_ROTATION: &str = "key rotation does not apply to --signer iam: Google creates and \
-     rotates the keys of the service account; see README \"Deploying on Cloud Run\"";
+     rotates the keys of the service account; see the book, \"Keys and keyless signing\"";
 
 /// Opens the Firestore client, recording the project for the logs. A `demo-` project exists
 /// only in the emulators, so without an emulator host it is refused with the fix (rather

@@ -1,7 +1,7 @@
 //! The audit trail of admin actions: one document per action taken on the admin page or API
 //! (who, what, on which account or key, and how it ended), newest first for the page's audit
 //! view. Documents carry `expires_at`, so a Firestore TTL policy can delete them when they
-//! are old enough (README, "Admin page and API").
+//! are old enough (the book, "Admin page and API").
 
 use firestore::FirestoreTimestamp;
 use futures::TryStreamExt;

@@ -302,7 +302,7 @@ describe('a legacy account imported with a Werkzeug hash', SUITE_TIMEOUT, () => 
       'tests/fixtures/legacy-hashes.jsonl lacks a werkzeug pbkdf2:sha256:260000 hash',
     );
     // A Flask app's user table as `psql \copy … csv header` exports it, imported the way the
-    // README says, with the server's own project and emulator settings.
+    // book's importing page says, with the server's own project and emulator settings.
     const csv = join(env.runDir, 'legacy-users.csv');
     const rows = [
       ['id', 'username', 'email', 'password'],
@@ -624,7 +624,7 @@ describe('the sign-in page in a browser', SUITE_TIMEOUT, () => {
 });
 
 describe('the admin page in a browser', SUITE_TIMEOUT, () => {
-  // A second key, generated and published the way the README's rotation runbook does it, so
+  // A second key, generated and published the way the book's rotation runbook does it, so
   // the page offers to activate it.
   const NEXT_KEY_FILE = 'next-e2e';
   const next = {};

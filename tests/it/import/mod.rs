@@ -5,6 +5,7 @@
 
 mod bad_input;
 mod checks;
+mod database;
 mod emails;
 mod formats;
 mod logins;
@@ -29,14 +30,21 @@ pub fn fixture(name: &str) -> PathBuf {
 
 /// `firegate <the app's flags> import FILE FLAGS…`, with a clean environment.
 pub fn command(app: &TestApp, file: &Path, flags: &[&str]) -> tokio::process::Command {
+    let mut command = command_without_file(app);
+    command.arg(file).args(flags);
+    command
+}
+
+/// `firegate <the app's flags> import`, to be given a file or `--from`.
+pub fn command_without_file(app: &TestApp) -> tokio::process::Command {
     let project = app.project();
     let mut command: tokio::process::Command = firegate_command(app.keys.path(), &project).into();
     command
         .env_remove("RUST_LOG")
+        .env_remove("FIREGATE_IMPORT_FROM")
+        .env_remove("FIREGATE_IMPORT_DATABASE_PASSWORD")
         .env("FIREGATE_LOG_FORMAT", "text")
         .arg("import")
-        .arg(file)
-        .args(flags)
         .stdin(Stdio::null());
     command
 }
@@ -66,7 +74,12 @@ impl Run {
 }
 
 pub async fn import(app: &TestApp, file: &Path, flags: &[&str]) -> Run {
-    let output = command(app, file, flags).output().await.unwrap();
+    run(command(app, file, flags), &file.display().to_string()).await
+}
+
+/// Runs an import command and shows what it printed.
+pub async fn run(mut command: tokio::process::Command, what: &str) -> Run {
+    let output = command.output().await.unwrap();
     let run = Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -74,10 +87,7 @@ pub async fn import(app: &TestApp, file: &Path, flags: &[&str]) -> Run {
     };
     eprintln!(
         "import {}: exit {}\n{}{}",
-        file.display(),
-        run.code,
-        run.stdout,
-        run.stderr
+        what, run.code, run.stdout, run.stderr
     );
     run
 }

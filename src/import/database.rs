@@ -1,0 +1,398 @@
+//! Reading accounts straight from the legacy database (`firegate import --from URL`):
+//! PostgreSQL, MySQL/MariaDB or SQLite, through one `SELECT` whose result columns are named
+//! like a CSV header's (`id`, `username`, `email`, `password`, …). A text export turns NULL
+//! into text, escapes tabs and quotes its own way and cannot say what a zero date is; the
+//! database itself hands over real NULLs and every character as stored.
+//!
+//! The query runs in a read-only transaction (a read-only connection for SQLite): an import
+//! never writes to the legacy database. Values travel in the databases' text protocol, so
+//! every column type arrives as the text the database prints for it (`t`/`1` for booleans,
+//! `2020-01-02 03:04:05+00` for times), which the row checks already read.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::mysql::{MySql, MySqlConnectOptions};
+use sqlx::postgres::{PgConnectOptions, Postgres};
+use sqlx::sqlite::{Sqlite, SqliteConnectOptions};
+use sqlx::{ConnectOptions, Connection, Executor, Row};
+
+use super::csv::resolve_header;
+use super::options::{ImportOptions, Role};
+use super::report::{Reason, Rejection};
+use super::source::{Item, RawRow, Sink};
+use crate::passwords::Dialect;
+use crate::{Error, Result};
+
+/// The kinds of database firegate reads, told by the URL's scheme.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    MySql,
+    Sqlite,
+}
+
+impl Backend {
+    /// `postgres://` (or `postgresql://`), `mysql://` (or `mariadb://`), `sqlite:`.
+    fn of(url: &str) -> Result<Backend> {
+        let scheme = url.split_once(':').map(|(scheme, _)| scheme);
+        match scheme.map(str::to_ascii_lowercase).as_deref() {
+            Some("postgres" | "postgresql") => Ok(Backend::Postgres),
+            Some("mysql" | "mariadb") => Ok(Backend::MySql),
+            Some("sqlite") => Ok(Backend::Sqlite),
+            _ => Err(Error::Config(format!(
+                "--from {}: firegate reads postgres://, mysql:// (MariaDB too) and sqlite:// \
+                 databases; export others (SQL Server, Oracle) to CSV",
+                redact(url)
+            ))),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Backend::Postgres => "PostgreSQL",
+            Backend::MySql => "MySQL",
+            Backend::Sqlite => "SQLite",
+        }
+    }
+}
+
+/// A query for a schema a framework creates, naming its columns as the import reads them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Preset {
+    /// WordPress `wp_users` (phpass `$P$`, 6.8's `$wp$`, bcrypt, old MD5).
+    Wordpress,
+    /// Django `auth_user`.
+    Django,
+    /// Flask with Flask-SQLAlchemy's `user` table and Werkzeug hashes (`password_hash`).
+    Flask,
+    /// Laravel `users` (bcrypt or argon2 via PHP's `password_hash`).
+    Laravel,
+    /// Drupal 7 `users` (`$S$` hashes; the anonymous user 0 left out).
+    Drupal7,
+    /// ASP.NET Core Identity `AspNetUsers` (as Entity Framework creates it).
+    Aspnet,
+}
+
+impl Preset {
+    /// The hash dialect the framework writes.
+    pub fn dialect(self) -> Dialect {
+        match self {
+            Preset::Wordpress | Preset::Laravel => Dialect::Php,
+            Preset::Django => Dialect::Django,
+            Preset::Flask => Dialect::Werkzeug,
+            Preset::Drupal7 => Dialect::Drupal,
+            Preset::Aspnet => Dialect::Aspnet,
+        }
+    }
+
+    /// The query for this schema in `url`'s database (identifier quoting differs).
+    pub fn query(self, url: &str) -> Result<String> {
+        let backend = Backend::of(url)?;
+        // A name that is a reserved word or mixed case, quoted as the database wants it.
+        let quote = |name: &str| match backend {
+            Backend::MySql => format!("`{name}`"),
+            Backend::Postgres | Backend::Sqlite => format!("\"{name}\""),
+        };
+        let query = match self {
+            // Zero dates (`0000-00-00 00:00:00`, the column's default) are read as absent.
+            Preset::Wordpress => {
+                "SELECT ID AS id, user_login AS username, user_email AS email,\n       \
+                 user_pass AS password, user_registered AS created\n\
+                 FROM wp_users"
+                    .to_string()
+            }
+            Preset::Django => "SELECT id, username, email, password, date_joined, is_active\n\
+                 FROM auth_user"
+                .to_string(),
+            Preset::Flask => format!(
+                "SELECT id, username, email, password_hash AS password\nFROM {}",
+                quote("user")
+            ),
+            // `name` is a display name, not unique: the email is the login.
+            Preset::Laravel => "SELECT id, email, password, created_at,\n       \
+                 email_verified_at IS NOT NULL AS email_verified\n\
+                 FROM users"
+                .to_string(),
+            Preset::Drupal7 => {
+                "SELECT uid AS id, name AS username, mail AS email, pass AS password,\n       \
+                 created, status AS is_active\n\
+                 FROM users\nWHERE uid > 0"
+                    .to_string()
+            }
+            Preset::Aspnet => format!(
+                "SELECT {} AS id, {} AS username, {} AS email, {} AS password,\n       \
+                 {} AS email_verified\nFROM {}",
+                quote("Id"),
+                quote("UserName"),
+                quote("Email"),
+                quote("PasswordHash"),
+                quote("EmailConfirmed"),
+                quote("AspNetUsers")
+            ),
+        };
+        Ok(query)
+    }
+}
+
+/// A legacy database and the query that lists its accounts.
+#[derive(Clone)]
+pub struct DatabaseQuery {
+    url: String,
+    backend: Backend,
+    query: String,
+    /// The password when it is not in the URL (an environment variable).
+    password: Option<SecretString>,
+}
+
+impl std::fmt::Debug for DatabaseQuery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseQuery")
+            .field("url", &redact(&self.url))
+            .field("query", &self.query)
+            .finish()
+    }
+}
+
+impl DatabaseQuery {
+    /// Checks the URL's scheme; nothing is connected yet.
+    pub fn new(url: &str, query: &str) -> Result<DatabaseQuery> {
+        let backend = Backend::of(url)?;
+        if query.trim().is_empty() {
+            return Err(Error::Config("--query is empty: give one SELECT".into()));
+        }
+        Ok(DatabaseQuery {
+            url: url.to_string(),
+            backend,
+            query: query.to_string(),
+            password: None,
+        })
+    }
+
+    /// The password to use when the URL has none.
+    pub fn with_password(mut self, password: Option<String>) -> DatabaseQuery {
+        self.password = password.filter(|p| !p.is_empty()).map(SecretString::from);
+        self
+    }
+
+    /// The URL with any password replaced by `***`, for messages.
+    pub fn display_url(&self) -> String {
+        redact(&self.url)
+    }
+}
+
+/// `scheme://user:secret@host/db` → `scheme://user:***@host/db`.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{path}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+/// True when the URL carries a password.
+pub fn has_password(url: &str) -> bool {
+    redact(url) != url
+}
+
+/// Runs the query and hands each result row to `sink`, in the order the database returns
+/// them. Called on a blocking thread of the runtime: the database is awaited row by row,
+/// and `sink` (which may block on a full queue) runs outside any async context.
+pub(crate) fn read(db: &DatabaseQuery, options: &ImportOptions, sink: &mut Sink<'_>) -> Result<()> {
+    let on = tokio::runtime::Handle::current();
+    let cannot_connect = |e: sqlx::Error| {
+        Error::Config(format!(
+            "cannot connect to the {} database at {}: {}",
+            db.backend.name(),
+            db.display_url(),
+            described(&e)
+        ))
+    };
+    let bad_url =
+        |e: sqlx::Error| Error::Config(format!("--from {}: {}", db.display_url(), described(&e)));
+    let password = db.password.as_ref().filter(|_| !has_password(&db.url));
+    match db.backend {
+        Backend::Postgres => {
+            let mut connect = PgConnectOptions::from_str(&db.url).map_err(bad_url)?;
+            if let Some(password) = password {
+                connect = connect.password(password.expose_secret());
+            }
+            let mut conn = on.block_on(connect.connect()).map_err(cannot_connect)?;
+            // One snapshot for the whole read, and no way to write.
+            let begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+            on.block_on(sqlx::raw_sql(begin).execute(&mut conn))
+                .map_err(|e| query_error(db, &e))?;
+            let read = rows::<Postgres>(&on, &mut conn, db, options, sink);
+            let _ = on.block_on(conn.close());
+            read
+        }
+        Backend::MySql => {
+            let mut connect = MySqlConnectOptions::from_str(&db.url).map_err(bad_url)?;
+            if let Some(password) = password {
+                connect = connect.password(password.expose_secret());
+            }
+            let mut conn = on.block_on(connect.connect()).map_err(cannot_connect)?;
+            let begin = "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY";
+            on.block_on(sqlx::raw_sql(begin).execute(&mut conn))
+                .map_err(|e| query_error(db, &e))?;
+            let read = rows::<MySql>(&on, &mut conn, db, options, sink);
+            let _ = on.block_on(conn.close());
+            read
+        }
+        Backend::Sqlite => {
+            let connect = SqliteConnectOptions::from_str(&db.url)
+                .map_err(bad_url)?
+                .read_only(true)
+                .create_if_missing(false);
+            let mut conn = on.block_on(connect.connect()).map_err(cannot_connect)?;
+            let read = rows::<Sqlite>(&on, &mut conn, db, options, sink);
+            let _ = on.block_on(conn.close());
+            read
+        }
+    }
+}
+
+/// Streams the query's rows into `sink`; the first row's column names decide which column
+/// holds what, as a CSV header does.
+fn rows<'c, DB>(
+    on: &tokio::runtime::Handle,
+    conn: &'c mut DB::Connection,
+    db: &'c DatabaseQuery,
+    options: &ImportOptions,
+    sink: &mut Sink<'_>,
+) -> Result<()>
+where
+    DB: sqlx::Database,
+    &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'r> Option<String>: sqlx::Decode<'r, DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
+    let mut stream = sqlx::raw_sql(&db.query).fetch(conn);
+    let mut columns = None;
+    let mut number = 0u64;
+    while let Some(row) = on.block_on(stream.next()) {
+        let row = row.map_err(|e| query_error(db, &e))?;
+        number += 1;
+        let (roles, names) = match &columns {
+            Some(resolved) => resolved,
+            None => {
+                let names: Vec<String> = row
+                    .columns()
+                    .iter()
+                    .map(|c| sqlx::Column::name(c).to_string())
+                    .collect();
+                let roles = resolve_header(&names, options, "the query's result")?;
+                let names: Vec<Arc<str>> = names.into_iter().map(Arc::from).collect();
+                columns.insert((roles, names))
+            }
+        };
+        if !sink(item(&row, number, roles, names)) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// One result row as the import reads it: each role's column as text, NULL as no value (a
+/// boolean's NULL as empty text, whose meaning is the user's to say).
+fn item<R: Row>(row: &R, number: u64, roles: &[(Role, usize)], names: &[Arc<str>]) -> Item
+where
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database>,
+    usize: sqlx::ColumnIndex<R>,
+{
+    let mut raw = RawRow::new(number, Some(number));
+    for (role, index) in roles {
+        let name = &names[*index];
+        match row.try_get_unchecked::<Option<String>, usize>(*index) {
+            Ok(Some(text)) => raw.set_from(*role, name, text),
+            Ok(None) if role.is_flag() => raw.set_from(*role, name, String::new()),
+            Ok(None) => {}
+            Err(_) => {
+                let message = format!(
+                    "column `{name}` is not UTF-8 text; convert it in the query (e.g. \
+                     CAST(… AS CHAR) or encode(…, 'hex'))"
+                );
+                return Item::Rejected(Rejection {
+                    record: Some(number),
+                    ..Rejection::new(number, Reason::InvalidUtf8, message)
+                });
+            }
+        }
+    }
+    Item::Row(raw)
+}
+
+/// The database's own message (never the URL or a value).
+fn described(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(db) => db.message().to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn query_error(db: &DatabaseQuery, e: &sqlx::Error) -> Error {
+    Error::Config(format!(
+        "the query failed in the {} database at {}: {}",
+        db.backend.name(),
+        db.display_url(),
+        described(e)
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_leave_the_url() {
+        assert_eq!(
+            redact("postgres://kim:s3cr3t@db.example:5432/app"),
+            "postgres://kim:***@db.example:5432/app"
+        );
+        assert_eq!(
+            redact("mysql://root@localhost/wp"),
+            "mysql://root@localhost/wp"
+        );
+        assert_eq!(redact("sqlite://users.db"), "sqlite://users.db");
+        // An `@` in the password (unencoded) still hides all of it.
+        assert_eq!(redact("mysql://u:p@ss@h/db"), "mysql://u:***@h/db");
+        assert!(has_password("postgres://a:b@h/d") && !has_password("postgres://a@h/d"));
+        let q = DatabaseQuery::new("postgres://a:hunter2@h/d", "SELECT 1").unwrap();
+        assert!(!format!("{q:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn schemes_pick_the_backend() {
+        assert_eq!(Backend::of("postgresql://h/d").unwrap(), Backend::Postgres);
+        assert_eq!(Backend::of("MariaDB://h/d").unwrap(), Backend::MySql);
+        assert_eq!(Backend::of("sqlite:users.db").unwrap(), Backend::Sqlite);
+        let err = Backend::of("mssql://sa:pw@h/d").unwrap_err().to_string();
+        assert!(err.contains("CSV") && !err.contains("pw@"), "{err}");
+        assert!(DatabaseQuery::new("sqlite:x.db", "  ").is_err());
+    }
+
+    #[test]
+    fn presets_quote_names_as_each_database_wants() {
+        let flask = |url| Preset::Flask.query(url).unwrap();
+        assert!(flask("postgres://h/d").contains("FROM \"user\""));
+        assert!(flask("mysql://h/d").contains("FROM `user`"));
+        let aspnet = Preset::Aspnet.query("mysql://h/d").unwrap();
+        assert!(aspnet.contains("`PasswordHash` AS password"), "{aspnet}");
+        assert_eq!(Preset::Drupal7.dialect(), Dialect::Drupal);
+        assert!(
+            Preset::Drupal7
+                .query("sqlite:d.db")
+                .unwrap()
+                .contains("uid > 0")
+        );
+    }
+}
