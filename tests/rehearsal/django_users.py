@@ -1,17 +1,21 @@
 """A Django project's auth.User table written by Django itself: the real `migrate`, users
 created with `create_user` under every password hasher Django enables by default (at its
 default cost) and the older ones sites still hold, and the edge cases real tables have.
-Exported with `dumpdata auth.user` (plain and `--natural-primary`) and `psql \\copy … csv`."""
+Exported with `dumpdata auth.user` (plain and `--natural-primary`) and `psql \\copy … csv`;
+the same rows are also copied into a SQLite database Django migrated, as a site on SQLite has
+them."""
 
 import os
+import sqlite3
 
 import django
 from django.conf import global_settings, settings
 
-from rehearsal import Users, arguments, create_database, postgres_url, psql, write_manifest
+from rehearsal import Users, arguments, create_database, database, postgres, psql, write_manifest
 
 args = arguments(__doc__)
 create_database(args)
+sqlite_file = os.path.abspath(os.path.join(args.out, "auth_user.sqlite3"))
 settings.configure(
     DATABASES={
         "default": {
@@ -20,7 +24,8 @@ settings.configure(
             "USER": "postgres",
             "HOST": args.host,
             "PORT": str(args.port),
-        }
+        },
+        "sqlite": {"ENGINE": "django.db.backends.sqlite3", "NAME": sqlite_file},
     },
     INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes"],
     # A site that still holds older hashes lists their hashers after the defaults, or those
@@ -138,6 +143,10 @@ with override_settings(PASSWORD_HASHERS=[CHEAP]):
     admin = User.objects.create_superuser("admin", "admin@example.com", "admin password")
 users.add(admin.pk, "admin", "admin@example.com", ["admin"], "admin password", "superuser")
 
+# The same rows in SQLite, in a schema Django's own migrations made.
+call_command("migrate", database="sqlite", verbosity=0)
+User.objects.using("sqlite").bulk_create(User.objects.order_by("id"))
+
 # The exports.
 call_command("dumpdata", "auth.user", output=os.path.join(args.out, "dumpdata.json"))
 call_command("dumpdata", "auth.user", natural_primary=True,
@@ -158,5 +167,9 @@ write_manifest(
          "uid_from": "id", "rows": "header+lines"},
     ],
     users,
-    {"url": postgres_url(args), "preset": "django"},
+    [
+        postgres(args, "django"),
+        database("SQLite --preset django", f"sqlite://{sqlite_file}", "django",
+                 f"SQLite {sqlite3.sqlite_version} (Python's sqlite3 wrote it)"),
+    ],
 )

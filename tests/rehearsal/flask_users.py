@@ -1,7 +1,8 @@
 """A Flask app's user table written by the app itself: a Flask-SQLAlchemy model in
 PostgreSQL whose passwords come from Werkzeug's `generate_password_hash`, with its default
 method and each method this Werkzeug version offers, and the edge cases real tables have.
-Exported with `psql \\copy … csv header` and as JSON Lines (`row_to_json`)."""
+Exported with `psql \\copy … csv header` and as JSON Lines (`row_to_json`), and read directly
+with `--preset flask` and with the preset's query plus the app's `active` column."""
 
 import os
 
@@ -9,10 +10,10 @@ from importlib.metadata import version
 
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import func, or_
+from sqlalchemy import func, null, or_
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from rehearsal import Users, arguments, create_database, postgres_url, psql, write_manifest
+from rehearsal import Users, arguments, create_database, postgres, psql, write_manifest
 
 args = arguments(__doc__)
 create_database(args)
@@ -48,7 +49,8 @@ users = Users(login)
 
 
 def create(username, email, password, note, method=None, active=True, variants=(), wrong=None):
-    user = User(username=username, email=email, active=active)
+    # A None attribute would take the column's default: null() writes a real NULL.
+    user = User(username=username, email=email, active=null() if active is None else active)
     user.set_password(password, method)
     db.session.add(user)
     db.session.commit()
@@ -102,5 +104,12 @@ write_manifest(
          "rows": "lines"},
     ],
     users,
-    {"url": postgres_url(args), "preset": "flask"},
+    [
+        postgres(args, "flask"),
+        # The preset's query knows no `active` column (Flask has none of its own): the app's
+        # is added to the printed query and passed back with --query.
+        postgres(args, "flask", name="PostgreSQL --query (flask preset + active)",
+                 edit=("password_hash AS password", "password_hash AS password, active AS is_active"),
+                 flags=["--dialect", "werkzeug", "--null-means", "is_active=false"]),
+    ],
 )

@@ -1,6 +1,7 @@
 """What the Python generators share: the database they write to, the psql exports and the
 manifest the Rust side reads (one per dataset: the framework, its exports with the flags
-`firegate import` takes for each, and every user with the passwords the framework accepts)."""
+`firegate import` takes for each, the databases an import can read directly, and every user
+with the passwords the framework accepts)."""
 
 import argparse
 import json
@@ -42,8 +43,26 @@ def psql(args, command, stdout=None, rows_only=False):
     )
 
 
-def postgres_url(args):
-    return f"postgres://postgres@{args.host}:{args.port}/{args.dataset}"
+def postgres(args, preset, name=None, edit=None, flags=()):
+    """The dataset's PostgreSQL database as `firegate import --from` reads it: with `preset`,
+    or with the preset's query edited (`edit`: the text to replace and its replacement)."""
+    import psycopg
+
+    with psycopg.connect(host=args.host, port=args.port, user="postgres",
+                         dbname=args.dataset) as conn:
+        version = conn.execute("show server_version").fetchone()[0]
+    return database(
+        name or f"PostgreSQL --preset {preset}",
+        f"postgres://postgres@{args.host}:{args.port}/{args.dataset}",
+        preset, f"PostgreSQL {version}", edit, flags)
+
+
+def database(name, url, preset, server, edit=None, flags=()):
+    """A manifest's database entry: a path of its own in the results table."""
+    entry = {"name": name, "url": url, "preset": preset, "server": server, "flags": list(flags)}
+    if edit:
+        entry["edit"] = {"replace": edit[0], "with": edit[1]}
+    return entry
 
 
 class Users:
@@ -77,13 +96,13 @@ class Users:
         })
 
 
-def write_manifest(args, framework, version, exports, users, database):
+def write_manifest(args, framework, version, exports, users, databases):
     manifest = {
         "dataset": args.dataset,
         "framework": framework,
         "version": version,
         "exports": exports,
-        "database": database,
+        "databases": databases,
         # Exports list the rows in id order, as the manifest does.
         "users": sorted(users.users, key=lambda u: int(u["id"])),
     }

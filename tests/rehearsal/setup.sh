@@ -21,11 +21,13 @@ for requirements in "$here"/requirements/*.txt; do
     continue
   fi
   echo "rehearsal: creating $venv" >&2
-  rm -rf "$venv"
-  "$python" -m venv "$venv" || {
+  # Debian's python3 creates virtualenvs only with python3-venv (its ensurepip).
+  "$python" -c 'import ensurepip' 2>/dev/null || {
     echo "cannot create a virtualenv with $python: install the Debian package python3-venv" >&2
     exit 1
   }
+  rm -rf "$venv"
+  "$python" -m venv "$venv"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -r "$requirements"
   echo "$stamp" >"$venv/.requirements"
 done

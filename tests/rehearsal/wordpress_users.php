@@ -5,7 +5,8 @@
  * sql_mode WordPress sets for itself, holding phpass `$P$` hashes from WordPress's own
  * wp_hash_password (Debian's WordPress 6.1), the `$wp$` bcrypt hashes of WordPress 6.8's
  * wp_hash_password (reproduced below from its source), and the rows real sites have.
- * Exported with `mysql --batch` as the README documents, and as `select *`.
+ * Exported with `mysql --batch` as the book's importing page shows, and as `select *`; also
+ * read directly (`--from mysql://… --preset wordpress`).
  *
  * Usage: php wordpress_users.php DATASET PORT OUT
  */
@@ -165,7 +166,7 @@ add_user($db, $users, 'wp68-zero-date', 'wp68-zero@example.com', 'registered lon
 $plugin = password_hash('plugin bcrypt', PASSWORD_BCRYPT);
 add_user($db, $users, 'bcrypt-plugin', 'bcrypt-plugin@example.com', 'plugin bcrypt', $plugin, 'bare $2y$ bcrypt (a plugin\'s wp_hash_password)', [' plugin bcrypt ']);
 
-// The exports: the README's query, and the whole table.
+// The exports: the importing page's query, and the whole table.
 function export($port, $dataset, $query, $file)
 {
     $command = sprintf(
@@ -178,16 +179,25 @@ function export($port, $dataset, $query, $file)
 export($port, $dataset, 'select ID as id, user_login as username, user_email as email, user_pass as password, user_registered as created_at from wp_users', "$out/users.tsv");
 export($port, $dataset, 'select * from wp_users', "$out/wp_users.tsv");
 
+// WordPress's login trims what is typed and checks every hash its way: `--dialect wordpress`.
+// `mysql_batch`: the file is `mysql --batch` output (backslash escapes, no quoting), read
+// with `--format mysql-batch` where the build has it.
 $columns = ['--id-column', 'ID', '--username-column', 'user_login', '--email-column', 'user_email', '--password-column', 'user_pass', '--created-column', 'user_registered'];
 $manifest = [
     'dataset' => $dataset,
     'framework' => 'WordPress',
     'version' => "$wp_version phpass (Debian), 6.8 wp_hash_password, PHP " . PHP_VERSION,
     'exports' => [
-        ['name' => 'mysql --batch (README query)', 'file' => 'users.tsv', 'flags' => ['--dialect', 'php'], 'uid_from' => 'id', 'rows' => 'header+lines'],
-        ['name' => 'mysql --batch select *', 'file' => 'wp_users.tsv', 'flags' => array_merge(['--dialect', 'php'], $columns), 'uid_from' => 'id', 'rows' => 'header+lines'],
+        ['name' => 'mysql --batch (documented query)', 'file' => 'users.tsv', 'flags' => ['--dialect', 'wordpress'], 'uid_from' => 'id', 'rows' => 'header+lines', 'mysql_batch' => true],
+        ['name' => 'mysql --batch select *', 'file' => 'wp_users.tsv', 'flags' => array_merge(['--dialect', 'wordpress'], $columns), 'uid_from' => 'id', 'rows' => 'header+lines', 'mysql_batch' => true],
     ],
-    'database' => ['url' => "mysql://root@127.0.0.1:$port/$dataset", 'preset' => 'wordpress'],
+    'databases' => [[
+        'name' => 'MariaDB --preset wordpress',
+        'url' => "mysql://root@127.0.0.1:$port/$dataset",
+        'preset' => 'wordpress',
+        'server' => mysqli_fetch_row(mysqli_query($db, 'select version()'))[0],
+        'flags' => [],
+    ]],
     'users' => $users,
 ];
 file_put_contents("$out/manifest.json", json_encode($manifest, JSON_PRETTY_PRINT | JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES));

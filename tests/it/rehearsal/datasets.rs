@@ -6,7 +6,7 @@ use std::process::Command;
 
 use serde::Deserialize;
 
-use super::servers::{self, require};
+use super::servers::{self, find};
 
 /// What writes a dataset, and where.
 pub struct Dataset {
@@ -53,8 +53,8 @@ pub struct Manifest {
     pub framework: String,
     pub version: String,
     pub exports: Vec<Export>,
-    /// The database the users are in, for an import that reads it directly.
-    pub database: Database,
+    /// The databases the users are in, each read directly by an import of its own.
+    pub databases: Vec<Database>,
     /// In the order every export lists them.
     pub users: Vec<User>,
 }
@@ -70,13 +70,32 @@ pub struct Export {
     /// How the report locates a row: `records` (its place in a JSON array), `lines` (one
     /// row a line) or `header+lines` (the same after a header line).
     pub rows: String,
+    /// Whether the file is `mysql --batch` output (backslash escapes, no quoting).
+    #[serde(default)]
+    pub mysql_batch: bool,
 }
 
+/// A database `firegate import --from` reads, and how.
 #[derive(Clone, Debug, Deserialize)]
 pub struct Database {
+    /// The path's name in the results table.
+    pub name: String,
     pub url: String,
     /// The `--preset` naming the framework's table.
     pub preset: String,
+    /// The server (or library) and its version.
+    pub server: String,
+    /// When set, the preset's query (`--print-query`) edited so, and passed as `--query`.
+    pub edit: Option<Edit>,
+    /// Further flags for `firegate import`.
+    pub flags: Vec<String>,
+}
+
+/// One replacement in a preset's query.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Edit {
+    pub replace: String,
+    pub with: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -118,6 +137,51 @@ fn scripts() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rehearsal")
 }
 
+/// What the servers and generators run, and the Debian package each comes from.
+const PROGRAMS: &[(&str, &str)] = &[
+    ("setpriv", "util-linux"),
+    ("psql", "postgresql-client"),
+    ("mariadbd", "mariadb-server"),
+    ("mariadb-install-db", "mariadb-server"),
+    ("mysql", "mariadb-client"),
+    ("php", "php-cli"),
+    ("python3", "python3"),
+];
+
+/// WordPress's password functions, which the WordPress generator loads.
+const WORDPRESS_PHPASS: &str = "/usr/share/wordpress/wp-includes/class-phpass.php";
+
+/// Fails at once, in one line naming every missing Debian package, before anything starts
+/// (`.ci/run` installs them all).
+pub fn check_installed() {
+    let mut missing: Vec<&str> = PROGRAMS
+        .iter()
+        .filter(|(program, _)| find(program).is_none())
+        .map(|(_, package)| *package)
+        .collect();
+    if servers::postgres_bin().is_none() {
+        missing.push("postgresql");
+    }
+    if !Path::new(WORDPRESS_PHPASS).is_file() {
+        missing.push("wordpress");
+    }
+    let mysqli = "exit(function_exists('mysqli_connect') ? 0 : 1);";
+    if find("php").is_some()
+        && !Command::new("php")
+            .args(["-r", mysqli])
+            .status()
+            .is_ok_and(|s| s.success())
+    {
+        missing.push("php-mysql");
+    }
+    missing.dedup();
+    assert!(
+        missing.is_empty(),
+        "the rehearsals need what these Debian packages install: apt-get install {}",
+        missing.join(" ")
+    );
+}
+
 /// Creates the virtualenvs the Python generators need (`tests/rehearsal/setup.sh`, which
 /// leaves up-to-date ones alone).
 pub fn ensure_virtualenvs() {
@@ -127,9 +191,9 @@ pub fn ensure_virtualenvs() {
         .expect("run tests/rehearsal/setup.sh");
     assert!(
         output.status.success(),
-        "tests/rehearsal/setup.sh failed:\n{}{}",
+        "tests/rehearsal/setup.sh failed: {}{}",
         String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
+        String::from_utf8_lossy(&output.stderr).trim_end()
     );
 }
 
@@ -141,7 +205,6 @@ impl Dataset {
         std::fs::create_dir_all(&out).unwrap();
         let mut command = match self.generator {
             Generator::Python { venv, script } => {
-                require("psql", "postgresql-client");
                 let server = servers::postgres();
                 let python = work_dir().join(format!("venv-{venv}/bin/python"));
                 let mut command = Command::new(python);
@@ -156,10 +219,8 @@ impl Dataset {
                 command
             }
             Generator::Php { script } => {
-                let php = require("php", "php-cli");
-                require("mysql", "mariadb-client");
                 let server = servers::mariadb();
-                let mut command = Command::new(php);
+                let mut command = Command::new("php");
                 command
                     .arg(script)
                     .args([self.name, &server.port.to_string()])

@@ -1,9 +1,9 @@
 //! One import path of one dataset: `firegate import` of an export (or, where the build has
-//! it, of the database itself) into a fresh project, then every user signing in over HTTP
-//! with what the framework accepted, before and after the upgrade to argon2id.
+//! it, of the database itself, by a preset or by its query edited) into a fresh project, then
+//! every user signing in over HTTP with what the framework accepted, before and after the
+//! upgrade to argon2id.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use firegate::accounts::Uid;
@@ -11,15 +11,15 @@ use futures::StreamExt;
 use serde_json::Value;
 
 use super::datasets::{Database, Export, Manifest, User};
-use crate::common::{TestApp, firegate_command, spawn_app};
-use crate::import::Run;
+use crate::common::{TestApp, spawn_app};
+use crate::import::{Run, command_without_file};
 
 /// How the users reach firegate.
 #[derive(Clone, Debug)]
 pub enum ImportPath {
     /// An export file, with its flags.
     File(Export),
-    /// `firegate import --from URL --preset P`.
+    /// `firegate import --from URL --preset P`, or `--query` with the preset's query edited.
     Database(Database),
 }
 
@@ -27,21 +27,37 @@ impl ImportPath {
     pub fn name(&self) -> String {
         match self {
             ImportPath::File(export) => export.name.clone(),
-            ImportPath::Database(db) => format!("database --preset {}", db.preset),
+            ImportPath::Database(db) => db.name.clone(),
         }
     }
 
-    fn args(&self, dir: &Path) -> Vec<String> {
-        match self {
-            ImportPath::File(export) => {
-                let mut args = vec![dir.join(&export.file).display().to_string()];
-                args.extend(export.flags.iter().cloned());
-                args
+    async fn args(&self, app: &TestApp, dir: &Path) -> Vec<String> {
+        let (mut args, flags) = match self {
+            ImportPath::File(export) => (
+                vec![dir.join(&export.file).display().to_string()],
+                &export.flags,
+            ),
+            ImportPath::Database(db) => {
+                let mut args = vec!["--from".to_string(), db.url.clone()];
+                match &db.edit {
+                    None => args.extend(["--preset".to_string(), db.preset.clone()]),
+                    Some(edit) => {
+                        let query = print_query(app, db).await;
+                        assert!(
+                            query.contains(&edit.replace),
+                            "the {} preset's query has no `{}`:\n{query}",
+                            db.preset,
+                            edit.replace
+                        );
+                        let query = query.replace(&edit.replace, &edit.with);
+                        args.extend(["--query".to_string(), query.trim_end().to_string()]);
+                    }
+                }
+                (args, &db.flags)
             }
-            ImportPath::Database(db) => ["--from", &db.url, "--preset", &db.preset]
-                .map(String::from)
-                .to_vec(),
-        }
+        };
+        args.extend(flags.iter().cloned());
+        args
     }
 
     /// The user field the uid is.
@@ -93,7 +109,7 @@ pub async fn rehearse(manifest: &Manifest, dir: &Path, path: &ImportPath) -> Out
         path.name()
             .replace(|c: char| !c.is_ascii_alphanumeric(), "-")
     ));
-    let args = path.args(dir);
+    let args = path.args(&app, dir).await;
     let run = import(&app, &args, &report).await;
     let command = format!(
         "firegate import {} --report {}",
@@ -150,16 +166,10 @@ pub async fn rehearse(manifest: &Manifest, dir: &Path, path: &ImportPath) -> Out
 
 /// `firegate import ARGS --report FILE` on the app's project.
 async fn import(app: &TestApp, args: &[String], report: &Path) -> Run {
-    let mut command: tokio::process::Command =
-        firegate_command(app.keys.path(), &app.project()).into();
-    let output = command
-        .env_remove("RUST_LOG")
-        .env("FIREGATE_LOG_FORMAT", "text")
-        .arg("import")
+    let output = command_without_file(app)
         .args(args)
         .arg("--report")
         .arg(report)
-        .stdin(Stdio::null())
         .output()
         .await
         .unwrap();
@@ -168,6 +178,21 @@ async fn import(app: &TestApp, args: &[String], report: &Path) -> Run {
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
+}
+
+/// `firegate import --from URL --preset P --print-query`: the query to edit.
+async fn print_query(app: &TestApp, db: &Database) -> String {
+    let output = command_without_file(app)
+        .args(["--from", &db.url, "--preset", &db.preset, "--print-query"])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "--print-query: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
 }
 
 fn read_report(path: &PathBuf) -> Vec<Entry> {
@@ -201,6 +226,7 @@ fn locates(entry: &Entry, path: &ImportPath, index: usize, user: &User) -> bool 
             "header+lines" => entry.line == index + 2,
             other => panic!("unknown row kind {other}"),
         },
+        // A query's rows come in the database's order, not the manifest's.
         ImportPath::Database(_) => false,
     }
 }

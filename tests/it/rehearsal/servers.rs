@@ -30,18 +30,19 @@ pub fn mariadb() -> &'static Server {
     SERVER.get_or_init(start_mariadb)
 }
 
+/// `program` on the `PATH`.
+pub fn find(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(program))
+            .find(|p| p.is_file())
+    })
+}
+
 /// Fails the test at once, naming the Debian package, when `program` is not installed.
 pub fn require(program: &str, package: &str) -> PathBuf {
-    let found = if program.contains('/') {
-        Some(PathBuf::from(program)).filter(|p| p.is_file())
-    } else {
-        std::env::var_os("PATH").and_then(|path| {
-            std::env::split_paths(&path)
-                .map(|dir| dir.join(program))
-                .find(|p| p.is_file())
-        })
-    };
-    found.unwrap_or_else(|| panic!("{program} is missing: install the Debian package {package}"))
+    find(program)
+        .unwrap_or_else(|| panic!("{program} is missing: install the Debian package {package}"))
 }
 
 fn running_as_root() -> bool {
@@ -49,7 +50,8 @@ fn running_as_root() -> bool {
 }
 
 fn start_postgres() -> Server {
-    let bin = postgres_bin();
+    let bin = postgres_bin()
+        .unwrap_or_else(|| panic!("PostgreSQL is missing: install the Debian package postgresql"));
     let dir = scratch_dir("postgres");
     let data = dir.join("data");
     // PostgreSQL refuses to run as root: as root, run it as the `postgres` user its Debian
@@ -163,7 +165,7 @@ fn start_mariadb() -> Server {
 }
 
 /// Debian's newest PostgreSQL server binaries (`/usr/lib/postgresql/N/bin`).
-fn postgres_bin() -> PathBuf {
+pub fn postgres_bin() -> Option<PathBuf> {
     let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
         .flatten()
@@ -175,10 +177,7 @@ fn postgres_bin() -> PathBuf {
         })
         .collect();
     versions.sort();
-    versions
-        .pop()
-        .map(|(_, bin)| bin)
-        .unwrap_or_else(|| panic!("PostgreSQL is missing: install the Debian package postgresql"))
+    versions.pop().map(|(_, bin)| bin)
 }
 
 /// The postgres user's uid (`-u`) or gid (`-g`).
