@@ -195,7 +195,7 @@ $manifest = [
         'name' => 'MariaDB --preset wordpress',
         'url' => "mysql://root@127.0.0.1:$port/$dataset",
         'preset' => 'wordpress',
-        'server' => mysqli_fetch_row(mysqli_query($db, 'select version()'))[0],
+        'server' => 'MariaDB ' . mysqli_fetch_row(mysqli_query($db, 'select version()'))[0],
         'flags' => [],
     ]],
     'users' => $users,

@@ -30,13 +30,14 @@ pub fn mariadb() -> &'static Server {
     SERVER.get_or_init(start_mariadb)
 }
 
-/// `program` on the `PATH`.
+/// `program` on the `PATH`, or in the `sbin` directories a user's `PATH` often lacks
+/// (Debian installs `mariadbd` in `/usr/sbin`).
 pub fn find(program: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|path| {
-        std::env::split_paths(&path)
-            .map(|dir| dir.join(program))
-            .find(|p| p.is_file())
-    })
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/sbin"].map(PathBuf::from))
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
 }
 
 /// Fails the test at once, naming the Debian package, when `program` is not installed.
