@@ -140,7 +140,7 @@ mod tests {
             .check(&columns, Format::Csv)
             .unwrap_err()
             .to_string();
-        assert!(err.contains("is_active, disabled, email_verified"), "{err}");
+        assert!(err.contains("is_active, active, disabled, email_verified"), "{err}");
         let err = nulls("disabled", NullMeaning::Unknown)
             .check(&columns, Format::Csv)
             .unwrap_err()

@@ -24,6 +24,7 @@ mod legacy;
 mod login;
 mod look_alikes;
 mod lossy_upgrades;
+mod operating;
 mod rehearsal;
 mod requests;
 mod reset;

@@ -106,10 +106,10 @@ write_manifest(
     users,
     [
         postgres(args, "flask"),
-        # The preset's query knows no `active` column (Flask has none of its own): the app's
-        # is added to the printed query and passed back with --query.
+        # The preset reads every column (Flask prescribes none); the printed query edited to
+        # name the app's columns, its `active` as is_active, and passed back with --query.
         postgres(args, "flask", name="PostgreSQL --query (flask preset + active)",
-                 edit=("password_hash AS password", "password_hash AS password, active AS is_active"),
+                 edit=("SELECT * FROM", "SELECT id, username, email, password_hash, active AS is_active FROM"),
                  flags=["--dialect", "werkzeug", "--null-means", "is_active=false"]),
     ],
 )
