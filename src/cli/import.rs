@@ -218,7 +218,8 @@ impl ImportArgs {
             (None, _) => {
                 return Err(Error::Config(
                     "--dialect is required for CSV, mysql-batch, JSON Lines and --query \
-                     input: werkzeug, django, phc, php, drupal, aspnet, spring or firebase"
+                     input: werkzeug, django, phc, php, wordpress, drupal, aspnet, spring or \
+                     firebase"
                         .into(),
                 ));
             }
@@ -332,7 +333,12 @@ fn print_query(args: &ImportArgs) -> std::result::Result<(), Failure> {
             Error::Config("--print-query prints a --preset's query: name one".into()).into(),
         );
     };
-    let url = args.from.as_deref().unwrap_or("postgres://");
+    let from_env = std::env::var("FIREGATE_IMPORT_FROM").ok();
+    let url = args
+        .from
+        .as_deref()
+        .or(from_env.as_deref())
+        .unwrap_or("postgres://");
     let query = preset.query(url)?;
     let mut out = std::io::stdout().lock();
     match writeln!(out, "{query}") {

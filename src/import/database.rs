@@ -97,16 +97,33 @@ impl Preset {
             Backend::MySql => format!("`{name}`"),
             Backend::Postgres | Backend::Sqlite => format!("\"{name}\""),
         };
+        // A ban in ASP.NET Identity is a lockout that ends in the far future; a lockout of
+        // minutes after failed sign-ins is not carried over (firegate keeps its own).
+        let banned = match backend {
+            Backend::Postgres => {
+                "COALESCE(\"LockoutEnabled\" AND \"LockoutEnd\" > now() + interval '1 year', false)"
+            }
+            Backend::MySql => {
+                "COALESCE(`LockoutEnabled` AND `LockoutEnd` > UTC_TIMESTAMP() + INTERVAL 1 YEAR, 0)"
+            }
+            Backend::Sqlite => {
+                "COALESCE(\"LockoutEnabled\" AND \"LockoutEnd\" > datetime('now', '+1 year'), 0)"
+            }
+        };
+        // Every preset orders by the legacy id, so which row keeps an email several share
+        // (--duplicate-email keep-first) is the same on every run.
         let query = match self {
             // Zero dates (`0000-00-00 00:00:00`, the column's default) are read as absent.
+            // Multisite installs also have `spam` and `deleted`: add `AND spam = 0 AND
+            // deleted = 0`, or select them as `disabled`.
             Preset::Wordpress => {
                 "SELECT ID AS id, user_login AS username, user_email AS email,\n       \
                  user_pass AS password, user_registered AS created\n\
-                 FROM wp_users"
+                 FROM wp_users\nORDER BY ID"
                     .to_string()
             }
             Preset::Django => "SELECT id, username, email, password, date_joined, is_active\n\
-                 FROM auth_user"
+                 FROM auth_user\nORDER BY id"
                 .to_string(),
             // Flask prescribes no table: every column of the model's, read by its name
             // (password or password_hash; active or is_active, whose NULL is refused until
@@ -114,29 +131,31 @@ impl Preset {
             Preset::Flask => format!(
                 "-- Flask-SQLAlchemy's User model: id, username and/or email, password_hash,\n\
                  -- and active / is_active and created_at where the model has them\n\
-                 SELECT * FROM {}",
+                 SELECT * FROM {}\nORDER BY id",
                 quote("user")
             ),
             // `name` is a display name, not unique: the email is the login.
             Preset::Laravel => "SELECT id, email, password, created_at,\n       \
                  email_verified_at IS NOT NULL AS email_verified\n\
-                 FROM users"
+                 FROM users\nORDER BY id"
                 .to_string(),
+            // `status` 0 is a blocked user; uid 0 is the anonymous user.
             Preset::Drupal7 => {
                 "SELECT uid AS id, name AS username, mail AS email, pass AS password,\n       \
                  created, status AS is_active\n\
-                 FROM users\nWHERE uid > 0"
+                 FROM users\nWHERE uid > 0\nORDER BY uid"
                     .to_string()
             }
             Preset::Aspnet => format!(
                 "SELECT {} AS id, {} AS username, {} AS email, {} AS password,\n       \
-                 {} AS email_verified\nFROM {}",
+                 {} AS email_verified,\n       {banned} AS disabled\nFROM {}\nORDER BY {}",
                 quote("Id"),
                 quote("UserName"),
                 quote("Email"),
                 quote("PasswordHash"),
                 quote("EmailConfirmed"),
-                quote("AspNetUsers")
+                quote("AspNetUsers"),
+                quote("Id"),
             ),
         };
         Ok(query)
@@ -189,20 +208,37 @@ impl DatabaseQuery {
     }
 }
 
-/// `scheme://user:secret@host/db` → `scheme://user:***@host/db`.
+/// The URL with its password (`user:secret@`, or a `password=` parameter) as `***`; a URL
+/// that does not parse keeps nothing of what stands before its last `@`.
 pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
+    let hidden = |url: &str| match (url.split_once("://"), url.rfind('@')) {
+        (Some((scheme, _)), Some(at)) => format!("{scheme}://***{}", &url[at..]),
+        _ => url.to_string(),
     };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{path}"),
-            None => url.to_string(),
-        },
-        None => url.to_string(),
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return hidden(url);
+    };
+    if parsed.password().is_some() && parsed.set_password(Some("***")).is_err() {
+        return hidden(url);
     }
+    let secret =
+        |key: &str| key.eq_ignore_ascii_case("password") || key.eq_ignore_ascii_case("pass");
+    if parsed.query_pairs().any(|(key, _)| secret(&key)) {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(key, value)| {
+                let value = if secret(&key) {
+                    "***".into()
+                } else {
+                    value.into_owned()
+                };
+                (key.into_owned(), value)
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    // `url` writes `***` percent-encoded in the user info.
+    parsed.to_string().replace("%2A%2A%2A", "***")
 }
 
 /// True when the URL carries a password.
@@ -228,7 +264,12 @@ pub(crate) fn read(db: &DatabaseQuery, options: &ImportOptions, sink: &mut Sink<
     let password = db.password.as_ref().filter(|_| !has_password(&db.url));
     match db.backend {
         Backend::Postgres => {
-            let mut connect = PgConnectOptions::from_str(&db.url).map_err(bad_url)?;
+            // Read-only for the whole session: a `--query` of several statements (`COMMIT;
+            // DELETE …`) cannot write either.
+            let mut connect = PgConnectOptions::from_str(&db.url)
+                .map_err(bad_url)?
+                .options([("default_transaction_read_only", "on")])
+                .disable_statement_logging();
             if let Some(password) = password {
                 connect = connect.password(password.expose_secret());
             }
@@ -242,12 +283,20 @@ pub(crate) fn read(db: &DatabaseQuery, options: &ImportOptions, sink: &mut Sink<
             read
         }
         Backend::MySql => {
-            let mut connect = MySqlConnectOptions::from_str(&db.url).map_err(bad_url)?;
+            // The server's own time zone and sql_mode, as the application reads its tables
+            // (TIMESTAMP columns are shown in the session's zone; `||` stays OR).
+            let mut connect = MySqlConnectOptions::from_str(&db.url)
+                .map_err(bad_url)?
+                .timezone(None)
+                .pipes_as_concat(false)
+                .no_engine_substitution(false)
+                .disable_statement_logging();
             if let Some(password) = password {
                 connect = connect.password(password.expose_secret());
             }
             let mut conn = on.block_on(connect.connect()).map_err(cannot_connect)?;
-            let begin = "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY";
+            let begin = "SET SESSION TRANSACTION READ ONLY; \
+                         START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY";
             on.block_on(sqlx::raw_sql(begin).execute(&mut conn))
                 .map_err(|e| query_error(db, &e))?;
             let read = rows::<MySql>(&on, &mut conn, db, options, sink);
@@ -258,7 +307,8 @@ pub(crate) fn read(db: &DatabaseQuery, options: &ImportOptions, sink: &mut Sink<
             let connect = SqliteConnectOptions::from_str(&db.url)
                 .map_err(bad_url)?
                 .read_only(true)
-                .create_if_missing(false);
+                .create_if_missing(false)
+                .disable_statement_logging();
             let mut conn = on.block_on(connect.connect()).map_err(cannot_connect)?;
             let read = rows::<Sqlite>(&on, &mut conn, db, options, sink);
             let _ = on.block_on(conn.close());
@@ -283,12 +333,19 @@ where
     usize: sqlx::ColumnIndex<DB::Row>,
 {
     let mut stream = sqlx::raw_sql(&db.query).fetch(conn);
-    let mut columns = None;
+    let mut columns: Option<(Vec<(Role, usize)>, Vec<Arc<str>>)> = None;
     let mut number = 0u64;
     while let Some(row) = on.block_on(stream.next()) {
         let row = row.map_err(|e| query_error(db, &e))?;
         number += 1;
         let (roles, names) = match &columns {
+            Some((_, names)) if !same_columns(&row, names) => {
+                return Err(Error::Config(
+                    "the query returned rows with other columns (several statements?): give \
+                     one SELECT"
+                        .into(),
+                ));
+            }
             Some(resolved) => resolved,
             None => {
                 let names: Vec<String> = row
@@ -302,10 +359,27 @@ where
             }
         };
         if !sink(item(&row, number, roles, names)) {
-            break;
+            return Ok(());
         }
     }
+    if number == 0 {
+        return Err(Error::Config(
+            "the query returned no rows: nothing to import (is --from the right database, \
+             and does the query's table hold the users?)"
+                .into(),
+        ));
+    }
     Ok(())
+}
+
+/// True when `row` has exactly the columns the first row had.
+fn same_columns<R: Row>(row: &R, names: &[Arc<str>]) -> bool {
+    let columns = row.columns();
+    columns.len() == names.len()
+        && columns
+            .iter()
+            .zip(names)
+            .all(|(column, name)| sqlx::Column::name(column) == &**name)
 }
 
 /// One result row as the import reads it: each role's column as text, NULL as no value (a
@@ -324,8 +398,8 @@ where
             Ok(None) => {}
             Err(_) => {
                 let message = format!(
-                    "column `{name}` is not UTF-8 text; convert it in the query (e.g. \
-                     CAST(… AS CHAR) or encode(…, 'hex'))"
+                    "column `{name}` is not UTF-8 text; convert it in the query (MySQL \
+                     HEX(…) or CONVERT(… USING utf8mb4), PostgreSQL encode(…, 'hex'))"
                 );
                 return Item::Rejected(Rejection {
                     record: Some(number),
@@ -372,6 +446,17 @@ mod tests {
         // An `@` in the password (unencoded) still hides all of it.
         assert_eq!(redact("mysql://u:p@ss@h/db"), "mysql://u:***@h/db");
         assert!(has_password("postgres://a:b@h/d") && !has_password("postgres://a@h/d"));
+        for (url, shown) in [
+            (
+                "postgres://kim@h:1/db?password=hunter2&sslmode=require",
+                "postgres://kim@h:1/db?password=***&sslmode=require",
+            ),
+            ("postgres://kim:hunt/er2@h/db", "postgres://***@h/db"),
+            ("mysql://kim:p%40ss@h/db", "mysql://kim:***@h/db"),
+        ] {
+            assert_eq!(redact(url), shown);
+            assert!(has_password(url), "{url}");
+        }
         let q = DatabaseQuery::new("postgres://a:hunter2@h/d", "SELECT 1").unwrap();
         assert!(!format!("{q:?}").contains("hunter2"));
     }
@@ -389,10 +474,14 @@ mod tests {
     #[test]
     fn presets_quote_names_as_each_database_wants() {
         let flask = |url| Preset::Flask.query(url).unwrap();
-        assert!(flask("postgres://h/d").ends_with("SELECT * FROM \"user\""));
-        assert!(flask("mysql://h/d").ends_with("SELECT * FROM `user`"));
+        assert!(flask("postgres://h/d").ends_with("SELECT * FROM \"user\"\nORDER BY id"));
+        assert!(flask("mysql://h/d").ends_with("SELECT * FROM `user`\nORDER BY id"));
         let aspnet = Preset::Aspnet.query("mysql://h/d").unwrap();
         assert!(aspnet.contains("`PasswordHash` AS password"), "{aspnet}");
+        assert!(
+            aspnet.contains("INTERVAL 1 YEAR, 0) AS disabled"),
+            "{aspnet}"
+        );
         assert_eq!(Preset::Drupal7.dialect(), Dialect::Drupal);
         assert!(
             Preset::Drupal7

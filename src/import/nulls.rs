@@ -140,7 +140,10 @@ mod tests {
             .check(&columns, Format::Csv)
             .unwrap_err()
             .to_string();
-        assert!(err.contains("is_active, active, disabled, email_verified"), "{err}");
+        assert!(
+            err.contains("is_active, active, disabled, email_verified"),
+            "{err}"
+        );
         let err = nulls("disabled", NullMeaning::Unknown)
             .check(&columns, Format::Csv)
             .unwrap_err()

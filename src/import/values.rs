@@ -178,14 +178,22 @@ pub(crate) fn parse_timestamp(value: &str) -> Option<Timestamp> {
     unix_seconds(value)
 }
 
-/// MySQL's zero date or datetime (`0000-00-00`, `0000-00-00 00:00:00[.000000]`), which
-/// stands for "no date" in tables created before strict mode (WordPress's `user_registered`).
+/// A date that stands for "no date": MySQL's zero date or datetime (`0000-00-00 00:00:00`,
+/// WordPress's `user_registered` default), one with a zero month or day (`2019-00-00`, which
+/// the modes WordPress sets let MySQL store), and PostgreSQL's `infinity` / `-infinity`.
 pub(crate) fn is_zero_date(value: &str) -> bool {
     let value = value.trim();
-    value.starts_with("0000-00-00")
-        && value[10..]
-            .chars()
-            .all(|c| matches!(c, '0' | ':' | '.' | ' ' | 'T'))
+    if value.eq_ignore_ascii_case("infinity") || value.eq_ignore_ascii_case("-infinity") {
+        return true;
+    }
+    let b = value.as_bytes();
+    b.len() >= 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && [&b[0..4], &b[5..7], &b[8..10]]
+            .iter()
+            .all(|part| part.iter().all(u8::is_ascii_digit))
+        && (&b[0..4] == b"0000" || &b[5..7] == b"00" || &b[8..10] == b"00")
 }
 
 /// `1614834367` or `1614834367.25`, read exactly (no floating point).

@@ -366,7 +366,7 @@ pub fn importable(parsed: &ParsedHash) -> Mapped {
     let scheme = parsed.scheme();
     let no = |reason| Err(NotImportable::NoEquivalent { scheme, reason });
     if parsed.trims_typed() {
-        return no("WordPress trims what is typed; Firebase would check it as typed");
+        return no("WordPress and Drupal trim what is typed; Firebase would check it as typed");
     }
     match parsed.verifier() {
         Verifier::Pbkdf2 {
@@ -1129,7 +1129,7 @@ mod tests {
             (Dialect::Werkzeug, "sha384$$81e4760980814cf38b80699a1da619d706dab566ea3d7657f5bdb0438aa2c9", "werkzeug-sha384: Firebase's digests are MD5, SHA-1, SHA-256 and SHA-512 only"),
             (Dialect::Php, "$P$BfoDv9tdo0mY0njzTT0kxJvjnVQLaq0", "phpass-md5: phpass hashes the password again"),
             (Dialect::Php, "$wp$2y$10$xP6MPWTlTMLAQGtZpmBReeeHJLkxvBsZuSSpXiBaREiQ2wpqx2Iyq", "wordpress-bcrypt: bcrypt of a base64 HMAC-SHA384"),
-            (Dialect::Wordpress, "$2y$04$jPV4L3Aa9F8W9gWBsQx.me3FEA3xjBeQ8r2gWHDm.mCion9HoKl/6", "bcrypt: WordPress trims what is typed"),
+            (Dialect::Wordpress, "$2y$04$jPV4L3Aa9F8W9gWBsQx.me3FEA3xjBeQ8r2gWHDm.mCion9HoKl/6", "bcrypt: WordPress and Drupal trim what is typed"),
             (Dialect::Phc, "$1$6rWV8mXn$q1n4r8hVvf/4AjrJ0l33j.", "md5-crypt: Firebase has no MD5-crypt"),
             (Dialect::Phc, "1mnyI2ZzSHqX2", "des-crypt: Firebase has no DES crypt(3)"),
             (Dialect::Spring, "{sha256}97cde38028ad898ebc02e690819fa220e88c62e0699403e94fff291cfffaf8", "spring-standard-sha256: SHA-256 applied 1024 times"),

@@ -37,7 +37,8 @@ pub enum Dialect {
     /// does, on the typed password without surrounding whitespace (`wp_authenticate` trims
     /// it) whatever the hash: phpass, `$wp$`, a plugin's bare bcrypt, or MD5.
     Wordpress,
-    /// Drupal 7 `users.pass`: `$S$`, `U$S$`, and the phpass `$P$`/`$H$` it kept.
+    /// Drupal 7 `users.pass`: `$S$`, `U$S$`, and the phpass `$P$`/`$H$` it kept; checked on
+    /// the typed password without surrounding whitespace, as Drupal's login form trims it.
     Drupal,
     /// ASP.NET Identity `PasswordHasher` v2 and v3 (`AspNetUsers.PasswordHash`).
     Aspnet,
@@ -243,7 +244,9 @@ pub fn parse_with(
     Ok(ParsedHash {
         scheme,
         verifier,
-        trims_typed: dialect == Dialect::Wordpress,
+        // WordPress's wp_authenticate and Drupal 7's login form (user_login_authenticate_
+        // validate) trim the typed password before any hash is compared.
+        trims_typed: matches!(dialect, Dialect::Wordpress | Dialect::Drupal),
     })
 }
 
@@ -272,9 +275,9 @@ impl ParsedHash {
     pub fn matches(&self, password: &[u8]) -> Option<Transform> {
         let trimmed = php_trim(password);
         if self.trims_typed {
-            // WordPress's login trims what is typed (and refuses it when nothing is left),
-            // then checks that against whatever the hash is: every padding of the trimmed
-            // password matches, and bcrypt also ignores what follows 72 bytes of it.
+            // WordPress's and Drupal's logins trim what is typed (and refuse it when nothing
+            // is left), then check that against whatever the hash is: every padding of the
+            // trimmed password matches, and bcrypt also ignores what follows 72 bytes of it.
             if trimmed.is_empty() || !self.exact(trimmed) {
                 return None;
             }
@@ -382,7 +385,7 @@ impl ParsedHash {
         self.scheme
     }
 
-    /// True when only the trimmed form of what is typed is checked (WordPress).
+    /// True when only the trimmed form of what is typed is checked (WordPress, Drupal 7).
     pub fn trims_typed(&self) -> bool {
         self.trims_typed
     }

@@ -14,6 +14,15 @@ const DJANGO_HASH: &str = "pbkdf2_sha256$1000$sält$PqcS5RElBAETZutv1T9QAHP6b1jc
 const DJANGO_PASSWORD: &str = "pässwörd";
 const PHPASS_HASH: &str = "$P$BfoDv9tdo0mY0njzTT0kxJvjnVQLaq0";
 const PHPASS_PASSWORD: &str = "correct horse battery staple";
+// php -r 'echo password_hash("plugin bcrypt", PASSWORD_BCRYPT, ["cost"=>4]);'
+const LARAVEL_HASH: &str = "$2y$04$jPV4L3Aa9F8W9gWBsQx.me3FEA3xjBeQ8r2gWHDm.mCion9HoKl/6";
+const LARAVEL_PASSWORD: &str = "plugin bcrypt";
+// Drupal 7 user_hash_password (tests/fixtures/php-hashes.jsonl).
+const DRUPAL_HASH: &str = "$S$DIRyfIIDPb8rN46DGgo5IPRbde2TDCfm1FRBj3uCzgY2a7/Xv8EM";
+const DRUPAL_PASSWORD: &str = "correct horse battery staple";
+// ASP.NET Identity's PasswordHasherTest, version 2 (tests/fixtures/library-hashes.jsonl).
+const ASPNET_HASH: &str = "AAABAgMEBQYHCAkKCwwNDg+ukCEMDf0yyQ29NYubggHIVY0sdEUfdyeM+E1LtH1uJg==";
+const ASPNET_PASSWORD: &str = "my password";
 
 /// A SQLite database holding `statements`, at `dir/legacy.db`.
 async fn database(dir: &Path, statements: &str) -> String {
@@ -192,4 +201,103 @@ async fn a_password_never_travels_in_argv_and_never_in_a_message() {
         run.stderr
     );
     assert!(!run.stderr.contains("hunter2"), "{}", run.stderr);
+}
+
+/// The Laravel, Drupal 7 and ASP.NET Identity presets, each run against its framework's own
+/// table (the columns its migration creates): logins, hashes, states and times as read.
+#[tokio::test]
+async fn each_framework_preset_reads_its_schema() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let statements = r#"
+CREATE TABLE users (id integer PRIMARY KEY, name varchar(255) NOT NULL,
+  email varchar(255) NOT NULL UNIQUE, email_verified_at timestamp NULL,
+  password varchar(255) NOT NULL, remember_token varchar(100) NULL,
+  created_at timestamp NULL, updated_at timestamp NULL);
+INSERT INTO users VALUES
+  (11, 'Kim Lee', 'kim@laravel.example', '2024-01-02 03:04:05', '{bcrypt}', NULL,
+   '2023-05-06 07:08:09', NULL),
+  (12, 'Kim Lee', 'lee@laravel.example', NULL, '{bcrypt}', NULL, NULL, NULL);
+CREATE TABLE drupal_users (uid integer PRIMARY KEY, name varchar(60) NOT NULL,
+  pass varchar(128) NOT NULL, mail varchar(254), created integer NOT NULL,
+  status tinyint NOT NULL);
+INSERT INTO drupal_users VALUES
+  (0, '', '', '', 0, 0),
+  (21, 'drupal kim', '{drupal}', 'kim@drupal.example', 1614834367, 1),
+  (22, 'blocked', '{drupal}', 'blocked@drupal.example', 1614834367, 0);
+CREATE TABLE AspNetUsers (Id TEXT PRIMARY KEY, UserName TEXT, NormalizedUserName TEXT,
+  Email TEXT, NormalizedEmail TEXT, EmailConfirmed INTEGER NOT NULL, PasswordHash TEXT,
+  SecurityStamp TEXT, ConcurrencyStamp TEXT, PhoneNumber TEXT,
+  PhoneNumberConfirmed INTEGER NOT NULL, TwoFactorEnabled INTEGER NOT NULL, LockoutEnd TEXT,
+  LockoutEnabled INTEGER NOT NULL, AccessFailedCount INTEGER NOT NULL);
+INSERT INTO AspNetUsers VALUES
+  ('a1', 'ana', 'ANA', 'ana@aspnet.example', 'ANA@ASPNET.EXAMPLE', 1, '{aspnet}', 's', 'c',
+   NULL, 0, 0, NULL, 1, 0),
+  ('a2', 'banned', 'BANNED', 'banned@aspnet.example', 'BANNED@ASPNET.EXAMPLE', 0, '{aspnet}',
+   's', 'c', NULL, 0, 0, '9999-12-31 23:59:59.9999999+00:00', 1, 0),
+  ('a3', 'paused', 'PAUSED', 'paused@aspnet.example', 'PAUSED@ASPNET.EXAMPLE', 0, '{aspnet}',
+   's', 'c', NULL, 0, 0, '2000-01-01 00:00:00+00:00', 1, 3);
+"#
+    .replace("{bcrypt}", LARAVEL_HASH)
+    .replace("{drupal}", DRUPAL_HASH)
+    .replace("{aspnet}", ASPNET_HASH);
+    let url = database(dir.path(), &statements).await;
+
+    let run = import_from(&app, &url, &["--preset", "laravel"]).await;
+    assert_eq!((run.code, run.count("imported")), (0, 2), "{}", run.stderr);
+    let kim = account(&app, "11").await.unwrap();
+    assert_eq!(kim.email_verified, Some(true));
+    assert_eq!(kim.created_at.to_string(), "2023-05-06T07:08:09Z");
+    assert!(kim.username.is_none(), "Laravel's name is no login");
+    assert_eq!(
+        account(&app, "12").await.unwrap().email_verified,
+        Some(false)
+    );
+    assert_eq!(
+        app.sign_in("kim@laravel.example", LARAVEL_PASSWORD).await.0,
+        200
+    );
+
+    // Drupal's table is `users` too: the printed preset, pointed at this one.
+    let mut print = command_without_file(&app);
+    print.args(["--from", &url, "--preset", "drupal7", "--print-query"]);
+    let query = run_import(print, "--print-query")
+        .await
+        .stdout
+        .replace("FROM users", "FROM drupal_users");
+    let run = import_from(&app, &url, &["--dialect", "drupal", "--query", &query]).await;
+    assert_eq!((run.code, run.count("imported")), (0, 2), "{}", run.stderr);
+    assert!(account(&app, "0").await.is_none(), "the anonymous user");
+    assert!(account(&app, "22").await.unwrap().disabled);
+    let drupal = account(&app, "21").await.unwrap();
+    assert_eq!(drupal.created_at.to_string(), "2021-03-04T05:06:07Z");
+    assert_eq!(app.sign_in("drupal kim", DRUPAL_PASSWORD).await.0, 200);
+
+    let run = import_from(&app, &url, &["--preset", "aspnet"]).await;
+    assert_eq!((run.code, run.count("imported")), (0, 3), "{}", run.stderr);
+    let ana = account(&app, "a1").await.unwrap();
+    assert!(!ana.disabled && ana.email_verified == Some(true));
+    // A ban (a lockout to year 9999) stays one; a lockout that ended does not.
+    assert!(account(&app, "a2").await.unwrap().disabled);
+    assert!(!account(&app, "a3").await.unwrap().disabled);
+    assert_eq!(app.sign_in("ana", ASPNET_PASSWORD).await.0, 200);
+    assert_ne!(app.sign_in("banned", ASPNET_PASSWORD).await.0, 200);
+}
+
+#[tokio::test]
+async fn a_query_of_several_statements_stops_and_an_empty_one_is_an_error() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = database(dir.path(), &AUTH_USER.replace("{h}", DJANGO_HASH)).await;
+    let two = "SELECT id, username, email, password FROM auth_user WHERE id = 1; \
+               SELECT id, email, username, password FROM auth_user WHERE id = 3";
+    let run = import_from(&app, &url, &["--dialect", "django", "--query", two]).await;
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("give one SELECT"), "{}", run.stderr);
+    assert!(account(&app, "3").await.is_none());
+
+    let none = "SELECT id, username, password FROM auth_user WHERE id < 0";
+    let run = import_from(&app, &url, &["--dialect", "django", "--query", none]).await;
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("returned no rows"), "{}", run.stderr);
 }
