@@ -53,7 +53,8 @@ pub struct ImportArgs {
     ///
     /// id, username, email, password, created, is_active, disabled, email_verified (or name
     /// them with the --*-column flags).
-    #[arg(long, value_name = "SQL")]
+    // A query may start with an SQL comment (`-- …`), as the printed presets do.
+    #[arg(long, value_name = "SQL", allow_hyphen_values = true)]
     pub query: Option<String>,
     /// Print the --preset's query for --from's database, and exit.
     #[arg(long, requires = "preset")]

@@ -46,7 +46,7 @@ fn every_field_a_metric_reads_is_listed() {
     let mut read = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-        for part in text.split(['(', ')', ' ', '\n', '=', '"']) {
+        for part in text.split(['(', ')', ' ', '\n', '=', '"', ',']) {
             let name = match part.split_once("jsonPayload.") {
                 Some((_, name)) => name.to_string(),
                 None if part.starts_with("httpRequest.") => part.to_string(),
