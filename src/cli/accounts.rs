@@ -183,7 +183,7 @@ pub async fn run(command: AccountsCommand) -> Result<()> {
                 claims,
             };
             let account = service.create_account(new, Timestamp::now()).await?;
-            println!("{}", account.uid);
+            out!("{}", account.uid);
         }
         AccountsCommand::Show { which, .. } => {
             print_json(&service.show_account(&which.target()).await?)?
@@ -202,7 +202,7 @@ pub async fn run(command: AccountsCommand) -> Result<()> {
                 ))?;
             }
             let uid = service.delete_account(&target).await?;
-            println!("deleted {uid}");
+            out!("deleted {uid}");
         }
         AccountsCommand::SetClaims { which, claims, .. } => {
             let claims = Claims::from_json(&claims)?;
@@ -211,9 +211,9 @@ pub async fn run(command: AccountsCommand) -> Result<()> {
         AccountsCommand::Unlock { which, .. } => {
             let target = which.target();
             if service.unlock(&target).await?.cleared {
-                println!("unlocked the {target}");
+                out!("unlocked the {target}");
             } else {
-                println!("nothing to unlock: the {target} has no failed sign-ins counted");
+                out!("nothing to unlock: the {target} has no failed sign-ins counted");
             }
         }
         AccountsCommand::SetPassword { which, .. } => {
@@ -221,7 +221,7 @@ pub async fn run(command: AccountsCommand) -> Result<()> {
             let uid = service
                 .set_password(&which.target(), &password, Timestamp::now())
                 .await?;
-            println!("password set for {uid}");
+            out!("password set for {uid}");
         }
         AccountsCommand::List {
             scheme,
@@ -255,18 +255,18 @@ pub async fn run(command: AccountsCommand) -> Result<()> {
             } else {
                 let total: u64 = stats.iter().map(|s| s.accounts).sum();
                 let graduated: u64 = stats.iter().map(|s| s.graduated).sum();
-                println!(
+                out!(
                     "{:<32} {:>10} {:>7} {:>10}",
                     "SCHEME", "ACCOUNTS", "SHARE", "GRADUATED"
                 );
                 for s in &stats {
                     let share = 100.0 * s.accounts as f64 / total.max(1) as f64;
-                    println!(
+                    out!(
                         "{:<32} {:>10} {:>6.1}% {:>10}",
                         s.scheme, s.accounts, share, s.graduated
                     );
                 }
-                println!("{:<32} {:>10} {:>7} {:>10}", "total", total, "", graduated);
+                out!("{:<32} {:>10} {:>7} {:>10}", "total", total, "", graduated);
             }
         }
         AccountsCommand::ClaimLookAlikes { .. } => {
@@ -297,7 +297,7 @@ impl AccountsCommand {
 
 fn print_json(value: &impl serde::Serialize) -> Result<()> {
     let text = serde_json::to_string_pretty(value)?;
-    println!("{text}");
+    out!("{text}");
     Ok(())
 }
 

@@ -39,7 +39,7 @@ pub fn run(command: ConfigCommand, effective: &Effective, file: &Path) -> Result
         ConfigCommand::Show { serve } => {
             print!("{}", config::show(effective));
             if let Err(refused) = serve.server.check() {
-                println!("\n# `firegate serve` would refuse to start: {refused}");
+                out!("\n# `firegate serve` would refuse to start: {refused}");
             }
             Ok(())
         }
@@ -50,7 +50,7 @@ pub fn run(command: ConfigCommand, effective: &Effective, file: &Path) -> Result
                 return Ok(());
             }
             write_new(file, &text, force)?;
-            println!(
+            out!(
                 "wrote {}: every setting, commented at its default; check it with \
                  `firegate config show`",
                 file.display()

@@ -84,11 +84,11 @@ pub async fn run(command: FirebaseAuthCommand) -> Result<()> {
             }
             let report = report?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                out!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                println!("{}", sync_line(&report, dry_run));
+                out!("{}", sync_line(&report, dry_run));
                 if let Some(e) = &report.first_error {
-                    println!("first failure: {e}");
+                    out!("first failure: {e}");
                 }
             }
             if report.failed > 0 {
@@ -105,7 +105,7 @@ pub async fn run(command: FirebaseAuthCommand) -> Result<()> {
         FirebaseAuthCommand::Export { dry_run, json, .. } => {
             let report = service.export_to_firebase_auth(dry_run).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                out!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 print_export(&report, dry_run);
             }
@@ -135,21 +135,21 @@ fn sync_line(r: &SyncReport, dry_run: bool) -> String {
 fn print_export(r: &ExportReport, dry_run: bool) {
     let verb = if dry_run { "would import" } else { "imported" };
     for group in &r.groups {
-        println!(
+        out!(
             "{:<48} {:>8} accounts {verb} in {} calls",
             group.algorithm, group.accounts, group.calls
         );
         for (uid, why) in &group.refused {
-            println!("  refused by Firebase Auth: {uid}: {why}");
+            out!("  refused by Firebase Auth: {uid}: {why}");
         }
     }
     for reason in &r.not_importable {
-        println!(
+        out!(
             "{:<48} {:>8} accounts stay (they graduate at their next sign-in)",
             reason.reason, reason.accounts
         );
     }
-    println!(
+    out!(
         "{} accounts checked: {} {verb}, {} already graduated, {} not importable",
         r.checked, r.imported, r.already_graduated, r.not_importable_total
     );

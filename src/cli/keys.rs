@@ -128,24 +128,24 @@ pub async fn run(command: KeysCommand) -> Result<()> {
                 move || keys::generate(&dir, &client_email, &project, &name)
             })
             .await??;
-            println!(
+            out!(
                 "private key:  {} (mode 0600; it never needs to leave this machine)",
                 files.key_file.display()
             );
-            println!("certificate:  {}", files.certificate_file.display());
-            println!("\nUpload the certificate, then record the key id Google prints:\n");
-            println!("  {}", files.upload_command);
+            out!("certificate:  {}", files.certificate_file.display());
+            out!("\nUpload the certificate, then record the key id Google prints:\n");
+            out!("  {}", files.upload_command);
             let stem = files
                 .key_file
                 .file_stem()
                 .and_then(|s| s.to_str())
                 .unwrap_or_default();
-            println!("  firegate keys import-id {stem} <KEY_ID>");
+            out!("  firegate keys import-id {stem} <KEY_ID>");
         }
         KeysCommand::ImportId { key, kid, dir } => {
             let file = keys::import_id(&dir.keys_dir, &key, &kid)?;
-            println!("{}: key id set to {}", file.display(), kid.to_lowercase());
-            println!("next: firegate keys activate {}", kid.to_lowercase());
+            out!("{}: key id set to {}", file.display(), kid.to_lowercase());
+            out!("next: firegate keys activate {}", kid.to_lowercase());
         }
         // These open the keys without requiring an active one (a server would refuse to
         // start), so they can repair that; listing only reads.
@@ -156,15 +156,15 @@ pub async fn run(command: KeysCommand) -> Result<()> {
                 key_id: None,
             };
             if json {
-                println!("{}", serde_json::to_string_pretty(&info)?);
+                out!("{}", serde_json::to_string_pretty(&info)?);
             } else {
                 let account = info
                     .service_account
                     .as_deref()
                     .unwrap_or("the metadata server's default account");
-                println!("signer: iam (IAM Credentials signBlob as {account})");
-                println!("Google creates and rotates this account's keys; no key file is used.");
-                println!(
+                out!("signer: iam (IAM Credentials signBlob as {account})");
+                out!("Google creates and rotates this account's keys; no key file is used.");
+                out!(
                     "Sign a probe and see its key id with `firegate keys check --signer iam`."
                 );
             }
@@ -202,7 +202,7 @@ pub async fn run(command: KeysCommand) -> Result<()> {
         } => {
             let admin = open(&at, Some(&rotation)).await?;
             let key = admin.rotation().activate(&kid, force, &actor()).await?;
-            println!(
+            out!(
                 "{} is now the signing key; running servers switch within {}s",
                 key.kid, rotation.key_refresh_secs
             );
@@ -210,7 +210,7 @@ pub async fn run(command: KeysCommand) -> Result<()> {
         KeysCommand::Retire { kid, at } => {
             let admin = open(&at, None).await?;
             let key = admin.rotation().retire(&kid, &actor()).await?;
-            println!(
+            out!(
                 "{} is retired; delete it at Google once tokens it signed have expired",
                 key.kid
             );
@@ -239,7 +239,7 @@ pub async fn run_admin(command: AdminCommand) -> Result<()> {
                 ));
             }
             let passwords = Passwords::new(&hashing.options(None, None))?;
-            println!("{}", passwords.hash(&password).await?.hash);
+            out!("{}", passwords.hash(&password).await?.hash);
         }
     }
     Ok(())
@@ -257,16 +257,16 @@ async fn check(at: &KeyAdminArgs, rotation: &KeyRotationArgs) -> Result<()> {
             let info = signer.info();
             let email = info.service_account.unwrap_or_default();
             let kid = info.key_id.unwrap_or_default();
-            println!("signer:           iam (IAM Credentials signBlob)");
-            println!("service account:  {email}");
-            println!("signBlob:         ok, signed with Google-managed key {kid}");
+            out!("signer:           iam (IAM Credentials signBlob)");
+            out!("service account:  {email}");
+            out!("signBlob:         ok, signed with Google-managed key {kid}");
             let (message, signature) = crate::custom_token::split_signature(&token)
                 .ok_or_else(|| Error::Internal("the probe token has no signature part".into()))?;
             publication
                 .verify(&email, &kid, message.as_bytes(), &signature)
                 .await
                 .map_err(unverified)?;
-            println!("published key:    ok (Firebase Auth verifies these tokens with it)");
+            out!("published key:    ok (Firebase Auth verifies these tokens with it)");
         }
         SignerChoice::Keys => {
             let admin = open(at, Some(rotation)).await?;
@@ -276,11 +276,11 @@ async fn check(at: &KeyAdminArgs, rotation: &KeyRotationArgs) -> Result<()> {
                     "no key is active; choose one with `firegate keys activate <kid>`",
                 ));
             };
-            println!("signer:           key (key file {})", active.file.display());
-            println!("service account:  {}", active.client_email);
-            println!("key id:           {}", active.kid);
+            out!("signer:           key (key file {})", active.file.display());
+            out!("service account:  {}", active.client_email);
+            out!("key id:           {}", active.kid);
             publication.check(&active).await.map_err(unverified)?;
-            println!("published key:    ok (Firebase Auth verifies these tokens with it)");
+            out!("published key:    ok (Firebase Auth verifies these tokens with it)");
         }
     }
     Ok(())
@@ -313,10 +313,10 @@ fn actor() -> String {
 fn print_keys(keys: &[KeyInfo], json: bool) -> Result<()> {
     if json {
         let text = serde_json::to_string_pretty(keys)?;
-        println!("{text}");
+        out!("{text}");
         return Ok(());
     }
-    println!(
+    out!(
         "{:<42} {:<8} {:<18} {:<64} CLIENT EMAIL",
         "KID", "STATE", "CREATED", "FINGERPRINT (SHA-256)"
     );
@@ -330,12 +330,12 @@ fn print_keys(keys: &[KeyInfo], json: bool) -> Result<()> {
             .map(|t| t.strftime("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_default();
         let kid = if k.kid.is_empty() { "-" } else { &k.kid };
-        println!(
+        out!(
             "{kid:<42} {state:<8} {created:<18} {:<64} {}",
             k.fingerprint, k.client_email
         );
         if let Some(problem) = &k.problem {
-            println!("    ! {problem}");
+            out!("    ! {problem}");
         }
     }
     Ok(())

@@ -2,6 +2,14 @@
 //! they read (see [`crate::config`]), and one function per subcommand that turns them into
 //! options and calls the library.
 
+/// `println!` for a command's output: a reader that closed the pipe (`| head`, `| true`) ends
+/// the output, not the process (Rust ignores SIGPIPE, so `println!` would panic).
+macro_rules! out {
+    ($($arg:tt)*) => {
+        crate::cli::write_out(format_args!($($arg)*))
+    };
+}
+
 mod accounts;
 mod config;
 mod dev;
@@ -302,4 +310,15 @@ async fn serve(args: ServeArgs) -> Result<()> {
     args.server.check().map_err(crate::Error::Config)?;
     let app = App::build(args.server.app_options(args.listen.addr())).await?;
     app.run(app::shutdown_signal()).await
+}
+
+/// Writes one line of output (see `out!`); a closed pipe is silent, another failure is said
+/// on standard error.
+pub(crate) fn write_out(line: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    match writeln!(std::io::stdout().lock(), "{line}") {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => eprintln!("error: cannot write to standard output: {e}"),
+        Ok(()) => {}
+    }
 }

@@ -442,3 +442,29 @@ fn keys_generate_refuses_a_service_account_of_another_project() {
     let files = work.path().join("keys").read_dir().unwrap().count();
     assert_eq!(files, 1, "nothing written");
 }
+
+/// A reader that is gone before anything is written (`| true`): every printing command ends
+/// quietly with its own exit code instead of panicking on the broken pipe.
+#[tokio::test]
+async fn a_closed_stdout_ends_every_printing_command_quietly() {
+    let app = crate::common::spawn_app().await;
+    let uid = app.create("pipe@example.com", "a long enough password").await.uid;
+    for args in [
+        vec!["accounts", "show", uid.as_str()],
+        vec!["accounts", "stats"],
+        vec!["accounts", "list"],
+        vec!["keys", "list"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let output = firegate_command(app.keys.path(), &app.project())
+            .args(&args)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}
