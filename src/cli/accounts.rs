@@ -257,13 +257,19 @@ pub async fn run(command: AccountsCommand) -> Result<()> {
                 let graduated: u64 = stats.iter().map(|s| s.graduated).sum();
                 out!(
                     "{:<32} {:>10} {:>7} {:>10}",
-                    "SCHEME", "ACCOUNTS", "SHARE", "GRADUATED"
+                    "SCHEME",
+                    "ACCOUNTS",
+                    "SHARE",
+                    "GRADUATED"
                 );
                 for s in &stats {
                     let share = 100.0 * s.accounts as f64 / total.max(1) as f64;
                     out!(
                         "{:<32} {:>10} {:>6.1}% {:>10}",
-                        s.scheme, s.accounts, share, s.graduated
+                        s.scheme,
+                        s.accounts,
+                        share,
+                        s.graduated
                     );
                 }
                 out!("{:<32} {:>10} {:>7} {:>10}", "total", total, "", graduated);

@@ -137,7 +137,9 @@ fn print_export(r: &ExportReport, dry_run: bool) {
     for group in &r.groups {
         out!(
             "{:<48} {:>8} accounts {verb} in {} calls",
-            group.algorithm, group.accounts, group.calls
+            group.algorithm,
+            group.accounts,
+            group.calls
         );
         for (uid, why) in &group.refused {
             out!("  refused by Firebase Auth: {uid}: {why}");
@@ -146,12 +148,16 @@ fn print_export(r: &ExportReport, dry_run: bool) {
     for reason in &r.not_importable {
         out!(
             "{:<48} {:>8} accounts stay (they graduate at their next sign-in)",
-            reason.reason, reason.accounts
+            reason.reason,
+            reason.accounts
         );
     }
     out!(
         "{} accounts checked: {} {verb}, {} already graduated, {} not importable",
-        r.checked, r.imported, r.already_graduated, r.not_importable_total
+        r.checked,
+        r.imported,
+        r.already_graduated,
+        r.not_importable_total
     );
 }
 

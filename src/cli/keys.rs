@@ -164,9 +164,7 @@ pub async fn run(command: KeysCommand) -> Result<()> {
                     .unwrap_or("the metadata server's default account");
                 out!("signer: iam (IAM Credentials signBlob as {account})");
                 out!("Google creates and rotates this account's keys; no key file is used.");
-                out!(
-                    "Sign a probe and see its key id with `firegate keys check --signer iam`."
-                );
+                out!("Sign a probe and see its key id with `firegate keys check --signer iam`.");
             }
         }
         KeysCommand::Activate { at, .. } | KeysCommand::Retire { at, .. }
@@ -204,7 +202,8 @@ pub async fn run(command: KeysCommand) -> Result<()> {
             let key = admin.rotation().activate(&kid, force, &actor()).await?;
             out!(
                 "{} is now the signing key; running servers switch within {}s",
-                key.kid, rotation.key_refresh_secs
+                key.kid,
+                rotation.key_refresh_secs
             );
         }
         KeysCommand::Retire { kid, at } => {
@@ -318,7 +317,10 @@ fn print_keys(keys: &[KeyInfo], json: bool) -> Result<()> {
     }
     out!(
         "{:<42} {:<8} {:<18} {:<64} CLIENT EMAIL",
-        "KID", "STATE", "CREATED", "FINGERPRINT (SHA-256)"
+        "KID",
+        "STATE",
+        "CREATED",
+        "FINGERPRINT (SHA-256)"
     );
     for k in keys {
         let state = serde_json::to_value(k.state)
@@ -332,7 +334,8 @@ fn print_keys(keys: &[KeyInfo], json: bool) -> Result<()> {
         let kid = if k.kid.is_empty() { "-" } else { &k.kid };
         out!(
             "{kid:<42} {state:<8} {created:<18} {:<64} {}",
-            k.fingerprint, k.client_email
+            k.fingerprint,
+            k.client_email
         );
         if let Some(problem) = &k.problem {
             out!("    ! {problem}");

@@ -333,7 +333,7 @@ where
     usize: sqlx::ColumnIndex<DB::Row>,
 {
     let mut stream = sqlx::raw_sql(&db.query).fetch(conn);
-    let mut columns: Option<(Vec<(Role, usize)>, Vec<Arc<str>>)> = None;
+    let mut columns: Option<Header> = None;
     let mut number = 0u64;
     while let Some(row) = on.block_on(stream.next()) {
         let row = row.map_err(|e| query_error(db, &e))?;
@@ -371,6 +371,9 @@ where
     }
     Ok(())
 }
+
+/// Which column holds each role, and every column's name, from the first row.
+type Header = (Vec<(Role, usize)>, Vec<Arc<str>>);
 
 /// True when `row` has exactly the columns the first row had.
 fn same_columns<R: Row>(row: &R, names: &[Arc<str>]) -> bool {

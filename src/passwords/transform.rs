@@ -195,6 +195,10 @@ mod tests {
             );
             let expected = match parsed.scheme() {
                 _ if des => Transform::Des8,
+                // WordPress and Drupal check the trimmed input only: a hash of untrimmed text
+                // never signed in there (see `tests.rs`).
+                _ if parsed.trims_typed() && php_trim(pw) != pw => continue,
+                _ if parsed.trims_typed() => Transform::Trim,
                 "phpass-md5" if php_trim(pw) == pw => Transform::Trim,
                 "phpass-md5" => Transform::None,
                 // A `$wp$` hash of untrimmed text never signed in (see `tests.rs`).

@@ -448,7 +448,10 @@ fn keys_generate_refuses_a_service_account_of_another_project() {
 #[tokio::test]
 async fn a_closed_stdout_ends_every_printing_command_quietly() {
     let app = crate::common::spawn_app().await;
-    let uid = app.create("pipe@example.com", "a long enough password").await.uid;
+    let uid = app
+        .create("pipe@example.com", "a long enough password")
+        .await
+        .uid;
     for args in [
         vec!["accounts", "show", uid.as_str()],
         vec!["accounts", "stats"],

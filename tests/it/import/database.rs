@@ -34,6 +34,14 @@ async fn database(dir: &Path, statements: &str) -> String {
     format!("sqlite://{}", path.display())
 }
 
+/// An app, and Django's `auth_user` (below) in a SQLite file kept as long as the directory.
+async fn django_app() -> (TestApp, tempfile::TempDir, String) {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = database(dir.path(), &AUTH_USER.replace("{h}", DJANGO_HASH)).await;
+    (app, dir, url)
+}
+
 async fn import_from(app: &TestApp, url: &str, flags: &[&str]) -> super::Run {
     let mut command = command_without_file(app);
     command.args(["--from", url]).args(flags);
@@ -55,9 +63,7 @@ INSERT INTO auth_user VALUES
 
 #[tokio::test]
 async fn a_django_database_imports_with_real_nulls() {
-    let app = spawn_app().await;
-    let dir = tempfile::tempdir().unwrap();
-    let url = database(dir.path(), &AUTH_USER.replace("{h}", DJANGO_HASH)).await;
+    let (app, dir, url) = django_app().await;
     let report = dir.path().join("report.jsonl");
     let report_arg = report.to_str().unwrap();
 
@@ -140,9 +146,7 @@ INSERT INTO wp_users VALUES
 
 #[tokio::test]
 async fn the_query_cannot_write_and_its_errors_are_clear() {
-    let app = spawn_app().await;
-    let dir = tempfile::tempdir().unwrap();
-    let url = database(dir.path(), &AUTH_USER.replace("{h}", DJANGO_HASH)).await;
+    let (app, _dir, url) = django_app().await;
 
     let delete = "DELETE FROM auth_user RETURNING id, username, password";
     let run = import_from(&app, &url, &["--dialect", "django", "--query", delete]).await;
@@ -286,9 +290,7 @@ INSERT INTO AspNetUsers VALUES
 
 #[tokio::test]
 async fn a_query_of_several_statements_stops_and_an_empty_one_is_an_error() {
-    let app = spawn_app().await;
-    let dir = tempfile::tempdir().unwrap();
-    let url = database(dir.path(), &AUTH_USER.replace("{h}", DJANGO_HASH)).await;
+    let (app, _dir, url) = django_app().await;
     let two = "SELECT id, username, email, password FROM auth_user WHERE id = 1; \
                SELECT id, email, username, password FROM auth_user WHERE id = 3";
     let run = import_from(&app, &url, &["--dialect", "django", "--query", two]).await;
