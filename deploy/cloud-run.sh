@@ -13,9 +13,9 @@ FIREBASE_AUTH=${FIREBASE_AUTH:-off}          # or mirror / graduate (the Firebas
 #   firegate admin hash-password | gcloud secrets create firegate-admin-hash --data-file=-
 #   SECRETS=FIREGATE_ADMIN_PASSWORD_HASH=firegate-admin-hash (graduate: FIREGATE_FIREBASE_API_KEY)
 SECRETS=${SECRETS:-}
-EXTRA=${EXTRA:-}  # more settings, @-separated: FIREGATE_MAIL_URL=firestore:firegate_mail@…
-settings="FIREGATE_SIGNER=iam@FIREGATE_CORS_ORIGINS=$ORIGINS@FIREGATE_TRUSTED_PROXY_HOPS=1"
-settings+="@FIREGATE_FIREBASE_AUTH=$FIREBASE_AUTH${EXTRA:+@$EXTRA}"
+EXTRA=${EXTRA:-}  # more settings, |-separated (values may hold @): FIREGATE_MAIL_URL=firestore:firegate_mail|…
+settings="FIREGATE_SIGNER=iam|FIREGATE_CORS_ORIGINS=$ORIGINS|FIREGATE_TRUSTED_PROXY_HOPS=1"
+settings+="|FIREGATE_FIREBASE_AUTH=$FIREBASE_AUTH${EXTRA:+|$EXTRA}"
 SA=$SERVICE@$PROJECT.iam.gserviceaccount.com
 run() { echo "+ $*" >&2; "$@"; }
 
@@ -46,6 +46,6 @@ run gcloud firestore fields ttls update expires_at --collection-group firegate_a
 run gcloud run deploy "$SERVICE" --source . --region "$REGION" --project "$PROJECT" --quiet \
   --service-account "$SA" --allow-unauthenticated --execution-environment gen1 \
   --min-instances 0 --max-instances 10 --cpu 1 --memory 256Mi \
-  --set-env-vars "^@^$settings" \
+  --set-env-vars "^|^$settings" \
   ${secrets[@]+--set-secrets "$(IFS=,; echo "${secrets[*]}")"}
 run gcloud run services logs read "$SERVICE" --region "$REGION" --project "$PROJECT" --limit 20

@@ -37,7 +37,7 @@ pub enum ConfigCommand {
 pub fn run(command: ConfigCommand, effective: &Effective, file: &Path) -> Result<()> {
     match command {
         ConfigCommand::Show { serve } => {
-            print!("{}", config::show(effective));
+            out!("{}", config::show(effective).trim_end_matches('\n'));
             if let Err(refused) = serve.server.check() {
                 out!("\n# `firegate serve` would refuse to start: {refused}");
             }
@@ -46,7 +46,7 @@ pub fn run(command: ConfigCommand, effective: &Effective, file: &Path) -> Result
         ConfigCommand::Init { force, stdout } => {
             let text = config::starter(&Catalogue::of(&Cli::command()));
             if stdout {
-                print!("{text}");
+                out!("{}", text.trim_end_matches('\n'));
                 return Ok(());
             }
             write_new(file, &text, force)?;

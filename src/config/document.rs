@@ -125,7 +125,9 @@ impl<'a> Reader<'a> {
                 format!("{name}: {why}")
             } else {
                 let written: Vec<&str> = self.text[value.span()].split_whitespace().collect();
-                format!("{name} = {}: {why}", written.join(" "))
+                // A URL's password (a mail URL's user:secret@) is not shown either.
+                let written = crate::import::redact(&written.join(" "));
+                format!("{name} = {written}: {why}")
             };
             self.problem(at, message);
             return;

@@ -192,6 +192,23 @@ fn a_refused_secret_is_never_echoed() {
     assert!(!err.contains("hunter2"), "{err}");
     let err = read("[bridge]\nfirebase-api-key = \"AIza&leak\"\n").unwrap_err();
     assert!(!err.contains("leak"), "{err}");
+    // A password put in a mail URL by mistake: refused, and not shown from the file, the
+    // environment or the command line.
+    let url = "smtps://bob:MAILPW999@mail.example.com:465";
+    let err = read(&format!("[mail]\nurl = \"{url}\"\n")).unwrap_err();
+    assert!(
+        err.contains("SMTP password") && !err.contains("MAILPW999"),
+        "{err}"
+    );
+    for url in [url, "smtpx://bob:MAILPW999@mail.example.com"] {
+        let err = Harness::try_parse_from(["firegate", "--mail-url", url])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--mail-url") && !err.contains("MAILPW999"),
+            "{err}"
+        );
+    }
 }
 
 #[test]

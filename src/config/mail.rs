@@ -17,7 +17,7 @@ pub struct ResetArgs {
     /// smtp://host:port (STARTTLS), smtps://user@host:465 (TLS; the password from
     /// --smtp-password), firestore:COLLECTION (Firebase's Trigger Email extension), or log.
     /// Needs --public-url or --reset-link-template.
-    #[arg(long, env = "FIREGATE_MAIL_URL", value_name = "URL", value_parser = MailUrl::parse)]
+    #[arg(long, env = "FIREGATE_MAIL_URL", value_name = "URL", value_parser = mail_url_parser())]
     pub mail_url: Option<MailUrl>,
 
     /// The SMTP password of --mail-url's user: from the environment or the config file only,
@@ -147,4 +147,36 @@ fn link_template(value: &str) -> Result<String, String> {
         return Err("the reset link template is a URL with `{token}` in it".into());
     }
     Ok(value.to_string())
+}
+
+/// [`MailUrl::parse`], whose refusal never quotes the value: a password put in the URL by
+/// mistake must not reach the logs through clap's `invalid value '…'`.
+fn mail_url_parser() -> clap::builder::ValueParser {
+    clap::builder::ValueParser::new(MailUrlParser)
+}
+
+#[derive(Clone)]
+struct MailUrlParser;
+
+impl clap::builder::TypedValueParser for MailUrlParser {
+    type Value = MailUrl;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<MailUrl, clap::Error> {
+        let refuse = |why: String| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("--mail-url (FIREGATE_MAIL_URL): {why}\n"),
+            )
+            .with_cmd(cmd)
+        };
+        let text = value
+            .to_str()
+            .ok_or_else(|| refuse("not UTF-8 text".into()))?;
+        MailUrl::parse(text).map_err(|why| refuse(crate::import::redact(&why)))
+    }
 }

@@ -314,7 +314,13 @@ mod tests {
         ] {
             assert!(is_zero_date(zero), "{zero}");
         }
-        for date in ["2021-03-04", "2021-03-04 05:06:07", "1614834367", "soon", "0000"] {
+        for date in [
+            "2021-03-04",
+            "2021-03-04 05:06:07",
+            "1614834367",
+            "soon",
+            "0000",
+        ] {
             assert!(!is_zero_date(date), "{date}");
         }
         for bad in ["yesterday", "2021-13-01 00:00:00", "", "1e400"] {

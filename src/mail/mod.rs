@@ -65,10 +65,12 @@ impl MailUrl {
                 user,
             });
         }
-        Err(format!(
-            "`{value}` is not a mail URL: use smtp://host:port, smtps://user@host:465, \
+        // The value is not quoted: it may hold a password.
+        Err(
+            "not a mail URL: use smtp://host:port, smtps://user@host:465, \
              firestore:COLLECTION or log"
-        ))
+                .into(),
+        )
     }
 }
 
