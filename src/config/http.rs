@@ -101,8 +101,9 @@ pub struct HttpArgs {
           value_parser = clap::value_parser!(u32).range(1..=600))]
     pub header_timeout_secs: u32,
 
-    /// Most client connections served at once; further clients wait in the kernel's accept
-    /// queue until one closes. Bounds the memory connections can take.
+    /// Most client connections open at once; at the limit the longest-idle one is closed to
+    /// make room, and with every one busy a new client waits until one ends. Bounds the
+    /// memory connections can take.
     #[arg(long, env = "FIREGATE_MAX_CONNECTIONS", default_value_t = 1000,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub max_connections: u32,
