@@ -27,4 +27,5 @@ mod lossy_upgrades;
 mod rehearsal;
 mod requests;
 mod reset;
+mod smtp_sink;
 mod upgrades;
