@@ -12,6 +12,7 @@ mod admin;
 mod cli;
 mod config_file;
 mod connections;
+mod dev;
 mod dialects;
 mod e2e;
 mod hardening;
