@@ -825,6 +825,50 @@ describe('the admin page in a browser', SUITE_TIMEOUT, () => {
     assert.ok(!log.includes(env.admin.hash), "the server's log shows the admin password hash");
   });
 
+  test('works when opened as http://user:password@host/admin/, its fields and buttons in line', async () => {
+    // No saved credential: only the ones in the address, as a newcomer types them.
+    const address = new URL(`${env.firegate.url}/admin/`);
+    address.username = env.admin.user;
+    address.password = env.admin.password;
+    const desktop = await (await browser()).newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const tab = await desktop.newPage();
+      const errors = collectConsoleErrors(tab);
+      assert.equal((await tab.goto(address.href)).status(), 200);
+      // The page's own requests go through: the audit trail loads, and the list fills.
+      await tab.waitForFunction(
+        () =>
+          document.getElementById('audit').tBodies[0].rows.length > 0 ||
+          !document.getElementById('audit-empty').hidden,
+        null,
+        { timeout: 10_000 },
+      );
+      await tab.click('#browse button');
+      await tab
+        .waitForFunction(() => / accounts shown\.$/.test(document.getElementById('message').textContent), null, {
+          timeout: 10_000,
+        })
+        .catch(async () => assert.fail(`the page said ${JSON.stringify(await tab.textContent('#message'))}`));
+      assert.ok(await tab.isVisible('#accounts tbody tr'), 'the list shows accounts');
+      assert.deepEqual(errors, [], 'the page logged errors');
+
+      // A select is as tall as a text field and a button, and a button sits beside its field.
+      const box = (selector) => tab.locator(selector).boundingBox();
+      const [query, find, state, scheme, list] = await Promise.all(
+        ['#search-query', '#search button', '#filter-disabled', '#filter-scheme', '#browse button'].map(box),
+      );
+      for (const [name, b] of Object.entries({ find, state, scheme, list })) {
+        assert.ok(Math.abs(b.height - query.height) <= 2, `${name} is ${b.height} px tall, the field ${query.height} px`);
+      }
+      const gap = find.x - (query.x + query.width);
+      assert.ok(gap >= 0 && gap <= 16, `"Find" is ${gap} px from its field`);
+      assert.ok(Math.abs(find.y - query.y) <= 2, '"Find" is on its field\'s line');
+      await tab.screenshot({ path: join(ARTIFACTS, 'admin-desktop.png'), fullPage: true });
+    } finally {
+      await desktop.close();
+    }
+  });
+
   test('shows when keys were created, their files and problems, and warns that retiring is final', async () => {
     await page.goto(`${env.firegate.url}/admin/`);
     const row = `#keys tr[data-kid="${next.kid}"]`;
