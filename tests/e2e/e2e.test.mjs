@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { signInWithCustomToken } from 'firebase/auth';
+import { deleteApp, initializeApp } from 'firebase/app';
+import { connectAuthEmulator, getAuth, signInWithCustomToken } from 'firebase/auth';
 import { collection, doc, getDoc, getDocs, setDoc } from 'firebase/firestore';
 import { SignJWT, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 
@@ -537,6 +538,25 @@ describe('what the Firebase Auth emulator checks in a custom token', SUITE_TIMEO
       const token = await sign({ ...genuine, claims: { role: 'teacher', [name]: 'x' } });
       await assertRejected(token, new RegExp(`^FORBIDDEN_CLAIM : ${name}$`));
     }
+  });
+
+  test('signs in an app configured for another project id, silently, as its own project', async () => {
+    // What the book's client page says: same project id, because nothing else tells.
+    const { token } = await firegateLogin(env, { email: TEACHER.login, password: TEACHER.password });
+    const other = 'demo-another-project';
+    const app = initializeApp({ apiKey: 'demo-key', projectId: other }, `other-${randomBytes(4).toString('hex')}`);
+    try {
+      const auth = getAuth(app);
+      connectAuthEmulator(auth, env.auth.url, { disableWarnings: true });
+      const { user } = await signInWithCustomToken(auth, token);
+      const { claims } = await user.getIdTokenResult();
+      assert.equal(claims.aud, env.projectId, "the ID token is for the emulator's project");
+      assert.equal(claims.iss, `https://securetoken.google.com/${env.projectId}`);
+    } finally {
+      await deleteApp(app);
+    }
+    const log = readFileSync(join(env.runDir, 'auth-emulator.log'), 'utf8');
+    assert.ok(!log.includes(other), `the Auth emulator logged the other project id:\n${log}`);
   });
 
   test('accepts what it does not verify, which is why the tokens are checked above', async () => {
