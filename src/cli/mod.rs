@@ -10,6 +10,7 @@ mod firebase_auth;
 mod help;
 mod import;
 mod keys;
+mod this_binary;
 
 pub use accounts::{AccountsCommand, read_new_password, read_password};
 pub use dev::{
