@@ -1,8 +1,11 @@
 //! `firegate dev`: the one-command local run. It creates a development key when the keys
 //! directory has none, starts a Firestore emulator unless `FIRESTORE_EMULATOR_HOST` names one,
-//! creates a demo account, and serves on loopback until Ctrl-C, then stops the emulator.
+//! creates a demo account, turns the admin page on with a password of this run, and serves on
+//! loopback until Ctrl-C, then stops the emulator.
 
 use jiff::Timestamp;
+use rand::RngExt;
+use secrecy::SecretString;
 
 use crate::app::{self, App};
 use crate::claims::Claims;
@@ -10,7 +13,7 @@ use crate::config::{DevArgs, SignerKind};
 use crate::emulator::Emulator;
 use crate::login::Login;
 use crate::mail::MailUrl;
-use crate::passwords::Password;
+use crate::passwords::{Password, Passwords};
 use crate::service::{NewAccount, Service, ServiceOptions};
 use crate::{Error, Result, keygen, keys};
 
@@ -24,6 +27,15 @@ pub const DEMO_PASSWORD: &str = "firegate-demo";
 /// The demo account's uid: the same on every run, so data a client stored under it in the
 /// emulator is found again while the emulator runs.
 pub const DEMO_UID: &str = "firegate-demo";
+
+/// Browser origins `dev` lets call the API besides any configured: pages a developer serves
+/// on their own machine (Vite, webpack, `python -m http.server`, …), on any port.
+pub const DEV_CORS_ORIGINS: [&str; 2] = ["http://localhost:*", "http://127.0.0.1:*"];
+
+/// How far above dev's own port its Firestore emulator listens when that port is free
+/// (8090 beside the default 8080), so the `export FIRESTORE_EMULATOR_HOST=…` line printed
+/// for other terminals stays right from one run to the next.
+pub const EMULATOR_PORT_OFFSET: u16 = 10;
 
 /// Runs the development server until Ctrl-C or SIGTERM (also while it is still starting).
 pub async fn run(args: DevArgs) -> Result<()> {
@@ -65,7 +77,8 @@ async fn start(mut args: DevArgs) -> Result<(App, Option<Emulator>)> {
     let emulator = match args.server.store.firestore_emulator_host {
         Some(_) => None,
         None => {
-            let emulator = tokio::task::spawn_blocking(|| Emulator::start(None)).await??;
+            let preferred = addr.port().checked_add(EMULATOR_PORT_OFFSET);
+            let emulator = tokio::task::spawn_blocking(move || start_emulator(preferred)).await??;
             println!(
                 "started the Firestore emulator on {} (pid {})",
                 emulator.host(),
@@ -75,6 +88,25 @@ async fn start(mut args: DevArgs) -> Result<(App, Option<Emulator>)> {
             args.server.store.firestore_emulator_host = Some(emulator.host().to_string());
             Some(emulator)
         }
+    };
+
+    // Pages on this machine may call the API from a browser, whatever port serves them.
+    let cors = &mut args.server.http.cors_origins;
+    if !cors.iter().any(|o| o == "*") {
+        cors.extend(DEV_CORS_ORIGINS.iter().map(|o| o.to_string()));
+    }
+    // The admin page is on, with a password of this run unless one is configured.
+    let admin_password = if args.server.admin.admin_password_hash.is_some() {
+        None
+    } else {
+        let password = dev_admin_password();
+        let options = args.server.service_options().passwords;
+        let hash = Passwords::new(&options)?
+            .hash(&Password::new(password.clone())?)
+            .await?
+            .hash;
+        args.server.admin.admin_password_hash = Some(SecretString::from(hash));
+        Some(password)
     };
 
     // Reset mails go to the log, with links to this server's page, unless told otherwise.
@@ -92,7 +124,7 @@ async fn start(mut args: DevArgs) -> Result<(App, Option<Emulator>)> {
     while_firestore_starts(|| prefer_dev_key(&options.service, keys_dir, allow)).await?;
     let service = while_firestore_starts(|| Service::build(options.service.clone())).await?;
     while_firestore_starts(|| ensure_demo_account(&service)).await?;
-    let admin = service.admin.is_some();
+    let admin_user = args.server.admin.admin_user.clone();
     let project = service.store.project_id().to_string();
     let app = App::new(listener, service, options.http)?;
     let url = format!("http://{}", app.addr());
@@ -102,22 +134,25 @@ async fn start(mut args: DevArgs) -> Result<(App, Option<Emulator>)> {
         .firestore_emulator_host
         .clone()
         .unwrap_or_default();
+    let admin = match admin_password {
+        Some(password) => format!("user {admin_user}, password {password}; a new one each run"),
+        None => "the user and password you configured".to_string(),
+    };
+    let (firegate, checkout) = super::this_binary::command();
     println!(
         "\nfiregate is listening on {url}\n\
          \n  demo login:    {DEMO_EMAIL} (or username {DEMO_USERNAME}), uid {DEMO_UID}\
          \n  demo password: {DEMO_PASSWORD}\
          \n  login page:    {url}/login/\
-         \n  reset page:    {url}/password-reset/ (reset mails are printed here){}\
+         \n  reset page:    {url}/password-reset/ (reset mails are printed here)\
+         \n  admin page:    {url}/admin/ ({admin})\
+         \n  browser pages: http://localhost:<any port> and http://127.0.0.1:<any port> may call the API\
          \n\n  curl -s {url}/login/ -H 'Content-Type: application/json' \\\
          \n       -d '{{\"email\": \"{DEMO_EMAIL}\", \"password\": \"{DEMO_PASSWORD}\"}}'\n\
-         \nIn another terminal, `firegate accounts …` reaches this emulator after:\
-         \n\n  export FIRESTORE_EMULATOR_HOST={host} FIREGATE_PROJECT_ID={project}\n\
+         \nIn another terminal{checkout}, `firegate accounts …` reaches this emulator as:\
+         \n\n  export FIRESTORE_EMULATOR_HOST={host} FIREGATE_PROJECT_ID={project}\
+         \n  {firegate} accounts list\n\
          \nPress Ctrl-C to stop{}.",
-        if admin {
-            format!("\n  admin page:    {url}/admin/ (the user and password you configured)")
-        } else {
-            String::new()
-        },
         if emulator.is_some() {
             " (the emulator stops too)"
         } else {
@@ -125,6 +160,38 @@ async fn start(mut args: DevArgs) -> Result<(App, Option<Emulator>)> {
         }
     );
     Ok((app, emulator))
+}
+
+/// Starts dev's emulator on `preferred` when that port is free, else on any free port
+/// (saying so: the `export` line of other terminals changes). Blocking.
+fn start_emulator(preferred: Option<u16>) -> Result<Emulator> {
+    let Some(port) = preferred else {
+        return Emulator::start(None);
+    };
+    if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+        return Emulator::start_on(port, None);
+    }
+    let emulator = Emulator::start(None)?;
+    println!(
+        "port {port} is taken: the Firestore emulator listens on {} this run",
+        emulator.host()
+    );
+    Ok(emulator)
+}
+
+/// A password for this run's admin page: 16 random characters (about 79 bits) in groups of
+/// four, from letters and digits that cannot be mistaken for one another.
+fn dev_admin_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rng();
+    (0..4)
+        .map(|_| {
+            (0..4)
+                .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// With several key files (after the rotation runbook's `keys generate`), records dev's own

@@ -18,9 +18,12 @@ mod firebase_auth;
 mod help;
 mod import;
 mod keys;
+mod this_binary;
 
 pub use accounts::{AccountsCommand, read_new_password, read_password};
-pub use dev::{DEMO_EMAIL, DEMO_PASSWORD, DEMO_USERNAME, DEV_PROJECT};
+pub use dev::{
+    DEMO_EMAIL, DEMO_PASSWORD, DEMO_USERNAME, DEV_CORS_ORIGINS, DEV_PROJECT, EMULATOR_PORT_OFFSET,
+};
 pub use import::ImportArgs;
 pub use keys::{AdminCommand, KeysCommand};
 

@@ -54,7 +54,10 @@ impl DevListenArgs {
 pub struct HttpArgs {
     /// Origins allowed to call the API from a browser, comma-separated, or *.
     ///
-    /// For example `https://app.example.com,http://localhost:5173`.
+    /// For example `https://app.example.com,http://localhost:5173`; `http://localhost:*`
+    /// allows any port of one host. A browser's preflight from any other origin gets `403
+    /// origin_not_allowed`, naming this setting. `dev` also allows `http://localhost:*` and
+    /// `http://127.0.0.1:*`.
     #[arg(long, env = "FIREGATE_CORS_ORIGINS", value_name = "ORIGINS", value_delimiter = ',',
           value_parser = cors_origin)]
     pub cors_origins: Vec<String>,

@@ -96,6 +96,13 @@ fn cors_origins_are_a_checked_list() {
     assert!(err.contains("not an origin"), "{err}");
     let err = parse(&["--cors-origins", "a.example"]).unwrap_err();
     assert!(err.contains("not an origin"), "{err}");
+    // Any port of one host; no other wildcard.
+    let h = parse(&["--cors-origins", "http://localhost:*"]).unwrap();
+    assert_eq!(h.serve.server.http.cors_origins, ["http://localhost:*"]);
+    for wrong in ["http://*.example", "http://*:5173", "http://:*"] {
+        let err = parse(&["--cors-origins", wrong]).unwrap_err();
+        assert!(err.contains("not an origin"), "{wrong}: {err}");
+    }
 }
 
 #[test]

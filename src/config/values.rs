@@ -50,7 +50,8 @@ pub(super) fn cidr(value: &str) -> Result<ipnet::IpNet, String> {
         })
 }
 
-/// A browser origin: `scheme://host[:port]` with no path, or `*` for any origin.
+/// A browser origin: `scheme://host[:port]` with no path, `scheme://host:*` for that host on
+/// any port, or `*` for any origin.
 pub(super) fn cors_origin(value: &str) -> Result<String, String> {
     let value = value.trim();
     if value == "*" {
@@ -59,15 +60,20 @@ pub(super) fn cors_origin(value: &str) -> Result<String, String> {
     let rest = value
         .strip_prefix("https://")
         .or_else(|| value.strip_prefix("http://"));
-    match rest {
+    let host = rest.map(|r| r.strip_suffix(":*").unwrap_or(r));
+    match host {
         Some(host)
-            if !host.is_empty() && !host.contains('/') && !host.contains(char::is_whitespace) =>
+            if !host.is_empty()
+                && !host.contains('/')
+                && !host.contains('*')
+                && !host.contains(char::is_whitespace) =>
         {
             Ok(value.to_string())
         }
         _ => Err(format!(
             "`{value}` is not an origin: expected scheme://host[:port] without a path or \
-             trailing slash (e.g. https://app.example.com), or *"
+             trailing slash (e.g. https://app.example.com), scheme://host:* for any port of \
+             a host, or *"
         )),
     }
 }

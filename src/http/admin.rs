@@ -26,7 +26,7 @@ use crate::accounts::{AccountSummary, Uid};
 use crate::claims::Claims;
 use crate::keys::KeyInfo;
 use crate::passwords::Password;
-use crate::service::{AccountRef, SchemeStats, Service, SignerInfo, Unlocked};
+use crate::service::{AccountRef, STATS_KEPT, SchemeStats, Service, SignerInfo, Unlocked};
 use crate::store::{AccountFilter, AuditEntry, SchemeCount};
 
 /// The authenticated admin's name, for the audit log.
@@ -89,8 +89,11 @@ struct AdminPage<'a> {
     stats_problem: Option<String>,
     /// Why the keys could not be listed.
     keys_problem: Option<String>,
-    /// When the counts were made (they are cached for a minute), RFC 3339 in UTC.
+    /// When the counts were made, RFC 3339 in UTC, and how old they are.
     stats_computed_at: String,
+    stats_age_secs: u64,
+    /// How long counts are kept before a request counts again.
+    stats_kept_secs: u64,
     total: u64,
     migrated: u64,
     percent: u64,
@@ -157,6 +160,8 @@ async fn page(
         stats_problem,
         signer: service.signer.info(),
         stats_computed_at: to_the_second(stats.computed_at),
+        stats_age_secs: stats.age_secs(Timestamp::now()),
+        stats_kept_secs: STATS_KEPT.as_secs(),
         stats: stats.schemes,
         total,
         migrated,
@@ -245,6 +250,7 @@ async fn stats(State(service): State<Arc<Service>>) -> Result<Json<Value>, ApiEr
         "argon2id": stats.migrated(),
         "graduated": stats.graduated(),
         "computed_at": stats.computed_at,
+        "age_secs": stats.age_secs(Timestamp::now()),
         "schemes": stats.schemes,
     })))
 }
@@ -441,6 +447,8 @@ mod tests {
             stats_problem: Some("Firestore is unavailable: no answer within 5000 ms".into()),
             keys_problem: Some("Firestore is unavailable: <deadline>".into()),
             stats_computed_at: "2026-12-02T06:00:00Z".into(),
+            stats_age_secs: 0,
+            stats_kept_secs: 60,
             total: 0,
             migrated: 0,
             percent: 100,

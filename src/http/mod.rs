@@ -3,6 +3,7 @@
 
 mod admin;
 mod body;
+mod cors;
 mod error;
 mod guard;
 mod idle;
@@ -18,12 +19,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 use tokio::net::TcpListener;
-use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use body::MAX_BODY_BYTES;
@@ -41,7 +41,8 @@ pub const MAX_HEAD_BYTES: usize = 16 * 1024;
 /// How the HTTP edge treats clients.
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
-    /// Browser origins allowed to call the API (`*` for any); empty: same origin only.
+    /// Browser origins allowed to call the API (`*` for any, `scheme://host:*` for any port
+    /// of a host); empty: same origin only.
     pub cors_origins: Vec<String>,
     /// Requests per minute one client may make to the POST and admin endpoints (0: no limit).
     pub rate_limit_per_minute: u32,
@@ -128,31 +129,17 @@ fn build(service: Arc<Service>, options: &HttpOptions) -> (Router, Arc<guard::Gu
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ));
-    let router = match cors(&options.cors_origins) {
+    let origins = cors::Origins::new(&options.cors_origins);
+    let router = match origins.layer() {
         Some(cors) => router.layer(cors),
         None => router,
     };
+    // Outermost: a preflight from an origin not allowed is answered with the setting to change.
+    let router = router.layer(axum::middleware::from_fn_with_state(
+        cors::Preflights::new(origins),
+        cors::refuse_unknown_origins,
+    ));
     (router, guard)
-}
-
-fn cors(origins: &[String]) -> Option<CorsLayer> {
-    if origins.is_empty() {
-        return None;
-    }
-    let allow = if origins.iter().any(|o| o == "*") {
-        AllowOrigin::any()
-    } else {
-        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
-    };
-    Some(
-        CorsLayer::new()
-            .allow_origin(allow)
-            .allow_methods([Method::GET, Method::POST])
-            .allow_headers([header::CONTENT_TYPE])
-            // A page on an allowed origin reads how long to wait after a 429 or 503.
-            .expose_headers([header::RETRY_AFTER])
-            .max_age(Duration::from_secs(3600)),
-    )
 }
 
 /// Start-up's gate: every route but sign-in waits until the key that signs is settled

@@ -1,14 +1,13 @@
 //! Account use cases: registration, creation, password changes and admin operations.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use jiff::Timestamp;
 use tokio::time::Instant;
 use tracing::info;
 
 use super::sign_in::Checked;
-use super::{AccountRef, NewAccount, Service};
+use super::{AccountRef, NewAccount, STATS_KEPT, Service};
 use crate::accounts::{Account, AccountSummary, Uid};
 use crate::claims::Claims;
 use crate::client::ClientNetwork;
@@ -338,12 +337,12 @@ impl Service {
         self.store.scheme_counts().await
     }
 
-    /// [`Service::scheme_stats`] at most a minute old: counting reads every account, so the
-    /// admin page must not do it on every load.
+    /// [`Service::scheme_stats`] at most [`STATS_KEPT`] old: counting reads every account, so
+    /// the admin page must not do it on every load.
     pub async fn cached_scheme_stats(&self) -> Result<SchemeStats> {
         let mut cache = self.stats_cache.lock().await;
         if let Some((at, stats)) = cache.as_ref()
-            && at.elapsed() < Duration::from_secs(60)
+            && at.elapsed() < STATS_KEPT
         {
             return Ok(stats.clone());
         }

@@ -68,6 +68,10 @@ pub struct Unlocked {
     pub cleared: bool,
 }
 
+/// How long the admin page's count of accounts per scheme is kept before a request counts
+/// again.
+pub const STATS_KEPT: Duration = Duration::from_secs(60);
+
 /// Accounts per hash scheme, and when they were counted (the admin page caches the count).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SchemeStats {
@@ -76,6 +80,11 @@ pub struct SchemeStats {
 }
 
 impl SchemeStats {
+    /// Whole seconds since the count, at `now` (0 for a count from the future: a clock step).
+    pub fn age_secs(&self, now: Timestamp) -> u64 {
+        u64::try_from(now.as_second() - self.computed_at.as_second()).unwrap_or(0)
+    }
+
     pub fn total(&self) -> u64 {
         self.schemes.iter().map(|s| s.accounts).sum()
     }

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { signInWithCustomToken } from 'firebase/auth';
+import { deleteApp, initializeApp } from 'firebase/app';
+import { connectAuthEmulator, getAuth, signInWithCustomToken } from 'firebase/auth';
 import { collection, doc, getDoc, getDocs, setDoc } from 'firebase/firestore';
 import { SignJWT, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 
@@ -539,6 +540,25 @@ describe('what the Firebase Auth emulator checks in a custom token', SUITE_TIMEO
     }
   });
 
+  test('signs in an app configured for another project id, silently, as its own project', async () => {
+    // What the book's client page says: same project id, because nothing else tells.
+    const { token } = await firegateLogin(env, { email: TEACHER.login, password: TEACHER.password });
+    const other = 'demo-another-project';
+    const app = initializeApp({ apiKey: 'demo-key', projectId: other }, `other-${randomBytes(4).toString('hex')}`);
+    try {
+      const auth = getAuth(app);
+      connectAuthEmulator(auth, env.auth.url, { disableWarnings: true });
+      const { user } = await signInWithCustomToken(auth, token);
+      const { claims } = await user.getIdTokenResult();
+      assert.equal(claims.aud, env.projectId, "the ID token is for the emulator's project");
+      assert.equal(claims.iss, `https://securetoken.google.com/${env.projectId}`);
+    } finally {
+      await deleteApp(app);
+    }
+    const log = readFileSync(join(env.runDir, 'auth-emulator.log'), 'utf8');
+    assert.ok(!log.includes(other), `the Auth emulator logged the other project id:\n${log}`);
+  });
+
   test('accepts what it does not verify, which is why the tokens are checked above', async () => {
     const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
     const [header, , signature] = (await sign(genuine)).split('.');
@@ -823,6 +843,50 @@ describe('the admin page in a browser', SUITE_TIMEOUT, () => {
     const log = readFileSync(env.firegate.proc.logFile, 'utf8');
     assert.ok(!log.includes(env.admin.password), "the server's log shows the admin password");
     assert.ok(!log.includes(env.admin.hash), "the server's log shows the admin password hash");
+  });
+
+  test('works when opened as http://user:password@host/admin/, its fields and buttons in line', async () => {
+    // No saved credential: only the ones in the address, as a newcomer types them.
+    const address = new URL(`${env.firegate.url}/admin/`);
+    address.username = env.admin.user;
+    address.password = env.admin.password;
+    const desktop = await (await browser()).newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const tab = await desktop.newPage();
+      const errors = collectConsoleErrors(tab);
+      assert.equal((await tab.goto(address.href)).status(), 200);
+      // The page's own requests go through: the audit trail loads, and the list fills.
+      await tab.waitForFunction(
+        () =>
+          document.getElementById('audit').tBodies[0].rows.length > 0 ||
+          !document.getElementById('audit-empty').hidden,
+        null,
+        { timeout: 10_000 },
+      );
+      await tab.click('#browse button');
+      await tab
+        .waitForFunction(() => / accounts shown\.$/.test(document.getElementById('message').textContent), null, {
+          timeout: 10_000,
+        })
+        .catch(async () => assert.fail(`the page said ${JSON.stringify(await tab.textContent('#message'))}`));
+      assert.ok(await tab.isVisible('#accounts tbody tr'), 'the list shows accounts');
+      assert.deepEqual(errors, [], 'the page logged errors');
+
+      // A select is as tall as a text field and a button, and a button sits beside its field.
+      const box = (selector) => tab.locator(selector).boundingBox();
+      const [query, find, state, scheme, list] = await Promise.all(
+        ['#search-query', '#search button', '#filter-disabled', '#filter-scheme', '#browse button'].map(box),
+      );
+      for (const [name, b] of Object.entries({ find, state, scheme, list })) {
+        assert.ok(Math.abs(b.height - query.height) <= 2, `${name} is ${b.height} px tall, the field ${query.height} px`);
+      }
+      const gap = find.x - (query.x + query.width);
+      assert.ok(gap >= 0 && gap <= 16, `"Find" is ${gap} px from its field`);
+      assert.ok(Math.abs(find.y - query.y) <= 2, '"Find" is on its field\'s line');
+      await tab.screenshot({ path: join(ARTIFACTS, 'admin-desktop.png'), fullPage: true });
+    } finally {
+      await desktop.close();
+    }
   });
 
   test('shows when keys were created, their files and problems, and warns that retiring is final', async () => {

@@ -943,6 +943,54 @@ async fn stats_say_when_they_were_counted() {
     );
 }
 
+/// `serve` without an admin credential has no admin page: the password `dev` makes for its
+/// run is `dev`'s alone.
+#[tokio::test]
+async fn serve_without_a_credential_has_no_admin_page() {
+    let server = ServerProcess::start(&[], &[]).await;
+    for path in ["/admin/", "/admin/api/stats"] {
+        let response = reqwest::get(server.url(path)).await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+        assert!(response.headers().get("www-authenticate").is_none());
+    }
+}
+
+/// Right after an upgrade the list shows the new scheme while the cached counts do not: the
+/// panel says how old its figures are, why the list may be ahead, and when it can count
+/// again.
+#[tokio::test]
+async fn the_migration_panel_says_how_old_its_figures_are() {
+    let app = admin_app().await;
+    app.create("lee@example.com", "first password").await;
+    let (_, stats) = send(admin(&app, Method::GET, "/admin/api/stats")).await;
+    let age = stats["age_secs"].as_u64().expect("age_secs");
+    assert!(age < 60, "{stats}");
+    let page = admin(&app, Method::GET, "/admin/")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let panel = &page[page.find("<h2>Migration to argon2id</h2>").unwrap()..];
+    let panel = &panel[..panel.find("<h2>Signing keys</h2>").unwrap()];
+    let when = panel
+        .find("id=\"stats-when\"")
+        .expect("the time leads the panel");
+    assert!(
+        when < panel.find("id=\"migration\"").unwrap(),
+        "before the figures:\n{panel}"
+    );
+    for said in [
+        "data-kept=\"60\"",
+        " s ago</span>",
+        "shows in the account list before it shows here",
+        "id=\"stats-recount\"",
+    ] {
+        assert!(panel.contains(said), "{said}:\n{panel}");
+    }
+}
+
 /// A username equal to another account's uid, registered before that account existed (the
 /// one order a check at registration cannot refuse): the uid routes act on the account with
 /// that uid, never on the username's holder, and only `?login=` finds the latter.

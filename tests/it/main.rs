@@ -9,9 +9,11 @@ mod google_standin;
 
 mod accounts;
 mod admin;
+mod book;
 mod cli;
 mod config_file;
 mod connections;
+mod dev;
 mod dialects;
 mod e2e;
 mod hardening;
@@ -28,4 +30,5 @@ mod operating;
 mod rehearsal;
 mod requests;
 mod reset;
+mod smtp_sink;
 mod upgrades;

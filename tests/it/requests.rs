@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, spawn_app, spawn_app_full};
+use crate::common::{ServerProcess, TestApp, spawn_app, spawn_app_full};
 
 async fn send(
     app: &TestApp,
@@ -265,6 +265,23 @@ async fn cors_allows_only_configured_origins() {
             .get("access-control-allow-origin")
             .is_none()
     );
+    assert_eq!(refused.status(), 403, "refused, naming the setting");
+    // Any port of one host.
+    let app = spawn_app_full(&[], &["--cors-origins", "http://localhost:*"]).await;
+    let preflight = |origin: &'static str| {
+        app.http
+            .request(reqwest::Method::OPTIONS, app.url("/login/"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .send()
+    };
+    let vite = preflight("http://localhost:5173").await.unwrap();
+    assert_eq!(
+        vite.headers()["access-control-allow-origin"],
+        "http://localhost:5173"
+    );
+    let other = preflight("http://localhost.evil.example").await.unwrap();
+    assert_eq!(other.status(), 403);
     // The answer itself lets the page read how long to wait after a 429 or 503.
     let answer = app
         .http
@@ -292,4 +309,46 @@ async fn the_demo_page_is_served_only_when_asked_for() {
     let page = reqwest::get(demo.url("/login/")).await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("<form"));
+}
+
+/// A browser's preflight from an origin the settings do not allow (here: none configured)
+/// is refused with the setting to change, in the answer and once in the log, where it used to
+/// be a bare `405`.
+#[tokio::test]
+async fn a_preflight_from_an_origin_not_allowed_names_the_setting() {
+    let server = ServerProcess::start(&[], &[]).await;
+    let http = reqwest::Client::new();
+    for _ in 0..2 {
+        let refused = http
+            .request(reqwest::Method::OPTIONS, server.url("/login/"))
+            .header("origin", "http://localhost:5173")
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 403);
+        let body: serde_json::Value = refused.json().await.unwrap();
+        assert_eq!(body["error"], "origin_not_allowed", "{body}");
+        let message = body["message"].as_str().unwrap();
+        for setting in ["--cors-origins", "FIREGATE_CORS_ORIGINS", "[http]"] {
+            assert!(message.contains(setting), "{setting}: {message}");
+        }
+    }
+    let logs = server
+        .wait_for_log("refused a browser's CORS preflight")
+        .await;
+    assert!(logs.contains("http://localhost:5173"), "{logs}");
+    assert_eq!(
+        logs.matches("refused a browser's CORS preflight").count(),
+        1,
+        "once per origin"
+    );
+    // An OPTIONS that is no preflight is still no method of the route.
+    let plain = http
+        .request(reqwest::Method::OPTIONS, server.url("/login/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), 405);
 }

@@ -1,94 +1,15 @@
-//! Password reset by mail, against a real SMTP server (aiosmtpd, `smtp_sink.py`) and the
-//! Firestore emulator: request → mail → link → new password; the one answer for unknown
+//! Password reset by mail, against a real SMTP server (mailin's, in-process: `smtp_sink.rs`)
+//! and the Firestore emulator: request → mail → link → new password; the one answer for unknown
 //! addresses; tokens single use, expiring, outdated by a password change, stored hashed; the
 //! per-account mail limit; the Trigger Email document; a failing SMTP server.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::common::{ServerProcess, TestApp, keys_dir, project_id, spawn_app_full};
-
-/// The SMTP server, stopped on drop.
-struct SmtpSink {
-    child: Child,
-    port: u16,
-    mails: Arc<Mutex<Vec<Value>>>,
-}
-
-impl SmtpSink {
-    fn start(fail: bool) -> SmtpSink {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/smtp_sink.py");
-        let mut command = Command::new("/usr/bin/python3");
-        command.arg(script);
-        if fail {
-            command.arg("--fail");
-        }
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3 with aiosmtpd (Debian: apt-get install python3-aiosmtpd)");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next().unwrap().unwrap();
-        let port = first
-            .strip_prefix("port ")
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| {
-                panic!("the SMTP sink said {first:?}; is python3-aiosmtpd installed?")
-            });
-        let mails = Arc::new(Mutex::new(Vec::new()));
-        let sink = mails.clone();
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                sink.lock()
-                    .unwrap()
-                    .push(serde_json::from_str(&line).unwrap());
-            }
-        });
-        SmtpSink { child, port, mails }
-    }
-
-    fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
-    }
-
-    fn mails_to(&self, address: &str) -> Vec<Value> {
-        self.mails
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|m| m["to"][0] == address)
-            .cloned()
-            .collect()
-    }
-
-    /// The `n`th mail to `address` (1-based), once it has arrived.
-    async fn mail(&self, address: &str, n: usize) -> Value {
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(mail) = self.mails_to(address).get(n - 1) {
-                return mail.clone();
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "mail {n} to {address} never arrived"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-}
-
-impl Drop for SmtpSink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::smtp_sink::SmtpSink;
 
 /// The token in a reset mail's link.
 fn token_in(mail: &Value) -> String {
