@@ -10,7 +10,9 @@ use super::options::{DuplicateEmail, Format, ImportOptions, Role};
 use super::report::{Reason, Rejection};
 use super::seen::{Kind, Seen};
 use super::source::{Item, RawRow, read_rows};
-use super::values::{Dropped, Logins, is_zero_date, logins, parse_bool, parse_timestamp, vet_hash};
+use super::values::{
+    Dropped, Logins, logins, means_no_date, parse_bool, parse_timestamp, vet_hash,
+};
 use crate::accounts::{Account, Uid};
 use crate::passwords::{self, Password, StoredHash};
 
@@ -202,9 +204,10 @@ impl Validator {
             (Some(active), _) => !active,
             (None, disabled) => disabled.unwrap_or(false),
         };
-        // MySQL's zero date (`0000-00-00 00:00:00`, WordPress's column default) says the
-        // time is not known: the account is taken as created now, like a missing time.
-        let created = non_empty(row, Role::Created).filter(|text| !is_zero_date(text));
+        // A date that stands for none (MySQL's zero date, WordPress's column default, or
+        // PostgreSQL's `infinity`) says the time is not known: the account is taken as
+        // created now, like a missing time.
+        let created = non_empty(row, Role::Created).filter(|text| !means_no_date(text));
         let created_at = match created {
             Some(text) => parse_timestamp(text).ok_or((
                 Reason::InvalidTimestamp,

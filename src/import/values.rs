@@ -181,7 +181,7 @@ pub(crate) fn parse_timestamp(value: &str) -> Option<Timestamp> {
 /// A date that stands for "no date": MySQL's zero date or datetime (`0000-00-00 00:00:00`,
 /// WordPress's `user_registered` default), one with a zero month or day (`2019-00-00`, which
 /// the modes WordPress sets let MySQL store), and PostgreSQL's `infinity` / `-infinity`.
-pub(crate) fn is_zero_date(value: &str) -> bool {
+pub(crate) fn means_no_date(value: &str) -> bool {
     let value = value.trim();
     if value.eq_ignore_ascii_case("infinity") || value.eq_ignore_ascii_case("-infinity") {
         return true;
@@ -312,7 +312,7 @@ mod tests {
             "infinity",
             "-Infinity",
         ] {
-            assert!(is_zero_date(zero), "{zero}");
+            assert!(means_no_date(zero), "{zero}");
         }
         for date in [
             "2021-03-04",
@@ -321,7 +321,7 @@ mod tests {
             "soon",
             "0000",
         ] {
-            assert!(!is_zero_date(date), "{date}");
+            assert!(!means_no_date(date), "{date}");
         }
         for bad in ["yesterday", "2021-13-01 00:00:00", "", "1e400"] {
             assert!(parse_timestamp(bad).is_none(), "{bad}");
