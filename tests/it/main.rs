@@ -9,6 +9,7 @@ mod google_standin;
 
 mod accounts;
 mod admin;
+mod bench_smoke;
 mod book;
 mod cli;
 mod config_file;
