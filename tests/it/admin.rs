@@ -500,87 +500,61 @@ async fn malformed_requests_get_json_errors() {
     let uid = app.create("lee@example.com", "first password").await.uid;
     let kid = app.service.signer.key_ring().unwrap().active().kid.clone();
     let claims = &format!("/admin/api/accounts/{uid}/claims");
+    let get = |path: &str| app.admin(Method::GET, path);
+    let post = |path: &str| app.admin(Method::POST, path);
+    let put = |path: &str| app.admin(Method::PUT, path);
+    let patch = |path: &str| app.admin(Method::PATCH, path);
+    let activate = &format!("/admin/api/keys/{kid}/activate");
     let cases = [
         (
-            app.admin(Method::GET, "/admin/api/accounts?disabled=maybe"),
             400,
             "invalid_query",
+            get("/admin/api/accounts?disabled=maybe"),
         ),
+        (400, "invalid_query", get("/admin/api/accounts?limit=many")),
+        (400, "invalid_query", get("/admin/api/accounts?limit=0")),
         (
-            app.admin(Method::GET, "/admin/api/accounts?limit=many"),
             400,
             "invalid_query",
+            get("/admin/api/accounts?disable=true"),
         ),
         (
-            app.admin(Method::GET, "/admin/api/accounts?limit=0"),
             400,
             "invalid_query",
+            get("/admin/api/accounts?login=lee&limit=2"),
         ),
+        (400, "invalid_path", get("/admin/api/accounts/%FF")),
         (
-            app.admin(Method::GET, "/admin/api/accounts?disable=true"),
-            400,
-            "invalid_query",
-        ),
-        (
-            app.admin(Method::GET, "/admin/api/accounts?login=lee&limit=2"),
-            400,
-            "invalid_query",
-        ),
-        (
-            app.admin(Method::GET, "/admin/api/accounts/%FF"),
             400,
             "invalid_path",
+            post("/admin/api/accounts/%C3%28/disable"),
         ),
+        (400, "invalid_path", post("/admin/api/keys/%FF/activate")),
         (
-            app.admin(Method::POST, "/admin/api/accounts/%C3%28/disable"),
-            400,
-            "invalid_path",
-        ),
-        (
-            app.admin(Method::POST, "/admin/api/keys/%FF/activate"),
-            400,
-            "invalid_path",
-        ),
-        (
-            app.admin(Method::POST, "/admin/api/keys/no-such-key/retire"),
             404,
             "unknown_key",
+            post("/admin/api/keys/no-such-key/retire"),
         ),
         (
-            app.admin(Method::POST, &format!("/admin/api/keys/{kid}/activate"))
-                .body(r#"{"force":"yes"}"#),
             400,
             "invalid_field",
+            post(activate).body(r#"{"force":"yes"}"#),
         ),
         (
-            app.admin(Method::POST, &format!("/admin/api/keys/{kid}/activate"))
-                .body("x".repeat(20_000)),
             413,
             "body_too_large",
+            post(activate).body("x".repeat(20_000)),
         ),
+        (400, "malformed_json", put(claims).body("{")),
+        (400, "malformed_json", put(claims).body("[1]")),
         (
-            app.admin(Method::PUT, claims).body("{"),
-            400,
-            "malformed_json",
-        ),
-        (
-            app.admin(Method::PUT, claims).body("[1]"),
-            400,
-            "malformed_json",
-        ),
-        (
-            app.admin(Method::PUT, claims)
-                .body(format!(r#"{{"blob":"{}"}}"#, "x".repeat(20_000))),
             413,
             "body_too_large",
+            put(claims).body(format!(r#"{{"blob":"{}"}}"#, "x".repeat(20_000))),
         ),
-        (
-            app.admin(Method::PATCH, claims).body("{}"),
-            405,
-            "method_not_allowed",
-        ),
+        (405, "method_not_allowed", patch(claims).body("{}")),
     ];
-    for (request, status, code) in cases {
+    for (status, code, request) in cases {
         let request = request.build().unwrap();
         let shown = format!("{} {}", request.method(), request.url());
         let (got, body) = json_answer(app.http.execute(request).await.unwrap()).await;
@@ -713,14 +687,7 @@ async fn admin_actions_are_logged_once_with_their_outcome_and_no_secret() {
 async fn the_signer_route_names_the_active_key() {
     let app = TestApp::builder().admin().start().await;
     let active = app.service.signer.key_ring().unwrap().active();
-    let body: Value = app
-        .admin(Method::GET, "/admin/api/signer")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, body) = send(app.admin(Method::GET, "/admin/api/signer")).await;
     assert_eq!(
         body,
         json!({"signer": "key", "service_account": active.client_email, "key_id": active.kid})

@@ -298,14 +298,26 @@ impl TestApp {
         } else {
             (None, Some(login))
         };
-        let now = jiff::Timestamp::now();
+        let hash = firegate::passwords::StoredHash::of_typed(hash.to_string(), dialect);
+        self.store_account(email, username, hash, 0).await
+    }
+
+    /// Writes an account straight to the store, created `age_secs` ago.
+    async fn store_account(
+        &self,
+        email: Option<firegate::login::Login>,
+        username: Option<firegate::login::Login>,
+        password: firegate::passwords::StoredHash,
+        age_secs: i64,
+    ) -> firegate::accounts::Account {
+        let created = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(age_secs);
         let account = firegate::accounts::Account {
             uid: firegate::accounts::Uid::generate(),
             email,
             username,
-            password: firegate::passwords::StoredHash::of_typed(hash.to_string(), dialect),
-            created_at: now,
-            updated_at: now,
+            password,
+            created_at: created,
+            updated_at: created,
             disabled: false,
             claims: Default::default(),
             firebase: Default::default(),
@@ -331,24 +343,11 @@ impl TestApp {
             .hash(&firegate::passwords::Password::new(password.into()).unwrap())
             .await
             .unwrap();
-        let created = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(age_secs);
-        let account = firegate::accounts::Account {
-            uid: firegate::accounts::Uid::generate(),
-            email: email.map(|e| Login::as_typed(e).unwrap()),
-            username: username.map(|u| Login::as_typed(u).unwrap()),
-            password: firegate::passwords::StoredHash::of_typed(
-                hash.hash,
-                firegate::passwords::Dialect::Phc,
-            ),
-            created_at: created,
-            updated_at: created,
-            disabled: false,
-            claims: Default::default(),
-            firebase: Default::default(),
-            email_verified: None,
-        };
-        self.service.store.create_account(&account).await.unwrap();
-        account
+        let hash =
+            firegate::passwords::StoredHash::of_typed(hash.hash, firegate::passwords::Dialect::Phc);
+        let email = email.map(|e| Login::as_typed(e).unwrap());
+        let username = username.map(|u| Login::as_typed(u).unwrap());
+        self.store_account(email, username, hash, age_secs).await
     }
 
     /// The stored account holding `login`.

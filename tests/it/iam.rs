@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
 use serde_json::{Value, json};
 
-use crate::common::{ADMIN_PASSWORD, ServerProcess, keys_dir, project_id, shared_public_pem};
+use crate::common::{ADMIN_PASSWORD, ServerProcess, keys_dir, project_id, send, shared_public_pem};
 use crate::google_standin::{
     EMAIL, GoogleStandIn, KEY_ID, google_error, permission_denied, service_disabled,
 };
@@ -331,24 +331,12 @@ async fn the_admin_api_shows_the_iam_signer_and_refuses_rotation() {
     let admin = |method: reqwest::Method, path: &str| {
         iam.server.admin(method, path).body(json!({}).to_string())
     };
-    let signer: Value = admin(reqwest::Method::GET, "/admin/api/signer")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, signer) = send(admin(reqwest::Method::GET, "/admin/api/signer")).await;
     assert_eq!(
         signer,
         json!({"signer": "iam", "service_account": EMAIL, "key_id": KEY_ID})
     );
-    let keys: Value = admin(reqwest::Method::GET, "/admin/api/keys")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, keys) = send(admin(reqwest::Method::GET, "/admin/api/keys")).await;
     assert_eq!(keys, json!([]));
     let refused = admin(reqwest::Method::POST, "/admin/api/keys/anything/activate")
         .send()

@@ -21,7 +21,7 @@ use firegate::store::{Store, StoreOptions};
 
 use crate::common::{
     ADMIN_PASSWORD, TestApp, base_args, emulator_host, eventually, firegate_command, keys_dir,
-    outcome, parse_cli, project_id, run_firegate,
+    outcome, parse_cli, project_id, run_firegate, send,
 };
 
 const EMAIL: &str = "firegate-dev@demo-firegate.iam.gserviceaccount.com";
@@ -781,14 +781,7 @@ async fn the_admin_api_requires_the_configured_credential() {
         "nothing changed"
     );
 
-    let keys: Value = app
-        .admin(Method::GET, "/admin/api/keys")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, keys) = send(app.admin(Method::GET, "/admin/api/keys")).await;
     assert_eq!(keys.as_array().unwrap().len(), 2);
     let page = app.admin(Method::GET, "/admin/").send().await.unwrap();
     assert_eq!(page.status(), 200);

@@ -3,9 +3,10 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{ServerProcess, TestApp};
+use crate::common::{ServerProcess, TestApp, answer};
 
-async fn send(
+/// `POST /login/` with this body, of this content type if any.
+async fn post_login(
     app: &TestApp,
     content_type: Option<&str>,
     body: impl Into<reqwest::Body>,
@@ -14,9 +15,7 @@ async fn send(
     if let Some(ct) = content_type {
         request = request.header("content-type", ct);
     }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    answer(request.send().await.unwrap()).await
 }
 
 #[tokio::test]
@@ -146,7 +145,7 @@ async fn bad_bodies_get_specific_errors_and_cost_no_hash() {
         ),
     ];
     for (what, ct, body, status, code) in cases {
-        let (got_status, got) = send(&app, ct, body).await;
+        let (got_status, got) = post_login(&app, ct, body).await;
         assert_eq!(got_status, status, "{what}: {got}");
         assert_eq!(got["error"], code, "{what}: {got}");
         assert!(
@@ -165,7 +164,7 @@ async fn bad_bodies_get_specific_errors_and_cost_no_hash() {
 async fn error_messages_never_echo_submitted_values() {
     let app = TestApp::start().await;
     // A field of the wrong type: the message names the field, never what it held.
-    let (status, got) = send(
+    let (status, got) = post_login(
         &app,
         Some("application/json"),
         br#"{"email":"a@b.c","password":["s3cret-value"]}"#.to_vec(),
@@ -177,7 +176,7 @@ async fn error_messages_never_echo_submitted_values() {
 
     // An unknown field: the message names it (a name is no value) and the accepted fields,
     // and echoes neither its value nor the login and password sent beside it.
-    let (status, got) = send(
+    let (status, got) = post_login(
         &app,
         Some("application/json"),
         br#"{"email":"kim@example.com","password":"s3cret-password","s3cret-field":"s3cret-value"}"#

@@ -301,6 +301,12 @@ async fn an_upgrade_that_fails_keeps_the_sign_in_and_is_retried() {
     assert_eq!(logs.count("password hash upgraded", uid), 1);
 }
 
+/// An Identity Toolkit that nothing answers (the end-to-end suite runs the bridge against the
+/// Auth emulator): a sign-in's write fails there and is left to the next sign-in, while a
+/// sign-in that sees the account changed by someone else writes nothing and queues it. The
+/// queue tells them apart.
+pub(crate) const SILENT_TOOLKIT: &str = "http://127.0.0.1:9";
+
 /// The uids waiting in the bridge's retry queue.
 async fn queued(app: &TestApp) -> Vec<String> {
     let entries = app.service.store.queued_firebase_syncs(100).await.unwrap();
@@ -309,11 +315,7 @@ async fn queued(app: &TestApp) -> Vec<String> {
 
 #[tokio::test]
 async fn a_sign_ins_own_hash_upgrade_does_not_hold_back_its_firebase_write() {
-    let app = TestApp::builder()
-        // An Identity Toolkit that never answers: every bridge write fails and is queued.
-        .bridge("http://127.0.0.1:9")
-        .start()
-        .await;
+    let app = TestApp::builder().bridge(SILENT_TOOLKIT).start().await;
     let line: Value = serde_json::from_str(FIXTURE.lines().next().unwrap()).unwrap();
     let account = app
         .insert_with_hash(
@@ -334,11 +336,7 @@ async fn a_sign_ins_own_hash_upgrade_does_not_hold_back_its_firebase_write() {
 
 #[tokio::test]
 async fn an_account_disabled_during_a_sign_in_is_left_to_the_queue() {
-    let app = TestApp::builder()
-        // An Identity Toolkit that never answers: every bridge write fails and is queued.
-        .bridge("http://127.0.0.1:9")
-        .start()
-        .await;
+    let app = TestApp::builder().bridge(SILENT_TOOLKIT).start().await;
     let race = race_sign_in(&app, async |account| {
         app.service
             .store
