@@ -292,12 +292,7 @@ impl TestApp {
         hash: &str,
         dialect: firegate::passwords::Dialect,
     ) -> firegate::accounts::Account {
-        let login = firegate::login::Login::parse(login).unwrap();
-        let (email, username) = if login.is_email() {
-            (Some(login), None)
-        } else {
-            (None, Some(login))
-        };
+        let (email, username) = email_or_username(login);
         let hash = firegate::passwords::StoredHash::of_typed(hash.to_string(), dialect);
         self.store_account(email, username, hash, 0).await
     }
@@ -399,12 +394,7 @@ impl TestApp {
         login: &str,
         password: &str,
     ) -> firegate::accounts::Account {
-        let login = firegate::login::Login::parse(login).unwrap();
-        let (email, username) = if login.is_email() {
-            (Some(login), None)
-        } else {
-            (None, Some(login))
-        };
+        let (email, username) = email_or_username(login);
         self.service
             .create_account(
                 firegate::service::NewAccount {
@@ -427,6 +417,21 @@ impl Drop for TestApp {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+    }
+}
+
+/// `login` parsed, as the email or the username of an account.
+fn email_or_username(
+    login: &str,
+) -> (
+    Option<firegate::login::Login>,
+    Option<firegate::login::Login>,
+) {
+    let login = firegate::login::Login::parse(login).unwrap();
+    if login.is_email() {
+        (Some(login), None)
+    } else {
+        (None, Some(login))
     }
 }
 
