@@ -17,6 +17,7 @@ mod password;
 mod phc;
 mod phpass;
 mod pool;
+mod recompute;
 mod scheme;
 mod settings;
 mod spring;
