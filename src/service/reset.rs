@@ -22,7 +22,7 @@ use super::Service;
 use super::failed_confirms::FailedConfirms;
 use super::sign_in::Checked;
 use crate::accounts::Account;
-use crate::client::ClientNetwork;
+use crate::client_network::ClientNetwork;
 use crate::login::Login;
 use crate::mail::{Mail, MailKind, MailTemplates, MailVars, Mailer};
 use crate::passwords::Password;

@@ -271,7 +271,7 @@ fn admin_hash_password_refuses_a_short_password() {
 #[test]
 fn keys_generate_refuses_a_service_account_of_another_project() {
     let work = tempfile::tempdir().unwrap();
-    firegate::keygen::write_dev_key(&work.path().join("keys"), "school-timetable").unwrap();
+    firegate::keys::keygen::write_dev_key(&work.path().join("keys"), "school-timetable").unwrap();
     let out = firegate()
         .current_dir(work.path())
         .args([

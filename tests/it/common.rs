@@ -40,7 +40,7 @@ pub fn shared_key() -> &'static Path {
     static KEY: OnceLock<(TempDir, PathBuf)> = OnceLock::new();
     let (_dir, path) = KEY.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let path = firegate::keygen::write_dev_key(dir.path(), "demo-firegate").unwrap();
+        let path = firegate::keys::keygen::write_dev_key(dir.path(), "demo-firegate").unwrap();
         (dir, path)
     });
     path

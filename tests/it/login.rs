@@ -44,7 +44,7 @@ async fn a_right_password_yields_a_token_signed_by_the_service_account() {
     assert_eq!(claims["exp"].as_i64().unwrap(), iat + 3600);
     assert!(claims.get("claims").is_none());
 
-    let other = firegate::keygen::generate_rsa(2048).unwrap();
+    let other = firegate::keys::keygen::generate_rsa(2048).unwrap();
     assert!(verify(token, other.public_pem()).is_err());
 }
 
