@@ -1,24 +1,12 @@
 //! The `firegate` binary: start-up failures, the accounts commands, the help pages.
 
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use clap::CommandFactory as _;
 use firegate::cli::Cli;
 
-use crate::common::{TestApp, firegate_command, keys_dir, project_id};
-
-fn firegate() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_firegate"));
-    // The harness passes everything explicitly; the caller's environment must not leak in,
-    // nor a ./firegate.toml.
-    for var in ["FIRESTORE_EMULATOR_HOST", "PORT", "RUST_LOG"] {
-        command.env_remove(var);
-    }
-    command.env("FIREGATE_LOG_FORMAT", "text");
-    command.env("FIREGATE_CONFIG", "/dev/null");
-    command
-}
+use crate::common::{TestApp, firegate_as_user, firegate_command, keys_dir, project_id};
 
 #[test]
 fn a_broken_key_file_stops_start_up_naming_file_and_field() {
@@ -30,7 +18,7 @@ fn a_broken_key_file_stops_start_up_naming_file_and_field() {
     )
     .unwrap();
     std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
-    let output = firegate()
+    let output = firegate_as_user()
         .args([
             "serve",
             "--keys-dir",
@@ -55,7 +43,7 @@ fn an_unreachable_firestore_stops_start_up_with_a_clear_message() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let output = firegate()
+    let output = firegate_as_user()
         .args([
             "serve",
             "--keys-dir",
@@ -154,7 +142,10 @@ fn accounts_create_reads_the_password_from_stdin_and_show_hides_the_hash() {
 
 #[test]
 fn help_all_documents_every_setting_with_its_environment_variable() {
-    let output = firegate().args(["serve", "--help-all"]).output().unwrap();
+    let output = firegate_as_user()
+        .args(["serve", "--help-all"])
+        .output()
+        .unwrap();
     let help = String::from_utf8_lossy(&output.stdout);
     let serve = Cli::command();
     let serve = serve.find_subcommand("serve").unwrap();
@@ -167,7 +158,10 @@ fn help_all_documents_every_setting_with_its_environment_variable() {
         assert!(help.contains(&*env), "{env} missing from --help-all");
         assert!(help.contains(&flag), "{flag} missing from --help-all");
     }
-    let short = firegate().args(["serve", "--help"]).output().unwrap();
+    let short = firegate_as_user()
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
     let short = String::from_utf8_lossy(&short.stdout);
     for env in [
         "FIREGATE_KEYS_DIR",
@@ -204,7 +198,7 @@ fn every_help_page_fits_its_budget() {
     assert!(pages.len() > 25, "{pages:?}");
     for path in pages {
         let budget = if path == ["serve"] { 80 } else { 60 };
-        let output = firegate()
+        let output = firegate_as_user()
             .args(&path)
             .arg("--help")
             .env("COLUMNS", "100")
@@ -221,7 +215,7 @@ fn every_help_page_fits_its_budget() {
         // `firegate help …` prints the same page.
         let mut via_help = vec!["help".to_string()];
         via_help.extend(path.iter().cloned());
-        let output = firegate()
+        let output = firegate_as_user()
             .args(&via_help)
             .env("COLUMNS", "100")
             .output()
@@ -231,19 +225,23 @@ fn every_help_page_fits_its_budget() {
             help,
             "firegate help {name}"
         );
-        let all = firegate().args(&path).arg("--help-all").output().unwrap();
+        let all = firegate_as_user()
+            .args(&path)
+            .arg("--help-all")
+            .output()
+            .unwrap();
         assert!(all.status.success(), "firegate {name} --help-all");
         if path.first().is_some_and(|c| c == "accounts") && path.len() == 2 {
             assert!(help.contains("--project-id"), "firegate {name} --help");
         }
     }
     // A hidden setting is still a setting.
-    let output = firegate()
+    let output = firegate_as_user()
         .args(["accounts", "stats", "--tokens-collection", "x", "--help"])
         .output()
         .unwrap();
     assert!(output.status.success());
-    let all = firegate()
+    let all = firegate_as_user()
         .args(["accounts", "stats", "--help-all"])
         .output()
         .unwrap();
@@ -252,7 +250,7 @@ fn every_help_page_fits_its_budget() {
 
 #[test]
 fn admin_hash_password_refuses_a_short_password() {
-    let mut child = firegate()
+    let mut child = firegate_as_user()
         .args(["admin", "hash-password"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -272,7 +270,7 @@ fn admin_hash_password_refuses_a_short_password() {
 fn keys_generate_refuses_a_service_account_of_another_project() {
     let work = tempfile::tempdir().unwrap();
     firegate::keys::keygen::write_dev_key(&work.path().join("keys"), "school-timetable").unwrap();
-    let out = firegate()
+    let out = firegate_as_user()
         .current_dir(work.path())
         .args([
             "keys",
