@@ -1,12 +1,13 @@
 //! The `firegate` binary: start-up failures, the accounts commands, the help pages.
 
-use std::io::Write;
 use std::process::Stdio;
 
 use clap::CommandFactory as _;
 use firegate::cli::Cli;
 
-use crate::common::{TestApp, firegate_as_user, firegate_command, keys_dir, project_id};
+use crate::common::{
+    TestApp, firegate_as_user, firegate_command, keys_dir, project_id, run_with_stdin,
+};
 
 #[test]
 fn a_broken_key_file_stops_start_up_naming_file_and_field() {
@@ -77,30 +78,19 @@ fn accounts_create_reads_the_password_from_stdin_and_show_hides_the_hash() {
         command.env("FIREGATE_LOG_FORMAT", "text");
         command
     };
-    let mut child = firegate()
-        .args([
-            "accounts",
-            "create",
-            "--login",
-            "Min@Example.com",
-            "--login",
-            "min",
-            "--uid",
-            "legacy-7",
-        ])
-        .args(["--claims", r#"{"role":"admin"}"#])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"s3cret-from-stdin\n")
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let mut create = firegate();
+    create.args([
+        "accounts",
+        "create",
+        "--login",
+        "Min@Example.com",
+        "--login",
+        "min",
+        "--uid",
+        "legacy-7",
+    ]);
+    create.args(["--claims", r#"{"role":"admin"}"#]);
+    let output = run_with_stdin(create, "s3cret-from-stdin\n");
     assert!(
         output.status.success(),
         "{}",

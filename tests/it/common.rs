@@ -664,18 +664,22 @@ pub fn run_firegate(
     args: &[&str],
     stdin: Option<&str>,
 ) -> std::process::Output {
+    let mut command = firegate_command(keys, project);
+    command.args(args);
+    run_with_stdin(command, stdin.unwrap_or(""))
+}
+
+/// Runs `command` to its end, feeding it `stdin`: its output.
+pub fn run_with_stdin(mut command: std::process::Command, stdin: &str) -> std::process::Output {
     use std::io::Write;
-    let mut child = firegate_command(keys, project)
-        .args(args)
+    let mut child = command
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let mut input = child.stdin.take().unwrap();
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).unwrap();
-    }
+    input.write_all(stdin.as_bytes()).unwrap();
     drop(input);
     child.wait_with_output().unwrap()
 }
