@@ -526,6 +526,11 @@ impl TestAppBuilder {
         ])
     }
 
+    /// Sign-in needs a verified email (a link is mailed to the unverified).
+    pub fn require_verified_email(self) -> Self {
+        self.flags(&["--require-verified-email"])
+    }
+
     /// The Firebase Auth bridge graduating accounts to an Identity Toolkit at `url`, with a
     /// one-second deadline.
     pub fn bridge(self, url: &str) -> Self {
