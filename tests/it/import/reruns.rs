@@ -91,6 +91,10 @@ async fn an_import_killed_midway_finishes_on_rerun_without_duplicates() {
         account(&app, "1").await.is_some()
     })
     .await;
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the import is still running when it is killed"
+    );
     child.kill().await.unwrap();
     let written = count(&app).await;
     assert!(
