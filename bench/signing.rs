@@ -13,7 +13,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use firegate::accounts::Uid;
 use firegate::claims::Claims;
 use firegate::custom_token::{TokenRequest, TokenSigner};
-use firegate::keygen;
+use firegate::keys::keygen;
 use jiff::Timestamp;
 
 fn signing(c: &mut Criterion) {

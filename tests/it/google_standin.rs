@@ -72,7 +72,7 @@ impl GoogleStandIn {
     /// Starts on a free port; its metadata server says the project is `project` and hands
     /// out access tokens valid for `token_lifetime_secs`.
     pub async fn start(project: &str, token_lifetime_secs: u64) -> GoogleStandIn {
-        let generated = firegate::keygen::generate_rsa(2048).unwrap();
+        let generated = firegate::keys::keygen::generate_rsa(2048).unwrap();
         let key = RsaKeyPair::from_pkcs8(generated.pkcs8_der()).unwrap();
         let certificate = firegate::keys::self_signed_certificate(generated.key(), EMAIL).unwrap();
         let inner = Arc::new(Inner {
@@ -162,14 +162,7 @@ impl GoogleStandIn {
 
     /// Waits (polling, bounded) until `condition` holds.
     pub async fn wait_until(&self, what: &str, condition: impl Fn(&GoogleStandIn) -> bool) {
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        while !condition(self) {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "never happened: {what}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        crate::common::eventually(what, || async { condition(self) }).await;
     }
 
     fn recorded(&self) -> std::sync::MutexGuard<'_, Recorded> {
