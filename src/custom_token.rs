@@ -25,13 +25,6 @@ pub const MAX_LIFETIME_SECS: u32 = 3600;
 pub const MIN_RSA_BITS: usize = 2048;
 
 #[derive(Serialize)]
-struct Header<'a> {
-    alg: &'static str,
-    typ: &'static str,
-    kid: &'a str,
-}
-
-#[derive(Serialize)]
 struct Payload<'a> {
     iss: &'a str,
     sub: &'a str,
@@ -87,13 +80,13 @@ impl TokenSigner {
                 "is a {bits}-bit RSA key; at least {MIN_RSA_BITS} bits are required"
             ));
         }
-        let header = Header {
-            alg: "RS256",
-            typ: "JWT",
-            kid,
-        };
-        let encoded_header =
-            URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).map_err(|e| e.to_string())?);
+        // Written by hand to keep the fields in JWT's usual order; a JSON string's text
+        // (the escaped kid) cannot fail to be written.
+        let header = format!(
+            r#"{{"alg":"RS256","typ":"JWT","kid":{}}}"#,
+            serde_json::Value::from(kid)
+        );
+        let encoded_header = URL_SAFE_NO_PAD.encode(header);
         Ok(TokenSigner {
             kid: kid.to_string(),
             client_email: client_email.to_string(),
@@ -129,7 +122,7 @@ impl TokenSigner {
                 input.as_bytes(),
                 &mut signature,
             )
-            .map_err(|_| Error::Internal("RSA signing failed".into()))?;
+            .map_err(|_| Error::internal("RSA signing failed"))?;
         Ok(with_signature(input, &signature))
     }
 }
@@ -149,7 +142,7 @@ pub fn signing_input(
     request: TokenRequest<'_>,
 ) -> Result<String> {
     if request.lifetime_secs == 0 || request.lifetime_secs > MAX_LIFETIME_SECS {
-        return Err(Error::Config(format!(
+        return Err(Error::config(format!(
             "token lifetime {}s is outside 1..={MAX_LIFETIME_SECS}",
             request.lifetime_secs
         )));
@@ -166,7 +159,7 @@ pub fn signing_input(
         tenant_id: request.tenant_id,
     };
     let payload =
-        serde_json::to_vec(&payload).map_err(|e| Error::Internal(format!("token payload: {e}")))?;
+        serde_json::to_vec(&payload).map_err(|e| Error::internal(format!("token payload: {e}")))?;
     let mut input = String::with_capacity(800);
     input.push_str(encoded_header);
     input.push('.');
