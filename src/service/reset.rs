@@ -420,6 +420,13 @@ impl Service {
         self.reset.is_some()
     }
 
+    /// Mails being prepared or sent in the background right now.
+    pub fn mails_in_flight(&self) -> usize {
+        self.reset
+            .as_ref()
+            .map_or(0, |r| IN_FLIGHT - r.in_flight.available_permits())
+    }
+
     /// Whether verification links can be mailed.
     pub fn verification_on(&self) -> bool {
         self.reset

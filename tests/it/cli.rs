@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use clap::CommandFactory as _;
 use firegate::cli::Cli;
 
-use crate::common::{firegate_command, keys_dir, project_id};
+use crate::common::{TestApp, firegate_command, keys_dir, project_id};
 
 fn firegate() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_firegate"));
@@ -295,7 +295,7 @@ fn keys_generate_refuses_a_service_account_of_another_project() {
 /// quietly with its own exit code instead of panicking on the broken pipe.
 #[tokio::test]
 async fn a_closed_stdout_ends_every_printing_command_quietly() {
-    let app = crate::common::spawn_app().await;
+    let app = TestApp::start().await;
     let uid = app
         .create("pipe@example.com", "a long enough password")
         .await
