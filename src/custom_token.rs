@@ -25,6 +25,13 @@ pub const MAX_LIFETIME_SECS: u32 = 3600;
 pub const MIN_RSA_BITS: usize = 2048;
 
 #[derive(Serialize)]
+struct Header<'a> {
+    alg: &'static str,
+    typ: &'static str,
+    kid: &'a str,
+}
+
+#[derive(Serialize)]
 struct Payload<'a> {
     iss: &'a str,
     sub: &'a str,
@@ -80,13 +87,14 @@ impl TokenSigner {
                 "is a {bits}-bit RSA key; at least {MIN_RSA_BITS} bits are required"
             ));
         }
-        // Written by hand to keep the fields in JWT's usual order; a JSON string's text
-        // (the escaped kid) cannot fail to be written.
-        let header = format!(
-            r#"{{"alg":"RS256","typ":"JWT","kid":{}}}"#,
-            serde_json::Value::from(kid)
+        let header = Header {
+            alg: "RS256",
+            typ: "JWT",
+            kid,
+        };
+        let encoded_header = URL_SAFE_NO_PAD.encode(
+            serde_json::to_vec(&header).map_err(|e| format!("header not serialisable: {e}"))?,
         );
-        let encoded_header = URL_SAFE_NO_PAD.encode(header);
         Ok(TokenSigner {
             kid: kid.to_string(),
             client_email: client_email.to_string(),
