@@ -425,7 +425,7 @@ async fn a_server_never_starts_signing_with_a_key_the_record_does_not_make_activ
     let (service, settling) = start_in(replaced.path(), &project).await;
     let signed = sign_in_kim(&service).await;
     assert!(
-        matches!(&signed, Err(firegate::Error::StartUp(why)) if why.contains("records")),
+        matches!(&signed, Err(firegate::Error::StartUp(why)) if why.to_string().contains("records")),
         "{:?}",
         signed.map(|s| s.uid)
     );
