@@ -13,6 +13,19 @@
 #[path = "../tests/it/google_standin.rs"]
 mod google_standin;
 
+/// The harness's `eventually`, which the module's `wait_until` names; this process never waits.
+mod common {
+    pub async fn eventually<F, Fut>(_what: &str, mut done: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        while !done().await {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
 use std::io::Read;
 use std::time::Duration;
 
