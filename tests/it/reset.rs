@@ -394,7 +394,7 @@ async fn a_reset_proves_the_address_and_takes_over_a_squatted_registration() {
 
 #[tokio::test]
 async fn repeated_bad_tokens_from_one_network_are_counted_and_then_refused() {
-    let (app, sink) = TestApp::builder()
+    let (app, _sink) = TestApp::builder()
         .flags(&["--rate-limit-per-minute", "0"])
         .start_with_mail()
         .await;
