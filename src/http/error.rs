@@ -114,6 +114,15 @@ impl From<Error> for ApiError {
                 "The server failed to start; retry shortly.",
             )
             .retry_after(2),
+            Error::Legacy(cause) => {
+                error!(%cause, "legacy verify hook unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Sign-in cannot be checked right now; retry shortly.",
+                )
+                .retry_after(5)
+            }
             Error::Bridge(cause) => {
                 error!(%cause, "Firebase Auth unavailable");
                 ApiError::new(

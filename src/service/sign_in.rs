@@ -85,6 +85,9 @@ impl Service {
             Err(Error::Unavailable(_)) => {
                 info!(outcome = "error", reason = "store_unavailable", "sign-in")
             }
+            Err(Error::Legacy(_)) => {
+                info!(outcome = "error", reason = "legacy_unavailable", "sign-in")
+            }
             _ => {}
         }
         self.pad_failure(&result, started).await;
@@ -168,8 +171,24 @@ impl Service {
         };
         let service = self.clone();
         let password = password.clone();
+        let (login, typed) = (login.to_string(), candidates[0].clone());
         let task = tokio::spawn(async move {
-            let result = service.check_password(found, &password, upgrade_at).await;
+            let result = if service.asks_legacy(found.as_ref()) {
+                match found {
+                    Some(found) => {
+                        service
+                            .check_with_legacy(found, &login, &password, upgrade_at)
+                            .await
+                    }
+                    None => {
+                        service
+                            .create_from_legacy(&login, &typed, &password, now)
+                            .await
+                    }
+                }
+            } else {
+                service.check_password(found, &password, upgrade_at).await
+            };
             if guarded {
                 service.settle(check, &result).await;
             }
@@ -555,7 +574,7 @@ fn lockout_key(uid: Option<&str>, login: &Login) -> LockoutKey {
 
 /// Logs a refused sign-in for operators (uid only when the login exists: the login text may
 /// be a password typed into the wrong field) and returns the one error clients see.
-fn refuse(uid: Option<&Uid>, reason: &'static str) -> Error {
+pub(super) fn refuse(uid: Option<&Uid>, reason: &'static str) -> Error {
     match uid {
         Some(uid) => info!(%uid, outcome = "failure", reason, "sign-in"),
         None => info!(outcome = "failure", reason, "sign-in"),
