@@ -32,3 +32,4 @@ mod requests;
 mod reset;
 mod smtp_sink;
 mod upgrades;
+mod verify_hook;
