@@ -41,6 +41,12 @@ impl Service {
         self.legacy.as_ref()
     }
 
+    fn hook(&self) -> Result<&LegacyHook> {
+        self.legacy
+            .as_ref()
+            .ok_or_else(|| Error::Internal("the legacy verify hook is not configured".into()))
+    }
+
     /// Whether the sign-in of `found` (none: the login is unknown) goes to the hook.
     pub(super) fn asks_legacy(&self, found: Option<&StoredAccount>) -> bool {
         match (&self.legacy, found) {
@@ -61,7 +67,7 @@ impl Service {
         password: &Password,
         migrate: Option<Timestamp>,
     ) -> Result<Checked> {
-        let hook = self.legacy.as_ref().expect("asked only with a hook");
+        let hook = self.hook()?;
         let uid = found.account.uid.clone();
         let profile = match hook.verify(login, password, Some(&uid)).await? {
             HookAnswer::Invalid => return Err(refuse(Some(&uid), "wrong_password")),
@@ -124,7 +130,7 @@ impl Service {
         password: &Password,
         now: Timestamp,
     ) -> Result<Checked> {
-        let hook = self.legacy.as_ref().expect("asked only with a hook");
+        let hook = self.hook()?;
         let profile = match hook.verify(login, password, None).await? {
             HookAnswer::Invalid => return Err(refuse(None, "unknown_login")),
             HookAnswer::Valid(profile) => profile,

@@ -2,6 +2,7 @@
 //! there once, at their first sign-in, then sign in on their own argon2id hash; an unknown
 //! login can be created through it; a hook without an answer is 503 and changes nothing.
 
+mod operating;
 mod standin;
 
 use firegate::passwords::Dialect;
