@@ -3,33 +3,14 @@
 //! login can be created through it; a hook without an answer is 503 and changes nothing.
 
 mod operating;
-mod standin;
 
 use firegate::passwords::Dialect;
 use serde_json::json;
 
-use crate::common::{TestApp, spawn_app_with};
-use standin::{HookStandIn, Mode, SECRET};
+use crate::common::TestApp;
+use crate::hook_standin::{HookStandIn, Mode};
 
 const PW: &str = "legacy-password-41";
-
-/// A server asking `hook`, with `extra` flags; the secret comes from a private file.
-async fn spawn_with_hook(hook: &HookStandIn, extra: &[&str]) -> TestApp {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("hook-secret");
-    std::fs::write(&file, format!("{SECRET}\n")).unwrap();
-    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let url = hook.url();
-    let mut args = vec![
-        "--legacy-verify-url",
-        url.as_str(),
-        "--legacy-verify-secret-file",
-        file.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    spawn_app_with(&args).await
-}
 
 /// An account imported without a hash: the legacy system checks its password.
 async fn legacy_account(app: &TestApp, login: &str) -> firegate::accounts::Account {
@@ -39,7 +20,7 @@ async fn legacy_account(app: &TestApp, login: &str) -> firegate::accounts::Accou
 #[tokio::test]
 async fn a_legacy_account_moves_on_its_first_sign_in_and_the_hook_is_never_asked_again() {
     let hook = HookStandIn::start().await;
-    let app = spawn_with_hook(&hook, &[]).await;
+    let app = TestApp::builder().verify_hook(&hook).start().await;
     let account = legacy_account(&app, "kim").await;
     hook.user(
         "kim",
@@ -70,7 +51,11 @@ async fn a_legacy_account_moves_on_its_first_sign_in_and_the_hook_is_never_asked
 #[tokio::test]
 async fn a_wrong_password_from_the_hook_counts_toward_the_lockout() {
     let hook = HookStandIn::start().await;
-    let app = spawn_with_hook(&hook, &["--lockout-threshold", "2"]).await;
+    let app = TestApp::builder()
+        .verify_hook(&hook)
+        .lockout(2, 60)
+        .start()
+        .await;
     legacy_account(&app, "lee@example.com").await;
     hook.user("lee@example.com", PW, json!({}));
 
@@ -98,16 +83,12 @@ async fn a_wrong_password_from_the_hook_counts_toward_the_lockout() {
 #[tokio::test]
 async fn a_hook_without_an_answer_is_503_and_changes_nothing() {
     let hook = HookStandIn::start().await;
-    let app = spawn_with_hook(
-        &hook,
-        &[
-            "--lockout-threshold",
-            "1",
-            "--legacy-verify-deadline-ms",
-            "300",
-        ],
-    )
-    .await;
+    let app = TestApp::builder()
+        .verify_hook(&hook)
+        .lockout(1, 60)
+        .flag("--legacy-verify-deadline-ms", 300)
+        .start()
+        .await;
     legacy_account(&app, "ana").await;
     hook.user("ana", PW, json!({}));
 
@@ -135,21 +116,13 @@ async fn a_hook_without_an_answer_is_503_and_changes_nothing() {
 #[tokio::test]
 async fn an_unreachable_hook_is_503() {
     // A hook on a port nobody listens on.
-    let closed = crate::common::free_addr();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("secret");
-    std::fs::write(&file, SECRET).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let url = format!("http://{closed}/verify");
-    let app = spawn_app_with(&[
-        "--legacy-verify-url",
-        &url,
-        "--legacy-verify-secret-file",
-        file.to_str().unwrap(),
-        "--legacy-create-unknown",
-    ])
-    .await;
+    let hook = HookStandIn::start().await;
+    let closed = format!("http://{}/verify", crate::common::free_addr());
+    let app = TestApp::builder()
+        .verify_hook(&hook)
+        .flags(&["--legacy-verify-url", &closed, "--legacy-create-unknown"])
+        .start()
+        .await;
     legacy_account(&app, "ana").await;
     let (status, body) = app.sign_in("ana", PW).await;
     assert_eq!((status, body["error"].as_str()), (503, Some("unavailable")));
@@ -161,7 +134,11 @@ async fn an_unreachable_hook_is_503() {
 #[tokio::test]
 async fn an_unknown_login_is_created_through_the_hook() {
     let hook = HookStandIn::start().await;
-    let app = spawn_with_hook(&hook, &["--legacy-create-unknown"]).await;
+    let app = TestApp::builder()
+        .verify_hook(&hook)
+        .flags(&["--legacy-create-unknown"])
+        .start()
+        .await;
     hook.user(
         "max",
         PW,
@@ -197,7 +174,11 @@ async fn an_unknown_login_is_created_through_the_hook() {
 #[tokio::test]
 async fn two_concurrent_first_sign_ins_create_one_account() {
     let hook = HookStandIn::start().await;
-    let app = spawn_with_hook(&hook, &["--legacy-create-unknown"]).await;
+    let app = TestApp::builder()
+        .verify_hook(&hook)
+        .flags(&["--legacy-create-unknown"])
+        .start()
+        .await;
     for (login, uid) in [("eve", Some("legacy-7")), ("ivy", None)] {
         let mut profile = json!({});
         if let Some(uid) = uid {

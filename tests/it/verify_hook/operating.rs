@@ -4,8 +4,8 @@
 
 use serde_json::json;
 
-use super::standin::{HookStandIn, Mode, SECRET};
 use crate::common::{ServerProcess, firegate_command, free_addr, keys_dir, project_id};
+use crate::hook_standin::{HookStandIn, Mode, SECRET};
 
 const PW: &str = "pw-only-the-hook-may-see-5d1";
 const WRONG: &str = "wrong-guess-never-logged-77e";

@@ -32,6 +32,8 @@ pub enum Mode {
 }
 
 struct Inner {
+    /// Holds the secret's file, private to its owner, as an operator would keep it.
+    secret_dir: tempfile::TempDir,
     users: Mutex<HashMap<String, (String, Value)>>,
     mode: Mutex<Mode>,
     calls: AtomicU32,
@@ -47,7 +49,15 @@ pub struct HookStandIn {
 
 impl HookStandIn {
     pub async fn start() -> HookStandIn {
+        let secret_dir = tempfile::tempdir().unwrap();
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let file = secret_dir.path().join("hook-secret");
+            std::fs::write(&file, format!("{SECRET}\n")).unwrap();
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
         let inner = Arc::new(Inner {
+            secret_dir,
             users: Mutex::default(),
             mode: Mutex::new(Mode::Answer),
             calls: AtomicU32::new(0),
@@ -65,6 +75,12 @@ impl HookStandIn {
     /// `http://127.0.0.1:<port>/verify`.
     pub fn url(&self) -> String {
         format!("http://{}/verify", self.addr)
+    }
+
+    /// A file holding the shared secret (mode 600), for `--legacy-verify-secret-file`.
+    pub fn secret_file(&self) -> String {
+        let file = self.inner.secret_dir.path().join("hook-secret");
+        file.to_str().unwrap().to_string()
     }
 
     /// A user of the legacy system: the login, the password, and the profile fields a
