@@ -3,6 +3,7 @@
 //! login can be created through it; a hook without an answer is 503 and changes nothing.
 
 mod operating;
+mod samples;
 
 use firegate::passwords::Dialect;
 use serde_json::json;
