@@ -173,8 +173,12 @@ impl Service {
         let password = password.clone();
         let (login, typed) = (login.to_string(), candidates[0].clone());
         let task = tokio::spawn(async move {
-            let result = if service.asks_legacy(found.as_ref()) {
-                match found {
+            if service.asks_legacy(found.as_ref()) {
+                // The legacy system's latency must not hold a place among the password
+                // checks: the place is given back for the call (which has its own bound)
+                // and taken again, waiting, for what follows the check.
+                drop(admitted);
+                let result = match found {
                     Some(found) => {
                         service
                             .check_with_legacy(found, &login, &password, upgrade_at)
@@ -185,17 +189,24 @@ impl Service {
                             .create_from_legacy(&login, &typed, &password, now)
                             .await
                     }
+                };
+                if guarded {
+                    service.settle(check, &result).await;
                 }
-            } else {
-                service.check_password(found, &password, upgrade_at).await
-            };
+                let checked = result?;
+                let admitted = service.admissions.clone().acquire_owned().await;
+                let admitted = admitted
+                    .map_err(|_| Error::Internal("the sign-in admissions are closed".into()))?;
+                return Ok((checked, admitted));
+            }
+            let result = service.check_password(found, &password, upgrade_at).await;
             if guarded {
                 service.settle(check, &result).await;
             }
-            (result, admitted)
+            result.map(|checked| (checked, admitted))
         });
         match task.await {
-            Ok((result, admitted)) => result.map(|found| (found, admitted)),
+            Ok(result) => result,
             Err(e) => Err(Error::Task(e)),
         }
     }

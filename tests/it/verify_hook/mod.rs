@@ -197,3 +197,33 @@ async fn two_concurrent_first_sign_ins_create_one_account() {
     }
     assert_eq!(app.service.store.count_accounts().await.unwrap(), 2);
 }
+
+#[tokio::test]
+async fn a_slow_hook_holds_no_place_among_the_password_checks() {
+    let hook = HookStandIn::start().await;
+    // One place among the password checks, and a hook that never answers within the test.
+    let app = TestApp::builder()
+        .verify_hook(&hook)
+        .flags(&["--max-concurrent-hashes", "1", "--hash-queue", "0"])
+        .flag("--legacy-verify-deadline-ms", 60_000)
+        .start()
+        .await;
+    legacy_account(&app, "ana").await;
+    app.create("native@example.com", PW).await;
+    hook.set_mode(Mode::Hang);
+    let url = app.url("/login/");
+    let waiting = tokio::spawn(async move {
+        reqwest::Client::new()
+            .post(url)
+            .json(&json!({"email": "ana", "password": PW}))
+            .send()
+            .await
+    });
+    crate::common::eventually("the hook holds a call", || {
+        std::future::ready(hook.calls() == 1)
+    })
+    .await;
+    let (status, body) = app.sign_in("native@example.com", PW).await;
+    assert_eq!(status, 200, "{body}");
+    waiting.abort();
+}
