@@ -114,25 +114,23 @@ impl LegacyHook {
         let url = checked_url(&options.url)?;
         let secret = match (&options.secret, &options.secret_file) {
             (Some(_), Some(_)) => {
-                return Err(Error::Config(
+                return Err(Error::config(
                     "the legacy verify hook's secret is given twice: set \
-                     FIREGATE_LEGACY_VERIFY_SECRET or --legacy-verify-secret-file, not both"
-                        .into(),
+                     FIREGATE_LEGACY_VERIFY_SECRET or --legacy-verify-secret-file, not both",
                 ));
             }
             (Some(secret), None) => secret.clone(),
             (None, Some(file)) => read_secret(file)?,
             (None, None) => {
-                return Err(Error::Config(
+                return Err(Error::config(
                     "--legacy-verify-url needs the shared secret its requests are signed \
                      with: set FIREGATE_LEGACY_VERIFY_SECRET or --legacy-verify-secret-file \
-                     (make one with `openssl rand -hex 32`)"
-                        .into(),
+                     (make one with `openssl rand -hex 32`)",
                 ));
             }
         };
         if secret.expose_secret().len() < MIN_SECRET_BYTES {
-            return Err(Error::Config(format!(
+            return Err(Error::config(format!(
                 "the legacy verify hook's shared secret is shorter than {MIN_SECRET_BYTES} \
                  bytes; make one with `openssl rand -hex 32`"
             )));
@@ -142,7 +140,7 @@ impl LegacyHook {
             .connect_timeout(options.deadline)
             .timeout(options.deadline)
             .build()
-            .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| Error::internal(format!("cannot build the HTTP client: {e}")))?;
         Ok(LegacyHook {
             host: host_of(&url),
             url,
@@ -294,7 +292,7 @@ fn read_secret(file: &Path) -> Result<SecretString> {
         .map_err(Error::io(format!("--legacy-verify-secret-file {shown}")))?;
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
-        return Err(Error::Config(format!(
+        return Err(Error::config(format!(
             "--legacy-verify-secret-file {shown}: readable by group or others (mode \
              {mode:03o}); run `chmod 600 {shown}`"
         )));
@@ -326,7 +324,7 @@ pub fn sign(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
 /// (an old app on the same machine or pod).
 fn checked_url(text: &str) -> Result<Url> {
     let url = Url::parse(text.trim()).map_err(|e| {
-        Error::Config(format!(
+        Error::config(format!(
             "--legacy-verify-url is not a URL ({e}); give https://old-app.example/firegate-verify"
         ))
     })?;
@@ -339,12 +337,12 @@ fn checked_url(text: &str) -> Result<Url> {
     match url.scheme() {
         "https" => Ok(url),
         "http" if loopback => Ok(url),
-        "http" => Err(Error::Config(format!(
+        "http" => Err(Error::config(format!(
             "--legacy-verify-url {}: passwords go to the hook, so it must be https:// (plain \
              http:// only on a loopback address such as 127.0.0.1)",
             host_of(&url)
         ))),
-        other => Err(Error::Config(format!(
+        other => Err(Error::config(format!(
             "--legacy-verify-url: scheme `{other}` is not https"
         ))),
     }

@@ -21,7 +21,7 @@ pub(super) async fn start_hook(options: &LegacyHookOptions) -> Result<LegacyHook
     let hook = LegacyHook::new(options)?;
     if options.required {
         hook.probe().await.map_err(|e| {
-            Error::Config(format!(
+            Error::config(format!(
                 "--legacy-verify-required: {e}; start the old application's hook first, or \
                  leave the flag out to answer its accounts' sign-ins 503 until it answers"
             ))
@@ -44,7 +44,7 @@ impl Service {
     fn hook(&self) -> Result<&LegacyHook> {
         self.legacy
             .as_ref()
-            .ok_or_else(|| Error::Internal("the legacy verify hook is not configured".into()))
+            .ok_or_else(|| Error::internal("the legacy verify hook is not configured"))
     }
 
     /// Whether the sign-in of `found` (none: the login is unknown) goes to the hook.
@@ -153,7 +153,7 @@ impl Service {
             Err(e) => return Err(e),
         };
         let Some(found) = self.store.find_by_uid(&uid).await? else {
-            return Err(Error::Storage(format!(
+            return Err(Error::storage(format!(
                 "account `{uid}` was created and cannot be read back"
             )));
         };
