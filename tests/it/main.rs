@@ -11,6 +11,7 @@ mod hook_standin;
 mod accounts;
 mod admin;
 mod admin_gate;
+mod bench_smoke;
 mod book;
 mod cli;
 mod config_file;
