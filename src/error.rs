@@ -109,6 +109,10 @@ pub enum Error {
     #[error(transparent)]
     Bridge(#[from] BridgeError),
 
+    /// The legacy system's verify hook (`--legacy-verify-url`) did not give a usable answer.
+    #[error(transparent)]
+    Legacy(#[from] LegacyError),
+
     /// A setting that cannot be used; the message names the setting and the accepted values.
     #[error("{context}")]
     Config {
@@ -481,6 +485,31 @@ impl BridgeError {
             _ => None,
         }
     }
+}
+
+/// Why the legacy system's verify hook gave no usable answer. Messages name the hook's host
+/// and what went wrong; none holds a login, a password, the shared secret or the hook's
+/// body (which may echo any of them).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum LegacyError {
+    #[error(
+        "the legacy verify hook at {host} did not answer within {deadline_ms} ms \
+         (--legacy-verify-deadline-ms)"
+    )]
+    Timeout { host: String, deadline_ms: u128 },
+    #[error("cannot reach the legacy verify hook at {host}: {why}")]
+    Unreachable { host: String, why: String },
+    #[error("the legacy verify hook at {host} answered HTTP {status}{fix}")]
+    Status {
+        host: String,
+        status: u16,
+        fix: &'static str,
+    },
+    #[error(
+        "the legacy verify hook at {host} answered with something unusable: {why} (the \
+         book's \"Legacy verify hook\" page shows the answers it may give)"
+    )]
+    Malformed { host: String, why: String },
 }
 
 /// `error` and its causes, one per line (`  caused by: …`), skipping a cause whose text its

@@ -22,6 +22,8 @@
 //!   generation and secret files (`keys::keygen`).
 //! - [`google`]: Google APIs besides Firestore (Application Default Credentials, the
 //!   metadata server, IAM Credentials `signBlob` for signing without a key file).
+//! - [`legacy_hook`]: the old application's verify hook, asked once per account at its first
+//!   sign-in (signed requests, a deadline, bounded calls).
 //! - [`custom_token`]: the Firebase custom-token format and its signing.
 //! - [`lockout`]: per-account brute-force protection rules.
 //! - [`client_network`]: the client network the lockout and the rate limit count by.
@@ -44,6 +46,7 @@ pub mod google;
 pub mod http;
 pub mod import;
 pub mod keys;
+pub mod legacy_hook;
 pub mod lockout;
 pub mod login;
 pub mod mail;

@@ -273,6 +273,17 @@ pub async fn run(command: AccountsCommand) -> Result<()> {
                     );
                 }
                 out!("{:<32} {:>10} {:>7} {:>10}", "total", total, "", graduated);
+                let legacy = crate::service::legacy_accounts(&stats);
+                if legacy > 0 {
+                    out!(
+                        "\n{legacy} accounts still need the legacy system (scheme external): \
+                         each moves off it at its first sign-in through --legacy-verify-url"
+                    );
+                } else if total > 0 {
+                    out!(
+                        "\nno account needs the legacy system: its verify hook may be switched off"
+                    );
+                }
             }
         }
         AccountsCommand::ClaimLookAlikes { .. } => {

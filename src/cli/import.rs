@@ -70,7 +70,9 @@ pub struct ImportArgs {
     /// werkzeug, django, phc (also: passlib, bcrypt, argon2, crypt), php (also: phpbb,
     /// laravel), wordpress (php's hashes, checked trimmed as WordPress's login does), drupal,
     /// aspnet, spring or firebase. Django and Firebase input, and --preset, imply theirs.
-    #[arg(long)]
+    /// `external` (also `--hash external`) reads no hash: the legacy system checks each
+    /// account's password through `serve --legacy-verify-url` at its first sign-in.
+    #[arg(long, alias = "hash")]
     pub dialect: Option<Dialect>,
 
     /// Column holding the legacy user id [default: id; Django: pk].
@@ -217,8 +219,8 @@ impl ImportArgs {
             (None, _) => {
                 return Err(Error::config(
                     "--dialect is required for CSV, mysql-batch, JSON Lines and --query \
-                     input: werkzeug, django, phc, php, wordpress, drupal, aspnet, spring or \
-                     firebase",
+                     input: werkzeug, django, phc, php, wordpress, drupal, aspnet, spring, \
+                     firebase, or external (no hash: the legacy verify hook checks it)",
                 ));
             }
         };

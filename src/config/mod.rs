@@ -16,6 +16,7 @@ mod file;
 mod http;
 mod keys;
 mod layer;
+mod legacy;
 mod mail;
 mod passwords;
 mod reference;
@@ -39,6 +40,7 @@ pub use file::{
 pub use http::{DevListenArgs, HttpArgs, ListenArgs};
 pub use keys::{KeyFileArgs, KeyRotationArgs, KeysDirArgs};
 pub use layer::{Effective, Resolved, Source, apply};
+pub use legacy::LegacyArgs;
 pub use mail::ResetArgs;
 pub use passwords::{CostLimitArgs, DialectArgs, HashArgs, HashPoolArgs};
 pub use reference::{REFERENCE_PAGE, REGENERATE, reference};
@@ -90,6 +92,8 @@ pub struct ServerArgs {
     pub reset: ResetArgs,
     #[command(flatten)]
     pub bridge: BridgeArgs,
+    #[command(flatten)]
+    pub legacy: LegacyArgs,
 }
 
 impl ServerArgs {
@@ -97,6 +101,7 @@ impl ServerArgs {
     /// that only make sense together.
     pub fn check(&self) -> Result<(), String> {
         self.bridge.check_for_server()?;
+        self.legacy.check_for_server()?;
         self.reset.check_for_server()
     }
 
@@ -124,6 +129,7 @@ impl ServerArgs {
             admin: self.admin.credential(),
             reset: self.reset.options(),
             bridge: self.bridge.options(self.sign_in.tenant_id.as_deref()),
+            legacy: self.legacy.options(),
         }
     }
 
@@ -197,6 +203,7 @@ impl AccountsArgs {
             admin: None,
             reset: None,
             bridge: self.bridge.options(self.tenant_id.as_deref()),
+            legacy: None,
         }
     }
 }

@@ -126,6 +126,15 @@ impl From<Error> for ApiError {
                 "The server failed to start; retry shortly.",
             )
             .retry_after(2),
+            Error::Legacy(cause) => {
+                error!(%cause, "legacy verify hook unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Sign-in cannot be checked right now; retry shortly.",
+                )
+                .retry_after(5)
+            }
             Error::Bridge(cause) => {
                 error!(cause = %crate::error::chain(&cause), "Firebase Auth unavailable");
                 ApiError::new(

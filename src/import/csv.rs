@@ -9,6 +9,7 @@ use std::sync::Arc;
 use super::framing::{Record, Records};
 use super::options::{Format, ImportOptions, Role};
 use super::source::{Item, RawRow, Sink, io_error};
+use crate::passwords::Dialect;
 use crate::{Error, Result};
 
 /// A table's records, as one format frames and splits them.
@@ -111,7 +112,10 @@ pub(crate) fn resolve_header(
             .find_map(|name| header.iter().position(|h| h == name));
         match found {
             Some(index) => columns.push((role, index)),
-            None if explicit || role == Role::Password || options.uids.uses(role) => {
+            None if explicit
+                || (role == Role::Password && options.dialect != Dialect::External)
+                || options.uids.uses(role) =>
+            {
                 return Err(Error::config(format!(
                     "{what} has no `{}` column (set it with {}); its columns are: {listing}",
                     names.join("` or `"),

@@ -39,5 +39,5 @@ pub use scheme::{
     ParsedHash, UnknownDialect, clear_text, parse, parse_with,
 };
 pub use settings::{DialectSettings, FirebaseProject, SpringPbkdf2, SpringSettings};
-pub use stored_hash::{StoredHash, Verdict};
+pub use stored_hash::{EXTERNAL_SCHEME, StoredHash, Verdict};
 pub use transform::Transform;

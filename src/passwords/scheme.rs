@@ -46,6 +46,10 @@ pub enum Dialect {
     Spring,
     /// Firebase Auth's modified scrypt, with the project's parameters from `--hash-config`.
     Firebase,
+    /// No hash here: the legacy system checks the password through the verify hook
+    /// (`--legacy-verify-url`) at the account's first sign-in. Not in [`Dialect::ALL`]: it
+    /// has no grammar to parse.
+    External,
 }
 
 impl Dialect {
@@ -74,6 +78,7 @@ impl Dialect {
             Dialect::Aspnet => "aspnet",
             Dialect::Spring => "spring",
             Dialect::Firebase => "firebase",
+            Dialect::External => "external",
         }
     }
 }
@@ -88,7 +93,7 @@ impl fmt::Display for Dialect {
 #[derive(Debug, thiserror::Error)]
 #[error(
     "unknown hash dialect '{0}': expected werkzeug, django, phc, php, wordpress, drupal, \
-     aspnet, spring or firebase (passlib, bcrypt, argon2 and crypt also mean phc; phpbb and \
+     aspnet, spring, firebase or external (passlib, bcrypt, argon2 and crypt also mean phc; phpbb and \
      laravel mean php)"
 )]
 pub struct UnknownDialect(pub String);
@@ -107,6 +112,7 @@ impl FromStr for Dialect {
             "aspnet" => Ok(Dialect::Aspnet),
             "spring" => Ok(Dialect::Spring),
             "firebase" => Ok(Dialect::Firebase),
+            "external" => Ok(Dialect::External),
             _ => Err(UnknownDialect(s.to_owned())),
         }
     }
@@ -163,6 +169,12 @@ pub enum HashError {
          (it knows trim, des8, bcrypt72)"
     )]
     UnknownTransform,
+    /// The password lives in the legacy system, which only the verify hook can ask.
+    #[error(
+        "the password is checked by the legacy system, and no verify hook is configured \
+         (set --legacy-verify-url)"
+    )]
+    External,
     /// A cost parameter is above the configured limit, so the hash is not computed.
     #[error("{scheme}: {param} {value} exceeds the limit {limit} (raise {flag} to allow)")]
     CostTooHigh {
@@ -240,6 +252,7 @@ pub fn parse_with(
         Dialect::Aspnet => aspnet::parse(stored, limits)?,
         Dialect::Spring => spring::parse(stored, &settings.spring, limits)?,
         Dialect::Firebase => firebase::parse(stored, settings, limits)?,
+        Dialect::External => return Err(HashError::External),
     };
     Ok(ParsedHash {
         scheme,

@@ -6,6 +6,10 @@ use std::fmt;
 use super::scheme::{self, CostLimits, Dialect, HashError};
 use super::transform::Transform;
 
+/// The scheme name of an account whose password the legacy system checks
+/// ([`Dialect::External`]): what the statistics count to say how many accounts still need it.
+pub const EXTERNAL_SCHEME: &str = "external";
+
 /// A stored password hash with the dialect it was written in. `Debug` hides the hash.
 #[derive(Clone, PartialEq, Eq)]
 pub struct StoredHash {
@@ -30,6 +34,16 @@ impl StoredHash {
         }
     }
 
+    /// The mark of an account whose password only the legacy system can check.
+    pub fn external() -> StoredHash {
+        StoredHash::of_typed(String::new(), Dialect::External)
+    }
+
+    /// Whether only the legacy system can check this account's password.
+    pub fn is_external(&self) -> bool {
+        self.dialect == Dialect::External
+    }
+
     /// The transform a typed password goes through before it is checked.
     pub fn transform(&self) -> std::result::Result<Transform, HashError> {
         Transform::from_name(self.input.as_deref())
@@ -38,6 +52,9 @@ impl StoredHash {
     /// The scheme name used in statistics (e.g. `argon2id`, `werkzeug-pbkdf2-sha256`), or
     /// `unusable` when the string does not parse under its dialect.
     pub fn scheme_name(&self) -> String {
+        if self.is_external() {
+            return EXTERNAL_SCHEME.to_string();
+        }
         match scheme::parse(self.dialect, &self.hash, &CostLimits::unbounded()) {
             Ok(parsed) => parsed.scheme().to_string(),
             Err(_) => "unusable".to_string(),

@@ -10,6 +10,7 @@ mod bridge;
 mod export;
 mod failed_confirms;
 mod key_state;
+mod legacy;
 mod reset;
 mod rotation;
 mod sign_in;
@@ -27,7 +28,7 @@ pub use signing::{Signer, SignerChoice, SignerInfo};
 pub use target::AccountRef;
 pub use views::{
     AccountDetail, LockoutSummary, LookAlikeReport, NewAccount, STATS_KEPT, SchemeStats, SignedIn,
-    Unlocked,
+    Unlocked, legacy_accounts,
 };
 
 use std::sync::Arc;
@@ -41,6 +42,7 @@ use secrecy::SecretString;
 
 use crate::google::IamSigner;
 use crate::keys::{self, KeyOptions, KeyRing, Publication};
+use crate::legacy_hook::{LegacyHook, LegacyHookOptions};
 use crate::lockout::LockoutPolicy;
 use crate::mail::{MailOptions, Mailer};
 use crate::passwords::{PasswordOptions, Passwords};
@@ -63,6 +65,8 @@ pub struct ServiceOptions {
     pub reset: Option<(ResetOptions, MailOptions)>,
     /// The Firebase Auth bridge.
     pub bridge: BridgeOptions,
+    /// The legacy system's verify hook, when accounts are checked there.
+    pub legacy: Option<LegacyHookOptions>,
 }
 
 /// The account policy the use cases apply.
@@ -113,6 +117,8 @@ pub struct Service {
     pub admin: Option<AdminCredential>,
     reset: Option<reset::Reset>,
     bridge: Option<bridge::Bridge>,
+    /// The legacy system's verify hook.
+    legacy: Option<LegacyHook>,
     key_refresh: Duration,
     /// Whether start-up found a recorded key state. Without one the first refresh runs at
     /// once (it records the key); with one, an interval on (start-up has just read it, and a
@@ -159,7 +165,12 @@ impl Service {
             admin,
             reset,
             bridge,
+            legacy,
         } = options;
+        let legacy = match legacy {
+            Some(options) => Some(legacy::start_hook(&options).await?),
+            None => None,
+        };
         if matches!(choice, SignerChoice::Iam(_)) || bridge.mode != BridgeMode::Off {
             // Beside the key and Firestore reads below, instead of before serving.
             crate::google::warm_api_client();
@@ -226,6 +237,7 @@ impl Service {
         let bridge = bridge::Bridge::new(bridge, store.project_id())?;
         let service = Arc::new(Service {
             bridge,
+            legacy,
             signer,
             passwords,
             store,

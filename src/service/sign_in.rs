@@ -85,6 +85,9 @@ impl Service {
             Err(Error::Unavailable { .. }) => {
                 info!(outcome = "error", reason = "store_unavailable", "sign-in")
             }
+            Err(Error::Legacy(_)) => {
+                info!(outcome = "error", reason = "legacy_unavailable", "sign-in")
+            }
             _ => {}
         }
         self.pad_failure(&result, started).await;
@@ -168,15 +171,42 @@ impl Service {
         };
         let service = self.clone();
         let password = password.clone();
+        let (login, typed) = (login.to_string(), candidates[0].clone());
         let task = tokio::spawn(async move {
+            if service.asks_legacy(found.as_ref()) {
+                // The legacy system's latency must not hold a place among the password
+                // checks: the place is given back for the call (which has its own bound)
+                // and taken again, waiting, for what follows the check.
+                drop(admitted);
+                let result = match found {
+                    Some(found) => {
+                        service
+                            .check_with_legacy(found, &login, &password, upgrade_at)
+                            .await
+                    }
+                    None => {
+                        service
+                            .create_from_legacy(&login, &typed, &password, now)
+                            .await
+                    }
+                };
+                if guarded {
+                    service.settle(check, &result).await;
+                }
+                let checked = result?;
+                let admitted = service.admissions.clone().acquire_owned().await;
+                let admitted =
+                    admitted.map_err(|_| Error::internal("the sign-in admissions are closed"))?;
+                return Ok((checked, admitted));
+            }
             let result = service.check_password(found, &password, upgrade_at).await;
             if guarded {
                 service.settle(check, &result).await;
             }
-            (result, admitted)
+            result.map(|checked| (checked, admitted))
         });
         match task.await {
-            Ok((result, admitted)) => result.map(|found| (found, admitted)),
+            Ok(result) => result,
             Err(e) => Err(Error::Task(e)),
         }
     }
@@ -555,7 +585,7 @@ fn lockout_key(uid: Option<&str>, login: &Login) -> LockoutKey {
 
 /// Logs a refused sign-in for operators (uid only when the login exists: the login text may
 /// be a password typed into the wrong field) and returns the one error clients see.
-fn refuse(uid: Option<&Uid>, reason: &'static str) -> Error {
+pub(super) fn refuse(uid: Option<&Uid>, reason: &'static str) -> Error {
     match uid {
         Some(uid) => info!(%uid, outcome = "failure", reason, "sign-in"),
         None => info!(outcome = "failure", reason, "sign-in"),

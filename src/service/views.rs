@@ -65,6 +65,12 @@ impl SchemeStats {
             .sum()
     }
 
+    /// Accounts whose password only the legacy system can check (imported without a hash
+    /// and not signed in since): when this reaches zero, the old server may be switched off.
+    pub fn legacy(&self) -> u64 {
+        legacy_accounts(&self.schemes)
+    }
+
     pub fn graduated(&self) -> u64 {
         self.schemes.iter().map(|s| s.graduated).sum()
     }
@@ -99,4 +105,13 @@ pub struct NewAccount {
     pub username: Option<Login>,
     pub password: Password,
     pub claims: Claims,
+}
+
+/// Of these counts, the accounts whose password only the legacy system can check.
+pub fn legacy_accounts(schemes: &[SchemeCount]) -> u64 {
+    schemes
+        .iter()
+        .filter(|s| s.scheme == crate::passwords::EXTERNAL_SCHEME)
+        .map(|s| s.accounts)
+        .sum()
 }

@@ -64,7 +64,67 @@ struct ClaimsPatch {
     updated_at: FirestoreTimestamp,
 }
 
+/// What an account's first sign-in through the legacy verify hook writes: its new hash,
+/// and the profile fields the hook sent.
+#[derive(Serialize, Deserialize)]
+struct MigrationPatch {
+    #[serde(flatten)]
+    password: PasswordPatch,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    disabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    email_verified: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    claims: Option<String>,
+}
+
+/// The profile fields the legacy system sent with an account's first sign-in; `None`
+/// leaves a field as it is.
+#[derive(Debug, Default, Clone)]
+pub struct LegacyProfile {
+    pub disabled: Option<bool>,
+    pub email_verified: Option<bool>,
+    pub claims: Option<Claims>,
+}
+
 impl Store {
+    /// Replaces an account's legacy mark with its first own hash and the legacy system's
+    /// profile fields, in one write, only if the account is still at `version`. Returns the
+    /// new version, or `None`, having written nothing, when the account changed meanwhile.
+    pub async fn migrate_from_legacy(
+        &self,
+        uid: &Uid,
+        password: &StoredHash,
+        profile: &LegacyProfile,
+        version: Version,
+        now: Timestamp,
+    ) -> Result<Option<Version>> {
+        let patch = MigrationPatch {
+            password: PasswordPatch::new(password, now),
+            disabled: profile.disabled,
+            email_verified: profile.email_verified,
+            claims: profile.claims.as_ref().map(|c| {
+                if c.is_empty() {
+                    String::new()
+                } else {
+                    c.to_json()
+                }
+            }),
+        };
+        let mut fields: Vec<&str> = PasswordPatch::FIELDS.to_vec();
+        for (field, given) in [
+            ("disabled", patch.disabled.is_some()),
+            ("email_verified", patch.email_verified.is_some()),
+            ("claims", patch.claims.is_some()),
+        ] {
+            if given {
+                fields.push(field);
+            }
+        }
+        let precondition = FirestoreWritePrecondition::UpdateTime(version.0);
+        self.patch(uid, &fields, &patch, precondition).await
+    }
+
     /// Replaces the password hash. With `version`, only if the account is still at that
     /// version (a concurrent change wins); without, whenever the account exists. Returns
     /// the account's version after the write, or `None`, having written nothing, when the

@@ -115,6 +115,11 @@ impl Store {
         self.count_with_scheme(None, false).await
     }
 
+    /// The number of accounts whose hash is of one scheme: one count aggregation.
+    pub async fn count_scheme(&self, scheme: &str) -> Result<u64> {
+        self.count_with_scheme(Some(scheme), false).await
+    }
+
     /// Accounts per hash scheme, most used first. Walks the distinct `hash_scheme` values in
     /// index order (one single-document query each) and counts each with an aggregation, so
     /// the work is two small calls per scheme however many accounts there are. Accounts

@@ -22,6 +22,7 @@ use firestore::{FirestoreDb, FirestoreDbOptions};
 
 pub use accounts::{StoredAccount, Version};
 pub use audit::AuditEntry;
+pub use changes::LegacyProfile;
 pub use claims::{LookAlike, LookAlikeHolder};
 pub use firebase_queue::QueuedSync;
 pub use import::{CommitOutcome, ExistingAccount, ImportUpdate, MAX_WRITES_PER_COMMIT};

@@ -554,6 +554,17 @@ impl TestAppBuilder {
         ])
     }
 
+    /// Accounts marked external are checked by `hook` (a legacy application's verify hook),
+    /// its secret read from a private file.
+    pub fn verify_hook(self, hook: &crate::hook_standin::HookStandIn) -> Self {
+        self.flags(&[
+            "--legacy-verify-url",
+            &hook.url(),
+            "--legacy-verify-secret-file",
+            &hook.secret_file(),
+        ])
+    }
+
     /// The signer reads its keys directory again every `secs` seconds.
     pub fn key_refresh_secs(self, secs: u64) -> Self {
         self.flag("--key-refresh-secs", secs)

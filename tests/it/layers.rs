@@ -18,7 +18,7 @@ const LAYERS: &[&[&str]] = &[
     &["import", "mail"],
     &["store"],
     &["keys"],
-    &["google"],
+    &["google", "legacy_hook"],
     &["custom_token"],
     &["lockout"],
     &["accounts"],

@@ -6,6 +6,7 @@
 
 mod common;
 mod google_standin;
+mod hook_standin;
 
 mod accounts;
 mod admin;
@@ -37,3 +38,4 @@ mod reset;
 mod resilience;
 mod smtp_sink;
 mod upgrades;
+mod verify_hook;

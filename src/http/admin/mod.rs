@@ -100,6 +100,9 @@ struct AdminPage<'a> {
     graduated: u64,
     graduate_percent: u64,
     graduates: bool,
+    /// Accounts only the legacy system can check, and whether a verify hook is configured.
+    legacy: u64,
+    legacy_hook: bool,
 }
 
 /// A key as the page's table shows it.
@@ -151,6 +154,7 @@ async fn page(
         Err(e) => (Vec::new(), Some(e.to_string())),
     };
     let (total, migrated, graduated) = (stats.total(), stats.migrated(), stats.graduated());
+    let legacy = stats.legacy();
     let nonce = pages::nonce();
     let rendered = AdminPage {
         nonce: &nonce,
@@ -169,6 +173,8 @@ async fn page(
         graduated,
         graduate_percent: (graduated * 100).checked_div(total).unwrap_or(0),
         graduates: service.graduates(),
+        legacy,
+        legacy_hook: service.legacy_hook().is_some(),
     }
     .render();
     Ok(pages::html_response(rendered, &nonce))
@@ -249,6 +255,7 @@ async fn stats(State(service): State<Arc<Service>>) -> Result<Json<Value>, ApiEr
         "total": stats.total(),
         "argon2id": stats.migrated(),
         "graduated": stats.graduated(),
+        "legacy": stats.legacy(),
         "computed_at": stats.computed_at,
         "age_secs": stats.age_secs(Timestamp::now()),
         "schemes": stats.schemes,
@@ -455,6 +462,8 @@ mod tests {
             graduated: 0,
             graduate_percent: 0,
             graduates: false,
+            legacy: 0,
+            legacy_hook: false,
         }
         .render()
         .unwrap();

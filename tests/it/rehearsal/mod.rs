@@ -8,7 +8,7 @@
 //! `target/rehearsal/results.md`, and with `REHEARSAL_BOOK=1` into the book's rehearsal page
 //! (`docs/src/rehearsal.md`).
 
-mod datasets;
+pub mod datasets;
 mod paths;
 mod servers;
 

@@ -1,0 +1,46 @@
+"""firegate's legacy verify hook for a Flask application (Werkzeug password hashes).
+
+Add the route to the old app; replace `find_user` with its own user lookup. Run alone:
+    FIREGATE_LEGACY_VERIFY_SECRET=... LEGACY_USERS=users.json PORT=8001 python flask_hook.py
+"""
+import hashlib
+import hmac
+import json
+import os
+import time
+
+from flask import Flask, abort, jsonify, request
+from werkzeug.security import check_password_hash
+
+SECRET = os.environ["FIREGATE_LEGACY_VERIFY_SECRET"].encode()
+app = Flask(__name__)
+
+
+def signed(req):
+    """The request came from firegate: HMAC-SHA256 of "<timestamp>.<body>", at most 5 minutes old."""
+    stamp = req.headers.get("X-Firegate-Timestamp", "")
+    if not stamp.isdigit() or abs(time.time() - int(stamp)) > 300:
+        return False
+    mac = hmac.new(SECRET, stamp.encode() + b"." + req.get_data(), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(req.headers.get("X-Firegate-Signature", ""), "v1=" + mac)
+
+
+def find_user(login):
+    """Stands for the app's own query, e.g. User.query.filter_by(username=login).first()."""
+    with open(os.environ["LEGACY_USERS"]) as users:
+        return json.load(users).get(login)
+
+
+@app.post("/firegate-verify")
+def firegate_verify():
+    if not signed(request):
+        abort(401)
+    asked = request.get_json()
+    user = find_user(asked["login"])
+    if user is None or not check_password_hash(user["hash"], asked["password"]):
+        return jsonify(valid=False)
+    return jsonify(valid=True, uid=user["uid"], email=user.get("email"))
+
+
+if __name__ == "__main__":
+    app.run(host="127.0.0.1", port=int(os.environ["PORT"]))

@@ -1,0 +1,229 @@
+//! The legacy verify hook: accounts whose passwords stayed in the old application are checked
+//! there once, at their first sign-in, then sign in on their own argon2id hash; an unknown
+//! login can be created through it; a hook without an answer is 503 and changes nothing.
+
+mod operating;
+mod samples;
+
+use firegate::passwords::Dialect;
+use serde_json::json;
+
+use crate::common::TestApp;
+use crate::hook_standin::{HookStandIn, Mode};
+
+const PW: &str = "legacy-password-41";
+
+/// An account imported without a hash: the legacy system checks its password.
+async fn legacy_account(app: &TestApp, login: &str) -> firegate::accounts::Account {
+    app.insert_with_hash(login, "", Dialect::External).await
+}
+
+#[tokio::test]
+async fn a_legacy_account_moves_on_its_first_sign_in_and_the_hook_is_never_asked_again() {
+    let hook = HookStandIn::start().await;
+    let app = TestApp::builder().verify_hook(&hook).start().await;
+    let account = legacy_account(&app, "kim").await;
+    hook.user(
+        "kim",
+        PW,
+        json!({"claims": {"role": "teacher"}, "disabled": false}),
+    );
+
+    let (status, body) = app.sign_in("kim", PW).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["uid"], account.uid.as_str());
+    assert_eq!(hook.calls(), 1);
+    let sent = &hook.bodies()[0];
+    assert_eq!(sent["login"], "kim");
+    assert_eq!(sent["uid"], account.uid.as_str());
+
+    let stored = app.stored("kim").await.account;
+    assert_eq!(stored.password.scheme_name(), "argon2id");
+    assert_eq!(stored.claims.to_json(), r#"{"role":"teacher"}"#);
+
+    // From now on the account's own hash answers: right and wrong, the hook hears nothing.
+    let (status, _) = app.sign_in("kim", PW).await;
+    assert_eq!(status, 200);
+    let (status, _) = app.sign_in("kim", "not-the-password").await;
+    assert_eq!(status, 400);
+    assert_eq!(hook.calls(), 1, "the hook is asked once per account");
+}
+
+#[tokio::test]
+async fn a_wrong_password_from_the_hook_counts_toward_the_lockout() {
+    let hook = HookStandIn::start().await;
+    let app = TestApp::builder()
+        .verify_hook(&hook)
+        .lockout(2, 60)
+        .start()
+        .await;
+    legacy_account(&app, "lee@example.com").await;
+    hook.user("lee@example.com", PW, json!({}));
+
+    for _ in 0..2 {
+        let (status, body) = app.sign_in("lee@example.com", "wrong-guess").await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_credentials"))
+        );
+    }
+    assert_eq!(hook.calls(), 2);
+    // Locked: even the right password is refused, without asking the hook.
+    let (status, _) = app.sign_in("lee@example.com", PW).await;
+    assert_eq!(status, 400);
+    assert_eq!(hook.calls(), 2);
+    assert!(
+        app.stored("lee@example.com")
+            .await
+            .account
+            .password
+            .is_external()
+    );
+}
+
+#[tokio::test]
+async fn a_hook_without_an_answer_is_503_and_changes_nothing() {
+    let hook = HookStandIn::start().await;
+    let app = TestApp::builder()
+        .verify_hook(&hook)
+        .lockout(1, 60)
+        .flag("--legacy-verify-deadline-ms", 300)
+        .start()
+        .await;
+    legacy_account(&app, "ana").await;
+    hook.user("ana", PW, json!({}));
+
+    for mode in [Mode::Status(500), Mode::Status(401), Mode::Hang] {
+        hook.set_mode(mode);
+        for password in [PW, "wrong-guess"] {
+            let response = app
+                .post_json("/login/", json!({"email": "ana", "password": password}))
+                .await;
+            assert_eq!(response.status(), 503);
+            assert!(response.headers().get("retry-after").is_some());
+            let body: serde_json::Value = response.json().await.unwrap();
+            assert_eq!(body["error"], "unavailable");
+        }
+    }
+    assert!(app.stored("ana").await.account.password.is_external());
+
+    // Nothing was counted (the threshold is one): the right password signs in once the
+    // hook answers again.
+    hook.set_mode(Mode::Answer);
+    let (status, body) = app.sign_in("ana", PW).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn an_unreachable_hook_is_503() {
+    // A hook on a port nobody listens on.
+    let hook = HookStandIn::start().await;
+    let closed = format!("http://{}/verify", crate::common::free_addr());
+    let app = TestApp::builder()
+        .verify_hook(&hook)
+        .flags(&["--legacy-verify-url", &closed, "--legacy-create-unknown"])
+        .start()
+        .await;
+    legacy_account(&app, "ana").await;
+    let (status, body) = app.sign_in("ana", PW).await;
+    assert_eq!((status, body["error"].as_str()), (503, Some("unavailable")));
+    // An unknown login answers exactly as a legacy one while the hook is down.
+    let (status, body) = app.sign_in("nobody-here", PW).await;
+    assert_eq!((status, body["error"].as_str()), (503, Some("unavailable")));
+}
+
+#[tokio::test]
+async fn an_unknown_login_is_created_through_the_hook() {
+    let hook = HookStandIn::start().await;
+    let app = TestApp::builder()
+        .verify_hook(&hook)
+        .flags(&["--legacy-create-unknown"])
+        .start()
+        .await;
+    hook.user(
+        "max",
+        PW,
+        json!({"uid": "legacy-1207", "email": "max@example.com", "email_verified": true}),
+    );
+
+    // Unknown to the hook too, or a wrong password: a wrong password, nothing created.
+    let (status, _) = app.sign_in("stranger", PW).await;
+    assert_eq!(status, 400);
+    let (status, _) = app.sign_in("max", "wrong-guess").await;
+    assert_eq!(status, 400);
+    assert_eq!(app.service.store.count_accounts().await.unwrap(), 0);
+
+    let (status, body) = app.sign_in("max", PW).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["uid"], "legacy-1207");
+    let stored = app.stored("max@example.com").await.account;
+    assert_eq!(stored.uid.as_str(), "legacy-1207");
+    assert_eq!(stored.username.as_ref().unwrap().as_str(), "max");
+    assert_eq!(stored.email_verified, Some(true));
+    assert_eq!(stored.password.scheme_name(), "argon2id");
+
+    let calls = hook.calls();
+    let (status, _) = app.sign_in("max@example.com", PW).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        hook.calls(),
+        calls,
+        "a created account is never asked about again"
+    );
+}
+
+#[tokio::test]
+async fn two_concurrent_first_sign_ins_create_one_account() {
+    let hook = HookStandIn::start().await;
+    let app = TestApp::builder()
+        .verify_hook(&hook)
+        .flags(&["--legacy-create-unknown"])
+        .start()
+        .await;
+    for (login, uid) in [("eve", Some("legacy-7")), ("ivy", None)] {
+        let mut profile = json!({});
+        if let Some(uid) = uid {
+            profile["uid"] = json!(uid);
+        }
+        hook.user(login, PW, profile);
+        // Both calls reach the hook before either answers, so both creations race.
+        hook.set_mode(Mode::Gather(std::sync::Arc::new(
+            tokio::sync::Barrier::new(2),
+        )));
+        let (first, second) = tokio::join!(app.sign_in(login, PW), app.sign_in(login, PW));
+        assert_eq!(first.0, 200, "{}", first.1);
+        assert_eq!(second.0, 200, "{}", second.1);
+        assert_eq!(first.1["uid"], second.1["uid"]);
+    }
+    assert_eq!(app.service.store.count_accounts().await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn a_slow_hook_holds_no_place_among_the_password_checks() {
+    let hook = HookStandIn::start().await;
+    // One place among the password checks, and a hook that never answers within the test.
+    let app = TestApp::builder()
+        .verify_hook(&hook)
+        .flags(&["--max-concurrent-hashes", "1", "--hash-queue", "0"])
+        .flag("--legacy-verify-deadline-ms", 60_000)
+        .start()
+        .await;
+    legacy_account(&app, "ana").await;
+    app.create("native@example.com", PW).await;
+    hook.set_mode(Mode::Hang);
+    let url = app.url("/login/");
+    let waiting = tokio::spawn(async move {
+        reqwest::Client::new()
+            .post(url)
+            .json(&json!({"email": "ana", "password": PW}))
+            .send()
+            .await
+    });
+    crate::common::eventually("the hook holds a call", || {
+        std::future::ready(hook.calls() == 1)
+    })
+    .await;
+    let (status, body) = app.sign_in("native@example.com", PW).await;
+    assert_eq!(status, 200, "{body}");
+    waiting.abort();
+}
