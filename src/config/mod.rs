@@ -17,6 +17,7 @@ mod http;
 mod keys;
 mod layer;
 mod mail;
+mod messages;
 mod passwords;
 mod reference;
 mod settings;
@@ -40,6 +41,7 @@ pub use http::{DevListenArgs, HttpArgs, ListenArgs};
 pub use keys::{KeyFileArgs, KeyRotationArgs, KeysDirArgs};
 pub use layer::{Effective, Resolved, Source, apply};
 pub use mail::ResetArgs;
+pub use messages::LanguageArgs;
 pub use passwords::{CostLimitArgs, DialectArgs, HashArgs, HashPoolArgs};
 pub use reference::{REFERENCE_PAGE, REGENERATE, reference};
 pub use settings::{
@@ -89,6 +91,8 @@ pub struct ServerArgs {
     #[command(flatten)]
     pub reset: ResetArgs,
     #[command(flatten)]
+    pub languages: LanguageArgs,
+    #[command(flatten)]
     pub bridge: BridgeArgs,
 }
 
@@ -124,6 +128,7 @@ impl ServerArgs {
             admin: self.admin.credential(),
             reset: self.reset.options(),
             bridge: self.bridge.options(self.sign_in.tenant_id.as_deref()),
+            messages: self.languages.options(),
         }
     }
 
@@ -197,6 +202,7 @@ impl AccountsArgs {
             admin: None,
             reset: None,
             bridge: self.bridge.options(self.tenant_id.as_deref()),
+            messages: crate::messages::MessageOptions::default(),
         }
     }
 }

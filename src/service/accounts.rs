@@ -12,6 +12,7 @@ use crate::accounts::{Account, AccountSummary, Uid};
 use crate::claims::Claims;
 use crate::client_network::ClientNetwork;
 use crate::login::Login;
+use crate::messages::Locale;
 use crate::passwords::Password;
 use crate::service::{AccountDetail, LockoutSummary, LookAlikeReport, SchemeStats};
 use crate::store::{AccountFilter, SchemeCount};
@@ -34,12 +35,14 @@ impl Service {
         Ok(())
     }
 
-    /// Self-service registration: an email (and optionally a username) and a password.
+    /// Self-service registration: an email (and optionally a username) and a password; a
+    /// verification mail, if one is sent, is written for `reader`.
     pub async fn register(
         self: &Arc<Self>,
         email: &str,
         username: Option<&str>,
         password: Password,
+        reader: Locale,
         now: Timestamp,
     ) -> Result<Account> {
         if !self.policy.registration_open {
@@ -91,7 +94,7 @@ impl Service {
             .await?;
         info!(uid = %account.uid, "account registered");
         if self.policy.require_verified_email {
-            self.mail_verification(account.clone(), now);
+            self.mail_verification(account.clone(), reader, now);
         }
         Ok(account)
     }

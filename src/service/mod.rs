@@ -43,6 +43,7 @@ use crate::google::IamSigner;
 use crate::keys::{self, KeyOptions, KeyRing, Publication};
 use crate::lockout::LockoutPolicy;
 use crate::mail::{MailOptions, Mailer};
+use crate::messages::{Catalogs, MessageOptions};
 use crate::passwords::{PasswordOptions, Passwords};
 use crate::store::{Store, StoreOptions};
 
@@ -63,6 +64,8 @@ pub struct ServiceOptions {
     pub reset: Option<(ResetOptions, MailOptions)>,
     /// The Firebase Auth bridge.
     pub bridge: BridgeOptions,
+    /// The pages' and mails' message catalogs.
+    pub messages: MessageOptions,
 }
 
 /// The account policy the use cases apply.
@@ -112,6 +115,8 @@ pub struct Service {
     /// The admin credential, when the admin page and API are on.
     pub admin: Option<AdminCredential>,
     reset: Option<reset::Reset>,
+    /// The pages' and mails' words, in every loaded language.
+    messages: Arc<Catalogs>,
     bridge: Option<bridge::Bridge>,
     key_refresh: Duration,
     /// Whether start-up found a recorded key state. Without one the first refresh runs at
@@ -159,7 +164,9 @@ impl Service {
             admin,
             reset,
             bridge,
+            messages,
         } = options;
+        let messages = Arc::new(Catalogs::load(&messages).map_err(crate::Error::Config)?);
         if matches!(choice, SignerChoice::Iam(_)) || bridge.mode != BridgeMode::Off {
             // Beside the key and Firestore reads below, instead of before serving.
             crate::google::warm_api_client();
@@ -168,6 +175,7 @@ impl Service {
             Some((options, mail)) => Some(reset::Reset::new(
                 options,
                 Mailer::new(&mail).map_err(crate::Error::Config)?,
+                messages.clone(),
             )?),
             None => None,
         };
@@ -233,6 +241,7 @@ impl Service {
             publication: Publication::new(&key_options.x509_base_url),
             admin,
             reset,
+            messages,
             key_refresh: key_options.refresh,
             recorded_at_start: std::sync::atomic::AtomicBool::new(false),
             settled: tokio::sync::watch::Sender::new(None),
@@ -243,6 +252,23 @@ impl Service {
         });
         let settling = service.settle_in_background(loaded);
         Ok((service, settling))
+    }
+
+    /// The pages' and mails' words.
+    pub fn messages(&self) -> &Arc<Catalogs> {
+        &self.messages
+    }
+
+    /// The product name pages and mails speak of (`--product-name`).
+    pub fn product(&self) -> &str {
+        self.reset
+            .as_ref()
+            .map_or("firegate", |r| r.options.product.as_str())
+    }
+
+    /// The shortest new password, in characters.
+    pub fn min_password_chars(&self) -> usize {
+        self.policy.min_password_chars
     }
 
     /// Key rotation over this service's ring, store and certificate endpoint; refused with

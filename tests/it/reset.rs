@@ -61,7 +61,7 @@ async fn a_mailed_link_sets_a_new_password_once_and_ends_the_lockout() {
     assert_eq!(mail["from"], "no-reply@school.example");
     let token = token_in(&mail);
     assert!(mail["text"].as_str().unwrap().contains(&format!(
-        "https://auth.example.com/password-reset/#token={token}"
+        "https://auth.example.com/password-reset/?lang=en#token={token}"
     )));
     assert!(mail["html"].as_str().unwrap().contains(&token));
     // Stored by its SHA-256 only.
@@ -287,7 +287,7 @@ async fn with_required_verification_a_registration_signs_in_after_its_link() {
     assert_eq!(mail["subject"], "Confirm your firegate email address");
     let token = token_in(&mail);
     assert!(mail["text"].as_str().unwrap().contains(&format!(
-        "https://auth.example.com/email-verification/#token={token}"
+        "https://auth.example.com/email-verification/?lang=en#token={token}"
     )));
     let (status, refused) = app.sign_in("new@example.com", "a new passphrase").await;
     let (_, wrong) = app.sign_in("new@example.com", "not the passphrase").await;
