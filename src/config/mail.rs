@@ -114,9 +114,9 @@ impl ResetArgs {
             ResetOptions {
                 verify_link_template: match (&self.verify_link_template, &self.public_url) {
                     (Some(template), _) => Some(template.clone()),
-                    (None, Some(base)) => {
-                        Some(format!("{base}/email-verification/?lang={{lang}}#token={{token}}"))
-                    }
+                    (None, Some(base)) => Some(format!(
+                        "{base}/email-verification/?lang={{lang}}#token={{token}}"
+                    )),
                     (None, None) => None,
                 },
                 templates_dir: self.mail_templates_dir.clone(),

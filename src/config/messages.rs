@@ -19,7 +19,12 @@ pub struct LanguageArgs {
 
     /// The language of pages and mails when a request names none we have (a `lang`
     /// parameter, then Accept-Language, come first).
-    #[arg(long, env = "FIREGATE_DEFAULT_LANGUAGE", default_value = "en", value_name = "TAG")]
+    #[arg(
+        long,
+        env = "FIREGATE_DEFAULT_LANGUAGE",
+        default_value = "en",
+        value_name = "TAG"
+    )]
     pub default_language: String,
 }
 

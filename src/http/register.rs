@@ -34,7 +34,13 @@ async fn register(
     body.finish("`email`, `password` and optionally `username` and `time_zone`")?;
     let password = Password::new(password)?;
     let account = service
-        .register(&email, username.as_deref(), password, reader, Timestamp::now())
+        .register(
+            &email,
+            username.as_deref(),
+            password,
+            reader,
+            Timestamp::now(),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(json!({ "uid": account.uid }))))
 }

@@ -146,7 +146,10 @@ fn words(vars: &MailVars<'_>, catalogs: &Arc<Catalogs>, lang: Lang) -> Value {
     let args: Vec<(&'static str, Arg)> = vec![
         ("product", vars.product.into()),
         ("to", vars.to.into()),
-        ("minutes", i64::try_from(vars.minutes).unwrap_or(i64::MAX).into()),
+        (
+            "minutes",
+            i64::try_from(vars.minutes).unwrap_or(i64::MAX).into(),
+        ),
         ("expires", vars.expires.into()),
     ];
     let catalogs = catalogs.clone();
@@ -238,7 +241,11 @@ mod tests {
             err.contains("verify_mail.html") && err.contains("undefined"),
             "{err}"
         );
-        std::fs::write(dir.path().join("verify_mail.html"), "{{ t(\"no-such-key\") }}").unwrap();
+        std::fs::write(
+            dir.path().join("verify_mail.html"),
+            "{{ t(\"no-such-key\") }}",
+        )
+        .unwrap();
         let err = MailTemplates::load(Some(dir.path()), &catalogs()).unwrap_err();
         assert!(err.contains("no message `no-such-key`"), "{err}");
     }
@@ -253,10 +260,16 @@ mod tests {
             ..vars(link)
         };
         let (text, html) = render(&templates, MailKind::Reset, &vars);
-        assert!(text.contains("비밀번호를 재설정해 달라는 요청") && text.contains("60분 안에"), "{text}");
+        assert!(
+            text.contains("비밀번호를 재설정해 달라는 요청") && text.contains("60분 안에"),
+            "{text}"
+        );
         assert!(text.contains(&format!("\n{link}\n")), "{text}");
         assert!(!text.contains('\u{2068}'), "no isolation marks in a mail");
-        assert!(html.starts_with("<!doctype html>\n<html lang=\"ko\">"), "{html}");
+        assert!(
+            html.starts_with("<!doctype html>\n<html lang=\"ko\">"),
+            "{html}"
+        );
         assert!(html.contains("새 비밀번호 정하기"), "{html}");
     }
 }

@@ -27,8 +27,24 @@ const MAX_FILE_BYTES: u64 = 256 * 1024;
 /// Every variable a page or mail passes: a message naming another is a mistake that would
 /// show as `{$name}` to users, so start-up refuses it.
 const KNOWN_VARIABLES: &[&str] = &[
-    "product", "min_chars", "status", "uid", "issued", "until", "to", "minutes", "expires",
-    "year", "month", "day", "hour", "hour12", "minute", "minute2", "period", "zone",
+    "product",
+    "min_chars",
+    "status",
+    "uid",
+    "issued",
+    "until",
+    "to",
+    "minutes",
+    "expires",
+    "year",
+    "month",
+    "day",
+    "hour",
+    "hour12",
+    "minute",
+    "minute2",
+    "period",
+    "zone",
 ];
 
 /// One parsed file and where it came from.
@@ -71,7 +87,9 @@ impl Catalogs {
             .collect();
         let mut catalogs = Vec::new();
         for tag in order {
-            let (id, sources) = languages.remove(&tag).ok_or("a language was loaded twice")?;
+            let (id, sources) = languages
+                .remove(&tag)
+                .ok_or("a language was loaded twice")?;
             let catalog = build(id, tag, &sources, &english)?;
             if !catalog.untranslated.is_empty() {
                 warn!(
@@ -238,7 +256,10 @@ fn build(
 /// The 1-based line of byte `offset` in `text`.
 fn line_of(text: &str, offset: usize) -> usize {
     let offset = offset.min(text.len());
-    1 + text.as_bytes()[..offset].iter().filter(|b| **b == b'\n').count()
+    1 + text.as_bytes()[..offset]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
 }
 
 /// The line where `key` is defined (the syntax tree keeps no positions).

@@ -112,7 +112,10 @@ pub struct Catalogs {
 impl std::fmt::Debug for Catalogs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Catalogs")
-            .field("languages", &self.catalogs.iter().map(|c| &c.tag).collect::<Vec<_>>())
+            .field(
+                "languages",
+                &self.catalogs.iter().map(|c| &c.tag).collect::<Vec<_>>(),
+            )
             .field("default", &self.tag(self.default))
             .finish()
     }

@@ -43,7 +43,9 @@ impl Catalogs {
                     && c.id.script.is_none_or(|s| Some(s) == wanted.script)
                     && c.id.region.is_none_or(|r| Some(r) == wanted.region)
             })
-            .max_by_key(|(_, c)| usize::from(c.id.script.is_some()) + usize::from(c.id.region.is_some()))
+            .max_by_key(|(_, c)| {
+                usize::from(c.id.script.is_some()) + usize::from(c.id.region.is_some())
+            })
             .map(|(at, _)| Lang(at))
     }
 }
@@ -58,7 +60,10 @@ pub(super) fn accepted(header: &str) -> Vec<LanguageIdentifier> {
         let mut quality = Some(1000);
         for param in parts {
             let param = param.trim();
-            if let Some(q) = param.strip_prefix("q=").or_else(|| param.strip_prefix("Q=")) {
+            if let Some(q) = param
+                .strip_prefix("q=")
+                .or_else(|| param.strip_prefix("Q="))
+            {
                 quality = parse_quality(q.trim());
             }
         }

@@ -54,7 +54,9 @@ fn accept_language_is_read_by_quality_then_order() {
 fn a_request_gets_the_language_it_asks_for_or_the_default() {
     let catalogs = built_in();
     let tag = |explicit: Option<&str>, header: Option<&str>| {
-        catalogs.tag(catalogs.negotiate(explicit, header)).to_string()
+        catalogs
+            .tag(catalogs.negotiate(explicit, header))
+            .to_string()
     };
     assert_eq!(tag(None, Some("ko-KR,ko;q=0.9,en-US;q=0.8")), "ko");
     assert_eq!(tag(None, Some("fr-FR, en;q=0.1, ko;q=0.5")), "ko");
@@ -77,7 +79,10 @@ fn a_request_gets_the_language_it_asks_for_or_the_default() {
         default_language: "fr".into(),
     })
     .unwrap_err();
-    assert!(err.contains("--default-language `fr`") && err.contains("en, ko"), "{err}");
+    assert!(
+        err.contains("--default-language `fr`") && err.contains("en, ko"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -89,12 +94,22 @@ fn an_operators_file_adds_a_language_and_overrides_keys() {
     ])
     .unwrap();
     let ja = catalogs.find("ja-JP").unwrap();
-    assert_eq!(catalogs.page(ja, "reset-heading", &[]), "パスワードの再設定");
+    assert_eq!(
+        catalogs.page(ja, "reset-heading", &[]),
+        "パスワードの再設定"
+    );
     // A key the file lacks is English, and listed as untranslated.
     assert_eq!(catalogs.page(ja, "reset-saving", &[]), "Saving…");
-    assert!(catalogs.untranslated(ja).contains(&"reset-saving".to_string()));
+    assert!(
+        catalogs
+            .untranslated(ja)
+            .contains(&"reset-saving".to_string())
+    );
     let ko = catalogs.find("ko").unwrap();
-    assert_eq!(catalogs.page(ko, "reset-heading", &[]), "비밀번호 다시 정하기");
+    assert_eq!(
+        catalogs.page(ko, "reset-heading", &[]),
+        "비밀번호 다시 정하기"
+    );
     assert_eq!(catalogs.page(ko, "reset-saving", &[]), "저장하는 중…");
     assert!(catalogs.untranslated(ko).is_empty());
 }
@@ -104,9 +119,15 @@ fn a_malformed_file_is_named_with_its_line() {
     let err = with_dir(&[("ja.ftl", "reset-heading = ok\n\nreset-saving\n")]).unwrap_err();
     assert!(err.contains("ja.ftl:3:"), "{err}");
     let err = with_dir(&[("ja.ftl", "a = 1\nb = 2\na = 3\n")]).unwrap_err();
-    assert!(err.contains("ja.ftl:3:") && err.contains("`a` is defined twice"), "{err}");
+    assert!(
+        err.contains("ja.ftl:3:") && err.contains("`a` is defined twice"),
+        "{err}"
+    );
     let err = with_dir(&[("ja.ftl", "x = 1\nreset-heading = { $produkt }\n")]).unwrap_err();
-    assert!(err.contains("ja.ftl:2:") && err.contains("$product"), "{err}");
+    assert!(
+        err.contains("ja.ftl:2:") && err.contains("$product"),
+        "{err}"
+    );
     let err = with_dir(&[("japanese!.ftl", "x = 1\n")]).unwrap_err();
     assert!(err.contains("not a language tag"), "{err}");
 }
@@ -127,7 +148,10 @@ fn times_are_written_in_the_readers_language_and_zone() {
     let ko = catalogs.find("ko").unwrap();
     let at: jiff::Timestamp = "2026-12-08T06:05:00Z".parse().unwrap();
     let seoul = time_zone("Asia/Seoul").unwrap();
-    assert_eq!(catalogs.datetime(ko, at, &seoul), "2026년 12월 8일 오후 3시 5분(KST)");
+    assert_eq!(
+        catalogs.datetime(ko, at, &seoul),
+        "2026년 12월 8일 오후 3시 5분(KST)"
+    );
     let utc = time_zone("UTC").unwrap();
     assert_eq!(
         catalogs.datetime(ENGLISH, at, &utc),

@@ -80,7 +80,7 @@ impl Service {
         self.check_policy(&password)?;
         let _admitted = self.admit()?;
         let account = self
-            .create_account(
+            .create_account_speaking(
                 NewAccount {
                     uid: None,
                     email: Some(email),
@@ -89,6 +89,7 @@ impl Service {
                     password,
                     claims: Claims::default(),
                 },
+                Some(self.messages().tag(reader.lang).to_string()),
                 now,
             )
             .await?;
@@ -101,6 +102,16 @@ impl Service {
 
     /// Creates an account with an argon2id hash of `new.password`.
     pub async fn create_account(&self, new: NewAccount, now: Timestamp) -> Result<Account> {
+        self.create_account_speaking(new, None, now).await
+    }
+
+    /// [`Service::create_account`], keeping `language` for the mails no request causes.
+    async fn create_account_speaking(
+        &self,
+        new: NewAccount,
+        language: Option<String>,
+        now: Timestamp,
+    ) -> Result<Account> {
         if new.email.is_none() && new.username.is_none() {
             return Err(Error::invalid(
                 "missing_login",
@@ -123,6 +134,7 @@ impl Service {
             disabled: false,
             claims: new.claims,
             firebase: Default::default(),
+            language,
         };
         self.store.create_account(&account).await?;
         self.bridge_changed(&account, Some(&new.password), false)

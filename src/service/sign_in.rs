@@ -54,8 +54,15 @@ impl Service {
             {
                 // The owner (perhaps an imported account that never got a link) gets one,
                 // within the account's hourly mail allowance.
-                // No language came with a sign-in: the default's, with times in UTC.
-                let reader = Locale::utc(self.messages().default_lang());
+                // No language comes with a sign-in: the account's own, else the default, with
+                // times in UTC.
+                let messages = self.messages();
+                let lang = found
+                    .account
+                    .language
+                    .as_deref()
+                    .and_then(|t| messages.find(t));
+                let reader = Locale::utc(lang.unwrap_or(messages.default_lang()));
                 self.mail_verification(found.account.clone(), reader, now);
                 Err(refuse(Some(&found.account.uid), "unverified_email"))
             }

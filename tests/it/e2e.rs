@@ -100,21 +100,21 @@ pub fn install_packages(suite: &Path) {
     if suite.join("node_modules").is_dir() {
         return;
     }
-        let installed = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(suite)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot run `npm ci` in {}: {e}; install Node 20+",
-                    suite.display()
-                )
-            });
-        assert!(
-            installed.status.success(),
-            "`npm ci` in tests/e2e failed:\n{}{}",
-            String::from_utf8_lossy(&installed.stdout),
-            String::from_utf8_lossy(&installed.stderr)
-        );
+    let installed = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(suite)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run `npm ci` in {}: {e}; install Node 20+",
+                suite.display()
+            )
+        });
+    assert!(
+        installed.status.success(),
+        "`npm ci` in tests/e2e failed:\n{}{}",
+        String::from_utf8_lossy(&installed.stdout),
+        String::from_utf8_lossy(&installed.stderr)
+    );
 }

@@ -16,8 +16,20 @@ use crate::smtp_sink::SmtpSink;
 
 /// Latin words a Korean page may show: proper names, API names and an example address.
 const PROPER_NAMES: &[&str] = &[
-    "firegate", "POST", "login", "signInWithCustomToken", "Firebase", "uid", "name", "example",
-    "com", "status", "issued", "until", "KST", "UTC",
+    "firegate",
+    "POST",
+    "login",
+    "signInWithCustomToken",
+    "Firebase",
+    "uid",
+    "name",
+    "example",
+    "com",
+    "status",
+    "issued",
+    "until",
+    "KST",
+    "UTC",
 ];
 
 /// A page, as `accept_language` asks for it.
@@ -89,7 +101,11 @@ async fn every_page_speaks_korean_and_english() {
         .await;
     let pages = [
         ("/password-reset/", "비밀번호 재설정", "Reset your password"),
-        ("/email-verification/", "이메일 주소 인증", "Confirm your email address"),
+        (
+            "/email-verification/",
+            "이메일 주소 인증",
+            "Confirm your email address",
+        ),
         ("/login/", "로그인", "Sign in"),
     ];
     for (path, korean, english) in pages {
@@ -98,7 +114,11 @@ async fn every_page_speaks_korean_and_english() {
         assert!(ko.contains(&format!("<h1>{korean}</h1>")), "{path}: {ko}");
         let shown = shown_text(&ko);
         assert!(has_hangul(&shown));
-        assert_eq!(english_words(&shown), BTreeSet::new(), "English left on {path}");
+        assert_eq!(
+            english_words(&shown),
+            BTreeSet::new(),
+            "English left on {path}"
+        );
 
         let en = page(&app, path, Some("en-US,en;q=0.9")).await;
         assert_eq!(html_lang(&en), "en", "{path}");
@@ -131,7 +151,10 @@ async fn a_pages_language_is_its_parameter_then_accept_language_then_the_default
         .flags(&["--default-language", "ko"])
         .start()
         .await;
-    assert_eq!(html_lang(&page(&korean_default, reset, Some("fr")).await), "ko");
+    assert_eq!(
+        html_lang(&page(&korean_default, reset, Some("fr")).await),
+        "ko"
+    );
 }
 
 /// Asks for a reset of `email` as a browser speaking `accept_language` in `time_zone` would.
@@ -161,13 +184,27 @@ async fn a_reset_requested_in_korean_is_mailed_in_korean_and_its_link_opens_kore
     app.create("kim@example.com", "old password").await;
     app.create("lee@example.com", "old password").await;
 
-    request_reset(&app, "kim@example.com", "ko-KR,ko;q=0.9,en;q=0.8", "Asia/Seoul").await;
+    request_reset(
+        &app,
+        "kim@example.com",
+        "ko-KR,ko;q=0.9,en;q=0.8",
+        "Asia/Seoul",
+    )
+    .await;
     let mail = sink.mail("kim@example.com", 1).await;
     assert_eq!(mail["subject"], "[firegate] 비밀번호 재설정 안내");
     let text = mail["text"].as_str().unwrap();
-    assert!(text.contains("firegate 계정(kim@example.com)의 비밀번호를 재설정"), "{text}");
-    assert!(text.contains("60분 안에(") && text.contains("(KST)까지)"), "{text}");
-    let words = text.replace(&link_in(&mail), "").replace("kim@example.com", "");
+    assert!(
+        text.contains("firegate 계정(kim@example.com)의 비밀번호를 재설정"),
+        "{text}"
+    );
+    assert!(
+        text.contains("60분 안에(") && text.contains("(KST)까지)"),
+        "{text}"
+    );
+    let words = text
+        .replace(&link_in(&mail), "")
+        .replace("kim@example.com", "");
     assert_eq!(english_words(&words), BTreeSet::new());
     assert!(!text.contains('\u{2068}'), "no isolation marks in a mail");
     let html = mail["html"].as_str().unwrap();
@@ -192,7 +229,10 @@ async fn a_reset_requested_in_korean_is_mailed_in_korean_and_its_link_opens_kore
     let mail = sink.mail("lee@example.com", 1).await;
     assert_eq!(mail["subject"], "Reset your firegate password");
     let text = mail["text"].as_str().unwrap();
-    assert!(text.contains("within 60 minutes (until ") && text.contains(" UTC):"), "{text}");
+    assert!(
+        text.contains("within 60 minutes (until ") && text.contains(" UTC):"),
+        "{text}"
+    );
     assert!(!has_hangul(text));
     assert!(link_in(&mail).contains("/password-reset/?lang=en#token="));
 }
@@ -213,7 +253,10 @@ async fn a_verification_mail_speaks_the_language_of_its_request() {
     let mail = sink.mail("park@example.com", 1).await;
     assert_eq!(mail["subject"], "[firegate] 이메일 주소 인증 안내");
     let text = mail["text"].as_str().unwrap();
-    assert!(text.contains("(UTC)까지"), "no time zone given: UTC, said so: {text}");
+    assert!(
+        text.contains("(UTC)까지"),
+        "no time zone given: UTC, said so: {text}"
+    );
     assert!(link_in(&mail).contains("/email-verification/?lang=ko#token="));
     assert_eq!(html_lang(mail["html"].as_str().unwrap()), "ko");
 
@@ -223,7 +266,10 @@ async fn a_verification_mail_speaks_the_language_of_its_request() {
             json!({ "email": "park@example.com", "time_zone": "Mars/Olympus_Mons" }),
         )
         .await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_time_zone")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_time_zone"))
+    );
 }
 
 #[tokio::test]
@@ -243,7 +289,10 @@ async fn an_operators_language_file_is_picked_up() {
     let html = page(&app, "/password-reset/", Some("ja-JP,ja;q=0.9")).await;
     assert_eq!(html_lang(&html), "ja");
     assert!(html.contains("<h1>パスワードの再設定</h1>"), "{html}");
-    assert!(html.contains("Send the link"), "a key the file lacks is English");
+    assert!(
+        html.contains("Send the link"),
+        "a key the file lacks is English"
+    );
 
     app.create("sato@example.com", "old password").await;
     request_reset(&app, "sato@example.com", "ja", "Asia/Tokyo").await;
@@ -271,7 +320,11 @@ async fn serve_with(flags: &[&str]) -> Result<(), String> {
 async fn a_malformed_language_file_stops_start_up_with_its_line() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("ja.ftl");
-    std::fs::write(&file, "reset-heading = パスワードの再設定\n\nreset-saving\n").unwrap();
+    std::fs::write(
+        &file,
+        "reset-heading = パスワードの再設定\n\nreset-saving\n",
+    )
+    .unwrap();
     let flags = ["--messages-dir", dir.path().to_str().unwrap()];
     let err = serve_with(&flags).await.unwrap_err();
     assert!(err.contains(&format!("{}:3:", file.display())), "{err}");
@@ -310,7 +363,12 @@ async fn the_reset_flow_runs_in_korean_in_chromium() {
     app.create("choi@example.com", "old password").await;
 
     // A browser set to Korean asks for the link on the page.
-    let asked = chromium(&["request", &app.url("/password-reset/"), "choi@example.com", "ko-KR"]);
+    let asked = chromium(&[
+        "request",
+        &app.url("/password-reset/"),
+        "choi@example.com",
+        "ko-KR",
+    ]);
     assert_eq!(asked["lang"], "ko");
     assert_eq!(asked["title"], "비밀번호 재설정 · \u{2068}firegate\u{2069}");
     assert_eq!(
@@ -327,6 +385,45 @@ async fn the_reset_flow_runs_in_korean_in_chromium() {
     assert_eq!(done["lang"], "ko");
     assert_eq!(done["heading"], "비밀번호 재설정");
     assert_eq!(done["mismatch"], "두 비밀번호가 서로 달라요.");
-    assert_eq!(done["result"], "비밀번호를 바꿨어요. 새 비밀번호로 로그인해 주세요.");
-    assert_eq!(app.sign_in("choi@example.com", "새 비밀번호 2026").await.0, 200);
+    assert_eq!(
+        done["result"],
+        "비밀번호를 바꿨어요. 새 비밀번호로 로그인해 주세요."
+    );
+    assert_eq!(
+        app.sign_in("choi@example.com", "새 비밀번호 2026").await.0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_registrations_language_is_kept_for_the_mails_no_request_causes() {
+    let sink = SmtpSink::start(false);
+    let app = TestApp::builder()
+        .mail_sink(&sink)
+        .flags(&["--require-verified-email"])
+        .start()
+        .await;
+    let response = app
+        .http
+        .post(app.url("/register/"))
+        .header("accept-language", "ko-KR")
+        .json(&json!({ "email": "han@example.com", "password": "her password" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    assert_eq!(
+        app.stored("han@example.com")
+            .await
+            .account
+            .language
+            .as_deref(),
+        Some("ko")
+    );
+    let first = sink.mail("han@example.com", 1).await;
+    assert_eq!(first["subject"], "[firegate] 이메일 주소 인증 안내");
+    // An unverified sign-in (no language of its own) mails a fresh link in the account's.
+    assert_eq!(app.sign_in("han@example.com", "her password").await.0, 400);
+    let second = sink.mail("han@example.com", 2).await;
+    assert_eq!(second["subject"], "[firegate] 이메일 주소 인증 안내");
 }
