@@ -336,16 +336,17 @@ async fn a_malformed_language_file_stops_start_up_with_its_line() {
 }
 
 /// Runs `tests/e2e/page_flow.mjs` (headless Chromium through playwright-core) with `args`:
-/// what it saw, as JSON.
-fn chromium(args: &[&str]) -> Value {
+/// what it saw, as JSON. Awaited, so the test's runtime keeps serving the pages meanwhile.
+async fn chromium(args: &[&str]) -> Value {
     let suite = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e");
     crate::e2e::install_packages(&suite);
-    let output = std::process::Command::new("node")
+    let output = tokio::process::Command::new("node")
         .arg("page_flow.mjs")
         .args(args)
         .current_dir(&suite)
         .stdin(std::process::Stdio::null())
         .output()
+        .await
         .expect("node runs tests/e2e/page_flow.mjs; install Node 20+");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
@@ -368,7 +369,8 @@ async fn the_reset_flow_runs_in_korean_in_chromium() {
         &app.url("/password-reset/"),
         "choi@example.com",
         "ko-KR",
-    ]);
+    ])
+    .await;
     assert_eq!(asked["lang"], "ko");
     assert_eq!(asked["title"], "비밀번호 재설정 · \u{2068}firegate\u{2069}");
     assert_eq!(
@@ -381,7 +383,7 @@ async fn the_reset_flow_runs_in_korean_in_chromium() {
     assert!(link.contains("?lang=ko#token="), "{link}");
 
     // The link, opened in a browser that prefers English, is Korean all the same.
-    let done = chromium(&["confirm", &link, "새 비밀번호 2026", "en-US"]);
+    let done = chromium(&["confirm", &link, "새 비밀번호 2026", "en-US"]).await;
     assert_eq!(done["lang"], "ko");
     assert_eq!(done["heading"], "비밀번호 재설정");
     assert_eq!(done["mismatch"], "두 비밀번호가 서로 달라요.");
