@@ -75,7 +75,7 @@ pub(super) fn accepted(header: &str) -> Vec<LanguageIdentifier> {
         }
     }
     // Stable: equal qualities keep the header's order.
-    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.sort_by_key(|(quality, _)| std::cmp::Reverse(*quality));
     found.into_iter().map(|(_, id)| id).collect()
 }
 
