@@ -13,6 +13,7 @@ use minijinja::value::Value;
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
+use super::MailError;
 use crate::messages::{Arg, Catalogs, Lang};
 
 /// Which mail.
@@ -84,7 +85,7 @@ pub struct MailTemplates {
 impl MailTemplates {
     /// The built-in templates, with those `dir` holds in their place, each test-rendered in
     /// every language of `catalogs`.
-    pub fn load(dir: Option<&Path>, catalogs: &Arc<Catalogs>) -> Result<MailTemplates, String> {
+    pub fn load(dir: Option<&Path>, catalogs: &Arc<Catalogs>) -> Result<MailTemplates, MailError> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         for (name, built_in) in BUILT_IN {
@@ -92,12 +93,11 @@ impl MailTemplates {
                 Some(path) => read_template(&path)?,
                 None => built_in.to_string(),
             };
-            env.add_template_owned(name, text).map_err(|e| {
-                format!(
-                    "mail template {}: {e}",
-                    dir.map_or(name.to_string(), |d| d.join(name).display().to_string())
-                )
-            })?;
+            env.add_template_owned(name, text)
+                .map_err(|source| MailError::Template {
+                    name: dir.map_or(name.to_string(), |d| d.join(name).display().to_string()),
+                    source,
+                })?;
         }
         let templates = MailTemplates { env };
         for lang in catalogs.languages() {
@@ -123,7 +123,7 @@ impl MailTemplates {
         vars: &MailVars<'_>,
         catalogs: &Arc<Catalogs>,
         lang: Lang,
-    ) -> Result<(String, String), String> {
+    ) -> Result<(String, String), MailError> {
         let (text, html) = kind.names();
         let context = minijinja::context! {
             t => words(vars, catalogs, lang),
@@ -133,7 +133,10 @@ impl MailTemplates {
             self.env
                 .get_template(name)
                 .and_then(|t| t.render(&context))
-                .map_err(|e| format!("mail template {name} ({}): {e}", vars.lang))
+                .map_err(|source| MailError::Template {
+                    name: format!("{name} ({})", vars.lang),
+                    source,
+                })
         };
         Ok((render(text)?, render(html)?))
     }
@@ -163,18 +166,20 @@ fn words(vars: &MailVars<'_>, catalogs: &Arc<Catalogs>, lang: Lang) -> Value {
     })
 }
 
-fn read_template(path: &Path) -> Result<String, String> {
-    let size = std::fs::metadata(path)
-        .map_err(|e| format!("cannot read the mail template {}: {e}", path.display()))?
-        .len();
+fn read_template(path: &Path) -> Result<String, MailError> {
+    let unreadable = |source| MailError::TemplateFile {
+        path: path.to_path_buf(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(unreadable)?.len();
     if size > MAX_TEMPLATE_BYTES {
-        return Err(format!(
-            "the mail template {} is {size} bytes; at most {MAX_TEMPLATE_BYTES} are read",
-            path.display()
-        ));
+        return Err(MailError::TemplateTooBig {
+            path: path.to_path_buf(),
+            size,
+            limit: MAX_TEMPLATE_BYTES,
+        });
     }
-    std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read the mail template {}: {e}", path.display()))
+    std::fs::read_to_string(path).map_err(unreadable)
 }
 
 #[cfg(test)]
@@ -233,10 +238,12 @@ mod tests {
         );
 
         std::fs::write(dir.path().join("verify_mail.html"), "{{ link ").unwrap();
-        let err = MailTemplates::load(Some(dir.path()), &catalogs()).unwrap_err();
+        let err =
+            crate::error::chain(&MailTemplates::load(Some(dir.path()), &catalogs()).unwrap_err());
         assert!(err.contains("verify_mail.html"), "{err}");
         std::fs::write(dir.path().join("verify_mail.html"), "{{ linc }}").unwrap();
-        let err = MailTemplates::load(Some(dir.path()), &catalogs()).unwrap_err();
+        let err =
+            crate::error::chain(&MailTemplates::load(Some(dir.path()), &catalogs()).unwrap_err());
         assert!(
             err.contains("verify_mail.html") && err.contains("undefined"),
             "{err}"
@@ -246,7 +253,8 @@ mod tests {
             "{{ t(\"no-such-key\") }}",
         )
         .unwrap();
-        let err = MailTemplates::load(Some(dir.path()), &catalogs()).unwrap_err();
+        let err =
+            crate::error::chain(&MailTemplates::load(Some(dir.path()), &catalogs()).unwrap_err());
         assert!(err.contains("no message `no-such-key`"), "{err}");
     }
 

@@ -70,7 +70,7 @@ impl Reset {
         catalogs: Arc<Catalogs>,
     ) -> Result<Reset> {
         let templates = MailTemplates::load(options.templates_dir.as_deref(), &catalogs)
-            .map_err(Error::Config)?;
+            .map_err(|e| Error::config(e.to_string()).caused_by(e))?;
         Ok(Reset {
             options,
             mailer,
@@ -144,7 +144,7 @@ impl Service {
                 let service = self.clone();
                 tokio::spawn(async move {
                     if let Err(e) = service.send_reset(&candidates, &reader, now).await {
-                        error!(error = %e, "password reset mail not sent");
+                        error!(error = %crate::error::chain(&e), "password reset mail not sent");
                     }
                     drop(permit);
                 });
@@ -246,7 +246,7 @@ impl Service {
         let (text, html) = reset
             .templates
             .render(kind, &vars, catalogs, reader.lang)
-            .map_err(Error::Internal)?;
+            .map_err(|e| Error::internal("cannot write the mail").caused_by(e))?;
         let subject_key = match purpose {
             Purpose::Reset => "reset-mail-subject",
             Purpose::Verify => "verify-mail-subject",
@@ -264,7 +264,7 @@ impl Service {
             .mailer
             .send(&self.store, &mail)
             .await
-            .map_err(Error::Internal)?;
+            .map_err(|e| Error::internal("cannot send the mail").caused_by(e))?;
         match purpose {
             Purpose::Reset => {
                 info!(uid = %account.uid, outcome = "sent", language = lang, "password reset mail sent")
@@ -485,7 +485,7 @@ impl Service {
                 .send_link(&account, Purpose::Verify, &reader, now)
                 .await
             {
-                error!(error = %e, "verification mail not sent");
+                error!(error = %crate::error::chain(&e), "verification mail not sent");
             }
             drop(permit);
         });
