@@ -7,6 +7,7 @@ COPY Cargo.toml Cargo.lock ./
 COPY .cargo ./.cargo
 COPY src ./src
 COPY templates ./templates
+COPY messages ./messages
 COPY benches ./benches
 RUN cargo build --release --locked --bin firegate
 

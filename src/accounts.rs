@@ -130,6 +130,9 @@ pub struct Account {
     pub claims: Claims,
     /// What the Firebase Auth bridge last wrote of this account (`--firebase-auth`).
     pub firebase: FirebaseState,
+    /// The language of mails no request of the owner caused (a catalog's tag, kept from
+    /// registration); `None`: `--default-language`.
+    pub language: Option<String>,
 }
 
 /// The account as the Firebase Auth bridge last wrote it to the Firebase user of the same uid.

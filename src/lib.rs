@@ -29,6 +29,8 @@
 //! - [`client_network`]: the client network the lockout and the rate limit count by.
 //! - [`accounts`], [`login`], [`claims`]: the account domain types.
 //! - [`passwords`]: argon2id hashing on a bounded pool, and legacy hash verification.
+//! - [`messages`]: the pages' and mails' words in each language (Fluent catalogs), and which
+//!   language a request gets.
 //! - [`emulator`]: the Firestore emulator as a child process (`dev`, tests, benchmarks).
 //! - [`telemetry`]: logs in Cloud Logging's format.
 //! - [`error`]: the one error type.
@@ -50,6 +52,7 @@ pub mod legacy_hook;
 pub mod lockout;
 pub mod login;
 pub mod mail;
+pub mod messages;
 pub mod passwords;
 pub mod service;
 pub mod store;

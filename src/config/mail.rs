@@ -47,12 +47,14 @@ pub struct ResetArgs {
     pub public_url: Option<String>,
 
     /// A reset link of the app's own page instead, with `{token}` where the token goes
-    /// (e.g. https://app.example.com/reset?token={token}).
+    /// (e.g. https://app.example.com/reset?token={token}); `{lang}`, if present, becomes the
+    /// mail's language.
     #[arg(long, env = "FIREGATE_RESET_LINK_TEMPLATE", value_parser = link_template)]
     pub reset_link_template: Option<String>,
 
     /// A verification link of the app's own page instead of this server's
-    /// /email-verification/ page, with `{token}` where the token goes.
+    /// /email-verification/ page, with `{token}` where the token goes (and `{lang}` the
+    /// mail's language).
     #[arg(long, env = "FIREGATE_VERIFY_LINK_TEMPLATE", value_parser = link_template)]
     pub verify_link_template: Option<String>,
 
@@ -64,7 +66,7 @@ pub struct ResetArgs {
 
     /// A directory whose reset_mail.txt, reset_mail.html, verify_mail.txt and
     /// verify_mail.html replace the built-in mail templates (variables: product, to, link,
-    /// minutes).
+    /// minutes, expires, lang; t("key") is a catalog message in the mail's language).
     #[arg(long, env = "FIREGATE_MAIL_TEMPLATES_DIR")]
     pub mail_templates_dir: Option<std::path::PathBuf>,
 
@@ -101,7 +103,7 @@ impl ResetArgs {
         let url = self.mail_url.as_ref()?;
         let link_template = match (&self.reset_link_template, &self.public_url) {
             (Some(template), _) => template.clone(),
-            (None, Some(base)) => format!("{base}/password-reset/#token={{token}}"),
+            (None, Some(base)) => format!("{base}/password-reset/?lang={{lang}}#token={{token}}"),
             (None, None) => return None,
         };
         let smtp_password = self
@@ -112,9 +114,9 @@ impl ResetArgs {
             ResetOptions {
                 verify_link_template: match (&self.verify_link_template, &self.public_url) {
                     (Some(template), _) => Some(template.clone()),
-                    (None, Some(base)) => {
-                        Some(format!("{base}/email-verification/#token={{token}}"))
-                    }
+                    (None, Some(base)) => Some(format!(
+                        "{base}/email-verification/?lang={{lang}}#token={{token}}"
+                    )),
                     (None, None) => None,
                 },
                 templates_dir: self.mail_templates_dir.clone(),

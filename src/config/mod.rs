@@ -18,6 +18,7 @@ mod keys;
 mod layer;
 mod legacy;
 mod mail;
+mod messages;
 mod passwords;
 mod reference;
 mod settings;
@@ -42,6 +43,7 @@ pub use keys::{KeyFileArgs, KeyRotationArgs, KeysDirArgs};
 pub use layer::{Effective, Resolved, Source, apply};
 pub use legacy::LegacyArgs;
 pub use mail::ResetArgs;
+pub use messages::LanguageArgs;
 pub use passwords::{CostLimitArgs, DialectArgs, HashArgs, HashPoolArgs};
 pub use reference::{REFERENCE_PAGE, REGENERATE, reference};
 pub use settings::{
@@ -91,6 +93,8 @@ pub struct ServerArgs {
     #[command(flatten)]
     pub reset: ResetArgs,
     #[command(flatten)]
+    pub languages: LanguageArgs,
+    #[command(flatten)]
     pub bridge: BridgeArgs,
     #[command(flatten)]
     pub legacy: LegacyArgs,
@@ -130,6 +134,7 @@ impl ServerArgs {
             reset: self.reset.options(),
             bridge: self.bridge.options(self.sign_in.tenant_id.as_deref()),
             legacy: self.legacy.options(),
+            messages: self.languages.options(),
         }
     }
 
@@ -204,6 +209,7 @@ impl AccountsArgs {
             reset: None,
             bridge: self.bridge.options(self.tenant_id.as_deref()),
             legacy: None,
+            messages: crate::messages::MessageOptions::default(),
         }
     }
 }

@@ -25,6 +25,7 @@ pub const SECTIONS: &[(&str, &str)] = &[
     ("Legacy hash dialects", "dialects"),
     ("Admin page", "admin"),
     ("Password reset and mail", "mail"),
+    ("Languages", "languages"),
     ("Firebase Auth bridge", "bridge"),
     ("Legacy verify hook", "legacy"),
 ];

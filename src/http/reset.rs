@@ -18,8 +18,9 @@ use serde_json::json;
 use super::body::JsonObject;
 use super::error::ApiError;
 use super::login::login_field;
-use super::pages;
+use super::pages::{self, Language, Words};
 use crate::client_network::ClientNetwork;
+use crate::messages::{self, Locale};
 use crate::passwords::Password;
 use crate::service::Service;
 
@@ -47,14 +48,27 @@ pub(super) fn private(mut response: Response) -> Response {
     response
 }
 
+/// Who a mail a request causes is written for: the request's language, and the time zone
+/// its optional `time_zone` field names (UTC without).
+pub(super) fn reader(body: &mut JsonObject, Language(lang): Language) -> Result<Locale, ApiError> {
+    let mut reader = Locale::utc(lang);
+    if let Some(name) = body.optional_string("time_zone")? {
+        reader.zone = messages::time_zone(&name)
+            .map_err(|why| ApiError::bad_request("invalid_time_zone", why))?;
+    }
+    Ok(reader)
+}
+
 async fn request(
     State(service): State<Arc<Service>>,
+    language: Language,
     mut body: JsonObject,
 ) -> Result<Response, ApiError> {
     let login = login_field(&mut body)?;
-    body.finish("`email` or `username`")?;
+    let reader = reader(&mut body, language)?;
+    body.finish("`email` or `username`, and optionally `time_zone`")?;
     service
-        .request_password_reset(&login, Timestamp::now())
+        .request_password_reset(&login, reader, Timestamp::now())
         .await?;
     Ok(private(
         (StatusCode::ACCEPTED, Json(json!({ "message": REQUESTED }))).into_response(),
@@ -85,13 +99,15 @@ async fn confirm(
 #[template(path = "password_reset.html")]
 struct ResetPage<'a> {
     nonce: &'a str,
+    t: Words<'a>,
 }
 
-async fn page(State(service): State<Arc<Service>>) -> Response {
+async fn page(State(service): State<Arc<Service>>, language: Language) -> Response {
     if !service.reset_on() {
         return super::not_found().await.into_response();
     }
     let nonce = pages::nonce();
+    let t = Words::new(&service, language);
     // html_response already sends no-referrer and no-store.
-    pages::html_response(ResetPage { nonce: &nonce }.render(), &nonce)
+    pages::html_response(ResetPage { nonce: &nonce, t }.render(), &nonce)
 }

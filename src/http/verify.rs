@@ -18,8 +18,8 @@ use serde_json::json;
 use super::body::JsonObject;
 use super::error::ApiError;
 use super::login::login_field;
-use super::pages;
-use super::reset::private;
+use super::pages::{self, Language, Words};
+use super::reset::{private, reader};
 use crate::client_network::ClientNetwork;
 use crate::passwords::Password;
 use crate::service::Service;
@@ -40,17 +40,20 @@ pub fn confirm_routes() -> MethodRouter<Arc<Service>> {
 async fn request(
     State(service): State<Arc<Service>>,
     client: Option<Extension<ClientNetwork>>,
+    language: Language,
     mut body: JsonObject,
 ) -> Result<Response, ApiError> {
     let login = login_field(&mut body)?;
     let password = body.string("password")?;
-    body.finish("`email` or `username`, and `password`")?;
+    let reader = reader(&mut body, language)?;
+    body.finish("`email` or `username`, `password`, and optionally `time_zone`")?;
     let password = Password::new(password)?;
     service
         .request_email_verification(
             &login,
             &password,
             client.map(|Extension(network)| network),
+            reader,
             Timestamp::now(),
         )
         .await?;
@@ -80,12 +83,14 @@ async fn confirm(
 #[template(path = "email_verification.html")]
 struct VerifyPage<'a> {
     nonce: &'a str,
+    t: Words<'a>,
 }
 
-async fn page(State(service): State<Arc<Service>>) -> Response {
+async fn page(State(service): State<Arc<Service>>, language: Language) -> Response {
     if !service.verification_on() {
         return super::not_found().await.into_response();
     }
     let nonce = pages::nonce();
-    pages::html_response(VerifyPage { nonce: &nonce }.render(), &nonce)
+    let t = Words::new(&service, language);
+    pages::html_response(VerifyPage { nonce: &nonce, t }.render(), &nonce)
 }

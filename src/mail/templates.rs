@@ -2,14 +2,19 @@
 //! a file of the same name in `--mail-templates-dir`. They are read and test-rendered at
 //! start-up, so a broken template stops the server with its file and line rather than
 //! failing a user's mail later. HTML templates escape what they insert; a variable a template
-//! names that does not exist is an error, not an empty string.
+//! names that does not exist is an error, not an empty string. Their words come from the
+//! message catalogs: `{{ t("reset-mail-intro") }}` is that message in the mail's language,
+//! with the mail's variables.
 
 use std::path::Path;
+use std::sync::Arc;
 
+use minijinja::value::Value;
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
 use super::MailError;
+use crate::messages::{Arg, Catalogs, Lang};
 
 /// Which mail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +48,10 @@ pub struct MailVars<'a> {
     pub link: &'a str,
     /// How long the link works.
     pub minutes: u64,
+    /// When the link stops working, in the reader's language and time zone.
+    pub expires: &'a str,
+    /// The mail's language tag (`<html lang>`).
+    pub lang: &'a str,
 }
 
 /// Templates larger than this are refused (a mail template is a few hundred bytes).
@@ -74,8 +83,9 @@ pub struct MailTemplates {
 }
 
 impl MailTemplates {
-    /// The built-in templates, with those `dir` holds in their place.
-    pub fn load(dir: Option<&Path>) -> Result<MailTemplates, MailError> {
+    /// The built-in templates, with those `dir` holds in their place, each test-rendered in
+    /// every language of `catalogs`.
+    pub fn load(dir: Option<&Path>, catalogs: &Arc<Catalogs>) -> Result<MailTemplates, MailError> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         for (name, built_in) in BUILT_IN {
@@ -90,36 +100,70 @@ impl MailTemplates {
                 })?;
         }
         let templates = MailTemplates { env };
-        let sample = MailVars {
-            product: "firegate",
-            to: "someone@example.com",
-            link: "https://example.com/?token=x",
-            minutes: 60,
-        };
-        for kind in MailKind::ALL {
-            templates.render(kind, &sample)?;
+        for lang in catalogs.languages() {
+            let sample = MailVars {
+                product: "firegate",
+                to: "someone@example.com",
+                link: "https://example.com/?token=x",
+                minutes: 60,
+                expires: "2026-12-08 15:00 KST",
+                lang: catalogs.tag(lang),
+            };
+            for kind in MailKind::ALL {
+                templates.render(kind, &sample, catalogs, lang)?;
+            }
         }
         Ok(templates)
     }
 
-    /// The text and HTML parts of a `kind` mail.
+    /// The text and HTML parts of a `kind` mail in `lang`.
     pub fn render(
         &self,
         kind: MailKind,
         vars: &MailVars<'_>,
+        catalogs: &Arc<Catalogs>,
+        lang: Lang,
     ) -> Result<(String, String), MailError> {
         let (text, html) = kind.names();
+        let context = minijinja::context! {
+            t => words(vars, catalogs, lang),
+            ..Value::from_serialize(vars)
+        };
         let render = |name: &str| {
             self.env
                 .get_template(name)
-                .and_then(|t| t.render(vars))
+                .and_then(|t| t.render(&context))
                 .map_err(|source| MailError::Template {
-                    name: name.to_string(),
+                    name: format!("{name} ({})", vars.lang),
                     source,
                 })
         };
         Ok((render(text)?, render(html)?))
     }
+}
+
+/// The template function `t(key)`: the catalog's message `key` in `lang`, with the mail's
+/// variables; a key no catalog has is an error (found when the templates are test-rendered
+/// at start-up).
+fn words(vars: &MailVars<'_>, catalogs: &Arc<Catalogs>, lang: Lang) -> Value {
+    let args: Vec<(&'static str, Arg)> = vec![
+        ("product", vars.product.into()),
+        ("to", vars.to.into()),
+        (
+            "minutes",
+            i64::try_from(vars.minutes).unwrap_or(i64::MAX).into(),
+        ),
+        ("expires", vars.expires.into()),
+    ];
+    let catalogs = catalogs.clone();
+    Value::from_function(move |key: &str| {
+        catalogs.mail(lang, key, &args).ok_or_else(|| {
+            minijinja::Error::new(
+                minijinja::ErrorKind::InvalidOperation,
+                format!("no message `{key}` in the catalogs"),
+            )
+        })
+    })
 }
 
 fn read_template(path: &Path) -> Result<String, MailError> {
@@ -148,20 +192,32 @@ mod tests {
             to: "kim@example.com",
             link,
             minutes: 60,
+            expires: "December 8, 2026, 3:05 PM UTC",
+            lang: "en",
         }
+    }
+
+    fn catalogs() -> Arc<Catalogs> {
+        Arc::new(Catalogs::load(&crate::messages::MessageOptions::default()).unwrap())
+    }
+
+    fn render(t: &MailTemplates, kind: MailKind, vars: &MailVars<'_>) -> (String, String) {
+        let catalogs = catalogs();
+        let lang = catalogs.find(vars.lang).unwrap();
+        t.render(kind, vars, &catalogs, lang).unwrap()
     }
 
     #[test]
     fn built_in_templates_insert_the_link_and_escape_html() {
-        let templates = MailTemplates::load(None).unwrap();
-        let (text, html) = templates
-            .render(MailKind::Reset, &vars("https://a.example/?token=t&x=<1>"))
-            .unwrap();
+        let templates = MailTemplates::load(None, &catalogs()).unwrap();
+        let (text, html) = render(
+            &templates,
+            MailKind::Reset,
+            &vars("https://a.example/?token=t&x=<1>"),
+        );
         assert!(text.contains("https://a.example/?token=t&x=<1>"), "{text}");
         assert!(html.contains("token=t&amp;x=&lt;1&gt;"), "{html}");
-        let (text, _) = templates
-            .render(MailKind::Verify, &vars("https://a.example/v"))
-            .unwrap();
+        let (text, _) = render(&templates, MailKind::Verify, &vars("https://a.example/v"));
         assert!(text.contains("https://a.example/v") && text.contains("Timetable"));
     }
 
@@ -173,10 +229,8 @@ mod tests {
             "Hallo {{ to }}: {{ link }}",
         )
         .unwrap();
-        let templates = MailTemplates::load(Some(dir.path())).unwrap();
-        let (text, html) = templates
-            .render(MailKind::Reset, &vars("https://a.example/r"))
-            .unwrap();
+        let templates = MailTemplates::load(Some(dir.path()), &catalogs()).unwrap();
+        let (text, html) = render(&templates, MailKind::Reset, &vars("https://a.example/r"));
         assert_eq!(text, "Hallo kim@example.com: https://a.example/r");
         assert!(
             html.contains("Choose a new password"),
@@ -184,13 +238,46 @@ mod tests {
         );
 
         std::fs::write(dir.path().join("verify_mail.html"), "{{ link ").unwrap();
-        let err = crate::error::chain(&MailTemplates::load(Some(dir.path())).unwrap_err());
+        let err =
+            crate::error::chain(&MailTemplates::load(Some(dir.path()), &catalogs()).unwrap_err());
         assert!(err.contains("verify_mail.html"), "{err}");
         std::fs::write(dir.path().join("verify_mail.html"), "{{ linc }}").unwrap();
-        let err = crate::error::chain(&MailTemplates::load(Some(dir.path())).unwrap_err());
+        let err =
+            crate::error::chain(&MailTemplates::load(Some(dir.path()), &catalogs()).unwrap_err());
         assert!(
             err.contains("verify_mail.html") && err.contains("undefined"),
             "{err}"
         );
+        std::fs::write(
+            dir.path().join("verify_mail.html"),
+            "{{ t(\"no-such-key\") }}",
+        )
+        .unwrap();
+        let err =
+            crate::error::chain(&MailTemplates::load(Some(dir.path()), &catalogs()).unwrap_err());
+        assert!(err.contains("no message `no-such-key`"), "{err}");
+    }
+
+    #[test]
+    fn a_korean_mail_is_korean_and_its_link_intact() {
+        let templates = MailTemplates::load(None, &catalogs()).unwrap();
+        let link = "https://a.example/password-reset/?lang=ko#token=abc";
+        let vars = MailVars {
+            lang: "ko",
+            expires: "2026년 12월 8일 오후 3시 5분(KST)",
+            ..vars(link)
+        };
+        let (text, html) = render(&templates, MailKind::Reset, &vars);
+        assert!(
+            text.contains("비밀번호를 재설정해 달라는 요청") && text.contains("60분 안에"),
+            "{text}"
+        );
+        assert!(text.contains(&format!("\n{link}\n")), "{text}");
+        assert!(!text.contains('\u{2068}'), "no isolation marks in a mail");
+        assert!(
+            html.starts_with("<!doctype html>\n<html lang=\"ko\">"),
+            "{html}"
+        );
+        assert!(html.contains("새 비밀번호 정하기"), "{html}");
     }
 }

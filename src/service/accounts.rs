@@ -12,6 +12,7 @@ use crate::accounts::{Account, AccountSummary, Uid};
 use crate::claims::Claims;
 use crate::client_network::ClientNetwork;
 use crate::login::Login;
+use crate::messages::Locale;
 use crate::passwords::Password;
 use crate::service::{AccountDetail, LockoutSummary, LookAlikeReport, SchemeStats};
 use crate::store::{AccountFilter, SchemeCount};
@@ -34,12 +35,14 @@ impl Service {
         Ok(())
     }
 
-    /// Self-service registration: an email (and optionally a username) and a password.
+    /// Self-service registration: an email (and optionally a username) and a password; a
+    /// verification mail, if one is sent, is written for `reader`.
     pub async fn register(
         self: &Arc<Self>,
         email: &str,
         username: Option<&str>,
         password: Password,
+        reader: Locale,
         now: Timestamp,
     ) -> Result<Account> {
         if !self.policy.registration_open {
@@ -77,7 +80,7 @@ impl Service {
         self.check_policy(&password)?;
         let _admitted = self.admit()?;
         let account = self
-            .create_account(
+            .create_account_speaking(
                 NewAccount {
                     uid: None,
                     email: Some(email),
@@ -86,18 +89,29 @@ impl Service {
                     password,
                     claims: Claims::default(),
                 },
+                Some(self.messages().tag(reader.lang).to_string()),
                 now,
             )
             .await?;
         info!(uid = %account.uid, "account registered");
         if self.policy.require_verified_email {
-            self.mail_verification(account.clone(), now);
+            self.mail_verification(account.clone(), reader, now);
         }
         Ok(account)
     }
 
     /// Creates an account with an argon2id hash of `new.password`.
     pub async fn create_account(&self, new: NewAccount, now: Timestamp) -> Result<Account> {
+        self.create_account_speaking(new, None, now).await
+    }
+
+    /// [`Service::create_account`], keeping `language` for the mails no request causes.
+    async fn create_account_speaking(
+        &self,
+        new: NewAccount,
+        language: Option<String>,
+        now: Timestamp,
+    ) -> Result<Account> {
         if new.email.is_none() && new.username.is_none() {
             return Err(Error::invalid(
                 "missing_login",
@@ -120,6 +134,7 @@ impl Service {
             disabled: false,
             claims: new.claims,
             firebase: Default::default(),
+            language,
         };
         self.store.create_account(&account).await?;
         self.bridge_changed(&account, Some(&new.password), false)

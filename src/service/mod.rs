@@ -45,6 +45,7 @@ use crate::keys::{self, KeyOptions, KeyRing, Publication};
 use crate::legacy_hook::{LegacyHook, LegacyHookOptions};
 use crate::lockout::LockoutPolicy;
 use crate::mail::{MailOptions, Mailer};
+use crate::messages::{Catalogs, MessageOptions};
 use crate::passwords::{PasswordOptions, Passwords};
 use crate::store::{Store, StoreOptions};
 
@@ -67,6 +68,8 @@ pub struct ServiceOptions {
     pub bridge: BridgeOptions,
     /// The legacy system's verify hook, when accounts are checked there.
     pub legacy: Option<LegacyHookOptions>,
+    /// The pages' and mails' message catalogs.
+    pub messages: MessageOptions,
 }
 
 /// The account policy the use cases apply.
@@ -116,6 +119,8 @@ pub struct Service {
     /// The admin credential, when the admin page and API are on.
     pub admin: Option<AdminCredential>,
     reset: Option<reset::Reset>,
+    /// The pages' and mails' words, in every loaded language.
+    messages: Arc<Catalogs>,
     bridge: Option<bridge::Bridge>,
     /// The legacy system's verify hook.
     legacy: Option<LegacyHook>,
@@ -166,11 +171,13 @@ impl Service {
             reset,
             bridge,
             legacy,
+            messages,
         } = options;
         let legacy = match legacy {
             Some(options) => Some(legacy::start_hook(&options).await?),
             None => None,
         };
+        let messages = Arc::new(Catalogs::load(&messages).map_err(crate::Error::config)?);
         if matches!(choice, SignerChoice::Iam(_)) || bridge.mode != BridgeMode::Off {
             // Beside the key and Firestore reads below, instead of before serving.
             crate::google::warm_api_client();
@@ -179,6 +186,7 @@ impl Service {
             Some((options, mail)) => Some(reset::Reset::new(
                 options,
                 Mailer::new(&mail).map_err(|e| crate::Error::config(e.to_string()).caused_by(e))?,
+                messages.clone(),
             )?),
             None => None,
         };
@@ -244,6 +252,7 @@ impl Service {
             publication: Publication::new(&key_options.x509_base_url),
             admin,
             reset,
+            messages,
             key_refresh: key_options.refresh,
             recorded_at_start: std::sync::atomic::AtomicBool::new(false),
             settled: tokio::sync::watch::Sender::new(None),
@@ -254,6 +263,23 @@ impl Service {
         });
         let settling = service.settle_in_background(loaded);
         Ok((service, settling))
+    }
+
+    /// The pages' and mails' words.
+    pub fn messages(&self) -> &Arc<Catalogs> {
+        &self.messages
+    }
+
+    /// The product name pages and mails speak of (`--product-name`).
+    pub fn product(&self) -> &str {
+        self.reset
+            .as_ref()
+            .map_or("firegate", |r| r.options.product.as_str())
+    }
+
+    /// The shortest new password, in characters.
+    pub fn min_password_chars(&self) -> usize {
+        self.policy.min_password_chars
     }
 
     /// Key rotation over this service's ring, store and certificate endpoint; refused with

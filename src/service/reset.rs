@@ -25,6 +25,7 @@ use crate::accounts::Account;
 use crate::client_network::ClientNetwork;
 use crate::login::Login;
 use crate::mail::{Mail, MailKind, MailTemplates, MailVars, Mailer};
+use crate::messages::{Arg, Catalogs, Locale};
 use crate::passwords::Password;
 use crate::store::NewToken;
 use crate::{Error, Result};
@@ -36,7 +37,8 @@ const IN_FLIGHT: usize = 16;
 /// How password reset is set up.
 #[derive(Debug, Clone)]
 pub struct ResetOptions {
-    /// The link in a reset mail; `{token}` is replaced by the token.
+    /// The link in a reset mail; `{token}` is replaced by the token, `{lang}` by the mail's
+    /// language.
     pub link_template: String,
     /// The link in a verification mail; verification is off without one.
     pub verify_link_template: Option<String>,
@@ -55,19 +57,25 @@ pub struct Reset {
     pub(super) options: ResetOptions,
     pub(super) mailer: Mailer,
     pub(super) templates: MailTemplates,
+    pub(super) catalogs: Arc<Catalogs>,
     pub(super) in_flight: Arc<tokio::sync::Semaphore>,
     /// Failed token confirmations per client network.
     failed_confirms: FailedConfirms,
 }
 
 impl Reset {
-    pub(super) fn new(options: ResetOptions, mailer: Mailer) -> Result<Reset> {
-        let templates = MailTemplates::load(options.templates_dir.as_deref())
+    pub(super) fn new(
+        options: ResetOptions,
+        mailer: Mailer,
+        catalogs: Arc<Catalogs>,
+    ) -> Result<Reset> {
+        let templates = MailTemplates::load(options.templates_dir.as_deref(), &catalogs)
             .map_err(|e| Error::config(e.to_string()).caused_by(e))?;
         Ok(Reset {
             options,
             mailer,
             templates,
+            catalogs,
             in_flight: Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT)),
             failed_confirms: FailedConfirms::new(),
         })
@@ -116,10 +124,11 @@ fn check_mailable(login: &str) -> Result<()> {
 impl Service {
     /// Asks for a reset link for `login` (an email, or a username whose account has one).
     /// Always `Ok` once the request is well-formed, after at least the failure floor; the
-    /// mail, if any, is sent meanwhile.
+    /// mail, if any, is sent meanwhile, written for `reader`.
     pub async fn request_password_reset(
         self: &Arc<Self>,
         login: &str,
+        reader: Locale,
         now: Timestamp,
     ) -> Result<()> {
         let Some(reset) = &self.reset else {
@@ -134,7 +143,7 @@ impl Service {
             Ok(permit) => {
                 let service = self.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = service.send_reset(&candidates, now).await {
+                    if let Err(e) = service.send_reset(&candidates, &reader, now).await {
                         error!(error = %crate::error::chain(&e), "password reset mail not sent");
                     }
                     drop(permit);
@@ -146,20 +155,28 @@ impl Service {
         Ok(())
     }
 
-    async fn send_reset(&self, candidates: &[Login], now: Timestamp) -> Result<()> {
+    async fn send_reset(
+        &self,
+        candidates: &[Login],
+        reader: &Locale,
+        now: Timestamp,
+    ) -> Result<()> {
         let Some(found) = self.store.find_by_login(candidates).await? else {
             info!(outcome = "unknown", "password reset requested");
             return Ok(());
         };
-        self.send_link(&found.account, Purpose::Reset, now).await
+        self.send_link(&found.account, Purpose::Reset, reader, now)
+            .await
     }
 
     /// Mails `account` a link for `purpose`, within its hourly allowance: a new token (stored
-    /// by its SHA-256 only) in the link of that purpose.
+    /// by its SHA-256 only, with the mail's language and time zone) in the link of that
+    /// purpose, in `reader`'s language.
     pub(super) async fn send_link(
         &self,
         account: &Account,
         purpose: Purpose,
+        reader: &Locale,
         now: Timestamp,
     ) -> Result<()> {
         let Some(reset) = &self.reset else {
@@ -198,33 +215,45 @@ impl Service {
         let token = URL_SAFE_NO_PAD.encode(bytes);
         let lifetime = reset.options.lifetime;
         let id = token_id(&token);
+        let catalogs = &reset.catalogs;
+        let lang = catalogs.tag(reader.lang);
+        let expires_at = now + lifetime;
         self.store
             .create_token(&NewToken {
                 id: &id,
                 uid: &account.uid,
                 purpose: what,
-                expires_at: now + lifetime,
+                expires_at,
                 account_updated_at: account.updated_at,
                 now,
+                language: lang,
+                time_zone: reader.zone.iana_name(),
             })
             .await?;
-        let link = template.replace("{token}", &token);
+        // The tag is a loaded catalog's, never the client's text.
+        let link = template.replace("{token}", &token).replace("{lang}", lang);
         let product = reset.options.product.as_str();
         let shown = to.to_string();
+        let expires = catalogs.datetime(reader.lang, expires_at, &reader.zone);
         let vars = MailVars {
             product,
             to: &shown,
             link: &link,
             minutes: lifetime.as_secs().div_ceil(60),
+            expires: &expires,
+            lang,
         };
         let (text, html) = reset
             .templates
-            .render(kind, &vars)
+            .render(kind, &vars, catalogs, reader.lang)
             .map_err(|e| Error::internal("cannot write the mail").caused_by(e))?;
-        let subject = match purpose {
-            Purpose::Reset => format!("Reset your {product} password"),
-            Purpose::Verify => format!("Confirm your {product} email address"),
+        let subject_key = match purpose {
+            Purpose::Reset => "reset-mail-subject",
+            Purpose::Verify => "verify-mail-subject",
         };
+        let subject = catalogs
+            .mail(reader.lang, subject_key, &[("product", Arg::from(product))])
+            .unwrap_or_else(|| product.to_string());
         let mail = Mail {
             to,
             subject,
@@ -238,10 +267,10 @@ impl Service {
             .map_err(|e| Error::internal("cannot send the mail").caused_by(e))?;
         match purpose {
             Purpose::Reset => {
-                info!(uid = %account.uid, outcome = "sent", "password reset mail sent")
+                info!(uid = %account.uid, outcome = "sent", language = lang, "password reset mail sent")
             }
             Purpose::Verify => {
-                info!(uid = %account.uid, outcome = "sent", "verification mail sent")
+                info!(uid = %account.uid, outcome = "sent", language = lang, "verification mail sent")
             }
         }
         Ok(())
@@ -365,6 +394,7 @@ impl Service {
         login: &str,
         password: &Password,
         client: Option<ClientNetwork>,
+        reader: Locale,
         now: Timestamp,
     ) -> Result<()> {
         if !self.verification_on() {
@@ -382,7 +412,7 @@ impl Service {
         self.pad_failure(&found, started).await;
         let (Checked { found, .. }, _admitted) = found?;
         if found.account.email_verified != Some(true) {
-            self.mail_verification(found.account, now);
+            self.mail_verification(found.account, reader, now);
         }
         Ok(())
     }
@@ -436,7 +466,12 @@ impl Service {
 
     /// A verification mail, in the background (at most [`IN_FLIGHT`] mails are prepared at
     /// once; beyond, this one is dropped with a warning).
-    pub(super) fn mail_verification(self: &Arc<Self>, account: Account, now: Timestamp) {
+    pub(super) fn mail_verification(
+        self: &Arc<Self>,
+        account: Account,
+        reader: Locale,
+        now: Timestamp,
+    ) {
         let Some(reset) = self.reset.as_ref().filter(|_| self.verification_on()) else {
             return;
         };
@@ -446,7 +481,10 @@ impl Service {
         };
         let service = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = service.send_link(&account, Purpose::Verify, now).await {
+            if let Err(e) = service
+                .send_link(&account, Purpose::Verify, &reader, now)
+                .await
+            {
                 error!(error = %crate::error::chain(&e), "verification mail not sent");
             }
             drop(permit);

@@ -17,6 +17,7 @@ use crate::client_network::ClientNetwork;
 use crate::custom_token::TokenRequest;
 use crate::lockout::{Admission, AfterSuccess, Channel, LockoutKey, LockoutState, Slot};
 use crate::login::Login;
+use crate::messages::Locale;
 use crate::passwords::{Password, Transform, Verdict};
 use crate::store::StoredAccount;
 use crate::{Error, Result};
@@ -53,7 +54,16 @@ impl Service {
             {
                 // The owner (perhaps an imported account that never got a link) gets one,
                 // within the account's hourly mail allowance.
-                self.mail_verification(found.account.clone(), now);
+                // No language comes with a sign-in: the account's own, else the default, with
+                // times in UTC.
+                let messages = self.messages();
+                let lang = found
+                    .account
+                    .language
+                    .as_deref()
+                    .and_then(|t| messages.find(t));
+                let reader = Locale::utc(lang.unwrap_or(messages.default_lang()));
+                self.mail_verification(found.account.clone(), reader, now);
                 Err(refuse(Some(&found.account.uid), "unverified_email"))
             }
             other => other,

@@ -36,6 +36,9 @@ pub(super) struct AccountDoc {
     email_verified: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     username: Option<String>,
+    /// The language of mails no request caused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    language: Option<String>,
     logins: Vec<String>,
     password_hash: String,
     hash_dialect: String,
@@ -163,6 +166,7 @@ impl AccountDoc {
             email: a.email.as_ref().map(Login::to_string),
             email_verified: a.email_verified,
             username: a.username.as_ref().map(Login::to_string),
+            language: a.language.clone(),
             logins: a.logins().map(Login::to_string).collect(),
             password_hash: a.password.hash.clone(),
             hash_dialect: a.password.dialect.as_str().to_string(),
@@ -221,6 +225,7 @@ impl AccountDoc {
                 graduated: self.graduated,
             }
             .state(),
+            language: self.language.clone(),
         };
         let version = self
             .version

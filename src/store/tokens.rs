@@ -26,6 +26,8 @@ pub struct StoredToken {
     /// The account's `updated_at` when the token was issued: any later change outdates it.
     pub account_updated_at: Timestamp,
     pub used: bool,
+    /// The language the token's mail was written in (tokens from before carry none).
+    pub language: Option<String>,
     pub version: Version,
 }
 
@@ -36,6 +38,12 @@ struct TokenDoc {
     expires_at: FirestoreTimestamp,
     account_updated_at: FirestoreTimestamp,
     created_at: FirestoreTimestamp,
+    /// The mail's language tag, so the page its link opens speaks it too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    language: Option<String>,
+    /// The IANA time zone the mail's times were shown in, when the client named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    time_zone: Option<String>,
     #[serde(default)]
     used: bool,
     #[serde(default, rename = "_firestore_updated", skip_serializing)]
@@ -80,6 +88,10 @@ pub struct NewToken<'a> {
     pub expires_at: Timestamp,
     pub account_updated_at: Timestamp,
     pub now: Timestamp,
+    /// The mail's language tag.
+    pub language: &'a str,
+    /// The time zone the mail's times are shown in, when the client named one.
+    pub time_zone: Option<&'a str>,
 }
 
 impl Store {
@@ -173,6 +185,8 @@ impl Store {
             expires_at: FirestoreTimestamp(token.expires_at),
             account_updated_at: FirestoreTimestamp(token.account_updated_at),
             created_at: FirestoreTimestamp(token.now),
+            language: Some(token.language.to_string()),
+            time_zone: token.time_zone.map(str::to_string),
             used: false,
             version: None,
         };
@@ -208,6 +222,7 @@ impl Store {
                 expires_at: d.expires_at.0,
                 account_updated_at: d.account_updated_at.0,
                 used: d.used,
+                language: d.language,
                 version: Version(d.version?.0),
             })
         }))

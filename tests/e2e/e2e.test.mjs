@@ -616,7 +616,12 @@ describe('the sign-in page in a browser', SUITE_TIMEOUT, () => {
 
     await page.waitForSelector('#success');
     await page.screenshot({ path: join(ARTIFACTS, 'login-success.png'), fullPage: true });
-    assert.equal(await page.textContent('#success'), `Signed in as uid ${body.uid}`);
+    // The uid is inserted within Unicode isolation marks (a right-to-left language stays
+    // readable around it).
+    assert.equal(
+      (await page.textContent('#success')).replace(/[\u2068\u2069]/g, ''),
+      `Signed in as uid ${body.uid}`,
+    );
     assert.match(await page.textContent('#times'), /^Token issued .+, valid until .+/);
     const shown = JSON.parse(await page.textContent('#claims'));
     assert.equal(shown.uid, body.uid);

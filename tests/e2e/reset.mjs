@@ -187,7 +187,7 @@ export function resetSuite(getEnv, browser) {
       );
       assert.equal(mail.subject, 'Reset your firegate password');
       assert.equal(mail.from, 'firegate <no-reply@localhost>');
-      const prefix = `${server.url}${REQUEST_PATH}#token=`;
+      const prefix = `${server.url}${REQUEST_PATH}?lang=en#token=`;
       const linkLine = new RegExp(`^${escapeRegExp(prefix)}([A-Za-z0-9_-]{43})$`, 'm');
       const found = mail.text.match(linkLine);
       assert.ok(found, `no link to ${prefix}… in the mail:\n${mail.text}`);
@@ -200,7 +200,11 @@ export function resetSuite(getEnv, browser) {
       const { page, consoleErrors } = await tab();
       const response = await page.goto(link);
       assert.equal(response.headers()['referrer-policy'], 'no-referrer');
-      assert.equal(page.url(), `${server.url}${REQUEST_PATH}`, 'the token left the address bar');
+      assert.equal(
+        page.url(),
+        `${server.url}${REQUEST_PATH}?lang=en`,
+        'the token left the address bar, the language stayed',
+      );
       assert.ok(await page.isVisible('#confirm-form'));
       assert.ok(await page.isHidden('#request-form'));
 

@@ -308,6 +308,7 @@ impl TestApp {
             disabled: false,
             claims: Default::default(),
             firebase: Default::default(),
+            language: None,
             email_verified: None,
         };
         self.service.store.create_account(&account).await.unwrap();

@@ -118,6 +118,9 @@ password-hash = "{hash}"
 url = "log"
 public-url = "http://{addr}"
 
+[languages]
+default-language = "ko"
+
 [bridge]
 firebase-auth-deadline-secs = 7
 
@@ -152,6 +155,16 @@ verify-deadline-ms = 2500
         .await
         .unwrap();
     assert_eq!(register.status(), 403, "disable-registration = true");
+    let page = http
+        .get(server.url("/password-reset/"))
+        .send()
+        .await
+        .unwrap();
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains("<html lang=\"ko\">"),
+        "default-language = \"ko\""
+    );
 
     // An account command reads the same file.
     let create = |password: &str| {
@@ -335,7 +348,7 @@ fn a_bad_file_stops_every_command_naming_each_line() {
                 "firegate.toml:5: [lokout] is not a section; did you mean [lockout]? the \
                  sections are [http], [sign-in], [accounts], [lockout], [firestore], \
                  [signer], [keys], [rotation], [hashing], [ceilings], [dialects], [admin], \
-                 [mail], [bridge], [legacy]",
+                 [mail], [languages], [bridge], [legacy]",
                 "firegate.toml:9: [sign-in] token-lifetime = 7200: 7200 is not in 1..=3600",
             ],
             "{args:?}"

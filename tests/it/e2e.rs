@@ -13,26 +13,7 @@ const TIMEOUT: Duration = Duration::from_secs(300);
 #[test]
 fn end_to_end_suite_passes() {
     let suite = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e");
-    if !suite.join("node_modules").is_dir() {
-        // A fresh clone: install the suite's Node packages from the committed lockfile.
-        let installed = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(&suite)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot run `npm ci` in {}: {e}; install Node 20+",
-                    suite.display()
-                )
-            });
-        assert!(
-            installed.status.success(),
-            "`npm ci` in tests/e2e failed:\n{}{}",
-            String::from_utf8_lossy(&installed.stdout),
-            String::from_utf8_lossy(&installed.stderr)
-        );
-    }
+    install_packages(&suite);
     let (standin_host, standin_pem) = google_standin();
     let output = tempfile::NamedTempFile::new().unwrap();
     // setpriv: if this test process dies, npm is told to stop (and passes it on).
@@ -111,4 +92,29 @@ fn stop_group(pgid: u32) {
         std::thread::sleep(Duration::from_millis(100));
     }
     let _ = killpg(group, Signal::SIGKILL);
+}
+
+/// Installs the suite's Node packages from the committed lockfile, unless a `node_modules` is
+/// there already (`.ci/run` installs them before the tests).
+pub fn install_packages(suite: &Path) {
+    if suite.join("node_modules").is_dir() {
+        return;
+    }
+    let installed = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(suite)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run `npm ci` in {}: {e}; install Node 20+",
+                suite.display()
+            )
+        });
+    assert!(
+        installed.status.success(),
+        "`npm ci` in tests/e2e failed:\n{}{}",
+        String::from_utf8_lossy(&installed.stdout),
+        String::from_utf8_lossy(&installed.stderr)
+    );
 }

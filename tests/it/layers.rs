@@ -24,7 +24,7 @@ const LAYERS: &[&[&str]] = &[
     &["accounts"],
     &["login", "claims", "client_network"],
     &["passwords"],
-    &["emulator", "telemetry"],
+    &["emulator", "telemetry", "messages"],
     &["error"],
 ];
 

@@ -22,6 +22,7 @@ mod hash_dialects;
 mod iam;
 mod import;
 mod keys;
+mod languages;
 mod layers;
 mod legacy;
 mod legacy_domains;

@@ -1,0 +1,74 @@
+# firegate의 페이지와 메일 (한국어). 키와 변수는 en.ftl과 같아요.
+# 문체: 페이지와 메일 모두 해요체, 버튼은 명사형이나 "~하기".
+
+## Every page
+
+page-sending = 보내는 중…
+page-error-network = 서버에 연결하지 못했어요. 인터넷 연결을 확인한 뒤 다시 시도해 주세요.
+page-error-unexpected = 문제가 생겼어요(상태 코드 { $status }). 잠시 후 다시 시도해 주세요.
+page-error-unavailable = 지금은 요청이 많아 처리하지 못했어요. 잠시 후 다시 시도해 주세요.
+page-error-rate-limited = 이 네트워크에서 시도한 횟수가 너무 많아요. 잠시 기다렸다가 다시 시도해 주세요.
+page-error-invalid-token = 링크가 잘못됐거나, 이미 사용했거나, 만료됐어요. 새 링크를 다시 요청해 주세요.
+
+## The password-reset page (GET /password-reset/)
+
+reset-page-title = 비밀번호 재설정 · { $product }
+reset-heading = 비밀번호 재설정
+reset-request-intro = 계정에 등록한 이메일 주소를 입력하면, 새 비밀번호를 정할 수 있는 링크를 보내 드려요.
+reset-email-label = 이메일 주소
+reset-request-button = 링크 받기
+reset-requested = 이 주소로 가입한 계정이 있다면 비밀번호 재설정 링크를 보냈어요. 메일함을 확인해 주세요.
+reset-invalid-email = name@example.com 같은 형식으로 입력해 주세요.
+reset-new-password-label = 새 비밀번호
+reset-repeat-label = 새 비밀번호 확인
+reset-confirm-button = 비밀번호 변경하기
+reset-saving = 저장하는 중…
+reset-passwords-differ = 두 비밀번호가 서로 달라요.
+reset-weak-password = 비밀번호는 { $min_chars }자 이상으로 정해 주세요.
+reset-done = 비밀번호를 바꿨어요. 새 비밀번호로 로그인해 주세요.
+
+## The email-verification page (GET /email-verification/)
+
+verify-page-title = 이메일 인증 · { $product }
+verify-heading = 이메일 주소 인증
+verify-intro = 아래 버튼을 누르면 이 주소가 내 계정의 주소라는 것이 인증돼요.
+verify-button = 이메일 인증하기
+verify-no-token = 메일로 받은 링크를 열어 주소를 인증해 주세요.
+verify-confirming = 인증하는 중…
+verify-done = 이메일 주소가 인증됐어요. 이제 로그인할 수 있어요.
+
+## The demo sign-in page (GET /login/ under `dev` or --demo-page)
+
+login-page-title = 로그인 · { $product }
+login-heading = 로그인
+login-intro = 이 페이지는 POST /login/ 요청을 보내고, 클라이언트가 signInWithCustomToken에 넘길 값을 보여 줘요.
+login-login-label = 이메일 또는 아이디
+login-password-label = 비밀번호
+login-button = 로그인
+login-signing-in = 로그인하는 중…
+login-signed-in = uid { $uid } 계정으로 로그인했어요.
+login-token-times = 토큰은 { $issued }에 발급됐고 { $until }까지 쓸 수 있어요. (signInWithCustomToken에 쓰는 토큰이에요. 이 토큰으로 시작한 Firebase 세션은 더 오래 유지돼요.)
+login-invalid-credentials = 아이디 또는 비밀번호가 맞지 않아요.
+
+## The password-reset mail
+
+reset-mail-subject = [{ $product }] 비밀번호 재설정 안내
+reset-mail-intro = { $product } 계정({ $to })의 비밀번호를 재설정해 달라는 요청을 받았어요.
+reset-mail-open = 새 비밀번호를 정하려면 { $minutes }분 안에({ $expires }까지) 아래 링크를 열어 주세요.
+reset-mail-button = 새 비밀번호 정하기
+reset-mail-ignore = 직접 요청하지 않았다면 이 메일은 무시하셔도 돼요. 비밀번호는 그대로예요. 링크는 한 번만 쓸 수 있고, 비밀번호가 바뀌면 바로 쓸 수 없게 돼요.
+
+## The email-verification mail
+
+verify-mail-subject = [{ $product }] 이메일 주소 인증 안내
+verify-mail-intro = { $to } 주소가 { $product } 계정의 주소가 맞는지 확인해 주세요.
+verify-mail-open = { $minutes }분 안에({ $expires }까지) 아래 링크를 열고, 열린 페이지에서 버튼을 눌러 주세요.
+verify-mail-button = 이메일 인증하기
+verify-mail-ignore = { $product } 계정을 만든 적이 없다면 이 메일은 무시하셔도 돼요. 링크를 열지 않으면 아무 일도 일어나지 않아요.
+
+## Dates and times in mails
+
+datetime = { $year }년 { $month }월 { $day }일 { $period ->
+        [am] 오전
+       *[pm] 오후
+    } { $hour12 }시 { $minute }분({ $zone })
