@@ -86,10 +86,10 @@ def login_body(login, password):
     return json.dumps({"email": login, "password": password}).encode()
 
 
-def raw_post(body, path="/login/"):
-    """A whole HTTP/1.1 POST of a JSON `body`, for clients that write to sockets themselves."""
-    return (b"POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\n"
-            b"Content-Length: %d\r\n\r\n" % (path.encode(), len(body))) + body
+def raw_post(body):
+    """A whole HTTP/1.1 sign-in request with a JSON `body`, for clients writing to sockets themselves."""
+    return (b"POST /login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body)) + body
 
 
 def emulator(binary, port=None, env=None):
@@ -205,15 +205,16 @@ def werkzeug_hash(password):
     return f"pbkdf2:sha256:260000${salt}${digest}"
 
 
-def setup(a, work):
-    """The emulator, a key file, the environment every server runs under and the accounts."""
-    host = a.emulator or emulator(a.bin)[1]
-    project = a.project or f"demo-bench-{secrets.token_hex(3)}"
+def setup(work, binary, host=None, project=None, key=None, legacy_accounts=0):
+    """The emulator (unless given its `host`), a key file, the environment every server runs under,
+    and the accounts: one argon2id, `legacy_accounts` Werkzeug ones and the peers' Werkzeug one."""
+    host = host or emulator(binary)[1]
+    project = project or f"demo-bench-{secrets.token_hex(3)}"
     keys = work / "keys"
     keys.mkdir(mode=0o700)
     key_file = keys / "bench.json"
-    if a.key:
-        shutil.copyfile(a.key, key_file)
+    if key:
+        shutil.copyfile(key, key_file)
     else:
         pem = subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
                              check=True, capture_output=True, text=True).stdout
@@ -228,11 +229,11 @@ def setup(a, work):
                 "FIREGATE_KEYS_DIR": str(keys), "FIREGATE_PROJECT_ID": project, "FIREGATE_CONFIG": "/dev/null",
                 # One client address sends every request here; production keeps the limit.
                 "FIREGATE_RATE_LIMIT_PER_MINUTE": "0"})
-    firegate(a.bin, env, "accounts", "create", "--login", ARGON2_LOGIN, stdin=PASSWORD + "\n")
-    legacy = [f"legacy-{i}" for i in range(a.cold_runs + 1 + a.legacy_warm)] + [PEER_LOGIN]
+    firegate(binary, env, "accounts", "create", "--login", ARGON2_LOGIN, stdin=PASSWORD + "\n")
+    legacy = [f"legacy-{i}" for i in range(legacy_accounts)] + [PEER_LOGIN]
     hashed = werkzeug_hash(LEGACY_PASSWORD)
     (work / "legacy.csv").write_text("id,username,password\n" + "".join(f"{u},{u},{hashed}\n" for u in legacy))
-    firegate(a.bin, env, "import", str(work / "legacy.csv"), "--dialect", "werkzeug")
+    firegate(binary, env, "import", str(work / "legacy.csv"), "--dialect", "werkzeug")
     return env, key_file, legacy[:-1]
 
 
@@ -250,9 +251,6 @@ def micro(a):
          "werkzeug_ms": criterion(a, "hashes", "verify/werkzeug-pbkdf2"),
          "mint_ms": criterion(a, "signing", "signing/mint"),
          "rsa_sign_ms": criterion(a, "signing", "signing/rsa2048-sign")}
-    first = [float(subprocess.run(["cargo", "bench", "-q", "--bench", "hashes", "--", "first"], cwd=ROOT, check=True,
-                                  capture_output=True, text=True).stdout.split()[-2]) for _ in range(5)]
-    m["argon2id_first_ms"] = statistics.median(first)
     speed = subprocess.run(["openssl", "speed", "-elapsed", "-seconds", "3", "rsa2048"], capture_output=True, text=True).stdout
     m["openssl_signs_per_s"] = float(re.search(r"rsa\s+2048 bits\s+\S+\s+\S+\s+([\d.]+)", speed)[1])
     times = []
@@ -318,7 +316,7 @@ def iam(a, env, body):
 
 def measure(a, work):
     load("at the start")
-    env, key_file, legacy = setup(a, work)
+    env, key_file, legacy = setup(work, a.bin, a.emulator, a.project, a.key, a.cold_runs + 1 + a.legacy_warm)
     r = {"commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip(),
          "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "smoke": a.smoke,
          "command": "bench/run.py --smoke" if a.smoke else "scripts/bench.sh"}
@@ -465,8 +463,7 @@ def cold_ab(argv):
     p.add_argument("before"), p.add_argument("after"), p.add_argument("--runs", type=int, default=21)
     p.add_argument("--before-env", action="append", default=[], help="NAME=VALUE for the first binary")
     a = p.parse_args(argv)
-    a.bin, a.emulator, a.project, a.key, a.cold_runs, a.legacy_warm = a.before, None, None, None, 0, 0
-    env, _, _ = setup(a, Path(tempfile.mkdtemp(prefix="bench-ab-")))
+    env = setup(Path(tempfile.mkdtemp(prefix="bench-ab-")), a.before)[0]
     before_env = {**env, **dict(kv.split("=", 1) for kv in a.before_env)}
     body, runs = login_body(ARGON2_LOGIN, PASSWORD), {"before": [], "after": []}
     for _ in range(a.runs):  # interleaved, so the machine's drift weighs on both
@@ -492,7 +489,6 @@ def import_speed(argv):
     p.add_argument("rows", nargs="*", type=int, default=[100_000, 1_000_000])
     p.add_argument("--heap", help="the emulator's Java heap [default: 6g, 16g from 500,000 rows: it keeps "
                                   "every document, and 4g stalls near a million]")
-    p.add_argument("--concurrency", default="4")
     a, work = p.parse_args(argv), Path(tempfile.mkdtemp(prefix="firegate-import-bench-"))
     a.bin = release_build()
 
@@ -503,15 +499,13 @@ def import_speed(argv):
 
     def run_import(host, project, csv):
         """The import's seconds, its summary as a dict, and its peak RSS in MiB."""
-        with open(work / "summary", "w+") as out:
-            t = time.perf_counter()
-            proc = subprocess.Popen([a.bin, "import", csv, "--project-id", project, "--firestore-emulator-host", host,
-                                     "--firestore-timeout-ms", "60000", "--log-format", "text", "--dialect", "werkzeug",
-                                     "--concurrency", a.concurrency], stdout=out, stderr=subprocess.DEVNULL)
-            _, status, usage = os.wait4(proc.pid, 0)
-            seconds = time.perf_counter() - t
-            out.seek(0)
-            summary = dict(line.split(": ", 1) for line in out.read().splitlines() if ": " in line)
+        t = time.perf_counter()
+        proc = subprocess.Popen([a.bin, "import", csv, "--project-id", project, "--firestore-emulator-host", host,
+                                 "--firestore-timeout-ms", "60000", "--log-format", "text", "--dialect", "werkzeug"],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)  # the summary is a few lines: the pipe holds it
+        seconds = time.perf_counter() - t
+        summary = dict(line.split(": ", 1) for line in proc.stdout.read().splitlines() if ": " in line)
         if os.waitstatus_to_exitcode(status):
             sys.exit(f"error: import of {csv} failed: {summary}")
         return seconds, summary, usage.ru_maxrss / 1024
@@ -532,13 +526,10 @@ def import_speed(argv):
 
 
 def main():
-    if sys.argv[1:2] == ["import"]:
-        return import_speed(sys.argv[2:])
-    if sys.argv[1:2] == ["cold-ab"]:
-        return cold_ab(sys.argv[2:])
-    if sys.argv[1:2] == ["security"]:
-        import security
-        return security.main(sys.argv[2:])
+    import security  # beside this script, and using its helpers
+    subcommands = {"import": import_speed, "cold-ab": cold_ab, "security": security.main}
+    if sys.argv[1:2] and sys.argv[1] in subcommands:
+        return subcommands[sys.argv[1]](sys.argv[2:])
     if sys.argv[1:2] == ["report"]:  # the tables again from bench/results.json, measuring nothing
         return report(json.loads((ROOT / "bench/results.json").read_text()), ROOT / "bench/RESULTS.md",
                       ROOT / "docs/src/benchmarks.md")

@@ -1,6 +1,5 @@
-"""`bench/run.py security`: the security and reliability figures of bench/SECURITY.md, measured
-on release `firegate serve` processes and one Firestore emulator with the driver's helpers. Each
-figure is a function below, named as `--only` names it; each docstring says what it measures.
+"""`bench/run.py security`: the figures of bench/SECURITY.md, measured on release `firegate serve`
+processes and one emulator with the driver's helpers; a function a figure, named as in MEASURES.
 
     bench/run.py security                    # builds --release, rewrites bench/SECURITY.md
     bench/run.py security --only idle,heads  # prints those rows, writes nothing
@@ -17,7 +16,6 @@ from run import (ROOT, Server, cpu_model, cpu_seconds, emulator, firegate, free_
                  raw_post, release_build, setup, stop)
 
 BIN = str(ROOT / "target/release/firegate")
-NAMES = ["lockout", "timing", "memory", "outage", "cost", "admin", "burst", "victim", "idle", "heads"]
 
 
 @contextmanager
@@ -84,12 +82,13 @@ def lockout(ctx):
 
 def timing(ctx):
     """Median failed sign-in of an unknown login and of a wrong password, with the failure floor and without."""
-    rows, account = [], "known@example.com"
+    rows = []
+    firegate(BIN, ctx.env, "accounts", "create", "--login", "known@example.com", stdin="right password\n")
     for floor in ("500", "0"):
-        with serve(ctx.env, "--lockout-threshold", "0", "--failure-floor-ms", floor, account=account) as server:
-            wrong = [sign_in(server, "known@example.com", "wrong password")[1] for _ in range(25)]
-            unknown = [sign_in(server, "nobody@example.com", "wrong password")[1] for _ in range(25)]
-        account, mu, mw = None, statistics.median(unknown), statistics.median(wrong)
+        with serve(ctx.env, "--lockout-threshold", "0", "--failure-floor-ms", floor) as server:
+            pairs = [(sign_in(server, "nobody@example.com", "wrong password")[1],
+                      sign_in(server, "known@example.com", "wrong password")[1]) for _ in range(25)]
+        mu, mw = (statistics.median(column) for column in zip(*pairs))
         rows.append((f"median failed sign-in, floor {floor} ms: unknown login / wrong password",
                      f"{mu * 1e3:.1f} ms / {mw * 1e3:.1f} ms (difference {abs(mu - mw) / mw * 100:.1f}%)", "< 5%"))
     return rows
@@ -177,21 +176,20 @@ def admin(ctx):
     request = (b"GET /admin/api/keys HTTP/1.1\r\nHost: x\r\nAuthorization: Basic "
                + base64.b64encode(b"admin:wrong guess") + b"\r\nConnection: close\r\n\r\n")
 
-    async def client(port, deadline, hang_up):
-        statuses = []
-        while time.monotonic() < deadline:
-            statuses.append(await exchange(port, request, hang_up))
-        return statuses
+    async def guesses(port, hang_up):
+        statuses, deadline = [], time.monotonic() + 10
 
-    async def clients(port, hang_up):
-        deadline = time.monotonic() + 10
-        return sum(await asyncio.gather(*(client(port, deadline, hang_up) for _ in range(32))), [])
+        async def client():
+            while time.monotonic() < deadline:
+                statuses.append(await exchange(port, request, hang_up))
+        await asyncio.gather(*(client() for _ in range(32)))
+        return statuses
     rows = []
     for label, flags, hang_up in (("32 clients", ["--lockout-threshold", "0"], 30),
                                   ("32 clients hanging up after 80 ms", ["--lockout-threshold", "0"], 0.08),
                                   ("32 clients, default lockout", [], 30)):
         with serve(env, *flags) as server:
-            statuses = asyncio.run(clients(server.port, hang_up))
+            statuses = asyncio.run(guesses(server.port, hang_up))
             time.sleep(2.5)  # requests still waiting for their check when the clients stopped
             times = sorted(datetime.fromisoformat(e["time"].replace("Z", "+00:00")).timestamp()
                            for e in entries(server, action="admin-login", outcome="failure"))
@@ -291,19 +289,18 @@ def heads(ctx):
     line = b"X-Filler: " + b"a" * 8000 + b"\r\n"
     head = b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + line * (size // len(line))
 
-    async def send(port):
+    async def client(port, barrier):
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         try:
             writer.write(head)
             await writer.drain()
         except OSError:
             pass  # answered 431 and closed before the whole head was written
-        return reader, writer
-
-    async def outcome(reader, writer):
+        await barrier.wait()
+        await asyncio.sleep(1)  # the server's last reads
         try:
             data = await asyncio.wait_for(reader.read(64), 0.5)
-            return "431" if data.startswith(b"HTTP/1.1 431") else "closed" if not data else "other"
+            return data[9:12].decode() if data.startswith(b"HTTP/1.1 ") else "closed"
         except asyncio.TimeoutError:
             return "open"
         except OSError:
@@ -312,23 +309,24 @@ def heads(ctx):
             writer.close()
 
     async def attack(port):
-        streams = await asyncio.gather(*(send(port) for _ in range(connections)))
-        await asyncio.sleep(1)  # the server's last reads
-        return await asyncio.gather(*(outcome(*stream) for stream in streams))
+        barrier = asyncio.Barrier(connections)
+        return await asyncio.gather(*(client(port, barrier) for _ in range(connections)))
     with serve(ctx.env) as server:
         idle_rss, started = memory(server.proc.pid)["VmRSS"], time.monotonic()
         outcomes = asyncio.run(attack(server.port))
         peak = memory(server.proc.pid)["VmHWM"]
         time.sleep(max(0.0, started + 12 - time.monotonic()))
         after, status = memory(server.proc.pid)["VmRSS"], healthz(server, 30)
-    counts = ", ".join(f"{outcomes.count(o)} {o}" for o in ("431", "closed", "open", "other") if o in outcomes)
+    counts = ", ".join(f"{outcomes.count(o)} {o}" for o in sorted(set(outcomes)))
     return [(f"{connections} connections each sending {size // 1024} KB of header lines without the blank line "
              "(defaults): peak RSS; RSS after the header timeout",
              f"peak {peak:.0f} MB (idle {idle_rss:.0f} MB); {after:.0f} MB after 10 s; connections: {counts}; "
              f"/healthz {status} afterwards", "< 200 MB peak")]
 
 
-MEASURES = dict(zip(NAMES, (lockout, timing, memory_figures, outage, cost, admin, burst, victim, idle, heads)))
+MEASURES = {"lockout": lockout, "timing": timing, "memory": memory_figures, "outage": outage, "cost": cost,
+            "admin": admin, "burst": burst, "victim": victim, "idle": idle, "heads": heads}
+NAMES = list(MEASURES)
 
 
 def main(argv):
@@ -341,8 +339,7 @@ def main(argv):
     release_build()
     ctx = SimpleNamespace(emulator_port=str(free_port()), work=Path(tempfile.mkdtemp(prefix="firegate-security-")))
     ctx.emulator, host = emulator(BIN, ctx.emulator_port)
-    a = SimpleNamespace(bin=BIN, emulator=host, project=None, key=None, cold_runs=0, legacy_warm=0)
-    ctx.env = setup(a, ctx.work)[0]
+    ctx.env = setup(ctx.work, BIN, host)[0]
     # The quoted figures were taken with glibc's default malloc settings.
     del ctx.env["GLIBC_TUNABLES"]
     rows = []
