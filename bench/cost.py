@@ -1,6 +1,6 @@
 """What firegate would cost a month on Cloud Run (request-based billing, minimum instances 0,
 1 vCPU, 512 MiB) with Firestore in us-central1, from a benchmark run's figures: the driver's cost
-table (`bench/run.py report` redoes it from bench/results.json).
+table.
 
 Model: an instance is billed its vCPU and memory while a request is in flight, each such
 interval rounded up to 100 ms; with random (Poisson) arrivals over each day's active hours the

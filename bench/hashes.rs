@@ -60,7 +60,7 @@ fn main() {
     let mut group = criterion.benchmark_group("verify");
     let limits = CostLimits::default();
     for &(id, dialect, scheme, source) in CASES {
-        let (hash, password) = fixture_line(scheme, source);
+        let [hash, password] = fixture_line(scheme, source);
         let parsed = parse(dialect, &hash, &limits).expect("fixture hash parses");
         assert!(
             parsed.verify(&password),
@@ -72,17 +72,13 @@ fn main() {
     criterion.final_summary();
 }
 
-fn fixture_line(scheme: &str, source: &str) -> (String, String) {
+/// The `[hash, password]` of the fixture's first line with `scheme` whose source starts with `source`.
+fn fixture_line(scheme: &str, source: &str) -> [String; 2] {
     FIXTURE
         .lines()
         .map(|line| serde_json::from_str::<serde_json::Value>(line).expect("JSON line"))
         .find(|v| v["scheme"] == scheme && v["source"].as_str().unwrap_or("").starts_with(source))
-        .map(|v| {
-            (
-                v["hash"].as_str().unwrap().to_owned(),
-                v["password"].as_str().unwrap().to_owned(),
-            )
-        })
+        .map(|v| ["hash", "password"].map(|key| v[key].as_str().unwrap().to_owned()))
         .unwrap_or_else(|| panic!("no fixture line for {source} {scheme}"))
 }
 

@@ -199,12 +199,6 @@ def firegate(binary, env, *args, stdin=None):
     return result.stdout
 
 
-def werkzeug_hash(password):
-    salt = secrets.token_hex(8)
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), 260_000).hex()
-    return f"pbkdf2:sha256:260000${salt}${digest}"
-
-
 def setup(work, binary, host=None, project=None, key=None, legacy_accounts=0):
     """The emulator (unless given its `host`), a key file, the environment every server runs under,
     and the accounts: one argon2id, `legacy_accounts` Werkzeug ones and the peers' Werkzeug one."""
@@ -231,7 +225,9 @@ def setup(work, binary, host=None, project=None, key=None, legacy_accounts=0):
                 "FIREGATE_RATE_LIMIT_PER_MINUTE": "0"})
     firegate(binary, env, "accounts", "create", "--login", ARGON2_LOGIN, stdin=PASSWORD + "\n")
     legacy = [f"legacy-{i}" for i in range(legacy_accounts)] + [PEER_LOGIN]
-    hashed = werkzeug_hash(LEGACY_PASSWORD)
+    salt = secrets.token_hex(8)  # Werkzeug's format, as Flask apps store it
+    digest = hashlib.pbkdf2_hmac("sha256", LEGACY_PASSWORD.encode(), salt.encode(), 260_000).hex()
+    hashed = f"pbkdf2:sha256:260000${salt}${digest}"
     (work / "legacy.csv").write_text("id,username,password\n" + "".join(f"{u},{u},{hashed}\n" for u in legacy))
     firegate(binary, env, "import", str(work / "legacy.csv"), "--dialect", "werkzeug")
     return env, key_file, legacy[:-1]
@@ -530,9 +526,6 @@ def main():
     subcommands = {"import": import_speed, "cold-ab": cold_ab, "security": security.main}
     if sys.argv[1:2] and sys.argv[1] in subcommands:
         return subcommands[sys.argv[1]](sys.argv[2:])
-    if sys.argv[1:2] == ["report"]:  # the tables again from bench/results.json, measuring nothing
-        return report(json.loads((ROOT / "bench/results.json").read_text()), ROOT / "bench/RESULTS.md",
-                      ROOT / "docs/src/benchmarks.md")
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--bin", default=str(ROOT / "target/release/firegate"))
     p.add_argument("--out", type=Path, help="write results.json and the tables here, not into bench/ and docs/")

@@ -20,8 +20,7 @@ BIN = str(ROOT / "target/release/firegate")
 
 @contextmanager
 def serve(env, *flags, account=None):
-    """A server with `flags` that logs JSON into a file `entries` reads, stopped on leaving; first
-    `account` is created, with the password "right password"."""
+    """A server with `flags`, logging JSON for `entries`; `account` is created first ("right password")."""
     if account:
         firegate(BIN, env, "accounts", "create", "--login", account, stdin="right password\n")
     with tempfile.NamedTemporaryFile("w+", prefix="firegate-security-", suffix=".log") as log_file:
@@ -326,16 +325,15 @@ def heads(ctx):
 
 MEASURES = {"lockout": lockout, "timing": timing, "memory": memory_figures, "outage": outage, "cost": cost,
             "admin": admin, "burst": burst, "victim": victim, "idle": idle, "heads": heads}
-NAMES = list(MEASURES)
 
 
 def main(argv):
     p = argparse.ArgumentParser(prog="bench/run.py security", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--only", default="", help=f"comma-separated, of: {' '.join(NAMES)}")
+    p.add_argument("--only", default="", help=f"comma-separated, of: {' '.join(MEASURES)}")
     only = [n for n in p.parse_args(argv).only.split(",") if n]
-    if unknown := set(only) - set(NAMES):
-        p.error(f"no figure named {', '.join(sorted(unknown))}; the names are: {' '.join(NAMES)}")
+    if unknown := set(only) - set(MEASURES):
+        p.error(f"no figure named {', '.join(sorted(unknown))}; the names are: {' '.join(MEASURES)}")
     release_build()
     ctx = SimpleNamespace(emulator_port=str(free_port()), work=Path(tempfile.mkdtemp(prefix="firegate-security-")))
     ctx.emulator, host = emulator(BIN, ctx.emulator_port)
@@ -343,7 +341,7 @@ def main(argv):
     # The quoted figures were taken with glibc's default malloc settings.
     del ctx.env["GLIBC_TUNABLES"]
     rows = []
-    for name in only or NAMES:
+    for name in only or MEASURES:
         log(f"security: {name}")
         rows += MEASURES[name](ctx)
     stop(ctx.emulator)
