@@ -226,12 +226,21 @@ pub enum KeyError {
         "{file}: not a JSON service-account key ({reason}); download one with \
              `gcloud iam service-accounts keys create` or run `firegate keys generate`"
     )]
-    NotJson { file: PathBuf, reason: String },
+    NotJson {
+        file: PathBuf,
+        reason: String,
+        /// serde_json's error, which names only a position (the text is never quoted).
+        #[source]
+        source: Option<serde_json::Error>,
+    },
     #[error("{file}: field `{field}` {problem}")]
     Field {
         file: PathBuf,
         field: &'static str,
         problem: String,
+        /// The parser's error behind `problem`, when there is one (PEM).
+        #[source]
+        source: Option<Cause>,
     },
     #[error(
         "{file}: readable by group or others (mode {mode:03o}); run `chmod 600 {file}` \
@@ -280,6 +289,9 @@ pub enum KeyError {
         file: PathBuf,
         kid: String,
         problem: String,
+        /// The file's load failure, when it was kept.
+        #[source]
+        source: Option<Arc<KeyError>>,
     },
     #[error("the keys belong to different projects ({projects}); set --project-id")]
     MixedProjects { projects: String },
@@ -289,6 +301,60 @@ pub enum KeyError {
         first: PathBuf,
         second: PathBuf,
     },
+}
+
+/// A call to a Google API that got no usable answer: the transport's failure (reqwest's, kept
+/// `without_url()`, since a URL may carry the web API key), no access token (the credentials
+/// crate's own error), or what Google said when it refused. Kept as the `source()` of
+/// [`SignerError`] and [`BridgeError`]; none holds an access token, an assertion or a key.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum GoogleCallError {
+    #[error("cannot build the HTTP client")]
+    Client(#[source] Arc<reqwest::Error>),
+    #[error("{kind}")]
+    Transport {
+        /// `timed out`, `cannot connect` or `request failed`.
+        kind: &'static str,
+        #[source]
+        source: Arc<reqwest::Error>,
+    },
+    /// Application Default Credentials could not be found or read.
+    #[error(transparent)]
+    Setup(Arc<google_cloud_auth::build_errors::Error>),
+    /// The credentials gave no access token.
+    #[error(transparent)]
+    Credentials(#[from] google_cloud_auth::errors::CredentialsError),
+    #[error("no answer in time")]
+    NoAnswer,
+    #[error("too many calls in flight")]
+    Busy,
+    #[error("an empty answer")]
+    Empty,
+    /// Google's answer, cut short: its status and message.
+    #[error("{said}")]
+    Answered { said: String },
+}
+
+impl GoogleCallError {
+    /// A transport failure, without the URL reqwest would print (it may carry a key).
+    pub fn transport(e: reqwest::Error) -> Self {
+        let kind = if e.is_timeout() {
+            "timed out"
+        } else if e.is_connect() {
+            "cannot connect"
+        } else {
+            "request failed"
+        };
+        GoogleCallError::Transport {
+            kind,
+            source: Arc::new(e.without_url()),
+        }
+    }
+
+    /// The HTTP client could not be built (no CA roots, …).
+    pub fn client(e: reqwest::Error) -> Self {
+        GoogleCallError::Client(Arc::new(e.without_url()))
+    }
 }
 
 /// Why the IAM Credentials signer (`--signer iam`) could not sign. Each message names the
@@ -339,21 +405,27 @@ pub enum SignerError {
         email: String,
         deadline_ms: u128,
         attempts: u32,
-        last: String,
+        /// The last attempt's failure.
+        #[source]
+        last: GoogleCallError,
     },
     #[error("IAM Credentials answered signing as {email} with something unusable: {what}")]
     Malformed { email: String, what: String },
     #[error(
-        "no access token for the IAM Credentials API: {why}; on Google Cloud the metadata \
+        "no access token for the IAM Credentials API: {source}; on Google Cloud the metadata \
              server provides one, elsewhere set GOOGLE_APPLICATION_CREDENTIALS or run `gcloud \
              auth application-default login`"
     )]
-    Credentials { why: String },
-    #[error("cannot ask the metadata server at {host} for {what}: {why}; {fix}")]
+    Credentials {
+        #[source]
+        source: GoogleCallError,
+    },
+    #[error("cannot ask the metadata server at {host} for {what}: {source}; {fix}")]
     Metadata {
         host: String,
         what: &'static str,
-        why: String,
+        #[source]
+        source: GoogleCallError,
         fix: &'static str,
     },
 }
@@ -363,11 +435,14 @@ pub enum SignerError {
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum BridgeError {
     #[error(
-        "no access token for Firebase Auth (Identity Toolkit): {why}; on Google Cloud the \
+        "no access token for Firebase Auth (Identity Toolkit): {source}; on Google Cloud the \
              metadata server provides one, elsewhere set GOOGLE_APPLICATION_CREDENTIALS or run \
              `gcloud auth application-default login` (or set FIREBASE_AUTH_EMULATOR_HOST)"
     )]
-    Credentials { why: String },
+    Credentials {
+        #[source]
+        source: GoogleCallError,
+    },
     #[error(
         "Firebase Auth did not answer {what} within {deadline_ms} ms ({attempts} attempts; \
              last: {last})"
@@ -376,7 +451,9 @@ pub enum BridgeError {
         what: &'static str,
         deadline_ms: u128,
         attempts: u32,
-        last: String,
+        /// The last attempt's failure.
+        #[source]
+        last: GoogleCallError,
     },
     #[error("Firebase Auth refused {what} ({status}): {said}{fix}")]
     Refused {

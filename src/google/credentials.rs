@@ -9,7 +9,7 @@ use std::sync::RwLock;
 use google_cloud_auth::credentials::{AccessTokenCredentials, Builder};
 use secrecy::SecretString;
 
-use crate::error::SignerError;
+use crate::error::GoogleCallError;
 
 /// The scope every firegate call needs (IAM Credentials, Identity Toolkit).
 const CLOUD_PLATFORM: &str = "https://www.googleapis.com/auth/cloud-platform";
@@ -27,12 +27,9 @@ impl AccessTokens {
     }
 
     /// A current access token (from the cache when it is not about to expire).
-    pub async fn bearer(&self) -> Result<SecretString, SignerError> {
+    pub async fn bearer(&self) -> Result<SecretString, GoogleCallError> {
         let credentials = self.credentials()?;
-        let token = credentials
-            .access_token()
-            .await
-            .map_err(|e| SignerError::Credentials { why: e.to_string() })?;
+        let token = credentials.access_token().await?;
         Ok(SecretString::from(token.token))
     }
 
@@ -42,7 +39,7 @@ impl AccessTokens {
         *self.credentials.write().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
-    fn credentials(&self) -> Result<AccessTokenCredentials, SignerError> {
+    fn credentials(&self) -> Result<AccessTokenCredentials, GoogleCallError> {
         if let Some(found) = &*self.credentials.read().unwrap_or_else(|e| e.into_inner()) {
             return Ok(found.clone());
         }
@@ -53,7 +50,7 @@ impl AccessTokens {
         let built = Builder::default()
             .with_scopes([CLOUD_PLATFORM])
             .build_access_token_credentials()
-            .map_err(|e| SignerError::Credentials { why: e.to_string() })?;
+            .map_err(|e| GoogleCallError::Setup(std::sync::Arc::new(e)))?;
         *slot = Some(built.clone());
         Ok(built)
     }

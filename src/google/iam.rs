@@ -22,7 +22,7 @@ use tokio::time::Instant;
 use super::credentials::AccessTokens;
 use super::metadata::Metadata;
 use super::{ErrorBody, quote};
-use crate::error::SignerError;
+use crate::error::{GoogleCallError, SignerError};
 
 /// IAM Credentials' endpoint.
 pub const IAM_CREDENTIALS_URL: &str = "https://iamcredentials.googleapis.com";
@@ -96,7 +96,7 @@ struct SignBlobResponse {
 enum Attempt {
     Signed(Signature),
     /// Worth another try after a pause.
-    Transient(String),
+    Transient(GoogleCallError),
     /// The access token was refused: fetch a new one and try again, once.
     Unauthenticated(String),
     Failed(SignerError),
@@ -172,7 +172,7 @@ impl IamSigner {
         };
         let Ok(Ok(_permit)) = tokio::time::timeout_at(deadline, self.in_flight.acquire()).await
         else {
-            return Err(unavailable(0, "too many signatures in flight".into()));
+            return Err(unavailable(0, GoogleCallError::Busy));
         };
         loop {
             attempts += 1;
@@ -180,7 +180,7 @@ impl IamSigner {
             let attempt = match tokio::time::timeout_at(cut, self.attempt(&url, email, &body)).await
             {
                 Ok(attempt) => attempt,
-                Err(_) => Attempt::Transient("no answer in time".into()),
+                Err(_) => Attempt::Transient(GoogleCallError::NoAnswer),
             };
             let last = match attempt {
                 Attempt::Signed(signature) => {
@@ -190,10 +190,10 @@ impl IamSigner {
                 }
                 // No access token: the credentials are built afresh and asked once more (a
                 // metadata server that hiccuped, a cached failure).
-                Attempt::Failed(SignerError::Credentials { why }) if !token_renewed => {
+                Attempt::Failed(SignerError::Credentials { source }) if !token_renewed => {
                     token_renewed = true;
                     self.tokens.reset();
-                    why
+                    source
                 }
                 Attempt::Failed(e) => return Err(e),
                 Attempt::Unauthenticated(said) if !token_renewed => {
@@ -221,16 +221,16 @@ impl IamSigner {
     async fn attempt(&self, url: &str, email: &str, body: &serde_json::Value) -> Attempt {
         let token = match self.tokens.bearer().await {
             Ok(token) => token,
-            Err(e) => return Attempt::Failed(e),
+            Err(source) => return Attempt::Failed(SignerError::Credentials { source }),
         };
         let http = match super::api_client() {
             Ok(http) => http,
-            Err(why) => return Attempt::Failed(SignerError::Credentials { why }),
+            Err(source) => return Attempt::Failed(SignerError::Credentials { source }),
         };
         let request = http.post(url).bearer_auth(token.expose_secret());
         let (status, text) = match super::exchange(request.json(body)).await {
             Ok(answer) => answer,
-            Err(why) => return Attempt::Transient(why),
+            Err(cause) => return Attempt::Transient(cause),
         };
         if status.is_success() {
             return match signature(email, &text) {
@@ -249,7 +249,7 @@ fn signature(email: &str, text: &str) -> Result<Signature, SignerError> {
         what,
     };
     let answer: SignBlobResponse = serde_json::from_str(text)
-        .map_err(|e| malformed(format!("not a signBlob answer ({e})")))?;
+        .map_err(|e| malformed(format!("not a signBlob answer ({})", super::unreadable(&e))))?;
     let bytes = STANDARD
         .decode(answer.signed_blob.as_bytes())
         .map_err(|_| malformed("`signedBlob` is not base64".into()))?;
@@ -305,7 +305,7 @@ fn refusal(email: &str, status: StatusCode, text: &str) -> Attempt {
         | StatusCode::INTERNAL_SERVER_ERROR
         | StatusCode::BAD_GATEWAY
         | StatusCode::SERVICE_UNAVAILABLE
-        | StatusCode::GATEWAY_TIMEOUT => Attempt::Transient(said),
+        | StatusCode::GATEWAY_TIMEOUT => Attempt::Transient(GoogleCallError::Answered { said }),
         _ => Attempt::Failed(SignerError::Refused {
             email,
             status: status.as_u16(),

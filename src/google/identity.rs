@@ -17,7 +17,7 @@ use tokio::time::Instant;
 
 use super::credentials::AccessTokens;
 use super::{ErrorBody, quote};
-use crate::error::BridgeError;
+use crate::error::{BridgeError, GoogleCallError};
 
 /// Identity Toolkit's endpoint.
 pub const IDENTITY_TOOLKIT_URL: &str = "https://identitytoolkit.googleapis.com";
@@ -178,7 +178,7 @@ impl std::fmt::Debug for IdentityToolkit {
 /// What one attempt came to.
 enum Attempt {
     Done(String),
-    Transient(String),
+    Transient(GoogleCallError),
     Unauthenticated(String),
     Failed(BridgeError),
 }
@@ -261,7 +261,7 @@ impl IdentityToolkit {
             .await?;
         let found: Found = serde_json::from_str(&text).map_err(|e| BridgeError::Malformed {
             what: "looking up users",
-            why: e.to_string(),
+            why: super::unreadable(&e),
         })?;
         Ok(found
             .users
@@ -286,7 +286,7 @@ impl IdentityToolkit {
             .await?;
         let answer: Answer = serde_json::from_str(&text).map_err(|e| BridgeError::Malformed {
             what: "importing users",
-            why: e.to_string(),
+            why: super::unreadable(&e),
         })?;
         Ok(answer.error)
     }
@@ -335,7 +335,7 @@ impl IdentityToolkit {
                 let answer: Answer =
                     serde_json::from_str(&text).map_err(|e| BridgeError::Malformed {
                         what: "checking a password",
-                        why: e.to_string(),
+                        why: super::unreadable(&e),
                     })?;
                 Ok(Some(answer.local_id))
             }
@@ -384,7 +384,7 @@ impl IdentityToolkit {
         };
         let Ok(Ok(_permit)) = tokio::time::timeout_at(deadline, self.in_flight.acquire()).await
         else {
-            return Err(unavailable(0, "too many calls in flight".into()));
+            return Err(unavailable(0, GoogleCallError::Busy));
         };
         let mut backoff = FIRST_BACKOFF;
         let mut attempts = 0;
@@ -395,7 +395,7 @@ impl IdentityToolkit {
             let attempt =
                 match tokio::time::timeout_at(cut, self.attempt(what, url, body, admin)).await {
                     Ok(attempt) => attempt,
-                    Err(_) => Attempt::Transient("no answer in time".into()),
+                    Err(_) => Attempt::Transient(GoogleCallError::NoAnswer),
                 };
             let last = match attempt {
                 Attempt::Done(text) => return Ok(text),
@@ -405,7 +405,7 @@ impl IdentityToolkit {
                     if let Auth::Adc(tokens) = &self.auth {
                         tokens.reset();
                     }
-                    said
+                    GoogleCallError::Answered { said }
                 }
                 Attempt::Unauthenticated(said) => {
                     return Err(BridgeError::Refused {
@@ -434,7 +434,7 @@ impl IdentityToolkit {
     ) -> Attempt {
         let http = match super::api_client() {
             Ok(http) => http,
-            Err(why) => return Attempt::Failed(BridgeError::Credentials { why }),
+            Err(source) => return Attempt::Failed(BridgeError::Credentials { source }),
         };
         let mut request = http.post(url).json(body);
         if admin {
@@ -442,15 +442,13 @@ impl IdentityToolkit {
                 Auth::Owner => request.bearer_auth("owner"),
                 Auth::Adc(tokens) => match tokens.bearer().await {
                     Ok(token) => request.bearer_auth(token.expose_secret()),
-                    Err(e) => {
-                        return Attempt::Failed(BridgeError::Credentials { why: e.to_string() });
-                    }
+                    Err(source) => return Attempt::Failed(BridgeError::Credentials { source }),
                 },
             };
         }
         let (status, text) = match super::exchange(request).await {
             Ok(answer) => answer,
-            Err(why) => return Attempt::Transient(why),
+            Err(cause) => return Attempt::Transient(cause),
         };
         if status.is_success() {
             return Attempt::Done(text);
@@ -494,7 +492,7 @@ fn refusal(what: &'static str, status: StatusCode, text: &str) -> Attempt {
         | StatusCode::GATEWAY_TIMEOUT
             if code != "TOO_MANY_ATTEMPTS_TRY_LATER" =>
         {
-            Attempt::Transient(said)
+            Attempt::Transient(GoogleCallError::Answered { said })
         }
         _ => Attempt::Failed(BridgeError::Refused {
             what,
@@ -564,5 +562,47 @@ mod tests {
             serde_json::to_value(&update).unwrap(),
             serde_json::json!({"localId": "u1", "disableUser": true, "validSince": "17"})
         );
+    }
+
+    /// A call that cannot connect fails naming the transport's cause under its own message,
+    /// and nothing in the chain repeats the URL's API key or the password.
+    #[tokio::test]
+    async fn a_failed_call_keeps_its_cause_and_no_secret() {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let host = closed.local_addr().unwrap().to_string();
+        drop(closed);
+        let options = IdentityOptions {
+            base_url: Some(format!("http://{host}")),
+            emulator_host: None,
+            api_key: Some(SecretString::from("AIzaSy-the-web-api-key")),
+            deadline: Duration::from_millis(300),
+            tenant_id: None,
+        };
+        let toolkit = IdentityToolkit::new("proj", &options).unwrap();
+        let error = toolkit
+            .sign_in_with_password("kim@example.com", "the password itself")
+            .await
+            .unwrap_err();
+        let BridgeError::Unavailable { last, .. } = &error else {
+            panic!("expected Unavailable, got {error}");
+        };
+        assert!(
+            matches!(last, GoogleCallError::Transport { .. }),
+            "{last:?}"
+        );
+        let chain = crate::error::chain(&error);
+        assert!(chain.contains("cannot connect"), "{chain}");
+        assert!(
+            chain.contains("\n  caused by: "),
+            "the transport's cause: {chain}"
+        );
+        for secret in [
+            "AIzaSy-the-web-api-key",
+            "the password itself",
+            "key=",
+            &host,
+        ] {
+            assert!(!chain.contains(secret), "{secret} in {chain}");
+        }
     }
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::error::SignerError;
+use crate::error::{GoogleCallError, SignerError};
 
 /// The metadata server's host when `GCE_METADATA_HOST` is not set.
 pub const METADATA_HOST: &str = "metadata.google.internal";
@@ -59,10 +59,10 @@ impl Metadata {
         what: &'static str,
         fix: &'static str,
     ) -> Result<String, SignerError> {
-        let failed = |why: String| SignerError::Metadata {
+        let failed = |source: GoogleCallError| SignerError::Metadata {
             host: self.host.clone(),
             what,
-            why,
+            source,
             fix,
         };
         let url = format!("http://{}/computeMetadata/v1/{path}", self.host);
@@ -72,31 +72,20 @@ impl Metadata {
             .header("Metadata-Flavor", "Google")
             .send()
             .await
-            .map_err(|e| failed(without_url(e)))?;
+            .map_err(|e| failed(GoogleCallError::transport(e)))?;
         let status = response.status();
-        let text = response.text().await.map_err(|e| failed(without_url(e)))?;
+        let text = response
+            .text()
+            .await
+            .map_err(|e| failed(GoogleCallError::transport(e)))?;
         if !status.is_success() {
-            return Err(failed(format!("HTTP {status}: {}", super::quote(&text))));
+            let said = format!("HTTP {status}: {}", super::quote(&text));
+            return Err(failed(GoogleCallError::Answered { said }));
         }
         let value = text.trim();
         if value.is_empty() {
-            return Err(failed("an empty answer".into()));
+            return Err(failed(GoogleCallError::Empty));
         }
         Ok(value.to_string())
-    }
-}
-
-/// A reqwest error's cause without the URL it repeats (the message names the host).
-pub(super) fn without_url(e: reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "cannot connect"
-    } else {
-        "request failed"
-    };
-    match std::error::Error::source(&e) {
-        Some(source) => format!("{kind}: {source}"),
-        None => kind.to_string(),
     }
 }

@@ -6,6 +6,8 @@
 
 use serde::Deserialize;
 
+use crate::error::GoogleCallError;
+
 mod credentials;
 mod iam;
 mod identity;
@@ -23,10 +25,10 @@ pub use metadata::{METADATA_HOST, Metadata};
 /// keep-alive when they die silently instead of hanging a call), built once. Building it
 /// loads the system's CA roots, about 10 ms: [`warm_api_client`] does that beside a server's
 /// start-up, so neither the start nor the first call waits for it.
-static API_CLIENT: std::sync::OnceLock<Result<reqwest::Client, String>> =
+static API_CLIENT: std::sync::OnceLock<Result<reqwest::Client, GoogleCallError>> =
     std::sync::OnceLock::new();
 
-fn api_client() -> Result<reqwest::Client, String> {
+fn api_client() -> Result<reqwest::Client, GoogleCallError> {
     API_CLIENT.get_or_init(build_api_client).clone()
 }
 
@@ -37,23 +39,23 @@ pub fn warm_api_client() {
     }
 }
 
-fn build_api_client() -> Result<reqwest::Client, String> {
+fn build_api_client() -> Result<reqwest::Client, GoogleCallError> {
     reqwest::Client::builder()
         .connect_timeout(std::time::Duration::from_secs(3))
         .pool_idle_timeout(std::time::Duration::from_secs(90))
         .tcp_keepalive(std::time::Duration::from_secs(30))
         .build()
-        .map_err(|e| format!("cannot build the HTTP client: {}", metadata::without_url(e)))
+        .map_err(GoogleCallError::client)
 }
 
 /// Sends `request` and reads the whole answer: its status and text, or the transport's
 /// failure (without the URL, which may carry a key).
 async fn exchange(
     request: reqwest::RequestBuilder,
-) -> Result<(reqwest::StatusCode, String), String> {
-    let response = request.send().await.map_err(metadata::without_url)?;
+) -> Result<(reqwest::StatusCode, String), GoogleCallError> {
+    let response = request.send().await.map_err(GoogleCallError::transport)?;
     let status = response.status();
-    let text = response.text().await.map_err(metadata::without_url)?;
+    let text = response.text().await.map_err(GoogleCallError::transport)?;
     Ok((status, text))
 }
 
@@ -82,6 +84,18 @@ fn quote(text: &str) -> String {
     out
 }
 
+/// What was wrong with an answer serde could not read: the kind of fault and where, never
+/// serde's message, which quotes the answer's values (tokens, password hashes).
+fn unreadable(e: &serde_json::Error) -> String {
+    let kind = match e.classify() {
+        serde_json::error::Category::Io => "unreadable",
+        serde_json::error::Category::Syntax => "not JSON",
+        serde_json::error::Category::Data => "JSON of another shape",
+        serde_json::error::Category::Eof => "cut short",
+    };
+    format!("{kind} at line {} column {}", e.line(), e.column())
+}
+
 /// Google's error body: `{"error": {"code", "message", "status", "details": [...]}}`.
 #[derive(Deserialize, Default)]
 pub(crate) struct ErrorBody {
@@ -105,4 +119,17 @@ pub(crate) struct ErrorDetail {
     pub(crate) reason: String,
     #[serde(default)]
     pub(crate) metadata: std::collections::BTreeMap<String, String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreadable_answer_is_described_without_its_values() {
+        let e = serde_json::from_str::<Vec<u8>>(r#""pbkdf2$the-stored-hash""#).unwrap_err();
+        let said = unreadable(&e);
+        assert_eq!(said, "JSON of another shape at line 1 column 24");
+        assert!(!said.contains("the-stored-hash"), "{said}");
+    }
 }

@@ -50,7 +50,18 @@ impl From<Error> for ApiError {
             Error::InvalidCredentials => {
                 ApiError::bad_request("invalid_credentials", INVALID_CREDENTIALS)
             }
-            Error::InvalidInput { code, message, .. } => ApiError::bad_request(code, message),
+            Error::InvalidInput {
+                code,
+                message,
+                source,
+            } => {
+                // The client sees the reason; the failure underneath (a key host that did
+                // not answer, say) goes to the operator's log.
+                if let Some(cause) = source {
+                    tracing::warn!(code, cause = %crate::error::chain(&*cause), "request refused");
+                }
+                ApiError::bad_request(code, message)
+            }
             // Alike to clients: registration says only that the name is not available.
             Error::LoginTaken(_) | Error::LoginIsUid(_) => ApiError::new(
                 StatusCode::CONFLICT,

@@ -34,13 +34,15 @@ pub fn load_file(file: &Path, allow_insecure: bool) -> Result<ServiceAccountKey,
 pub fn parse(file: &Path, bytes: &[u8]) -> Result<ServiceAccountKey, KeyError> {
     let value: Value = serde_json::from_slice(bytes).map_err(|e| KeyError::NotJson {
         file: file.to_path_buf(),
-        // serde_json's message holds only a position, never the text.
+        // Into a `Value`, serde_json's message holds only a position, never the text.
         reason: e.to_string(),
+        source: Some(e),
     })?;
     let Value::Object(fields) = value else {
         return Err(KeyError::NotJson {
             file: file.to_path_buf(),
             reason: "the top level is not an object".into(),
+            source: None,
         });
     };
     let field = |name: &'static str| text_field(file, &fields, name);
@@ -62,8 +64,12 @@ pub fn parse(file: &Path, bytes: &[u8]) -> Result<ServiceAccountKey, KeyError> {
             "is not an email address".into(),
         ));
     }
-    let pem = pem::parse(field("private_key")?)
-        .map_err(|e| field_error(file, "private_key", format!("is not a PEM block ({e})")))?;
+    let pem = pem::parse(field("private_key")?).map_err(|e| KeyError::Field {
+        file: file.to_path_buf(),
+        field: "private_key",
+        problem: "is not a PEM block".into(),
+        source: Some(e.into()),
+    })?;
     if !matches!(pem.tag(), "PRIVATE KEY" | "RSA PRIVATE KEY") {
         return Err(field_error(
             file,
@@ -103,6 +109,7 @@ fn field_error(file: &Path, field: &'static str, problem: String) -> KeyError {
         file: file.to_path_buf(),
         field,
         problem,
+        source: None,
     }
 }
 
@@ -216,5 +223,29 @@ mod tests {
         let err = load_file(&path, true).unwrap_err().to_string();
         assert!(err.contains("not a JSON service-account key"), "{err}");
         assert_eq!(declared_kid(&path), None);
+    }
+
+    /// The parser's error stays the cause of a malformed file or field, shown in the chain
+    /// without the key text.
+    #[test]
+    fn a_malformed_file_or_field_keeps_the_parser_error() {
+        let (_dir, path) = dev_key_dir();
+        let not_json = parse(&path, b"{\"private_key\": \"MIIEsecret").unwrap_err();
+        let cause = std::error::Error::source(&not_json).expect("serde_json's error");
+        assert!(cause.is::<serde_json::Error>(), "{cause:?}");
+        assert!(!crate::error::chain(&not_json).contains("MIIEsecret"));
+
+        rewrite(&path, |v| {
+            v.insert(
+                "private_key".into(),
+                "-----BEGIN PRIVATE KEY-----\nMIIE!!".into(),
+            );
+        });
+        let bad_pem = load_file(&path, true).unwrap_err();
+        let cause = std::error::Error::source(&bad_pem).expect("pem's error");
+        assert!(cause.is::<pem::PemError>(), "{cause:?}");
+        let chain = crate::error::chain(&bad_pem);
+        assert!(chain.contains("\n  caused by: "), "{chain}");
+        assert!(!chain.contains("MIIE!!"), "{chain}");
     }
 }

@@ -10,6 +10,7 @@ use tracing::{error, info, warn};
 
 use super::ring::{KeyRing, RecordedState};
 use super::{ServiceAccountKey, declared_kid, key_files, load_file};
+use crate::error::KeyError;
 
 impl KeyRing {
     /// Rescans the keys directory (loading new and changed files, keeping the last good key of
@@ -61,14 +62,17 @@ impl KeyRing {
                         entry.key = Some(Arc::new(key));
                         entry.declared_kid = None;
                         entry.problem = None;
+                        entry.failure = None;
                     }
                 }
-                Scan::Loaded(stamp, Err((problem, declared))) => {
+                Scan::Loaded(stamp, Err((failure, declared))) => {
                     let entry = inner.files.entry(file.clone()).or_default();
                     entry.stamp = stamp;
                     entry.declared_kid = declared;
-                    error!(%problem, "key file cannot be loaded; keeping its last good key, if any");
+                    let problem = failure.to_string();
+                    error!(error = %crate::error::chain(&*failure), "key file cannot be loaded; keeping its last good key, if any");
                     entry.problem = Some(problem);
+                    entry.failure = Some(failure);
                 }
             }
         }
@@ -126,7 +130,7 @@ impl KeyRing {
                 .any(|(f, old)| *f == file && stamp(&file) == *old);
             if !unchanged {
                 let loaded = load_file(&file, self.allow_insecure)
-                    .map_err(|e| (e.to_string(), declared_kid(&file)));
+                    .map_err(|e| (Arc::new(e), declared_kid(&file)));
                 out.push((file.clone(), Scan::Loaded(stamp(&file), loaded)));
             }
         }
@@ -140,7 +144,7 @@ enum Scan {
     /// A new or changed file: its key, or the problem and the key id it declares.
     Loaded(
         Option<(SystemTime, u64)>,
-        Result<ServiceAccountKey, (String, Option<String>)>,
+        Result<ServiceAccountKey, (Arc<KeyError>, Option<String>)>,
     ),
 }
 

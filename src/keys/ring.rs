@@ -11,6 +11,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 use super::ServiceAccountKey;
+use crate::error::KeyError;
 
 /// A key's role in rotation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -63,6 +64,8 @@ pub(super) struct Entry {
     /// The key id a file without a loaded key declares, so it can still be named.
     pub(super) declared_kid: Option<String>,
     pub(super) problem: Option<String>,
+    /// The load failure behind `problem`, kept as the cause of errors that name this file.
+    pub(super) failure: Option<Arc<KeyError>>,
 }
 
 impl Entry {

@@ -119,6 +119,7 @@ impl KeyRing {
                 key: Some(Arc::new(key)),
                 declared_kid: None,
                 problem: None,
+                failure: None,
             };
             files.insert(file, entry);
         }
@@ -128,6 +129,7 @@ impl KeyRing {
                 key: None,
                 declared_kid: broken.kid,
                 problem: Some(broken.error.to_string()),
+                failure: Some(Arc::new(broken.error)),
             };
             files.insert(broken.file, entry);
         }
@@ -198,6 +200,7 @@ impl KeyRing {
                 file: file.clone(),
                 kid: kid.to_string(),
                 problem: entry.problem.clone().unwrap_or_default(),
+                source: entry.failure.clone(),
             },
             None => KeyError::ActiveKeyMissing {
                 dir: self.dir.clone(),
@@ -340,6 +343,23 @@ mod tests {
                 && err.contains("`project_id` is missing")
                 && err.contains("firegate keys activate"),
             "{err}"
+        );
+        // The file's own load failure stays the cause.
+        let loaded = load_dir(dir.path(), false).unwrap();
+        let err = KeyRing::new(dir.path(), false, loaded, record("k-c", &[]).as_ref())
+            .err()
+            .unwrap();
+        let cause = std::error::Error::source(&err).expect("the file's load failure");
+        let cause = cause.downcast_ref::<Arc<KeyError>>().map(|e| &**e);
+        assert!(
+            matches!(
+                cause,
+                Some(KeyError::Field {
+                    field: "project_id",
+                    ..
+                })
+            ),
+            "{cause:?}"
         );
     }
 

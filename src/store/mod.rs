@@ -205,7 +205,7 @@ fn is_already_exists(e: &FirestoreError) -> bool {
 
 /// True when a write failed because its update-time precondition no longer holds.
 fn is_precondition_failed(e: &FirestoreError) -> bool {
-    matches!(e, FirestoreError::DatabaseError(db) if db.public.code == "FailedPrecondition")
+    matches!(e, FirestoreError::DatabaseError(db) if status_code(&db.public.code) == Some(Code::FailedPrecondition))
         || matches!(e, FirestoreError::DataNotFoundError(_))
 }
 

@@ -526,6 +526,14 @@ impl TestAppBuilder {
         ])
     }
 
+    /// Mail through a fresh in-process SMTP sink ([`mail_sink`](Self::mail_sink)): the
+    /// started app and the sink that receives its mail.
+    pub async fn start_with_mail(self) -> (TestApp, crate::smtp_sink::SmtpSink) {
+        let sink = crate::smtp_sink::SmtpSink::start(false);
+        let app = self.mail_sink(&sink).start().await;
+        (app, sink)
+    }
+
     /// Sign-in needs a verified email (a link is mailed to the unverified).
     pub fn require_verified_email(self) -> Self {
         self.flags(&["--require-verified-email"])

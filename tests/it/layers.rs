@@ -32,7 +32,10 @@ const LAYERS: &[&[&str]] = &[
 /// HTTP server behind `http`.
 const CONFINED: &[(&str, &[&str])] = &[
     ("store", &["firestore"]),
-    ("http", &["axum", "hyper", "hyper_util", "tower_http"]),
+    (
+        "http",
+        &["axum", "hyper", "hyper_util", "tower", "tower_http"],
+    ),
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

@@ -241,26 +241,30 @@ async fn the_login_page_is_served_with_security_headers() {
     }
 }
 
+/// A browser's CORS preflight of a JSON `POST /login/` from `origin`.
+async fn preflight(app: &TestApp, origin: &str) -> reqwest::Response {
+    app.http
+        .request(reqwest::Method::OPTIONS, app.url("/login/"))
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn cors_allows_only_configured_origins() {
     let app = TestApp::builder()
         .flags(&["--cors-origins", "https://app.example"])
         .start()
         .await;
-    let preflight = |origin: &'static str| {
-        app.http
-            .request(reqwest::Method::OPTIONS, app.url("/login/"))
-            .header("origin", origin)
-            .header("access-control-request-method", "POST")
-            .header("access-control-request-headers", "content-type")
-            .send()
-    };
-    let allowed = preflight("https://app.example").await.unwrap();
+    let allowed = preflight(&app, "https://app.example").await;
     assert_eq!(
         allowed.headers()["access-control-allow-origin"],
         "https://app.example"
     );
-    let refused = preflight("https://evil.example").await.unwrap();
+    let refused = preflight(&app, "https://evil.example").await;
     assert!(
         refused
             .headers()
@@ -273,19 +277,12 @@ async fn cors_allows_only_configured_origins() {
         .flags(&["--cors-origins", "http://localhost:*"])
         .start()
         .await;
-    let preflight = |origin: &'static str| {
-        app.http
-            .request(reqwest::Method::OPTIONS, app.url("/login/"))
-            .header("origin", origin)
-            .header("access-control-request-method", "POST")
-            .send()
-    };
-    let vite = preflight("http://localhost:5173").await.unwrap();
+    let vite = preflight(&app, "http://localhost:5173").await;
     assert_eq!(
         vite.headers()["access-control-allow-origin"],
         "http://localhost:5173"
     );
-    let other = preflight("http://localhost.evil.example").await.unwrap();
+    let other = preflight(&app, "http://localhost.evil.example").await;
     assert_eq!(other.status(), 403);
     // The answer itself lets the page read how long to wait after a 429 or 503.
     let answer = app

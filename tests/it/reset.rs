@@ -39,11 +39,9 @@ async fn confirm(app: &TestApp, token: &str, password: &str) -> (u16, Value) {
 
 #[tokio::test]
 async fn a_mailed_link_sets_a_new_password_once_and_ends_the_lockout() {
-    let sink = SmtpSink::start(false);
-    let app = TestApp::builder()
-        .mail_sink(&sink)
+    let (app, sink) = TestApp::builder()
         .flags(&["--lockout-threshold", "3"])
-        .start()
+        .start_with_mail()
         .await;
     app.create("kim@example.com", "old password").await;
     for _ in 0..3 {
@@ -99,8 +97,7 @@ async fn a_mailed_link_sets_a_new_password_once_and_ends_the_lockout() {
 
 #[tokio::test]
 async fn unknown_addresses_get_the_same_answer_and_no_mail() {
-    let sink = SmtpSink::start(false);
-    let app = TestApp::builder().mail_sink(&sink).start().await;
+    let (app, sink) = TestApp::builder().start_with_mail().await;
     app.create("kim@example.com", "old password").await;
     let unknown = request(&app, "nobody@example.com").await;
     let known = request(&app, "kim@example.com").await;
@@ -112,8 +109,7 @@ async fn unknown_addresses_get_the_same_answer_and_no_mail() {
 
 #[tokio::test]
 async fn wrong_expired_and_outdated_tokens_are_one_refusal() {
-    let sink = SmtpSink::start(false);
-    let app = TestApp::builder().mail_sink(&sink).start().await;
+    let (app, sink) = TestApp::builder().start_with_mail().await;
     app.create("kim@example.com", "old password").await;
     request(&app, "kim@example.com").await;
     let token = token_in(&sink.mail("kim@example.com", 1).await);
@@ -168,11 +164,9 @@ async fn wrong_expired_and_outdated_tokens_are_one_refusal() {
 
 #[tokio::test]
 async fn each_account_gets_at_most_its_hourly_mails() {
-    let sink = SmtpSink::start(false);
-    let app = TestApp::builder()
-        .mail_sink(&sink)
+    let (app, sink) = TestApp::builder()
         .flags(&["--reset-mails-per-hour", "2"])
-        .start()
+        .start_with_mail()
         .await;
     app.create("kim@example.com", "old password").await;
     app.create("lee@example.com", "old password").await;
@@ -273,11 +267,9 @@ async fn confirm_verification(app: &TestApp, token: &str) -> (u16, Value) {
 
 #[tokio::test]
 async fn with_required_verification_a_registration_signs_in_after_its_link() {
-    let sink = SmtpSink::start(false);
-    let app = TestApp::builder()
-        .mail_sink(&sink)
+    let (app, sink) = TestApp::builder()
         .require_verified_email()
-        .start()
+        .start_with_mail()
         .await;
     let (registered, _) = app
         .register(json!({ "email": "new@example.com", "password": "a new passphrase" }))
@@ -350,11 +342,9 @@ async fn with_required_verification_a_registration_signs_in_after_its_link() {
 
 #[tokio::test]
 async fn a_reset_proves_the_address_and_takes_over_a_squatted_registration() {
-    let sink = SmtpSink::start(false);
-    let app = TestApp::builder()
-        .mail_sink(&sink)
+    let (app, sink) = TestApp::builder()
         .require_verified_email()
-        .start()
+        .start_with_mail()
         .await;
     // Someone registers the owner's address first.
     let (squatted, _) = app
@@ -404,11 +394,9 @@ async fn a_reset_proves_the_address_and_takes_over_a_squatted_registration() {
 
 #[tokio::test]
 async fn repeated_bad_tokens_from_one_network_are_counted_and_then_refused() {
-    let sink = SmtpSink::start(false);
-    let app = TestApp::builder()
-        .mail_sink(&sink)
+    let (app, _sink) = TestApp::builder()
         .flags(&["--rate-limit-per-minute", "0"])
-        .start()
+        .start_with_mail()
         .await;
     let bad = "A".repeat(43);
     let mut statuses = Vec::new();
@@ -454,11 +442,9 @@ const NOT_ONE_ADDRESS: [&str; 6] = [
 
 #[tokio::test]
 async fn a_registration_must_be_one_bare_address_and_mails_nobody_else() {
-    let sink = SmtpSink::start(false);
-    let app = TestApp::builder()
-        .mail_sink(&sink)
+    let (app, sink) = TestApp::builder()
         .require_verified_email()
-        .start()
+        .start_with_mail()
         .await;
     for email in NOT_ONE_ADDRESS {
         let (status, body) = app
@@ -483,11 +469,9 @@ async fn a_registration_must_be_one_bare_address_and_mails_nobody_else() {
 
 #[tokio::test]
 async fn an_address_stored_with_a_display_name_gets_no_mail_and_requests_naming_one_are_refused() {
-    let sink = SmtpSink::start(false);
-    let app = TestApp::builder()
-        .mail_sink(&sink)
+    let (app, sink) = TestApp::builder()
         .require_verified_email()
-        .start()
+        .start_with_mail()
         .await;
     app.create("victim@school.example", "the victim's own")
         .await;
