@@ -1,8 +1,6 @@
-#!/usr/bin/env python3
 """What firegate would cost a month on Cloud Run (request-based billing, minimum instances 0,
-1 vCPU, 512 MiB) with Firestore in us-central1, from a benchmark run's figures:
-
-    python3 bench/cost.py [bench/results.json]      # prints the table; the driver embeds it
+1 vCPU, 512 MiB) with Firestore in us-central1, from a benchmark run's figures: the driver's cost
+table.
 
 Model: an instance is billed its vCPU and memory while a request is in flight, each such
 interval rounded up to 100 ms; with random (Poisson) arrivals over each day's active hours the
@@ -15,8 +13,7 @@ busiest day is 3× its mean, 14 active hours a day, 3,000 legacy accounts upgrad
 1 M and 10 M a month over 22 weekdays of 10 hours.
 """
 
-import json, math, sys
-from pathlib import Path
+import math
 
 PRICES_AS_OF = "2026-12-02"  # https://cloud.google.com/run/pricing, /firestore/pricing
 VCPU_S, GIB_S, REQUEST = 0.000024, 0.0000025, 0.40e-6  # US$, Cloud Run Tier 1
@@ -91,8 +88,3 @@ def table(r):
             f"({m['wall_s'] * 1e3:.1f} ms) and exec → first sign-in ({m['cold_wall_s'] * 1e3:.1f} ms); the model "
             "and its assumptions: `bench/cost.py`."]
     return "\n".join(out)
-
-
-if __name__ == "__main__":
-    path = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent / "results.json")
-    print(table(json.loads(path.read_text())))

@@ -6,10 +6,6 @@
 //! default cost ceiling admits (`CostLimits::default()`): the most work one sign-in against a
 //! hostile or corrupt row can force. The book's cost-limit table (docs/src/passwords.md) comes
 //! from its output.
-//!
-//! `cargo bench --bench hashes -- first` times one argon2id verify in this fresh process, its
-//! working memory never touched before: what the first sign-in after exec pays, page faults
-//! included. One figure per process, so it is a plain timing, not a criterion sample.
 
 // A failed unwrap in a test or benchmark is a failure with its message, which is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -56,9 +52,6 @@ fn main() {
     if std::env::args().any(|a| a == "ceilings") {
         return ceilings();
     }
-    if std::env::args().any(|a| a == "first") {
-        return first();
-    }
     let mut criterion = Criterion::default()
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))
@@ -67,7 +60,7 @@ fn main() {
     let mut group = criterion.benchmark_group("verify");
     let limits = CostLimits::default();
     for &(id, dialect, scheme, source) in CASES {
-        let (hash, password) = fixture_line(scheme, source);
+        let [hash, password] = fixture_line(scheme, source);
         let parsed = parse(dialect, &hash, &limits).expect("fixture hash parses");
         assert!(
             parsed.verify(&password),
@@ -79,35 +72,13 @@ fn main() {
     criterion.final_summary();
 }
 
-/// The first argon2id verify of a process, on a thread of its own as in the server's hashing
-/// pool (a fresh thread's working memory is a fresh allocation).
-fn first() {
-    let (hash, password) = fixture_line("argon2id", "argon2-cffi");
-    let parsed = parse(Dialect::Phc, &hash, &CostLimits::default()).expect("fixture hash parses");
-    let elapsed = std::thread::spawn(move || {
-        let t = Instant::now();
-        assert!(parsed.verify(&password), "fixture password must verify");
-        t.elapsed()
-    })
-    .join()
-    .expect("the verify thread finished");
-    println!(
-        "argon2id first verify in a fresh process {:.3} ms",
-        elapsed.as_secs_f64() * 1e3
-    );
-}
-
-fn fixture_line(scheme: &str, source: &str) -> (String, String) {
+/// The `[hash, password]` of the fixture's first line with `scheme` whose source starts with `source`.
+fn fixture_line(scheme: &str, source: &str) -> [String; 2] {
     FIXTURE
         .lines()
         .map(|line| serde_json::from_str::<serde_json::Value>(line).expect("JSON line"))
         .find(|v| v["scheme"] == scheme && v["source"].as_str().unwrap_or("").starts_with(source))
-        .map(|v| {
-            (
-                v["hash"].as_str().unwrap().to_owned(),
-                v["password"].as_str().unwrap().to_owned(),
-            )
-        })
+        .map(|v| ["hash", "password"].map(|key| v[key].as_str().unwrap().to_owned()))
         .unwrap_or_else(|| panic!("no fixture line for {source} {scheme}"))
 }
 
@@ -143,12 +114,8 @@ fn ceilings() {
     let bcrypt = bcrypt::hash_with_salt("x", cost, [7u8; 16])
         .expect("bcrypt at the ceiling")
         .format_for_version(bcrypt::Version::TwoB);
-    cases.push((
-        format!("bcrypt cost={cost}"),
-        Dialect::Phc,
-        bcrypt.clone(),
-        0,
-    ));
+    let label = format!("bcrypt cost={cost}");
+    cases.push((label, Dialect::Phc, bcrypt.clone(), 0));
     // scrypt's work is 128·N·r·p bytes of mixing; the ceiling bounds exactly that product.
     let work = limits.max_scrypt_memory_bytes;
     let max_log_n = u32::from(limits.max_scrypt_log_n);
@@ -158,12 +125,9 @@ fn ceilings() {
         if p == 0 || log_n > max_log_n {
             continue;
         }
-        cases.push((
-            format!("scrypt N=2^{log_n} r={r} p={p}"),
-            Dialect::Werkzeug,
-            format!("scrypt:{n}:{r}:{p}$saltsaltsaltsalt${}", zeros(64)),
-            128 * n * r,
-        ));
+        let hash = format!("scrypt:{n}:{r}:{p}$saltsaltsaltsalt${}", zeros(64));
+        let label = format!("scrypt N=2^{log_n} r={r} p={p}");
+        cases.push((label, Dialect::Werkzeug, hash, 128 * n * r));
     }
     let (m, t) = (limits.max_argon2_memory_kib, limits.max_argon2_time);
     let b64 = |bytes: &[u8]| {
@@ -172,28 +136,17 @@ fn ceilings() {
     };
     // The work is memory × passes: the ceiling admits fewer KiB with more passes as well.
     for (m, t) in [(m, t), (m / 16, t * 16)] {
-        cases.push((
-            format!("argon2id m={m} KiB t={t} p=1"),
-            Dialect::Phc,
-            format!(
-                "$argon2id$v=19$m={m},t={t},p=1${}${}",
-                b64(&[1u8; 16]),
-                b64(&[0u8; 32])
-            ),
-            u64::from(m) << 10,
-        ));
+        let (salt, digest) = (b64(&[1u8; 16]), b64(&[0u8; 32]));
+        let hash = format!("$argon2id$v=19$m={m},t={t},p=1${salt}${digest}");
+        let label = format!("argon2id m={m} KiB t={t} p=1");
+        cases.push((label, Dialect::Phc, hash, u64::from(m) << 10));
     }
     let sha_rounds = limits.max_sha_crypt_rounds;
     for (prefix, name, chars) in [("$5$", "sha256", 43), ("$6$", "sha512", 86)] {
-        cases.push((
-            format!("{name}-crypt rounds={sha_rounds}"),
-            Dialect::Phc,
-            format!(
-                "{prefix}rounds={sha_rounds}$saltsaltsaltsalt${}",
-                ".".repeat(chars)
-            ),
-            0,
-        ));
+        let dots = ".".repeat(chars);
+        let hash = format!("{prefix}rounds={sha_rounds}$saltsaltsaltsalt${dots}");
+        let label = format!("{name}-crypt rounds={sha_rounds}");
+        cases.push((label, Dialect::Phc, hash, 0));
     }
     // phpass counts are powers of two: the highest each ceiling admits.
     const ITOA64: &[u8] = b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -204,22 +157,15 @@ fn ceilings() {
         let (log2, hash) = (7..=30usize)
             .rev()
             .map(|log2| {
-                let count = ITOA64[log2] as char;
-                (
-                    log2,
-                    format!("{prefix}{count}saltsalt{}", ".".repeat(chars)),
-                )
+                let (count, dots) = (ITOA64[log2] as char, ".".repeat(chars));
+                (log2, format!("{prefix}{count}saltsalt{dots}"))
             })
             .find(|(_, hash)| parse(dialect, hash, &limits).is_ok())
             .expect("some phpass count fits the ceiling");
         cases.push((format!("{label} count=2^{log2}"), dialect, hash, 0));
     }
-    cases.push((
-        format!("wordpress $wp$ bcrypt cost={cost}"),
-        Dialect::Php,
-        format!("$wp{bcrypt}"),
-        0,
-    ));
+    let label = format!("wordpress $wp$ bcrypt cost={cost}");
+    cases.push((label, Dialect::Php, format!("$wp{bcrypt}"), 0));
     let sha1_rounds = (1..=limits.max_pbkdf2_rounds)
         .rev()
         .step_by(1000)
@@ -228,24 +174,13 @@ fn ceilings() {
             parse(Dialect::Phc, &hash, &limits).is_ok()
         })
         .expect("some sha1_crypt round count fits the ceiling");
-    cases.push((
-        format!("sha1-crypt rounds={sha1_rounds}"),
-        Dialect::Phc,
-        format!("$sha1${sha1_rounds}$saltsalt${}", ".".repeat(28)),
-        0,
-    ));
-    cases.push((
-        "md5-crypt".into(),
-        Dialect::Phc,
-        format!("$1$saltsalt${}", ".".repeat(22)),
-        0,
-    ));
-    cases.push((
-        "apr1 md5-crypt".into(),
-        Dialect::Phc,
-        format!("$apr1$saltsalt${}", ".".repeat(22)),
-        0,
-    ));
+    let hash = format!("$sha1${sha1_rounds}$saltsalt${}", ".".repeat(28));
+    let label = format!("sha1-crypt rounds={sha1_rounds}");
+    cases.push((label, Dialect::Phc, hash, 0));
+    for (label, prefix) in [("md5-crypt", "$1$"), ("apr1 md5-crypt", "$apr1$")] {
+        let hash = format!("{prefix}saltsalt${}", ".".repeat(22));
+        cases.push((label.into(), Dialect::Phc, hash, 0));
+    }
     println!(
         "costliest stored hash each default ceiling admits, checked with the longest password it \
          admits (one verify, median of 3):"

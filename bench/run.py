@@ -12,6 +12,8 @@ rewrites the tables between the `<!-- bench:NAME -->` markers of `docs/src/bench
     bench/run.py --bin target/release/firegate            # what scripts/bench.sh runs
     bench/run.py --smoke --bin target/debug/firegate --out DIR --emulator HOST:PORT
     bench/run.py cold-ab BEFORE/firegate AFTER/firegate [--runs 21]
+    bench/run.py security [--only NAME,...]               # bench/SECURITY.md (bench/security.py)
+    bench/run.py import [ROWS...]                         # import speed (docs/src/importing.md)
 
 `--smoke` measures a few of everything in seconds (no peers, no criterion, no stand-in) and
 writes only under `--out`: the integration tests run it so the driver cannot rot.
@@ -84,26 +86,46 @@ def login_body(login, password):
     return json.dumps({"email": login, "password": password}).encode()
 
 
-class Server:
-    """One long-running server (`argv` + `serve --listen`) and a keep-alive client to it."""
+def raw_post(body):
+    """A whole HTTP/1.1 sign-in request with a JSON `body`, for clients writing to sockets themselves."""
+    return (b"POST /login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body)) + body
 
-    def __init__(self, argv, env):
+
+def emulator(binary, port=None, env=None):
+    """`firegate emulator` in a session of its own, and the HOST:PORT it prints once serving."""
+    launcher = spawn([binary, "emulator", *(["--port", port] if port else [])], env, stdout=subprocess.PIPE,
+                     text=True, start_new_session=True)
+    return launcher, launcher.stdout.readline().strip()
+
+
+def connected(proc, port, name, poll=0.01):
+    """A socket connected to `port` as soon as `proc` listens there (polled every `poll` s)."""
+    deadline = time.monotonic() + 60
+    while True:
+        sock = socket.socket()
+        try:
+            sock.connect(("127.0.0.1", port))
+            return sock
+        except ConnectionRefusedError:
+            sock.close()
+            if proc.poll() is not None or time.monotonic() > deadline:
+                sys.exit(f"error: {name} did not start listening (exit {proc.poll()})")
+            time.sleep(poll)
+
+
+class Server:
+    """One long-running server (`argv` + `serve --listen` + `flags`) and a keep-alive client to it."""
+
+    def __init__(self, argv, env, *flags, stderr=subprocess.DEVNULL):
         self.port = free_port()
-        self.proc = spawn([*argv, "serve", "--listen", f"127.0.0.1:{self.port}"], env)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 1).close()
-                break
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    sys.exit(f"error: {argv[-1]} did not start listening (exit {self.proc.poll()})")
-                time.sleep(0.01)
+        self.proc = spawn([*argv, "serve", "--listen", f"127.0.0.1:{self.port}", *flags], env, stderr=stderr)
+        connected(self.proc, self.port, argv[-1]).close()
         self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
 
-    def post(self, body, conn=None):
+    def post(self, body, conn=None, headers=()):
         conn = conn or self.conn
-        conn.request("POST", "/login/", body=body, headers={"Content-Type": "application/json"})
+        conn.request("POST", "/login/", body=body, headers={"Content-Type": "application/json", **dict(headers)})
         response = conn.getresponse()
         return response.status, response.read()
 
@@ -154,19 +176,9 @@ def cold(argv, env, body, runs, uncounted=1):
         port = free_port()
         t0 = time.perf_counter()
         proc = spawn([*argv, "serve", "--listen", f"127.0.0.1:{port}"], env)
-        while True:
-            sock = socket.socket()
-            try:
-                sock.connect(("127.0.0.1", port))
-                break
-            except ConnectionRefusedError:
-                sock.close()
-                if proc.poll() is not None or time.perf_counter() - t0 > 60:
-                    sys.exit(f"error: {argv[-1]} did not start listening (exit {proc.poll()})")
-                time.sleep(0.0002)
+        sock = connected(proc, port, argv[-1], 0.0002)
         accept = time.perf_counter()
-        sock.sendall(b"POST /login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: "
-                     b"application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        sock.sendall(raw_post(body))
         reply = b""
         while chunk := sock.recv(65536):
             reply += chunk
@@ -187,24 +199,16 @@ def firegate(binary, env, *args, stdin=None):
     return result.stdout
 
 
-def werkzeug_hash(password):
-    salt = secrets.token_hex(8)
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), 260_000).hex()
-    return f"pbkdf2:sha256:260000${salt}${digest}"
-
-
-def setup(a, work):
-    """The emulator, a key file, the environment every server runs under and the accounts."""
-    host = a.emulator
-    if not host:
-        launcher = spawn([a.bin, "emulator"], None, stdout=subprocess.PIPE, text=True, start_new_session=True)
-        host = launcher.stdout.readline().strip()
-    project = a.project or f"demo-bench-{secrets.token_hex(3)}"
+def setup(work, binary, host=None, project=None, key=None, legacy_accounts=0):
+    """The emulator (unless given its `host`), a key file, the environment every server runs under,
+    and the accounts: one argon2id, `legacy_accounts` Werkzeug ones and the peers' Werkzeug one."""
+    host = host or emulator(binary)[1]
+    project = project or f"demo-bench-{secrets.token_hex(3)}"
     keys = work / "keys"
     keys.mkdir(mode=0o700)
     key_file = keys / "bench.json"
-    if a.key:
-        shutil.copyfile(a.key, key_file)
+    if key:
+        shutil.copyfile(key, key_file)
     else:
         pem = subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
                              check=True, capture_output=True, text=True).stdout
@@ -219,11 +223,13 @@ def setup(a, work):
                 "FIREGATE_KEYS_DIR": str(keys), "FIREGATE_PROJECT_ID": project, "FIREGATE_CONFIG": "/dev/null",
                 # One client address sends every request here; production keeps the limit.
                 "FIREGATE_RATE_LIMIT_PER_MINUTE": "0"})
-    firegate(a.bin, env, "accounts", "create", "--login", ARGON2_LOGIN, stdin=PASSWORD + "\n")
-    legacy = [f"legacy-{i}" for i in range(a.cold_runs + 1 + a.legacy_warm)] + [PEER_LOGIN]
-    hashed = werkzeug_hash(LEGACY_PASSWORD)
+    firegate(binary, env, "accounts", "create", "--login", ARGON2_LOGIN, stdin=PASSWORD + "\n")
+    legacy = [f"legacy-{i}" for i in range(legacy_accounts)] + [PEER_LOGIN]
+    salt = secrets.token_hex(8)  # Werkzeug's format, as Flask apps store it
+    digest = hashlib.pbkdf2_hmac("sha256", LEGACY_PASSWORD.encode(), salt.encode(), 260_000).hex()
+    hashed = f"pbkdf2:sha256:260000${salt}${digest}"
     (work / "legacy.csv").write_text("id,username,password\n" + "".join(f"{u},{u},{hashed}\n" for u in legacy))
-    firegate(a.bin, env, "import", str(work / "legacy.csv"), "--dialect", "werkzeug")
+    firegate(binary, env, "import", str(work / "legacy.csv"), "--dialect", "werkzeug")
     return env, key_file, legacy[:-1]
 
 
@@ -241,9 +247,6 @@ def micro(a):
          "werkzeug_ms": criterion(a, "hashes", "verify/werkzeug-pbkdf2"),
          "mint_ms": criterion(a, "signing", "signing/mint"),
          "rsa_sign_ms": criterion(a, "signing", "signing/rsa2048-sign")}
-    first = [float(subprocess.run(["cargo", "bench", "-q", "--bench", "hashes", "--", "first"], cwd=ROOT, check=True,
-                                  capture_output=True, text=True).stdout.split()[-2]) for _ in range(5)]
-    m["argon2id_first_ms"] = statistics.median(first)
     speed = subprocess.run(["openssl", "speed", "-elapsed", "-seconds", "3", "rsa2048"], capture_output=True, text=True).stdout
     m["openssl_signs_per_s"] = float(re.search(r"rsa\s+2048 bits\s+\S+\s+\S+\s+([\d.]+)", speed)[1])
     times = []
@@ -309,7 +312,7 @@ def iam(a, env, body):
 
 def measure(a, work):
     load("at the start")
-    env, key_file, legacy = setup(a, work)
+    env, key_file, legacy = setup(work, a.bin, a.emulator, a.project, a.key, a.cold_runs + 1 + a.legacy_warm)
     r = {"commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip(),
          "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "smoke": a.smoke,
          "command": "bench/run.py --smoke" if a.smoke else "scripts/bench.sh"}
@@ -421,8 +424,7 @@ def tables(r):
                                 ("CPU per sign-in", "cpu_ms", "ms"), ("RSS after the warm sign-ins", "rss_mib", "MiB"))]
             + ["", f"Once upgraded, the account signs in like any argon2id account ({fmt(warm['p50'], 'ms')}, "
                f"{fmt(warm['cpu_ms'], 'ms')} of CPU)."])
-    sys.path.insert(0, str(ROOT / "bench"))
-    import cost
+    import cost  # beside this script, so on sys.path
     t["cost"] = cost.table(r)
     return t
 
@@ -457,8 +459,7 @@ def cold_ab(argv):
     p.add_argument("before"), p.add_argument("after"), p.add_argument("--runs", type=int, default=21)
     p.add_argument("--before-env", action="append", default=[], help="NAME=VALUE for the first binary")
     a = p.parse_args(argv)
-    a.bin, a.emulator, a.project, a.key, a.cold_runs, a.legacy_warm = a.before, None, None, None, 0, 0
-    env, _, _ = setup(a, Path(tempfile.mkdtemp(prefix="bench-ab-")))
+    env = setup(Path(tempfile.mkdtemp(prefix="bench-ab-")), a.before)[0]
     before_env = {**env, **dict(kv.split("=", 1) for kv in a.before_env)}
     body, runs = login_body(ARGON2_LOGIN, PASSWORD), {"before": [], "after": []}
     for _ in range(a.runs):  # interleaved, so the machine's drift weighs on both
@@ -469,12 +470,62 @@ def cold_ab(argv):
         print(f"{side}: exec → first sign-in {s['p50']:.1f} ms median ({s['min']:.1f}–{s['max']:.1f}), {s['n']} runs")
 
 
+def release_build():
+    """Builds the release binary, for the subcommands that measure it without scripts/bench.sh."""
+    subprocess.run(["cargo", "build", "--release", "--bin", "firegate"], cwd=ROOT, check=True)
+    return str(ROOT / "target/release/firegate")
+
+
+def import_speed(argv):
+    """For each size, a CSV of Werkzeug-hashed accounts (username and email: three documents an
+    account) imported into a fresh emulator warmed up by a 100,000-row import (its JIT needs it):
+    the time, documents and accounts a second, the importer's peak RSS, and the time of the same
+    import again (everything already present)."""
+    p = argparse.ArgumentParser(prog="bench/run.py import", description=import_speed.__doc__)
+    p.add_argument("rows", nargs="*", type=int, default=[100_000, 1_000_000])
+    p.add_argument("--heap", help="the emulator's Java heap [default: 6g, 16g from 500,000 rows: it keeps "
+                                  "every document, and 4g stalls near a million]")
+    a, work = p.parse_args(argv), Path(tempfile.mkdtemp(prefix="firegate-import-bench-"))
+    a.bin = release_build()
+
+    def generate(n, path):  # the importer checks each hash's grammar, never the password
+        path.write_text("id,username,email,password,is_active,date_joined\n" + "".join(
+            f"{i},user{i},user{i}@school.example,pbkdf2:sha256:260000$s{i:015d}${i:064x},t,2020-03-04 05:06:07+09\n"
+            for i in range(1, n + 1)))
+
+    def run_import(host, project, csv):
+        """The import's seconds, its summary as a dict, and its peak RSS in MiB."""
+        t = time.perf_counter()
+        proc = subprocess.Popen([a.bin, "import", csv, "--project-id", project, "--firestore-emulator-host", host,
+                                 "--firestore-timeout-ms", "60000", "--log-format", "text", "--dialect", "werkzeug"],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)  # the summary is a few lines: the pipe holds it
+        seconds = time.perf_counter() - t
+        summary = dict(line.split(": ", 1) for line in proc.stdout.read().splitlines() if ": " in line)
+        if os.waitstatus_to_exitcode(status):
+            sys.exit(f"error: import of {csv} failed: {summary}")
+        return seconds, summary, usage.ru_maxrss / 1024
+
+    generate(100_000, work / "warmup.csv")
+    print(f"{'rows':>9} {'seconds':>8} {'docs/s':>8} {'accounts/s':>10} {'peak RSS (MiB)':>14} {'rerun seconds':>13}")
+    for rows in a.rows:
+        generate(rows, work / "users.csv")
+        heap = a.heap or ("16g" if rows >= 500_000 else "6g")
+        launcher, host = emulator(a.bin, env={**os.environ, "JAVA_TOOL_OPTIONS": f"-Xmx{heap}"})
+        run_import(host, "warmup", work / "warmup.csv")
+        seconds, summary, rss = run_import(host, "bench", work / "users.csv")
+        rerun, again, _ = run_import(host, "bench", work / "users.csv")
+        if summary.get("imported") != str(rows) or again.get("already present") != str(rows):
+            sys.exit(f"error: {rows} rows, but imported {summary}, then {again}")
+        print(f"{rows:>9} {seconds:>8.1f} {rows * 3 / seconds:>8.0f} {rows / seconds:>10.0f} {rss:>14.1f} {rerun:>13.1f}")
+        stop(launcher)
+
+
 def main():
-    if sys.argv[1:2] == ["cold-ab"]:
-        return cold_ab(sys.argv[2:])
-    if sys.argv[1:2] == ["report"]:  # the tables again from bench/results.json, measuring nothing
-        return report(json.loads((ROOT / "bench/results.json").read_text()), ROOT / "bench/RESULTS.md",
-                      ROOT / "docs/src/benchmarks.md")
+    import security  # beside this script, and using its helpers
+    subcommands = {"import": import_speed, "cold-ab": cold_ab, "security": security.main}
+    if sys.argv[1:2] and sys.argv[1] in subcommands:
+        return subcommands[sys.argv[1]](sys.argv[2:])
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--bin", default=str(ROOT / "target/release/firegate"))
     p.add_argument("--out", type=Path, help="write results.json and the tables here, not into bench/ and docs/")

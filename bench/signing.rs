@@ -21,9 +21,6 @@ fn signing(c: &mut Criterion) {
     let email = "firegate-bench@demo-bench.iam.gserviceaccount.com";
     let kid = keygen::random_kid();
     let mut group = c.benchmark_group("signing");
-    group.bench_function("key-parse", |b| {
-        b.iter(|| TokenSigner::from_pkcs8_der(&kid, email, black_box(key.pkcs8_der())).unwrap())
-    });
     let signer = TokenSigner::from_pkcs8_der(&kid, email, key.pkcs8_der()).unwrap();
     let uid = Uid::parse("bench-user-0000000000000000001").expect("uid");
     let claims = Claims::default();
