@@ -8,6 +8,7 @@ use rand::RngExt;
 use serde::Serialize;
 
 use crate::claims::Claims;
+use crate::factors::Factors;
 use crate::login::Login;
 use crate::passwords::StoredHash;
 use crate::{Error, Result};
@@ -130,6 +131,8 @@ pub struct Account {
     pub claims: Claims,
     /// What the Firebase Auth bridge last wrote of this account (`--firebase-auth`).
     pub firebase: FirebaseState,
+    /// Second factors (TOTP, recovery codes).
+    pub factors: Factors,
 }
 
 /// The account as the Firebase Auth bridge last wrote it to the Firebase user of the same uid.

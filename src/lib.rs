@@ -25,6 +25,7 @@
 //! - [`lockout`]: per-account brute-force protection rules.
 //! - [`client`]: the client network the lockout and the rate limit count by.
 //! - [`accounts`], [`login`], [`claims`]: the account domain types.
+//! - [`factors`]: second factors (TOTP and recovery codes) and their checks.
 //! - [`passwords`]: argon2id hashing on a bounded pool, and legacy hash verification.
 //! - [`keygen`]: RSA key generation and secret files.
 //! - [`emulator`]: the Firestore emulator as a child process (`dev`, tests, benchmarks).
@@ -40,6 +41,7 @@ pub mod config;
 pub mod custom_token;
 pub mod emulator;
 pub mod error;
+pub mod factors;
 pub mod google;
 pub mod http;
 pub mod import;

@@ -228,6 +228,7 @@ impl Validator {
             disabled,
             claims: Default::default(),
             firebase: Default::default(),
+            factors: Default::default(),
         };
         dropped.extend(self.reserve(&mut account, line)?);
         Ok((account, dropped))

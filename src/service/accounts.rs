@@ -120,6 +120,7 @@ impl Service {
             disabled: false,
             claims: new.claims,
             firebase: Default::default(),
+            factors: Default::default(),
         };
         self.store.create_account(&account).await?;
         self.bridge_changed(&account, Some(&new.password), false)

@@ -254,6 +254,7 @@ impl TestApp {
             disabled: false,
             claims: Default::default(),
             firebase: Default::default(),
+            factors: Default::default(),
             email_verified: None,
         };
         self.service.store.create_account(&account).await.unwrap();

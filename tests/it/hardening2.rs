@@ -406,6 +406,7 @@ async fn seed(
         disabled: false,
         claims: Default::default(),
         firebase: Default::default(),
+        factors: Default::default(),
         email_verified: None,
     };
     app.service.store.create_account(&account).await.unwrap();

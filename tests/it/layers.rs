@@ -20,6 +20,7 @@ const LAYERS: &[&[&str]] = &[
     &["custom_token"],
     &["lockout"],
     &["accounts"],
+    &["factors"],
     &["login", "claims", "client"],
     &["passwords"],
     &["keygen", "emulator", "telemetry"],

@@ -456,6 +456,7 @@ async fn stored_before_the_rule(app: &TestApp, email: &str, password: &str) {
         disabled: false,
         claims: Default::default(),
         firebase: Default::default(),
+        factors: Default::default(),
     };
     app.service.store.create_account(&account).await.unwrap();
 }

@@ -280,6 +280,7 @@ mod tests {
             disabled: false,
             claims: Default::default(),
             firebase: Default::default(),
+            factors: Default::default(),
         };
         let password = Password::new("12345678+x".into()).unwrap();
         assert_eq!(
