@@ -189,6 +189,18 @@ pub struct AccountSummary {
     /// When the password moved into Firebase Auth (graduate mode).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub graduated_at: Option<Timestamp>,
+    /// The second factor, when the account has one (never its secret).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub second_factor: Option<SecondFactorSummary>,
+}
+
+/// What an admin sees of an account's second factor.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SecondFactorSummary {
+    /// `totp` (an authenticator app).
+    pub kinds: Vec<crate::factors::FactorKind>,
+    pub totp_enrolled_at: Option<Timestamp>,
+    pub recovery_codes_left: usize,
 }
 
 impl From<&Account> for AccountSummary {
@@ -207,6 +219,11 @@ impl From<&Account> for AccountSummary {
             disabled: a.disabled,
             claims: a.claims.clone(),
             graduated_at: a.firebase.graduated_at,
+            second_factor: a.factors.totp.as_ref().map(|t| SecondFactorSummary {
+                kinds: a.factors.kinds(),
+                totp_enrolled_at: Some(t.enrolled_at),
+                recovery_codes_left: a.factors.recovery.unused(),
+            }),
         }
     }
 }

@@ -17,6 +17,7 @@ mod http;
 mod keys;
 mod layer;
 mod mail;
+mod mfa;
 mod passwords;
 mod reference;
 mod settings;
@@ -40,6 +41,7 @@ pub use http::{DevListenArgs, HttpArgs, ListenArgs};
 pub use keys::{KeyFileArgs, KeyRotationArgs, KeysDirArgs};
 pub use layer::{Effective, Resolved, Source, apply};
 pub use mail::ResetArgs;
+pub use mfa::{MfaArgs, MfaSetting};
 pub use passwords::{CostLimitArgs, DialectArgs, HashArgs, HashPoolArgs};
 pub use reference::{REFERENCE_PAGE, REGENERATE, reference};
 pub use settings::{
@@ -90,6 +92,8 @@ pub struct ServerArgs {
     pub reset: ResetArgs,
     #[command(flatten)]
     pub bridge: BridgeArgs,
+    #[command(flatten)]
+    pub mfa: MfaArgs,
 }
 
 impl ServerArgs {
@@ -124,6 +128,7 @@ impl ServerArgs {
             admin: self.admin.credential(),
             reset: self.reset.options(),
             bridge: self.bridge.options(self.sign_in.tenant_id.as_deref()),
+            factors: self.mfa.options(),
         }
     }
 
@@ -171,6 +176,8 @@ pub struct AccountsArgs {
     pub new_passwords: NewPasswordArgs,
     #[command(flatten)]
     pub bridge: BridgeArgs,
+    #[command(flatten)]
+    pub mfa: MfaArgs,
     /// The Identity Platform tenant whose Firebase users the bridge writes (the server's
     /// --tenant-id).
     #[arg(long, env = "FIREGATE_TENANT_ID", value_parser = values::non_empty("--tenant-id"))]
@@ -197,6 +204,7 @@ impl AccountsArgs {
             admin: None,
             reset: None,
             bridge: self.bridge.options(self.tenant_id.as_deref()),
+            factors: self.mfa.options(),
         }
     }
 }

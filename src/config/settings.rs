@@ -26,6 +26,7 @@ pub const SECTIONS: &[(&str, &str)] = &[
     ("Admin page", "admin"),
     ("Password reset and mail", "mail"),
     ("Firebase Auth bridge", "bridge"),
+    ("Second factor", "mfa"),
 ];
 
 /// The argument naming the config file: a flag and a variable, but not a key of the file.
@@ -54,7 +55,7 @@ pub const DAY_ONE: &[&str] = &[
 
 /// Settings refused on the command line, where every user of the machine could read them
 /// (`ps`): the environment or the file only.
-pub const NOT_ON_COMMAND_LINE: &[&str] = &["smtp_password"];
+pub const NOT_ON_COMMAND_LINE: &[&str] = &["smtp_password", "mfa_key"];
 
 /// The TOML type a setting takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

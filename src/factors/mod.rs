@@ -12,6 +12,10 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
+/// Where Google publishes the certificates that sign Firebase ID tokens.
+pub const SECURETOKEN_CERTS_URL: &str =
+    "https://www.googleapis.com/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com";
+
 pub use handle::MfaHandle;
 pub use recovery::{RECOVERY_CODES, RecoveryCode, RecoveryCodes};
 pub use seal::{MFA_KEY_BYTES, Sealer};
@@ -42,6 +46,14 @@ pub struct FactorOptions {
     pub mfa_token_lifetime: Duration,
     /// Wrong codes one `mfa_token` takes before it is spent.
     pub mfa_token_attempts: u32,
+    /// Where the certificates of Firebase ID tokens are (Google's securetoken URL).
+    pub id_token_certs_url: String,
+    /// Unsigned ID tokens (the Auth emulator's) are taken: set only with
+    /// `FIREBASE_AUTH_EMULATOR_HOST`, and the service takes them only for a `demo-` project
+    /// or under `dev`.
+    pub auth_emulator: bool,
+    /// Running under `firegate dev`.
+    pub dev: bool,
 }
 
 impl Default for FactorOptions {
@@ -53,6 +65,9 @@ impl Default for FactorOptions {
             recent_sign_in: Duration::from_secs(300),
             mfa_token_lifetime: Duration::from_secs(300),
             mfa_token_attempts: 5,
+            id_token_certs_url: SECURETOKEN_CERTS_URL.into(),
+            auth_emulator: false,
+            dev: false,
         }
     }
 }
@@ -66,6 +81,9 @@ impl std::fmt::Debug for FactorOptions {
             .field("recent_sign_in", &self.recent_sign_in)
             .field("mfa_token_lifetime", &self.mfa_token_lifetime)
             .field("mfa_token_attempts", &self.mfa_token_attempts)
+            .field("id_token_certs_url", &self.id_token_certs_url)
+            .field("auth_emulator", &self.auth_emulator)
+            .field("dev", &self.dev)
             .finish()
     }
 }

@@ -20,10 +20,6 @@ use tokio::time::Instant;
 
 use super::metadata::without_url;
 
-/// Where Google publishes the certificates that sign Firebase ID tokens.
-pub const SECURETOKEN_CERTS_URL: &str =
-    "https://www.googleapis.com/robot/v1/metadata/x509/securetoken@system.gserviceaccount.com";
-
 /// Longest ID token read, in bytes: a real one is about 1 KB, and claims are small.
 const MAX_TOKEN_BYTES: usize = 8 * 1024;
 

@@ -14,7 +14,7 @@ mod metadata;
 
 pub use credentials::AccessTokens;
 pub use iam::{IAM_CREDENTIALS_URL, IamOptions, IamSigner, Signature};
-pub use id_token::{IdToken, IdTokenError, IdTokenOptions, IdTokenVerifier, SECURETOKEN_CERTS_URL};
+pub use id_token::{IdToken, IdTokenError, IdTokenOptions, IdTokenVerifier};
 pub use identity::{
     BatchError, FirebaseUser, IDENTITY_TOOLKIT_URL, IdentityOptions, IdentityToolkit, MAX_LOOKUP,
     NewUser, UserUpdate,

@@ -349,6 +349,7 @@ impl Service {
         }
         let stats = SchemeStats {
             schemes: self.scheme_stats().await?,
+            second_factor: self.second_factor_count().await?,
             computed_at: Timestamp::now(),
         };
         *cache = Some((Instant::now(), stats.clone()));

@@ -7,10 +7,12 @@ mod accounts;
 mod admin;
 mod bridge;
 mod export;
+mod factors;
 mod failed_confirms;
 mod key_state;
 mod reset;
 mod rotation;
+mod second_factor;
 mod sign_in;
 mod signing;
 mod target;
@@ -18,6 +20,7 @@ mod target;
 pub use admin::AdminVerdict;
 pub use bridge::{BridgeMode, BridgeOptions, FIREBASE_MIN_PASSWORD_CHARS, SyncReport};
 pub use export::{ExportReport, MAX_USERS_PER_IMPORT, import_request};
+pub use factors::{Caller, FactorList, FactorsReset};
 pub use key_state::Settling;
 pub use reset::ResetOptions;
 pub use rotation::{KeyAdmin, Rotation};
@@ -36,7 +39,8 @@ use crate::accounts::Uid;
 use crate::claims::Claims;
 use secrecy::SecretString;
 
-use crate::google::IamSigner;
+use crate::factors::{FactorOptions, MfaMode};
+use crate::google::{IamSigner, IdTokenOptions, IdTokenVerifier};
 use crate::keys::{self, KeyOptions, KeyRing, Publication};
 use crate::lockout::LockoutPolicy;
 use crate::login::Login;
@@ -49,6 +53,22 @@ use crate::store::{SchemeCount, Store, StoreOptions};
 pub struct SignedIn {
     pub uid: Uid,
     pub token: String,
+}
+
+/// What a right password yields: a token, or (for an account with a second factor) the
+/// handle of the second step.
+#[derive(Debug)]
+pub enum SignInOutcome {
+    SignedIn(SignedIn),
+    SecondFactor(Challenge),
+}
+
+/// The second step a sign-in needs: the `mfa_token` to send back with a code, and the kinds
+/// of code the account takes.
+#[derive(Debug)]
+pub struct Challenge {
+    pub mfa_token: crate::factors::MfaHandle,
+    pub factors: Vec<crate::factors::FactorKind>,
 }
 
 /// An account as `accounts show` and the admin API show it: its summary and its failed
@@ -77,6 +97,8 @@ pub const STATS_KEPT: Duration = Duration::from_secs(60);
 pub struct SchemeStats {
     pub computed_at: jiff::Timestamp,
     pub schemes: Vec<SchemeCount>,
+    /// Accounts that sign in with a second factor.
+    pub second_factor: u64,
 }
 
 impl SchemeStats {
@@ -151,6 +173,8 @@ pub struct ServiceOptions {
     pub reset: Option<(ResetOptions, MailOptions)>,
     /// The Firebase Auth bridge.
     pub bridge: BridgeOptions,
+    /// Second factors and the ID tokens of the self-service routes.
+    pub factors: FactorOptions,
 }
 
 /// The account policy the use cases apply.
@@ -210,6 +234,8 @@ pub struct Service {
     settled: key_state::Settled,
     stats_cache: tokio::sync::Mutex<Option<(Instant, SchemeStats)>>,
     policy: Policy,
+    factors: FactorOptions,
+    id_tokens: IdTokenVerifier,
     /// Password-checking requests in progress, bounded by hashing slots plus queue, so a
     /// flood is refused before it costs any Firestore call or memory.
     admissions: Arc<tokio::sync::Semaphore>,
@@ -247,6 +273,7 @@ impl Service {
             admin,
             reset,
             bridge,
+            factors,
         } = options;
         if matches!(choice, SignerChoice::Iam(_)) || bridge.mode != BridgeMode::Off {
             // Beside the key and Firestore reads below, instead of before serving.
@@ -313,6 +340,28 @@ impl Service {
             }
         };
         let bridge = bridge::Bridge::new(bridge, store.project_id())?;
+        let project = store.project_id().to_string();
+        // Unsigned (emulator) ID tokens only where no real user can be: a demo- project or
+        // `dev`, so a stray FIREBASE_AUTH_EMULATOR_HOST in production turns nothing off.
+        let allow_unsigned = factors.auth_emulator && (project.starts_with("demo-") || factors.dev);
+        if factors.auth_emulator && !allow_unsigned {
+            warn!(
+                project = %project,
+                "FIREBASE_AUTH_EMULATOR_HOST is set but the project is not a demo- one: Firebase \
+                 ID tokens are verified against Google's certificates all the same"
+            );
+        }
+        if factors.mode != MfaMode::Off && !factors.sealer.seals() {
+            tracing::info!(
+                "TOTP secrets are stored unsealed: set --mfa-key to seal them (see the book, \
+                 \"Second factor\")"
+            );
+        }
+        let id_tokens = IdTokenVerifier::new(IdTokenOptions {
+            project_id: project,
+            certs_url: factors.id_token_certs_url.clone(),
+            allow_unsigned,
+        });
         let service = Arc::new(Service {
             bridge,
             signer,
@@ -326,6 +375,8 @@ impl Service {
             settled: tokio::sync::watch::Sender::new(None),
             stats_cache: tokio::sync::Mutex::new(None),
             policy,
+            factors,
+            id_tokens,
             admissions: Arc::new(tokio::sync::Semaphore::new(admissions)),
             checks_in_flight: crate::lockout::Ledger::new(),
         });

@@ -357,6 +357,18 @@ pub async fn spawn_app_full(extra: &[&str], serve: &[&str]) -> TestApp {
 /// Starts a server on a given keys directory and project (several servers may share them),
 /// through the same [`App`] wiring `firegate serve` uses.
 pub async fn spawn_app_in(keys: TempDir, project: &str, extra: &[&str], serve: &[&str]) -> TestApp {
+    spawn_app_tuned(keys, project, extra, serve, |_| {}).await
+}
+
+/// [`spawn_app_in`], with the options changed by `tune` before the server is built (for what
+/// the process environment decides, which tests running side by side cannot each set).
+pub async fn spawn_app_tuned(
+    keys: TempDir,
+    project: &str,
+    extra: &[&str],
+    serve: &[&str],
+    tune: impl FnOnce(&mut firegate::app::AppOptions),
+) -> TestApp {
     let mut args = vec!["serve".to_string()];
     args.extend(base_args(keys.path(), project));
     args.extend(extra.iter().map(|s| s.to_string()));
@@ -366,9 +378,9 @@ pub async fn spawn_app_in(keys: TempDir, project: &str, extra: &[&str], serve: &
     let Command::Serve(serve) = parse_cli(&args).command else {
         unreachable!("parsed a serve command line")
     };
-    let app = App::build(serve.server.app_options(serve.listen.addr()))
-        .await
-        .unwrap();
+    let mut options = serve.server.app_options(serve.listen.addr());
+    tune(&mut options);
+    let app = App::build(options).await.unwrap();
     let (addr, service) = (app.addr(), app.service().clone());
     let (tx, rx) = oneshot::channel::<()>();
     tokio::spawn(app.run(async move {

@@ -26,6 +26,7 @@ mod legacy;
 mod login;
 mod look_alikes;
 mod lossy_upgrades;
+mod mfa;
 mod operating;
 mod rehearsal;
 mod requests;
