@@ -16,7 +16,7 @@ use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 use firegate::accounts::Uid;
 use firegate::claims::Claims;
 use firegate::custom_token::{TokenRequest, TokenSigner};
-use firegate::keygen;
+use firegate::keys::keygen;
 use jiff::Timestamp;
 
 fn main() {

@@ -201,7 +201,7 @@ impl fmt::Debug for TokenSigner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keygen;
+    use crate::keys::keygen;
     use serde_json::{Value, json};
     use std::sync::OnceLock;
 

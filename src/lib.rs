@@ -18,16 +18,16 @@
 //! - [`mail`]: outgoing mail (password-reset links) by SMTP, a Firestore collection for
 //!   the Trigger Email extension, or the log.
 //! - [`store`]: Firestore persistence (the only module that names the `firestore` crate).
-//! - [`keys`]: service-account key files and the ring of keys, one of which signs.
+//! - [`keys`]: service-account key files and the ring of keys, one of which signs; RSA key
+//!   generation and secret files (`keys::keygen`).
 //! - [`google`]: Google APIs besides Firestore (Application Default Credentials, the
 //!   metadata server, IAM Credentials `signBlob` for signing without a key file).
 //! - [`custom_token`]: the Firebase custom-token format and its signing.
 //! - [`lockout`]: per-account brute-force protection rules.
-//! - [`client`]: the client network the lockout and the rate limit count by.
+//! - [`client_network`]: the client network the lockout and the rate limit count by.
 //! - [`accounts`], [`login`], [`claims`]: the account domain types.
 //! - [`factors`]: second factors (TOTP and recovery codes) and their checks.
 //! - [`passwords`]: argon2id hashing on a bounded pool, and legacy hash verification.
-//! - [`keygen`]: RSA key generation and secret files.
 //! - [`emulator`]: the Firestore emulator as a child process (`dev`, tests, benchmarks).
 //! - [`telemetry`]: logs in Cloud Logging's format.
 //! - [`error`]: the one error type.
@@ -36,7 +36,7 @@ pub mod accounts;
 pub mod app;
 pub mod claims;
 pub mod cli;
-pub mod client;
+pub mod client_network;
 pub mod config;
 pub mod custom_token;
 pub mod emulator;
@@ -45,7 +45,6 @@ pub mod factors;
 pub mod google;
 pub mod http;
 pub mod import;
-pub mod keygen;
 pub mod keys;
 pub mod lockout;
 pub mod login;

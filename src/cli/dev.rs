@@ -11,11 +11,12 @@ use crate::app::{self, App};
 use crate::claims::Claims;
 use crate::config::{DevArgs, SignerKind};
 use crate::emulator::Emulator;
+use crate::keys::{self, keygen};
 use crate::login::Login;
 use crate::mail::MailUrl;
 use crate::passwords::{Password, Passwords};
 use crate::service::{NewAccount, Service, ServiceOptions};
-use crate::{Error, Result, keygen, keys};
+use crate::{Error, Result};
 
 /// Project id of development keys (`demo-` projects never reach Google from the emulators).
 pub const DEV_PROJECT: &str = "demo-firegate";

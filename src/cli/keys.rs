@@ -90,131 +90,166 @@ pub async fn run(command: KeysCommand) -> Result<()> {
             name,
             project_id,
             dir,
-        } => {
-            // The service account's address names its project; --project-id only helps for
-            // addresses of other forms.
-            let project = match (project_of(&client_email), &project_id) {
-                (Some(p), _) => p,
-                (None, Some(p)) => p.clone(),
-                (None, None) => {
-                    return Err(Error::invalid(
-                        "invalid_client_email",
-                        "--client-email must be NAME@PROJECT.iam.gserviceaccount.com (or pass --project-id)",
-                    ));
-                }
-            };
-            // The keys of one directory sign for one Firebase project: a key of another
-            // project would be refused by Firebase the day it is activated.
-            if let Ok(existing) = keys::load_dir(&dir.keys_dir, true)
-                && let Some(other) = existing.keys.iter().find(|k| k.project_id != project)
-            {
-                return Err(Error::invalid(
-                    "invalid_client_email",
-                    format!(
-                        "--client-email {client_email} belongs to project {project}, but the \
-                         keys in {} sign for {} ({}): Firebase accepts custom tokens only from \
-                         service accounts of its own project",
-                        dir.keys_dir.display(),
-                        other.project_id,
-                        other.file.display()
-                    ),
-                ));
-            }
-            let name = name.unwrap_or_else(|| {
-                format!("key-{}", jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S"))
-            });
-            let files = tokio::task::spawn_blocking({
-                let dir = dir.keys_dir.clone();
-                move || keys::generate(&dir, &client_email, &project, &name)
-            })
-            .await??;
-            out!(
-                "private key:  {} (mode 0600; it never needs to leave this machine)",
-                files.key_file.display()
-            );
-            out!("certificate:  {}", files.certificate_file.display());
-            out!("\nUpload the certificate, then record the key id Google prints:\n");
-            out!("  {}", files.upload_command);
-            let stem = files
-                .key_file
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .unwrap_or_default();
-            out!("  firegate keys import-id {stem} <KEY_ID>");
-        }
-        KeysCommand::ImportId { key, kid, dir } => {
-            let file = keys::import_id(&dir.keys_dir, &key, &kid)?;
-            out!("{}: key id set to {}", file.display(), kid.to_lowercase());
-            out!("next: firegate keys activate {}", kid.to_lowercase());
-        }
+        } => generate(client_email, name, project_id, &dir).await,
+        KeysCommand::ImportId { key, kid, dir } => import_id(&key, &kid, &dir),
         // These open the keys without requiring an active one (a server would refuse to
         // start), so they can repair that; listing only reads.
         KeysCommand::List { json, at } if at.signer.signer == SignerKind::Iam => {
-            let info = SignerInfo {
-                signer: "iam",
-                service_account: at.signer.service_account.clone(),
-                key_id: None,
-            };
-            if json {
-                out!("{}", serde_json::to_string_pretty(&info)?);
-            } else {
-                let account = info
-                    .service_account
-                    .as_deref()
-                    .unwrap_or("the metadata server's default account");
-                out!("signer: iam (IAM Credentials signBlob as {account})");
-                out!("Google creates and rotates this account's keys; no key file is used.");
-                out!("Sign a probe and see its key id with `firegate keys check --signer iam`.");
-            }
+            list_iam(&at, json)
         }
         KeysCommand::Activate { at, .. } | KeysCommand::Retire { at, .. }
             if at.signer.signer == SignerKind::Iam =>
         {
-            return Err(Error::Disabled(NO_ROTATION));
+            Err(Error::Disabled(NO_ROTATION))
         }
-        KeysCommand::Check { at, rotation } => check(&at, &rotation).await?,
-        KeysCommand::List { json, at } => {
-            let admin = open(&at, None).await?;
-            let listed = admin.rotation().list();
-            print_keys(&listed, json)?;
-            for problem in admin.ring.problems() {
-                eprintln!("warning: {problem}");
-            }
-            let recorded = admin.recorded.as_ref().and_then(|r| r.active.as_deref());
-            match (recorded, admin.ring.try_active()) {
-                (Some(kid), None) => eprintln!(
-                    "warning: Firestore records {kid} as the active key, but it is not in {}",
-                    at.keys.dir.keys_dir.display()
-                ),
-                (None, None) => eprintln!(
-                    "warning: no key is active; choose one with `firegate keys activate <kid>`"
-                ),
-                _ => {}
-            }
-        }
+        KeysCommand::Check { at, rotation } => check(&at, &rotation).await,
+        KeysCommand::List { json, at } => list(&at, json).await,
         KeysCommand::Activate {
             kid,
             force,
             at,
             rotation,
-        } => {
-            let admin = open(&at, Some(&rotation)).await?;
-            let key = admin.rotation().activate(&kid, force, &actor()).await?;
-            out!(
-                "{} is now the signing key; running servers switch within {}s",
-                key.kid,
-                rotation.key_refresh_secs
-            );
-        }
-        KeysCommand::Retire { kid, at } => {
-            let admin = open(&at, None).await?;
-            let key = admin.rotation().retire(&kid, &actor()).await?;
-            out!(
-                "{} is retired; delete it at Google once tokens it signed have expired",
-                key.kid
-            );
-        }
+        } => activate(&kid, force, &at, &rotation).await,
+        KeysCommand::Retire { kid, at } => retire(&kid, &at).await,
     }
+}
+
+/// `keys generate`: an RSA key and its certificate, for a service account of the project the
+/// directory's keys already sign for.
+async fn generate(
+    client_email: String,
+    name: Option<String>,
+    project_id: Option<String>,
+    dir: &KeysDirArgs,
+) -> Result<()> {
+    // The service account's address names its project; --project-id only helps for
+    // addresses of other forms.
+    let project = match (project_of(&client_email), &project_id) {
+        (Some(p), _) => p,
+        (None, Some(p)) => p.clone(),
+        (None, None) => {
+            return Err(Error::invalid(
+                "invalid_client_email",
+                "--client-email must be NAME@PROJECT.iam.gserviceaccount.com (or pass --project-id)",
+            ));
+        }
+    };
+    // The keys of one directory sign for one Firebase project: a key of another
+    // project would be refused by Firebase the day it is activated.
+    if let Ok(existing) = keys::load_dir(&dir.keys_dir, true)
+        && let Some(other) = existing.keys.iter().find(|k| k.project_id != project)
+    {
+        return Err(Error::invalid(
+            "invalid_client_email",
+            format!(
+                "--client-email {client_email} belongs to project {project}, but the \
+                 keys in {} sign for {} ({}): Firebase accepts custom tokens only from \
+                 service accounts of its own project",
+                dir.keys_dir.display(),
+                other.project_id,
+                other.file.display()
+            ),
+        ));
+    }
+    let name =
+        name.unwrap_or_else(|| format!("key-{}", jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S")));
+    let files = tokio::task::spawn_blocking({
+        let dir = dir.keys_dir.clone();
+        move || keys::generate(&dir, &client_email, &project, &name)
+    })
+    .await??;
+    out!(
+        "private key:  {} (mode 0600; it never needs to leave this machine)",
+        files.key_file.display()
+    );
+    out!("certificate:  {}", files.certificate_file.display());
+    out!("\nUpload the certificate, then record the key id Google prints:\n");
+    out!("  {}", files.upload_command);
+    let stem = files
+        .key_file
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    out!("  firegate keys import-id {stem} <KEY_ID>");
+    Ok(())
+}
+
+/// `keys import-id`: records the key id Google assigned to an uploaded certificate.
+fn import_id(key: &str, kid: &str, dir: &KeysDirArgs) -> Result<()> {
+    let file = keys::import_id(&dir.keys_dir, key, kid)?;
+    out!("{}: key id set to {}", file.display(), kid.to_lowercase());
+    out!("next: firegate keys activate {}", kid.to_lowercase());
+    Ok(())
+}
+
+/// `keys list --signer iam`: there are no key files; says whose keys sign.
+fn list_iam(at: &KeyAdminArgs, json: bool) -> Result<()> {
+    let info = SignerInfo {
+        signer: "iam",
+        service_account: at.signer.service_account.clone(),
+        key_id: None,
+    };
+    if json {
+        out!("{}", serde_json::to_string_pretty(&info)?);
+    } else {
+        let account = info
+            .service_account
+            .as_deref()
+            .unwrap_or("the metadata server's default account");
+        out!("signer: iam (IAM Credentials signBlob as {account})");
+        out!("Google creates and rotates this account's keys; no key file is used.");
+        out!("Sign a probe and see its key id with `firegate keys check --signer iam`.");
+    }
+    Ok(())
+}
+
+/// `keys list`: the keys of the directory, and what is wrong with the active one.
+async fn list(at: &KeyAdminArgs, json: bool) -> Result<()> {
+    let admin = open(at, None).await?;
+    let listed = admin.rotation().list();
+    print_keys(&listed, json)?;
+    for problem in admin.ring.problems() {
+        eprintln!("warning: {problem}");
+    }
+    let recorded = admin.recorded.as_ref().and_then(|r| r.active.as_deref());
+    match (recorded, admin.ring.try_active()) {
+        (Some(kid), None) => eprintln!(
+            "warning: Firestore records {kid} as the active key, but it is not in {}",
+            at.keys.dir.keys_dir.display()
+        ),
+        (None, None) => {
+            eprintln!("warning: no key is active; choose one with `firegate keys activate <kid>`")
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// `keys activate`: makes a key the signing key on every instance.
+async fn activate(
+    kid: &str,
+    force: bool,
+    at: &KeyAdminArgs,
+    rotation: &KeyRotationArgs,
+) -> Result<()> {
+    let admin = open(at, Some(rotation)).await?;
+    let key = admin.rotation().activate(kid, force, &actor()).await?;
+    out!(
+        "{} is now the signing key; running servers switch within {}s",
+        key.kid,
+        rotation.key_refresh_secs
+    );
+    Ok(())
+}
+
+/// `keys retire`: the key never signs again.
+async fn retire(kid: &str, at: &KeyAdminArgs) -> Result<()> {
+    let admin = open(at, None).await?;
+    let key = admin.rotation().retire(kid, &actor()).await?;
+    out!(
+        "{} is retired; delete it at Google once tokens it signed have expired",
+        key.kid
+    );
     Ok(())
 }
 

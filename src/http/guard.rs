@@ -20,7 +20,7 @@ use tracing::{Instrument, debug, info, info_span};
 
 use super::HttpOptions;
 use super::error::ApiError;
-use crate::client::ClientNetwork;
+use crate::client_network::ClientNetwork;
 
 /// Settings and state shared by the middleware.
 pub struct Guard {

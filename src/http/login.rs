@@ -15,7 +15,7 @@ use serde_json::json;
 use super::body::JsonObject;
 use super::error::ApiError;
 use super::pages;
-use crate::client::ClientNetwork;
+use crate::client_network::ClientNetwork;
 use crate::passwords::Password;
 use crate::service::{Service, SignInOutcome};
 

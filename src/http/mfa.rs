@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::body::JsonObject;
 use super::error::ApiError;
-use crate::client::ClientNetwork;
+use crate::client_network::ClientNetwork;
 use crate::service::{Caller, Challenge, Service};
 
 /// Makes one route's handlers.

@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use super::body::JsonObject;
 use super::error::ApiError;
 use super::login::login_field;
-use crate::client::ClientNetwork;
+use crate::client_network::ClientNetwork;
 use crate::passwords::Password;
 use crate::service::Service;
 

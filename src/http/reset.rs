@@ -19,7 +19,7 @@ use super::body::JsonObject;
 use super::error::ApiError;
 use super::login::login_field;
 use super::pages;
-use crate::client::ClientNetwork;
+use crate::client_network::ClientNetwork;
 use crate::passwords::Password;
 use crate::service::Service;
 

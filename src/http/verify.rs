@@ -20,7 +20,7 @@ use super::error::ApiError;
 use super::login::login_field;
 use super::pages;
 use super::reset::private;
-use crate::client::ClientNetwork;
+use crate::client_network::ClientNetwork;
 use crate::passwords::Password;
 use crate::service::Service;
 

@@ -110,7 +110,7 @@ mod tests {
 
     #[test]
     fn a_generated_certificate_carries_the_keys_public_key() {
-        let generated = crate::keygen::generate_rsa(2048).unwrap();
+        let generated = crate::keys::keygen::generate_rsa(2048).unwrap();
         let key = rsa::PrivateKey::from_pkcs8_der(generated.pkcs8_der()).unwrap();
         let pem = self_signed_certificate(&key, "sa@p.iam.gserviceaccount.com").unwrap();
         assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"));

@@ -116,8 +116,8 @@ pub fn load_dir(dir: &Path, allow_insecure: bool) -> Result<LoadedDir, KeyError>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keygen;
     use crate::keys::KeyRing;
+    use crate::keys::keygen;
     use std::os::unix::fs::PermissionsExt;
 
     fn dev_key_dir() -> (tempfile::TempDir, PathBuf) {

@@ -123,7 +123,7 @@ pub(crate) fn declared_kid(file: &Path) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keygen;
+    use crate::keys::keygen;
     use std::path::PathBuf;
 
     fn dev_key_dir() -> (tempfile::TempDir, PathBuf) {

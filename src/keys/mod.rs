@@ -7,6 +7,7 @@
 mod certificate;
 mod directory;
 mod file;
+pub mod keygen;
 mod pending;
 mod published;
 mod refresh;

@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 use zeroize::Zeroizing;
 
+use super::keygen::{generate_rsa, write_secret_file};
 use super::{
     PENDING_PREFIX, declared_kid, fingerprint, key_files, load_file, self_signed_certificate,
 };
-use crate::keygen::{generate_rsa, write_secret_file};
 use crate::{Error, Result};
 
 /// The files `keys generate` wrote and the command that uploads the certificate.
@@ -185,7 +185,7 @@ mod tests {
     #[test]
     fn import_id_changes_only_pending_keys_of_the_keys_directory_to_unused_ids() {
         let dir = tempfile::tempdir().unwrap();
-        let google = crate::keygen::write_dev_key(dir.path(), "demo-test").unwrap();
+        let google = crate::keys::keygen::write_dev_key(dir.path(), "demo-test").unwrap();
         let google_kid = load_file(&google, false).unwrap().kid;
         generate(dir.path(), EMAIL, "demo-test", "n1").unwrap();
         let n2 = generate(dir.path(), EMAIL, "demo-test", "n2").unwrap();

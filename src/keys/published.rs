@@ -156,7 +156,7 @@ mod tests {
     #[tokio::test]
     async fn certificates_are_read_at_base_slash_client_email() {
         let dir = tempfile::tempdir().unwrap();
-        let file = crate::keygen::write_dev_key(dir.path(), "demo-published").unwrap();
+        let file = crate::keys::keygen::write_dev_key(dir.path(), "demo-published").unwrap();
         let key = crate::keys::load_file(&file, false).unwrap();
         let (base, served) = answer_once("{}").await;
         let checked = Publication::new(&format!("{base}/")).check(&key).await;

@@ -249,7 +249,7 @@ mod tests {
         static KEY: OnceLock<serde_json::Value> = OnceLock::new();
         let template = KEY.get_or_init(|| {
             let dir = tempfile::tempdir().unwrap();
-            let file = crate::keygen::write_dev_key(dir.path(), "demo-test").unwrap();
+            let file = crate::keys::keygen::write_dev_key(dir.path(), "demo-test").unwrap();
             serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap()
         });
         let dir = tempfile::tempdir().unwrap();
@@ -257,7 +257,7 @@ mod tests {
             let mut key = template.clone();
             key["private_key_id"] = (*kid).into();
             let text = serde_json::to_vec(&key).unwrap();
-            crate::keygen::write_secret_file(&dir.path().join(format!("{kid}.json")), &text)
+            crate::keys::keygen::write_secret_file(&dir.path().join(format!("{kid}.json")), &text)
                 .unwrap();
         }
         dir
@@ -304,7 +304,7 @@ mod tests {
     fn files_that_do_not_load_stop_start_up_only_when_they_hold_the_active_key() {
         let dir = dir_with(&["k-a", "k-b"]);
         let write = |name: &str, text: &[u8]| {
-            crate::keygen::write_secret_file(&dir.path().join(name), text).unwrap()
+            crate::keys::keygen::write_secret_file(&dir.path().join(name), text).unwrap()
         };
         write("garbage.json", b"{not json");
         write(

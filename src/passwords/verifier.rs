@@ -2,10 +2,8 @@
 //! parsers build these only after checking grammar, encodings and cost limits, so
 //! recomputing can fail only by not matching.
 
-use sha_crypt::PasswordVerifier as _;
-use subtle::ConstantTimeEq as _;
-
 use super::digest::HashFn;
+use super::recompute;
 use super::scheme::{Argon2Params, HashError};
 
 /// A hash reduced to the inputs its algorithm needs and the output it must reproduce.
@@ -126,6 +124,8 @@ pub(crate) enum BcryptInput {
 }
 
 impl Verifier {
+    /// True when `password` reproduces the stored output; each family's recomputation is a
+    /// step of its own in `recompute.rs`.
     pub(crate) fn verify(&self, password: &[u8]) -> bool {
         match self {
             Verifier::Pbkdf2 {
@@ -133,97 +133,36 @@ impl Verifier {
                 rounds,
                 salt,
                 expected,
-            } => {
-                let mut out = vec![0u8; expected.len()];
-                hash.pbkdf2(password, salt, *rounds, &mut out);
-                same(&out, expected)
-            }
+            } => recompute::pbkdf2(*hash, *rounds, salt, password, expected),
             Verifier::Salted {
                 hash,
                 layout,
                 salt,
                 expected,
-            } => {
-                let out = match layout {
-                    Layout::Unsalted => hash.digest(&[password]),
-                    Layout::SaltThenPassword => hash.digest(&[salt, password]),
-                    Layout::PasswordThenSalt => hash.digest(&[password, salt]),
-                    Layout::HmacKeyedBySalt => hash.hmac(salt, password),
-                };
-                same(&out, expected)
-            }
+            } => recompute::salted_digest(*hash, *layout, salt, password, expected),
             Verifier::Scrypt {
                 params,
                 salt,
                 expected,
-            } => {
-                let mut out = vec![0u8; expected.len()];
-                scrypt::scrypt(password, salt, params, &mut out).is_ok() && same(&out, expected)
-            }
+            } => recompute::scrypt(params, salt, password, expected),
             Verifier::Argon2 {
                 algorithm,
                 version,
                 params,
                 salt,
                 expected,
-            } => {
-                let mut out = vec![0u8; expected.len()];
-                let argon = argon2::Argon2::new(*algorithm, *version, params.clone());
-                super::memory::hash_into(&argon, password, salt, &mut out).is_ok()
-                    && same(&out, expected)
-            }
+            } => recompute::argon2(*algorithm, *version, params, salt, password, expected),
             Verifier::Bcrypt {
                 input,
                 cost,
                 salt,
                 expected,
-            } => {
-                use base64::Engine as _;
-                let b64 = |bytes: Vec<u8>| base64::engine::general_purpose::STANDARD.encode(bytes);
-                let prehashed;
-                let input = match input {
-                    BcryptInput::Password => password,
-                    BcryptInput::Sha256Hex => {
-                        prehashed = hex::encode(HashFn::Sha256.digest(&[password]));
-                        prehashed.as_bytes()
-                    }
-                    BcryptInput::Sha256Base64 => {
-                        prehashed = b64(HashFn::Sha256.digest(&[password]));
-                        prehashed.as_bytes()
-                    }
-                    BcryptInput::HmacSha256Base64 => {
-                        let key = bcrypt::BASE_64.encode(salt);
-                        prehashed = b64(HashFn::Sha256.hmac(key.as_bytes(), password));
-                        prehashed.as_bytes()
-                    }
-                    BcryptInput::WordPress => {
-                        prehashed = b64(HashFn::Sha384.hmac(b"wp-sha384", password));
-                        prehashed.as_bytes()
-                    }
-                };
-                // `hash_with_salt` truncates at 72 bytes like OpenBSD bcrypt did.
-                bcrypt::hash_with_salt(input, *cost, *salt).is_ok_and(|parts| {
-                    let full = parts.format_for_version(bcrypt::Version::TwoB);
-                    full.get(29..)
-                        .is_some_and(|checksum| same(checksum.as_bytes(), expected.as_bytes()))
-                })
-            }
+            } => recompute::bcrypt(*input, *cost, salt, password, expected),
             Verifier::ShaCrypt {
                 algorithm, stored, ..
-            } => sha_crypt::ShaCrypt::from(*algorithm)
-                .verify_password(password, stored.as_str())
-                .is_ok(),
-            Verifier::Md5Crypt { stored } => {
-                // Deprecated only to steer new hashes elsewhere; checking old ones is its use.
-                #[allow(deprecated)]
-                let out = pwhash::md5_crypt::hash_with(stored.as_str(), password);
-                out.is_ok_and(|out| same(out.as_bytes(), stored.as_bytes()))
-            }
-            Verifier::DesCrypt { stored } => {
-                #[allow(deprecated)]
-                let out = pwhash::unix_crypt::hash_with(stored.get(..2).unwrap_or(""), password);
-                out.is_ok_and(|out| same(out.as_bytes(), stored.as_bytes()))
-            }
+            } => recompute::sha_crypt(*algorithm, stored, password),
+            Verifier::Md5Crypt { stored } => recompute::md5_crypt(stored, password),
+            Verifier::DesCrypt { stored } => recompute::des_crypt(stored, password),
             Verifier::Phpass {
                 hash,
                 count,
@@ -231,54 +170,27 @@ impl Verifier {
                 salt,
                 expected,
                 ..
-            } => {
-                let hexed;
-                let password = if *md5_first {
-                    hexed = hex::encode(HashFn::Md5.digest(&[password]));
-                    hexed.as_bytes()
-                } else {
-                    password
-                };
-                let mut out = hash.digest(&[salt, password]);
-                for _ in 0..*count {
-                    out = hash.digest(&[&out, password]);
-                }
-                let encoded = super::phpass::encode64(&out);
-                encoded
-                    .get(..expected.len())
-                    .is_some_and(|kept| same(kept.as_bytes(), expected.as_bytes()))
-            }
+            } => recompute::phpass(*hash, *count, *md5_first, salt, password, expected),
             Verifier::Iterated {
                 hash,
                 count,
                 prefix,
                 expected,
                 ..
-            } => {
-                let mut out = hash.digest(&[prefix, password]);
-                for _ in 1..*count {
-                    out = hash.digest(&[&out]);
-                }
-                same(&out, expected)
-            }
-            Verifier::Apr1 { salt, expected } => {
-                let out = super::passlib::md5_crypt(password, salt.as_bytes(), b"$apr1$");
-                same(out.as_bytes(), expected.as_bytes())
-            }
+            } => recompute::iterated(*hash, *count, prefix, password, expected),
+            Verifier::Apr1 { salt, expected } => recompute::apr1(salt, password, expected),
             Verifier::Sha1Crypt {
                 rounds,
                 salt,
                 expected,
-            } => super::passlib::sha1_crypt_checksum(password, salt, *rounds)
-                .is_some_and(|out| same(out.as_bytes(), expected.as_bytes())),
+            } => recompute::sha1_crypt(*rounds, salt, password, expected),
             Verifier::FirebaseScrypt {
                 params,
                 salt,
                 expected,
                 project,
             } => project.as_ref().is_some_and(|project| {
-                super::firebase::hash(project, params, salt, password)
-                    .is_some_and(|out| same(&out, expected))
+                recompute::firebase_scrypt(project, params, salt, password, expected)
             }),
         }
     }
@@ -361,8 +273,4 @@ impl Verifier {
             output_len: expected.len(),
         })
     }
-}
-
-fn same(computed: &[u8], expected: &[u8]) -> bool {
-    computed.ct_eq(expected).into()
 }

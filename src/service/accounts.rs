@@ -10,7 +10,7 @@ use super::sign_in::Checked;
 use super::{AccountRef, NewAccount, STATS_KEPT, Service};
 use crate::accounts::{Account, AccountSummary, Uid};
 use crate::claims::Claims;
-use crate::client::ClientNetwork;
+use crate::client_network::ClientNetwork;
 use crate::login::Login;
 use crate::passwords::Password;
 use crate::service::{AccountDetail, LockoutSummary, LookAlikeReport, SchemeStats};

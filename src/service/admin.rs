@@ -11,7 +11,7 @@ use super::{AdminCredential, Service};
 use secrecy::ExposeSecret;
 
 use crate::Result;
-use crate::client::ClientNetwork;
+use crate::client_network::ClientNetwork;
 use crate::lockout::{LockoutKey, LockoutState};
 use crate::passwords::{Dialect, Password, StoredHash, Verdict};
 

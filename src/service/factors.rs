@@ -13,7 +13,7 @@ use tracing::info;
 use super::second_factor::Accepted;
 use super::sign_in::refuse;
 use super::{AccountRef, Service};
-use crate::client::ClientNetwork;
+use crate::client_network::ClientNetwork;
 use crate::factors::{
     Enrollment, Factors, MfaMode, PendingTotp, RecoveryCodes, TotpFactor, TotpSecret,
 };

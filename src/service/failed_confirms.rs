@@ -10,7 +10,7 @@ use governor::middleware::NoOpMiddleware;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
-use crate::client::ClientNetwork;
+use crate::client_network::ClientNetwork;
 
 /// Failed confirmations (reset or verification) one client network may make per hour. A
 /// token is 256 random bits, so guessing cannot succeed; counting still makes a network that

@@ -22,7 +22,7 @@ use super::Service;
 use super::failed_confirms::FailedConfirms;
 use super::sign_in::Checked;
 use crate::accounts::Account;
-use crate::client::ClientNetwork;
+use crate::client_network::ClientNetwork;
 use crate::login::Login;
 use crate::mail::{Mail, MailKind, MailTemplates, MailVars, Mailer};
 use crate::passwords::Password;
@@ -418,6 +418,13 @@ impl Service {
     /// Whether password reset is on.
     pub fn reset_on(&self) -> bool {
         self.reset.is_some()
+    }
+
+    /// Mails being prepared or sent in the background right now.
+    pub fn mails_in_flight(&self) -> usize {
+        self.reset
+            .as_ref()
+            .map_or(0, |r| IN_FLIGHT - r.in_flight.available_permits())
     }
 
     /// Whether verification links can be mailed.

@@ -17,7 +17,7 @@ use tracing::{info, warn};
 use super::sign_in::refuse;
 use super::{Challenge, Service, SignedIn};
 use crate::accounts::Account;
-use crate::client::ClientNetwork;
+use crate::client_network::ClientNetwork;
 use crate::factors::{Code, Factors, MfaHandle, RecoveryCodes};
 use crate::lockout::{LockoutKey, LockoutState};
 use crate::store::{StoredAccount, StoredMfaToken};

@@ -13,7 +13,7 @@ use tracing::{info, warn};
 use super::bridge::Authority;
 use super::{AccountRef, Service, SignInOutcome, SignedIn, Unlocked};
 use crate::accounts::{Account, Uid};
-use crate::client::ClientNetwork;
+use crate::client_network::ClientNetwork;
 use crate::custom_token::TokenRequest;
 use crate::lockout::{Admission, AfterSuccess, Channel, LockoutKey, LockoutState, Slot};
 use crate::login::Login;

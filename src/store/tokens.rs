@@ -305,7 +305,7 @@ impl Store {
     /// Writes a mail document in the format of Firebase's "Trigger Email from Firestore"
     /// extension: `{to, message: {subject, text, html}}`.
     pub async fn queue_mail(&self, collection: &str, mail: &serde_json::Value) -> Result<()> {
-        let id = crate::keygen::random_kid();
+        let id = crate::keys::keygen::random_kid();
         self.call(
             self.db
                 .fluent()

@@ -3,24 +3,16 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, spawn_app, spawn_app_with};
-
-async fn post(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
-    let response = app.post_json(path, body).await;
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
+use crate::common::TestApp;
 
 #[tokio::test]
 async fn registered_accounts_sign_in() {
-    let app = spawn_app().await;
-    let (status, body) = post(
-        &app,
-        "/register/",
-        json!({"email": "New@Example.com", "password": "long enough", "username": "newbie"}),
-    )
-    .await;
+    let app = TestApp::start().await;
+    let (status, body) = app
+        .register(
+            json!({"email": "New@Example.com", "password": "long enough", "username": "newbie"}),
+        )
+        .await;
     assert_eq!(status, 201, "{body}");
     let uid = body["uid"].as_str().unwrap().to_string();
     assert_eq!(uid.len(), 28);
@@ -31,7 +23,7 @@ async fn registered_accounts_sign_in() {
     ] {
         let mut body = login.clone();
         body["password"] = json!("long enough");
-        let (status, got) = post(&app, "/login", body).await;
+        let (status, got) = app.post("/login", body).await;
         assert_eq!(
             (status, got["uid"].as_str()),
             (200, Some(uid.as_str())),
@@ -50,10 +42,9 @@ async fn registered_accounts_sign_in() {
 
 #[tokio::test]
 async fn duplicate_registrations_conflict_whatever_the_case() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     assert_eq!(
-        post(
-            &app,
+        app.post(
             "/register",
             json!({"email": "dup@example.com", "password": "password-1"})
         )
@@ -62,12 +53,9 @@ async fn duplicate_registrations_conflict_whatever_the_case() {
         201
     );
     for email in ["dup@example.com", "DUP@Example.COM"] {
-        let (status, body) = post(
-            &app,
-            "/register/",
-            json!({"email": email, "password": "password-2"}),
-        )
-        .await;
+        let (status, body) = app
+            .register(json!({"email": email, "password": "password-2"}))
+            .await;
         assert_eq!(
             (status, body["error"].as_str()),
             (409, Some("login_taken")),
@@ -75,44 +63,29 @@ async fn duplicate_registrations_conflict_whatever_the_case() {
         );
     }
     assert_eq!(
-        post(
-            &app,
-            "/register/",
-            json!({"email": "x@example.com", "username": "u1", "password": "password-3"})
-        )
-        .await
-        .0,
+        app.register(json!({"email": "x@example.com", "username": "u1", "password": "password-3"}))
+            .await
+            .0,
         201
     );
-    let (status, _) = post(
-        &app,
-        "/register/",
-        json!({"email": "y@example.com", "username": "u1", "password": "password-3"}),
-    )
-    .await;
+    let (status, _) = app
+        .register(json!({"email": "y@example.com", "username": "u1", "password": "password-3"}))
+        .await;
     assert_eq!(status, 409, "a taken username conflicts too");
     // The losing registration left nothing behind: y@ is still free.
     assert_eq!(
-        post(
-            &app,
-            "/register/",
-            json!({"email": "y@example.com", "password": "password-3"})
-        )
-        .await
-        .0,
+        app.register(json!({"email": "y@example.com", "password": "password-3"}))
+            .await
+            .0,
         201
     );
 }
 
 #[tokio::test]
 async fn twenty_concurrent_registrations_of_one_email_create_one_account() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let attempts = (0..20).map(|i| {
-        post(
-            &app,
-            "/register/",
-            json!({"email": "race@example.com", "password": format!("password {i}")}),
-        )
+        app.register(json!({"email": "race@example.com", "password": format!("password {i}")}))
     });
     let statuses: Vec<u16> = futures::future::join_all(attempts)
         .await
@@ -134,7 +107,7 @@ async fn twenty_concurrent_registrations_of_one_email_create_one_account() {
 
 #[tokio::test]
 async fn registration_input_is_checked() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let long = "p".repeat(64);
     let cases = [
         (
@@ -165,46 +138,26 @@ async fn registration_input_is_checked() {
         ),
     ];
     for (body, code) in cases {
-        let (status, got) = post(&app, "/register/", body.clone()).await;
+        let (status, got) = app.register(body.clone()).await;
         assert_eq!((status, got["error"].as_str()), (400, Some(code)), "{body}");
     }
     // No composition rules, 64+ characters and any Unicode are fine, and used whole.
-    let (status, _) = post(
-        &app,
-        "/register/",
-        json!({"email": "ok@example.com", "password": long}),
-    )
-    .await;
+    let (status, _) = app
+        .register(json!({"email": "ok@example.com", "password": long}))
+        .await;
     assert_eq!(status, 201);
+    assert_eq!(app.sign_in("ok@example.com", &"p".repeat(63)).await.0, 400);
     assert_eq!(
-        post(
-            &app,
-            "/login/",
-            json!({"email": "ok@example.com", "password": "p".repeat(63)})
-        )
-        .await
-        .0,
-        400
-    );
-    assert_eq!(
-        post(
-            &app,
-            "/register/",
-            json!({"email": "kr@example.com", "password": "비밀번호여덟자"})
-        )
-        .await
-        .0,
+        app.register(json!({"email": "kr@example.com", "password": "비밀번호여덟자"}))
+            .await
+            .0,
         400,
         "7 characters"
     );
     assert_eq!(
-        post(
-            &app,
-            "/register/",
-            json!({"email": "kr@example.com", "password": "비밀번호여덟글자"})
-        )
-        .await
-        .0,
+        app.register(json!({"email": "kr@example.com", "password": "비밀번호여덟글자"}))
+            .await
+            .0,
         201,
         "8 characters"
     );
@@ -212,64 +165,40 @@ async fn registration_input_is_checked() {
 
 #[tokio::test]
 async fn registration_can_be_turned_off() {
-    let app = spawn_app_with(&["--disable-registration"]).await;
-    let (status, body) = post(
-        &app,
-        "/register/",
-        json!({"email": "a@example.com", "password": "long enough"}),
-    )
-    .await;
+    let app = TestApp::builder()
+        .flags(&["--disable-registration"])
+        .start()
+        .await;
+    let (status, body) = app
+        .register(json!({"email": "a@example.com", "password": "long enough"}))
+        .await;
     assert_eq!((status, body["error"].as_str()), (403, Some("disabled")));
     assert_eq!(app.service.store.count_accounts().await.unwrap(), 0);
 }
 
 #[tokio::test]
 async fn a_password_change_replaces_the_old_password() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     app.create("kim@example.com", "old password").await;
-    let (status, body) = post(
-        &app,
-        "/password/",
-        json!({"email": "kim@example.com", "password": "wrong", "new_password": "new password"}),
-    )
-    .await;
+    let (status, body) = app
+        .change_password("kim@example.com", "wrong", "new password")
+        .await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_credentials"))
     );
-    let (status, body) = post(
-        &app,
-        "/password/",
-        json!({"email": "kim@example.com", "password": "old password", "new_password": "short"}),
-    )
-    .await;
+    let (status, body) = app
+        .change_password("kim@example.com", "old password", "short")
+        .await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("weak_password"))
     );
 
-    let (status, _) = post(&app, "/password", json!({"email": "kim@example.com", "password": "old password", "new_password": "new password"})).await;
+    let (status, _) = app.post("/password", json!({"email": "kim@example.com", "password": "old password", "new_password": "new password"})).await;
     assert_eq!(status, 204);
-    assert_eq!(
-        post(
-            &app,
-            "/login/",
-            json!({"email": "kim@example.com", "password": "old password"})
-        )
-        .await
-        .0,
-        400
-    );
-    assert_eq!(
-        post(
-            &app,
-            "/login/",
-            json!({"email": "kim@example.com", "password": "new password"})
-        )
-        .await
-        .0,
-        200
-    );
+    assert_eq!(app.sign_in("kim@example.com", "old password").await.0, 400);
+    assert_eq!(app.sign_in("kim@example.com", "new password").await.0, 200);
     assert_eq!(
         app.stored("kim@example.com")
             .await
@@ -282,15 +211,9 @@ async fn a_password_change_replaces_the_old_password() {
 
 #[tokio::test]
 async fn admins_disable_enable_delete_and_reset_accounts() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let account = app.create("lee@example.com", "first password").await;
-    let sign_in = |password: &'static str| {
-        post(
-            &app,
-            "/login/",
-            json!({"email": "lee@example.com", "password": password}),
-        )
-    };
+    let sign_in = |password: &'static str| app.sign_in("lee@example.com", password);
 
     let (ok, out, err) = app
         .cli(&["accounts", "disable", "--login", "lee@example.com"], None)
@@ -347,20 +270,16 @@ async fn admins_disable_enable_delete_and_reset_accounts() {
     assert_eq!(app.service.store.count_accounts().await.unwrap(), 0);
     // Deleting freed the login.
     assert_eq!(
-        post(
-            &app,
-            "/register/",
-            json!({"email": "lee@example.com", "password": "third password"})
-        )
-        .await
-        .0,
+        app.register(json!({"email": "lee@example.com", "password": "third password"}))
+            .await
+            .0,
         201
     );
 }
 
 #[tokio::test]
 async fn claims_are_validated_and_reach_the_token() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     app.create("t@example.com", "password-1").await;
     let (ok, _, err) = app
         .cli(
@@ -375,12 +294,12 @@ async fn claims_are_validated_and_reach_the_token() {
         )
         .await;
     assert!(ok, "{err}");
-    let (_, body) = post(
-        &app,
-        "/login/",
-        json!({"email": "t@example.com", "password": "password-1"}),
-    )
-    .await;
+    let (_, body) = app
+        .post(
+            "/login/",
+            json!({"email": "t@example.com", "password": "password-1"}),
+        )
+        .await;
     let payload = body["token"]
         .as_str()
         .unwrap()
@@ -431,16 +350,10 @@ async fn claims_are_validated_and_reach_the_token() {
 
 #[tokio::test]
 async fn account_commands_take_a_uid_show_failures_and_say_when_nothing_was_locked() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let account = app.create("uid-user@example.com", "the password").await;
     assert_eq!(
-        post(
-            &app,
-            "/login/",
-            json!({"email": "uid-user@example.com", "password": "a wrong one"}),
-        )
-        .await
-        .0,
+        app.sign_in("uid-user@example.com", "a wrong one").await.0,
         400
     );
     let (ok, out, err) = app
@@ -481,9 +394,9 @@ async fn account_commands_take_a_uid_show_failures_and_say_when_nothing_was_lock
 /// is that text (registered before the uid existed); `--login` finds the username's holder.
 #[tokio::test]
 async fn account_commands_read_a_uid_as_a_uid_and_a_login_only_with_login() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let (status, _) = app
-        .register("decoy@example.com", "legacy-42", "the decoy's password")
+        .register(json!({"email": "decoy@example.com", "username": "legacy-42", "password": "the decoy's password"}))
         .await;
     assert_eq!(status, 201);
     let (ok, out, err) = app
@@ -530,11 +443,11 @@ async fn account_commands_read_a_uid_as_a_uid_and_a_login_only_with_login() {
 /// `accounts create`), except an account's own uid as its own username.
 #[tokio::test]
 async fn a_new_login_may_not_be_another_accounts_uid() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     app.create_with_uid("legacy-42", "victim@example.com", "the victim's password")
         .await;
     let (status, body) = app
-        .register("decoy@example.com", "legacy-42", "the decoy's password")
+        .register(json!({"email": "decoy@example.com", "username": "legacy-42", "password": "the decoy's password"}))
         .await;
     assert_eq!(
         (status, body["error"].as_str()),
@@ -564,7 +477,7 @@ async fn a_new_login_may_not_be_another_accounts_uid() {
 
 #[tokio::test]
 async fn account_commands_that_sign_nothing_need_no_keys_directory_with_a_project_id() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     app.create("kim@example.com", "kim's password").await;
     let project = app.project();
     let dir = tempfile::tempdir().unwrap();
@@ -590,4 +503,24 @@ async fn account_commands_that_sign_nothing_need_no_keys_directory_with_a_projec
         app.sign_in("kim@example.com", "kim's password").await.0,
         400
     );
+}
+
+#[tokio::test]
+async fn uids_longer_than_every_firebase_sdk_takes_are_refused() {
+    let app = TestApp::start().await;
+    let emoji = "😀".repeat(128);
+    let create = [
+        "accounts",
+        "create",
+        "--login",
+        "emoji@example.com",
+        "--uid",
+    ];
+    let password = Some("a long password\n");
+    let (ok, _, stderr) = app.cli(&[&create[..], &[&emoji]].concat(), password).await;
+    assert!(!ok, "{stderr}");
+    assert!(stderr.contains("128 bytes"), "{stderr}");
+    let fits = "😀".repeat(32);
+    let (ok, _, stderr) = app.cli(&[&create[..], &[&fits]].concat(), password).await;
+    assert!(ok, "{stderr}");
 }

@@ -4,54 +4,10 @@
 
 use base64::Engine;
 use firegate::passwords::Dialect;
-use reqwest::{Method, RequestBuilder};
+use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{ServerProcess, TestApp, argon2id_hash, spawn_app_with};
-
-const PASSWORD: &str = "admin secret";
-
-/// An argon2id hash of [`PASSWORD`] with the given cost.
-async fn admin_hash(memory_kib: u32, iterations: u32) -> String {
-    argon2id_hash(PASSWORD, memory_kib, iterations).await
-}
-
-/// A server with the admin API on (cheap admin hash).
-async fn admin_app() -> TestApp {
-    let hash = admin_hash(1024, 1).await;
-    spawn_app_with(&["--admin-password-hash", &hash]).await
-}
-
-/// An authenticated admin request, sent as the admin page sends it: JSON.
-fn admin(app: &TestApp, method: Method, path: &str) -> RequestBuilder {
-    app.http
-        .request(method, app.url(path))
-        .basic_auth("admin", Some(PASSWORD))
-        .header("content-type", "application/json")
-}
-
-/// Status and JSON body (`Null` for an empty body); panics unless a body is JSON.
-async fn send(request: RequestBuilder) -> (u16, Value) {
-    answer(request.send().await.unwrap()).await
-}
-
-async fn answer(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    let json = response
-        .headers()
-        .get("content-type")
-        .is_some_and(|t| t.to_str().unwrap().starts_with("application/json"));
-    let text = response.text().await.unwrap();
-    if text.is_empty() {
-        return (status, Value::Null);
-    }
-    assert!(json, "{status}: not a JSON response: {text}");
-    (status, serde_json::from_str(&text).unwrap())
-}
-
-async fn login(app: &TestApp, email: &str, password: &str) -> (u16, Value) {
-    app.sign_in(email, password).await
-}
+use crate::common::{ADMIN_PASSWORD, ServerProcess, TestApp, argon2id_hash, json_answer, send};
 
 /// Every admin API route, with a body each would accept.
 fn api_routes(kid: &str) -> Vec<(Method, String, Value)> {
@@ -92,15 +48,18 @@ fn api_routes(kid: &str) -> Vec<(Method, String, Value)> {
 
 #[tokio::test]
 async fn every_admin_route_requires_the_credential() {
-    // Two dozen wrong credentials would lock admin sign-in (tested in `hardening2`).
-    let hash = admin_hash(1024, 1).await;
-    let app = spawn_app_with(&["--admin-password-hash", &hash, "--lockout-threshold", "0"]).await;
+    // Two dozen wrong credentials would lock admin sign-in (tested in `admin_lockout`).
+    let app = TestApp::builder().admin().no_lockout().start().await;
     app.create("lee@example.com", "first password").await;
     let kid = app.service.signer.key_ring().unwrap().active().kid.clone();
     let mut routes = api_routes(&kid);
     routes.push((Method::GET, "/admin/".into(), Value::Null));
     for (method, path, body) in routes {
-        for credential in [None, Some(("admin", "wrong")), Some(("root", PASSWORD))] {
+        for credential in [
+            None,
+            Some(("admin", "wrong")),
+            Some(("root", ADMIN_PASSWORD)),
+        ] {
             let mut request = app
                 .http
                 .request(method.clone(), app.url(&path))
@@ -126,7 +85,7 @@ async fn every_admin_route_requires_the_credential() {
     let stored = app.stored("lee@example.com").await.account;
     assert!(!stored.disabled && stored.claims == Default::default());
     assert_eq!(
-        login(&app, "lee@example.com", "first password").await.0,
+        app.sign_in("lee@example.com", "first password").await.0,
         200
     );
     assert_eq!(app.service.signer.key_ring().unwrap().active().kid, kid);
@@ -134,7 +93,7 @@ async fn every_admin_route_requires_the_credential() {
 
 #[tokio::test]
 async fn cross_site_requests_are_refused_and_change_nothing() {
-    let app = admin_app().await;
+    let app = TestApp::builder().admin().start().await;
     let uid = app.create("lee@example.com", "first password").await.uid;
     let account = format!("/admin/api/accounts/{uid}");
     let disable = &format!("{account}/disable");
@@ -147,7 +106,7 @@ async fn cross_site_requests_are_refused_and_change_nothing() {
             .header("origin", "https://evil.example")
             .body("disabled=true");
         if credential {
-            request.basic_auth("admin", Some(PASSWORD))
+            request.basic_auth("admin", Some(ADMIN_PASSWORD))
         } else {
             request
         }
@@ -169,7 +128,7 @@ async fn cross_site_requests_are_refused_and_change_nothing() {
         let (status, body) = send(
             app.http
                 .post(app.url(disable))
-                .basic_auth("admin", Some(PASSWORD))
+                .basic_auth("admin", Some(ADMIN_PASSWORD))
                 .header("content-type", content_type)
                 .body("{}"),
         )
@@ -182,13 +141,13 @@ async fn cross_site_requests_are_refused_and_change_nothing() {
     let (status, _) = send(
         app.http
             .post(app.url(disable))
-            .basic_auth("admin", Some(PASSWORD)),
+            .basic_auth("admin", Some(ADMIN_PASSWORD)),
     )
     .await;
     assert_eq!(status, 415, "no content type at all");
     for origin in ["https://evil.example", "null", "http://127.0.0.1:1"] {
         let (status, body) =
-            send(admin(&app, Method::DELETE, &account).header("origin", origin)).await;
+            send(app.admin(Method::DELETE, &account).header("origin", origin)).await;
         assert_eq!(
             (status, body["error"].as_str()),
             (403, Some("cross_origin")),
@@ -196,7 +155,7 @@ async fn cross_site_requests_are_refused_and_change_nothing() {
         );
     }
     let (status, body) = send(
-        admin(&app, Method::PUT, &format!("{account}/password"))
+        app.admin(Method::PUT, &format!("{account}/password"))
             .header("sec-fetch-site", "cross-site")
             .body(json!({"password": "attacker's choice"}).to_string()),
     )
@@ -206,13 +165,13 @@ async fn cross_site_requests_are_refused_and_change_nothing() {
     let stored = app.stored("lee@example.com").await.account;
     assert!(!stored.disabled, "nothing changed");
     assert_eq!(
-        login(&app, "lee@example.com", "first password").await.0,
+        app.sign_in("lee@example.com", "first password").await.0,
         200
     );
 
     // The admin page's own requests: same origin, JSON.
     let (status, body) = send(
-        admin(&app, Method::POST, disable)
+        app.admin(Method::POST, disable)
             .header("origin", format!("http://{}", app.addr))
             .header("sec-fetch-site", "same-origin")
             .body("{}"),
@@ -223,27 +182,26 @@ async fn cross_site_requests_are_refused_and_change_nothing() {
 
 #[tokio::test]
 async fn disabled_accounts_cannot_sign_in_until_enabled() {
-    let app = admin_app().await;
+    let app = TestApp::builder().admin().start().await;
     let account = app.create("lee@example.com", "first password").await;
     let path = |action: &str| format!("/admin/api/accounts/{}/{action}", account.uid);
-    let (status, body) = send(admin(&app, Method::POST, &path("disable"))).await;
+    let (status, body) = send(app.admin(Method::POST, &path("disable"))).await;
     assert_eq!(status, 200);
     assert_eq!(body["disabled"], true);
     assert_eq!(body["uid"], account.uid.as_str());
     assert_eq!(
-        login(&app, "lee@example.com", "first password").await.0,
+        app.sign_in("lee@example.com", "first password").await.0,
         400
     );
 
-    let (status, body) = send(admin(&app, Method::POST, &path("enable"))).await;
+    let (status, body) = send(app.admin(Method::POST, &path("enable"))).await;
     assert_eq!((status, body["disabled"].as_bool()), (200, Some(false)));
     assert_eq!(
-        login(&app, "lee@example.com", "first password").await.0,
+        app.sign_in("lee@example.com", "first password").await.0,
         200
     );
 
-    let (status, body) = send(admin(
-        &app,
+    let (status, body) = send(app.admin(
         Method::POST,
         "/admin/api/accounts/nobody@example.com/disable",
     ))
@@ -253,20 +211,21 @@ async fn disabled_accounts_cannot_sign_in_until_enabled() {
 
 #[tokio::test]
 async fn admins_set_passwords_over_http() {
-    let app = admin_app().await;
+    let app = TestApp::builder().admin().start().await;
     let uid = app.create("lee@example.com", "first password").await.uid;
     let path = &format!("/admin/api/accounts/{uid}/password");
     let (status, body) = send(
-        admin(&app, Method::PUT, path).body(json!({"password": "second password"}).to_string()),
+        app.admin(Method::PUT, path)
+            .body(json!({"password": "second password"}).to_string()),
     )
     .await;
     assert_eq!((status, body), (204, Value::Null));
     assert_eq!(
-        login(&app, "lee@example.com", "first password").await.0,
+        app.sign_in("lee@example.com", "first password").await.0,
         400
     );
     assert_eq!(
-        login(&app, "lee@example.com", "second password").await.0,
+        app.sign_in("lee@example.com", "second password").await.0,
         200
     );
 
@@ -285,7 +244,7 @@ async fn admins_set_passwords_over_http() {
             "unknown_field",
         ),
     ] {
-        let (got, answer) = send(admin(&app, Method::PUT, path).body(body.to_string())).await;
+        let (got, answer) = send(app.admin(Method::PUT, path).body(body.to_string())).await;
         assert_eq!(
             (got, answer["error"].as_str()),
             (status, Some(code)),
@@ -293,8 +252,7 @@ async fn admins_set_passwords_over_http() {
         );
     }
     let (status, body) = send(
-        admin(
-            &app,
+        app.admin(
             Method::PUT,
             "/admin/api/accounts/nobody@example.com/password",
         )
@@ -303,22 +261,22 @@ async fn admins_set_passwords_over_http() {
     .await;
     assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
     assert_eq!(
-        login(&app, "lee@example.com", "second password").await.0,
+        app.sign_in("lee@example.com", "second password").await.0,
         200
     );
 }
 
 #[tokio::test]
 async fn deleting_an_account_frees_its_login() {
-    let app = admin_app().await;
+    let app = TestApp::builder().admin().start().await;
     let uid = app.create("lee@example.com", "first password").await.uid;
     let path = &format!("/admin/api/accounts/{uid}");
-    let (status, _) = send(admin(&app, Method::DELETE, path)).await;
+    let (status, _) = send(app.admin(Method::DELETE, path)).await;
     assert_eq!(status, 204);
-    let (status, body) = send(admin(&app, Method::GET, path)).await;
+    let (status, body) = send(app.admin(Method::GET, path)).await;
     assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
     assert_eq!(
-        login(&app, "lee@example.com", "first password").await.0,
+        app.sign_in("lee@example.com", "first password").await.0,
         400
     );
     let (status, _) = send(
@@ -329,23 +287,23 @@ async fn deleting_an_account_frees_its_login() {
     .await;
     assert_eq!(status, 201, "the login is free again");
     assert_eq!(
-        login(&app, "lee@example.com", "third password").await.0,
+        app.sign_in("lee@example.com", "third password").await.0,
         200
     );
 }
 
 #[tokio::test]
 async fn claims_set_over_http_reach_the_next_token() {
-    let app = admin_app().await;
+    let app = TestApp::builder().admin().start().await;
     let uid = app.create("lee@example.com", "first password").await.uid;
     let path = &format!("/admin/api/accounts/{uid}/claims");
     let claims = json!({"role": "teacher", "grade": [1, 2]});
-    let (status, body) = send(admin(&app, Method::PUT, path).body(claims.to_string())).await;
+    let (status, body) = send(app.admin(Method::PUT, path).body(claims.to_string())).await;
     assert_eq!((status, &body["claims"]), (200, &claims));
-    let (status, body) = send(admin(&app, Method::PUT, path).body(r#"{"sub":"x"}"#)).await;
+    let (status, body) = send(app.admin(Method::PUT, path).body(r#"{"sub":"x"}"#)).await;
     assert_eq!(status, 400, "reserved claim: {body}");
 
-    let (_, body) = login(&app, "lee@example.com", "first password").await;
+    let (_, body) = app.sign_in("lee@example.com", "first password").await;
     let payload = body["token"].as_str().unwrap().split('.').nth(1).unwrap();
     let payload: Value = serde_json::from_slice(
         &base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -361,7 +319,7 @@ async fn claims_set_over_http_reach_the_next_token() {
 
 #[tokio::test]
 async fn claims_that_firebase_gives_meaning_to_are_refused_in_any_case() {
-    let app = admin_app().await;
+    let app = TestApp::builder().admin().start().await;
     let account = app.create("lee@example.com", "first password").await;
     let path = &format!("/admin/api/accounts/{}/claims", account.uid);
     for name in [
@@ -373,7 +331,7 @@ async fn claims_that_firebase_gives_meaning_to_are_refused_in_any_case() {
         "phone_number",
     ] {
         let claims = json!({ "role": "teacher", name: "forged" });
-        let (status, body) = send(admin(&app, Method::PUT, path).body(claims.to_string())).await;
+        let (status, body) = send(app.admin(Method::PUT, path).body(claims.to_string())).await;
         assert_eq!(
             (status, body["error"].as_str()),
             (400, Some("reserved_claim")),
@@ -390,8 +348,11 @@ async fn claims_that_firebase_gives_meaning_to_are_refused_in_any_case() {
         Default::default(),
         "nothing was stored"
     );
-    let (status, _) =
-        send(admin(&app, Method::PUT, path).body(r#"{"email_domain":"school"}"#)).await;
+    let (status, _) = send(
+        app.admin(Method::PUT, path)
+            .body(r#"{"email_domain":"school"}"#),
+    )
+    .await;
     assert_eq!(
         status, 200,
         "a name that only contains a reserved one is fine"
@@ -407,7 +368,7 @@ const MD5_SCHEME: &str = "werkzeug-hmac-md5";
 
 #[tokio::test]
 async fn accounts_are_listed_with_filters_and_pages() {
-    let app = admin_app().await;
+    let app = TestApp::builder().admin().start().await;
     let a = app
         .insert_with_hash("a@example.com", SHA1, Dialect::Werkzeug)
         .await;
@@ -415,8 +376,7 @@ async fn accounts_are_listed_with_filters_and_pages() {
         .insert_with_hash("b@example.com", SHA1, Dialect::Werkzeug)
         .await;
     let c = app.create("c@example.com", "password-c").await;
-    send(admin(
-        &app,
+    send(app.admin(
         Method::POST,
         &format!("/admin/api/accounts/{}/disable", b.uid),
     ))
@@ -431,12 +391,11 @@ async fn accounts_are_listed_with_filters_and_pages() {
     let mut all: Vec<String> = [&a, &b, &c].iter().map(|x| x.uid.to_string()).collect();
     all.sort();
 
-    let (status, first) = send(admin(&app, Method::GET, "/admin/api/accounts?limit=2")).await;
+    let (status, first) = send(app.admin(Method::GET, "/admin/api/accounts?limit=2")).await;
     assert_eq!(status, 200);
     assert_eq!(uids(&first), all[..2]);
     assert!(!first.to_string().contains("$argon2") && !first.to_string().contains(SHA1));
-    let (_, rest) = send(admin(
-        &app,
+    let (_, rest) = send(app.admin(
         Method::GET,
         &format!("/admin/api/accounts?limit=2&after={}", all[1]),
     ))
@@ -444,56 +403,31 @@ async fn accounts_are_listed_with_filters_and_pages() {
     assert_eq!(uids(&rest), all[2..]);
 
     let sha1 = SHA1_SCHEME;
-    let (_, legacy) = send(admin(
-        &app,
-        Method::GET,
-        &format!("/admin/api/accounts?scheme={sha1}"),
-    ))
-    .await;
+    let (_, legacy) =
+        send(app.admin(Method::GET, &format!("/admin/api/accounts?scheme={sha1}"))).await;
     let mut expected = vec![a.uid.to_string(), b.uid.to_string()];
     expected.sort();
     assert_eq!(uids(&legacy), expected);
-    let (_, disabled) = send(admin(
-        &app,
-        Method::GET,
-        "/admin/api/accounts?disabled=true",
-    ))
-    .await;
+    let (_, disabled) = send(app.admin(Method::GET, "/admin/api/accounts?disabled=true")).await;
     assert_eq!(uids(&disabled), [b.uid.to_string()]);
-    let (_, enabled) = send(admin(
-        &app,
+    let (_, enabled) = send(app.admin(
         Method::GET,
         &format!("/admin/api/accounts?disabled=false&scheme={sha1}"),
     ))
     .await;
     assert_eq!(uids(&enabled), [a.uid.to_string()]);
-    let (_, shown) = send(admin(
-        &app,
-        Method::GET,
-        &format!("/admin/api/accounts/{}", c.uid),
-    ))
-    .await;
+    let (_, shown) = send(app.admin(Method::GET, &format!("/admin/api/accounts/{}", c.uid))).await;
     assert_eq!(shown["uid"], c.uid.as_str());
     // A login is found only by the explicit search.
-    let (_, found) = send(admin(
-        &app,
-        Method::GET,
-        "/admin/api/accounts?login=c@example.com",
-    ))
-    .await;
+    let (_, found) = send(app.admin(Method::GET, "/admin/api/accounts?login=c@example.com")).await;
     assert_eq!(uids(&found), [c.uid.to_string()]);
-    let (status, _) = send(admin(
-        &app,
-        Method::GET,
-        "/admin/api/accounts/c@example.com",
-    ))
-    .await;
+    let (status, _) = send(app.admin(Method::GET, "/admin/api/accounts/c@example.com")).await;
     assert_eq!(status, 404, "a login in the uid's place names no account");
 }
 
 #[tokio::test]
 async fn oversized_list_parameters_are_refused_with_their_reason() {
-    let app = admin_app().await;
+    let app = TestApp::builder().admin().start().await;
     app.insert_with_hash("a@example.com", SHA1, Dialect::Werkzeug)
         .await;
     let long = "x".repeat(1500);
@@ -516,7 +450,7 @@ async fn oversized_list_parameters_are_refused_with_their_reason() {
         (format!("/admin/api/accounts/{long}"), 404, "not_found"),
     ];
     for (path, status, code) in cases {
-        let (got, body) = send(admin(&app, Method::GET, &path)).await;
+        let (got, body) = send(app.admin(Method::GET, &path)).await;
         assert_eq!(
             (got, body["error"].as_str()),
             (status, Some(code)),
@@ -524,8 +458,7 @@ async fn oversized_list_parameters_are_refused_with_their_reason() {
             &path[..40]
         );
     }
-    let (status, listed) = send(admin(
-        &app,
+    let (status, listed) = send(app.admin(
         Method::GET,
         &format!("/admin/api/accounts?scheme={SHA1_SCHEME}"),
     ))
@@ -535,7 +468,7 @@ async fn oversized_list_parameters_are_refused_with_their_reason() {
 
 #[tokio::test]
 async fn stats_count_accounts_per_scheme() {
-    let app = admin_app().await;
+    let app = TestApp::builder().admin().start().await;
     app.insert_with_hash("a@example.com", SHA1, Dialect::Werkzeug)
         .await;
     app.insert_with_hash("b@example.com", SHA1, Dialect::Werkzeug)
@@ -543,7 +476,7 @@ async fn stats_count_accounts_per_scheme() {
     app.insert_with_hash("c@example.com", MD5, Dialect::Werkzeug)
         .await;
     app.create("d@example.com", "password-d").await;
-    let (status, stats) = send(admin(&app, Method::GET, "/admin/api/stats")).await;
+    let (status, stats) = send(app.admin(Method::GET, "/admin/api/stats")).await;
     assert_eq!(status, 200);
     assert_eq!(
         (stats["total"].as_u64(), stats["argon2id"].as_u64()),
@@ -563,102 +496,68 @@ async fn stats_count_accounts_per_scheme() {
 
 #[tokio::test]
 async fn malformed_requests_get_json_errors() {
-    let app = admin_app().await;
+    let app = TestApp::builder().admin().start().await;
     let uid = app.create("lee@example.com", "first password").await.uid;
     let kid = app.service.signer.key_ring().unwrap().active().kid.clone();
     let claims = &format!("/admin/api/accounts/{uid}/claims");
+    let get = |path: &str| app.admin(Method::GET, path);
+    let post = |path: &str| app.admin(Method::POST, path);
+    let put = |path: &str| app.admin(Method::PUT, path);
+    let patch = |path: &str| app.admin(Method::PATCH, path);
+    let activate = &format!("/admin/api/keys/{kid}/activate");
     let cases = [
         (
-            admin(&app, Method::GET, "/admin/api/accounts?disabled=maybe"),
             400,
             "invalid_query",
+            get("/admin/api/accounts?disabled=maybe"),
         ),
+        (400, "invalid_query", get("/admin/api/accounts?limit=many")),
+        (400, "invalid_query", get("/admin/api/accounts?limit=0")),
         (
-            admin(&app, Method::GET, "/admin/api/accounts?limit=many"),
             400,
             "invalid_query",
+            get("/admin/api/accounts?disable=true"),
         ),
         (
-            admin(&app, Method::GET, "/admin/api/accounts?limit=0"),
             400,
             "invalid_query",
+            get("/admin/api/accounts?login=lee&limit=2"),
         ),
+        (400, "invalid_path", get("/admin/api/accounts/%FF")),
         (
-            admin(&app, Method::GET, "/admin/api/accounts?disable=true"),
-            400,
-            "invalid_query",
-        ),
-        (
-            admin(&app, Method::GET, "/admin/api/accounts?login=lee&limit=2"),
-            400,
-            "invalid_query",
-        ),
-        (
-            admin(&app, Method::GET, "/admin/api/accounts/%FF"),
             400,
             "invalid_path",
+            post("/admin/api/accounts/%C3%28/disable"),
         ),
+        (400, "invalid_path", post("/admin/api/keys/%FF/activate")),
         (
-            admin(&app, Method::POST, "/admin/api/accounts/%C3%28/disable"),
-            400,
-            "invalid_path",
-        ),
-        (
-            admin(&app, Method::POST, "/admin/api/keys/%FF/activate"),
-            400,
-            "invalid_path",
-        ),
-        (
-            admin(&app, Method::POST, "/admin/api/keys/no-such-key/retire"),
             404,
             "unknown_key",
+            post("/admin/api/keys/no-such-key/retire"),
         ),
         (
-            admin(
-                &app,
-                Method::POST,
-                &format!("/admin/api/keys/{kid}/activate"),
-            )
-            .body(r#"{"force":"yes"}"#),
             400,
             "invalid_field",
+            post(activate).body(r#"{"force":"yes"}"#),
         ),
         (
-            admin(
-                &app,
-                Method::POST,
-                &format!("/admin/api/keys/{kid}/activate"),
-            )
-            .body("x".repeat(20_000)),
             413,
             "body_too_large",
+            post(activate).body("x".repeat(20_000)),
         ),
+        (400, "malformed_json", put(claims).body("{")),
+        (400, "malformed_json", put(claims).body("[1]")),
         (
-            admin(&app, Method::PUT, claims).body("{"),
-            400,
-            "malformed_json",
-        ),
-        (
-            admin(&app, Method::PUT, claims).body("[1]"),
-            400,
-            "malformed_json",
-        ),
-        (
-            admin(&app, Method::PUT, claims)
-                .body(format!(r#"{{"blob":"{}"}}"#, "x".repeat(20_000))),
             413,
             "body_too_large",
+            put(claims).body(format!(r#"{{"blob":"{}"}}"#, "x".repeat(20_000))),
         ),
-        (
-            admin(&app, Method::PATCH, claims).body("{}"),
-            405,
-            "method_not_allowed",
-        ),
+        (405, "method_not_allowed", patch(claims).body("{}")),
     ];
-    for (request, status, code) in cases {
+    for (status, code, request) in cases {
         let request = request.build().unwrap();
         let shown = format!("{} {}", request.method(), request.url());
-        let (got, body) = answer(app.http.execute(request).await.unwrap()).await;
+        let (got, body) = json_answer(app.http.execute(request).await.unwrap()).await;
         assert_eq!(
             (got, body["error"].as_str()),
             (status, Some(code)),
@@ -672,21 +571,23 @@ async fn malformed_requests_get_json_errors() {
 #[tokio::test]
 async fn a_flood_of_admin_guesses_is_shed_without_hashing() {
     // A costly admin hash, so guesses overlap.
-    let hash = admin_hash(65_536, 4).await;
+    let hash = argon2id_hash(ADMIN_PASSWORD, 65_536, 4).await;
     // Each wrong guess holds the one admin check for a second: within the two seconds a
     // request may wait for it, only a few of the twelve get their turn.
-    let app = spawn_app_with(&["--admin-password-hash", &hash, "--failure-floor-ms", "1000"]).await;
+    let app = TestApp::builder()
+        .failure_floor_ms(1000)
+        .admin_password_hash(ADMIN_PASSWORD, &hash)
+        .start()
+        .await;
     // An admin's own parallel requests (a page and its API calls) wait their turn instead.
     let (first, second) = tokio::join!(
-        send(admin(&app, Method::GET, "/admin/api/keys")),
-        send(admin(&app, Method::GET, "/admin/api/stats"))
+        send(app.admin(Method::GET, "/admin/api/keys")),
+        send(app.admin(Method::GET, "/admin/api/stats"))
     );
     assert_eq!((first.0, second.0), (200, 200));
     let hashed_before = app.service.passwords.hashes_computed();
     let guesses = (0..12).map(|i| {
-        app.http
-            .get(app.url("/admin/api/keys"))
-            .basic_auth("admin", Some(format!("guess {i}")))
+        app.admin_as(&format!("guess {i}"), Method::GET, "/admin/api/keys")
             .send()
     });
     let mut refused = 0u64;
@@ -710,13 +611,13 @@ async fn a_flood_of_admin_guesses_is_shed_without_hashing() {
         refused,
         "a shed guess costs no hashing"
     );
-    let (status, _) = send(admin(&app, Method::GET, "/admin/api/keys")).await;
+    let (status, _) = send(app.admin(Method::GET, "/admin/api/keys")).await;
     assert_eq!(status, 200, "the admin gets in once the flood is over");
 }
 
 #[tokio::test]
 async fn admin_actions_are_logged_once_with_their_outcome_and_no_secret() {
-    let hash = admin_hash(1024, 1).await;
+    let hash = argon2id_hash(ADMIN_PASSWORD, 1024, 1).await;
     let server = ServerProcess::start(&["--admin-password-hash", &hash], &[]).await;
     let created = server.command(
         &["accounts", "create", "--login", "kim@example.com"],
@@ -727,13 +628,7 @@ async fn admin_actions_are_logged_once_with_their_outcome_and_no_secret() {
         .unwrap()
         .trim()
         .to_string();
-    let client = reqwest::Client::new();
-    let request = |method: Method, path: &str| {
-        client
-            .request(method, server.url(path))
-            .basic_auth("admin", Some(PASSWORD))
-            .header("content-type", "application/json")
-    };
+    let request = |method: Method, path: &str| server.admin(method, path);
     let new_password = "Brand-new secret 42";
     let (status, _) = send(
         request(Method::PUT, &format!("/admin/api/accounts/{uid}/password"))
@@ -753,7 +648,7 @@ async fn admin_actions_are_logged_once_with_their_outcome_and_no_secret() {
     assert_eq!(status, 403);
 
     let logs = server.wait_for_log(&disable).await;
-    for secret in [new_password, "first password", PASSWORD, &hash] {
+    for secret in [new_password, "first password", ADMIN_PASSWORD, &hash] {
         assert!(!logs.contains(secret), "the logs hold `{secret}`:\n{logs}");
     }
     let entries: Vec<Value> = logs
@@ -790,15 +685,9 @@ async fn admin_actions_are_logged_once_with_their_outcome_and_no_secret() {
 
 #[tokio::test]
 async fn the_signer_route_names_the_active_key() {
-    let app = admin_app().await;
+    let app = TestApp::builder().admin().start().await;
     let active = app.service.signer.key_ring().unwrap().active();
-    let body: Value = admin(&app, Method::GET, "/admin/api/signer")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, body) = send(app.admin(Method::GET, "/admin/api/signer")).await;
     assert_eq!(
         body,
         json!({"signer": "key", "service_account": active.client_email, "key_id": active.kid})
@@ -807,70 +696,51 @@ async fn the_signer_route_names_the_active_key() {
 
 #[tokio::test]
 async fn actions_are_kept_in_the_audit_trail_newest_first() {
-    let app = admin_app().await;
+    let app = TestApp::builder().admin().start().await;
     let uid = app
         .create("lee@example.com", "first password")
         .await
         .uid
         .to_string();
-    let (status, trail) = send(admin(&app, Method::GET, "/admin/api/audit")).await;
+    let (status, trail) = send(app.admin(Method::GET, "/admin/api/audit")).await;
     assert_eq!((status, trail), (200, json!([])), "nothing done yet");
 
     // Two failures, then unlocked by uid: the uid finds the account as the login does.
     for _ in 0..2 {
         assert_eq!(
-            login(&app, "lee@example.com", "wrong password").await.0,
+            app.sign_in("lee@example.com", "wrong password").await.0,
             400
         );
     }
-    let (status, shown) = send(admin(
-        &app,
-        Method::GET,
-        &format!("/admin/api/accounts/{uid}"),
-    ))
-    .await;
+    let (status, shown) = send(app.admin(Method::GET, &format!("/admin/api/accounts/{uid}"))).await;
     assert_eq!((status, &shown["lockout"]["failures"]), (200, &json!(2)));
     let unlock = format!("/admin/api/accounts/{uid}/unlock");
-    let (status, unlocked) = send(admin(&app, Method::POST, &unlock)).await;
+    let (status, unlocked) = send(app.admin(Method::POST, &unlock)).await;
     assert_eq!(
         (status, unlocked),
         (200, json!({"uid": uid, "cleared": true}))
     );
-    let (_, again) = send(admin(&app, Method::POST, &unlock)).await;
+    let (_, again) = send(app.admin(Method::POST, &unlock)).await;
     assert_eq!(again, json!({"uid": uid, "cleared": false}));
-    let (_, shown) = send(admin(
-        &app,
-        Method::GET,
-        &format!("/admin/api/accounts/{uid}"),
-    ))
-    .await;
+    let (_, shown) = send(app.admin(Method::GET, &format!("/admin/api/accounts/{uid}"))).await;
     assert_eq!(shown["lockout"]["failures"], 0);
     let (status, _) = send(
-        admin(
-            &app,
-            Method::PUT,
-            &format!("/admin/api/accounts/{uid}/password"),
-        )
-        .body(json!({"password": "short"}).to_string()),
+        app.admin(Method::PUT, &format!("/admin/api/accounts/{uid}/password"))
+            .body(json!({"password": "short"}).to_string()),
     )
     .await;
     assert_eq!(status, 400);
-    let (status, _) = send(admin(
-        &app,
-        Method::DELETE,
-        "/admin/api/accounts/nobody@example.com",
-    ))
-    .await;
+    let (status, _) =
+        send(app.admin(Method::DELETE, "/admin/api/accounts/nobody@example.com")).await;
     assert_eq!(status, 404);
-    let (status, _) = send(admin(
-        &app,
+    let (status, _) = send(app.admin(
         Method::POST,
         "/admin/api/accounts/nobody@example.com/unlock",
     ))
     .await;
     assert_eq!(status, 404, "no account has that uid");
 
-    let (status, trail) = send(admin(&app, Method::GET, "/admin/api/audit")).await;
+    let (status, trail) = send(app.admin(Method::GET, "/admin/api/audit")).await;
     assert_eq!(status, 200);
     let seen: Vec<(String, String, String, String)> = trail
         .as_array()
@@ -896,11 +766,10 @@ async fn actions_are_kept_in_the_audit_trail_newest_first() {
             row("unlock-account", &uid, "ok", "-"),
         ]
     );
-    let (_, two) = send(admin(&app, Method::GET, "/admin/api/audit?limit=2")).await;
+    let (_, two) = send(app.admin(Method::GET, "/admin/api/audit?limit=2")).await;
     assert_eq!(two.as_array().unwrap().len(), 2);
     for bad in ["limit=0", "limit=501", "since=yesterday"] {
-        let (status, body) =
-            send(admin(&app, Method::GET, &format!("/admin/api/audit?{bad}"))).await;
+        let (status, body) = send(app.admin(Method::GET, &format!("/admin/api/audit?{bad}"))).await;
         assert_eq!(
             (status, body["error"].as_str()),
             (400, Some("invalid_query")),
@@ -913,10 +782,10 @@ async fn actions_are_kept_in_the_audit_trail_newest_first() {
 
 #[tokio::test]
 async fn stats_say_when_they_were_counted() {
-    let app = admin_app().await;
+    let app = TestApp::builder().admin().start().await;
     app.create("lee@example.com", "first password").await;
     let before = jiff::Timestamp::now();
-    let (_, first) = send(admin(&app, Method::GET, "/admin/api/stats")).await;
+    let (_, first) = send(app.admin(Method::GET, "/admin/api/stats")).await;
     let counted: jiff::Timestamp = first["computed_at"].as_str().unwrap().parse().unwrap();
     assert!(
         counted >= before && counted <= jiff::Timestamp::now(),
@@ -924,12 +793,13 @@ async fn stats_say_when_they_were_counted() {
     );
     // Within the minute the cached count comes back, with its time.
     app.create("kim@example.com", "second password").await;
-    let (_, second) = send(admin(&app, Method::GET, "/admin/api/stats")).await;
+    let (_, second) = send(app.admin(Method::GET, "/admin/api/stats")).await;
     assert_eq!(
         (&second["computed_at"], &second["total"]),
         (&first["computed_at"], &json!(1))
     );
-    let page = admin(&app, Method::GET, "/admin/")
+    let page = app
+        .admin(Method::GET, "/admin/")
         .send()
         .await
         .unwrap()
@@ -960,12 +830,13 @@ async fn serve_without_a_credential_has_no_admin_page() {
 /// again.
 #[tokio::test]
 async fn the_migration_panel_says_how_old_its_figures_are() {
-    let app = admin_app().await;
+    let app = TestApp::builder().admin().start().await;
     app.create("lee@example.com", "first password").await;
-    let (_, stats) = send(admin(&app, Method::GET, "/admin/api/stats")).await;
+    let (_, stats) = send(app.admin(Method::GET, "/admin/api/stats")).await;
     let age = stats["age_secs"].as_u64().expect("age_secs");
     assert!(age < 60, "{stats}");
-    let page = admin(&app, Method::GET, "/admin/")
+    let page = app
+        .admin(Method::GET, "/admin/")
         .send()
         .await
         .unwrap()
@@ -996,27 +867,23 @@ async fn the_migration_panel_says_how_old_its_figures_are() {
 /// that uid, never on the username's holder, and only `?login=` finds the latter.
 #[tokio::test]
 async fn a_username_equal_to_a_uid_never_stands_for_that_account() {
-    let app = admin_app().await;
+    let app = TestApp::builder().admin().start().await;
     let (status, decoy) = app
-        .register("decoy@example.com", "legacy-42", "the decoy's password")
+        .register(json!({"email": "decoy@example.com", "username": "legacy-42", "password": "the decoy's password"}))
         .await;
     assert_eq!(status, 201, "{decoy}");
     let victim = app
         .create_with_uid("legacy-42", "victim@example.com", "the victim's password")
         .await;
 
-    let (status, shown) = send(admin(&app, Method::GET, "/admin/api/accounts/legacy-42")).await;
+    let (status, shown) = send(app.admin(Method::GET, "/admin/api/accounts/legacy-42")).await;
     assert_eq!(status, 200);
     assert_eq!(
         (&shown["uid"], &shown["email"]),
         (&json!("legacy-42"), &json!("victim@example.com"))
     );
-    let (status, disabled) = send(admin(
-        &app,
-        Method::POST,
-        "/admin/api/accounts/legacy-42/disable",
-    ))
-    .await;
+    let (status, disabled) =
+        send(app.admin(Method::POST, "/admin/api/accounts/legacy-42/disable")).await;
     assert_eq!(
         (status, &disabled["uid"], &disabled["disabled"]),
         (200, &json!(victim.uid.as_str()), &json!(true))
@@ -1024,17 +891,12 @@ async fn a_username_equal_to_a_uid_never_stands_for_that_account() {
     assert!(app.stored("victim@example.com").await.account.disabled);
     assert!(!app.stored("decoy@example.com").await.account.disabled);
     assert_eq!(
-        login(&app, "legacy-42", "the decoy's password").await.0,
+        app.sign_in("legacy-42", "the decoy's password").await.0,
         200,
         "the username still signs in its own account"
     );
 
-    let (status, found) = send(admin(
-        &app,
-        Method::GET,
-        "/admin/api/accounts?login=legacy-42",
-    ))
-    .await;
+    let (status, found) = send(app.admin(Method::GET, "/admin/api/accounts?login=legacy-42")).await;
     assert_eq!(status, 200);
     assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
     assert_eq!(found[0]["email"], "decoy@example.com");

@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use clap::CommandFactory as _;
 use firegate::cli::Cli;
 
-use crate::common::{firegate_command, keys_dir, project_id};
+use crate::common::{TestApp, firegate_command, keys_dir, project_id};
 
 fn firegate() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_firegate"));
@@ -271,7 +271,7 @@ fn admin_hash_password_refuses_a_short_password() {
 #[test]
 fn keys_generate_refuses_a_service_account_of_another_project() {
     let work = tempfile::tempdir().unwrap();
-    firegate::keygen::write_dev_key(&work.path().join("keys"), "school-timetable").unwrap();
+    firegate::keys::keygen::write_dev_key(&work.path().join("keys"), "school-timetable").unwrap();
     let out = firegate()
         .current_dir(work.path())
         .args([
@@ -297,7 +297,7 @@ fn keys_generate_refuses_a_service_account_of_another_project() {
 /// quietly with its own exit code instead of panicking on the broken pipe.
 #[tokio::test]
 async fn a_closed_stdout_ends_every_printing_command_quietly() {
-    let app = crate::common::spawn_app().await;
+    let app = TestApp::start().await;
     let uid = app
         .create("pipe@example.com", "a long enough password")
         .await

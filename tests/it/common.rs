@@ -40,7 +40,7 @@ pub fn shared_key() -> &'static Path {
     static KEY: OnceLock<(TempDir, PathBuf)> = OnceLock::new();
     let (_dir, path) = KEY.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let path = firegate::keygen::write_dev_key(dir.path(), "demo-firegate").unwrap();
+        let path = firegate::keys::keygen::write_dev_key(dir.path(), "demo-firegate").unwrap();
         (dir, path)
     });
     path
@@ -179,10 +179,27 @@ pub struct TestApp {
     pub service: Arc<Service>,
     pub http: reqwest::Client,
     pub keys: TempDir,
+    admin_password: Option<String>,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
 impl TestApp {
+    /// A server with the test defaults; see [`TestAppBuilder`] for the options.
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder {
+            keys: None,
+            project: None,
+            flags: Vec::new(),
+            admin_password: None,
+            auth_emulator: false,
+        }
+    }
+
+    /// A server with the test defaults.
+    pub async fn start() -> TestApp {
+        TestApp::builder().start().await
+    }
+
     /// `http://127.0.0.1:<port><path>`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
@@ -196,14 +213,53 @@ impl TestApp {
     /// `POST /login/` with `{"email": login, "password": …}`: the status and the JSON body
     /// (`null` when the body is not JSON).
     pub async fn sign_in(&self, login: &str, password: &str) -> (u16, serde_json::Value) {
-        let response = self
-            .post_json(
-                "/login/",
-                serde_json::json!({"email": login, "password": password}),
-            )
-            .await;
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or_default())
+        self.post(
+            "/login/",
+            serde_json::json!({"email": login, "password": password}),
+        )
+        .await
+    }
+
+    /// [`sign_in`](Self::sign_in) from client `ip` (in `X-Forwarded-For`, for a server
+    /// started [`behind_proxy`](TestAppBuilder::behind_proxy)).
+    pub async fn sign_in_from(
+        &self,
+        ip: &str,
+        login: &str,
+        password: &str,
+    ) -> (u16, serde_json::Value) {
+        let request = self
+            .http
+            .post(self.url("/login/"))
+            .header("x-forwarded-for", ip)
+            .json(&serde_json::json!({"email": login, "password": password}));
+        answer(request.send().await.unwrap()).await
+    }
+
+    /// An admin API request with the admin's credential, sent as the admin page sends it
+    /// (JSON); the server was started with [`TestAppBuilder::admin`].
+    pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let password = self
+            .admin_password
+            .as_deref()
+            .expect("the server was started with an admin password");
+        self.admin_as(password, method, path)
+    }
+
+    /// An admin API request with `password` as the admin's (e.g. a guess).
+    pub fn admin_as(
+        &self,
+        password: &str,
+        method: reqwest::Method,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
+        admin_request(&self.http, method, self.url(path), password)
+    }
+
+    /// POSTs a JSON body to `path`: the status and the JSON body (`null` when empty or not
+    /// JSON).
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        answer(self.post_json(path, body).await).await
     }
 
     /// Runs a `firegate` command on this server's project and keys, off the runtime's
@@ -237,20 +293,27 @@ impl TestApp {
         hash: &str,
         dialect: firegate::passwords::Dialect,
     ) -> firegate::accounts::Account {
-        let login = firegate::login::Login::parse(login).unwrap();
-        let (email, username) = if login.is_email() {
-            (Some(login), None)
-        } else {
-            (None, Some(login))
-        };
-        let now = jiff::Timestamp::now();
+        let (email, username) = email_or_username(login);
+        let hash = firegate::passwords::StoredHash::of_typed(hash.to_string(), dialect);
+        self.store_account(email, username, hash, 0).await
+    }
+
+    /// Writes an account straight to the store, created `age_secs` ago.
+    async fn store_account(
+        &self,
+        email: Option<firegate::login::Login>,
+        username: Option<firegate::login::Login>,
+        password: firegate::passwords::StoredHash,
+        age_secs: i64,
+    ) -> firegate::accounts::Account {
+        let created = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(age_secs);
         let account = firegate::accounts::Account {
             uid: firegate::accounts::Uid::generate(),
             email,
             username,
-            password: firegate::passwords::StoredHash::of_typed(hash.to_string(), dialect),
-            created_at: now,
-            updated_at: now,
+            password,
+            created_at: created,
+            updated_at: created,
             disabled: false,
             claims: Default::default(),
             firebase: Default::default(),
@@ -259,6 +322,29 @@ impl TestApp {
         };
         self.service.store.create_account(&account).await.unwrap();
         account
+    }
+
+    /// Stores an account as firegate did before its login rules: no alias or look-alike
+    /// check, logins kept as typed, created `age_secs` ago.
+    pub async fn seed(
+        &self,
+        email: Option<&str>,
+        username: Option<&str>,
+        password: &str,
+        age_secs: i64,
+    ) -> firegate::accounts::Account {
+        use firegate::login::Login;
+        let hash = self
+            .service
+            .passwords
+            .hash(&firegate::passwords::Password::new(password.into()).unwrap())
+            .await
+            .unwrap();
+        let hash =
+            firegate::passwords::StoredHash::of_typed(hash.hash, firegate::passwords::Dialect::Phc);
+        let email = email.map(|e| Login::as_typed(e).unwrap());
+        let username = username.map(|u| Login::as_typed(u).unwrap());
+        self.store_account(email, username, hash, age_secs).await
     }
 
     /// The stored account holding `login`.
@@ -288,18 +374,20 @@ impl TestApp {
         self.create_as(Some(uid), login, password).await
     }
 
-    /// `POST /register/` with an email, a username and a password: the status and the JSON
-    /// body.
-    pub async fn register(
+    /// `POST /register/` with `body` (`email`, `username`, `password`): status and JSON body.
+    pub async fn register(&self, body: serde_json::Value) -> (u16, serde_json::Value) {
+        self.post("/register/", body).await
+    }
+
+    /// `POST /password/`: `login`'s password changed from `old` to `new`.
+    pub async fn change_password(
         &self,
-        email: &str,
-        username: &str,
-        password: &str,
+        login: &str,
+        old: &str,
+        new: &str,
     ) -> (u16, serde_json::Value) {
-        let body = serde_json::json!({"email": email, "username": username, "password": password});
-        let response = self.post_json("/register/", body).await;
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or_default())
+        let body = serde_json::json!({"email": login, "password": old, "new_password": new});
+        self.post("/password/", body).await
     }
 
     async fn create_as(
@@ -308,12 +396,7 @@ impl TestApp {
         login: &str,
         password: &str,
     ) -> firegate::accounts::Account {
-        let login = firegate::login::Login::parse(login).unwrap();
-        let (email, username) = if login.is_email() {
-            (Some(login), None)
-        } else {
-            (None, Some(login))
-        };
+        let (email, username) = email_or_username(login);
         self.service
             .create_account(
                 firegate::service::NewAccount {
@@ -339,62 +422,264 @@ impl Drop for TestApp {
     }
 }
 
-/// Starts a server on `127.0.0.1:0` with the default test flags.
-pub async fn spawn_app() -> TestApp {
-    spawn_app_with(&[]).await
-}
-
-/// Starts a server with extra flags (e.g. `--legacy-domain x`).
-pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
-    spawn_app_full(extra, &[]).await
-}
-
-/// Starts a server with extra global flags and extra `serve` flags (e.g. `--cors-origins`).
-pub async fn spawn_app_full(extra: &[&str], serve: &[&str]) -> TestApp {
-    spawn_app_in(keys_dir(), &project_id(), extra, serve).await
-}
-
-/// Starts a server on a given keys directory and project (several servers may share them),
-/// through the same [`App`] wiring `firegate serve` uses.
-pub async fn spawn_app_in(keys: TempDir, project: &str, extra: &[&str], serve: &[&str]) -> TestApp {
-    spawn_app_tuned(keys, project, extra, serve, |_| {}).await
-}
-
-/// [`spawn_app_in`], with the options changed by `tune` before the server is built (for what
-/// the process environment decides, which tests running side by side cannot each set).
-pub async fn spawn_app_tuned(
-    keys: TempDir,
-    project: &str,
-    extra: &[&str],
-    serve: &[&str],
-    tune: impl FnOnce(&mut firegate::app::AppOptions),
-) -> TestApp {
-    let mut args = vec!["serve".to_string()];
-    args.extend(base_args(keys.path(), project));
-    args.extend(extra.iter().map(|s| s.to_string()));
-    // Tests hammer one server from one address; the rate limit has its own test.
-    args.extend(["--listen", "127.0.0.1:0", "--rate-limit-per-minute", "0"].map(String::from));
-    args.extend(serve.iter().map(|s| s.to_string()));
-    let Command::Serve(serve) = parse_cli(&args).command else {
-        unreachable!("parsed a serve command line")
-    };
-    let mut options = serve.server.app_options(serve.listen.addr());
-    tune(&mut options);
-    let app = App::build(options).await.unwrap();
-    let (addr, service) = (app.addr(), app.service().clone());
-    let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(app.run(async move {
-        let _ = rx.await;
-    }));
-    // The key state is read while the server already serves; tests look at the ring at once.
-    service.ready().await.unwrap();
-    TestApp {
-        addr,
-        service,
-        http: reqwest::Client::new(),
-        keys,
-        shutdown: Some(tx),
+/// `login` parsed, as the email or the username of an account.
+fn email_or_username(
+    login: &str,
+) -> (
+    Option<firegate::login::Login>,
+    Option<firegate::login::Login>,
+) {
+    let login = firegate::login::Login::parse(login).unwrap();
+    if login.is_email() {
+        (Some(login), None)
+    } else {
+        (None, Some(login))
     }
+}
+
+/// The admin password of servers started with [`TestAppBuilder::admin`].
+pub const ADMIN_PASSWORD: &str = "admin secret";
+
+/// How a test's server is started: `TestApp::builder().admin().lockout(3, 2).start().await`.
+/// Every option is a `serve` flag; the ones tests share have a method, the rest go through
+/// [`flags`](Self::flags). Later flags win over earlier ones and over the test defaults.
+#[must_use]
+pub struct TestAppBuilder {
+    keys: Option<TempDir>,
+    project: Option<String>,
+    flags: Vec<String>,
+    admin_password: Option<String>,
+    auth_emulator: bool,
+}
+
+impl TestAppBuilder {
+    /// Extra `serve` flags, as on the command line.
+    pub fn flags(mut self, flags: &[&str]) -> Self {
+        self.flags.extend(flags.iter().map(|s| s.to_string()));
+        self
+    }
+
+    /// One `serve` flag with its value.
+    pub fn flag(self, name: &str, value: impl ToString) -> Self {
+        self.flags(&[name, &value.to_string()])
+    }
+
+    /// The admin API on, with [`ADMIN_PASSWORD`] (a cheap argon2id hash); see [`TestApp::admin`].
+    pub fn admin(self) -> Self {
+        self.admin_password(ADMIN_PASSWORD)
+    }
+
+    /// The admin API on, with this password (a cheap argon2id hash).
+    pub fn admin_password(mut self, password: &str) -> Self {
+        self.admin_password = Some(password.to_string());
+        self
+    }
+
+    /// The admin API on with a hash made elsewhere (e.g. one that is costly to check); the
+    /// password, for [`TestApp::admin`], is `password`.
+    pub fn admin_password_hash(mut self, password: &str, hash: &str) -> Self {
+        self.admin_password = Some(password.to_string());
+        self.flag("--admin-password-hash", hash)
+    }
+
+    /// Logins lock after `threshold` failures (0: never), for `step_secs` per failure.
+    pub fn lockout(self, threshold: u32, step_secs: u64) -> Self {
+        self.flag("--lockout-threshold", threshold)
+            .flag("--lockout-step-secs", step_secs)
+    }
+
+    /// No lockout at all.
+    pub fn no_lockout(self) -> Self {
+        self.flag("--lockout-threshold", 0)
+    }
+
+    /// Failed checks answer no sooner than this (the tests' default is 0).
+    pub fn failure_floor_ms(self, ms: u64) -> Self {
+        self.flag("--failure-floor-ms", ms)
+    }
+
+    /// Behind one trusted proxy: the client is the address in `X-Forwarded-For` (see
+    /// [`TestApp::sign_in_from`]).
+    pub fn behind_proxy(self) -> Self {
+        self.flag("--trusted-proxy-hops", 1)
+    }
+
+    /// Bare usernames also sign in as `username@domain`.
+    pub fn legacy_domain(self, domain: &str) -> Self {
+        self.flag("--legacy-domain", domain)
+    }
+
+    /// The per-client rate limit (the tests' default is none).
+    pub fn rate_limit(self, per_minute: u32, burst: u32) -> Self {
+        self.flag("--rate-limit-per-minute", per_minute)
+            .flag("--rate-limit-burst", burst)
+    }
+
+    /// Connections that send no complete request head within `secs` are closed.
+    pub fn header_timeout_secs(self, secs: u64) -> Self {
+        self.flag("--header-timeout-secs", secs)
+    }
+
+    /// Another Firestore emulator than the run's.
+    pub fn emulator(self, host: &str) -> Self {
+        self.flag("--firestore-emulator-host", host)
+    }
+
+    /// Mail (password resets, verification) sent to `sink`, links on `https://auth.example.com`.
+    pub fn mail_sink(self, sink: &crate::smtp_sink::SmtpSink) -> Self {
+        self.flags(&[
+            "--mail-url",
+            &sink.url(),
+            "--public-url",
+            "https://auth.example.com",
+            "--mail-from",
+            "Timetable <no-reply@school.example>",
+        ])
+    }
+
+    /// The Firebase Auth bridge graduating accounts to an Identity Toolkit at `url`, with a
+    /// one-second deadline.
+    pub fn bridge(self, url: &str) -> Self {
+        self.flags(&[
+            "--firebase-auth",
+            "graduate",
+            "--firebase-api-key",
+            "test-key",
+            "--identity-toolkit-url",
+            url,
+            "--firebase-auth-deadline-secs",
+            "1",
+        ])
+    }
+
+    /// The signer reads its keys directory again every `secs` seconds.
+    pub fn key_refresh_secs(self, secs: u64) -> Self {
+        self.flag("--key-refresh-secs", secs)
+    }
+
+    /// Certificates published at `url` (a stand-in of Google's x509 endpoint).
+    pub fn x509_base_url(self, url: &str) -> Self {
+        self.flag("--x509-base-url", url)
+    }
+
+    /// ID tokens verified against the certificates at `url` (a stand-in of Google's
+    /// securetoken URL).
+    pub fn id_token_certs_url(self, url: &str) -> Self {
+        self.flag("--id-token-certs-url", url)
+    }
+
+    /// As with `FIREBASE_AUTH_EMULATOR_HOST` set (which tests running side by side cannot
+    /// each set in one process): the Auth emulator's unsigned ID tokens are taken for a
+    /// `demo-` project.
+    pub fn auth_emulator(mut self) -> Self {
+        self.auth_emulator = true;
+        self
+    }
+
+    /// This keys directory and project (several servers may share them).
+    pub fn in_project(mut self, keys: TempDir, project: &str) -> Self {
+        self.keys = Some(keys);
+        self.project = Some(project.to_string());
+        self
+    }
+
+    /// Starts the server on `127.0.0.1:0`, through the same [`App`] wiring `firegate serve`
+    /// uses, once its key state has been read.
+    pub async fn start(self) -> TestApp {
+        let keys = self.keys.unwrap_or_else(keys_dir);
+        let project = self.project.unwrap_or_else(project_id);
+        let mut args = vec!["serve".to_string()];
+        args.extend(base_args(keys.path(), &project));
+        // Tests hammer one server from one address; the rate limit has its own test.
+        args.extend(["--listen", "127.0.0.1:0", "--rate-limit-per-minute", "0"].map(String::from));
+        if let Some(password) = &self.admin_password
+            && !self.flags.iter().any(|f| f == "--admin-password-hash")
+        {
+            args.push("--admin-password-hash".into());
+            args.push(argon2id_hash(password, 1024, 1).await);
+        }
+        args.extend(self.flags);
+        let Command::Serve(serve) = parse_cli(&args).command else {
+            unreachable!("parsed a serve command line")
+        };
+        let mut options = serve.server.app_options(serve.listen.addr());
+        options.service.factors.auth_emulator |= self.auth_emulator;
+        let app = App::build(options).await.unwrap();
+        let (addr, service) = (app.addr(), app.service().clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(app.run(async move {
+            let _ = rx.await;
+        }));
+        // The key state is read while the server already serves; tests look at the ring at once.
+        service.ready().await.unwrap();
+        TestApp {
+            addr,
+            service,
+            http: reqwest::Client::new(),
+            keys,
+            admin_password: self.admin_password,
+            shutdown: Some(tx),
+        }
+    }
+}
+
+/// Waits until `done` holds, for at most a minute, checking every 50 ms; fails naming `what`.
+/// For what happens after an answer (a hash finishing, a log line, a lock expiring).
+pub async fn eventually<F, Fut>(what: &str, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !done().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited a minute, and still not: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// An admin API request to `url` with `password` as the admin's, sent as the admin page sends
+/// it (JSON).
+pub fn admin_request(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    password: &str,
+) -> reqwest::RequestBuilder {
+    http.request(method, url)
+        .basic_auth("admin", Some(password))
+        .header("content-type", "application/json")
+}
+
+/// Sends `request`: the status and the JSON body (`null` for an empty body); fails unless a
+/// body is JSON, said so in its content type.
+pub async fn send(request: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+    json_answer(request.send().await.unwrap()).await
+}
+
+/// The status and JSON body of a response (`null` for an empty body); fails unless a body is
+/// JSON, said so in its content type.
+pub async fn json_answer(response: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    let json = response
+        .headers()
+        .get("content-type")
+        .is_some_and(|t| t.to_str().unwrap().starts_with("application/json"));
+    let text = response.text().await.unwrap();
+    if text.is_empty() {
+        return (status, serde_json::Value::Null);
+    }
+    assert!(json, "{status}: not a JSON response: {text}");
+    (status, serde_json::from_str(&text).unwrap())
+}
+
+/// The status and JSON body of a response (`null` when the body is empty or not JSON).
+pub async fn answer(response: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or_default())
 }
 
 /// Runs the `firegate` binary with the test flags for `keys` and `project`, feeding `stdin`.
@@ -559,6 +844,17 @@ impl ServerProcess {
             .find_map(|l| l.strip_prefix(&format!("{field}:")))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
             .unwrap()
+    }
+
+    /// An admin API request with [`ADMIN_PASSWORD`] (the server's `--admin-password-hash`
+    /// is of that password).
+    pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        admin_request(
+            &reqwest::Client::new(),
+            method,
+            self.url(path),
+            ADMIN_PASSWORD,
+        )
     }
 
     /// Sends a signal to the server.

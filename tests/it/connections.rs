@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use firegate::http::MAX_HEAD_BYTES;
 
-use crate::common::spawn_app_full;
+use crate::common::TestApp;
 
 /// Reads until the peer closes or `limit` passes; `None` when it was still open then.
 fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> Option<Vec<u8>> {
@@ -32,11 +32,11 @@ fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> Option<Vec<u8>>
 
 #[tokio::test]
 async fn idle_connections_are_closed_and_cannot_hold_the_budget() {
-    let app = spawn_app_full(
-        &[],
-        &["--max-connections", "4", "--header-timeout-secs", "1"],
-    )
-    .await;
+    let app = TestApp::builder()
+        .header_timeout_secs(1)
+        .flags(&["--max-connections", "4"])
+        .start()
+        .await;
     let addr = app.addr;
     let outcome = tokio::task::spawn_blocking(move || {
         // The whole budget: two silent sockets, one that sent a byte, one a partial head.
@@ -61,7 +61,7 @@ async fn idle_connections_are_closed_and_cannot_hold_the_budget() {
 
 #[tokio::test]
 async fn a_keep_alive_connection_that_goes_quiet_is_closed() {
-    let app = spawn_app_full(&[], &["--header-timeout-secs", "1"]).await;
+    let app = TestApp::builder().header_timeout_secs(1).start().await;
     let addr = app.addr;
     let (answered, closed) = tokio::task::spawn_blocking(move || {
         let mut stream = TcpStream::connect(addr).unwrap();
@@ -86,7 +86,7 @@ async fn a_keep_alive_connection_that_goes_quiet_is_closed() {
 
 #[tokio::test]
 async fn http2_is_not_spoken() {
-    let app = spawn_app_full(&[], &["--header-timeout-secs", "2"]).await;
+    let app = TestApp::builder().header_timeout_secs(2).start().await;
     let addr = app.addr;
     let received = tokio::task::spawn_blocking(move || {
         let mut stream = TcpStream::connect(addr).unwrap();
@@ -111,7 +111,7 @@ async fn http2_is_not_spoken() {
 
 #[tokio::test]
 async fn an_oversized_body_is_refused_before_it_is_sent() {
-    let app = spawn_app_full(&[], &[]).await;
+    let app = TestApp::builder().start().await;
     let addr = app.addr;
     let received = tokio::task::spawn_blocking(move || {
         let mut stream = TcpStream::connect(addr).unwrap();
@@ -139,15 +139,15 @@ async fn an_oversized_body_is_refused_before_it_is_sent() {
 #[tokio::test]
 async fn a_full_budget_of_idle_sockets_gives_way_to_a_new_client() {
     // A long header timeout: here only eviction can make room.
-    let app = spawn_app_full(
-        &[],
-        &["--max-connections", "4", "--header-timeout-secs", "120"],
-    )
-    .await;
+    let app = TestApp::builder()
+        .header_timeout_secs(120)
+        .flags(&["--max-connections", "4"])
+        .start()
+        .await;
     let addr = app.addr;
+    // Connected one after the other, they wait in the kernel's accept queue in that order, and
+    // the server accepts them in that order before the client below, which queues behind them.
     let mut idle: Vec<TcpStream> = (0..4).map(|_| TcpStream::connect(addr).unwrap()).collect();
-    // Each idle socket has been accepted before the next arrives.
-    tokio::time::sleep(Duration::from_millis(200)).await;
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
         .build()
@@ -182,7 +182,7 @@ fn header_lines(count: usize) -> Vec<u8> {
 #[tokio::test]
 async fn a_request_head_over_the_cap_is_refused_without_reading_on() {
     // A long header timeout: here only the cap can end the connection.
-    let app = spawn_app_full(&[], &["--header-timeout-secs", "120"]).await;
+    let app = TestApp::builder().header_timeout_secs(120).start().await;
     let addr = app.addr;
     let received = tokio::task::spawn_blocking(move || {
         let mut stream = TcpStream::connect(addr).unwrap();
@@ -205,7 +205,7 @@ async fn a_request_head_over_the_cap_is_refused_without_reading_on() {
 
 #[tokio::test]
 async fn a_request_with_ordinary_headers_is_served() {
-    let app = spawn_app_full(&[], &[]).await;
+    let app = TestApp::builder().start().await;
     // What a signed-in client may send: an ID token, an App Check token, cookies, a trace.
     let response = app
         .http

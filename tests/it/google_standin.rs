@@ -76,7 +76,7 @@ impl GoogleStandIn {
     /// Starts on a free port; its metadata server says the project is `project` and hands
     /// out access tokens valid for `token_lifetime_secs`.
     pub async fn start(project: &str, token_lifetime_secs: u64) -> GoogleStandIn {
-        let generated = firegate::keygen::generate_rsa(2048).unwrap();
+        let generated = firegate::keys::keygen::generate_rsa(2048).unwrap();
         let key = RsaKeyPair::from_pkcs8(generated.pkcs8_der()).unwrap();
         let certificate = firegate::keys::self_signed_certificate(generated.key(), EMAIL).unwrap();
         let inner = Arc::new(Inner {

@@ -11,13 +11,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
 use serde_json::{Value, json};
 
-use crate::common::{ServerProcess, keys_dir, project_id, shared_public_pem};
+use crate::common::{ADMIN_PASSWORD, ServerProcess, keys_dir, project_id, send, shared_public_pem};
 use crate::google_standin::{
     EMAIL, GoogleStandIn, KEY_ID, google_error, permission_denied, service_disabled,
 };
 
 const PASSWORD: &str = "correct horse";
-const ADMIN_PASSWORD: &str = "admin secret";
 
 /// A `serve --signer iam` process over an empty keys directory, with the account
 /// `kim@example.com` (created with the CLI's key settings, which only name the project).
@@ -330,29 +329,14 @@ async fn the_admin_api_shows_the_iam_signer_and_refuses_rotation() {
     let iam = IamServer::start(3600, &[]).await;
     iam.ready().await;
     let admin = |method: reqwest::Method, path: &str| {
-        reqwest::Client::new()
-            .request(method, iam.server.url(path))
-            .basic_auth("admin", Some(ADMIN_PASSWORD))
-            .json(&json!({}))
+        iam.server.admin(method, path).body(json!({}).to_string())
     };
-    let signer: Value = admin(reqwest::Method::GET, "/admin/api/signer")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, signer) = send(admin(reqwest::Method::GET, "/admin/api/signer")).await;
     assert_eq!(
         signer,
         json!({"signer": "iam", "service_account": EMAIL, "key_id": KEY_ID})
     );
-    let keys: Value = admin(reqwest::Method::GET, "/admin/api/keys")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, keys) = send(admin(reqwest::Method::GET, "/admin/api/keys")).await;
     assert_eq!(keys, json!([]));
     let refused = admin(reqwest::Method::POST, "/admin/api/keys/anything/activate")
         .send()

@@ -5,12 +5,14 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::routing::get;
 use firegate::custom_token::AUDIENCE;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use firegate::cli::Command;
@@ -18,8 +20,8 @@ use firegate::service::Service;
 use firegate::store::{Store, StoreOptions};
 
 use crate::common::{
-    TestApp, base_args, emulator_host, firegate_command, keys_dir, outcome, parse_cli, project_id,
-    run_firegate, spawn_app, spawn_app_in,
+    ADMIN_PASSWORD, TestApp, base_args, emulator_host, eventually, firegate_command, keys_dir,
+    outcome, parse_cli, project_id, run_firegate, send,
 };
 
 const EMAIL: &str = "firegate-dev@demo-firegate.iam.gserviceaccount.com";
@@ -105,13 +107,12 @@ async fn login_token(app: &TestApp) -> (u16, Option<String>) {
 async fn rotation_app(published: &Published) -> (TestApp, String, String) {
     let x509 = published.serve().await;
     let url = format!("http://{x509}");
-    let app = spawn_app_in(
-        keys_dir(),
-        &project_id(),
-        &["--x509-base-url", &url, "--key-refresh-secs", "1"],
-        &[],
-    )
-    .await;
+    let app = TestApp::builder()
+        .in_project(keys_dir(), &project_id())
+        .x509_base_url(&url)
+        .key_refresh_secs(1)
+        .start()
+        .await;
     app.service.refresh_keys().await;
     let (kid, certificate) = new_key(app.keys.path(), "next", "demo-firegate");
     app.service.refresh_keys().await;
@@ -130,17 +131,21 @@ async fn activating_a_key_during_a_login_loop_fails_no_login() {
 
     let app = Arc::new(app);
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let looping = {
-        let (app, stop) = (app.clone(), stop.clone());
+        let (app, stop, done) = (app.clone(), stop.clone(), done.clone());
         tokio::spawn(async move {
             let mut seen = Vec::new();
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            while !stop.load(Ordering::Relaxed) {
                 seen.push(login_token(&app).await);
+                done.fetch_add(1, Ordering::Relaxed);
             }
             seen
         })
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A few sign-ins with the old key, the switch, and a few with the new one.
+    let signed = || done.load(Ordering::Relaxed);
+    eventually("sign-ins before the switch", || async { signed() >= 3 }).await;
     let info = app
         .service
         .rotation()
@@ -149,9 +154,17 @@ async fn activating_a_key_during_a_login_loop_fails_no_login() {
         .await
         .unwrap();
     assert_eq!(serde_json::to_value(info.state).unwrap(), "active");
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let switched_at = signed();
+    eventually("sign-ins after the switch", || async {
+        signed() >= switched_at + 3
+    })
+    .await;
+    stop.store(true, Ordering::Relaxed);
     let seen = looping.await.unwrap();
+    assert!(
+        seen.len() > switched_at,
+        "the loop signed in after the switch"
+    );
 
     assert!(
         seen.iter().all(|(status, _)| *status == 200),
@@ -532,7 +545,7 @@ async fn a_broken_key_file_stops_start_up_only_when_it_holds_the_active_key() {
     let keys = keys_dir();
     write_key_file(keys.path(), "garbage.json", b"not a key");
     let project = project_id();
-    let app = spawn_app_in(keys, &project, &[], &[]).await;
+    let app = TestApp::builder().in_project(keys, &project).start().await;
     app.service.refresh_keys().await;
     app.create("kim@example.com", "password-1").await;
     assert_eq!(login_token(&app).await.0, 200);
@@ -634,7 +647,7 @@ async fn the_keys_cli_repairs_a_deployment_without_an_active_key_and_listing_onl
 
 #[tokio::test]
 async fn a_key_file_corrupted_at_runtime_does_not_stop_signing() {
-    let app = spawn_app_with_refresh().await;
+    let app = TestApp::builder().key_refresh_secs(1).start().await;
     app.create("kim@example.com", "password-1").await;
     let kid = app.service.signer.key_ring().unwrap().active().kid.clone();
     let file = app.keys.path().join("key.json");
@@ -667,10 +680,6 @@ async fn a_key_file_corrupted_at_runtime_does_not_stop_signing() {
     );
 }
 
-async fn spawn_app_with_refresh() -> TestApp {
-    crate::common::spawn_app_with(&["--key-refresh-secs", "1"]).await
-}
-
 #[tokio::test]
 async fn two_instances_sharing_firestore_switch_keys_together() {
     let published = Published::default();
@@ -678,8 +687,16 @@ async fn two_instances_sharing_firestore_switch_keys_together() {
     let url = format!("http://{x509}");
     let project = project_id();
     let flags = ["--x509-base-url", url.as_str(), "--key-refresh-secs", "1"];
-    let first = spawn_app_in(keys_dir(), &project, &flags, &[]).await;
-    let second = spawn_app_in(keys_dir(), &project, &flags, &[]).await;
+    let first = TestApp::builder()
+        .in_project(keys_dir(), &project)
+        .flags(&flags)
+        .start()
+        .await;
+    let second = TestApp::builder()
+        .in_project(keys_dir(), &project)
+        .flags(&flags)
+        .start()
+        .await;
     first.service.refresh_keys().await;
     // The new key reaches both instances' key directories (e.g. a new secret version).
     let (new_kid, certificate) = new_key(first.keys.path(), "next", "demo-firegate");
@@ -696,29 +713,26 @@ async fn two_instances_sharing_firestore_switch_keys_together() {
         .activate(&new_kid, false, "test")
         .await
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
+    eventually("the second instance switches to the new key", || async {
         let (status, token) = login_token(&second).await;
         assert_eq!(status, 200);
-        if jsonwebtoken::decode_header(token.unwrap())
+        jsonwebtoken::decode_header(token.unwrap())
             .unwrap()
             .kid
             .unwrap()
             == new_kid
-        {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the second instance never switched"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
+    assert_eq!(
+        second.service.signer.key_ring().unwrap().active().kid,
+        new_kid,
+        "the second instance's ring has the new key active"
+    );
 }
 
 #[tokio::test]
 async fn the_admin_api_requires_the_configured_credential() {
-    let plain = spawn_app().await;
+    let plain = TestApp::start().await;
     let response = plain
         .http
         .get(plain.url("/admin/api/keys"))
@@ -727,23 +741,15 @@ async fn the_admin_api_requires_the_configured_credential() {
         .unwrap();
     assert_eq!(response.status(), 404, "off without a credential");
 
-    let hash = plain
-        .service
-        .passwords
-        .hash(&firegate::passwords::Password::new("admin secret".into()).unwrap())
-        .await
-        .unwrap()
-        .hash;
     let published = Published::default();
     let x509 = published.serve().await;
     let url = format!("http://{x509}");
-    let app = spawn_app_in(
-        keys_dir(),
-        &project_id(),
-        &["--admin-password-hash", &hash, "--x509-base-url", &url],
-        &[],
-    )
-    .await;
+    let app = TestApp::builder()
+        .in_project(keys_dir(), &project_id())
+        .x509_base_url(&url)
+        .admin()
+        .start()
+        .await;
     app.service.refresh_keys().await;
     let (new_kid, certificate) = new_key(app.keys.path(), "next", "demo-firegate");
     published.publish(&new_kid, &certificate);
@@ -754,7 +760,7 @@ async fn the_admin_api_requires_the_configured_credential() {
     for (user, password) in [
         (None, None),
         (Some("admin"), Some("wrong")),
-        (Some("root"), Some("admin secret")),
+        (Some("root"), Some(ADMIN_PASSWORD)),
     ] {
         // JSON, as the admin page sends it: the gate refuses other posts before authenticating.
         let mut request = app
@@ -779,24 +785,9 @@ async fn the_admin_api_requires_the_configured_credential() {
         "nothing changed"
     );
 
-    let keys: Value = app
-        .http
-        .get(app.url("/admin/api/keys"))
-        .basic_auth("admin", Some("admin secret"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, keys) = send(app.admin(Method::GET, "/admin/api/keys")).await;
     assert_eq!(keys.as_array().unwrap().len(), 2);
-    let page = app
-        .http
-        .get(app.url("/admin/"))
-        .basic_auth("admin", Some("admin secret"))
-        .send()
-        .await
-        .unwrap();
+    let page = app.admin(Method::GET, "/admin/").send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(
         page.headers()["content-security-policy"]
@@ -808,10 +799,7 @@ async fn the_admin_api_requires_the_configured_credential() {
     assert!(html.contains("<progress id=\"migration\"") && html.contains(&new_kid));
 
     let response = app
-        .http
-        .post(&activate)
-        .header("content-type", "application/json")
-        .basic_auth("admin", Some("admin secret"))
+        .admin(Method::POST, "/admin/api/keys/next/activate")
         .send()
         .await
         .unwrap();
@@ -832,7 +820,7 @@ async fn the_admin_api_requires_the_configured_credential() {
 
 #[tokio::test]
 async fn the_keys_cli_generates_records_lists_and_refuses_clearly() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     app.service.refresh_keys().await;
     let project = app.project();
     let run = |args: &[&str]| outcome(run_firegate(app.keys.path(), &project, args, None));

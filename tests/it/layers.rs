@@ -1,6 +1,8 @@
 //! The layering `lib.rs` documents: every module of `src/` uses only modules below it, so
 //! there are no import circles and no part imports the flag layer (`config`) or anything
-//! above it. Read from the source text, so a new `use crate::…` that breaks it fails here.
+//! above it; and only `store/` names the `firestore` crate, only `http/` names axum and hyper.
+//! Read from the source text, so a new `use crate::…` or `use axum::…` that breaks it fails
+//! here.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -21,10 +23,17 @@ const LAYERS: &[&[&str]] = &[
     &["lockout"],
     &["accounts"],
     &["factors"],
-    &["login", "claims", "client"],
+    &["login", "claims", "client_network"],
     &["passwords"],
-    &["keygen", "emulator", "telemetry"],
+    &["emulator", "telemetry"],
     &["error"],
+];
+
+/// External crates only one module may name: the Firestore client stays behind `store`, the
+/// HTTP server behind `http`.
+const CONFINED: &[(&str, &[&str])] = &[
+    ("store", &["firestore"]),
+    ("http", &["axum", "hyper", "hyper_util", "tower_http"]),
 ];
 
 fn layer_of(module: &str) -> Option<usize> {
@@ -60,6 +69,73 @@ fn crate_paths(source: &str) -> Vec<String> {
         }
     }
     found
+}
+
+/// The external crates of `CONFINED` a file's code names as a path (`axum::…`, `::axum::…`,
+/// `use axum;`), comments left out.
+fn confined_crates(source: &str) -> Vec<&'static str> {
+    let mut named = Vec::new();
+    for line in source.lines() {
+        let code = line.trim_start();
+        if code.starts_with("//") {
+            continue;
+        }
+        for (_, crates) in CONFINED {
+            for name in crates.iter() {
+                let path = format!("{name}::");
+                let used = code.match_indices(&path).any(|(at, _)| {
+                    let before = code[..at].trim_end_matches("::");
+                    !before.ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '>')
+                }) || code.starts_with(&format!("use {name};"))
+                    || code.starts_with(&format!("use {name} as"));
+                if used && !named.contains(name) {
+                    named.push(*name);
+                }
+            }
+        }
+    }
+    named
+}
+
+/// Every `.rs` file under `src/`, with its path relative to `src/`.
+fn sources() -> Vec<(String, String)> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = Vec::new();
+    let mut stack = vec![src.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let relative = path.strip_prefix(&src).unwrap().display().to_string();
+                found.push((relative, std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+    found
+}
+
+/// The crate-confinement faults of a set of files: each file naming a confined crate outside
+/// the module that owns it.
+fn confinement_faults(files: &[(String, String)]) -> Vec<String> {
+    let mut faults = Vec::new();
+    for (file, source) in files {
+        let top = file.split('/').next().unwrap_or("").trim_end_matches(".rs");
+        for name in confined_crates(source) {
+            let (owner, _) = CONFINED
+                .iter()
+                .find(|(_, crates)| crates.contains(&name))
+                .unwrap();
+            if top != *owner {
+                faults.push(format!(
+                    "src/{file} names the {name} crate, which only src/{owner}/ may name"
+                ));
+            }
+        }
+    }
+    faults.sort();
+    faults
 }
 
 /// `module -> the modules it names`, for every top-level module of `src/`.
@@ -147,5 +223,46 @@ fn the_check_sees_what_it_checks() {
     assert_eq!(
         crate_paths("use crate::{Error, config::X};\nlet a = crate::http::router;"),
         ["Error", "config", "http"]
+    );
+}
+
+#[test]
+fn only_store_names_firestore_and_only_http_names_axum() {
+    let faults = confinement_faults(&sources());
+    assert!(
+        faults.is_empty(),
+        "a crate named outside its module:\n{}",
+        faults.join("\n")
+    );
+}
+
+#[test]
+fn the_confinement_check_sees_what_it_checks() {
+    // The scan must catch each way of naming a crate, or the test above would pass on nothing.
+    let files = [
+        ("service/x.rs", "use firestore::FirestoreDb;"),
+        ("app.rs", "let r = ::axum::Router::new();"),
+        ("keys/y.rs", "fn f() -> hyper::StatusCode {}"),
+        ("store/z.rs", "use firestore::FirestoreDb;"),
+        ("http/w.rs", "use axum::Json;"),
+        ("app.rs", "// axum::Router is named in a comment only"),
+        (
+            "app.rs",
+            "let a = crate::http::axum_like::f(); let b = my_hyper::x;",
+        ),
+    ]
+    .map(|(f, s)| (f.to_string(), s.to_string()));
+    assert_eq!(
+        confinement_faults(&files),
+        [
+            "src/app.rs names the axum crate, which only src/http/ may name",
+            "src/keys/y.rs names the hyper crate, which only src/http/ may name",
+            "src/service/x.rs names the firestore crate, which only src/store/ may name",
+        ]
+    );
+    assert!(
+        sources()
+            .iter()
+            .any(|(f, s)| f.starts_with("store/") && confined_crates(s).contains(&"firestore"))
     );
 }

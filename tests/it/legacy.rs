@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use firegate::passwords::Dialect;
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, spawn_app, spawn_app_with};
+use crate::common::TestApp;
 
 pub(crate) const FIXTURE: &str = include_str!("../fixtures/legacy-hashes.jsonl");
 
@@ -21,13 +21,9 @@ pub(crate) fn dialect_of(source: &str) -> Dialect {
     }
 }
 
-pub(crate) async fn login(app: &TestApp, login: &str, password: &str) -> u16 {
-    app.sign_in(login, password).await.0
-}
-
 #[tokio::test]
 async fn every_fixture_hash_signs_in_and_is_upgraded_to_argon2id() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let lines: Vec<Value> = FIXTURE
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -42,7 +38,7 @@ async fn every_fixture_hash_signs_in_and_is_upgraded_to_argon2id() {
                 .insert_with_hash(&user, hash, dialect_of(line["source"].as_str().unwrap()))
                 .await;
             assert_eq!(
-                login(app, &user, line["wrong"].as_str().unwrap()).await,
+                app.sign_in(&user, line["wrong"].as_str().unwrap()).await.0,
                 400,
                 "{what}: wrong password"
             );
@@ -53,7 +49,9 @@ async fn every_fixture_hash_signs_in_and_is_upgraded_to_argon2id() {
             );
 
             assert_eq!(
-                login(app, &user, line["password"].as_str().unwrap()).await,
+                app.sign_in(&user, line["password"].as_str().unwrap())
+                    .await
+                    .0,
                 200,
                 "{what}: right password"
             );
@@ -69,12 +67,14 @@ async fn every_fixture_hash_signs_in_and_is_upgraded_to_argon2id() {
             );
 
             assert_eq!(
-                login(app, &user, line["password"].as_str().unwrap()).await,
+                app.sign_in(&user, line["password"].as_str().unwrap())
+                    .await
+                    .0,
                 200,
                 "{what}: after upgrade"
             );
             assert_eq!(
-                login(app, &user, line["wrong"].as_str().unwrap()).await,
+                app.sign_in(&user, line["wrong"].as_str().unwrap()).await.0,
                 400,
                 "{what}: wrong after upgrade"
             );
@@ -85,7 +85,7 @@ async fn every_fixture_hash_signs_in_and_is_upgraded_to_argon2id() {
 
 #[tokio::test]
 async fn malformed_truncated_and_absurd_hashes_fail_cleanly() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let cases = [
         (
             "trunc",
@@ -109,7 +109,7 @@ async fn malformed_truncated_and_absurd_hashes_fail_cleanly() {
     for (user, hash, dialect) in cases {
         app.insert_with_hash(user, hash, dialect).await;
         let started = Instant::now();
-        assert_eq!(login(&app, user, "anything").await, 400, "{user}");
+        assert_eq!(app.sign_in(user, "anything").await.0, 400, "{user}");
         assert!(
             started.elapsed() < Duration::from_secs(20),
             "{user} was computed"
@@ -124,7 +124,7 @@ async fn malformed_truncated_and_absurd_hashes_fail_cleanly() {
 
 #[tokio::test]
 async fn a_hash_stored_under_the_wrong_dialect_never_verifies() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let fixture = |source: &str, scheme: &str| -> Value {
         FIXTURE
             .lines()
@@ -159,7 +159,7 @@ async fn a_hash_stored_under_the_wrong_dialect_never_verifies() {
         app.insert_with_hash(&format!("mismatch{i}"), hash, *wrong)
             .await;
         assert_eq!(
-            login(&app, &format!("mismatch{i}"), password).await,
+            app.sign_in(&format!("mismatch{i}"), password).await.0,
             400,
             "{what}"
         );
@@ -176,7 +176,7 @@ async fn a_hash_stored_under_the_wrong_dialect_never_verifies() {
         app.insert_with_hash(&format!("control{i}"), hash, right)
             .await;
         assert_eq!(
-            login(&app, &format!("control{i}"), password).await,
+            app.sign_in(&format!("control{i}"), password).await.0,
             200,
             "{what}: control"
         );
@@ -185,7 +185,7 @@ async fn a_hash_stored_under_the_wrong_dialect_never_verifies() {
 
 #[tokio::test]
 async fn failed_sign_ins_take_at_least_the_floor() {
-    let app = spawn_app_with(&["--failure-floor-ms", "400"]).await;
+    let app = TestApp::builder().failure_floor_ms(400).start().await;
     app.create("kim@example.com", "right password").await;
     for (who, password) in [("kim@example.com", "wrong"), ("ghost@example.com", "x")] {
         let started = Instant::now();
@@ -203,7 +203,7 @@ async fn failed_sign_ins_take_at_least_the_floor() {
 
 #[tokio::test]
 async fn stats_count_accounts_per_scheme() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let lines: Vec<Value> = FIXTURE
         .lines()
         .take(3)
@@ -225,7 +225,9 @@ async fn stats_count_accounts_per_scheme() {
     assert_eq!(get("argon2id"), Some(1));
 
     assert_eq!(
-        login(&app, "w0", lines[0]["password"].as_str().unwrap()).await,
+        app.sign_in("w0", lines[0]["password"].as_str().unwrap())
+            .await
+            .0,
         200
     );
     let stats = app.service.scheme_stats().await.unwrap();

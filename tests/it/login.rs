@@ -5,7 +5,7 @@ use firegate::service::AccountRef;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, shared_public_pem, spawn_app, spawn_app_with};
+use crate::common::{TestApp, shared_public_pem};
 
 fn verify(token: &str, public_pem: &str) -> jsonwebtoken::errors::Result<Value> {
     let mut validation = Validation::new(Algorithm::RS256);
@@ -14,15 +14,9 @@ fn verify(token: &str, public_pem: &str) -> jsonwebtoken::errors::Result<Value> 
     jsonwebtoken::decode::<Value>(token, &key, &validation).map(|d| d.claims)
 }
 
-async fn login(app: &TestApp, body: Value) -> (u16, Value) {
-    let response = app.post_json("/login/", body).await;
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
-}
-
 #[tokio::test]
 async fn a_right_password_yields_a_token_signed_by_the_service_account() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let account = app.create("kim@example.com", "correct horse").await;
 
     let response = app
@@ -50,48 +44,43 @@ async fn a_right_password_yields_a_token_signed_by_the_service_account() {
     assert_eq!(claims["exp"].as_i64().unwrap(), iat + 3600);
     assert!(claims.get("claims").is_none());
 
-    let other = firegate::keygen::generate_rsa(2048).unwrap();
+    let other = firegate::keys::keygen::generate_rsa(2048).unwrap();
     assert!(verify(token, other.public_pem()).is_err());
 }
 
 #[tokio::test]
 async fn both_paths_and_the_username_field_work() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     app.create("legacy_kim", "pw-123456").await;
     for path in ["/login", "/login/"] {
-        let (status, _) = login_at(
-            &app,
-            path,
-            json!({"username": "legacy_kim", "password": "pw-123456"}),
-        )
-        .await;
+        let (status, _) = app
+            .post(
+                path,
+                json!({"username": "legacy_kim", "password": "pw-123456"}),
+            )
+            .await;
         assert_eq!(status, 200, "{path}");
-        let (status, _) = login_at(
-            &app,
-            path,
-            json!({"email": "legacy_kim", "password": "pw-123456"}),
-        )
-        .await;
+        let (status, _) = app
+            .post(
+                path,
+                json!({"email": "legacy_kim", "password": "pw-123456"}),
+            )
+            .await;
         assert_eq!(status, 200, "{path} with the login sent as email");
     }
     // Usernames match exactly.
-    let (status, _) = login(
-        &app,
-        json!({"username": "Legacy_kim", "password": "pw-123456"}),
-    )
-    .await;
+    let (status, _) = app
+        .post(
+            "/login/",
+            json!({"username": "Legacy_kim", "password": "pw-123456"}),
+        )
+        .await;
     assert_eq!(status, 400);
-}
-
-async fn login_at(app: &TestApp, path: &str, body: Value) -> (u16, Value) {
-    let response = app.post_json(path, body).await;
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
 }
 
 #[tokio::test]
 async fn every_failed_sign_in_gets_the_same_400_body() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let account = app.create("lee@example.com", "right password").await;
     app.create("off@example.com", "right password").await;
     app.service
@@ -99,21 +88,24 @@ async fn every_failed_sign_in_gets_the_same_400_body() {
         .await
         .unwrap();
 
-    let wrong = login(
-        &app,
-        json!({"email": "lee@example.com", "password": "wrong password"}),
-    )
-    .await;
-    let unknown = login(
-        &app,
-        json!({"email": "nobody@example.com", "password": "right password"}),
-    )
-    .await;
-    let disabled = login(
-        &app,
-        json!({"email": "off@example.com", "password": "right password"}),
-    )
-    .await;
+    let wrong = app
+        .post(
+            "/login/",
+            json!({"email": "lee@example.com", "password": "wrong password"}),
+        )
+        .await;
+    let unknown = app
+        .post(
+            "/login/",
+            json!({"email": "nobody@example.com", "password": "right password"}),
+        )
+        .await;
+    let disabled = app
+        .post(
+            "/login/",
+            json!({"email": "off@example.com", "password": "right password"}),
+        )
+        .await;
     let expected =
         json!({"error": "invalid_credentials", "message": firegate::http::INVALID_CREDENTIALS});
     for (what, got) in [
@@ -128,17 +120,19 @@ async fn every_failed_sign_in_gets_the_same_400_body() {
         .set_disabled(&AccountRef::Login("off@example.com".into()), false)
         .await
         .unwrap();
-    let (status, _) = login(
-        &app,
-        json!({"email": "off@example.com", "password": "right password"}),
-    )
-    .await;
+    let (status, _) = app
+        .post(
+            "/login/",
+            json!({"email": "off@example.com", "password": "right password"}),
+        )
+        .await;
     assert_eq!(status, 200, "re-enabled account signs in");
-    let (status, body) = login(
-        &app,
-        json!({"email": "lee@example.com", "password": "right password"}),
-    )
-    .await;
+    let (status, body) = app
+        .post(
+            "/login/",
+            json!({"email": "lee@example.com", "password": "right password"}),
+        )
+        .await;
     assert_eq!(
         (status, body["uid"].as_str()),
         (200, Some(account.uid.as_str()))
@@ -147,21 +141,23 @@ async fn every_failed_sign_in_gets_the_same_400_body() {
 
 #[tokio::test]
 async fn an_unknown_login_costs_a_password_hash_like_a_wrong_password() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     app.create("han@example.com", "right password").await;
     let before = app.service.passwords.hashes_computed();
-    let unknown = login(
-        &app,
-        json!({"email": "ghost@example.com", "password": "whatever"}),
-    )
-    .await;
+    let unknown = app
+        .post(
+            "/login/",
+            json!({"email": "ghost@example.com", "password": "whatever"}),
+        )
+        .await;
     assert_eq!(unknown.0, 400);
     assert_eq!(app.service.passwords.hashes_computed(), before + 1);
-    let wrong = login(
-        &app,
-        json!({"email": "han@example.com", "password": "wrong"}),
-    )
-    .await;
+    let wrong = app
+        .post(
+            "/login/",
+            json!({"email": "han@example.com", "password": "wrong"}),
+        )
+        .await;
     assert_eq!(
         wrong, unknown,
         "the same answer whether or not the login exists"
@@ -171,7 +167,7 @@ async fn an_unknown_login_costs_a_password_hash_like_a_wrong_password() {
 
 #[tokio::test]
 async fn concurrent_creations_of_one_login_yield_exactly_one_account() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let attempts = (0..20).map(|i| {
         let service = app.service.clone();
         tokio::spawn(async move {
@@ -206,26 +202,31 @@ async fn concurrent_creations_of_one_login_yield_exactly_one_account() {
 
 #[tokio::test]
 async fn a_legacy_domain_maps_to_the_bare_username() {
-    let app = spawn_app_with(&["--legacy-domain", "school.example"]).await;
+    let app = TestApp::builder()
+        .legacy_domain("school.example")
+        .start()
+        .await;
     let account = app.create("park", "pw-legacy").await;
-    let (status, body) = login(
-        &app,
-        json!({"email": "park@school.example", "password": "pw-legacy"}),
-    )
-    .await;
+    let (status, body) = app
+        .post(
+            "/login/",
+            json!({"email": "park@school.example", "password": "pw-legacy"}),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(body["uid"], account.uid.as_str());
-    let (status, _) = login(
-        &app,
-        json!({"email": "park@elsewhere.example", "password": "pw-legacy"}),
-    )
-    .await;
+    let (status, _) = app
+        .post(
+            "/login/",
+            json!({"email": "park@elsewhere.example", "password": "pw-legacy"}),
+        )
+        .await;
     assert_eq!(status, 400);
 }
 
 #[tokio::test]
 async fn claims_are_copied_into_the_token() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let account = app
         .service
         .create_account(
@@ -243,11 +244,12 @@ async fn claims_are_copied_into_the_token() {
         .await
         .unwrap();
     assert_eq!(account.uid.as_str(), "legacy-1042");
-    let (status, body) = login(
-        &app,
-        json!({"email": "teacher@example.com", "password": "pw-claims"}),
-    )
-    .await;
+    let (status, body) = app
+        .post(
+            "/login/",
+            json!({"email": "teacher@example.com", "password": "pw-claims"}),
+        )
+        .await;
     assert_eq!(status, 200);
     let claims = verify(body["token"].as_str().unwrap(), &shared_public_pem()).unwrap();
     assert_eq!(claims["uid"], "legacy-1042");

@@ -6,15 +6,9 @@
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::common::{TestApp, emulator_host, spawn_app};
+use crate::common::{TestApp, emulator_host};
 
 const PW: &str = "a long password";
-
-async fn register(app: &TestApp, body: Value) -> (u16, Value) {
-    let response = app.post_json("/register/", body).await;
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or_default())
-}
 
 /// Removes the look-alike claim of `login`, leaving its account as one written before claims.
 async fn forget_claim(app: &TestApp, login: &str) {
@@ -46,13 +40,13 @@ async fn forget_claim(app: &TestApp, login: &str) {
 
 #[tokio::test]
 async fn a_login_that_looks_like_a_registered_one_is_refused_until_that_one_is_deleted() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let first = [
         json!({"email": "admin@school.example", "username": "admin", "password": PW}),
         json!({"email": "kim@school.example", "username": "kim lee", "password": PW}),
     ];
     for body in first {
-        assert_eq!(register(&app, body).await.0, 201);
+        assert_eq!(app.register(body).await.0, 201);
     }
     for body in [
         json!({"email": "x1@school.example", "username": "\u{430}dmin", "password": PW}),
@@ -60,7 +54,7 @@ async fn a_login_that_looks_like_a_registered_one_is_refused_until_that_one_is_d
         json!({"email": "x3@school.example", "username": "kim\u{a0}lee", "password": PW}),
         json!({"email": "x4@school.example", "username": "\u{430}dm\u{456}n", "password": PW}),
     ] {
-        let (status, got) = register(&app, body.clone()).await;
+        let (status, got) = app.register(body.clone()).await;
         assert_eq!(
             (status, got["error"].as_str()),
             (409, Some("login_look_alike")),
@@ -68,7 +62,9 @@ async fn a_login_that_looks_like_a_registered_one_is_refused_until_that_one_is_d
         );
     }
     // A refused registration leaves nothing behind.
-    let (status, _) = register(&app, json!({"email": "x1@school.example", "password": PW})).await;
+    let (status, _) = app
+        .register(json!({"email": "x1@school.example", "password": PW}))
+        .await;
     assert_eq!(status, 201);
     assert_eq!(app.sign_in("admin", PW).await.0, 200);
     assert_eq!(app.sign_in("\u{430}dmin", PW).await.0, 400);
@@ -85,17 +81,15 @@ async fn a_login_that_looks_like_a_registered_one_is_refused_until_that_one_is_d
         .cli(&["accounts", "delete", "--login", "admin", "--yes"], None)
         .await;
     assert!(ok, "{err}");
-    let (status, got) = register(
-        &app,
-        json!({"email": "x5@school.example", "username": "\u{430}dmin", "password": PW}),
-    )
-    .await;
+    let (status, got) = app
+        .register(json!({"email": "x5@school.example", "username": "\u{430}dmin", "password": PW}))
+        .await;
     assert_eq!(status, 201, "deleting admin freed its look: {got}");
 }
 
 #[tokio::test]
 async fn accounts_from_before_claims_get_theirs_and_keep_signing_in() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     app.create("admin", PW).await;
     app.create("kim lee", PW).await;
     forget_claim(&app, "admin").await;
@@ -112,11 +106,9 @@ async fn accounts_from_before_claims_get_theirs_and_keep_signing_in() {
     assert_eq!(look_alikes[0]["login"], "kim lee");
     assert_eq!(look_alikes[0]["holder_uid"], twin.uid.as_str());
 
-    let (status, got) = register(
-        &app,
-        json!({"email": "x@school.example", "username": "\u{430}dmin", "password": PW}),
-    )
-    .await;
+    let (status, got) = app
+        .register(json!({"email": "x@school.example", "username": "\u{430}dmin", "password": PW}))
+        .await;
     assert_eq!(
         (status, got["error"].as_str()),
         (409, Some("login_look_alike"))
@@ -128,4 +120,81 @@ async fn accounts_from_before_claims_get_theirs_and_keep_signing_in() {
     let (ok, again, err) = app.cli(&["accounts", "claim-look-alikes"], None).await;
     assert!(ok, "{err}");
     assert_eq!(serde_json::from_str::<Value>(&again).unwrap(), report);
+}
+
+#[tokio::test]
+async fn look_alike_logins_are_one_login_and_invisible_characters_are_refused() {
+    let app = TestApp::builder().start().await;
+    let app = &app;
+    let register = |email: &str, username: Option<&str>| {
+        let mut body = json!({"email": email, "password": "a long password"});
+        if let Some(name) = username {
+            body["username"] = json!(name);
+        }
+        async move {
+            let (status, body) = app.register(body).await;
+            (status, body["error"].as_str().unwrap_or("").to_string())
+        }
+    };
+    assert_eq!(
+        register("jose\u{301}@example.com", Some("Jose\u{301}"))
+            .await
+            .0,
+        201
+    );
+    for (look_alike, why) in [
+        ("jos\u{e9}@example.com", "NFC of the stored NFD"),
+        ("ｊｏｓé@ｅｘａｍｐｌｅ.com", "fullwidth forms"),
+    ] {
+        assert_eq!(
+            register(look_alike, None).await,
+            (409, "login_taken".to_string()),
+            "{why}"
+        );
+    }
+    for hidden in [
+        "jo\u{200B}se@example.com",
+        "jose\u{200D}@example.com",
+        "\u{FEFF}jose@example.com",
+    ] {
+        assert_eq!(
+            register(hidden, None).await,
+            (400, "invalid_login".to_string()),
+            "{hidden:?}"
+        );
+    }
+    assert_eq!(
+        register("lee@example.com", Some("le\u{2060}e")).await,
+        (400, "invalid_login".to_string()),
+        "usernames too"
+    );
+    // Every spelling signs in to the one account.
+    for spelling in [
+        "JOSÉ@example.com",
+        "jose\u{301}@EXAMPLE.com",
+        "ｊｏｓé@example.com",
+    ] {
+        assert_eq!(
+            app.sign_in(spelling, "a long password").await.0,
+            200,
+            "{spelling}"
+        );
+    }
+    let by_name = app
+        .post_json(
+            "/login/",
+            json!({"username": "Jos\u{e9}", "password": "a long password"}),
+        )
+        .await;
+    assert_eq!(by_name.status(), 200);
+    // A username stored unnormalised before these rules still signs in as it was typed.
+    let old = "Ma\u{301}ria\u{200B}";
+    app.seed(None, Some(old), "old password", 0).await;
+    let typed = app
+        .post_json(
+            "/login/",
+            json!({"username": old, "password": "old password"}),
+        )
+        .await;
+    assert_eq!(typed.status(), 200);
 }

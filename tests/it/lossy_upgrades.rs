@@ -7,10 +7,9 @@
 use firegate::passwords::{Dialect, Password, StoredHash};
 use firegate::service::AccountRef;
 use jiff::Timestamp;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::common::{TestApp, spawn_app};
-use crate::legacy::login;
+use crate::common::TestApp;
 
 const MORE: &str = include_str!("../fixtures/more-hashes.jsonl");
 const LIBRARIES: &str = include_str!("../fixtures/library-hashes.jsonl");
@@ -63,24 +62,28 @@ async fn assert_upgrade_keeps_both_forms(app: &TestApp, name: &str, case: &Lossy
     for (i, first) in [&case.variant, &case.real].into_iter().enumerate() {
         let user = format!("{name}{i}");
         app.insert_with_hash(&user, &case.hash, case.dialect).await;
-        assert_eq!(login(app, &user, first).await, 200, "{what}: {first:?}");
+        assert_eq!(app.sign_in(&user, first).await.0, 200, "{what}: {first:?}");
         let stored = app.stored(&user).await.account.password;
         assert_eq!(stored.scheme_name(), "argon2id", "{what}: upgraded");
         assert_eq!(stored.input.as_deref(), Some(case.input), "{what}");
         for again in [&case.real, &case.variant] {
             assert_eq!(
-                login(app, &user, again).await,
+                app.sign_in(&user, again).await.0,
                 200,
                 "{what}: {again:?} after signing in with {first:?}"
             );
         }
-        assert_eq!(login(app, &user, &case.wrong).await, 400, "{what}: wrong");
+        assert_eq!(
+            app.sign_in(&user, &case.wrong).await.0,
+            400,
+            "{what}: wrong"
+        );
     }
 }
 
 #[tokio::test]
 async fn des_crypt_upgrades_keep_every_input_des_read_as_the_password() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let glibc = Lossy::new(MORE, "zZYQyo/kK5WTQ", Dialect::Phc, "12345678+x", "des8");
     // Django's CryptPasswordHasher stores `crypt$$` and crypt(3)'s output.
     let django = Lossy {
@@ -107,7 +110,7 @@ async fn des_crypt_upgrades_keep_every_input_des_read_as_the_password() {
 
 #[tokio::test]
 async fn wordpress_upgrades_keep_the_trimmed_and_the_padded_password() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     // wp_hash_password hashed "spaces"; WordPress users may type it padded.
     let phpass = Lossy::new(
         PHP,
@@ -139,8 +142,8 @@ async fn wordpress_upgrades_keep_the_trimmed_and_the_padded_password() {
     );
     app.insert_with_hash("laravel", &plugin.hash, Dialect::Php)
         .await;
-    assert_eq!(login(&app, "laravel", &plugin.variant).await, 400);
-    assert_eq!(login(&app, "laravel", &plugin.real).await, 200);
+    assert_eq!(app.sign_in("laravel", &plugin.variant).await.0, 400);
+    assert_eq!(app.sign_in("laravel", &plugin.real).await.0, 200);
 
     // Drupal 7's login form trims what is typed too (user_login_authenticate_validate), and
     // user_save hashes the trimmed password: a padded sign-in that worked there works here,
@@ -158,13 +161,13 @@ async fn wordpress_upgrades_keep_the_trimmed_and_the_padded_password() {
     let (typed, _) = fixture(PHP, padded);
     app.insert_with_hash("padded", padded, Dialect::Drupal)
         .await;
-    assert_eq!(login(&app, "padded", &typed).await, 400);
-    assert_eq!(login(&app, "padded", "spaces").await, 400);
+    assert_eq!(app.sign_in("padded", &typed).await.0, 400);
+    assert_eq!(app.sign_in("padded", "spaces").await.0, 400);
 }
 
 #[tokio::test]
 async fn bcrypt_upgrades_keep_every_password_sharing_the_first_72_bytes() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let real = format!("{}{}", "0123456789ab".repeat(6), "real-end");
     let variant = format!("{}{}", &real[..72], "typo-end");
     let hash = bcrypt::hash_with_salt(&real, 4, *b"firegate-bcrypt!")
@@ -186,7 +189,7 @@ async fn bcrypt_upgrades_keep_every_password_sharing_the_first_72_bytes() {
         .unwrap()
         .format_for_version(bcrypt::Version::TwoB);
     app.insert_with_hash("short", &short, Dialect::Phc).await;
-    assert_eq!(login(&app, "short", "short enough").await, 200);
+    assert_eq!(app.sign_in("short", "short enough").await.0, 200);
     let stored = app.stored("short").await.account.password;
     assert_eq!(
         (stored.scheme_name().as_str(), stored.input),
@@ -198,32 +201,31 @@ async fn bcrypt_upgrades_keep_every_password_sharing_the_first_72_bytes() {
 async fn upgraded_des_account(app: &TestApp, user: &str) {
     app.insert_with_hash(user, "zZYQyo/kK5WTQ", Dialect::Phc)
         .await;
-    assert_eq!(login(app, user, "12345678+x").await, 200);
+    assert_eq!(app.sign_in(user, "12345678+x").await.0, 200);
     let stored = app.stored(user).await.account.password;
     assert_eq!(stored.input.as_deref(), Some("des8"));
 }
 
 #[tokio::test]
 async fn a_new_password_is_checked_as_typed_again() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     upgraded_des_account(&app, "kim@example.com").await;
-    let response = app
-        .post_json(
-            "/password/",
-            json!({"email": "kim@example.com", "password": "12345678", "new_password": "12345678 but longer"}),
-        )
+    let (status, _) = app
+        .change_password("kim@example.com", "12345678", "12345678 but longer")
         .await;
-    assert_eq!(response.status().as_u16(), 204);
+    assert_eq!(status, 204);
     assert_eq!(
         app.stored("kim@example.com").await.account.password.input,
         None
     );
     assert_eq!(
-        login(&app, "kim@example.com", "12345678 but longer").await,
+        app.sign_in("kim@example.com", "12345678 but longer")
+            .await
+            .0,
         200
     );
-    assert_eq!(login(&app, "kim@example.com", "12345678 but").await, 400);
-    assert_eq!(login(&app, "kim@example.com", "12345678+x").await, 400);
+    assert_eq!(app.sign_in("kim@example.com", "12345678 but").await.0, 400);
+    assert_eq!(app.sign_in("kim@example.com", "12345678+x").await.0, 400);
 
     upgraded_des_account(&app, "lee").await;
     let set = Password::new("abcdefgh and more".into()).unwrap();
@@ -232,13 +234,13 @@ async fn a_new_password_is_checked_as_typed_again() {
         .await
         .unwrap();
     assert_eq!(app.stored("lee").await.account.password.input, None);
-    assert_eq!(login(&app, "lee", "abcdefgh and more").await, 200);
-    assert_eq!(login(&app, "lee", "abcdefgh").await, 400);
+    assert_eq!(app.sign_in("lee", "abcdefgh and more").await.0, 200);
+    assert_eq!(app.sign_in("lee", "abcdefgh").await.0, 400);
 }
 
 #[tokio::test]
 async fn an_input_transform_this_version_does_not_know_refuses_the_account() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let hash = app
         .service
         .passwords
@@ -246,7 +248,7 @@ async fn an_input_transform_this_version_does_not_know_refuses_the_account() {
         .await
         .unwrap();
     let account = app.insert_with_hash("kim", &hash.hash, Dialect::Phc).await;
-    assert_eq!(login(&app, "kim", "correct horse").await, 200);
+    assert_eq!(app.sign_in("kim", "correct horse").await.0, 200);
     let odd = StoredHash {
         input: Some("rot13".into()),
         ..hash
@@ -256,8 +258,8 @@ async fn an_input_transform_this_version_does_not_know_refuses_the_account() {
         .replace_password(&account.uid, &odd, None, Timestamp::now())
         .await
         .unwrap();
-    assert_eq!(login(&app, "kim", "correct horse").await, 400);
-    assert_eq!(login(&app, "kim", "pbeerpg ubefr").await, 400);
+    assert_eq!(app.sign_in("kim", "correct horse").await.0, 400);
+    assert_eq!(app.sign_in("kim", "pbeerpg ubefr").await.0, 400);
     assert_eq!(
         app.stored("kim").await.account.password,
         odd,
@@ -267,7 +269,10 @@ async fn an_input_transform_this_version_does_not_know_refuses_the_account() {
 
 #[tokio::test]
 async fn an_account_with_an_input_transform_is_not_exported_to_firebase_auth() {
-    let app = crate::upgrades::graduating_app().await;
+    let app = TestApp::builder()
+        .bridge("http://127.0.0.1:9")
+        .start()
+        .await;
     upgraded_des_account(&app, "kim@example.com").await;
     app.create("lee@example.com", "correct horse").await;
     let report = app.service.export_to_firebase_auth(true).await.unwrap();

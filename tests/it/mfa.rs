@@ -8,7 +8,7 @@ use firegate::lockout::LockoutKey;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, keys_dir, project_id, spawn_app_tuned};
+use crate::common::{TestApp, TestAppBuilder, keys_dir, project_id};
 use crate::google_standin::GoogleStandIn;
 
 const PW: &str = "correct horse battery";
@@ -27,19 +27,17 @@ struct Enrolled {
 }
 
 async fn spawn_mfa(extra: &[&str]) -> MfaApp {
-    spawn_mfa_in(&project_id(), extra, |_| {}).await
+    spawn_mfa_in(&project_id(), TestApp::builder().flags(extra)).await
 }
 
-async fn spawn_mfa_in(
-    project: &str,
-    extra: &[&str],
-    tune: impl FnOnce(&mut firegate::app::AppOptions),
-) -> MfaApp {
+/// A server on `project` with the stand-in's securetoken certificates.
+async fn spawn_mfa_in(project: &str, builder: TestAppBuilder) -> MfaApp {
     let google = GoogleStandIn::start(project, 3600).await;
-    let url = google.securetoken_url();
-    let mut args = vec!["--id-token-certs-url", url.as_str()];
-    args.extend_from_slice(extra);
-    let app = spawn_app_tuned(keys_dir(), project, &args, &[], tune).await;
+    let app = builder
+        .in_project(keys_dir(), project)
+        .id_token_certs_url(&google.securetoken_url())
+        .start()
+        .await;
     MfaApp { app, google }
 }
 
@@ -230,7 +228,7 @@ async fn a_recovery_code_signs_in_once() {
 
 #[tokio::test]
 async fn wrong_codes_count_with_wrong_passwords_and_a_password_alone_clears_nothing() {
-    let m = spawn_mfa(&["--lockout-threshold", "3", "--lockout-step-secs", "600"]).await;
+    let m = spawn_mfa_in(&project_id(), TestApp::builder().lockout(3, 600)).await;
     let kim = m.enrolled("kim@example.com").await;
     let key = LockoutKey::Account(firegate::accounts::Uid::parse(&kim.uid).unwrap());
     let failures = || async {
@@ -367,22 +365,7 @@ async fn removing_the_authenticator_needs_a_recent_sign_in_and_a_current_code() 
 async fn changes_need_a_sign_in_within_the_window() {
     let m = spawn_mfa(&["--recent-sign-in-secs", "60"]).await;
     // An account last changed an hour ago, signed in ten minutes ago: it may look, not change.
-    let hour_ago = Timestamp::now() - jiff::SignedDuration::from_hours(1);
-    let password = firegate::passwords::Password::new(PW.into()).unwrap();
-    let account = firegate::accounts::Account {
-        uid: firegate::accounts::Uid::generate(),
-        email: Some(firegate::login::Login::parse("kim@example.com").unwrap()),
-        email_verified: None,
-        username: None,
-        password: m.app.service.passwords.hash(&password).await.unwrap(),
-        created_at: hour_ago,
-        updated_at: hour_ago,
-        disabled: false,
-        claims: Default::default(),
-        firebase: Default::default(),
-        factors: Default::default(),
-    };
-    m.app.service.store.create_account(&account).await.unwrap();
+    let account = m.app.seed(Some("kim@example.com"), None, PW, 3600).await;
     let uid = account.uid.to_string();
     let ten_minutes_ago = Timestamp::now().as_second() - 600;
     let token = m.google.id_token(&m.claims(&uid, ten_minutes_ago));
@@ -496,14 +479,17 @@ fn unsigned(claims: &Value) -> String {
 
 #[tokio::test]
 async fn the_emulators_unsigned_tokens_only_for_a_demo_project() {
-    let emulator = |o: &mut firegate::app::AppOptions| o.service.factors.auth_emulator = true;
-    let demo = spawn_mfa_in(&format!("demo-{}", project_id()), &[], emulator).await;
+    let demo = spawn_mfa_in(
+        &format!("demo-{}", project_id()),
+        TestApp::builder().auth_emulator(),
+    )
+    .await;
     let uid = demo.app.create("kim@example.com", PW).await.uid.to_string();
     let token = unsigned(&demo.claims(&uid, Timestamp::now().as_second()));
     assert_eq!(demo.authed("/mfa/", &token, None).await.0, 200);
 
     // The variable set on a real project turns no signature check off.
-    let real = spawn_mfa_in(&project_id(), &[], emulator).await;
+    let real = spawn_mfa_in(&project_id(), TestApp::builder().auth_emulator()).await;
     let uid = real.app.create("kim@example.com", PW).await.uid.to_string();
     let token = unsigned(&real.claims(&uid, Timestamp::now().as_second()));
     let (status, body) = real.authed("/mfa/", &token, None).await;

@@ -3,9 +3,10 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{ServerProcess, TestApp, spawn_app, spawn_app_full};
+use crate::common::{ServerProcess, TestApp, answer};
 
-async fn send(
+/// `POST /login/` with this body, of this content type if any.
+async fn post_login(
     app: &TestApp,
     content_type: Option<&str>,
     body: impl Into<reqwest::Body>,
@@ -14,14 +15,12 @@ async fn send(
     if let Some(ct) = content_type {
         request = request.header("content-type", ct);
     }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    answer(request.send().await.unwrap()).await
 }
 
 #[tokio::test]
 async fn bad_bodies_get_specific_errors_and_cost_no_hash() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     app.create("kim@example.com", "right password").await;
     let before = app.service.passwords.hashes_computed();
     let json_ct = Some("application/json");
@@ -146,7 +145,7 @@ async fn bad_bodies_get_specific_errors_and_cost_no_hash() {
         ),
     ];
     for (what, ct, body, status, code) in cases {
-        let (got_status, got) = send(&app, ct, body).await;
+        let (got_status, got) = post_login(&app, ct, body).await;
         assert_eq!(got_status, status, "{what}: {got}");
         assert_eq!(got["error"], code, "{what}: {got}");
         assert!(
@@ -163,9 +162,9 @@ async fn bad_bodies_get_specific_errors_and_cost_no_hash() {
 
 #[tokio::test]
 async fn error_messages_never_echo_submitted_values() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     // A field of the wrong type: the message names the field, never what it held.
-    let (status, got) = send(
+    let (status, got) = post_login(
         &app,
         Some("application/json"),
         br#"{"email":"a@b.c","password":["s3cret-value"]}"#.to_vec(),
@@ -177,7 +176,7 @@ async fn error_messages_never_echo_submitted_values() {
 
     // An unknown field: the message names it (a name is no value) and the accepted fields,
     // and echoes neither its value nor the login and password sent beside it.
-    let (status, got) = send(
+    let (status, got) = post_login(
         &app,
         Some("application/json"),
         br#"{"email":"kim@example.com","password":"s3cret-password","s3cret-field":"s3cret-value"}"#
@@ -196,7 +195,7 @@ async fn error_messages_never_echo_submitted_values() {
 
 #[tokio::test]
 async fn unknown_paths_and_methods_get_json_errors() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let response = app.http.get(app.url("/nope")).send().await.unwrap();
     assert_eq!(response.status(), 404);
     assert_eq!(
@@ -215,7 +214,7 @@ async fn unknown_paths_and_methods_get_json_errors() {
 
 #[tokio::test]
 async fn the_login_page_is_served_with_security_headers() {
-    let app = spawn_app_full(&[], &["--demo-page"]).await;
+    let app = TestApp::builder().flags(&["--demo-page"]).start().await;
     for path in ["/login", "/login/"] {
         let response = app.http.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status(), 200);
@@ -244,7 +243,10 @@ async fn the_login_page_is_served_with_security_headers() {
 
 #[tokio::test]
 async fn cors_allows_only_configured_origins() {
-    let app = spawn_app_full(&[], &["--cors-origins", "https://app.example"]).await;
+    let app = TestApp::builder()
+        .flags(&["--cors-origins", "https://app.example"])
+        .start()
+        .await;
     let preflight = |origin: &'static str| {
         app.http
             .request(reqwest::Method::OPTIONS, app.url("/login/"))
@@ -267,7 +269,10 @@ async fn cors_allows_only_configured_origins() {
     );
     assert_eq!(refused.status(), 403, "refused, naming the setting");
     // Any port of one host.
-    let app = spawn_app_full(&[], &["--cors-origins", "http://localhost:*"]).await;
+    let app = TestApp::builder()
+        .flags(&["--cors-origins", "http://localhost:*"])
+        .start()
+        .await;
     let preflight = |origin: &'static str| {
         app.http
             .request(reqwest::Method::OPTIONS, app.url("/login/"))
@@ -302,10 +307,10 @@ async fn cors_allows_only_configured_origins() {
 
 #[tokio::test]
 async fn the_demo_page_is_served_only_when_asked_for() {
-    let plain = spawn_app().await;
+    let plain = TestApp::start().await;
     let page = reqwest::get(plain.url("/login/")).await.unwrap();
     assert_eq!(page.status(), 405, "serve has no demo page by default");
-    let demo = spawn_app_full(&[], &["--demo-page"]).await;
+    let demo = TestApp::builder().flags(&["--demo-page"]).start().await;
     let page = reqwest::get(demo.url("/login/")).await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("<form"));

@@ -3,12 +3,10 @@
 //! addresses; tokens single use, expiring, outdated by a password change, stored hashed; the
 //! per-account mail limit; the Trigger Email document; a failing SMTP server.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::common::{ServerProcess, TestApp, keys_dir, project_id, spawn_app_full};
+use crate::common::{ServerProcess, TestApp, eventually, keys_dir, project_id};
 use crate::smtp_sink::SmtpSink;
 
 /// The token in a reset mail's link.
@@ -16,19 +14,6 @@ fn token_in(mail: &Value) -> String {
     let text = mail["text"].as_str().unwrap();
     let at = text.find("token=").expect("a link with a token") + "token=".len();
     text[at..at + 43].to_string()
-}
-
-async fn reset_app(sink: &SmtpSink, extra: &[&str]) -> TestApp {
-    let mut args = vec![
-        "--mail-url",
-        sink.url().leak(),
-        "--public-url",
-        "https://auth.example.com",
-        "--mail-from",
-        "Timetable <no-reply@school.example>",
-    ];
-    args.extend_from_slice(extra);
-    spawn_app_full(&args, &[]).await
 }
 
 async fn request(app: &TestApp, email: &str) -> (u16, Value) {
@@ -45,20 +30,21 @@ async fn request(app: &TestApp, email: &str) -> (u16, Value) {
 }
 
 async fn confirm(app: &TestApp, token: &str, password: &str) -> (u16, Value) {
-    let response = app
-        .post_json(
-            "/password-reset/confirm/",
-            json!({ "token": token, "new_password": password }),
-        )
-        .await;
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or_default())
+    app.post(
+        "/password-reset/confirm/",
+        json!({ "token": token, "new_password": password }),
+    )
+    .await
 }
 
 #[tokio::test]
 async fn a_mailed_link_sets_a_new_password_once_and_ends_the_lockout() {
     let sink = SmtpSink::start(false);
-    let app = reset_app(&sink, &["--lockout-threshold", "3"]).await;
+    let app = TestApp::builder()
+        .mail_sink(&sink)
+        .flags(&["--lockout-threshold", "3"])
+        .start()
+        .await;
     app.create("kim@example.com", "old password").await;
     for _ in 0..3 {
         assert_eq!(app.sign_in("kim@example.com", "guess").await.0, 400);
@@ -114,7 +100,7 @@ async fn a_mailed_link_sets_a_new_password_once_and_ends_the_lockout() {
 #[tokio::test]
 async fn unknown_addresses_get_the_same_answer_and_no_mail() {
     let sink = SmtpSink::start(false);
-    let app = reset_app(&sink, &[]).await;
+    let app = TestApp::builder().mail_sink(&sink).start().await;
     app.create("kim@example.com", "old password").await;
     let unknown = request(&app, "nobody@example.com").await;
     let known = request(&app, "kim@example.com").await;
@@ -127,7 +113,7 @@ async fn unknown_addresses_get_the_same_answer_and_no_mail() {
 #[tokio::test]
 async fn wrong_expired_and_outdated_tokens_are_one_refusal() {
     let sink = SmtpSink::start(false);
-    let app = reset_app(&sink, &[]).await;
+    let app = TestApp::builder().mail_sink(&sink).start().await;
     app.create("kim@example.com", "old password").await;
     request(&app, "kim@example.com").await;
     let token = token_in(&sink.mail("kim@example.com", 1).await);
@@ -183,7 +169,11 @@ async fn wrong_expired_and_outdated_tokens_are_one_refusal() {
 #[tokio::test]
 async fn each_account_gets_at_most_its_hourly_mails() {
     let sink = SmtpSink::start(false);
-    let app = reset_app(&sink, &["--reset-mails-per-hour", "2"]).await;
+    let app = TestApp::builder()
+        .mail_sink(&sink)
+        .flags(&["--reset-mails-per-hour", "2"])
+        .start()
+        .await;
     app.create("kim@example.com", "old password").await;
     app.create("lee@example.com", "old password").await;
     for _ in 0..3 {
@@ -199,40 +189,24 @@ async fn each_account_gets_at_most_its_hourly_mails() {
 #[tokio::test]
 async fn the_trigger_email_transport_writes_the_extensions_document() {
     let sink = SmtpSink::start(false);
-    let app = spawn_app_full(
-        &[
+    let app = TestApp::builder()
+        .flags(&[
             "--mail-url",
             "firestore:firegate_mail",
             "--reset-link-template",
             "https://app.example.com/reset?token={token}",
-        ],
-        &[],
-    )
-    .await;
+        ])
+        .start()
+        .await;
     app.create("kim@example.com", "old password").await;
     assert_eq!(request(&app, "kim@example.com").await.0, 202);
-    let url = format!(
-        "http://{}/v1/projects/{}/databases/(default)/documents/firegate_mail",
-        crate::common::emulator_host(),
-        app.project()
-    );
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    let fields = loop {
-        let listed: Value = reqwest::Client::new()
-            .get(&url)
-            .bearer_auth("owner")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if let Some(doc) = listed["documents"].get(0) {
-            break doc["fields"].clone();
-        }
-        assert!(std::time::Instant::now() < deadline, "no mail document");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    eventually("the mail document is written", || async {
+        !mail_documents(&app).await.is_empty()
+    })
+    .await;
+    let docs = mail_documents(&app).await;
+    assert_eq!(docs.len(), 1, "one document for the one mail");
+    let fields = docs[0]["fields"].clone();
     assert_eq!(fields["to"]["stringValue"], "kim@example.com");
     let message = &fields["message"]["mapValue"]["fields"];
     let text = message["text"]["stringValue"].as_str().unwrap();
@@ -300,14 +274,15 @@ async fn confirm_verification(app: &TestApp, token: &str) -> (u16, Value) {
 #[tokio::test]
 async fn with_required_verification_a_registration_signs_in_after_its_link() {
     let sink = SmtpSink::start(false);
-    let app = reset_app(&sink, &["--require-verified-email"]).await;
-    let registered = app
-        .post_json(
-            "/register/",
-            json!({ "email": "new@example.com", "password": "a new passphrase" }),
-        )
+    let app = TestApp::builder()
+        .mail_sink(&sink)
+        .flags(&["--require-verified-email"])
+        .start()
         .await;
-    assert_eq!(registered.status().as_u16(), 201);
+    let (registered, _) = app
+        .register(json!({ "email": "new@example.com", "password": "a new passphrase" }))
+        .await;
+    assert_eq!(registered, 201);
     let mail = sink.mail("new@example.com", 1).await;
     assert_eq!(mail["subject"], "Confirm your firegate email address");
     let token = token_in(&mail);
@@ -363,23 +338,29 @@ async fn with_required_verification_a_registration_signs_in_after_its_link() {
         .await;
     assert_eq!(wrong.status().as_u16(), 400);
     // The refused sign-in above mailed a fresh link (the owner may have lost the first);
-    // once verified, no more.
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // once verified, no more. Both requests have answered, so any mail of theirs is sent or
+    // on its way.
+    eventually("the background mails are sent", || async {
+        app.service.mails_in_flight() == 0
+    })
+    .await;
+    sink.mail("new@example.com", 2).await;
     assert_eq!(sink.mails_to("new@example.com").len(), 2, "no third mail");
 }
 
 #[tokio::test]
 async fn a_reset_proves_the_address_and_takes_over_a_squatted_registration() {
     let sink = SmtpSink::start(false);
-    let app = reset_app(&sink, &["--require-verified-email"]).await;
-    // Someone registers the owner's address first.
-    let squatted = app
-        .post_json(
-            "/register/",
-            json!({ "email": "owner@example.com", "password": "squatter's choice" }),
-        )
+    let app = TestApp::builder()
+        .mail_sink(&sink)
+        .flags(&["--require-verified-email"])
+        .start()
         .await;
-    assert_eq!(squatted.status().as_u16(), 201);
+    // Someone registers the owner's address first.
+    let (squatted, _) = app
+        .register(json!({ "email": "owner@example.com", "password": "squatter's choice" }))
+        .await;
+    assert_eq!(squatted, 201);
     assert_eq!(
         app.sign_in("owner@example.com", "squatter's choice")
             .await
@@ -387,19 +368,15 @@ async fn a_reset_proves_the_address_and_takes_over_a_squatted_registration() {
         400,
         "the squatter cannot sign in without the owner's mail"
     );
-    let changed = app
-        .post_json(
-            "/password/",
-            json!({
-                "email": "owner@example.com",
-                "password": "squatter's choice",
-                "new_password": "to void the owner's link",
-            }),
+    let (changed, _) = app
+        .change_password(
+            "owner@example.com",
+            "squatter's choice",
+            "to void the owner's link",
         )
         .await;
     assert_eq!(
-        changed.status().as_u16(),
-        400,
+        changed, 400,
         "nor change the password, which would outdate the owner's reset link"
     );
     // The owner, whose mailbox it is, resets the password.
@@ -428,7 +405,11 @@ async fn a_reset_proves_the_address_and_takes_over_a_squatted_registration() {
 #[tokio::test]
 async fn repeated_bad_tokens_from_one_network_are_counted_and_then_refused() {
     let sink = SmtpSink::start(false);
-    let app = reset_app(&sink, &["--rate-limit-per-minute", "0"]).await;
+    let app = TestApp::builder()
+        .mail_sink(&sink)
+        .flags(&["--rate-limit-per-minute", "0"])
+        .start()
+        .await;
     let bad = "A".repeat(43);
     let mut statuses = Vec::new();
     for _ in 0..21 {
@@ -475,7 +456,11 @@ const NOT_ONE_ADDRESS: [&str; 6] = [
 #[tokio::test]
 async fn a_registration_must_be_one_bare_address_and_mails_nobody_else() {
     let sink = SmtpSink::start(false);
-    let app = reset_app(&sink, &["--require-verified-email"]).await;
+    let app = TestApp::builder()
+        .mail_sink(&sink)
+        .flags(&["--require-verified-email"])
+        .start()
+        .await;
     for email in NOT_ONE_ADDRESS {
         let response = app
             .post_json(
@@ -491,13 +476,10 @@ async fn a_registration_must_be_one_bare_address_and_mails_nobody_else() {
             "{email}: {body}"
         );
     }
-    let registered = app
-        .post_json(
-            "/register/",
-            json!({ "email": "kim@school.example", "password": "a new passphrase" }),
-        )
+    let (registered, _) = app
+        .register(json!({ "email": "kim@school.example", "password": "a new passphrase" }))
         .await;
-    assert_eq!(registered.status().as_u16(), 201);
+    assert_eq!(registered, 201);
     // Its mail arriving shows that the refused ones, had they sent any, would be in by now.
     sink.mail("kim@school.example", 1).await;
     let mails = sink.mails.lock().unwrap().clone();
@@ -508,7 +490,11 @@ async fn a_registration_must_be_one_bare_address_and_mails_nobody_else() {
 #[tokio::test]
 async fn an_address_stored_with_a_display_name_gets_no_mail_and_requests_naming_one_are_refused() {
     let sink = SmtpSink::start(false);
-    let app = reset_app(&sink, &["--require-verified-email"]).await;
+    let app = TestApp::builder()
+        .mail_sink(&sink)
+        .flags(&["--require-verified-email"])
+        .start()
+        .await;
     app.create("victim@school.example", "the victim's own")
         .await;
     stored_before_the_rule(&app, "n1<victim@school.example>", "attacker's choice").await;
@@ -569,34 +555,29 @@ async fn mail_documents(app: &TestApp) -> Vec<Value> {
 
 #[tokio::test]
 async fn a_trigger_email_document_names_one_bare_address() {
-    let app = spawn_app_full(
-        &[
+    let app = TestApp::builder()
+        .flags(&[
             "--mail-url",
             "firestore:firegate_mail",
             "--public-url",
             "https://auth.example.com",
             "--require-verified-email",
-        ],
-        &[],
-    )
-    .await;
+        ])
+        .start()
+        .await;
     let listed = "victim9@school.example,attacker9@evil.example";
     stored_before_the_rule(&app, listed, "attacker's choice").await;
     app.create("kim@school.example", "old password").await;
     assert_eq!(app.sign_in(listed, "attacker's choice").await.0, 400);
     assert_eq!(request(&app, "kim@school.example").await.0, 202);
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    let docs = loop {
-        let docs = mail_documents(&app).await;
-        if docs
+    eventually("kim's mail document is written", || async {
+        mail_documents(&app)
+            .await
             .iter()
             .any(|d| d["fields"]["to"]["stringValue"] == "kim@school.example")
-        {
-            break docs;
-        }
-        assert!(std::time::Instant::now() < deadline, "no mail document");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    })
+    .await;
+    let docs = mail_documents(&app).await;
     let to: Vec<&Value> = docs.iter().map(|d| &d["fields"]["to"]).collect();
     assert_eq!(to.len(), 1, "{to:?}");
 }

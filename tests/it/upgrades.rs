@@ -11,12 +11,12 @@ use firegate::service::AccountRef;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, shared_public_pem, spawn_app, spawn_app_with};
-use crate::legacy::{FIXTURE, login};
+use crate::common::{TestApp, shared_public_pem};
+use crate::legacy::FIXTURE;
 
 #[tokio::test]
 async fn a_conditional_hash_write_is_refused_once_the_account_has_changed() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let line: Value = serde_json::from_str(FIXTURE.lines().next().unwrap()).unwrap();
     app.insert_with_hash("kim", line["hash"].as_str().unwrap(), Dialect::Werkzeug)
         .await;
@@ -54,9 +54,11 @@ async fn a_conditional_hash_write_is_refused_once_the_account_has_changed() {
         .unwrap();
     assert!(written.is_none());
     assert_eq!(app.stored("kim").await.account.password, after_change);
-    assert_eq!(login(&app, "kim", "the admin's new password").await, 200);
+    assert_eq!(app.sign_in("kim", "the admin's new password").await.0, 200);
     assert_eq!(
-        login(&app, "kim", line["password"].as_str().unwrap()).await,
+        app.sign_in("kim", line["password"].as_str().unwrap())
+            .await
+            .0,
         400
     );
 }
@@ -192,7 +194,7 @@ impl CapturedLogs {
 
 #[tokio::test]
 async fn a_password_changed_during_a_sign_in_is_not_overwritten_by_its_upgrade() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let logs = CapturedLogs::start();
     let new_password = Password::new("the admin's new password".into()).unwrap();
     let new_hash = app.service.passwords.hash(&new_password).await.unwrap();
@@ -216,13 +218,13 @@ async fn a_password_changed_during_a_sign_in_is_not_overwritten_by_its_upgrade()
     assert_eq!(app.stored(user).await.account.password, new_hash);
     let skipped = "account changed during sign-in; hash upgrade skipped";
     assert_eq!(logs.count(skipped, uid), 1);
-    assert_eq!(login(&app, user, SLOW_PASSWORD).await, 400);
-    assert_eq!(login(&app, user, new_password.expose()).await, 200);
+    assert_eq!(app.sign_in(user, SLOW_PASSWORD).await.0, 400);
+    assert_eq!(app.sign_in(user, new_password.expose()).await.0, 200);
 }
 
 #[tokio::test]
 async fn an_upgrade_skipped_for_a_concurrent_change_keeps_the_sign_in_and_is_retried() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let logs = CapturedLogs::start();
     let claims = firegate::claims::Claims::from_json(r#"{"role":"editor"}"#).unwrap();
     // Claims change under the sign-in: the version it read is stale, the password is not.
@@ -245,7 +247,7 @@ async fn an_upgrade_skipped_for_a_concurrent_change_keeps_the_sign_in_and_is_ret
     assert_eq!(after.password.hash, SLOW_HASH, "not upgraded");
     assert_eq!(after.claims, claims, "the concurrent change stands");
 
-    assert_eq!(login(&app, user, SLOW_PASSWORD).await, 200);
+    assert_eq!(app.sign_in(user, SLOW_PASSWORD).await.0, 200);
     let after = app.stored(user).await.account;
     assert_eq!(
         after.password.scheme_name(),
@@ -261,7 +263,10 @@ async fn an_upgrade_skipped_for_a_concurrent_change_keeps_the_sign_in_and_is_ret
 #[tokio::test]
 async fn an_upgrade_that_fails_keeps_the_sign_in_and_is_retried() {
     // One hashing slot and one place in its queue.
-    let app = spawn_app_with(&["--max-concurrent-hashes", "1", "--hash-queue", "1"]).await;
+    let app = TestApp::builder()
+        .flags(&["--max-concurrent-hashes", "1", "--hash-queue", "1"])
+        .start()
+        .await;
     let logs = CapturedLogs::start();
     let passwords = &app.service.passwords;
     let anyone = Password::new("anyone".into()).unwrap();
@@ -286,7 +291,7 @@ async fn an_upgrade_that_fails_keeps_the_sign_in_and_is_retried() {
     let user = race.account.username.as_ref().unwrap().as_str();
     assert_eq!(app.stored(user).await.account.password.hash, SLOW_HASH);
 
-    assert_eq!(login(&app, user, SLOW_PASSWORD).await, 200);
+    assert_eq!(app.sign_in(user, SLOW_PASSWORD).await.0, 200);
     let after = app.stored(user).await.account;
     assert_eq!(
         after.password.scheme_name(),
@@ -296,24 +301,11 @@ async fn an_upgrade_that_fails_keeps_the_sign_in_and_is_retried() {
     assert_eq!(logs.count("password hash upgraded", uid), 1);
 }
 
-/// A server whose Firebase Auth bridge graduates accounts into an Identity Toolkit that
-/// nothing answers (the end-to-end suite runs the bridge against the Auth emulator): a
-/// sign-in's write fails there and is left to the next sign-in, while a sign-in that sees
-/// the account changed by someone else writes nothing and queues it. The queue tells them
-/// apart.
-pub(crate) async fn graduating_app() -> TestApp {
-    spawn_app_with(&[
-        "--firebase-auth",
-        "graduate",
-        "--firebase-api-key",
-        "test-key",
-        "--identity-toolkit-url",
-        "http://127.0.0.1:9",
-        "--firebase-auth-deadline-secs",
-        "1",
-    ])
-    .await
-}
+/// An Identity Toolkit that nothing answers (the end-to-end suite runs the bridge against the
+/// Auth emulator): a sign-in's write fails there and is left to the next sign-in, while a
+/// sign-in that sees the account changed by someone else writes nothing and queues it. The
+/// queue tells them apart.
+pub(crate) const SILENT_TOOLKIT: &str = "http://127.0.0.1:9";
 
 /// The uids waiting in the bridge's retry queue.
 async fn queued(app: &TestApp) -> Vec<String> {
@@ -323,7 +315,7 @@ async fn queued(app: &TestApp) -> Vec<String> {
 
 #[tokio::test]
 async fn a_sign_ins_own_hash_upgrade_does_not_hold_back_its_firebase_write() {
-    let app = graduating_app().await;
+    let app = TestApp::builder().bridge(SILENT_TOOLKIT).start().await;
     let line: Value = serde_json::from_str(FIXTURE.lines().next().unwrap()).unwrap();
     let account = app
         .insert_with_hash(
@@ -333,7 +325,7 @@ async fn a_sign_ins_own_hash_upgrade_does_not_hold_back_its_firebase_write() {
         )
         .await;
     let password = line["password"].as_str().unwrap();
-    assert_eq!(login(&app, "kim@example.com", password).await, 200);
+    assert_eq!(app.sign_in("kim@example.com", password).await.0, 200);
     let stored = app.stored("kim@example.com").await.account;
     assert_eq!(stored.password.scheme_name(), "argon2id", "upgraded");
     assert!(
@@ -344,7 +336,7 @@ async fn a_sign_ins_own_hash_upgrade_does_not_hold_back_its_firebase_write() {
 
 #[tokio::test]
 async fn an_account_disabled_during_a_sign_in_is_left_to_the_queue() {
-    let app = graduating_app().await;
+    let app = TestApp::builder().bridge(SILENT_TOOLKIT).start().await;
     let race = race_sign_in(&app, async |account| {
         app.service
             .store

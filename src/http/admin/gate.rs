@@ -18,7 +18,7 @@ use tracing::warn;
 
 use super::Admin;
 use crate::Error;
-use crate::client::ClientNetwork;
+use crate::client_network::ClientNetwork;
 use crate::http::error::ApiError;
 use crate::passwords::Password;
 use crate::service::{AdminCredential, AdminVerdict, Service};

@@ -50,7 +50,7 @@ export function settingsEnv({ keysDir, projectId, firestoreHost }) {
     FIREGATE_ARGON2_ITERATIONS: '1',
     FIREGATE_LOG_FORMAT: 'text',
     // Every request of the suite comes from one address, more than the per-client limit
-    // allows in a minute; the limit itself is tested in tests/it (hardening).
+    // allows in a minute; the limit itself is tested in tests/it (rate_limit).
     FIREGATE_RATE_LIMIT_PER_MINUTE: '0',
   };
 }

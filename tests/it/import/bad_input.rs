@@ -2,11 +2,11 @@
 //! imports, never echoing a hash; problems found before any row stop the import.
 
 use super::{account, count, expected, fixture, import, report};
-use crate::common::spawn_app;
+use crate::common::TestApp;
 
 #[tokio::test]
 async fn every_kind_of_bad_input_is_reported_with_its_line_and_never_a_hash() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let dir = tempfile::tempdir().unwrap();
     let report_path = dir.path().join("report.jsonl");
     let flags = [
@@ -77,7 +77,7 @@ async fn every_kind_of_bad_input_is_reported_with_its_line_and_never_a_hash() {
 
 #[tokio::test]
 async fn problems_found_before_any_row_stop_the_import() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("users.csv");
     std::fs::write(&file, "id,username,email\n1,kim,kim@x.org\n").unwrap();
@@ -117,7 +117,7 @@ async fn problems_found_before_any_row_stop_the_import() {
 
 #[tokio::test]
 async fn a_utf16_file_is_named_as_such_and_a_utf8_byte_order_mark_is_fine() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let dir = tempfile::tempdir().unwrap();
     let csv = std::fs::read_to_string(fixture("users.csv")).unwrap();
     let le: Vec<u8> = csv.encode_utf16().flat_map(u16::to_le_bytes).collect();

@@ -2,11 +2,11 @@
 //! accounts, and `--strict`.
 
 use super::{account, count, expected, fixture, import, report};
-use crate::common::spawn_app;
+use crate::common::TestApp;
 
 #[tokio::test]
 async fn dry_run_checks_against_firestore_and_writes_nothing() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let taken = app.create("lee", "some-password").await;
     let dir = tempfile::tempdir().unwrap();
     let report_path = dir.path().join("report.jsonl");
@@ -36,7 +36,7 @@ async fn dry_run_checks_against_firestore_and_writes_nothing() {
 
 #[tokio::test]
 async fn existing_accounts_that_conflict_are_refused_row_by_row() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     // uid 4 already belongs to someone else; `lee` is another account's login.
     let other = app
         .insert_with_hash("someone", "x", firegate::passwords::Dialect::Phc)
@@ -70,7 +70,7 @@ async fn existing_accounts_that_conflict_are_refused_row_by_row() {
 
 #[tokio::test]
 async fn strict_writes_nothing_when_any_row_is_refused() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let dir = tempfile::tempdir().unwrap();
     let good = std::fs::read_to_string(fixture("users.csv")).unwrap();
     let file = dir.path().join("users.csv");
@@ -97,15 +97,17 @@ async fn strict_writes_nothing_when_any_row_is_refused() {
 
 #[tokio::test]
 async fn an_import_never_takes_a_legacy_domain_alias_of_another_account() {
-    let app = crate::common::spawn_app_with(&["--legacy-domain", "school.example"]).await;
+    let app = TestApp::builder()
+        .legacy_domain("school.example")
+        .start()
+        .await;
     // Registered before the import: the email `kim@school.example`.
-    let response = app
-        .post_json(
-            "/register/",
+    let (response, _) = app
+        .register(
             serde_json::json!({"email": "kim@school.example", "password": "kim's own password"}),
         )
         .await;
-    assert_eq!(response.status(), 201);
+    assert_eq!(response, 201);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("users.csv");
     let hash = format!("pbkdf2:sha256:1000$salt${}", "0f".repeat(32));
@@ -150,7 +152,7 @@ async fn an_import_never_takes_a_legacy_domain_alias_of_another_account() {
 
 #[tokio::test]
 async fn a_username_that_is_another_accounts_uid_is_refused_and_reruns_agree() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     app.create_with_uid("42", "lee@example.com", "lee's password")
         .await;
     let dir = tempfile::tempdir().unwrap();

@@ -8,7 +8,7 @@ use std::path::Path;
 use sqlx::{Connection, SqliteConnection};
 
 use super::{account, command_without_file, entries, entry, run as run_import};
-use crate::common::{TestApp, spawn_app};
+use crate::common::TestApp;
 
 const DJANGO_HASH: &str = "pbkdf2_sha256$1000$sält$PqcS5RElBAETZutv1T9QAHP6b1jcsKSMpQNT0xis7mU=";
 const DJANGO_PASSWORD: &str = "pässwörd";
@@ -36,7 +36,7 @@ async fn database(dir: &Path, statements: &str) -> String {
 
 /// An app, and Django's `auth_user` (below) in a SQLite file kept as long as the directory.
 async fn django_app() -> (TestApp, tempfile::TempDir, String) {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let dir = tempfile::tempdir().unwrap();
     let url = database(dir.path(), &AUTH_USER.replace("{h}", DJANGO_HASH)).await;
     (app, dir, url)
@@ -106,7 +106,7 @@ async fn a_django_database_imports_with_real_nulls() {
 
 #[tokio::test]
 async fn wordpress_zero_dates_are_absent_and_the_preset_can_be_edited() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let dir = tempfile::tempdir().unwrap();
     let statements = r#"
 CREATE TABLE wp_users (ID integer PRIMARY KEY, user_login varchar(60) NOT NULL,
@@ -181,7 +181,7 @@ async fn the_query_cannot_write_and_its_errors_are_clear() {
 
 #[tokio::test]
 async fn a_password_never_travels_in_argv_and_never_in_a_message() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let with_password = "postgres://kim:hunter2@127.0.0.1:1/legacy";
     let run = import_from(&app, with_password, &["--preset", "django"]).await;
     assert_eq!(run.code, 1);
@@ -211,7 +211,7 @@ async fn a_password_never_travels_in_argv_and_never_in_a_message() {
 /// table (the columns its migration creates): logins, hashes, states and times as read.
 #[tokio::test]
 async fn each_framework_preset_reads_its_schema() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let dir = tempfile::tempdir().unwrap();
     let statements = r#"
 CREATE TABLE users (id integer PRIMARY KEY, name varchar(255) NOT NULL,

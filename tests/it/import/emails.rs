@@ -6,8 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{HASH, PASSWORD, account, entries, entry, import, login};
-use crate::common::spawn_app;
+use super::{HASH, PASSWORD, account, entries, entry, import};
+use crate::common::TestApp;
 
 /// Three users of one email, spelt differently: two with a username, one email-only.
 fn shared_email_file(dir: &Path) -> PathBuf {
@@ -24,7 +24,7 @@ fn shared_email_file(dir: &Path) -> PathBuf {
 
 #[tokio::test]
 async fn a_shared_email_stays_with_the_first_row_and_later_ones_sign_in_by_username() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let dir = tempfile::tempdir().unwrap();
     let file = shared_email_file(dir.path());
     let report_path = dir.path().join("report.jsonl");
@@ -65,9 +65,9 @@ async fn a_shared_email_stays_with_the_first_row_and_later_ones_sign_in_by_usern
     assert_eq!(second.email, None);
     assert_eq!(second.username.unwrap().as_str(), "kim2");
     assert!(account(&app, "3").await.is_none());
-    assert_eq!(login(&app, "kim2", PASSWORD).await.1["uid"], "2");
+    assert_eq!(app.sign_in("kim2", PASSWORD).await.1["uid"], "2");
     assert_eq!(
-        login(&app, "KIM@school.example", PASSWORD).await.1["uid"],
+        app.sign_in("KIM@school.example", PASSWORD).await.1["uid"],
         "1"
     );
 
@@ -86,7 +86,7 @@ async fn a_shared_email_stays_with_the_first_row_and_later_ones_sign_in_by_usern
 
 #[tokio::test]
 async fn duplicate_email_refuse_refuses_every_later_row() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let dir = tempfile::tempdir().unwrap();
     let file = shared_email_file(dir.path());
     let report_path = dir.path().join("report.jsonl");
@@ -109,12 +109,12 @@ async fn duplicate_email_refuse_refuses_every_later_row() {
     );
     assert_eq!(run.count("imported"), 1, "{}", run.stdout);
     assert!(account(&app, "2").await.is_none());
-    assert_eq!(login(&app, "kim2", PASSWORD).await.0, 400);
+    assert_eq!(app.sign_in("kim2", PASSWORD).await.0, 400);
 }
 
 #[tokio::test]
 async fn an_email_an_account_in_firestore_holds_stays_with_it() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let holder = app.create("lee@school.example", "lee's password").await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("users.csv");
@@ -147,8 +147,8 @@ async fn an_email_an_account_in_firestore_holds_stays_with_it() {
         .await
         .expect("imported without the email");
     assert_eq!(kept.email, None);
-    assert_eq!(login(&app, "lee7", PASSWORD).await.1["uid"], "7");
-    let (status, body) = login(&app, "lee@school.example", "lee's password").await;
+    assert_eq!(app.sign_in("lee7", PASSWORD).await.1["uid"], "7");
+    let (status, body) = app.sign_in("lee@school.example", "lee's password").await;
     assert_eq!(
         (status, body["uid"].as_str()),
         (200, Some(holder.uid.as_str()))
@@ -178,7 +178,7 @@ async fn an_email_an_account_in_firestore_holds_stays_with_it() {
 
 #[tokio::test]
 async fn duplicate_email_none_leaves_a_shared_email_to_no_row() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("users.csv");
     let csv = format!(
@@ -209,11 +209,11 @@ async fn duplicate_email_none_leaves_a_shared_email_to_no_row() {
     assert_eq!(run.count("imported"), 3, "{}", run.stdout);
     for (uid, username) in [("1", "kim"), ("2", "kim2")] {
         assert_eq!(account(&app, uid).await.unwrap().email, None);
-        assert_eq!(login(&app, username, PASSWORD).await.1["uid"], uid);
+        assert_eq!(app.sign_in(username, PASSWORD).await.1["uid"], uid);
     }
-    assert_eq!(login(&app, "kim@school.example", PASSWORD).await.0, 400);
+    assert_eq!(app.sign_in("kim@school.example", PASSWORD).await.0, 400);
     assert_eq!(
-        login(&app, "park@school.example", PASSWORD).await.1["uid"],
+        app.sign_in("park@school.example", PASSWORD).await.1["uid"],
         "4"
     );
 

@@ -3,12 +3,12 @@
 
 use serde_json::Value;
 
-use super::{account, expected, fixture, import, login, report};
-use crate::common::spawn_app;
+use super::{account, expected, fixture, import, report};
+use crate::common::TestApp;
 
 #[tokio::test]
 async fn a_postgres_csv_of_werkzeug_hashes_signs_in_and_is_upgraded() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let run = import(&app, &fixture("users.csv"), &["--dialect", "werkzeug"]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!((run.count("read"), run.count("imported")), (4, 4));
@@ -28,22 +28,24 @@ async fn a_postgres_csv_of_werkzeug_hashes_signs_in_and_is_upgraded() {
     );
 
     // A bare username, as legacy clients send it.
-    let (status, body) = login(&app, "kim", "  spaces around  ").await;
+    let (status, body) = app.sign_in("kim", "  spaces around  ").await;
     assert_eq!((status, body["uid"].as_str()), (200, Some("1")), "{body}");
     assert_eq!(
         app.stored("kim").await.account.password.scheme_name(),
         "argon2id"
     );
-    let (status, body) = login(&app, "LEE@school.example", "x3050").await;
+    let (status, body) = app.sign_in("LEE@school.example", "x3050").await;
     assert_eq!((status, body["uid"].as_str()), (200, Some("2")), "{body}");
-    assert_eq!(login(&app, "kim", "wrong").await.0, 400);
-    let (status, _) = login(&app, "park", "correct horse battery staple6490").await;
+    assert_eq!(app.sign_in("kim", "wrong").await.0, 400);
+    let (status, _) = app
+        .sign_in("park", "correct horse battery staple6490")
+        .await;
     assert_eq!(status, 400, "a disabled account cannot sign in");
 }
 
 #[tokio::test]
 async fn json_lines_and_django_dumpdata_import_with_their_defaults() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let jsonl = fixture("users.jsonl");
     let run = import(
         &app,
@@ -93,20 +95,22 @@ async fn json_lines_and_django_dumpdata_import_with_their_defaults() {
         account(&app, "dj-2").await.unwrap().email.is_none(),
         "empty email"
     );
-    let (status, body) = login(&app, "admin@example.com", "tab\tand\"quote'245").await;
+    let (status, body) = app
+        .sign_in("admin@example.com", "tab\tand\"quote'245")
+        .await;
     assert_eq!(
         (status, body["uid"].as_str()),
         (200, Some("dj-1")),
         "{body}"
     );
-    let (status, _) = login(&app, "jung", "pässwörd8825").await;
+    let (status, _) = app.sign_in("jung", "pässwörd8825").await;
     assert_eq!(status, 200);
 }
 
 #[tokio::test]
 async fn a_natural_primary_dumpdata_imports_with_the_username_as_uid() {
     // `dumpdata auth.user --natural-primary` without --indent: one line, no `pk`.
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let file = fixture("auth_user_natural.json");
     let dir = tempfile::tempdir().unwrap();
     let report_path = dir.path().join("report.jsonl");
@@ -156,7 +160,9 @@ async fn a_natural_primary_dumpdata_imports_with_the_username_as_uid() {
         .expect("the username is the uid");
     assert_eq!(admin.username.unwrap().as_str(), "admin");
     assert!(account(&app, "minji").await.is_some());
-    let (status, body) = login(&app, "admin@example.com", "tab\tand\"quote'245").await;
+    let (status, body) = app
+        .sign_in("admin@example.com", "tab\tand\"quote'245")
+        .await;
     assert_eq!(
         (status, body["uid"].as_str()),
         (200, Some("admin")),

@@ -3,12 +3,12 @@
 //! imported under its other logins and the report says which was left out and why; a row
 //! left with no login is refused for that reason.
 
-use super::{HASH, PASSWORD, account, entries, entry, import, login};
-use crate::common::spawn_app;
+use super::{HASH, PASSWORD, account, entries, entry, import};
+use crate::common::TestApp;
 
 #[tokio::test]
 async fn an_email_that_is_not_one_bare_address_is_left_out_and_reported() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("users.csv");
     let csv = format!(
@@ -56,26 +56,22 @@ async fn an_email_that_is_not_one_bare_address_is_left_out_and_reported() {
         let kept = account(&app, uid).await.expect("the account is imported");
         assert_eq!(kept.email, None);
         assert_eq!(kept.username.unwrap().as_str(), username);
-        let (status, body) = login(&app, username, PASSWORD).await;
+        let (status, body) = app.sign_in(username, PASSWORD).await;
         assert_eq!((status, body["uid"].as_str()), (200, Some(uid)));
     }
     assert!(account(&app, "2").await.is_none());
-    assert_eq!(login(&app, "park@school.example", PASSWORD).await.0, 200);
+    assert_eq!(app.sign_in("park@school.example", PASSWORD).await.0, 200);
     assert_eq!(
-        login(
-            &app,
-            "victim3@school.example,attacker3@evil.example",
-            PASSWORD
-        )
-        .await
-        .0,
+        app.sign_in("victim3@school.example,attacker3@evil.example", PASSWORD)
+            .await
+            .0,
         400
     );
 }
 
 #[tokio::test]
 async fn a_login_that_looks_like_another_is_left_out_and_reruns_change_nothing() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     app.create("boss", "some password").await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("users.csv");
@@ -115,11 +111,11 @@ async fn a_login_that_looks_like_another_is_left_out_and_reruns_change_nothing()
         let kept = account(&app, uid).await.expect("the account is imported");
         assert_eq!(kept.username, None, "uid {uid}");
         assert_eq!(kept.email.unwrap().as_str(), email);
-        assert_eq!(login(&app, email, PASSWORD).await.0, 200);
+        assert_eq!(app.sign_in(email, PASSWORD).await.0, 200);
     }
-    assert_eq!(login(&app, "admin", PASSWORD).await.1["uid"], "1");
-    assert_eq!(login(&app, "\u{430}dmin", PASSWORD).await.0, 400);
-    assert_eq!(login(&app, "kim\u{a0}lee", PASSWORD).await.0, 400);
+    assert_eq!(app.sign_in("admin", PASSWORD).await.1["uid"], "1");
+    assert_eq!(app.sign_in("\u{430}dmin", PASSWORD).await.0, 400);
+    assert_eq!(app.sign_in("kim\u{a0}lee", PASSWORD).await.0, 400);
 
     // A rerun finds the same accounts, left out the same logins, and writes nothing.
     let rerun = import(&app, &file, &flags).await;
@@ -135,7 +131,7 @@ async fn a_login_that_looks_like_another_is_left_out_and_reruns_change_nothing()
 
 #[tokio::test]
 async fn strict_imports_a_row_kept_without_its_email_and_reports_it_once() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("users.csv");
     let csv = format!(
@@ -160,5 +156,5 @@ async fn strict_imports_a_row_kept_without_its_email_and_reports_it_once() {
         [entry(2, "invalid_email", Some("email"))],
         "the check pass reported it; the writing pass does not again"
     );
-    assert_eq!(login(&app, "kim", PASSWORD).await.1["uid"], "1");
+    assert_eq!(app.sign_in("kim", PASSWORD).await.1["uid"], "1");
 }

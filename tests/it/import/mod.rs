@@ -115,10 +115,6 @@ pub async fn count(app: &TestApp) -> u64 {
     app.service.store.count_accounts().await.unwrap()
 }
 
-pub async fn login(app: &TestApp, login: &str, password: &str) -> (u16, Value) {
-    app.sign_in(login, password).await
-}
-
 /// Werkzeug's hash of [`PASSWORD`].
 pub const HASH: &str = "pbkdf2:sha256:260000$1Cv49oUzVdDNPIj1$\
                     cdfbcb171f45e1e6ad5546f0bf66ff138b60ba1bd82c00a3cc5692fd01644001";

@@ -4,7 +4,7 @@
 //! character, and `NULL` is a name, an absent email or time, or a boolean's NULL.
 
 use super::{account, entries, entry, fixture, import};
-use crate::common::spawn_app;
+use crate::common::TestApp;
 
 /// Spring Security's published vectors, as the fixture's rows hold them.
 const KIM_PASSWORD: &str = "password";
@@ -15,7 +15,7 @@ const NULL_PASSWORD: &str = "tab\there, newline\nbackslash\\ quote\" cr\r";
 
 #[tokio::test]
 async fn a_mysql_batch_export_imports_its_values_exactly() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let file = fixture("users-mysql-batch.tsv");
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.jsonl");
@@ -62,7 +62,7 @@ async fn a_mysql_batch_export_imports_its_values_exactly() {
 
 #[tokio::test]
 async fn a_broken_line_costs_only_itself_and_the_format_takes_no_delimiter() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("users.tsv");
     let hash = "{MD5}7eca689f0d3389d9dea66ae112e5cfd7";

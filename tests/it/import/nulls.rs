@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::{account, expected, import, report};
-use crate::common::spawn_app;
+use crate::common::TestApp;
 
 /// A Werkzeug hash (of no password a test signs in with).
 const HASH: &str = "pbkdf2:sha256:260000$1Cv49oUzVdDNPIj1$\
@@ -21,7 +21,7 @@ fn entries(path: &std::path::Path) -> Vec<Value> {
 
 #[tokio::test]
 async fn a_null_account_state_is_refused_until_the_user_says_what_it_means() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("users.csv");
     std::fs::write(

@@ -4,11 +4,11 @@
 use std::process::Stdio;
 
 use super::{command, count, fixture};
-use crate::common::spawn_app;
+use crate::common::TestApp;
 
 #[tokio::test]
 async fn a_closed_stdout_ends_the_import_quietly_with_its_own_exit_code() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     for (file, code) in [("users.csv", 0), ("bad.csv", 3)] {
         let mut child = command(&app, &fixture(file), &["--dialect", "werkzeug"])
             .stdout(Stdio::piped())

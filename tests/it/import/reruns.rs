@@ -7,12 +7,12 @@ use std::time::{Duration, Instant};
 use firegate::login::Login;
 use firegate::service::AccountRef;
 
-use super::{account, command, count, fixture, import, login};
-use crate::common::spawn_app;
+use super::{account, command, count, fixture, import};
+use crate::common::TestApp;
 
 #[tokio::test]
 async fn rerunning_an_import_creates_nothing_and_changes_nothing() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let file = fixture("users.csv");
     assert_eq!(
         import(&app, &file, &["--dialect", "werkzeug"]).await.code,
@@ -34,12 +34,12 @@ async fn rerunning_an_import_creates_nothing_and_changes_nothing() {
 
 #[tokio::test]
 async fn a_rerun_suggests_update_only_for_accounts_it_would_change() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let file = fixture("users.csv");
     let flags = ["--dialect", "werkzeug"];
     assert_eq!(import(&app, &file, &flags).await.code, 0);
     // kim's sign-in upgrades the hash: firegate's is now newer than the file's.
-    assert_eq!(login(&app, "kim", "  spaces around  ").await.0, 200);
+    assert_eq!(app.sign_in("kim", "  spaces around  ").await.0, 200);
 
     let run = import(&app, &file, &flags).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -69,7 +69,7 @@ async fn a_rerun_suggests_update_only_for_accounts_it_would_change() {
 #[tokio::test]
 async fn an_import_killed_midway_finishes_on_rerun_without_duplicates() {
     const ROWS: u64 = 12_000;
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("big.csv");
     let mut csv = String::from("id,username,email,password\n");
@@ -117,14 +117,14 @@ async fn an_import_killed_midway_finishes_on_rerun_without_duplicates() {
 
 #[tokio::test]
 async fn update_replaces_changed_hashes_but_not_one_changed_through_firegate() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let file = fixture("users.csv");
     assert_eq!(
         import(&app, &file, &["--dialect", "werkzeug"]).await.code,
         0
     );
     // kim signs in, so firegate now holds a newer (argon2id) hash than any export.
-    assert_eq!(login(&app, "kim", "  spaces around  ").await.0, 200);
+    assert_eq!(app.sign_in("kim", "  spaces around  ").await.0, 200);
     let kim = account(&app, "1").await.unwrap();
     let lee = account(&app, "2").await.unwrap();
 
@@ -170,7 +170,7 @@ async fn update_replaces_changed_hashes_but_not_one_changed_through_firegate() {
     let kim_after = account(&app, "1").await.unwrap();
     assert_eq!(kim_after.password, kim.password, "kim's upgrade kept");
     assert!(kim_after.disabled, "kim's disabled flag follows the file");
-    let (status, _) = login(&app, "lee", "  spaces around  9623").await;
+    let (status, _) = app.sign_in("lee", "  spaces around  9623").await;
     assert_eq!(status, 200, "the new hash is the one checked");
 }
 
@@ -183,7 +183,7 @@ async fn update_tells_an_imported_argon2id_hash_from_one_firegate_wrote() {
     const BO: &str = "$argon2id$v=19$m=65536,t=3,p=4$jjCmDKzKBhrotwk7pgUYqw$\
                       SGgAdfgGvm7r7jvaMluvcSSsewe5YWYjs/KpftOldKs";
     const BO_PASSWORD: &str = "🔑emoji-key";
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("users.csv");
     let write = |rows: &[(&str, &str, &str, &str)]| {
@@ -216,8 +216,8 @@ async fn update_tells_an_imported_argon2id_hash_from_one_firegate_wrote() {
         (2, 0)
     );
     assert_eq!(account(&app, "1").await.unwrap().password.hash, BO);
-    assert_eq!(login(&app, "ann", BO_PASSWORD).await.0, 200);
-    assert_eq!(login(&app, "ann", ANN_PASSWORD).await.0, 400);
+    assert_eq!(app.sign_in("ann", BO_PASSWORD).await.0, 200);
+    assert_eq!(app.sign_in("ann", ANN_PASSWORD).await.0, 400);
     let bo_after = account(&app, "2").await.unwrap();
     assert_eq!(bo_after.password, bo.password, "firegate's hash kept");
     assert!(bo_after.disabled, "the disabled flag follows the file");

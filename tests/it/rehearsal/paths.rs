@@ -11,7 +11,7 @@ use futures::StreamExt;
 use serde_json::Value;
 
 use super::datasets::{Database, Export, Manifest, User};
-use crate::common::{TestApp, spawn_app};
+use crate::common::TestApp;
 use crate::import::{Run, command_without_file};
 
 /// How the users reach firegate.
@@ -103,7 +103,7 @@ struct Entry {
 
 /// Imports `manifest`'s users by `path` into a fresh project and signs each one in.
 pub async fn rehearse(manifest: &Manifest, dir: &Path, path: &ImportPath) -> Outcome {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let report = dir.join(format!(
         "report-{}.jsonl",
         path.name()

@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 pub use ledger::{Admission, Ledger, Slot, Watch};
 
 use crate::accounts::Uid;
-use crate::client::ClientNetwork;
+use crate::client_network::ClientNetwork;
 use crate::login::Login;
 
 /// Familiar networks kept per account; a new one beyond this replaces the least recent.

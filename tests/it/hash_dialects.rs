@@ -1,8 +1,9 @@
-//! Issue 18's dialects end to end on the emulator: accounts of every new dialect sign in
-//! over HTTP with their legacy password and leave argon2id behind; a Firebase Auth export
-//! imports with its project's hash parameters (the signer key read from `--hash-config`,
-//! never stored), provider-only users reported; Spring's `{noop}` clear text is hashed by the
-//! importer and never stored as it came.
+//! The `php`, `drupal`, `aspnet`, `spring` and `firebase` hash dialects end to end on the
+//! emulator: an account of each of their schemes signs in over HTTP with its legacy password
+//! and leaves argon2id behind; a Firebase Auth export imports with its project's hash
+//! parameters (the signer key read from `--hash-config`, never stored), provider-only users
+//! reported; Spring's `{noop}` clear text is hashed by the importer and never stored as it
+//! came.
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::PathBuf;
@@ -10,7 +11,7 @@ use std::path::PathBuf;
 use firegate::passwords::Dialect;
 use serde_json::Value;
 
-use crate::common::{spawn_app, spawn_app_with};
+use crate::common::TestApp;
 use crate::import::{account, import};
 
 const PHP: &str = include_str!("../fixtures/php-hashes.jsonl");
@@ -54,7 +55,10 @@ async fn a_firebase_export_imports_signs_in_and_is_upgraded() {
     let dir = tempfile::tempdir().unwrap();
     let config = hash_config(&dir);
     let config = config.to_str().unwrap();
-    let app = spawn_app_with(&["--hash-config", config]).await;
+    let app = TestApp::builder()
+        .flags(&["--hash-config", config])
+        .start()
+        .await;
     let export = dir.path().join("users.json");
     std::fs::write(&export, EXPORT).unwrap();
     let report = dir.path().join("refused.jsonl");
@@ -114,7 +118,7 @@ async fn a_firebase_account_without_its_hash_config_cannot_sign_in() {
         "70k8Vg5B3/OrvJOiqusnasv0dLcBHoDAqJrJr7TRLBfMw4MitWx51YXJYFdGiyMbMeKtWtLf5HiBDcN0SUOm4A==",
         "42xEC+ixf3L2lw==",
     );
-    let bare = spawn_app().await;
+    let bare = TestApp::start().await;
     bare.insert_with_hash("hunter", &hash, Dialect::Firebase)
         .await;
     assert_eq!(bare.sign_in("hunter", "hunter2").await.0, 400);
@@ -148,14 +152,14 @@ async fn a_firebase_account_without_its_hash_config_cannot_sign_in() {
 }
 
 #[tokio::test]
-async fn an_account_of_each_new_dialect_signs_in_and_is_upgraded() {
-    let app = spawn_app().await;
+async fn an_account_of_each_dialects_schemes_signs_in_and_is_upgraded() {
+    let app = TestApp::start().await;
     let lines: Vec<Value> = PHP
         .lines()
         .chain(LIBRARIES.lines())
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
-    // One vector per scheme of the new dialects, settings-free ones (Firebase has its own test).
+    // One vector per scheme of these dialects, settings-free ones (Firebase has its own test).
     let mut seen = std::collections::BTreeSet::new();
     let picked: Vec<&Value> = lines
         .iter()
@@ -192,7 +196,7 @@ async fn an_account_of_each_new_dialect_signs_in_and_is_upgraded() {
 
 #[tokio::test]
 async fn spring_noop_clear_text_is_hashed_by_the_importer_and_never_stored() {
-    let app = spawn_app().await;
+    let app = TestApp::start().await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("users.jsonl");
     std::fs::write(
