@@ -115,6 +115,11 @@ impl Factors {
         self.totp.is_some()
     }
 
+    /// Whether there is nothing to remove (no factor, no enrolment, no code).
+    pub fn is_empty(&self) -> bool {
+        self.totp.is_none() && self.pending.is_none() && self.recovery.0.is_empty()
+    }
+
     /// The kinds a second step accepts, strongest first.
     pub fn kinds(&self) -> Vec<FactorKind> {
         let mut kinds = Vec::new();

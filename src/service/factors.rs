@@ -72,6 +72,19 @@ pub enum Event {
 }
 
 impl Event {
+    /// The mail's sentence.
+    pub fn sentence(self) -> &'static str {
+        match self {
+            Event::TotpAdded => "An authenticator app was added as a second factor",
+            Event::TotpRemoved => "The authenticator app was removed as a second factor",
+            Event::RecoveryCodesRegenerated => {
+                "New recovery codes were made (the old ones no longer work)"
+            }
+            Event::RecoveryCodeUsed => "A recovery code was used to sign in",
+            Event::Reset => "An administrator removed the second factor",
+        }
+    }
+
     /// The audit trail's action name.
     pub fn action(self) -> &'static str {
         match self {
@@ -204,7 +217,7 @@ impl Service {
     /// Confirms an enrolment with the authenticator's first code: TOTP is on, and the ten
     /// recovery codes are returned (the only time they are shown).
     pub async fn confirm_totp(
-        &self,
+        self: &Arc<Self>,
         caller: &Caller,
         code: &str,
         now: Timestamp,
@@ -348,10 +361,14 @@ impl Service {
 
     /// Removes every factor of an account (an admin, for an owner who lost both the
     /// authenticator and the recovery codes): `false` when it had none. Audited as `by`.
-    pub async fn reset_factors(&self, target: &AccountRef, by: &str) -> Result<FactorsReset> {
+    pub async fn reset_factors(
+        self: &Arc<Self>,
+        target: &AccountRef,
+        by: &str,
+    ) -> Result<FactorsReset> {
         let found = self.find(target).await?;
         let account = &found.account;
-        let had = account.factors != Factors::default();
+        let had = !account.factors.is_empty();
         if had {
             let now = Timestamp::now();
             let factors = Factors {
@@ -398,10 +415,10 @@ impl Service {
         }
     }
 
-    /// Records a change of factors in the audit trail (in the background: the change is
-    /// made, and a slow audit write must not hold the answer).
+    /// Records a change of factors in the audit trail and mails the owner (in the
+    /// background: the change is made, and a slow write or mail must not hold the answer).
     pub(super) fn factor_event(
-        &self,
+        self: &Arc<Self>,
         account: &crate::accounts::Account,
         event: Event,
         now: Timestamp,
@@ -415,10 +432,17 @@ impl Service {
             outcome: "ok".into(),
             reason: None,
         };
-        let store = self.store.clone();
+        let service = self.clone();
+        let account = account.clone();
         tokio::spawn(async move {
-            if let Err(e) = store.record_audit(&entry).await {
+            if let Err(e) = service.store.record_audit(&entry).await {
                 tracing::warn!(error = %e, "cannot record a change of second factors in the audit trail");
+            }
+            if let Err(e) = service
+                .mail_factor_event(&account, event.sentence(), now)
+                .await
+            {
+                tracing::warn!(uid = %account.uid, error = %e, "second-factor mail not sent");
             }
         });
     }

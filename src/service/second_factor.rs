@@ -110,7 +110,7 @@ impl Service {
     }
 
     async fn second_step(
-        &self,
+        self: &Arc<Self>,
         handle: &MfaHandle,
         code: &str,
         client: Option<ClientNetwork>,

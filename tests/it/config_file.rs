@@ -130,6 +130,9 @@ public-url = "http://{addr}"
 
 [bridge]
 firebase-auth-deadline-secs = 7
+
+[mfa]
+issuer = "Timetable"
 "#,
         emulator = emulator_host(),
         keys = keys.path().display(),
@@ -342,7 +345,7 @@ fn a_bad_file_stops_every_command_naming_each_line() {
                 "firegate.toml:5: [lokout] is not a section; did you mean [lockout]? the \
                  sections are [http], [sign-in], [accounts], [lockout], [firestore], \
                  [signer], [keys], [rotation], [hashing], [ceilings], [dialects], [admin], \
-                 [mail], [bridge]",
+                 [mail], [bridge], [mfa]",
                 "firegate.toml:9: [sign-in] token-lifetime = 7200: 7200 is not in 1..=3600",
             ],
             "{args:?}"

@@ -525,3 +525,84 @@ async fn mfa_off_refuses_enrolment_and_secrets_are_sealed_with_a_key() {
         200
     );
 }
+
+#[tokio::test]
+async fn factor_changes_are_mailed_and_audited_and_an_admin_resets_them() {
+    use crate::common::send;
+    use reqwest::Method;
+    let sink = crate::smtp_sink::SmtpSink::start(false);
+    let m = spawn_mfa_in(&project_id(), TestApp::builder().admin().mail_sink(&sink)).await;
+    let kim = m.enrolled("kim@example.com").await;
+    let added = sink.mail("kim@example.com", 1).await;
+    assert!(
+        added["text"]
+            .as_str()
+            .unwrap()
+            .contains("authenticator app was added"),
+        "{added}"
+    );
+    let mfa_token = m.first_step("kim@example.com").await;
+    assert_eq!(m.second_factor(&mfa_token, &kim.recovery[0]).await.0, 200);
+    let used = sink.mail("kim@example.com", 2).await;
+    assert!(
+        used["text"]
+            .as_str()
+            .unwrap()
+            .contains("recovery code was used"),
+        "{used}"
+    );
+    // No mail, audit line or secret shows a code.
+    assert!(!used.to_string().contains(&kim.recovery[0]));
+
+    let (ok, shown, err) = m
+        .app
+        .cli(&["accounts", "mfa", "show", &kim.uid], None)
+        .await;
+    assert!(ok, "{err}");
+    let shown: Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(shown["second_factor"]["recovery_codes_left"], 9, "{shown}");
+    assert_eq!(
+        shown["second_factor"]["kinds"],
+        json!(["totp", "recovery_code"])
+    );
+    let (ok, stats, err) = m.app.cli(&["accounts", "stats"], None).await;
+    assert!(ok, "{err}");
+    assert!(
+        stats.contains("accounts with a second factor: 1"),
+        "{stats}"
+    );
+
+    let (status, detail) = send(
+        m.app
+            .admin(Method::GET, &format!("/admin/api/accounts/{}", kim.uid)),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        detail["second_factor"]["totp_enrolled_at"].is_string(),
+        "{detail}"
+    );
+    let reset = format!("/admin/api/accounts/{}/mfa/reset", kim.uid);
+    let (status, body) = send(m.app.admin(Method::POST, &reset)).await;
+    assert_eq!(
+        (status, body),
+        (200, json!({"uid": kim.uid, "removed": true}))
+    );
+    assert_eq!(m.app.sign_in("kim@example.com", PW).await.0, 200);
+    let (status, trail) = send(m.app.admin(Method::GET, "/admin/api/audit")).await;
+    assert_eq!(status, 200);
+    let actions: Vec<&str> = trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for action in ["mfa-totp-added", "mfa-recovery-code-used", "reset-mfa"] {
+        assert!(actions.contains(&action), "{action} in {actions:?}");
+    }
+    let (ok, out, err) = m
+        .app
+        .cli(&["accounts", "mfa", "reset", &kim.uid, "--yes"], None)
+        .await;
+    assert!(ok && out.contains("has no second factor"), "{out}{err}");
+}
