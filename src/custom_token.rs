@@ -92,8 +92,9 @@ impl TokenSigner {
             typ: "JWT",
             kid,
         };
-        let encoded_header =
-            URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).map_err(|e| e.to_string())?);
+        let encoded_header = URL_SAFE_NO_PAD.encode(
+            serde_json::to_vec(&header).map_err(|e| format!("header not serialisable: {e}"))?,
+        );
         Ok(TokenSigner {
             kid: kid.to_string(),
             client_email: client_email.to_string(),
@@ -129,7 +130,7 @@ impl TokenSigner {
                 input.as_bytes(),
                 &mut signature,
             )
-            .map_err(|_| Error::Internal("RSA signing failed".into()))?;
+            .map_err(|_| Error::internal("RSA signing failed"))?;
         Ok(with_signature(input, &signature))
     }
 }
@@ -149,7 +150,7 @@ pub fn signing_input(
     request: TokenRequest<'_>,
 ) -> Result<String> {
     if request.lifetime_secs == 0 || request.lifetime_secs > MAX_LIFETIME_SECS {
-        return Err(Error::Config(format!(
+        return Err(Error::config(format!(
             "token lifetime {}s is outside 1..={MAX_LIFETIME_SECS}",
             request.lifetime_secs
         )));
@@ -166,7 +167,7 @@ pub fn signing_input(
         tenant_id: request.tenant_id,
     };
     let payload =
-        serde_json::to_vec(&payload).map_err(|e| Error::Internal(format!("token payload: {e}")))?;
+        serde_json::to_vec(&payload).map_err(|e| Error::internal(format!("token payload: {e}")))?;
     let mut input = String::with_capacity(800);
     input.push_str(encoded_header);
     input.push('.');

@@ -89,7 +89,7 @@ impl Emulator {
             .map_err(Error::io("cannot start the emulator's watcher thread"))?;
         let pid = started_rx
             .recv()
-            .map_err(|_| Error::Internal("emulator thread ended early".into()))?
+            .map_err(|_| Error::internal("emulator thread ended early"))?
             .map_err(|e| Error::Io {
                 what: format!(
                     "cannot run `setpriv {}` (setpriv is in util-linux; install Java 17+)",
@@ -138,7 +138,7 @@ impl Emulator {
             .rev()
             .collect::<Vec<_>>()
             .join("\n");
-        Err(Error::Unavailable(format!(
+        Err(Error::unavailable(format!(
             "the Firestore emulator did not start on {} (log {}):\n{tail}",
             self.host,
             log.display()
@@ -196,11 +196,10 @@ fn find_jar() -> Result<PathBuf> {
         .map(PathBuf::from)
         .find(|p| p.is_file())
         .ok_or_else(|| {
-            Error::Config(
+            Error::config(
                 "the Firestore emulator is not installed: install the Debian package \
                  google-cloud-cli-firestore-emulator, set FIREGATE_FIRESTORE_EMULATOR_JAR to its \
-                 jar, or set FIRESTORE_EMULATOR_HOST to a running emulator"
-                    .into(),
+                 jar, or set FIRESTORE_EMULATOR_HOST to a running emulator",
             )
         })
 }

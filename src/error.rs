@@ -1,10 +1,16 @@
-//! The one error type of firegate's core. Variants carry domain meanings; the HTTP edge maps
-//! them to status codes and the CLI prints them. No variant ever carries a secret.
+//! The one error type of firegate's core. Variants carry domain meanings; a variant that
+//! wraps a failure keeps it as its `source()`, so logs and the CLI show the whole chain while
+//! the HTTP edge shows clients only a code and a fixed message. No variant ever carries a
+//! secret, and no cause is kept whose text could hold one.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Result alias used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A failure kept as the cause of an [`Error`], whatever its type.
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Everything that can go wrong in a firegate use case.
 #[derive(Debug, thiserror::Error)]
@@ -32,8 +38,11 @@ pub enum Error {
     InvalidInput {
         /// Stable machine-readable code, e.g. `password_too_long`.
         code: &'static str,
-        /// What is wrong and how to fix it.
+        /// What is wrong and how to fix it; clients see it.
         message: String,
+        /// The failure behind it, for the CLI and the logs; never sent to clients.
+        #[source]
+        source: Option<Cause>,
     },
 
     /// A login identifier that another account already holds.
@@ -80,12 +89,21 @@ pub enum Error {
     Overloaded,
 
     /// Firestore did not answer in time or refused the connection.
-    #[error("Firestore is unavailable: {0}")]
-    Unavailable(String),
+    #[error("Firestore is unavailable: {context}")]
+    Unavailable {
+        /// What firegate was doing, and how to fix it when that is known.
+        context: String,
+        #[source]
+        source: Option<Cause>,
+    },
 
     /// Firestore answered with something firegate cannot use.
-    #[error("Firestore error: {0}")]
-    Storage(String),
+    #[error("Firestore error: {context}")]
+    Storage {
+        context: String,
+        #[source]
+        source: Option<Cause>,
+    },
 
     /// A service-account key problem.
     #[error(transparent)]
@@ -95,18 +113,22 @@ pub enum Error {
     #[error(transparent)]
     Signer(#[from] SignerError),
 
-    /// Start-up could not settle which key signs (the server is stopping); the message is
-    /// start-up's own error.
+    /// Start-up could not settle which key signs (the server is stopping); the cause is
+    /// start-up's own error, shared by every request that waited for it.
     #[error("start-up failed: {0}")]
-    StartUp(String),
+    StartUp(#[source] Arc<Error>),
 
     /// Firebase Auth (the bridge, `--firebase-auth`) refused or did not answer.
     #[error(transparent)]
     Bridge(#[from] BridgeError),
 
     /// A setting that cannot be used; the message names the setting and the accepted values.
-    #[error("{0}")]
-    Config(String),
+    #[error("{context}")]
+    Config {
+        context: String,
+        #[source]
+        source: Option<Cause>,
+    },
 
     /// A file, socket or process could not be used; `what` names it.
     #[error("{what}: {source}")]
@@ -125,8 +147,12 @@ pub enum Error {
     Json(#[from] serde_json::Error),
 
     /// A bug or an environment failure (e.g. a blocking task that panicked).
-    #[error("internal error: {0}")]
-    Internal(String),
+    #[error("internal error: {context}")]
+    Internal {
+        context: String,
+        #[source]
+        source: Option<Cause>,
+    },
 }
 
 impl Error {
@@ -136,11 +162,66 @@ impl Error {
         move |source| Error::Io { what, source }
     }
 
+    /// [`Error::Unavailable`] with no cause yet; add one with [`Error::caused_by`].
+    pub fn unavailable(context: impl Into<String>) -> Self {
+        Error::Unavailable {
+            context: context.into(),
+            source: None,
+        }
+    }
+
+    /// [`Error::Storage`] with no cause yet.
+    pub fn storage(context: impl Into<String>) -> Self {
+        Error::Storage {
+            context: context.into(),
+            source: None,
+        }
+    }
+
+    /// [`Error::Config`] with no cause yet.
+    pub fn config(context: impl Into<String>) -> Self {
+        Error::Config {
+            context: context.into(),
+            source: None,
+        }
+    }
+
+    /// [`Error::Internal`] with no cause yet.
+    pub fn internal(context: impl Into<String>) -> Self {
+        Error::Internal {
+            context: context.into(),
+            source: None,
+        }
+    }
+
+    /// Keeps `cause` as this error's `source()`, for the variants that wrap a failure
+    /// (`InvalidInput`, `Unavailable`, `Storage`, `Config`, `Internal`); the others are
+    /// returned unchanged.
+    /// The cause's text must hold no secret: it reaches logs and the CLI.
+    pub fn caused_by(mut self, cause: impl Into<Cause>) -> Self {
+        if let Error::Unavailable { source, .. }
+        | Error::InvalidInput { source, .. }
+        | Error::Storage { source, .. }
+        | Error::Config { source, .. }
+        | Error::Internal { source, .. } = &mut self
+        {
+            *source = Some(cause.into());
+        }
+        self
+    }
+
+    /// This error and every cause under it, one message per line:
+    /// `error` then `  caused by: …` lines, as the CLI and the logs show it.
+    pub fn chain(&self) -> String {
+        chain(self)
+    }
+
     /// Shorthand for [`Error::InvalidInput`].
     pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
         Error::InvalidInput {
             code,
             message: message.into(),
+            source: None,
         }
     }
 }
@@ -148,8 +229,12 @@ impl Error {
 /// A key-file problem. Messages name the file and field, never key material.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("{file}: cannot read the key file: {reason}")]
-    Unreadable { file: PathBuf, reason: String },
+    #[error("{file}: cannot read the key file: {source}")]
+    Unreadable {
+        file: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error(
         "{file}: not a JSON service-account key ({reason}); download one with \
              `gcloud iam service-accounts keys create` or run `firegate keys generate`"
@@ -166,8 +251,12 @@ pub enum KeyError {
              or pass --allow-insecure-key-permissions"
     )]
     Permissions { file: PathBuf, mode: u32 },
-    #[error("{dir}: cannot list the keys directory: {reason}")]
-    Directory { dir: PathBuf, reason: String },
+    #[error("{dir}: cannot list the keys directory: {source}")]
+    Directory {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error(
         "{dir}: no service-account key (*.json); put one there, or run `firegate dev` \
              to create a development key"
@@ -328,4 +417,22 @@ impl BridgeError {
             _ => None,
         }
     }
+}
+
+/// `error` and its causes, one per line (`  caused by: …`), skipping a cause whose text its
+/// parent already shows (wrappers that repeat their source, such as `{what}: {source}`).
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = error.to_string();
+    let mut shown = out.clone();
+    let mut next = error.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if !shown.contains(&text) {
+            out.push_str("\n  caused by: ");
+            out.push_str(&text);
+        }
+        shown = text;
+        next = cause.source();
+    }
+    out
 }

@@ -77,7 +77,7 @@ fn write_new(path: &Path, text: &str, force: bool) -> Result<()> {
     }
     let mut out = options.open(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
-            Error::Config(format!(
+            Error::config(format!(
                 "{} exists; `firegate config init --force` replaces it",
                 path.display()
             ))

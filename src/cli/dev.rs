@@ -251,7 +251,7 @@ where
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         match attempt().await {
-            Err(Error::Unavailable(_)) if tokio::time::Instant::now() < deadline => {
+            Err(Error::Unavailable { .. }) if tokio::time::Instant::now() < deadline => {
                 tokio::time::sleep(std::time::Duration::from_millis(200)).await
             }
             done => return done,

@@ -179,7 +179,7 @@ impl ImportArgs {
             // A query's result has named columns, as a CSV header does.
             (None, None) => Format::Csv,
             (None, Some(file)) => Format::from_path(file).ok_or_else(|| {
-                Error::Config(format!(
+                Error::config(format!(
                     "cannot tell the format of {} from its name; pass --format csv, \
                      mysql-batch, jsonl, django or firebase",
                     file.display()
@@ -188,40 +188,37 @@ impl ImportArgs {
         };
         if self.file.is_none() {
             if self.format.is_some() {
-                return Err(Error::Config(
-                    "--format is for files: a database query's result needs none".into(),
+                return Err(Error::config(
+                    "--format is for files: a database query's result needs none",
                 ));
             }
             if self.null_text.is_some() {
-                return Err(Error::Config(
-                    "--null-text is for text exports: a database hands over real NULLs".into(),
+                return Err(Error::config(
+                    "--null-text is for text exports: a database hands over real NULLs",
                 ));
             }
         }
         if format == Format::MysqlBatch && self.delimiter.is_some_and(|d| d != b'\t') {
-            return Err(Error::Config(
+            return Err(Error::config(
                 "--format mysql-batch splits fields on tabs, as mysql writes them: leave \
-                 --delimiter out"
-                    .into(),
+                 --delimiter out",
             ));
         }
         let dialect = match (self.dialect.or(self.preset.map(Preset::dialect)), format) {
             (None | Some(Dialect::Firebase), Format::Firebase) => Dialect::Firebase,
             (Some(_), Format::Firebase) => {
-                return Err(Error::Config(
+                return Err(Error::config(
                     "--format firebase reads Firebase's own scrypt hashes: leave --dialect out \
-                     (or pass --dialect firebase)"
-                        .into(),
+                     (or pass --dialect firebase)",
                 ));
             }
             (Some(dialect), _) => dialect,
             (None, Format::Django) => Dialect::Django,
             (None, _) => {
-                return Err(Error::Config(
+                return Err(Error::config(
                     "--dialect is required for CSV, mysql-batch, JSON Lines and --query \
                      input: werkzeug, django, phc, php, wordpress, drupal, aspnet, spring or \
-                     firebase"
-                        .into(),
+                     firebase",
                 ));
             }
         };
@@ -283,19 +280,17 @@ impl ImportArgs {
             .filter(|url| !url.is_empty());
         let (url, in_argv) = match (&self.file, &self.from, from_env) {
             (Some(_), _, _) if self.query.is_some() || self.preset.is_some() => {
-                return Err(Error::Config(
-                    "--query and --preset read a database: give --from URL instead of a file"
-                        .into(),
+                return Err(Error::config(
+                    "--query and --preset read a database: give --from URL instead of a file",
                 ));
             }
             (Some(file), _, _) => return Ok(Source::from_arg(file)),
             (None, Some(url), _) => (url.clone(), true),
             (None, None, Some(url)) => (url, false),
             (None, None, None) => {
-                return Err(Error::Config(
+                return Err(Error::config(
                     "give the exported FILE (`-` for standard input), or --from URL to read \
-                     the database"
-                        .into(),
+                     the database",
                 ));
             }
         };
@@ -304,15 +299,14 @@ impl ImportArgs {
             (Some(query), _) => query.clone(),
             (None, Some(preset)) => preset.query(url)?,
             (None, None) => {
-                return Err(Error::Config(
+                return Err(Error::config(
                     "--from needs --preset (wordpress, django, flask, laravel, drupal7, aspnet) \
-                     or --query \"SELECT …\""
-                        .into(),
+                     or --query \"SELECT …\"",
                 ));
             }
         };
         if has_password(url) && in_argv {
-            return Err(Error::Config(format!(
+            return Err(Error::config(format!(
                 "--from {}: a password on the command line is visible to every user of this \
                  machine (ps, shell history); remove it from the URL and set \
                  FIREGATE_IMPORT_DATABASE_PASSWORD, or put the whole URL in FIREGATE_IMPORT_FROM",
@@ -330,9 +324,7 @@ impl ImportArgs {
 /// when there is none), to edit and pass back with --query.
 fn print_query(args: &ImportArgs) -> std::result::Result<(), Failure> {
     let Some(preset) = args.preset else {
-        return Err(
-            Error::Config("--print-query prints a --preset's query: name one".into()).into(),
-        );
+        return Err(Error::config("--print-query prints a --preset's query: name one").into());
     };
     let from_env = std::env::var("FIREGATE_IMPORT_FROM").ok();
     let url = args

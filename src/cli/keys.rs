@@ -283,7 +283,9 @@ pub async fn run_admin(command: AdminCommand) -> Result<()> {
 /// certificate Google publishes, so what is checked is what Firebase Auth will check.
 async fn check(at: &KeyAdminArgs, rotation: &KeyRotationArgs) -> Result<()> {
     let publication = Publication::new(&rotation.x509_base_url);
-    let unverified = |why: String| Error::invalid("signature_unverified", why);
+    let unverified = |why: crate::keys::PublicationError| {
+        Error::invalid("signature_unverified", why.to_string()).caused_by(why)
+    };
     match at.signer.choice() {
         SignerChoice::Iam(options) => {
             let signer = Signer::Iam(IamSigner::new(&options)?);
@@ -295,7 +297,7 @@ async fn check(at: &KeyAdminArgs, rotation: &KeyRotationArgs) -> Result<()> {
             out!("service account:  {email}");
             out!("signBlob:         ok, signed with Google-managed key {kid}");
             let (message, signature) = crate::custom_token::split_signature(&token)
-                .ok_or_else(|| Error::Internal("the probe token has no signature part".into()))?;
+                .ok_or_else(|| Error::internal("the probe token has no signature part"))?;
             publication
                 .verify(&email, &kid, message.as_bytes(), &signature)
                 .await

@@ -281,10 +281,16 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Exit(code)) => ExitCode::from(code),
         Err(Failure::Error(e)) => {
-            eprintln!("error: {e}");
+            eprintln!("{}", failure_message(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// What the terminal shows of a failed command: the error and each cause under it,
+/// `error: …` then `  caused by: …` lines.
+fn failure_message(e: &Error) -> String {
+    format!("error: {}", e.chain())
 }
 
 async fn dispatch(
@@ -310,7 +316,7 @@ async fn dispatch(
 /// unreachable Firestore or a record naming a key not here stops the server with a clear
 /// message).
 async fn serve(args: ServeArgs) -> Result<()> {
-    args.server.check().map_err(crate::Error::Config)?;
+    args.server.check().map_err(crate::Error::config)?;
     let app = App::build(args.server.app_options(args.listen.addr())).await?;
     app.run(app::shutdown_signal()).await
 }
@@ -323,5 +329,51 @@ pub(crate) fn write_out(line: std::fmt::Arguments<'_>) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
         Err(e) => eprintln!("error: cannot write to standard output: {e}"),
         Ok(()) => {}
+    }
+}
+
+#[cfg(test)]
+mod failure_tests {
+    use std::error::Error as _;
+
+    use super::failure_message;
+    use crate::Error;
+
+    #[test]
+    fn a_failure_prints_each_cause_on_its_own_line() {
+        let cause = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused here");
+        let error = Error::unavailable("cannot reach Firestore at 127.0.0.1:1").caused_by(cause);
+        assert_eq!(
+            failure_message(&error),
+            "error: Firestore is unavailable: cannot reach Firestore at 127.0.0.1:1\n  \
+             caused by: refused here"
+        );
+        let wrapped = Error::internal("start-up stopped").caused_by(error);
+        assert_eq!(
+            failure_message(&wrapped),
+            "error: internal error: start-up stopped\n  caused by: Firestore is unavailable: \
+             cannot reach Firestore at 127.0.0.1:1\n  caused by: refused here"
+        );
+    }
+
+    #[test]
+    fn a_bad_key_file_shows_its_cause() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("gone.json");
+        let error = Error::from(crate::keys::load_file(&missing, false).unwrap_err());
+        let cause = error.source().map(ToString::to_string).unwrap_or_default();
+        assert!(cause.contains("No such file or directory"), "{error:?}");
+        let shown = failure_message(&error);
+        assert!(shown.starts_with("error: "), "{shown}");
+        assert!(
+            shown.contains("gone.json: cannot read the key file"),
+            "{shown}"
+        );
+        // The cause is shown once, not again on a `caused by` line that repeats it.
+        assert_eq!(
+            shown.matches("No such file or directory").count(),
+            1,
+            "{shown}"
+        );
     }
 }

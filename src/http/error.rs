@@ -1,5 +1,6 @@
 //! How core errors look on the wire: a status code and a JSON body
-//! `{"error": "<code>", "message": "..."}`. Internal causes are logged, never sent.
+//! `{"error": "<code>", "message": "..."}`. Internal causes are logged with their whole
+//! `source()` chain, never sent: the body of a 500 or 503 is a fixed sentence.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -49,7 +50,7 @@ impl From<Error> for ApiError {
             Error::InvalidCredentials => {
                 ApiError::bad_request("invalid_credentials", INVALID_CREDENTIALS)
             }
-            Error::InvalidInput { code, message } => ApiError::bad_request(code, message),
+            Error::InvalidInput { code, message, .. } => ApiError::bad_request(code, message),
             Error::MfaTokenInvalid => ApiError::bad_request(
                 "invalid_mfa_token",
                 "The mfa_token is unknown, expired or used up; sign in again.",
@@ -101,8 +102,8 @@ impl From<Error> for ApiError {
                 "Too many sign-ins in progress; retry shortly.",
             )
             .retry_after(1),
-            Error::Unavailable(cause) => {
-                error!(%cause, "Firestore unavailable");
+            cause @ Error::Unavailable { .. } => {
+                error!(cause = %cause.chain(), "Firestore unavailable");
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "unavailable",
@@ -111,7 +112,7 @@ impl From<Error> for ApiError {
                 .retry_after(2)
             }
             Error::Signer(cause) => {
-                error!(%cause, "IAM signer unavailable");
+                error!(cause = %crate::error::chain(&cause), "IAM signer unavailable");
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "unavailable",
@@ -127,7 +128,7 @@ impl From<Error> for ApiError {
             )
             .retry_after(2),
             Error::Bridge(cause) => {
-                error!(%cause, "Firebase Auth unavailable");
+                error!(cause = %crate::error::chain(&cause), "Firebase Auth unavailable");
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "unavailable",
@@ -136,7 +137,7 @@ impl From<Error> for ApiError {
                 .retry_after(2)
             }
             other => {
-                error!(cause = %other, "internal error");
+                error!(cause = %other.chain(), "internal error");
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal",
@@ -157,5 +158,55 @@ impl IntoResponse for ApiError {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body(error: Error) -> (StatusCode, String) {
+        let response = ApiError::from(error).into_response();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        (status, String::from_utf8(bytes.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_503_or_500_body_shows_no_cause() {
+        let cause = std::io::Error::other("tcp connect error 10.1.2.3:8080 secret-cause-text");
+        let cases = [
+            (
+                Error::unavailable("cannot reach Firestore context-text").caused_by(cause),
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            (
+                Error::storage("the call failed context-text")
+                    .caused_by(std::io::Error::other("secret-cause-text")),
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+            (
+                Error::internal("RSA signing failed context-text")
+                    .caused_by(std::io::Error::other("secret-cause-text")),
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+            (
+                Error::StartUp(std::sync::Arc::new(
+                    Error::unavailable("context-text")
+                        .caused_by(std::io::Error::other("secret-cause-text")),
+                )),
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+        ];
+        for (error, expected) in cases {
+            assert!(error.chain().contains("secret-cause-text"));
+            let (status, body) = body(error).await;
+            assert_eq!(status, expected, "{body}");
+            assert!(!body.contains("secret-cause-text"), "{body}");
+            assert!(!body.contains("context-text"), "{body}");
+            assert!(!body.contains("caused by"), "{body}");
+        }
     }
 }

@@ -18,7 +18,7 @@ pub fn html_response(rendered: askama::Result<String>, nonce: &str) -> Response 
     let html = match rendered {
         Ok(html) => html,
         Err(e) => {
-            error!(error = %e, "page template failed to render");
+            error!(error = %crate::error::chain(&e), "page template failed to render");
             return (StatusCode::INTERNAL_SERVER_ERROR, "page unavailable").into_response();
         }
     };

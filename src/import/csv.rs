@@ -45,9 +45,9 @@ pub(crate) fn read_table<T: Table>(
 ) -> Result<()> {
     let kind = T::NAME;
     let header = match table.header().map_err(io_error)? {
-        None => return Err(Error::Config(T::EMPTY.into())),
+        None => return Err(Error::config(T::EMPTY)),
         Some(Err(bad)) => {
-            return Err(Error::Config(format!(
+            return Err(Error::config(format!(
                 "the {kind} header (line {}) cannot be read: {}",
                 bad.line, bad.message
             )));
@@ -112,7 +112,7 @@ pub(crate) fn resolve_header(
         match found {
             Some(index) => columns.push((role, index)),
             None if explicit || role == Role::Password || options.uids.uses(role) => {
-                return Err(Error::Config(format!(
+                return Err(Error::config(format!(
                     "{what} has no `{}` column (set it with {}); its columns are: {listing}",
                     names.join("` or `"),
                     role.flag()
@@ -125,7 +125,7 @@ pub(crate) fn resolve_header(
         .iter()
         .any(|(role, _)| matches!(role, Role::Username | Role::Email))
     {
-        return Err(Error::Config(format!(
+        return Err(Error::config(format!(
             "{what} has neither a username nor an email column (set them with \
              --username-column / --email-column); its columns are: {listing}"
         )));

@@ -42,7 +42,7 @@ impl Backend {
             Some("postgres" | "postgresql") => Ok(Backend::Postgres),
             Some("mysql" | "mariadb") => Ok(Backend::MySql),
             Some("sqlite") => Ok(Backend::Sqlite),
-            _ => Err(Error::Config(format!(
+            _ => Err(Error::config(format!(
                 "--from {}: firegate reads postgres://, mysql:// (MariaDB too) and sqlite:// \
                  databases; export others (SQL Server, Oracle) to CSV",
                 redact(url)
@@ -186,7 +186,7 @@ impl DatabaseQuery {
     pub fn new(url: &str, query: &str) -> Result<DatabaseQuery> {
         let backend = Backend::of(url)?;
         if query.trim().is_empty() {
-            return Err(Error::Config("--query is empty: give one SELECT".into()));
+            return Err(Error::config("--query is empty: give one SELECT"));
         }
         Ok(DatabaseQuery {
             url: url.to_string(),
@@ -252,7 +252,7 @@ pub fn has_password(url: &str) -> bool {
 pub(crate) fn read(db: &DatabaseQuery, options: &ImportOptions, sink: &mut Sink<'_>) -> Result<()> {
     let on = tokio::runtime::Handle::current();
     let cannot_connect = |e: sqlx::Error| {
-        Error::Config(format!(
+        Error::config(format!(
             "cannot connect to the {} database at {}: {}",
             db.backend.name(),
             db.display_url(),
@@ -260,7 +260,7 @@ pub(crate) fn read(db: &DatabaseQuery, options: &ImportOptions, sink: &mut Sink<
         ))
     };
     let bad_url =
-        |e: sqlx::Error| Error::Config(format!("--from {}: {}", db.display_url(), described(&e)));
+        |e: sqlx::Error| Error::config(format!("--from {}: {}", db.display_url(), described(&e)));
     let password = db.password.as_ref().filter(|_| !has_password(&db.url));
     match db.backend {
         Backend::Postgres => {
@@ -340,10 +340,9 @@ where
         number += 1;
         let (roles, names) = match &columns {
             Some((_, names)) if !same_columns(&row, names) => {
-                return Err(Error::Config(
+                return Err(Error::config(
                     "the query returned rows with other columns (several statements?): give \
-                     one SELECT"
-                        .into(),
+                     one SELECT",
                 ));
             }
             Some(resolved) => resolved,
@@ -363,10 +362,9 @@ where
         }
     }
     if number == 0 {
-        return Err(Error::Config(
+        return Err(Error::config(
             "the query returned no rows: nothing to import (is --from the right database, \
-             and does the query's table hold the users?)"
-                .into(),
+             and does the query's table hold the users?)",
         ));
     }
     Ok(())
@@ -423,7 +421,7 @@ fn described(e: &sqlx::Error) -> String {
 }
 
 fn query_error(db: &DatabaseQuery, e: &sqlx::Error) -> Error {
-    Error::Config(format!(
+    Error::config(format!(
         "the query failed in the {} database at {}: {}",
         db.backend.name(),
         db.display_url(),

@@ -26,11 +26,10 @@ pub(crate) fn read(
     sink: &mut Sink<'_>,
 ) -> Result<()> {
     let [project] = options.dialects.firebase.as_slice() else {
-        return Err(Error::Config(
+        return Err(Error::config(
             "--format firebase needs the exported project's password hash parameters: give \
              exactly one --hash-config FILE (Firebase console → Authentication → Users → ⋮ → \
-             Password hash parameters)"
-                .into(),
+             Password hash parameters)",
         ));
     };
     let newlines = Rc::new(Cell::new(0));
@@ -53,12 +52,11 @@ pub(crate) fn read(
         Ok(()) => Ok(()),
         Err(_) if stopped.get() => Ok(()),
         Err(e) if e.is_io() => Err(io_error(e.into())),
-        Err(e) if e.is_data() => Err(Error::Config(
+        Err(e) if e.is_data() => Err(Error::config(
             "a Firebase export is a JSON object with a `users` array (firebase auth:export \
-             users.json --format=JSON)"
-                .into(),
+             users.json --format=JSON)",
         )),
-        Err(e) => Err(Error::Config(format!(
+        Err(e) => Err(Error::config(format!(
             "malformed JSON at line {}, column {}: the rest of the Firebase export cannot be read",
             e.line(),
             e.column()

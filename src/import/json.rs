@@ -135,10 +135,10 @@ pub(crate) fn read_django(
         Ok(()) => Ok(()),
         Err(_) if stopped.get() => Ok(()),
         Err(e) if e.is_io() => Err(io_error(e.into())),
-        Err(e) if e.is_data() => Err(Error::Config(
-            "a Django dumpdata file is a JSON array of records (dumpdata auth.user)".into(),
+        Err(e) if e.is_data() => Err(Error::config(
+            "a Django dumpdata file is a JSON array of records (dumpdata auth.user)",
         )),
-        Err(e) => Err(Error::Config(format!(
+        Err(e) => Err(Error::config(format!(
             "malformed JSON at line {}, column {}: the rest of the Django dumpdata file \
              cannot be read",
             e.line(),

@@ -57,15 +57,14 @@ pub async fn import_accounts(
     progress: &(dyn Fn(&Progress) + Send + Sync),
 ) -> Result<ImportSummary> {
     if options.strict && source.is_stdin() {
-        return Err(Error::Config(
-            "--strict reads the input twice, so it needs a file, not standard input".into(),
+        return Err(Error::config(
+            "--strict reads the input twice, so it needs a file, not standard input",
         ));
     }
     if options.duplicate_email == DuplicateEmail::None && source.is_stdin() {
-        return Err(Error::Config(
+        return Err(Error::config(
             "--duplicate-email none reads the input twice (first to find the shared emails), \
-             so it needs a file, not standard input"
-                .into(),
+             so it needs a file, not standard input",
         ));
     }
     options.nulls.check(&options.columns, options.format)?;

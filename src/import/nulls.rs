@@ -70,7 +70,7 @@ impl Nulls {
                         .iter()
                         .flat_map(|role| columns.candidates(*role, format).0)
                         .collect();
-                    return Err(Error::Config(format!(
+                    return Err(Error::config(format!(
                         "--null-means {column}: `{column}` is not a boolean column this import \
                          reads; those are: {} (name others with --active-column, \
                          --disabled-column or --email-verified-column)",
@@ -78,7 +78,7 @@ impl Nulls {
                     )));
                 }
                 (Some(Role::Active | Role::Disabled), NullMeaning::Unknown) => {
-                    return Err(Error::Config(format!(
+                    return Err(Error::config(format!(
                         "--null-means {column}=unknown: an account is enabled or not; say \
                          true or false"
                     )));

@@ -203,14 +203,14 @@ impl UidMapping {
                 parts.push(Part::Text(rest[..open].to_string()));
             }
             let close = rest[open..].find('}').map(|c| open + c).ok_or_else(|| {
-                Error::Config(format!("--uid-template `{template}` has an unclosed `{{`"))
+                Error::config(format!("--uid-template `{template}` has an unclosed `{{`"))
             })?;
             let role = match &rest[open + 1..close] {
                 "id" => Role::Id,
                 "username" => Role::Username,
                 "email" => Role::Email,
                 other => {
-                    return Err(Error::Config(format!(
+                    return Err(Error::config(format!(
                         "--uid-template `{template}`: unknown placeholder `{{{other}}}`; \
                          use {{id}}, {{username}} or {{email}}"
                     )));
@@ -223,7 +223,7 @@ impl UidMapping {
             parts.push(Part::Text(rest.to_string()));
         }
         if !parts.iter().any(|p| matches!(p, Part::Field(_))) {
-            return Err(Error::Config(format!(
+            return Err(Error::config(format!(
                 "--uid-template `{template}` has no placeholder, so every row would get the \
                  same uid; use {{id}}, {{username}} or {{email}}"
             )));

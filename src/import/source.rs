@@ -68,10 +68,9 @@ impl Source {
         let start = reader.fill_buf().map_err(io_error)?;
         if looks_like_utf16(start) {
             // Windows tools (PowerShell's `>`, SSMS, Excel's "Unicode text") write UTF-16.
-            return Err(Error::Config(
+            return Err(Error::config(
                 "the file looks like UTF-16 (a UTF-16 byte-order mark, or a NUL byte beside \
-                 each character); save it as UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8`)"
-                    .into(),
+                 each character); save it as UTF-8 (e.g. `iconv -f UTF-16 -t UTF-8`)",
             ));
         }
         // Windows tools and Excel start UTF-8 files with a byte-order mark.

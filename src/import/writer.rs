@@ -417,7 +417,10 @@ fn classify(candidate: &Candidate, found: ExistingAccount, update: bool) -> Clas
     match found.stored {
         Some(Err(why)) => reject(
             Reason::UidTaken,
-            format!("the uid's document is not an account firegate can read: {why}"),
+            format!(
+                "the uid's document is not an account firegate can read: {}",
+                why.chain().replace("\n  caused by: ", ": ")
+            ),
         ),
         Some(Ok(stored)) => {
             let old = &stored.account;
@@ -489,8 +492,8 @@ where
     let mut attempt = 1;
     loop {
         match call().await {
-            Err(Error::Unavailable(why)) if attempt < ATTEMPTS => {
-                warn!(attempt, error = %why, "Firestore unavailable during import; retrying");
+            Err(why @ Error::Unavailable { .. }) if attempt < ATTEMPTS => {
+                warn!(attempt, error = %why.chain(), "Firestore unavailable during import; retrying");
                 let jitter = Duration::from_millis(rand::rng().random_range(0..100));
                 tokio::time::sleep(delay + jitter).await;
                 delay = (delay * 2).min(Duration::from_secs(5));

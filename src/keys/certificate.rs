@@ -20,6 +20,8 @@ use x509_cert::serial_number::SerialNumber;
 use x509_cert::spki::{SubjectPublicKeyInfo, SubjectPublicKeyInfoRef};
 use x509_cert::time::Validity;
 
+use crate::error::Cause;
+
 /// Validity of generated certificates; Google ignores it for signing-key verification, but
 /// keys are meant to be rotated well before it ends.
 const VALIDITY: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
@@ -47,27 +49,22 @@ impl BuilderProfile for SelfSigned {
 }
 
 /// A PEM self-signed certificate of `key`'s public key, with `CN=<common_name>`.
-pub fn self_signed_certificate(key: &rsa::PrivateKey, common_name: &str) -> Result<String, String> {
+pub fn self_signed_certificate(key: &rsa::PrivateKey, common_name: &str) -> Result<String, Cause> {
     let cn = common_name.replace([',', '+', '=', '\\', '"', '<', '>', ';'], "_");
-    let subject = Name::from_str(&format!("CN={cn}")).map_err(|e| e.to_string())?;
+    let subject = Name::from_str(&format!("CN={cn}"))?;
     let signer = SigningKey::<Sha256>::new(key.clone());
-    let spki = SubjectPublicKeyInfo::from_key(&key.to_public_key()).map_err(|e| e.to_string())?;
+    let spki = SubjectPublicKeyInfo::from_key(&key.to_public_key())?;
     let serial: [u8; 16] = rand::random();
     let mut serial = serial;
     serial[0] &= 0x7f;
     let builder = CertificateBuilder::new(
         SelfSigned(subject),
-        SerialNumber::new(&serial).map_err(|e| e.to_string())?,
-        Validity::from_now(VALIDITY).map_err(|e| e.to_string())?,
+        SerialNumber::new(&serial)?,
+        Validity::from_now(VALIDITY)?,
         spki,
-    )
-    .map_err(|e| e.to_string())?;
-    let certificate = builder
-        .build::<_, rsa::pkcs1v15::Signature>(&signer)
-        .map_err(|e| e.to_string())?;
-    certificate
-        .to_pem(der::pem::LineEnding::LF)
-        .map_err(|e| e.to_string())
+    )?;
+    let certificate = builder.build::<_, rsa::pkcs1v15::Signature>(&signer)?;
+    Ok(certificate.to_pem(der::pem::LineEnding::LF)?)
 }
 
 /// The DER `SubjectPublicKeyInfo` of an RSA public key given as DER `RSAPublicKey` (the form
@@ -80,21 +77,24 @@ pub fn public_key_spki_der(rsa_public_key: &[u8]) -> Vec<u8> {
         .unwrap_or_default()
 }
 
+/// A certificate that cannot be read: not PEM, or a key that cannot be encoded.
+#[derive(Debug, thiserror::Error)]
+#[error("not a PEM certificate")]
+pub struct CertificateError(#[source] der::Error);
+
 /// The DER `SubjectPublicKeyInfo` inside a PEM certificate.
-pub fn certificate_spki_der(pem: &str) -> Result<Vec<u8>, String> {
-    let certificate =
-        Certificate::from_pem(pem).map_err(|e| format!("not a PEM certificate: {e}"))?;
+pub fn certificate_spki_der(pem: &str) -> Result<Vec<u8>, CertificateError> {
+    let certificate = Certificate::from_pem(pem).map_err(CertificateError)?;
     certificate
         .tbs_certificate()
         .subject_public_key_info()
         .to_der()
-        .map_err(|e| e.to_string())
+        .map_err(CertificateError)
 }
 
 /// The DER `RSAPublicKey` of a PEM certificate's key, as signature checks take it.
-pub fn certificate_rsa_public_key(pem: &str) -> Result<Vec<u8>, String> {
-    let certificate =
-        Certificate::from_pem(pem).map_err(|e| format!("not a PEM certificate: {e}"))?;
+pub fn certificate_rsa_public_key(pem: &str) -> Result<Vec<u8>, CertificateError> {
+    let certificate = Certificate::from_pem(pem).map_err(CertificateError)?;
     Ok(certificate
         .tbs_certificate()
         .subject_public_key_info()

@@ -8,9 +8,9 @@ use super::{KeyError, ServiceAccountKey, declared_kid, load_file};
 
 /// The `*.json` files of the keys directory, sorted by name.
 pub fn key_files(dir: &Path) -> Result<Vec<PathBuf>, KeyError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| KeyError::Directory {
+    let entries = std::fs::read_dir(dir).map_err(|source| KeyError::Directory {
         dir: dir.to_path_buf(),
-        reason: e.to_string(),
+        source,
     })?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -14,9 +14,9 @@ use crate::custom_token::TokenSigner;
 
 /// Loads one key file. Unless `allow_insecure`, a file readable by group or others is refused.
 pub fn load_file(file: &Path, allow_insecure: bool) -> Result<ServiceAccountKey, KeyError> {
-    let unreadable = |e: std::io::Error| KeyError::Unreadable {
+    let unreadable = |source: std::io::Error| KeyError::Unreadable {
         file: file.to_path_buf(),
-        reason: e.to_string(),
+        source,
     };
     let meta = std::fs::metadata(file).map_err(unreadable)?;
     let mode = meta.permissions().mode() & 0o777;

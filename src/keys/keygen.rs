@@ -53,21 +53,21 @@ impl GeneratedKey {
 /// Generates an RSA key of `bits` bits.
 pub fn generate_rsa(bits: usize) -> Result<GeneratedKey> {
     let key = PrivateKey::new(&mut rand::rng(), bits)
-        .map_err(|e| Error::Internal(format!("RSA key generation failed: {e}")))?;
+        .map_err(|e| Error::internal(format!("RSA key generation failed: {e}")))?;
     let der = key
         .to_pkcs8_der()
-        .map_err(|e| Error::Internal(format!("PKCS#8 encoding failed: {e}")))?;
+        .map_err(|e| Error::internal(format!("PKCS#8 encoding failed: {e}")))?;
     let private_pem = key
         .to_pkcs8_pem(LineEnding::LF)
-        .map_err(|e| Error::Internal(format!("PKCS#8 encoding failed: {e}")))?;
+        .map_err(|e| Error::internal(format!("PKCS#8 encoding failed: {e}")))?;
     let public_pem = key
         .to_public_key()
         .to_public_key_pem(LineEnding::LF)
-        .map_err(|e| Error::Internal(format!("public key encoding failed: {e}")))?;
+        .map_err(|e| Error::internal(format!("public key encoding failed: {e}")))?;
     let public_der = key
         .to_public_key()
         .to_public_key_der()
-        .map_err(|e| Error::Internal(format!("public key encoding failed: {e}")))?
+        .map_err(|e| Error::internal(format!("public key encoding failed: {e}")))?
         .into_vec();
     Ok(GeneratedKey {
         private_pem: Zeroizing::new(private_pem.to_string()),
@@ -105,7 +105,7 @@ pub fn write_dev_key(dir: &Path, project_id: &str) -> Result<PathBuf> {
         .expect("JSON of strings serializes"),
     );
     std::fs::create_dir_all(dir).map_err(|e| {
-        Error::Config(format!(
+        Error::config(format!(
             "cannot create keys directory {}: {e}",
             dir.display()
         ))

@@ -14,12 +14,13 @@ mod refresh;
 mod ring;
 mod startup;
 
+pub use certificate::CertificateError;
 pub use certificate::{certificate_spki_der, public_key_spki_der, self_signed_certificate};
 pub use directory::{BrokenFile, LoadedDir, key_files, load_dir};
 pub(crate) use file::declared_kid;
 pub use file::load_file;
 pub use pending::{GeneratedFiles, generate, import_id};
-pub use published::{GOOGLE_X509_BASE, Publication};
+pub use published::{GOOGLE_X509_BASE, Publication, PublicationError};
 pub use ring::{KeyInfo, KeyRing, KeyState, RecordedState};
 
 pub use crate::error::KeyError;

@@ -3,11 +3,12 @@
 //! verifies custom tokens against. A key that is not there must not sign.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use super::ServiceAccountKey;
-use super::certificate::{certificate_spki_der, public_key_spki_der};
+use super::certificate::{CertificateError, certificate_spki_der, public_key_spki_der};
 
 /// Google's endpoint for service-account certificates.
 pub const GOOGLE_X509_BASE: &str = "https://www.googleapis.com/robot/v1/metadata/x509";
@@ -30,42 +31,45 @@ impl Publication {
         }
     }
 
-    fn http(&self) -> Result<&reqwest::Client, String> {
+    fn http(&self) -> Result<&reqwest::Client, PublicationError> {
         if let Some(client) = self.http.get() {
             return Ok(client);
         }
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()
-            .map_err(|e| format!("cannot set up an HTTPS client for {}: {e}", self.base_url))?;
+            .map_err(|e| PublicationError::Client {
+                base: self.base_url.clone(),
+                source: e.without_url(),
+            })?;
         Ok(self.http.get_or_init(|| client))
     }
 
     /// Ok when the endpoint lists `key`'s id with a certificate of exactly its public key;
     /// otherwise why not, in words an admin can act on.
-    pub async fn check(&self, key: &ServiceAccountKey) -> Result<(), String> {
-        let certificates = self.certificates(&key.client_email).await.map_err(|why| {
-            format!(
-                "{why}; Google publishes an uploaded certificate within a few minutes, so retry \
-                 shortly, or pass --force if you know the key is published"
-            )
+    pub async fn check(&self, key: &ServiceAccountKey) -> Result<(), PublicationError> {
+        let certificates = self.certificates(&key.client_email).await.map_err(|e| {
+            PublicationError::Unconfirmed {
+                source: Box::new(e),
+            }
         })?;
         let Some(pem) = certificates.get(&key.kid) else {
-            return Err(format!(
-                "Google does not publish key {} for {} yet (published: {}); upload its \
-                 certificate, wait a minute, or pass --force if you know better",
-                key.kid,
-                key.client_email,
-                sorted(certificates.keys())
-            ));
+            return Err(PublicationError::NotYetPublished {
+                kid: key.kid.clone(),
+                email: key.client_email.clone(),
+                published: sorted(certificates.keys()),
+            });
         };
-        let published = certificate_spki_der(pem)?;
+        let published =
+            certificate_spki_der(pem).map_err(|source| PublicationError::BadCertificate {
+                kid: key.kid.clone(),
+                source,
+            })?;
         if published != public_key_spki_der(key.signer.public_key_der()) {
-            return Err(format!(
-                "Google publishes key {} with a different public key than {}",
-                key.kid,
-                key.file.display()
-            ));
+            return Err(PublicationError::OtherPublicKey {
+                kid: key.kid.clone(),
+                file: key.file.clone(),
+            });
         }
         Ok(())
     }
@@ -78,40 +82,122 @@ impl Publication {
         kid: &str,
         message: &[u8],
         signature: &[u8],
-    ) -> Result<(), String> {
+    ) -> Result<(), PublicationError> {
         let certificates = self.certificates(email).await?;
-        let pem = certificates.get(kid).ok_or_else(|| {
-            format!(
-                "Google does not publish key {kid} for {email} (published: {})",
-                sorted(certificates.keys())
-            )
+        let pem = certificates
+            .get(kid)
+            .ok_or_else(|| PublicationError::NotPublished {
+                kid: kid.to_string(),
+                email: email.to_string(),
+                published: sorted(certificates.keys()),
+            })?;
+        let public_key = super::certificate::certificate_rsa_public_key(pem).map_err(|source| {
+            PublicationError::BadCertificate {
+                kid: kid.to_string(),
+                source,
+            }
         })?;
-        let public_key = super::certificate::certificate_rsa_public_key(pem)?;
         aws_lc_rs::signature::UnparsedPublicKey::new(
             &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
             public_key,
         )
         .verify(message, signature)
-        .map_err(|_| format!("the signature does not verify with published key {kid} of {email}"))
+        .map_err(|_| PublicationError::SignatureMismatch {
+            kid: kid.to_string(),
+            email: email.to_string(),
+        })
     }
 
-    /// The certificates Google publishes for `email`, by key id.
-    async fn certificates(&self, email: &str) -> Result<HashMap<String, String>, String> {
+    /// The certificates Google publishes for `email`, by key id. Transport errors are kept
+    /// without reqwest's URL; the error names the URL itself.
+    async fn certificates(&self, email: &str) -> Result<HashMap<String, String>, PublicationError> {
         let url = format!("{}/{}", self.base_url, email);
-        let response = self
-            .http()?
-            .get(&url)
-            .send()
-            .await
-            .map_err(|e| format!("cannot fetch {url}: {e}"))?;
+        let response =
+            self.http()?
+                .get(&url)
+                .send()
+                .await
+                .map_err(|e| PublicationError::Fetch {
+                    url: url.clone(),
+                    source: e.without_url(),
+                })?;
         if !response.status().is_success() {
-            return Err(format!("{url} answered {}", response.status()));
+            return Err(PublicationError::Status {
+                url,
+                status: response.status(),
+            });
         }
         response
             .json()
             .await
-            .map_err(|e| format!("{url} did not return a JSON map of certificates: {e}"))
+            .map_err(|e| PublicationError::NotJson {
+                url,
+                source: e.without_url(),
+            })
     }
+}
+
+/// Why Google's publication of a key could not be confirmed. Messages name the key, the
+/// service account and the fix; causes are the transport's or the certificate parser's.
+#[derive(Debug, thiserror::Error)]
+pub enum PublicationError {
+    #[error("cannot set up an HTTPS client for {base}")]
+    Client {
+        base: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("cannot fetch {url}")]
+    Fetch {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error("{url} answered {status}")]
+    Status {
+        url: String,
+        status: reqwest::StatusCode,
+    },
+    #[error("{url} did not return a JSON map of certificates")]
+    NotJson {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The certificates could not be read; activation may be retried or forced.
+    #[error(
+        "{source}; Google publishes an uploaded certificate within a few minutes, so retry \
+         shortly, or pass --force if you know the key is published"
+    )]
+    Unconfirmed {
+        #[source]
+        source: Box<PublicationError>,
+    },
+    #[error(
+        "Google does not publish key {kid} for {email} yet (published: {published}); upload \
+         its certificate, wait a minute, or pass --force if you know better"
+    )]
+    NotYetPublished {
+        kid: String,
+        email: String,
+        published: String,
+    },
+    #[error("Google does not publish key {kid} for {email} (published: {published})")]
+    NotPublished {
+        kid: String,
+        email: String,
+        published: String,
+    },
+    #[error("the certificate Google publishes for key {kid} cannot be read")]
+    BadCertificate {
+        kid: String,
+        #[source]
+        source: CertificateError,
+    },
+    #[error("Google publishes key {kid} with a different public key than {}", file.display())]
+    OtherPublicKey { kid: String, file: PathBuf },
+    #[error("the signature does not verify with published key {kid} of {email}")]
+    SignatureMismatch { kid: String, email: String },
 }
 
 fn sorted<'a>(kids: impl Iterator<Item = &'a String>) -> String {
@@ -165,7 +251,7 @@ mod tests {
             request_line,
             format!("GET /robot/v1/metadata/x509/{} HTTP/1.1", key.client_email)
         );
-        let why = checked.unwrap_err();
+        let why = checked.unwrap_err().to_string();
         assert!(why.contains(&key.kid), "{why}");
     }
 }

@@ -102,7 +102,7 @@ impl KeyRing {
         let files = match key_files(&self.dir) {
             Ok(files) => files,
             Err(e) => {
-                error!(error = %e, "cannot rescan the keys directory");
+                error!(error = %crate::error::chain(&e), "cannot rescan the keys directory");
                 return Vec::new();
             }
         };

@@ -118,7 +118,7 @@ mod tests {
             ("evil.example!victim@school.example", "`%` or `!`"),
         ] {
             let err = bare_address(bad).unwrap_err();
-            let Error::InvalidInput { code, message } = &err else {
+            let Error::InvalidInput { code, message, .. } = &err else {
                 panic!("{bad:?}: {err:?}");
             };
             assert_eq!(*code, "invalid_email", "{bad:?}");

@@ -14,8 +14,10 @@ use tracing::info;
 
 use crate::store::Store;
 
+mod error;
 mod templates;
 
+pub use error::MailError;
 pub use templates::{MailKind, MailTemplates, MailVars};
 
 /// Where mail goes, as `--mail-url` names it.
@@ -122,17 +124,17 @@ impl fmt::Debug for Mailer {
 
 impl Mailer {
     /// Builds the transport (no connection is made until the first mail).
-    pub fn new(options: &MailOptions) -> Result<Mailer, String> {
-        let from: Mailbox = options
-            .from
-            .parse()
-            .map_err(|e| format!("--mail-from `{}` is not a mail address: {e}", options.from))?;
+    pub fn new(options: &MailOptions) -> Result<Mailer, MailError> {
+        let from: Mailbox = options.from.parse().map_err(|source| MailError::From {
+            from: options.from.clone(),
+            source,
+        })?;
         let transport = match &options.url {
             MailUrl::Log => Transport::Log,
             MailUrl::Firestore(collection) => Transport::Firestore(collection.clone()),
             MailUrl::Smtp { url, user } => {
                 let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                    .map_err(|e| format!("--mail-url: {e}"))?;
+                    .map_err(|source| MailError::SmtpUrl { source })?;
                 match (user.clone(), &options.smtp_password) {
                     (Some(user), Some(password)) => {
                         builder = builder.credentials(Credentials::new(
@@ -140,12 +142,7 @@ impl Mailer {
                             password.expose_secret().to_string(),
                         ));
                     }
-                    (Some(user), None) => {
-                        return Err(format!(
-                            "--mail-url names the SMTP user `{user}` but FIREGATE_SMTP_PASSWORD \
-                             is not set"
-                        ));
-                    }
+                    (Some(user), None) => return Err(MailError::NoPassword { user }),
                     _ => {}
                 }
                 Transport::Smtp(builder.build())
@@ -156,7 +153,7 @@ impl Mailer {
 
     /// Sends `mail`; the error names the transport's complaint (never the mail's body, which
     /// holds a secret link).
-    pub async fn send(&self, store: &Store, mail: &Mail) -> Result<(), String> {
+    pub async fn send(&self, store: &Store, mail: &Mail) -> Result<(), MailError> {
         match &self.transport {
             Transport::Log => {
                 info!(
@@ -176,7 +173,10 @@ impl Mailer {
                 store
                     .queue_mail(collection, &doc)
                     .await
-                    .map_err(|e| format!("cannot write the mail document to `{collection}`: {e}"))
+                    .map_err(|e| MailError::Queue {
+                        collection: collection.clone(),
+                        source: Box::new(e),
+                    })
             }
             Transport::Smtp(smtp) => {
                 let message = Message::builder()
@@ -187,11 +187,11 @@ impl Mailer {
                         mail.text.clone(),
                         mail.html.clone(),
                     ))
-                    .map_err(|e| format!("cannot build the mail: {e}"))?;
+                    .map_err(|source| MailError::Build { source })?;
                 smtp.send(message)
                     .await
                     .map(|_| ())
-                    .map_err(|e| format!("the SMTP server refused the mail: {e}"))
+                    .map_err(|source| MailError::Refused { source })
             }
         }
     }
@@ -232,7 +232,7 @@ mod tests {
             from: "firegate <no-reply@example.com>".into(),
             smtp_password: None,
         };
-        let err = Mailer::new(&options).unwrap_err();
+        let err = Mailer::new(&options).unwrap_err().to_string();
         assert!(err.contains("FIREGATE_SMTP_PASSWORD"), "{err}");
     }
 }

@@ -9,6 +9,8 @@ use std::path::Path;
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
+use super::MailError;
+
 /// Which mail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MailKind {
@@ -86,7 +88,7 @@ pub struct MailTemplates {
 
 impl MailTemplates {
     /// The built-in templates, with those `dir` holds in their place.
-    pub fn load(dir: Option<&Path>) -> Result<MailTemplates, String> {
+    pub fn load(dir: Option<&Path>) -> Result<MailTemplates, MailError> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         for (name, built_in) in BUILT_IN {
@@ -94,12 +96,11 @@ impl MailTemplates {
                 Some(path) => read_template(&path)?,
                 None => built_in.to_string(),
             };
-            env.add_template_owned(name, text).map_err(|e| {
-                format!(
-                    "mail template {}: {e}",
-                    dir.map_or(name.to_string(), |d| d.join(name).display().to_string())
-                )
-            })?;
+            env.add_template_owned(name, text)
+                .map_err(|source| MailError::Template {
+                    name: dir.map_or(name.to_string(), |d| d.join(name).display().to_string()),
+                    source,
+                })?;
         }
         let templates = MailTemplates { env };
         let sample = MailVars {
@@ -116,30 +117,39 @@ impl MailTemplates {
     }
 
     /// The text and HTML parts of a `kind` mail.
-    pub fn render(&self, kind: MailKind, vars: &MailVars<'_>) -> Result<(String, String), String> {
+    pub fn render(
+        &self,
+        kind: MailKind,
+        vars: &MailVars<'_>,
+    ) -> Result<(String, String), MailError> {
         let (text, html) = kind.names();
         let render = |name: &str| {
             self.env
                 .get_template(name)
                 .and_then(|t| t.render(vars))
-                .map_err(|e| format!("mail template {name}: {e}"))
+                .map_err(|source| MailError::Template {
+                    name: name.to_string(),
+                    source,
+                })
         };
         Ok((render(text)?, render(html)?))
     }
 }
 
-fn read_template(path: &Path) -> Result<String, String> {
-    let size = std::fs::metadata(path)
-        .map_err(|e| format!("cannot read the mail template {}: {e}", path.display()))?
-        .len();
+fn read_template(path: &Path) -> Result<String, MailError> {
+    let unreadable = |source| MailError::TemplateFile {
+        path: path.to_path_buf(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(unreadable)?.len();
     if size > MAX_TEMPLATE_BYTES {
-        return Err(format!(
-            "the mail template {} is {size} bytes; at most {MAX_TEMPLATE_BYTES} are read",
-            path.display()
-        ));
+        return Err(MailError::TemplateTooBig {
+            path: path.to_path_buf(),
+            size,
+            limit: MAX_TEMPLATE_BYTES,
+        });
     }
-    std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read the mail template {}: {e}", path.display()))
+    std::fs::read_to_string(path).map_err(unreadable)
 }
 
 #[cfg(test)]
@@ -189,10 +199,10 @@ mod tests {
         );
 
         std::fs::write(dir.path().join("verify_mail.html"), "{{ link ").unwrap();
-        let err = MailTemplates::load(Some(dir.path())).unwrap_err();
+        let err = crate::error::chain(&MailTemplates::load(Some(dir.path())).unwrap_err());
         assert!(err.contains("verify_mail.html"), "{err}");
         std::fs::write(dir.path().join("verify_mail.html"), "{{ linc }}").unwrap();
-        let err = MailTemplates::load(Some(dir.path())).unwrap_err();
+        let err = crate::error::chain(&MailTemplates::load(Some(dir.path())).unwrap_err());
         assert!(
             err.contains("verify_mail.html") && err.contains("undefined"),
             "{err}"

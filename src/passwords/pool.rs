@@ -13,6 +13,7 @@ use super::memory;
 use super::scheme::{self, CostLimits, Dialect, HashError, ParsedHash};
 use super::settings::DialectSettings;
 use super::{Password, StoredHash, Transform, Verdict};
+use crate::error::Cause;
 use crate::{Error, Result};
 
 /// How new hashes are computed, how many checks run at once, and what a stored hash may cost.
@@ -74,7 +75,7 @@ impl Passwords {
             None,
         )
         .map_err(|e| {
-            Error::Config(format!(
+            Error::config(format!(
                 "--argon2-memory-kib {} / --argon2-iterations {} / --argon2-parallelism {} \
                  are not valid argon2 parameters ({e}); memory must be at least 8 KiB per lane",
                 options.argon2_memory_kib, options.argon2_iterations, options.argon2_parallelism
@@ -88,7 +89,7 @@ impl Passwords {
             || own > work
             || options.argon2_parallelism > options.limits.max_argon2_lanes
         {
-            return Err(Error::Config(format!(
+            return Err(Error::config(format!(
                 "--argon2-memory-kib {} / --argon2-iterations {} / --argon2-parallelism {} \
                  exceed the ceilings on stored hashes (--max-argon2-memory-kib {}, \
                  --max-argon2-time {}, --max-argon2-lanes {}), so new hashes could never be \
@@ -105,7 +106,7 @@ impl Passwords {
             .num_threads(options.concurrency)
             .thread_name(|i| format!("hash-{i}"))
             .build()
-            .map_err(|e| Error::Internal(format!("cannot start the hashing threads: {e}")))?;
+            .map_err(|e| Error::internal("cannot start the hashing threads").caused_by(e))?;
         Ok(Passwords {
             params,
             limits: options.limits.clone(),
@@ -134,7 +135,7 @@ impl Passwords {
         let hash = self
             .run(move || argon2id_phc(&hasher, &params, &input.apply(password.expose().as_bytes())))
             .await?
-            .map_err(|e| Error::Internal(format!("argon2id hashing failed: {e}")))?;
+            .map_err(|e| Error::internal("argon2id hashing failed").caused_by(e))?;
         Ok(StoredHash {
             hash,
             dialect: Dialect::Phc,
@@ -231,10 +232,9 @@ impl Passwords {
             // A fixed salt is fine: the output is discarded, only the work matters.
             let salt = b"firegate-dummy-salt";
             memory::hash_into(&hasher, password.expose().as_bytes(), salt, &mut out)
-                .map_err(|e| e.to_string())
         })
         .await?
-        .map_err(|e| Error::Internal(format!("the argon2id work of a refusal failed: {e}")))
+        .map_err(|e| Error::internal("the argon2id work of a refusal failed").caused_by(e))
     }
 
     /// Once per process, on the first request that will hash: every hashing thread faults in
@@ -277,7 +277,7 @@ impl Passwords {
                     .clone()
                     .acquire_owned()
                     .await
-                    .map_err(|_| Error::Internal("hashing pool closed".into()))?
+                    .map_err(|_| Error::internal("hashing pool closed"))?
             }
         };
         self.started.fetch_add(1, Ordering::Relaxed);
@@ -308,10 +308,10 @@ impl Passwords {
         });
         match result.await {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(_panicked)) => Err(Error::Internal(
-                "a password hash computation failed unexpectedly".into(),
+            Ok(Err(_panicked)) => Err(Error::internal(
+                "a password hash computation failed unexpectedly",
             )),
-            Err(_) => Err(Error::Internal("password hashing task failed".into())),
+            Err(_) => Err(Error::internal("password hashing task failed")),
         }
     }
 }
@@ -321,18 +321,16 @@ fn argon2id_phc(
     hasher: &Argon2<'_>,
     params: &Params,
     password: &[u8],
-) -> std::result::Result<String, String> {
+) -> std::result::Result<String, Cause> {
     let salt: [u8; 16] = rand::random();
     let mut out = [0u8; 32];
-    memory::hash_into(hasher, password, &salt, &mut out).map_err(|e| e.to_string())?;
+    memory::hash_into(hasher, password, &salt, &mut out)?;
     let phc = argon2::PasswordHash {
         algorithm: argon2::ARGON2ID_IDENT,
         version: Some(Version::V0x13.into()),
-        params: params
-            .try_into()
-            .map_err(|e: argon2::password_hash::Error| e.to_string())?,
-        salt: Some(PhcSalt::new(&salt).map_err(|e| e.to_string())?),
-        hash: Some(PhcOutput::new(&out).map_err(|e| e.to_string())?),
+        params: params.try_into()?,
+        salt: Some(PhcSalt::new(&salt)?),
+        hash: Some(PhcOutput::new(&out)?),
     };
     Ok(phc.to_string())
 }
@@ -347,10 +345,10 @@ pub fn hash_now(
     parallelism: u32,
 ) -> Result<StoredHash> {
     let params = Params::new(memory_kib, iterations, parallelism, None)
-        .map_err(|e| Error::Config(format!("invalid argon2 parameters: {e}")))?;
+        .map_err(|e| Error::config(format!("invalid argon2 parameters: {e}")))?;
     let hasher = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
     let hash = argon2id_phc(&hasher, &params, password.expose().as_bytes())
-        .map_err(|e| Error::Internal(format!("argon2id hashing failed: {e}")))?;
+        .map_err(|e| Error::internal("argon2id hashing failed").caused_by(e))?;
     Ok(StoredHash::of_typed(hash, Dialect::Phc))
 }
 
@@ -387,7 +385,7 @@ mod service_tests {
         let failed = p
             .run(|| -> u32 { panic!("a hash implementation bug") })
             .await;
-        assert!(matches!(failed, Err(Error::Internal(_))), "{failed:?}");
+        assert!(matches!(failed, Err(Error::Internal { .. })), "{failed:?}");
         assert_eq!(p.run(|| 7).await.unwrap(), 7);
         let stored = p.hash(&pw("still works")).await.unwrap();
         assert!(matches!(

@@ -250,7 +250,7 @@ impl Export<'_> {
             .await;
         for (account, result) in records {
             if let Err(e) = result {
-                warn!(uid = %account.uid, error = %e, "imported into Firebase Auth but cannot record it; rerun the export");
+                warn!(uid = %account.uid, error = %crate::error::chain(&e), "imported into Firebase Auth but cannot record it; rerun the export");
             }
         }
         Ok(())
@@ -267,9 +267,7 @@ pub fn import_request(
     let mut body = match serde_json::to_value(algorithm)? {
         serde_json::Value::Object(map) => map,
         _ => {
-            return Err(Error::Internal(
-                "an import algorithm is not an object".into(),
-            ));
+            return Err(Error::internal("an import algorithm is not an object"));
         }
     };
     let users: Vec<serde_json::Value> = users

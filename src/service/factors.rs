@@ -109,7 +109,7 @@ impl Service {
             .await
             .map_err(|e| match e {
                 IdTokenError::Invalid(why) => Error::Unauthenticated(why),
-                IdTokenError::Unavailable(why) => Error::Unavailable(why),
+                IdTokenError::Unavailable(why) => Error::unavailable(why),
             })?;
         if token.sign_in_provider != "custom" {
             return Err(Error::Unauthenticated(format!(
@@ -204,7 +204,7 @@ impl Service {
         let secret = TotpSecret::generate();
         let enrollment = secret
             .enrollment(&self.factors.issuer, &label)
-            .map_err(Error::Internal)?;
+            .map_err(Error::internal)?;
         let mut factors = account.factors.clone();
         factors.pending = Some(PendingTotp {
             sealed: self.factors.sealer.seal(account.uid.as_str(), &secret),
@@ -240,7 +240,7 @@ impl Service {
             .factors
             .sealer
             .open(account.uid.as_str(), &pending.sealed)
-            .map_err(Error::Internal)?;
+            .map_err(Error::internal)?;
         let digits: String = code.chars().filter(|c| !c.is_whitespace()).collect();
         let step = secret.check(&digits, now, None).ok_or_else(|| {
             Error::invalid(

@@ -15,7 +15,7 @@ use crate::store::Store;
 use crate::{Error, Result};
 
 /// Start-up's outcome as waiting requests see it: `None` until the key state is settled.
-pub(super) type Settled = watch::Sender<Option<std::result::Result<(), String>>>;
+pub(super) type Settled = watch::Sender<Option<std::result::Result<(), Arc<Error>>>>;
 
 impl Service {
     /// Starts [`Service::settle_key_state`] beside serving.
@@ -40,9 +40,10 @@ impl Service {
             Ok(())
         }
         .await;
-        let shown = outcome.as_ref().map(|_| ()).map_err(ToString::to_string);
-        self.settled.send_replace(Some(shown));
-        outcome
+        // Every waiting request gets the same cause, so start-up's error is shared.
+        let outcome = outcome.map_err(Arc::new);
+        self.settled.send_replace(Some(outcome.clone()));
+        outcome.map_err(Error::StartUp)
     }
 
     /// Waits until start-up has settled which key signs; answers at once from then on. A
@@ -54,7 +55,7 @@ impl Service {
         match outcome {
             Ok(Some(Ok(()))) => Ok(()),
             Ok(Some(Err(why))) => Err(Error::StartUp(why)),
-            _ => Err(Error::Internal("start-up was abandoned".into())),
+            _ => Err(Error::internal("start-up was abandoned")),
         }
     }
 
@@ -109,13 +110,15 @@ impl Service {
                     match self.store.record_key_state(&state, None).await {
                         Ok(true) => info!(kid = %active.kid, "recorded the signing key"),
                         Ok(false) => {}
-                        Err(e) => warn!(error = %e, "cannot record the signing key; retried later"),
+                        Err(e) => {
+                            warn!(error = %crate::error::chain(&e), "cannot record the signing key; retried later")
+                        }
                     }
                 }
             }
             Ok(Some((state, _))) => ring.refresh(Some(&state)),
             Err(e) => {
-                warn!(error = %e, "cannot read the recorded key state; keys unchanged");
+                warn!(error = %crate::error::chain(&e), "cannot read the recorded key state; keys unchanged");
                 ring.refresh(None);
             }
         }
@@ -139,10 +142,10 @@ async fn recorded_key_state(store: &Store) -> Result<Option<RecordedState>> {
         .recorded_key_state()
         .await
         .map_err(|e| match e {
-            Error::Unavailable(why) | Error::Storage(why) => Error::Unavailable(format!(
-                "cannot reach Firestore to read the recorded key state (project \
-                     `{project_id}`): {why}"
-            )),
+            e @ (Error::Unavailable { .. } | Error::Storage { .. }) => Error::unavailable(format!(
+                "cannot reach Firestore to read the recorded key state (project `{project_id}`)"
+            ))
+            .caused_by(e),
             e => e,
         })?
         .map(|(state, _)| state))
@@ -157,7 +160,9 @@ impl Drop for Abandoned<'_> {
         self.0.send_if_modified(|settled| {
             let unsettled = settled.is_none();
             if unsettled {
-                *settled = Some(Err("start-up stopped before the key state was read".into()));
+                *settled = Some(Err(Arc::new(Error::internal(
+                    "start-up stopped before the key state was read",
+                ))));
             }
             unsettled
         });

@@ -176,7 +176,7 @@ impl Service {
         let reset = match reset {
             Some((options, mail)) => Some(reset::Reset::new(
                 options,
-                Mailer::new(&mail).map_err(crate::Error::Config)?,
+                Mailer::new(&mail).map_err(|e| crate::Error::config(e.to_string()).caused_by(e))?,
             )?),
             None => None,
         };
@@ -185,10 +185,9 @@ impl Service {
                 .as_ref()
                 .is_none_or(|r| r.options.verify_link_template.is_none())
         {
-            return Err(crate::Error::Config(
+            return Err(crate::Error::config(
                 "--require-verified-email needs verification mails: set --mail-url and \
-                 --public-url (or --verify-link-template)"
-                    .into(),
+                 --public-url (or --verify-link-template)",
             ));
         }
         let admissions = passwords.concurrency + passwords.queue;
@@ -302,7 +301,7 @@ pub const NO_ROTATION: &str = "key rotation does not apply to --signer iam: Goog
 /// than a DNS error from Google's endpoint, deep in gRPC text).
 async fn connect(project_id: String, options: StoreOptions) -> Result<Store> {
     if project_id.starts_with("demo-") && options.emulator_host.is_none() {
-        return Err(crate::Error::Config(format!(
+        return Err(crate::Error::config(format!(
             "project `{project_id}` is a demo project, which exists only in the Firebase \
              emulators: set FIRESTORE_EMULATOR_HOST (`firegate dev` prints the line to export) \
              or give --project-id of a real project"

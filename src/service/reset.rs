@@ -62,8 +62,8 @@ pub struct Reset {
 
 impl Reset {
     pub(super) fn new(options: ResetOptions, mailer: Mailer) -> Result<Reset> {
-        let templates =
-            MailTemplates::load(options.templates_dir.as_deref()).map_err(Error::Config)?;
+        let templates = MailTemplates::load(options.templates_dir.as_deref())
+            .map_err(|e| Error::config(e.to_string()).caused_by(e))?;
         Ok(Reset {
             options,
             mailer,
@@ -135,7 +135,7 @@ impl Service {
                 let service = self.clone();
                 tokio::spawn(async move {
                     if let Err(e) = service.send_reset(&candidates, now).await {
-                        error!(error = %e, "password reset mail not sent");
+                        error!(error = %crate::error::chain(&e), "password reset mail not sent");
                     }
                     drop(permit);
                 });
@@ -221,7 +221,7 @@ impl Service {
         let (text, html) = reset
             .templates
             .render(kind, &vars)
-            .map_err(Error::Internal)?;
+            .map_err(|e| Error::internal("cannot write the mail").caused_by(e))?;
         let subject = match purpose {
             Purpose::Reset => format!("Reset your {product} password"),
             Purpose::Verify => format!("Confirm your {product} email address"),
@@ -236,7 +236,7 @@ impl Service {
             .mailer
             .send(&self.store, &mail)
             .await
-            .map_err(Error::Internal)?;
+            .map_err(|e| Error::internal("cannot send the mail").caused_by(e))?;
         match purpose {
             Purpose::Reset => {
                 info!(uid = %account.uid, outcome = "sent", "password reset mail sent")
@@ -282,7 +282,7 @@ impl Service {
         let (text, html) = reset
             .templates
             .render(MailKind::Factor, &vars)
-            .map_err(Error::Internal)?;
+            .map_err(|e| Error::internal("cannot write the mail").caused_by(e))?;
         let mail = Mail {
             to,
             subject: format!("Second factor changed on your {product} account"),
@@ -293,7 +293,7 @@ impl Service {
             .mailer
             .send(&self.store, &mail)
             .await
-            .map_err(Error::Internal)?;
+            .map_err(|e| Error::internal("cannot send the mail").caused_by(e))?;
         info!(uid = %account.uid, outcome = "sent", "second-factor mail sent");
         Ok(())
     }
@@ -498,7 +498,7 @@ impl Service {
         let service = self.clone();
         tokio::spawn(async move {
             if let Err(e) = service.send_link(&account, Purpose::Verify, now).await {
-                error!(error = %e, "verification mail not sent");
+                error!(error = %crate::error::chain(&e), "verification mail not sent");
             }
             drop(permit);
         });

@@ -135,9 +135,12 @@ impl Rotation<'_> {
                 key.project_id
             )));
         }
-        can_sign(&key).map_err(refused)?;
+        can_sign(&key)?;
         if !force {
-            self.publication.check(&key).await.map_err(refused)?;
+            self.publication
+                .check(&key)
+                .await
+                .map_err(|why| refused(why.to_string()).caused_by(why))?;
         }
         let mut next = recorded;
         next.active = Some(kid.to_string());
@@ -210,8 +213,8 @@ impl Rotation<'_> {
 }
 
 /// Signs a probe and verifies it with the key's own public key.
-fn can_sign(key: &ServiceAccountKey) -> std::result::Result<(), String> {
-    let uid = crate::accounts::Uid::parse("probe").map_err(|e| e.to_string())?;
+fn can_sign(key: &ServiceAccountKey) -> Result<()> {
+    let uid = crate::accounts::Uid::parse("probe")?;
     let token = key
         .signer
         .mint(crate::custom_token::TokenRequest {
@@ -221,16 +224,20 @@ fn can_sign(key: &ServiceAccountKey) -> std::result::Result<(), String> {
             issued_at: Timestamp::now(),
             lifetime_secs: 60,
         })
-        .map_err(|e| format!("key {} cannot sign: {e}", key.kid))?;
-    let (message, signature) = crate::custom_token::split_signature(&token)
-        .ok_or_else(|| format!("key {} signed a token without a signature part", key.kid))?;
+        .map_err(|e| refused(format!("key {} cannot sign", key.kid)).caused_by(e))?;
+    let (message, signature) = crate::custom_token::split_signature(&token).ok_or_else(|| {
+        refused(format!(
+            "key {} signed a token without a signature part",
+            key.kid
+        ))
+    })?;
     UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, key.signer.public_key_der())
         .verify(message.as_bytes(), &signature)
         .map_err(|_| {
-            format!(
+            refused(format!(
                 "key {} produced a signature its public key rejects",
                 key.kid
-            )
+            ))
         })
 }
 

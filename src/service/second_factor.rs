@@ -244,7 +244,7 @@ impl Service {
                     .factors
                     .sealer
                     .open(account.uid.as_str(), &totp.sealed)
-                    .map_err(Error::Internal)?;
+                    .map_err(Error::internal)?;
                 Ok(secret.check(&digits, now, totp.last_step).map(|step| {
                     let mut after = factors.clone();
                     if let Some(t) = after.totp.as_mut() {

@@ -92,7 +92,7 @@ impl Service {
         };
         match &result {
             Err(Error::Overloaded) => info!(outcome = "shed", reason = "overloaded", "sign-in"),
-            Err(Error::Unavailable(_)) => {
+            Err(Error::Unavailable { .. }) => {
                 info!(outcome = "error", reason = "store_unavailable", "sign-in")
             }
             _ => {}
@@ -289,7 +289,7 @@ impl Service {
                             info!(uid = %found.account.uid, "account changed during sign-in; the Firebase password time is recorded at a later sign-in")
                         }
                         Err(e) => {
-                            warn!(uid = %found.account.uid, error = %e, "cannot record the Firebase password time")
+                            warn!(uid = %found.account.uid, error = %crate::error::chain(&e), "cannot record the Firebase password time")
                         }
                     }
                 }
@@ -384,7 +384,7 @@ impl Service {
             .record_failure(key, channel, restart, now, expire_at)
             .await
         {
-            warn!(error = %e, "cannot record a failed sign-in");
+            warn!(error = %crate::error::chain(&e), "cannot record a failed sign-in");
         }
     }
 
@@ -408,7 +408,7 @@ impl Service {
             AfterSuccess::Write(write) => self.store.record_success(key, &write).await,
         };
         if let Err(e) = written {
-            warn!(error = %e, "cannot clear failed sign-ins after a success");
+            warn!(error = %crate::error::chain(&e), "cannot clear failed sign-ins after a success");
         }
     }
 
@@ -536,11 +536,11 @@ impl Service {
                 false
             }
             (Err(e), Replace::Upgrade(_)) => {
-                warn!(%uid, error = %e, "password hash upgrade failed; retried at next sign-in");
+                warn!(%uid, error = %crate::error::chain(&e), "password hash upgrade failed; retried at next sign-in");
                 false
             }
             (Err(e), Replace::FollowFirebase) => {
-                warn!(%uid, error = %e, "cannot follow the Firebase Auth password; retried at next sign-in");
+                warn!(%uid, error = %crate::error::chain(&e), "cannot follow the Firebase Auth password; retried at next sign-in");
                 false
             }
         }

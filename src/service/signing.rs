@@ -100,7 +100,7 @@ impl Signer {
                     key_id = iam.last_key_id().unwrap_or_default(),
                     "IAM signer ready"
                 ),
-                Err(e) => warn!(error = %e, "IAM signer cannot sign"),
+                Err(e) => warn!(error = %e.chain(), "IAM signer cannot sign"),
             }
         }
         minted

@@ -195,7 +195,7 @@ impl AccountDoc {
 
     pub(super) fn into_stored(self) -> Result<StoredAccount> {
         let corrupt = |what: String| {
-            Error::Storage(format!(
+            Error::storage(format!(
                 "account document `{}` is corrupt: {what}",
                 self.uid
             ))

@@ -164,7 +164,7 @@ impl Store {
             Ok(Written {
                 version: Some(version),
             }) => Ok(Some(Version(version.0))),
-            Ok(Written { version: None }) => Err(Error::Storage(format!(
+            Ok(Written { version: None }) => Err(Error::storage(format!(
                 "account document `{uid}`: Firestore returned no update time for a write"
             ))),
             Err(e) if is_precondition_failed(&e) => Ok(None),

@@ -164,8 +164,8 @@ impl Store {
                 CommitOutcome::Committed | CommitOutcome::Refused => {}
             }
         }
-        Err(crate::Error::Unavailable(
-            "the logins kept changing while their look-alike claims were written; run again".into(),
+        Err(crate::Error::unavailable(
+            "the logins kept changing while their look-alike claims were written; run again",
         ))
     }
 }

@@ -99,7 +99,7 @@ impl Store {
         docs.into_iter()
             .map(|d| {
                 let corrupt = |what: &str| {
-                    crate::Error::Storage(format!(
+                    crate::Error::storage(format!(
                         "queued Firebase Auth write `{}` is corrupt: {what}",
                         d.uid
                     ))

@@ -40,8 +40,8 @@ pub enum CommitOutcome {
 #[derive(Debug)]
 pub struct ExistingAccount {
     /// The account stored under the uid: absent, readable, or not an account firegate can
-    /// read (the text says why).
-    pub stored: Option<Result<StoredAccount, String>>,
+    /// read (the error says why).
+    pub stored: Option<Result<StoredAccount>>,
     /// The uid holding each of the account's logins, in [`Account::logins`] order.
     pub login_holders: Vec<Option<String>>,
     /// When an import last wrote the stored account's hash; `None` if none ever did. The
@@ -216,13 +216,12 @@ impl Store {
             .iter()
             .map(|account| {
                 let doc = stored.remove(account.uid.as_str());
-                let read = |doc: &Document| -> std::result::Result<_, String> {
+                let read = |doc: &Document| -> Result<_> {
                     let account = firestore_document_to_serializable::<AccountDoc>(doc)
-                        .map_err(|e| e.to_string())?
-                        .into_stored()
-                        .map_err(|e| e.to_string())?;
-                    let provenance = firestore_document_to_serializable::<Provenance>(doc)
-                        .map_err(|e| e.to_string())?;
+                        .map_err(map_error)?
+                        .into_stored()?;
+                    let provenance =
+                        firestore_document_to_serializable::<Provenance>(doc).map_err(map_error)?;
                     Ok((account, provenance.hash_imported_at.map(|t| t.0)))
                 };
                 let (stored, hash_imported_at) = match doc.as_ref().map(read) {
@@ -282,7 +281,7 @@ impl Store {
 
     pub(super) async fn commit(&self, writes: FirestoreTransactionData) -> Result<CommitOutcome> {
         if writes.writes().len() > MAX_WRITES_PER_COMMIT {
-            return Err(Error::Internal(format!(
+            return Err(Error::internal(format!(
                 "{} writes in one commit; Firestore accepts {MAX_WRITES_PER_COMMIT}",
                 writes.writes().len()
             )));

@@ -198,7 +198,7 @@ impl Store {
         let counted = tokio::time::timeout(deadline, query)
             .await
             .map_err(|_| {
-                Error::Unavailable(format!(
+                Error::unavailable(format!(
                     "counting accounts took over {} s",
                     deadline.as_secs()
                 ))
@@ -230,7 +230,7 @@ impl Store {
         let counted = tokio::time::timeout(deadline, query)
             .await
             .map_err(|_| {
-                Error::Unavailable(format!(
+                Error::unavailable(format!(
                     "counting accounts took over {} s",
                     deadline.as_secs()
                 ))

@@ -154,7 +154,7 @@ impl Store {
         };
         let response = self.within_deadline(write).await?.map_err(map_error)?;
         match response.statuses.iter().find(|status| status.code != 0) {
-            Some(status) => Err(crate::Error::Unavailable(format!(
+            Some(status) => Err(crate::Error::unavailable(format!(
                 "recording a failed sign-in failed: {} (code {})",
                 status.message, status.code
             ))),

@@ -18,6 +18,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use firestore::errors::FirestoreError;
+use firestore::gcloud_sdk::tonic::Code;
 use firestore::{FirestoreDb, FirestoreDbOptions};
 
 pub use accounts::{StoredAccount, Version};
@@ -100,23 +101,7 @@ impl Store {
             }
             None => FirestoreDb::with_options(db_options).await,
         }
-        .map_err(|e| {
-            let hint = match &options.emulator_host {
-                Some(host) => format!("is the emulator running at {host}?"),
-                None => "outside the emulator firegate uses Application Default Credentials \
-                         (the runtime service account, or GOOGLE_APPLICATION_CREDENTIALS)"
-                    .to_string(),
-            };
-            let at = options
-                .emulator_host
-                .as_deref()
-                .unwrap_or("firestore.googleapis.com");
-            // The gRPC text is long and nested; the common causes get one line.
-            Error::Unavailable(match transport_cause(&e.to_string()) {
-                Some(cause) => format!("Firestore unreachable at {at} ({cause}): {hint}"),
-                None => format!("cannot reach Firestore (project `{project_id}`): {e}; {hint}"),
-            })
-        })?;
+        .map_err(|e| Error::unavailable(unreachable(&project_id, &options)).caused_by(e))?;
         Ok(Store {
             db,
             project_id,
@@ -127,16 +112,9 @@ impl Store {
     /// Sends one cheap read, to fail fast at start-up when Firestore cannot be reached.
     pub async fn ping(&self) -> Result<()> {
         self.call(self.db.ping()).await.map_err(|e| match e {
-            Error::Unavailable(why) | Error::Storage(why) => Error::Unavailable(format!(
-                "cannot reach Firestore (project `{}`, database `{}`{}): {why}",
-                self.project_id,
-                self.options.database_id,
-                self.options
-                    .emulator_host
-                    .as_ref()
-                    .map(|h| format!(", emulator {h}"))
-                    .unwrap_or_default()
-            )),
+            e @ (Error::Unavailable { .. } | Error::Storage { .. }) => {
+                Error::unavailable(unreachable(&self.project_id, &self.options)).caused_by(e)
+            }
             other => other,
         })
     }
@@ -162,7 +140,7 @@ impl Store {
         tokio::time::timeout(self.options.timeout, f)
             .await
             .map_err(|_| {
-                Error::Unavailable(format!(
+                Error::unavailable(format!(
                     "no answer within {} ms",
                     self.options.timeout.as_millis()
                 ))
@@ -170,35 +148,56 @@ impl Store {
     }
 }
 
-/// Maps a Firestore error onto the core error: transport failures and timeouts are
-/// [`Error::Unavailable`] (503), everything else [`Error::Storage`].
+/// What an unreachable Firestore is called, with the fix: where firegate looked, for which
+/// project and database, and what to check.
+fn unreachable(project_id: &str, options: &StoreOptions) -> String {
+    let (at, hint) = match &options.emulator_host {
+        Some(host) => (host.as_str(), "is the emulator running there?"),
+        None => (
+            "firestore.googleapis.com",
+            "outside the emulator firegate uses Application Default Credentials (the runtime \
+             service account, or GOOGLE_APPLICATION_CREDENTIALS)",
+        ),
+    };
+    format!(
+        "cannot reach Firestore at {at} (project `{project_id}`, database `{}`): {hint}",
+        options.database_id
+    )
+}
+
+/// Maps a Firestore error onto the core error, keeping it as the cause: transport failures,
+/// timeouts and the gRPC codes that mean "try again" are [`Error::Unavailable`] (503),
+/// everything else [`Error::Storage`].
 fn map_error(e: FirestoreError) -> Error {
-    match &e {
-        FirestoreError::NetworkError(_) => Error::Unavailable(e.to_string()),
-        FirestoreError::DatabaseError(db)
-            if db.retry_possible
-                || matches!(
-                    db.public.code.as_str(),
-                    "Unavailable" | "DeadlineExceeded" | "CONNECTION_ERROR" | "Cancelled"
-                ) =>
-        {
-            Error::Unavailable(e.to_string())
-        }
-        _ => Error::Storage(e.to_string()),
+    if is_unavailable(&e) {
+        Error::unavailable("the call failed").caused_by(e)
+    } else {
+        Error::storage("the call failed").caused_by(e)
     }
 }
 
-/// The cause of a transport failure in plain words, when it is one of the usual ones.
-fn transport_cause(text: &str) -> Option<&'static str> {
-    if text.contains("Connection refused") {
-        Some("connection refused")
-    } else if text.contains("dns error") || text.contains("failed to lookup address") {
-        Some("the host name does not resolve")
-    } else if text.contains("timed out") || text.contains("Timeout") {
-        Some("no answer in time")
-    } else {
-        None
+/// Classifies by the crate's error type and the call's gRPC status code (the crate keeps
+/// the code of a `tonic::Status` as its name), never by the error's text.
+fn is_unavailable(e: &FirestoreError) -> bool {
+    match e {
+        FirestoreError::NetworkError(_) => true,
+        // The crate marks transport failures (closed connections, timeouts) retryable.
+        FirestoreError::DatabaseError(db) => {
+            db.retry_possible
+                || matches!(
+                    status_code(&db.public.code),
+                    Some(Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled)
+                )
+        }
+        _ => false,
     }
+}
+
+/// The gRPC status code the crate recorded by name (`format!("{:?}", status.code())`).
+fn status_code(name: &str) -> Option<Code> {
+    (0..=16)
+        .map(Code::from_i32)
+        .find(|code| format!("{code:?}") == name)
 }
 
 /// True when a write failed because a document it must not overwrite already exists.
@@ -213,15 +212,79 @@ fn is_precondition_failed(e: &FirestoreError) -> bool {
 }
 
 #[cfg(test)]
-mod transport_tests {
-    use super::transport_cause;
+mod error_tests {
+    use std::error::Error as _;
+
+    use firestore::errors::{
+        FirestoreDatabaseError, FirestoreErrorPublicGenericDetails, FirestoreNetworkError,
+    };
+
+    use super::*;
+
+    fn database(code: Code, retry_possible: bool) -> FirestoreError {
+        FirestoreError::DatabaseError(FirestoreDatabaseError::new(
+            FirestoreErrorPublicGenericDetails::new(format!("{code:?}")),
+            format!("status: {code:?}, message: \"the server's words\""),
+            retry_possible,
+        ))
+    }
 
     #[test]
-    fn usual_transport_failures_get_plain_words() {
-        let refused = r#"GrpcStatus(tonic::transport::Error(Transport, ConnectError("tcp connect error", 127.0.0.1:1, Os { code: 111, kind: ConnectionRefused, message: "Connection refused" })))"#;
-        assert_eq!(transport_cause(refused), Some("connection refused"));
-        let dns = "transport error: dns error: failed to lookup address information";
-        assert_eq!(transport_cause(dns), Some("the host name does not resolve"));
-        assert_eq!(transport_cause("permission denied on project"), None);
+    fn failures_are_classified_by_status_code_and_keep_their_cause() {
+        let unavailable = map_error(database(Code::Unavailable, false));
+        assert!(
+            matches!(unavailable, Error::Unavailable { .. }),
+            "{unavailable:?}"
+        );
+        assert!(
+            unavailable
+                .source()
+                .is_some_and(|cause| cause.to_string().contains("the server's words")),
+            "{unavailable:?}"
+        );
+        assert!(matches!(
+            map_error(database(Code::DeadlineExceeded, false)),
+            Error::Unavailable { .. }
+        ));
+        let denied = map_error(database(Code::PermissionDenied, false));
+        assert!(matches!(denied, Error::Storage { .. }), "{denied:?}");
+        assert!(
+            denied.chain().contains("\n  caused by: "),
+            "{}",
+            denied.chain()
+        );
+        // A code name in the text alone does not make a failure a transport one.
+        let worded = FirestoreError::DatabaseError(FirestoreDatabaseError::new(
+            FirestoreErrorPublicGenericDetails::new("InvalidArgument".into()),
+            "Unavailable DeadlineExceeded Connection refused".into(),
+            false,
+        ));
+        assert!(matches!(map_error(worded), Error::Storage { .. }));
+        let network = FirestoreError::NetworkError(FirestoreNetworkError::new(
+            FirestoreErrorPublicGenericDetails::new("Network".into()),
+            "connection reset".into(),
+        ));
+        assert!(matches!(map_error(network), Error::Unavailable { .. }));
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_emulator_names_the_host_and_keeps_the_transport_cause() {
+        let options = StoreOptions {
+            emulator_host: Some("127.0.0.1:1".into()),
+            timeout: Duration::from_secs(5),
+            ..StoreOptions::default()
+        };
+        let failed = match Store::connect("demo-unreachable".into(), options).await {
+            Ok(store) => store.ping().await.err().unwrap(),
+            Err(e) => e,
+        };
+        assert!(matches!(failed, Error::Unavailable { .. }), "{failed:?}");
+        let shown = failed.chain();
+        assert!(
+            shown.starts_with("Firestore is unavailable: cannot reach Firestore"),
+            "{shown}"
+        );
+        assert!(shown.contains("127.0.0.1:1"), "{shown}");
+        assert!(shown.contains("\n  caused by: "), "{shown}");
     }
 }

@@ -279,12 +279,9 @@ async fn deleting_an_account_frees_its_login() {
         app.sign_in("lee@example.com", "first password").await.0,
         400
     );
-    let (status, _) = send(
-        app.http
-            .post(app.url("/register/"))
-            .json(&json!({"email": "lee@example.com", "password": "third password"})),
-    )
-    .await;
+    let (status, _) = app
+        .register(json!({"email": "lee@example.com", "password": "third password"}))
+        .await;
     assert_eq!(status, 201, "the login is free again");
     assert_eq!(
         app.sign_in("lee@example.com", "third password").await.0,

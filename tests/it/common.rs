@@ -265,15 +265,7 @@ impl TestApp {
     /// Runs a `firegate` command on this server's project and keys, off the runtime's
     /// threads (so this process's own servers keep answering): success, stdout, stderr.
     pub async fn cli(&self, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
-        let (keys, project) = (self.keys.path().to_path_buf(), self.project());
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        let stdin = stdin.map(String::from);
-        tokio::task::spawn_blocking(move || {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            outcome(run_firegate(&keys, &project, &args, stdin.as_deref()))
-        })
-        .await
-        .unwrap()
+        cli_in(self.keys.path(), &self.project(), args, stdin).await
     }
 
     /// POSTs a JSON body to `path`.
@@ -537,6 +529,11 @@ impl TestAppBuilder {
         ])
     }
 
+    /// Sign-in needs a verified email (a link is mailed to the unverified).
+    pub fn require_verified_email(self) -> Self {
+        self.flags(&["--require-verified-email"])
+    }
+
     /// The Firebase Auth bridge graduating accounts to an Identity Toolkit at `url`, with a
     /// one-second deadline.
     pub fn bridge(self, url: &str) -> Self {
@@ -689,20 +686,65 @@ pub fn run_firegate(
     args: &[&str],
     stdin: Option<&str>,
 ) -> std::process::Output {
+    let mut command = firegate_command(keys, project);
+    command.args(args);
+    run_with_stdin(command, stdin.unwrap_or(""))
+}
+
+/// Runs `command` to its end, feeding it `stdin`: its output.
+pub fn run_with_stdin(mut command: std::process::Command, stdin: &str) -> std::process::Output {
     use std::io::Write;
-    let mut child = firegate_command(keys, project)
-        .args(args)
+    let mut child = command
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let mut input = child.stdin.take().unwrap();
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).unwrap();
-    }
+    input.write_all(stdin.as_bytes()).unwrap();
     drop(input);
     child.wait_with_output().unwrap()
+}
+
+/// Runs a `firegate` command on `project` and `keys` off the runtime's threads (so this
+/// process's own servers keep answering): success, stdout, stderr.
+pub async fn cli_in(
+    keys: &Path,
+    project: &str,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> (bool, String, String) {
+    let (keys, project) = (keys.to_path_buf(), project.to_string());
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let stdin = stdin.map(String::from);
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        outcome(run_firegate(&keys, &project, &args, stdin.as_deref()))
+    })
+    .await
+    .unwrap()
+}
+
+/// The claims of a custom token, if `public_pem` verifies its RS256 signature and it is for
+/// the Identity Toolkit audience.
+pub fn verify_token(
+    token: &str,
+    public_pem: &str,
+) -> jsonwebtoken::errors::Result<serde_json::Value> {
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.set_audience(&[firegate::custom_token::AUDIENCE]);
+    let key = jsonwebtoken::DecodingKey::from_rsa_pem(public_pem.as_bytes())?;
+    jsonwebtoken::decode::<serde_json::Value>(token, &key, &validation).map(|d| d.claims)
+}
+
+/// The `firegate` binary with plain-text logs and no settings file, as a user runs it (no
+/// inherited firegate variables, nor `RUST_LOG`).
+pub fn firegate_as_user() -> std::process::Command {
+    let mut command = firegate_clean();
+    command.env_remove("RUST_LOG");
+    command.env("FIREGATE_LOG_FORMAT", "text");
+    command.env("FIREGATE_CONFIG", "/dev/null");
+    command
 }
 
 /// Success, stdout and stderr of a finished command.

@@ -3,9 +3,8 @@
 //! `config show` never prints a secret, `config init` writes a file that reads back, and the
 //! reference page in the book is what the code generates.
 
-use std::io::Write as _;
 use std::path::Path;
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 use base64::Engine as _;
 use clap::CommandFactory as _;
@@ -14,6 +13,7 @@ use firegate::config::{Catalogue, ConfigFile};
 
 use crate::common::{
     ServerProcess, argon2id_hash, emulator_host, firegate_clean, free_addr, keys_dir, project_id,
+    run_with_stdin,
 };
 
 const ADMIN_PASSWORD: &str = "a long admin password";
@@ -30,22 +30,12 @@ fn write_private(path: &Path, text: &str) {
 
 /// `firegate ARGS` in `dir`, with `stdin`, and no firegate variable but those in `env`.
 fn firegate_in(dir: &Path, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Output {
-    let mut child = firegate_clean()
+    let mut command = firegate_clean();
+    command
         .current_dir(dir)
         .envs(env.iter().copied())
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+        .args(args);
+    run_with_stdin(command, stdin)
 }
 
 fn stdout(output: &Output) -> String {

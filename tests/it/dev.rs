@@ -6,18 +6,10 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::firegate_clean;
+use crate::common::firegate_as_user;
 
 /// The binary with nothing of the caller's settings (no ./firegate.toml either) and plain
 /// text logs.
-fn firegate() -> Command {
-    let mut command = firegate_clean();
-    command.env_remove("RUST_LOG");
-    command.env("FIREGATE_LOG_FORMAT", "text");
-    command.env("FIREGATE_CONFIG", "/dev/null");
-    command
-}
-
 /// A running `firegate dev`: what it printed up to its "Press Ctrl-C" line, and its
 /// emulator's pid.
 struct Dev {
@@ -29,7 +21,7 @@ struct Dev {
 impl Dev {
     /// `firegate dev --port port` in `work`, started as `command` says.
     fn start(work: &std::path::Path, port: u16, command: impl FnOnce(&mut Command)) -> Dev {
-        let mut dev = firegate();
+        let mut dev = firegate_as_user();
         dev.current_dir(work)
             .args(["dev", "--port", &port.to_string()])
             .stdout(Stdio::piped())
@@ -172,7 +164,7 @@ fn dev_serves_a_working_login_and_leaves_no_emulator_behind() {
 
     // After the rotation runbook's `keys generate`, two keys and nothing recorded: dev
     // still starts, its own key signing.
-    let generated = firegate()
+    let generated = firegate_as_user()
         .current_dir(work.path())
         .args([
             "keys",

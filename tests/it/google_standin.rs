@@ -200,14 +200,7 @@ impl GoogleStandIn {
 
     /// Waits (polling, bounded) until `condition` holds.
     pub async fn wait_until(&self, what: &str, condition: impl Fn(&GoogleStandIn) -> bool) {
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        while !condition(self) {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "never happened: {what}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        crate::common::eventually(what, || async { condition(self) }).await;
     }
 
     fn recorded(&self) -> std::sync::MutexGuard<'_, Recorded> {

@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
 use serde_json::{Value, json};
 
-use crate::common::{ADMIN_PASSWORD, ServerProcess, keys_dir, project_id, send, shared_public_pem};
+use crate::common::{
+    ADMIN_PASSWORD, ServerProcess, keys_dir, project_id, send, shared_public_pem, verify_token,
+};
 use crate::google_standin::{
     EMAIL, GoogleStandIn, KEY_ID, google_error, permission_denied, service_disabled,
 };
@@ -94,17 +95,6 @@ fn decode_part(part: &str) -> Value {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
 }
 
-fn verified_with(token: &str, public_pem: &str) -> Result<Value, jsonwebtoken::errors::Error> {
-    let mut validation = Validation::new(Algorithm::RS256);
-    validation.set_audience(&[firegate::custom_token::AUDIENCE]);
-    decode::<Value>(
-        token,
-        &DecodingKey::from_rsa_pem(public_pem.as_bytes())?,
-        &validation,
-    )
-    .map(|data| data.claims)
-}
-
 #[tokio::test]
 async fn tokens_are_signed_by_iam_as_the_metadata_servers_account_without_a_key_file() {
     let iam = IamServer::start(3600, &[]).await;
@@ -126,12 +116,12 @@ async fn tokens_are_signed_by_iam_as_the_metadata_servers_account_without_a_key_
     let token = body["token"].as_str().unwrap();
     let parts: Vec<&str> = token.split('.').collect();
     assert_eq!(decode_part(parts[0]), json!({"alg": "RS256", "typ": "JWT"}));
-    let claims = verified_with(token, &iam.standin.public_pem).unwrap();
+    let claims = verify_token(token, &iam.standin.public_pem).unwrap();
     assert_eq!(claims["iss"], EMAIL);
     assert_eq!(claims["sub"], EMAIL);
     assert_eq!(claims["uid"], body["uid"]);
     assert!(
-        verified_with(token, &shared_public_pem()).is_err(),
+        verify_token(token, &shared_public_pem()).is_err(),
         "a key file's key must not have signed"
     );
 

@@ -136,16 +136,23 @@ async fn parallel_guesses_all_count_and_an_accounts_logins_share_one_count() {
 async fn admins_unlock_logins() {
     let app = TestApp::builder().lockout(2, 600).start().await;
     let create = ["accounts", "create", "--login", "lee@example.com"];
-    let (created, _, stderr) = app.cli(&create, Some("right password\n")).await;
+    let (created, uid, stderr) = app.cli(&create, Some("right password\n")).await;
     assert!(created, "{stderr}");
+    let uid = Uid::parse(uid.trim()).unwrap();
     for _ in 0..2 {
         assert_eq!(app.sign_in("lee@example.com", "wrong").await.0, 400);
     }
+    assert_eq!(failures(&app, &uid).await, 2);
     let (status, _) = app.sign_in("lee@example.com", "right password").await;
     assert_eq!(status, 400, "locked for ten minutes");
     let unlock = ["accounts", "unlock", "--login", "lee@example.com"];
     let (unlocked, _, stderr) = app.cli(&unlock, None).await;
     assert!(unlocked, "{stderr}");
+    assert_eq!(
+        failures(&app, &uid).await,
+        0,
+        "the unlock forgot the failures"
+    );
     assert_eq!(
         app.sign_in("lee@example.com", "right password").await.0,
         200

@@ -1,18 +1,9 @@
 //! Signing in over HTTP against the emulator: tokens, failures, uniqueness, legacy domains.
 
-use firegate::custom_token::AUDIENCE;
 use firegate::service::AccountRef;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, shared_public_pem};
-
-fn verify(token: &str, public_pem: &str) -> jsonwebtoken::errors::Result<Value> {
-    let mut validation = Validation::new(Algorithm::RS256);
-    validation.set_audience(&[AUDIENCE]);
-    let key = DecodingKey::from_rsa_pem(public_pem.as_bytes()).unwrap();
-    jsonwebtoken::decode::<Value>(token, &key, &validation).map(|d| d.claims)
-}
+use crate::common::{TestApp, shared_public_pem, verify_token};
 
 #[tokio::test]
 async fn a_right_password_yields_a_token_signed_by_the_service_account() {
@@ -34,7 +25,7 @@ async fn a_right_password_yields_a_token_signed_by_the_service_account() {
     let header = jsonwebtoken::decode_header(token).unwrap();
     let key = app.service.signer.key_ring().unwrap().active();
     assert_eq!(header.kid.as_deref(), Some(key.kid.as_str()));
-    let claims = verify(token, &shared_public_pem()).unwrap();
+    let claims = verify_token(token, &shared_public_pem()).unwrap();
     assert_eq!(claims["uid"], account.uid.as_str());
     assert_eq!(claims["iss"], key.client_email);
     assert_eq!(claims["sub"], key.client_email);
@@ -45,7 +36,7 @@ async fn a_right_password_yields_a_token_signed_by_the_service_account() {
     assert!(claims.get("claims").is_none());
 
     let other = firegate::keys::keygen::generate_rsa(2048).unwrap();
-    assert!(verify(token, other.public_pem()).is_err());
+    assert!(verify_token(token, other.public_pem()).is_err());
 }
 
 #[tokio::test]
@@ -251,7 +242,7 @@ async fn claims_are_copied_into_the_token() {
         )
         .await;
     assert_eq!(status, 200);
-    let claims = verify(body["token"].as_str().unwrap(), &shared_public_pem()).unwrap();
+    let claims = verify_token(body["token"].as_str().unwrap(), &shared_public_pem()).unwrap();
     assert_eq!(claims["uid"], "legacy-1042");
     assert_eq!(claims["claims"], json!({"role": "teacher", "school": 7}));
 }

@@ -10,6 +10,7 @@ mod google_standin;
 mod accounts;
 mod admin;
 mod admin_gate;
+mod bench_smoke;
 mod book;
 mod cli;
 mod config_file;

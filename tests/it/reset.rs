@@ -276,7 +276,7 @@ async fn with_required_verification_a_registration_signs_in_after_its_link() {
     let sink = SmtpSink::start(false);
     let app = TestApp::builder()
         .mail_sink(&sink)
-        .flags(&["--require-verified-email"])
+        .require_verified_email()
         .start()
         .await;
     let (registered, _) = app
@@ -353,7 +353,7 @@ async fn a_reset_proves_the_address_and_takes_over_a_squatted_registration() {
     let sink = SmtpSink::start(false);
     let app = TestApp::builder()
         .mail_sink(&sink)
-        .flags(&["--require-verified-email"])
+        .require_verified_email()
         .start()
         .await;
     // Someone registers the owner's address first.
@@ -458,18 +458,13 @@ async fn a_registration_must_be_one_bare_address_and_mails_nobody_else() {
     let sink = SmtpSink::start(false);
     let app = TestApp::builder()
         .mail_sink(&sink)
-        .flags(&["--require-verified-email"])
+        .require_verified_email()
         .start()
         .await;
     for email in NOT_ONE_ADDRESS {
-        let response = app
-            .post_json(
-                "/register/",
-                json!({ "email": email, "password": "a new passphrase" }),
-            )
+        let (status, body) = app
+            .register(json!({ "email": email, "password": "a new passphrase" }))
             .await;
-        let status = response.status().as_u16();
-        let body: Value = response.json().await.unwrap();
         assert_eq!(
             (status, body["error"].as_str()),
             (400, Some("invalid_email")),
@@ -492,7 +487,7 @@ async fn an_address_stored_with_a_display_name_gets_no_mail_and_requests_naming_
     let sink = SmtpSink::start(false);
     let app = TestApp::builder()
         .mail_sink(&sink)
-        .flags(&["--require-verified-email"])
+        .require_verified_email()
         .start()
         .await;
     app.create("victim@school.example", "the victim's own")
@@ -561,8 +556,8 @@ async fn a_trigger_email_document_names_one_bare_address() {
             "firestore:firegate_mail",
             "--public-url",
             "https://auth.example.com",
-            "--require-verified-email",
         ])
+        .require_verified_email()
         .start()
         .await;
     let listed = "victim9@school.example,attacker9@evil.example";

@@ -7,13 +7,14 @@
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use mailin::{Action, Handler, Response, SessionBuilder};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
+
+use crate::common::eventually;
 
 /// The mails received so far, in order of arrival.
 type Mailbox = Arc<Mutex<Vec<Value>>>;
@@ -79,17 +80,9 @@ impl SmtpSink {
 
     /// The `n`th mail to `address` (1-based), once it has arrived.
     pub async fn mail(&self, address: &str, n: usize) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(mail) = self.mails_to(address).get(n - 1) {
-                return mail.clone();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "mail {n} to {address} never arrived"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let what = format!("mail {n} to {address} arrives");
+        eventually(&what, || async { self.mails_to(address).len() >= n }).await;
+        self.mails_to(address)[n - 1].clone()
     }
 }
 

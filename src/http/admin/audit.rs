@@ -50,7 +50,7 @@ impl From<Error> for Refusal {
             Error::UidTaken(_) => "uid_taken",
             Error::Conflict => "conflict",
             Error::Overloaded => "overloaded",
-            Error::Unavailable(_) | Error::Signer(_) | Error::Bridge(_) => "unavailable",
+            Error::Unavailable { .. } | Error::Signer(_) | Error::Bridge(_) => "unavailable",
             Error::Key(_) => "key_error",
             _ => "internal",
         };
@@ -156,7 +156,7 @@ pub(super) async fn audited<T: Target>(
         reason: reason.map(str::to_string),
     };
     if let Err(e) = service.store.record_audit(&entry).await {
-        warn!(admin = %admin.0, action, error = %e, "admin action not recorded in the audit trail");
+        warn!(admin = %admin.0, action, error = %crate::error::chain(&e), "admin action not recorded in the audit trail");
     }
     result
 }

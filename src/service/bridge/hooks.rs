@@ -147,7 +147,7 @@ impl Service {
                 return;
             }
             Err(e) => {
-                warn!(%uid, error = %e, "cannot read the account; Firebase write retried at the next sign-in");
+                warn!(%uid, error = %crate::error::chain(&e), "cannot read the account; Firebase write retried at the next sign-in");
                 return;
             }
         };
@@ -231,7 +231,7 @@ impl Service {
                         return;
                     }
                     Err(e) => {
-                        warn!(%uid, error = %e, "cannot record the Firebase Auth state; rewritten later")
+                        warn!(%uid, error = %crate::error::chain(&e), "cannot record the Firebase Auth state; rewritten later")
                     }
                 }
                 if graduated {
@@ -253,13 +253,13 @@ impl Service {
                         ..account.firebase.clone()
                     };
                     if let Err(e) = self.store.record_firebase(uid, &state, None).await {
-                        warn!(%uid, error = %e, "cannot record the Firebase Auth state");
+                        warn!(%uid, error = %crate::error::chain(&e), "cannot record the Firebase Auth state");
                     }
                 }
                 if queue_on_failure || stale {
                     self.queue(uid, change.revoke, stale, &e.to_string()).await;
                 } else {
-                    warn!(%uid, error = %e, "cannot write the Firebase user; retried at the next sign-in");
+                    warn!(%uid, error = %crate::error::chain(&e), "cannot write the Firebase user; retried at the next sign-in");
                 }
             }
         }
@@ -272,7 +272,7 @@ impl Service {
             .queue_firebase_sync(uid, revoke, drop_password, cause, Timestamp::now())
             .await
         {
-            warn!(%uid, error = %e, "cannot queue the Firebase Auth retry; `firegate firebase-auth sync` repairs it");
+            warn!(%uid, error = %crate::error::chain(&e), "cannot queue the Firebase Auth retry; `firegate firebase-auth sync` repairs it");
         }
     }
 }

@@ -71,7 +71,7 @@ impl Service {
                 }
                 Err(e) => {
                     failed += 1;
-                    warn!(%uid, error = %e, "queued Firebase Auth write failed again");
+                    warn!(%uid, error = %crate::error::chain(&e), "queued Firebase Auth write failed again");
                 }
             }
         }
@@ -93,7 +93,9 @@ impl Service {
             match self.drain_firebase_queue(100).await {
                 Ok((0, 0)) => {}
                 Ok((done, failed)) => info!(done, failed, "retried queued Firebase Auth writes"),
-                Err(e) => warn!(error = %e, "cannot read the Firebase Auth retry queue"),
+                Err(e) => {
+                    warn!(error = %crate::error::chain(&e), "cannot read the Firebase Auth retry queue")
+                }
             }
         }
     }
@@ -143,7 +145,7 @@ impl Service {
                         .record_firebase(&account.uid, &state, Some(found.version))
                         .await;
                     if let Err(e) = recorded {
-                        warn!(uid = %account.uid, error = %e, "cannot record the Firebase Auth state");
+                        warn!(uid = %account.uid, error = %crate::error::chain(&e), "cannot record the Firebase Auth state");
                     }
                     Ok(true)
                 })
@@ -157,7 +159,7 @@ impl Service {
                     Ok(true) => report.written += 1,
                     Err(e) => {
                         report.failed += 1;
-                        warn!(uid = %found.account.uid, error = %e, "cannot write the Firebase user");
+                        warn!(uid = %found.account.uid, error = %crate::error::chain(&e), "cannot write the Firebase user");
                         if report.first_error.is_none() {
                             report.first_error = Some(e.to_string());
                         }

@@ -2,13 +2,12 @@
 //! what the file changed and firegate did not.
 
 use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 use firegate::login::Login;
 use firegate::service::AccountRef;
 
 use super::{account, command, count, fixture, import};
-use crate::common::TestApp;
+use crate::common::{TestApp, eventually};
 
 #[tokio::test]
 async fn rerunning_an_import_creates_nothing_and_changes_nothing() {
@@ -88,11 +87,14 @@ async fn an_import_killed_midway_finishes_on_rerun_without_duplicates() {
     .stderr(Stdio::null())
     .spawn()
     .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while account(&app, "1").await.is_none() {
-        assert!(Instant::now() < deadline, "the import wrote nothing");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually("the import writes its first account", || async {
+        account(&app, "1").await.is_some()
+    })
+    .await;
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the import is still running when it is killed"
+    );
     child.kill().await.unwrap();
     let written = count(&app).await;
     assert!(

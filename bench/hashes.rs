@@ -1,6 +1,6 @@
-//! Median verify time of one stored hash per scheme family, read from the fixture the
-//! tests use. Run with `cargo bench --bench hashes`; compare the first line with
-//! `python3 scripts/bench_hashes_python.py`, which times hashlib on the same input.
+//! Verify time of one stored hash per scheme family, read from the fixture the tests use
+//! (criterion: `cargo bench --bench hashes`, or `-- verify/argon2id` for one family). The bench
+//! driver (`bench/run.py`) compares Werkzeug's with Python's `hashlib` on the same input.
 //!
 //! `cargo bench --bench hashes -- ceilings` instead times the costliest stored hash each
 //! default cost ceiling admits (`CostLimits::default()`): the most work one sign-in against a
@@ -9,11 +9,7 @@
 //!
 //! `cargo bench --bench hashes -- first` times one argon2id verify in this fresh process, its
 //! working memory never touched before: what the first sign-in after exec pays, page faults
-//! included. One figure per process; `scripts/bench.sh` runs it in several and takes the median.
-//!
-//! `cargo bench --bench hashes -- argon2id` times the argon2id case alone (about a second):
-//! `scripts/bench.sh` runs it just before and after each warm row, so a row and its limit are
-//! measured at the same moment of a machine whose speed drifts.
+//! included. One figure per process, so it is a plain timing, not a criterion sample.
 
 // A failed unwrap in a test or benchmark is a failure with its message, which is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -21,50 +17,38 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use criterion::Criterion;
 use firegate::passwords::{
     CostLimits, Dialect, GUARANTEED_PASSWORD_BYTES, MAX_PASSWORD_BYTES, parse,
 };
 
 const FIXTURE: &str = include_str!("../tests/fixtures/legacy-hashes.jsonl");
 
-/// (label, dialect, the fixture's `scheme` field, the fixture's `source` prefix).
+/// (criterion id, dialect, the fixture's `scheme` field, the fixture's `source` prefix):
+/// Werkzeug PBKDF2-SHA256 260,000, Django PBKDF2 1,000,000 and bcrypt 12, Werkzeug scrypt
+/// N=32768 r=8 p=1, sha512-crypt 656,000, argon2id m=19456 t=2 p=1, md5-crypt.
 const CASES: &[(&str, Dialect, &str, &str)] = &[
     (
-        "werkzeug pbkdf2:sha256:260000",
+        "werkzeug-pbkdf2",
         Dialect::Werkzeug,
         "pbkdf2:sha256:260000",
         "werkzeug 2.2",
     ),
     (
-        "django pbkdf2_sha256 1000000",
+        "django-pbkdf2",
         Dialect::Django,
         "pbkdf2_sha256",
         "django 5.2",
     ),
+    ("django-bcrypt", Dialect::Django, "bcrypt", "django 5.2"),
     (
-        "bcrypt cost 12 (django bcrypt$)",
-        Dialect::Django,
-        "bcrypt",
-        "django 5.2",
-    ),
-    (
-        "scrypt N=32768 r=8 p=1 (werkzeug)",
+        "werkzeug-scrypt",
         Dialect::Werkzeug,
         "scrypt",
         "werkzeug 3.1",
     ),
-    (
-        "sha512-crypt rounds=656000",
-        Dialect::Phc,
-        "sha512_crypt",
-        "passlib",
-    ),
-    (
-        "argon2id m=19456 t=2 p=1",
-        Dialect::Phc,
-        "argon2id",
-        "argon2-cffi",
-    ),
+    ("sha512-crypt", Dialect::Phc, "sha512_crypt", "passlib"),
+    ("argon2id", Dialect::Phc, "argon2id", "argon2-cffi"),
     ("md5-crypt", Dialect::Phc, "md5_crypt", "passlib"),
 ];
 
@@ -75,25 +59,24 @@ fn main() {
     if std::env::args().any(|a| a == "first") {
         return first();
     }
-    let only_argon2id = std::env::args().any(|a| a == "argon2id");
+    let mut criterion = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .configure_from_args();
+    let mut group = criterion.benchmark_group("verify");
     let limits = CostLimits::default();
-    for &(label, dialect, scheme, source) in CASES {
-        if only_argon2id && scheme != "argon2id" {
-            continue;
-        }
+    for &(id, dialect, scheme, source) in CASES {
         let (hash, password) = fixture_line(scheme, source);
         let parsed = parse(dialect, &hash, &limits).expect("fixture hash parses");
         assert!(
             parsed.verify(&password),
-            "{label}: fixture password must verify"
+            "{id}: fixture password must verify"
         );
-        let samples = sample(|| black_box(parsed.verify(black_box(&password))));
-        println!(
-            "{label:<36} median {:>9.3} ms  ({} runs)",
-            median(&samples).as_secs_f64() * 1e3,
-            samples.len()
-        );
+        group.bench_function(id, |b| b.iter(|| parsed.verify(black_box(&password))));
     }
+    group.finish();
+    criterion.final_summary();
 }
 
 /// The first argon2id verify of a process, on a thread of its own as in the server's hashing
@@ -128,69 +111,34 @@ fn fixture_line(scheme: &str, source: &str) -> (String, String) {
         .unwrap_or_else(|| panic!("no fixture line for {source} {scheme}"))
 }
 
-/// At least 5 runs and about a second per case, after one warm-up run.
-fn sample(mut run: impl FnMut() -> bool) -> Vec<Duration> {
-    run();
-    let started = Instant::now();
-    let mut samples = Vec::new();
-    while samples.len() < 5 || (started.elapsed() < Duration::from_secs(1) && samples.len() < 1000)
-    {
-        let t = Instant::now();
-        run();
-        samples.push(t.elapsed());
-    }
-    samples
-}
-
-fn median(samples: &[Duration]) -> Duration {
-    let mut sorted = samples.to_vec();
-    sorted.sort();
-    sorted[sorted.len() / 2]
-}
-
 /// One verify of the costliest hash of each family that the default ceilings admit: wall
 /// time and this thread's CPU time (median of three), and the memory it needs.
 fn ceilings() {
     let limits = CostLimits::default();
     let zeros = |bytes: usize| "00".repeat(bytes);
     let rounds = limits.max_pbkdf2_rounds;
-    let mut cases: Vec<(String, Dialect, String, u64)> = [
-        ("md5", 16),
-        ("sha1", 20),
-        ("sha224", 28),
-        ("sha256", 32),
-        ("sha384", 48),
-        ("sha512", 64),
-        ("sha512_224", 28),
-        ("sha512_256", 32),
-        ("sha3_224", 28),
-        ("sha3_256", 32),
-        ("sha3_384", 48),
-        ("sha3_512", 64),
-        ("blake2b", 64),
-        ("blake2s", 32),
-    ]
-    .iter()
-    .map(|(name, len)| {
-        // The ceiling counts SHA-256 rounds: find the most this digest may have.
-        let hash = |r: u32| format!("pbkdf2:{name}:{r}$saltsaltsaltsalt${}", zeros(*len));
-        let (mut fits, mut over) = (1u32, rounds + 1);
-        while over - fits > 1 {
-            let mid = fits + (over - fits) / 2;
-            match parse(Dialect::Werkzeug, &hash(mid), &limits) {
-                Ok(_) => fits = mid,
-                Err(_) => over = mid,
+    // Each PBKDF2 digest, by name, with its output length in bytes.
+    let digests = "md5 16 sha1 20 sha224 28 sha256 32 sha384 48 sha512 64 sha512_224 28 \
+                   sha512_256 32 sha3_224 28 sha3_256 32 sha3_384 48 sha3_512 64 blake2b 64 blake2s 32";
+    let words: Vec<&str> = digests.split_whitespace().collect();
+    let mut cases: Vec<(String, Dialect, String, u64)> = words
+        .chunks(2)
+        .map(|pair| (pair[0], pair[1].parse::<usize>().unwrap()))
+        .map(|(name, len)| {
+            // The ceiling counts SHA-256 rounds: find the most this digest may have.
+            let hash = |r: u32| format!("pbkdf2:{name}:{r}$saltsaltsaltsalt${}", zeros(len));
+            let (mut fits, mut over) = (1u32, rounds + 1);
+            while over - fits > 1 {
+                let mid = fits + (over - fits) / 2;
+                match parse(Dialect::Werkzeug, &hash(mid), &limits) {
+                    Ok(_) => fits = mid,
+                    Err(_) => over = mid,
+                }
             }
-        }
-        let most = (fits, hash(fits));
-        (
-            format!("pbkdf2-{name} rounds={}", most.0),
-            Dialect::Werkzeug,
-            most.1,
-            0,
-        )
-    })
-    .collect();
+            let label = format!("pbkdf2-{name} rounds={fits}");
+            (label, Dialect::Werkzeug, hash(fits), 0)
+        })
+        .collect();
     let cost = limits.max_bcrypt_cost;
     let bcrypt = bcrypt::hash_with_salt("x", cost, [7u8; 16])
         .expect("bcrypt at the ceiling")

@@ -11,7 +11,7 @@ what an attacker guessing once a second does to the account's owner, and whether
 answers while --max-connections idle connections are open; and the memory that 1,000
 connections sending unfinished request heads take.
 
-Usage: python3 scripts/security_figures.py [--only NAME,...]   (from the repository root;
+Usage: python3 bench/security.py [--only NAME,...]   (from the repository root;
 builds --release). NAMES: lockout timing memory outage cost admin burst victim idle heads.
 """
 import argparse
@@ -544,7 +544,7 @@ def main():
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     lines = ["# Security and reliability figures", "",
-             f"Measured by `python3 scripts/security_figures.py` on {time.strftime('%Y-%m-%d')}, commit `{commit}`,",
+             f"Measured by `python3 bench/security.py` on {time.strftime('%Y-%m-%d')}, commit `{commit}`,",
              f"{os.cpu_count()} × {cpu}, {platform.system()} {platform.release()}, release build, local emulator.", "",
              "| figure | measured | target |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]

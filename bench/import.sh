@@ -5,9 +5,9 @@
 # the file and prints the time, documents per second and the importer's peak RSS, then
 # imports the same file again (everything already present) and prints that time too.
 #
-#   scripts/bench-import.sh                 # 100,000 and 1,000,000 rows
-#   scripts/bench-import.sh 100000          # one size
-#   EMULATOR_HEAP=16g scripts/bench-import.sh 1000000
+#   bench/import.sh                 # 100,000 and 1,000,000 rows
+#   bench/import.sh 100000          # one size
+#   EMULATOR_HEAP=16g bench/import.sh 1000000
 #
 # Needs Java 17+ and the emulator jar (Debian: google-cloud-cli-firestore-emulator).
 set -euo pipefail
