@@ -8,6 +8,7 @@ use rand::RngExt;
 use serde::Serialize;
 
 use crate::claims::Claims;
+use crate::factors::Factors;
 use crate::login::Login;
 use crate::passwords::StoredHash;
 use crate::{Error, Result};
@@ -133,6 +134,8 @@ pub struct Account {
     /// The language of mails no request of the owner caused (a catalog's tag, kept from
     /// registration); `None`: `--default-language`.
     pub language: Option<String>,
+    /// Second factors (TOTP, recovery codes).
+    pub factors: Factors,
 }
 
 /// The account as the Firebase Auth bridge last wrote it to the Firebase user of the same uid.
@@ -189,6 +192,18 @@ pub struct AccountSummary {
     /// When the password moved into Firebase Auth (graduate mode).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub graduated_at: Option<Timestamp>,
+    /// The second factor, when the account has one (never its secret).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub second_factor: Option<SecondFactorSummary>,
+}
+
+/// What an admin sees of an account's second factor.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SecondFactorSummary {
+    /// `totp` (an authenticator app).
+    pub kinds: Vec<crate::factors::FactorKind>,
+    pub totp_enrolled_at: Option<Timestamp>,
+    pub recovery_codes_left: usize,
 }
 
 impl From<&Account> for AccountSummary {
@@ -207,6 +222,11 @@ impl From<&Account> for AccountSummary {
             disabled: a.disabled,
             claims: a.claims.clone(),
             graduated_at: a.firebase.graduated_at,
+            second_factor: a.factors.totp.as_ref().map(|t| SecondFactorSummary {
+                kinds: a.factors.kinds(),
+                totp_enrolled_at: Some(t.enrolled_at),
+                recovery_codes_left: a.factors.recovery.unused(),
+            }),
         }
     }
 }

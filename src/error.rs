@@ -20,6 +20,19 @@ pub enum Error {
     #[error("invalid login or password")]
     InvalidCredentials,
 
+    /// An `mfa_token` that is unknown, expired, spent or outdated: sign in again.
+    #[error("the mfa_token is unknown, expired or used up; sign in again")]
+    MfaTokenInvalid,
+
+    /// A self-service request without a usable Firebase ID token; the text says what is
+    /// wrong with it (never the token).
+    #[error("{0}")]
+    Unauthenticated(String),
+
+    /// Changing factors needs a sign-in more recent than the ID token's.
+    #[error("this change needs a recent sign-in; sign in again")]
+    RecentSignInRequired,
+
     /// A request or command argument that cannot be accepted as given.
     #[error("{message}")]
     InvalidInput {

@@ -28,6 +28,7 @@
 //! - [`lockout`]: per-account brute-force protection rules.
 //! - [`client_network`]: the client network the lockout and the rate limit count by.
 //! - [`accounts`], [`login`], [`claims`]: the account domain types.
+//! - [`factors`]: second factors (TOTP and recovery codes) and their checks.
 //! - [`passwords`]: argon2id hashing on a bounded pool, and legacy hash verification.
 //! - [`messages`]: the pages' and mails' words in each language (Fluent catalogs), and which
 //!   language a request gets.
@@ -44,6 +45,7 @@ pub mod config;
 pub mod custom_token;
 pub mod emulator;
 pub mod error;
+pub mod factors;
 pub mod google;
 pub mod http;
 pub mod import;

@@ -123,9 +123,37 @@ pub enum AccountsCommand {
         #[command(flatten)]
         at: AccountsArgs,
     },
+    /// An account's second factor: show it, or remove it for an owner who lost it.
+    Mfa {
+        #[command(subcommand)]
+        command: MfaCommand,
+    },
     /// Claim the look-alike skeleton of every login that has none (accounts from before
     /// look-alike logins were refused); prints the logins that look like another account's.
     ClaimLookAlikes {
+        #[command(flatten)]
+        at: AccountsArgs,
+    },
+}
+
+/// `accounts mfa …`.
+#[derive(Subcommand, Debug)]
+pub enum MfaCommand {
+    /// Show an account's second factor as JSON (never a secret or a code).
+    Show {
+        #[command(flatten)]
+        which: Which,
+        #[command(flatten)]
+        at: AccountsArgs,
+    },
+    /// Remove every second factor of an account (asks for confirmation unless --yes); its
+    /// owner signs in with the password alone and may enrol again.
+    Reset {
+        #[command(flatten)]
+        which: Which,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
         #[command(flatten)]
         at: AccountsArgs,
     },
@@ -284,10 +312,37 @@ pub async fn run(command: AccountsCommand) -> Result<()> {
                         "\nno account needs the legacy system: its verify hook may be switched off"
                     );
                 }
+                let second_factor = service.second_factor_count().await?;
+                out!("accounts with a second factor: {second_factor}");
             }
         }
         AccountsCommand::ClaimLookAlikes { .. } => {
             print_json(&service.claim_look_alikes().await?)?;
+        }
+        AccountsCommand::Mfa {
+            command: MfaCommand::Show { which, .. },
+        } => {
+            let detail = service.show_account(&which.target()).await?;
+            print_json(&serde_json::json!({
+                "uid": detail.account.uid,
+                "second_factor": detail.account.second_factor,
+            }))?;
+        }
+        AccountsCommand::Mfa {
+            command: MfaCommand::Reset { which, yes, .. },
+        } => {
+            let target = which.target();
+            if !yes {
+                confirm(&format!(
+                    "Remove every second factor of the account with the {target}?"
+                ))?;
+            }
+            let reset = service.reset_factors(&target, "firegate:cli").await?;
+            if reset.removed {
+                out!("removed the second factors of {}", reset.uid);
+            } else {
+                out!("{} has no second factor", reset.uid);
+            }
         }
     }
     Ok(())
@@ -307,7 +362,10 @@ impl AccountsCommand {
             | AccountsCommand::SetPassword { at, .. }
             | AccountsCommand::List { at, .. }
             | AccountsCommand::Stats { at, .. }
-            | AccountsCommand::ClaimLookAlikes { at } => at,
+            | AccountsCommand::ClaimLookAlikes { at }
+            | AccountsCommand::Mfa {
+                command: MfaCommand::Show { at, .. } | MfaCommand::Reset { at, .. },
+            } => at,
         }
     }
 }

@@ -119,7 +119,9 @@ async fn start(mut args: DevArgs) -> Result<(App, Option<Emulator>)> {
         reset.public_url = Some(format!("http://{addr}"));
     }
     args.server.http.demo_page = true;
-    let options = args.server.app_options(addr);
+    let mut options = args.server.app_options(addr);
+    // dev takes the Auth emulator's unsigned ID tokens whatever the project is called.
+    options.service.factors.dev = true;
     let allow = args.server.keys.allow_insecure_key_permissions;
     let keys_dir = &args.server.keys.dir.keys_dir;
     while_firestore_starts(|| prefer_dev_key(&options.service, keys_dir, allow)).await?;

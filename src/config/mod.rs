@@ -19,6 +19,7 @@ mod layer;
 mod legacy;
 mod mail;
 mod messages;
+mod mfa;
 mod passwords;
 mod reference;
 mod settings;
@@ -44,6 +45,7 @@ pub use layer::{Effective, Resolved, Source, apply};
 pub use legacy::LegacyArgs;
 pub use mail::ResetArgs;
 pub use messages::LanguageArgs;
+pub use mfa::{MfaArgs, MfaSetting};
 pub use passwords::{CostLimitArgs, DialectArgs, HashArgs, HashPoolArgs};
 pub use reference::{REFERENCE_PAGE, REGENERATE, reference};
 pub use settings::{
@@ -98,6 +100,8 @@ pub struct ServerArgs {
     pub bridge: BridgeArgs,
     #[command(flatten)]
     pub legacy: LegacyArgs,
+    #[command(flatten)]
+    pub mfa: MfaArgs,
 }
 
 impl ServerArgs {
@@ -135,6 +139,7 @@ impl ServerArgs {
             bridge: self.bridge.options(self.sign_in.tenant_id.as_deref()),
             legacy: self.legacy.options(),
             messages: self.languages.options(),
+            factors: self.mfa.options(),
         }
     }
 
@@ -182,6 +187,8 @@ pub struct AccountsArgs {
     pub new_passwords: NewPasswordArgs,
     #[command(flatten)]
     pub bridge: BridgeArgs,
+    #[command(flatten)]
+    pub mfa: MfaArgs,
     /// The Identity Platform tenant whose Firebase users the bridge writes (the server's
     /// --tenant-id).
     #[arg(long, env = "FIREGATE_TENANT_ID", value_parser = values::non_empty("--tenant-id"))]
@@ -210,6 +217,7 @@ impl AccountsArgs {
             bridge: self.bridge.options(self.tenant_id.as_deref()),
             legacy: None,
             messages: crate::messages::MessageOptions::default(),
+            factors: self.mfa.options(),
         }
     }
 }

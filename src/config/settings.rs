@@ -28,6 +28,7 @@ pub const SECTIONS: &[(&str, &str)] = &[
     ("Languages", "languages"),
     ("Firebase Auth bridge", "bridge"),
     ("Legacy verify hook", "legacy"),
+    ("Second factor", "mfa"),
 ];
 
 /// The argument naming the config file: a flag and a variable, but not a key of the file.
@@ -56,7 +57,7 @@ pub const DAY_ONE: &[&str] = &[
 
 /// Settings refused on the command line, where every user of the machine could read them
 /// (`ps`): the environment or the file only.
-pub const NOT_ON_COMMAND_LINE: &[&str] = &["smtp_password", "legacy_verify_secret"];
+pub const NOT_ON_COMMAND_LINE: &[&str] = &["smtp_password", "legacy_verify_secret", "mfa_key"];
 
 /// The TOML type a setting takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

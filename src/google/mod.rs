@@ -2,7 +2,7 @@
 //! Credentials through Google's `google-cloud-auth` crate ([`AccessTokens`]), the metadata
 //! server ([`Metadata`]) and IAM Credentials `signBlob` ([`IamSigner`]), which signs custom
 //! tokens without a key file, and Identity Toolkit ([`IdentityToolkit`]), Firebase Auth's
-//! admin API.
+//! admin API, and Firebase ID tokens ([`IdTokenVerifier`]) for the self-service routes.
 
 use serde::Deserialize;
 
@@ -10,16 +10,21 @@ use crate::error::GoogleCallError;
 
 mod credentials;
 mod iam;
+mod id_token;
 mod identity;
 mod metadata;
 
 pub use credentials::AccessTokens;
 pub use iam::{IAM_CREDENTIALS_URL, IamOptions, IamSigner, Signature};
+pub use id_token::{IdToken, IdTokenError, IdTokenOptions, IdTokenVerifier};
 pub use identity::{
     BatchError, FirebaseUser, IDENTITY_TOOLKIT_URL, IdentityOptions, IdentityToolkit, MAX_LOOKUP,
     NewUser, UserUpdate,
 };
 pub use metadata::{METADATA_HOST, Metadata};
+
+/// Longest `sub` an ID token may carry, in bytes (the uid limit every Admin SDK accepts).
+pub const MAX_SUB_BYTES: usize = 128;
 
 /// The HTTP client of the Google APIs (one pool of kept-alive connections, found out by TCP
 /// keep-alive when they die silently instead of hanging a call), built once. Building it

@@ -55,7 +55,7 @@ impl Origins {
             CorsLayer::new()
                 .allow_origin(allow)
                 .allow_methods([Method::GET, Method::POST])
-                .allow_headers([header::CONTENT_TYPE])
+                .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
                 // A page on an allowed origin reads how long to wait after a 429 or 503.
                 .expose_headers([header::RETRY_AFTER])
                 .max_age(Duration::from_secs(3600)),

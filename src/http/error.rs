@@ -62,6 +62,18 @@ impl From<Error> for ApiError {
                 }
                 ApiError::bad_request(code, message)
             }
+            Error::MfaTokenInvalid => ApiError::bad_request(
+                "invalid_mfa_token",
+                "The mfa_token is unknown, expired or used up; sign in again.",
+            ),
+            Error::Unauthenticated(why) => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "invalid_id_token", why)
+            }
+            Error::RecentSignInRequired => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "requires_recent_login",
+                "This change needs a recent sign-in: sign in again (both steps), then retry.",
+            ),
             // Alike to clients: registration says only that the name is not available.
             Error::LoginTaken(_) | Error::LoginIsUid(_) => ApiError::new(
                 StatusCode::CONFLICT,

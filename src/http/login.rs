@@ -17,7 +17,7 @@ use super::error::ApiError;
 use super::pages::{self, Language, Words};
 use crate::client_network::ClientNetwork;
 use crate::passwords::Password;
-use crate::service::Service;
+use crate::service::{Service, SignInOutcome};
 
 /// The `/login` and `/login/` handlers; `GET` (the demo page) only with `demo_page`.
 pub fn routes(demo_page: bool) -> MethodRouter<Arc<Service>> {
@@ -60,9 +60,15 @@ async fn login(
     };
     let password = Password::new(password)?;
     let client = client.map(|Extension(network)| network);
-    let signed_in = service
+    let signed_in = match service
         .sign_in(&login, &password, client, Timestamp::now())
-        .await?;
+        .await?
+    {
+        SignInOutcome::SignedIn(signed_in) => signed_in,
+        SignInOutcome::SecondFactor(challenge) => {
+            return Ok(super::mfa::challenge_response(challenge));
+        }
+    };
     let mut response =
         Json(json!({ "uid": signed_in.uid, "token": signed_in.token })).into_response();
     response

@@ -229,6 +229,7 @@ impl Validator {
             claims: Default::default(),
             firebase: Default::default(),
             language: None,
+            factors: Default::default(),
         };
         dropped.extend(self.reserve(&mut account, line)?);
         Ok((account, dropped))

@@ -23,16 +23,19 @@ pub enum MailKind {
     Reset,
     /// An email-verification link.
     Verify,
+    /// A second factor added or removed, or a recovery code used (`event` says which).
+    Factor,
 }
 
 impl MailKind {
-    const ALL: [MailKind; 2] = [MailKind::Reset, MailKind::Verify];
+    const ALL: [MailKind; 3] = [MailKind::Reset, MailKind::Verify, MailKind::Factor];
 
     /// The file names of its text and HTML templates.
     fn names(self) -> (&'static str, &'static str) {
         match self {
             MailKind::Reset => ("reset_mail.txt", "reset_mail.html"),
             MailKind::Verify => ("verify_mail.txt", "verify_mail.html"),
+            MailKind::Factor => ("factor_mail.txt", "factor_mail.html"),
         }
     }
 }
@@ -52,12 +55,22 @@ pub struct MailVars<'a> {
     pub expires: &'a str,
     /// The mail's language tag (`<html lang>`).
     pub lang: &'a str,
+    /// What happened, as a sentence's start (factor mails): "An authenticator app was added".
+    pub event: &'a str,
 }
 
 /// Templates larger than this are refused (a mail template is a few hundred bytes).
 const MAX_TEMPLATE_BYTES: u64 = 64 * 1024;
 
-const BUILT_IN: [(&str, &str); 4] = [
+const BUILT_IN: [(&str, &str); 6] = [
+    (
+        "factor_mail.txt",
+        include_str!("../../templates/factor_mail.txt"),
+    ),
+    (
+        "factor_mail.html",
+        include_str!("../../templates/factor_mail.html"),
+    ),
     (
         "reset_mail.txt",
         include_str!("../../templates/reset_mail.txt"),
@@ -108,6 +121,7 @@ impl MailTemplates {
                 minutes: 60,
                 expires: "2026-12-08 15:00 KST",
                 lang: catalogs.tag(lang),
+                event: "An authenticator app was added",
             };
             for kind in MailKind::ALL {
                 templates.render(kind, &sample, catalogs, lang)?;
@@ -194,6 +208,7 @@ mod tests {
             minutes: 60,
             expires: "December 8, 2026, 3:05 PM UTC",
             lang: "en",
+            event: "An authenticator app was added",
         }
     }
 

@@ -135,6 +135,7 @@ impl Service {
             claims: new.claims,
             firebase: Default::default(),
             language,
+            factors: Default::default(),
         };
         self.store.create_account(&account).await?;
         self.bridge_changed(&account, Some(&new.password), false)
@@ -363,6 +364,7 @@ impl Service {
         }
         let stats = SchemeStats {
             schemes: self.scheme_stats().await?,
+            second_factor: self.second_factor_count().await?,
             computed_at: Timestamp::now(),
         };
         *cache = Some((Instant::now(), stats.clone()));

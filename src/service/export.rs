@@ -116,6 +116,10 @@ impl Export<'_> {
             return Ok(());
         }
         let hash = match self.service.passwords.parse(&account.password) {
+            // signInWithEmailAndPassword would skip the second factor firegate asks for.
+            Ok(_) if account.factors.required() => {
+                Err("a second factor: a Firebase password would sign in without it".to_string())
+            }
             // Firebase Auth checks passwords as typed: the other forms would stop working.
             Ok(_) if account.password.input.is_some() => Err(
                 "password kept with an input transform (other forms of it sign in); Firebase \

@@ -8,11 +8,13 @@ mod accounts;
 mod admin;
 mod bridge;
 mod export;
+mod factors;
 mod failed_confirms;
 mod key_state;
 mod legacy;
 mod reset;
 mod rotation;
+mod second_factor;
 mod sign_in;
 mod signing;
 mod target;
@@ -21,14 +23,15 @@ mod views;
 pub use admin::AdminVerdict;
 pub use bridge::{BridgeMode, BridgeOptions, FIREBASE_MIN_PASSWORD_CHARS, SyncReport};
 pub use export::{ExportReport, MAX_USERS_PER_IMPORT, import_request};
+pub use factors::{Caller, FactorList, FactorsReset};
 pub use key_state::Settling;
 pub use reset::ResetOptions;
 pub use rotation::{KeyAdmin, Rotation};
 pub use signing::{Signer, SignerChoice, SignerInfo};
 pub use target::AccountRef;
 pub use views::{
-    AccountDetail, LockoutSummary, LookAlikeReport, NewAccount, STATS_KEPT, SchemeStats, SignedIn,
-    Unlocked, legacy_accounts,
+    AccountDetail, Challenge, LockoutSummary, LookAlikeReport, NewAccount, STATS_KEPT, SchemeStats,
+    SignInOutcome, SignedIn, Unlocked, legacy_accounts,
 };
 
 use std::sync::Arc;
@@ -40,7 +43,8 @@ use tracing::warn;
 use crate::Result;
 use secrecy::SecretString;
 
-use crate::google::IamSigner;
+use crate::factors::{FactorOptions, MfaMode};
+use crate::google::{IamSigner, IdTokenOptions, IdTokenVerifier};
 use crate::keys::{self, KeyOptions, KeyRing, Publication};
 use crate::legacy_hook::{LegacyHook, LegacyHookOptions};
 use crate::lockout::LockoutPolicy;
@@ -70,6 +74,8 @@ pub struct ServiceOptions {
     pub legacy: Option<LegacyHookOptions>,
     /// The pages' and mails' message catalogs.
     pub messages: MessageOptions,
+    /// Second factors and the ID tokens of the self-service routes.
+    pub factors: FactorOptions,
 }
 
 /// The account policy the use cases apply.
@@ -133,6 +139,8 @@ pub struct Service {
     settled: key_state::Settled,
     stats_cache: tokio::sync::Mutex<Option<(Instant, SchemeStats)>>,
     policy: Policy,
+    factors: FactorOptions,
+    id_tokens: IdTokenVerifier,
     /// Password-checking requests in progress, bounded by hashing slots plus queue, so a
     /// flood is refused before it costs any Firestore call or memory.
     admissions: Arc<tokio::sync::Semaphore>,
@@ -172,6 +180,7 @@ impl Service {
             bridge,
             legacy,
             messages,
+            factors,
         } = options;
         let legacy = match legacy {
             Some(options) => Some(legacy::start_hook(&options).await?),
@@ -243,6 +252,28 @@ impl Service {
             }
         };
         let bridge = bridge::Bridge::new(bridge, store.project_id())?;
+        let project = store.project_id().to_string();
+        // Unsigned (emulator) ID tokens only where no real user can be: a demo- project or
+        // `dev`, so a stray FIREBASE_AUTH_EMULATOR_HOST in production turns nothing off.
+        let allow_unsigned = factors.auth_emulator && (project.starts_with("demo-") || factors.dev);
+        if factors.auth_emulator && !allow_unsigned {
+            warn!(
+                project = %project,
+                "FIREBASE_AUTH_EMULATOR_HOST is set but the project is not a demo- one: Firebase \
+                 ID tokens are verified against Google's certificates all the same"
+            );
+        }
+        if factors.mode != MfaMode::Off && !factors.sealer.seals() {
+            tracing::info!(
+                "TOTP secrets are stored unsealed: set --mfa-key to seal them (see the book, \
+                 \"Second factor\")"
+            );
+        }
+        let id_tokens = IdTokenVerifier::new(IdTokenOptions {
+            project_id: project,
+            certs_url: factors.id_token_certs_url.clone(),
+            allow_unsigned,
+        });
         let service = Arc::new(Service {
             bridge,
             legacy,
@@ -258,6 +289,8 @@ impl Service {
             settled: tokio::sync::watch::Sender::new(None),
             stats_cache: tokio::sync::Mutex::new(None),
             policy,
+            factors,
+            id_tokens,
             admissions: Arc::new(tokio::sync::Semaphore::new(admissions)),
             checks_in_flight: crate::lockout::Ledger::new(),
         });

@@ -242,6 +242,7 @@ impl Service {
             minutes: lifetime.as_secs().div_ceil(60),
             expires: &expires,
             lang,
+            event: "",
         };
         let (text, html) = reset
             .templates
@@ -273,6 +274,65 @@ impl Service {
                 info!(uid = %account.uid, outcome = "sent", language = lang, "verification mail sent")
             }
         }
+        Ok(())
+    }
+
+    /// Tells the account's owner that its second factors changed (within the account's
+    /// hourly allowance of such mails; nothing without mail or an email).
+    pub(super) async fn mail_factor_event(
+        &self,
+        account: &Account,
+        event: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        let Some(reset) = &self.reset else {
+            return Ok(());
+        };
+        let Some(to) = account.email.as_ref().and_then(|e| e.mail_address().ok()) else {
+            return Ok(());
+        };
+        if !self
+            .store
+            .take_mail_allowance(&account.uid, "factor", reset.options.mails_per_hour, now)
+            .await?
+        {
+            warn!(uid = %account.uid, outcome = "limited", purpose = "factor", "mail limit reached");
+            return Ok(());
+        }
+        let product = reset.options.product.as_str();
+        let shown = to.to_string();
+        let catalogs = &reset.catalogs;
+        // No request of the owner's caused this mail: the language the account keeps.
+        let lang = account
+            .language
+            .as_deref()
+            .and_then(|tag| catalogs.find(tag))
+            .unwrap_or_else(|| catalogs.default_lang());
+        let vars = MailVars {
+            product,
+            to: &shown,
+            link: "",
+            minutes: 0,
+            expires: "",
+            lang: catalogs.tag(lang),
+            event,
+        };
+        let (text, html) = reset
+            .templates
+            .render(MailKind::Factor, &vars, catalogs, lang)
+            .map_err(|e| Error::internal("cannot write the mail").caused_by(e))?;
+        let mail = Mail {
+            to,
+            subject: format!("Second factor changed on your {product} account"),
+            text,
+            html,
+        };
+        reset
+            .mailer
+            .send(&self.store, &mail)
+            .await
+            .map_err(|e| Error::internal("cannot send the mail").caused_by(e))?;
+        info!(uid = %account.uid, outcome = "sent", "second-factor mail sent");
         Ok(())
     }
 

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use tracing::{info, warn};
 
 use super::bridge::Authority;
-use super::{AccountRef, Service, SignedIn, Unlocked};
+use super::{AccountRef, Service, SignInOutcome, SignedIn, Unlocked};
 use crate::accounts::{Account, Uid};
 use crate::client_network::ClientNetwork;
 use crate::custom_token::TokenRequest;
@@ -34,7 +34,7 @@ impl Service {
         password: &Password,
         client: Option<ClientNetwork>,
         now: Timestamp,
-    ) -> Result<SignedIn> {
+    ) -> Result<SignInOutcome> {
         let started = Instant::now();
         let result = match self.admit() {
             Ok(admitted) => self
@@ -65,6 +65,16 @@ impl Service {
                 let reader = Locale::utc(lang.unwrap_or(messages.default_lang()));
                 self.mail_verification(found.account.clone(), reader, now);
                 Err(refuse(Some(&found.account.uid), "unverified_email"))
+            }
+            other => other,
+        };
+        // A second factor: no token, no bridge, nothing cleared until the second step.
+        let result = match result {
+            Ok(checked) if self.second_factor_required(&checked.found.account) => {
+                return self
+                    .challenge(&checked.found, now)
+                    .await
+                    .map(SignInOutcome::SecondFactor);
             }
             other => other,
         };
@@ -101,7 +111,7 @@ impl Service {
             _ => {}
         }
         self.pad_failure(&result, started).await;
-        result
+        result.map(SignInOutcome::SignedIn)
     }
 
     /// Verifies credentials and returns the account as read (with the form the password
@@ -149,26 +159,12 @@ impl Service {
         let mut admission = None;
         let mut channel = Channel::Unfamiliar;
         if let Some(watch) = watch.as_mut() {
-            loop {
-                channel = self.policy.lockout.channel(&key, &state, client, now);
-                let allowed = self
-                    .policy
-                    .lockout
-                    .checks_allowed(state.record(&channel), now);
-                if allowed == 0 {
-                    let uid = found.as_ref().map(|f| &f.account.uid);
-                    return Err(refuse(uid, "locked"));
-                }
-                match watch.admit(channel.name(), allowed) {
-                    Admission::Admitted(slot) => {
-                        admission = Some(slot);
-                        break;
-                    }
-                    // A failure was counted meanwhile: the record read is out of date.
-                    Admission::Stale => state = self.store.lockout_state(&key).await?,
-                    Admission::Busy(finished) => finished.await,
-                }
-            }
+            let uid = found.as_ref().map(|f| &f.account.uid);
+            let (admitted_channel, slot) = self
+                .guard(watch, &key, &mut state, client, now, uid)
+                .await?;
+            channel = admitted_channel;
+            admission = Some(slot);
         }
         drop(watch);
         let check = Check {
@@ -344,8 +340,41 @@ impl Service {
         }
     }
 
-    /// Counts a failed check, or records a success, then frees the check's place.
-    async fn settle<T>(&self, mut check: Check, result: &Result<T>) {
+    /// Waits for a place among the checks running for `key`'s channel, re-reading `state`
+    /// when a failure was counted meanwhile; a key whose channel allows no more checks is
+    /// refused as a wrong credential would be. `uid` names the account in the log line.
+    pub(super) async fn guard(
+        &self,
+        watch: &mut crate::lockout::Watch,
+        key: &LockoutKey,
+        state: &mut LockoutState,
+        client: Option<ClientNetwork>,
+        now: Timestamp,
+        uid: Option<&Uid>,
+    ) -> Result<(Channel, Slot)> {
+        loop {
+            let channel = self.policy.lockout.channel(key, state, client, now);
+            let allowed = self
+                .policy
+                .lockout
+                .checks_allowed(state.record(&channel), now);
+            if allowed == 0 {
+                return Err(refuse(uid, "locked"));
+            }
+            match watch.admit(channel.name(), allowed) {
+                Admission::Admitted(slot) => return Ok((channel, slot)),
+                // A failure was counted meanwhile: the record read is out of date.
+                Admission::Stale => *state = self.store.lockout_state(key).await?,
+                Admission::Busy(finished) => finished.await,
+            }
+        }
+    }
+
+    /// Counts a failed check, or records a success, then frees the check's place. A
+    /// correct password of an account with a second factor clears nothing: the failure
+    /// count and the familiar network wait for the second step, or a holder of the
+    /// password would get unlimited code guesses.
+    async fn settle(&self, mut check: Check, result: &Result<Checked>) {
         match result {
             Err(Error::InvalidCredentials) => {
                 self.count_failure(&check.key, &check.channel, &check.state, check.now)
@@ -354,6 +383,7 @@ impl Service {
                     slot.counted_failure();
                 }
             }
+            Ok(checked) if self.second_factor_required(&checked.found.account) => {}
             Ok(_) => {
                 self.record_success(
                     &check.key,
@@ -586,7 +616,7 @@ struct Check {
 }
 
 /// The failure record an attempt counts against: its account's when the login exists.
-fn lockout_key(uid: Option<&str>, login: &Login) -> LockoutKey {
+pub(super) fn lockout_key(uid: Option<&str>, login: &Login) -> LockoutKey {
     match uid.map(Uid::from_stored) {
         Some(Ok(uid)) => LockoutKey::Account(uid),
         _ => LockoutKey::Unknown(login.clone()),

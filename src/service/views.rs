@@ -18,6 +18,22 @@ pub struct SignedIn {
     pub token: String,
 }
 
+/// What a right password yields: a token, or (for an account with a second factor) the
+/// handle of the second step.
+#[derive(Debug)]
+pub enum SignInOutcome {
+    SignedIn(SignedIn),
+    SecondFactor(Challenge),
+}
+
+/// The second step a sign-in needs: the `mfa_token` to send back with a code, and the kinds
+/// of code the account takes.
+#[derive(Debug)]
+pub struct Challenge {
+    pub mfa_token: crate::factors::MfaHandle,
+    pub factors: Vec<crate::factors::FactorKind>,
+}
+
 /// An account as `accounts show` and the admin API show it: its summary and its failed
 /// sign-ins.
 #[derive(Debug, serde::Serialize)]
@@ -44,6 +60,8 @@ pub const STATS_KEPT: Duration = Duration::from_secs(60);
 pub struct SchemeStats {
     pub computed_at: jiff::Timestamp,
     pub schemes: Vec<SchemeCount>,
+    /// Accounts that sign in with a second factor.
+    pub second_factor: u64,
 }
 
 impl SchemeStats {

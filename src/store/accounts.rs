@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::claims::{ClaimDoc, claims_of};
+use super::factors::MfaDoc;
 use super::{Store, is_already_exists, map_error};
 use crate::accounts::{Account, FirebaseState, Mirrored, Uid};
 use crate::claims::Claims;
@@ -63,6 +64,12 @@ pub(super) struct AccountDoc {
     /// `graduated_at` is set: a field of its own so counting needs no composite index.
     #[serde(default)]
     graduated: bool,
+    /// Second factors ([`MfaDoc`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    mfa: Option<MfaDoc>,
+    /// A second factor is required: a field of its own for counting.
+    #[serde(default)]
+    second_factor: bool,
     #[serde(default, rename = "_firestore_updated", skip_serializing)]
     version: Option<FirestoreTimestamp>,
 }
@@ -184,6 +191,8 @@ impl AccountDoc {
             graduated_at: firebase.graduated_at,
             firebase_password_at: firebase.firebase_password_at,
             graduated: firebase.graduated,
+            mfa: MfaDoc::new(&a.factors),
+            second_factor: a.factors.required(),
             version: None,
         }
     }
@@ -226,6 +235,7 @@ impl AccountDoc {
             }
             .state(),
             language: self.language.clone(),
+            factors: MfaDoc::factors(self.mfa.as_ref()),
         };
         let version = self
             .version

@@ -199,7 +199,7 @@ impl Store {
     /// after the write (Firestore's update time, which the write returns), or `None` when
     /// the precondition fails. The version lets the caller tell its own write from anyone
     /// else's.
-    async fn patch<T>(
+    pub(super) async fn patch<T>(
         &self,
         uid: &Uid,
         fields: &[&str],

@@ -184,6 +184,34 @@ impl Store {
     /// Accounts whose scheme is `scheme`, or all of them, by count aggregation. Counting
     /// takes time in proportion to the accounts counted, so it gets Firestore's own limit
     /// for aggregations rather than the per-call deadline sized for sign-in reads.
+    /// Accounts that need a second factor (`second_factor` is true): one aggregation.
+    pub async fn count_second_factor(&self) -> Result<u64> {
+        #[derive(Deserialize)]
+        struct Count {
+            count: i64,
+        }
+        let deadline = self.options.timeout.max(AGGREGATION_DEADLINE);
+        let db = self.db.clone_with_request_timeout(Some(deadline));
+        let query = db
+            .fluent()
+            .select()
+            .from(self.options.accounts_collection.as_str())
+            .filter(|q| q.field("second_factor").eq(true))
+            .aggregate(|a| a.fields([a.field("count").count()]))
+            .obj::<Count>()
+            .query();
+        let counted = tokio::time::timeout(deadline, query)
+            .await
+            .map_err(|_| {
+                Error::unavailable(format!(
+                    "counting accounts took over {} s",
+                    deadline.as_secs()
+                ))
+            })?
+            .map_err(map_error)?;
+        Ok(u64::try_from(counted.first().map_or(0, |c| c.count)).unwrap_or(0))
+    }
+
     async fn count_with_scheme(&self, scheme: Option<&str>, graduated: bool) -> Result<u64> {
         #[derive(Deserialize)]
         struct Count {

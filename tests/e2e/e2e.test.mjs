@@ -16,6 +16,7 @@ import { collection, doc, getDoc, getDocs, setDoc } from 'firebase/firestore';
 import { SignJWT, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 
 import { bridgeSuite } from './bridge.mjs';
+import { mfaSuite } from './mfa.mjs';
 import { resetSuite } from './reset.mjs';
 import { collectConsoleErrors, launchChromium } from './lib/browser.mjs';
 import {
@@ -1128,6 +1129,7 @@ describe('the admin page in a browser', SUITE_TIMEOUT, () => {
 });
 
 resetSuite(() => env, browser);
+mfaSuite(() => env);
 
 // Last: the bridge writes to the Auth emulator's users, which the groups above sign in as.
 bridgeSuite(() => env);

@@ -191,6 +191,7 @@ impl TestApp {
             project: None,
             flags: Vec::new(),
             admin_password: None,
+            auth_emulator: false,
         }
     }
 
@@ -309,6 +310,7 @@ impl TestApp {
             claims: Default::default(),
             firebase: Default::default(),
             language: None,
+            factors: Default::default(),
             email_verified: None,
         };
         self.service.store.create_account(&account).await.unwrap();
@@ -440,6 +442,7 @@ pub struct TestAppBuilder {
     project: Option<String>,
     flags: Vec<String>,
     admin_password: Option<String>,
+    auth_emulator: bool,
 }
 
 impl TestAppBuilder {
@@ -576,6 +579,20 @@ impl TestAppBuilder {
         self.flag("--x509-base-url", url)
     }
 
+    /// ID tokens verified against the certificates at `url` (a stand-in of Google's
+    /// securetoken URL).
+    pub fn id_token_certs_url(self, url: &str) -> Self {
+        self.flag("--id-token-certs-url", url)
+    }
+
+    /// As with `FIREBASE_AUTH_EMULATOR_HOST` set (which tests running side by side cannot
+    /// each set in one process): the Auth emulator's unsigned ID tokens are taken for a
+    /// `demo-` project.
+    pub fn auth_emulator(mut self) -> Self {
+        self.auth_emulator = true;
+        self
+    }
+
     /// This keys directory and project (several servers may share them).
     pub fn in_project(mut self, keys: TempDir, project: &str) -> Self {
         self.keys = Some(keys);
@@ -602,9 +619,9 @@ impl TestAppBuilder {
         let Command::Serve(serve) = parse_cli(&args).command else {
             unreachable!("parsed a serve command line")
         };
-        let app = App::build(serve.server.app_options(serve.listen.addr()))
-            .await
-            .unwrap();
+        let mut options = serve.server.app_options(serve.listen.addr());
+        options.service.factors.auth_emulator |= self.auth_emulator;
+        let app = App::build(options).await.unwrap();
         let (addr, service) = (app.addr(), app.service().clone());
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(app.run(async move {

@@ -27,6 +27,9 @@ pub const EMAIL: &str = "runtime@signer-project.iam.gserviceaccount.com";
 /// The id of the stand-in's signing key.
 pub const KEY_ID: &str = "standin0key0id0000000000000000000000001";
 
+/// The account whose certificates sign Firebase ID tokens.
+pub const SECURETOKEN: &str = "securetoken@system.gserviceaccount.com";
+
 /// One `signBlob` call as received.
 #[derive(Debug, Clone)]
 pub struct SignCall {
@@ -48,6 +51,7 @@ struct Recorded {
     /// Metadata requests by path, including those refused for a missing header.
     metadata: Vec<String>,
     latency: Duration,
+    securetoken_fetches: u32,
 }
 
 struct Inner {
@@ -107,6 +111,40 @@ impl GoogleStandIn {
             public_pem: generated.public_pem().to_string(),
             inner,
         }
+    }
+
+    /// The stand-in of Google's securetoken certificate URL (`--id-token-certs-url`): the
+    /// same certificate, so [`GoogleStandIn::id_token`]'s tokens verify against it.
+    pub fn securetoken_url(&self) -> String {
+        format!("{}/x509/{SECURETOKEN}", self.url())
+    }
+
+    /// How many times the securetoken certificates were fetched.
+    pub fn securetoken_fetches(&self) -> u32 {
+        self.recorded().securetoken_fetches
+    }
+
+    /// A Firebase ID token with `claims`, signed RS256 by the stand-in's key as Google's
+    /// securetoken service signs them (`kid` = [`KEY_ID`]).
+    pub fn id_token(&self, claims: &Value) -> String {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let header = json!({"alg": "RS256", "kid": KEY_ID, "typ": "JWT"});
+        let signed = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let mut signature = vec![0; self.inner.key.public_modulus_len()];
+        self.inner
+            .key
+            .sign(
+                &RSA_PKCS1_SHA256,
+                &SystemRandom::new(),
+                signed.as_bytes(),
+                &mut signature,
+            )
+            .unwrap();
+        format!("{signed}.{}", URL_SAFE_NO_PAD.encode(signature))
     }
 
     /// `host:port`, as `GCE_METADATA_HOST` takes it.
@@ -328,6 +366,16 @@ async fn sign_blob(
 }
 
 async fn certificates(State(inner): State<Arc<Inner>>, Path(email): Path<String>) -> Response {
+    if email == SECURETOKEN {
+        inner.recorded.lock().unwrap().securetoken_fetches += 1;
+        // Google's own header on this URL.
+        let cache = "public, max-age=3600, must-revalidate, no-transform";
+        let mut response = Json(json!({ KEY_ID: inner.certificate })).into_response();
+        response
+            .headers_mut()
+            .insert("cache-control", cache.parse().unwrap());
+        return response;
+    }
     if email != EMAIL {
         return Json(json!({})).into_response();
     }

@@ -376,9 +376,13 @@ async fn start_in(keys: &Path, project: &str) -> (Arc<Service>, firegate::servic
 /// Signs in the account `rotation_app` creates, straight through the service.
 async fn sign_in_kim(service: &Arc<Service>) -> firegate::Result<firegate::service::SignedIn> {
     let password = firegate::passwords::Password::new("password-1".into()).unwrap();
-    service
+    match service
         .sign_in("kim@example.com", &password, None, jiff::Timestamp::now())
-        .await
+        .await?
+    {
+        firegate::service::SignInOutcome::SignedIn(signed_in) => Ok(signed_in),
+        other => panic!("kim has no second factor: {other:?}"),
+    }
 }
 
 /// Runs `firegate` off the runtime's thread, so this test's stand-in servers keep answering.

@@ -22,6 +22,7 @@ const LAYERS: &[&[&str]] = &[
     &["custom_token"],
     &["lockout"],
     &["accounts"],
+    &["factors"],
     &["login", "claims", "client_network"],
     &["passwords"],
     &["emulator", "telemetry", "messages"],

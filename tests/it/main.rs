@@ -31,6 +31,7 @@ mod login;
 mod logs;
 mod look_alikes;
 mod lossy_upgrades;
+mod mfa;
 mod operating;
 mod rate_limit;
 mod rehearsal;

@@ -431,6 +431,7 @@ async fn stored_before_the_rule(app: &TestApp, email: &str, password: &str) {
         claims: Default::default(),
         firebase: Default::default(),
         language: None,
+        factors: Default::default(),
     };
     app.service.store.create_account(&account).await.unwrap();
 }

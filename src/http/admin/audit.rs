@@ -111,6 +111,12 @@ impl Target for Unlocked {
     }
 }
 
+impl Target for crate::service::FactorsReset {
+    fn uid(&self) -> Option<&str> {
+        Some(self.uid.as_str())
+    }
+}
+
 impl Target for Uid {
     fn uid(&self) -> Option<&str> {
         Some(self.as_str())

@@ -26,7 +26,9 @@ use crate::accounts::{AccountSummary, Uid};
 use crate::claims::Claims;
 use crate::keys::KeyInfo;
 use crate::passwords::Password;
-use crate::service::{AccountRef, STATS_KEPT, SchemeStats, Service, SignerInfo, Unlocked};
+use crate::service::{
+    AccountRef, FactorsReset, STATS_KEPT, SchemeStats, Service, SignerInfo, Unlocked,
+};
 use crate::store::{AccountFilter, AuditEntry, SchemeCount};
 
 /// The authenticated admin's name, for the audit log.
@@ -66,6 +68,10 @@ pub fn routes(service: Arc<Service>) -> Router<Arc<Service>> {
             gated(post(unlock_account)),
         )
         .route("/admin/api/accounts/{uid}/claims", gated(put(set_claims)))
+        .route(
+            "/admin/api/accounts/{uid}/mfa/reset",
+            gated(post(reset_mfa)),
+        )
         .route(
             "/admin/api/accounts/{uid}/password",
             gated(put(set_password)),
@@ -145,6 +151,7 @@ async fn page(
             SchemeStats {
                 computed_at: Timestamp::now(),
                 schemes: Vec::new(),
+                second_factor: 0,
             },
             Some(e.to_string()),
         ),
@@ -380,6 +387,20 @@ async fn unlock_account(
 ) -> Result<Json<Unlocked>, Refusal> {
     audited(&service, &admin, "unlock-account", None, async {
         Ok(service.unlock(&by_uid(uid)?).await?)
+    })
+    .await
+    .map(Json)
+}
+
+/// `POST …/mfa/reset`: every second factor of the account removed, as `accounts mfa reset`.
+async fn reset_mfa(
+    State(service): State<Arc<Service>>,
+    Extension(admin): Extension<Admin>,
+    uid: Result<Segment, Refusal>,
+) -> Result<Json<FactorsReset>, Refusal> {
+    audited(&service, &admin, "reset-mfa", None, async {
+        let by = format!("admin:{}", admin.0);
+        Ok(service.reset_factors(&by_uid(uid)?, &by).await?)
     })
     .await
     .map(Json)

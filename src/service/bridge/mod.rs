@@ -105,7 +105,10 @@ impl Bridge {
         password: &Password,
         input: Transform,
     ) -> Option<&'static str> {
-        if input != Transform::None {
+        if account.factors.required() {
+            // signInWithEmailAndPassword would skip the second factor firegate asks for.
+            Some("a second factor (a Firebase password would sign in without it)")
+        } else if input != Transform::None {
             // Firebase Auth checks a password as typed: the other inputs the account accepts
             // (DES's 8 characters, bcrypt's 72 bytes, WordPress's trim) would stop working.
             Some(
@@ -281,6 +284,7 @@ mod tests {
             claims: Default::default(),
             firebase: Default::default(),
             language: None,
+            factors: Default::default(),
         };
         let password = Password::new("12345678+x".into()).unwrap();
         assert_eq!(
