@@ -77,6 +77,16 @@ verify-mail-open = Open this link within { $minutes ->
 verify-mail-button = Confirm my address
 verify-mail-ignore = If you did not create a { $product } account, ignore this mail: nothing happens without the link.
 
+## The second-factor mail (a factor added or removed, a recovery code used)
+factor-mail-subject = Second factor changed on your { $product } account
+factor-mail-account = On your { $product } account ({ $to }):
+factor-mail-advice = If that was you, there is nothing to do. If it was not, someone may know your password: reset it now, and ask an administrator to check the account's second factor.
+factor-event-totp-added = An authenticator app was added as a second factor.
+factor-event-totp-removed = The authenticator app was removed as a second factor.
+factor-event-codes-regenerated = New recovery codes were made; the old ones no longer work.
+factor-event-code-used = A recovery code was used to sign in.
+factor-event-reset = An administrator removed the second factor.
+
 ## Dates and times in mails
 # Fluent has no DATETIME function: firegate passes the parts of a time in the reader's time
 # zone. $year, $month (1–12), $day, $hour (0–23), $hour12 (1–12), $minute, $minute2 (two

@@ -66,6 +66,16 @@ verify-mail-open = { $minutes }분 안에({ $expires }까지) 아래 링크를 �
 verify-mail-button = 이메일 인증하기
 verify-mail-ignore = { $product } 계정을 만든 적이 없다면 이 메일은 무시하셔도 돼요. 링크를 열지 않으면 아무 일도 일어나지 않아요.
 
+## The second-factor mail (a factor added or removed, a recovery code used)
+factor-mail-subject = [{ $product }] 2단계 인증 변경 안내
+factor-mail-account = { $product } 계정({ $to })에 다음 변경이 있었어요.
+factor-mail-advice = 직접 하신 일이라면 따로 하실 일은 없어요. 그렇지 않다면 누군가 비밀번호를 알고 있을 수 있어요. 지금 비밀번호를 재설정하고, 관리자에게 계정의 2단계 인증을 확인해 달라고 요청해 주세요.
+factor-event-totp-added = 인증 앱이 2단계 인증 수단으로 추가됐어요.
+factor-event-totp-removed = 인증 앱이 2단계 인증 수단에서 삭제됐어요.
+factor-event-codes-regenerated = 복구 코드를 새로 만들었어요. 이전 코드는 이제 쓸 수 없어요.
+factor-event-code-used = 복구 코드로 로그인했어요.
+factor-event-reset = 관리자가 2단계 인증을 해제했어요.
+
 ## Dates and times in mails
 
 datetime = { $year }년 { $month }월 { $day }일 { $period ->

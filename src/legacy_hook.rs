@@ -69,12 +69,31 @@ pub struct Profile {
     pub claims: Option<Claims>,
 }
 
+/// A uid written as a JSON string or a non-negative integer, kept as text.
+fn text_or_integer<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Uid {
+        Text(String),
+        Integer(u64),
+    }
+    Ok(
+        Option::<Uid>::deserialize(deserializer)?.map(|uid| match uid {
+            Uid::Text(text) => text,
+            Uid::Integer(n) => n.to_string(),
+        }),
+    )
+}
+
 /// The answer as the hook writes it: every field known, nothing else accepted.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Answer {
     valid: bool,
-    #[serde(default)]
+    /// A string, or an integer as most apps' primary keys are (`user.pk`, `$user['id']`).
+    #[serde(default, deserialize_with = "text_or_integer")]
     uid: Option<String>,
     #[serde(default)]
     email: Option<String>,
@@ -137,6 +156,9 @@ impl LegacyHook {
         }
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            // The password goes to the hook and nowhere else: never through an HTTP_PROXY
+            // from the environment (a loopback hook may be plain HTTP).
+            .no_proxy()
             .connect_timeout(options.deadline)
             .timeout(options.deadline)
             .build()
@@ -484,6 +506,10 @@ mod tests {
         };
         assert_eq!(profile.uid.unwrap().as_str(), "42");
         assert_eq!(profile.username.unwrap().as_str(), "kim");
+        let Ok(HookAnswer::Valid(profile)) = parse_answer(br#"{"valid": true, "uid": 301}"#) else {
+            panic!("an integer uid")
+        };
+        assert_eq!(profile.uid.unwrap().as_str(), "301");
         for bad in [
             &br#"{"valid": true, "extra": 1}"#[..],
             br#"{"valid": "yes"}"#,
@@ -492,6 +518,8 @@ mod tests {
             br#"{"valid": true, "email": "kim"}"#,
             br#"{"valid": true, "username": "kim@example.com"}"#,
             br#"{"valid": true, "uid": ""}"#,
+            br#"{"valid": true, "uid": -1}"#,
+            br#"{"valid": true, "uid": 1.5}"#,
             b"[]",
             b"",
         ] {

@@ -29,7 +29,10 @@ from django.urls import path  # noqa: E402
 from django.views.decorators.csrf import csrf_exempt  # noqa: E402
 from django.views.decorators.http import require_POST  # noqa: E402
 
-SECRET = os.environ["FIREGATE_LEGACY_VERIFY_SECRET"].encode()
+SECRET = os.environ.get("FIREGATE_LEGACY_VERIFY_SECRET", "").encode()
+if len(SECRET) < 32:
+    # An empty or short key would let anyone sign a request: refuse to start.
+    raise SystemExit("FIREGATE_LEGACY_VERIFY_SECRET must hold the hook's secret (32 bytes or more)")
 
 
 def signed(request):

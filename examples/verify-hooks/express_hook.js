@@ -5,7 +5,12 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const express = require('express');
 
-const SECRET = process.env.FIREGATE_LEGACY_VERIFY_SECRET;
+const SECRET = process.env.FIREGATE_LEGACY_VERIFY_SECRET || '';
+if (Buffer.byteLength(SECRET) < 32) {
+  // An empty or short key would let anyone sign a request: refuse to start.
+  console.error("FIREGATE_LEGACY_VERIFY_SECRET must hold the hook's secret (32 bytes or more)");
+  process.exit(1);
+}
 const app = express();
 
 // The request came from firegate: HMAC-SHA256 of "<timestamp>.<body>", at most 5 minutes old.

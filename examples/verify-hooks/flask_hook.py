@@ -12,8 +12,12 @@ import time
 from flask import Flask, abort, jsonify, request
 from werkzeug.security import check_password_hash
 
-SECRET = os.environ["FIREGATE_LEGACY_VERIFY_SECRET"].encode()
+SECRET = os.environ.get("FIREGATE_LEGACY_VERIFY_SECRET", "").encode()
+if len(SECRET) < 32:
+    # An empty or short key would let anyone sign a request: refuse to start.
+    raise SystemExit("FIREGATE_LEGACY_VERIFY_SECRET must hold the hook's secret (32 bytes or more)")
 app = Flask(__name__)
+app.config["MAX_CONTENT_LENGTH"] = 16 * 1024  # bounds the body read before the signature check
 
 
 def signed(req):

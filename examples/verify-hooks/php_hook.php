@@ -3,13 +3,24 @@
 // Replace find_user() with the app's own query. Run alone with PHP's built-in server:
 //   FIREGATE_LEGACY_VERIFY_SECRET=... LEGACY_USERS=users.json php -S 127.0.0.1:8004 php_hook.php
 
+// The shared secret, as firegate holds it. Without one (php-fpm hides the environment unless
+// clear_env = no) every request is refused: an empty HMAC key would let anyone sign.
+function secret(): ?string {
+    $secret = getenv('FIREGATE_LEGACY_VERIFY_SECRET');
+    return is_string($secret) && strlen($secret) >= 32 ? $secret : null;
+}
+
 // The request came from firegate: HMAC-SHA256 of "<timestamp>.<body>", at most 5 minutes old.
 function signed(string $body): bool {
     $stamp = $_SERVER['HTTP_X_FIREGATE_TIMESTAMP'] ?? '';
     if (!ctype_digit($stamp) || abs(time() - (int) $stamp) > 300) {
         return false;
     }
-    $mac = hash_hmac('sha256', $stamp . '.' . $body, getenv('FIREGATE_LEGACY_VERIFY_SECRET'));
+    $secret = secret();
+    if ($secret === null) {
+        return false;
+    }
+    $mac = hash_hmac('sha256', $stamp . '.' . $body, $secret);
     return hash_equals('v1=' . $mac, $_SERVER['HTTP_X_FIREGATE_SIGNATURE'] ?? '');
 }
 

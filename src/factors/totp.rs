@@ -103,7 +103,7 @@ fn unix_secs(at: Timestamp) -> u64 {
 
 /// An authenticator app's enrolment: the secret (base32), the `otpauth://` URI and the QR
 /// code of the URI as an SVG document.
-#[derive(Debug, serde::Serialize)]
+#[derive(serde::Serialize)]
 pub struct Enrollment {
     pub secret: String,
     pub uri: String,
@@ -120,8 +120,14 @@ pub fn qr_svg(text: &str) -> Result<String, String> {
         .build())
 }
 
+impl std::fmt::Debug for Enrollment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Enrollment { .. }")
+    }
+}
+
 /// A confirmed authenticator, as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct TotpFactor {
     /// The secret in its stored form ([`super::Sealer::seal`]).
     pub sealed: String,
@@ -131,10 +137,28 @@ pub struct TotpFactor {
 }
 
 /// A secret handed out by enrolment, waiting for its first code.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct PendingTotp {
     pub sealed: String,
     pub created_at: Timestamp,
+}
+
+// The stored secret may be unsealed (`plain:…`): never in a Debug line.
+impl std::fmt::Debug for TotpFactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TotpFactor")
+            .field("enrolled_at", &self.enrolled_at)
+            .field("last_step", &self.last_step)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for PendingTotp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingTotp")
+            .field("created_at", &self.created_at)
+            .finish_non_exhaustive()
+    }
 }
 
 #[cfg(test)]

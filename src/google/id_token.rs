@@ -27,6 +27,8 @@ const CLOCK_SKEW_SECS: i64 = 60;
 
 /// Kept at least this long, and refetched at most this often for an unknown key id.
 const MIN_CACHE: Duration = Duration::from_secs(60);
+/// At most a day: a huge `max-age` neither pins old keys nor overflows the clock.
+const MAX_CACHE: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// What a verifier checks tokens against.
 #[derive(Debug, Clone)]
@@ -269,7 +271,7 @@ impl IdTokenVerifier {
             .and_then(|v| v.to_str().ok())
             .and_then(max_age)
             .unwrap_or(MIN_CACHE)
-            .max(MIN_CACHE);
+            .clamp(MIN_CACHE, MAX_CACHE);
         let text = response
             .text()
             .await

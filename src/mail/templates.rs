@@ -55,7 +55,7 @@ pub struct MailVars<'a> {
     pub expires: &'a str,
     /// The mail's language tag (`<html lang>`).
     pub lang: &'a str,
-    /// What happened, as a sentence's start (factor mails): "An authenticator app was added".
+    /// What happened (factor mails): the catalog key of its sentence, `factor-event-…`.
     pub event: &'a str,
 }
 
@@ -121,7 +121,7 @@ impl MailTemplates {
                 minutes: 60,
                 expires: "2026-12-08 15:00 KST",
                 lang: catalogs.tag(lang),
-                event: "An authenticator app was added",
+                event: "factor-event-totp-added",
             };
             for kind in MailKind::ALL {
                 templates.render(kind, &sample, catalogs, lang)?;
@@ -208,7 +208,7 @@ mod tests {
             minutes: 60,
             expires: "December 8, 2026, 3:05 PM UTC",
             lang: "en",
-            event: "An authenticator app was added",
+            event: "factor-event-totp-added",
         }
     }
 
@@ -294,5 +294,28 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("새 비밀번호 정하기"), "{html}");
+    }
+
+    #[test]
+    fn the_second_factor_mail_speaks_the_readers_language() {
+        let templates = MailTemplates::load(None, &catalogs()).unwrap();
+        let korean = MailVars {
+            lang: "ko",
+            event: "factor-event-code-used",
+            ..vars("")
+        };
+        let (text, html) = render(&templates, MailKind::Factor, &korean);
+        assert!(
+            text.contains("복구 코드로 로그인했어요") && text.contains("Timetable 계정"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("second factor") && !text.contains("password"),
+            "{text}"
+        );
+        assert!(html.contains("<html lang=\"ko\">"), "{html}");
+        let (text, html) = render(&templates, MailKind::Factor, &vars(""));
+        assert!(text.contains("An authenticator app was added"), "{text}");
+        assert!(html.contains("<html lang=\"en\">"), "{html}");
     }
 }

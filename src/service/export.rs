@@ -117,7 +117,7 @@ impl Export<'_> {
         }
         let hash = match self.service.passwords.parse(&account.password) {
             // signInWithEmailAndPassword would skip the second factor firegate asks for.
-            Ok(_) if account.factors.required() => {
+            Ok(_) if account.factors.required() || account.factors.pending.is_some() => {
                 Err("a second factor: a Firebase password would sign in without it".to_string())
             }
             // Firebase Auth checks passwords as typed: the other forms would stop working.

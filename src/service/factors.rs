@@ -72,16 +72,14 @@ pub enum Event {
 }
 
 impl Event {
-    /// The mail's sentence.
-    pub fn sentence(self) -> &'static str {
+    /// The catalog key of the mail's sentence.
+    pub fn message_key(self) -> &'static str {
         match self {
-            Event::TotpAdded => "An authenticator app was added as a second factor",
-            Event::TotpRemoved => "The authenticator app was removed as a second factor",
-            Event::RecoveryCodesRegenerated => {
-                "New recovery codes were made (the old ones no longer work)"
-            }
-            Event::RecoveryCodeUsed => "A recovery code was used to sign in",
-            Event::Reset => "An administrator removed the second factor",
+            Event::TotpAdded => "factor-event-totp-added",
+            Event::TotpRemoved => "factor-event-totp-removed",
+            Event::RecoveryCodesRegenerated => "factor-event-codes-regenerated",
+            Event::RecoveryCodeUsed => "factor-event-code-used",
+            Event::Reset => "factor-event-reset",
         }
     }
 
@@ -224,6 +222,15 @@ impl Service {
     ) -> Result<Vec<String>> {
         self.changes_allowed(caller, now)?;
         let account = &caller.account.account;
+        if account.firebase.graduated_at.is_some() {
+            // Graduated between enrolment and confirmation: its Firebase password would
+            // skip the factor.
+            return Err(Error::invalid(
+                "graduated_account",
+                "this account signs in with its Firebase Auth password, which would skip a \
+                 second factor; an admin can move it back (see the book, \"Second factor\")",
+            ));
+        }
         let pending = account
             .factors
             .pending
@@ -261,7 +268,7 @@ impl Service {
         };
         self.write_or_conflict(caller, &factors).await?;
         info!(uid = %account.uid, "authenticator enrolled");
-        self.factor_event(account, Event::TotpAdded, now);
+        self.factor_event(account, Event::TotpAdded, now, "account");
         Ok(shown)
     }
 
@@ -284,7 +291,7 @@ impl Service {
         // code was used (nothing of the factor is left to accept it again).
         self.write_or_conflict(caller, &factors).await?;
         info!(uid = %caller.account.account.uid, "authenticator removed");
-        self.factor_event(&caller.account.account, Event::TotpRemoved, now);
+        self.factor_event(&caller.account.account, Event::TotpRemoved, now, "account");
         Ok(())
     }
 
@@ -306,6 +313,7 @@ impl Service {
             &caller.account.account,
             Event::RecoveryCodesRegenerated,
             now,
+            "account",
         );
         Ok(shown)
     }
@@ -380,7 +388,9 @@ impl Service {
                 .await?
                 .ok_or(Error::Conflict)?;
             info!(uid = %account.uid, by, "second factors reset by an admin");
-            self.factor_event(account, Event::Reset, now);
+            // Awaited: the CLI's runtime ends with this call, and the audit entry and the
+            // owner's mail must not end with it.
+            let _ = self.factor_event(account, Event::Reset, now, by).await;
         }
         Ok(FactorsReset {
             uid: account.uid.clone(),
@@ -422,10 +432,11 @@ impl Service {
         account: &crate::accounts::Account,
         event: Event,
         now: Timestamp,
-    ) {
+        by: &str,
+    ) -> tokio::task::JoinHandle<()> {
         let entry = AuditEntry {
             at: now,
-            admin: "account".into(),
+            admin: by.into(),
             action: event.action().into(),
             uid: Some(account.uid.to_string()),
             kid: None,
@@ -434,16 +445,17 @@ impl Service {
         };
         let service = self.clone();
         let account = account.clone();
+        // Off the answer's path; a caller that ends the process next (the CLI) awaits it.
         tokio::spawn(async move {
             if let Err(e) = service.store.record_audit(&entry).await {
                 tracing::warn!(error = %e, "cannot record a change of second factors in the audit trail");
             }
             if let Err(e) = service
-                .mail_factor_event(&account, event.sentence(), now)
+                .mail_factor_event(&account, event.message_key(), now)
                 .await
             {
                 tracing::warn!(uid = %account.uid, error = %e, "second-factor mail not sent");
             }
-        });
+        })
     }
 }

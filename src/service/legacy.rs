@@ -135,13 +135,16 @@ impl Service {
             HookAnswer::Invalid => return Err(refuse(None, "unknown_login")),
             HookAnswer::Valid(profile) => profile,
         };
+        if profile.disabled == Some(true) {
+            // Disabled in the old system: nothing is created (an account created enabled and
+            // disabled a write later could sign in, or reach Firebase Auth, in between), and
+            // the sign-in is refused as a disabled account's is.
+            return Err(refuse(None, "disabled"));
+        }
         let new = new_account(typed, &profile, password);
         let uid = match self.create_account(new, now).await {
             Ok(account) => {
                 info!(uid = %account.uid, "account created from the legacy system at its first sign-in");
-                if profile.disabled == Some(true) {
-                    self.store.set_disabled(&account.uid, true, now).await?;
-                }
                 account.uid
             }
             Err(

@@ -323,7 +323,13 @@ impl Service {
             .map_err(|e| Error::internal("cannot write the mail").caused_by(e))?;
         let mail = Mail {
             to,
-            subject: format!("Second factor changed on your {product} account"),
+            subject: catalogs
+                .mail(
+                    lang,
+                    "factor-mail-subject",
+                    &[("product", Arg::from(product))],
+                )
+                .unwrap_or_else(|| format!("Second factor changed on your {product} account")),
             text,
             html,
         };

@@ -180,7 +180,12 @@ impl Service {
                 account.factors = factors;
                 if let Accepted::Recovery { left } = what {
                     info!(uid = %account.uid, left, "recovery code used at sign-in");
-                    self.factor_event(&account, super::factors::Event::RecoveryCodeUsed, now);
+                    self.factor_event(
+                        &account,
+                        super::factors::Event::RecoveryCodeUsed,
+                        now,
+                        "account",
+                    );
                 }
                 return Ok(StoredAccount {
                     account,

@@ -105,7 +105,7 @@ impl Bridge {
         password: &Password,
         input: Transform,
     ) -> Option<&'static str> {
-        if account.factors.required() {
+        if account.factors.required() || account.factors.pending.is_some() {
             // signInWithEmailAndPassword would skip the second factor firegate asks for.
             Some("a second factor (a Firebase password would sign in without it)")
         } else if input != Transform::None {
