@@ -81,4 +81,7 @@ factor-event-reset = 관리자가 2단계 인증을 해제했어요.
 datetime = { $year }년 { $month }월 { $day }일 { $period ->
         [am] 오전
        *[pm] 오후
-    } { $hour12 }시 { $minute }분({ $zone })
+    } { $hour12 }시{ $minute ->
+        [0] {""}
+       *[other] {" "}{ $minute }분
+    } { $zone }

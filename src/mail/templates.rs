@@ -279,7 +279,7 @@ mod tests {
         let link = "https://a.example/password-reset/?lang=ko#token=abc";
         let vars = MailVars {
             lang: "ko",
-            expires: "2026년 12월 8일 오후 3시 5분(KST)",
+            expires: "2026년 12월 8일 오후 3시 5분 KST",
             ..vars(link)
         };
         let (text, html) = render(&templates, MailKind::Reset, &vars);

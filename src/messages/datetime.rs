@@ -1,6 +1,6 @@
 //! Dates and times in a reader's language and time zone. Fluent has no DATETIME function, so
 //! the catalog's `datetime` message arranges the parts passed to it (`2026년 12월 8일 오후
-//! 3시 5분(KST)`, `December 8, 2026, 3:05 PM KST`); the zone is the one the client named,
+//! 3시 5분 KST`, `December 8, 2026, 3:05 PM KST`); the zone is the one the client named,
 //! else UTC, and its abbreviation is always shown.
 
 use jiff::Timestamp;

@@ -150,7 +150,13 @@ fn times_are_written_in_the_readers_language_and_zone() {
     let seoul = time_zone("Asia/Seoul").unwrap();
     assert_eq!(
         catalogs.datetime(ko, at, &seoul),
-        "2026년 12월 8일 오후 3시 5분(KST)"
+        "2026년 12월 8일 오후 3시 5분 KST"
+    );
+    // On the hour, no "0분".
+    let on_the_hour: jiff::Timestamp = "2026-12-08T06:00:00Z".parse().unwrap();
+    assert_eq!(
+        catalogs.datetime(ko, on_the_hour, &seoul),
+        "2026년 12월 8일 오후 3시 KST"
     );
     let utc = time_zone("UTC").unwrap();
     assert_eq!(

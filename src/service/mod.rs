@@ -186,6 +186,17 @@ impl Service {
             Some(options) => Some(legacy::start_hook(&options).await?),
             None => None,
         };
+        if legacy.as_ref().is_some_and(|h| h.creates_unknown()) && policy.registration_open {
+            // Registration does not ask the hook: anyone may register a login the old
+            // system holds before its owner's first sign-in, and that owner's sign-ins are
+            // then checked against the squatter's password.
+            warn!(
+                "--legacy-create-unknown with open registration: a login the legacy system \
+                 holds can be registered by someone else before its owner signs in; set \
+                 --disable-registration until the old system is switched off (see the book, \
+                 \"Legacy verify hook\")"
+            );
+        }
         let messages = Arc::new(Catalogs::load(&messages).map_err(crate::Error::config)?);
         if matches!(choice, SignerChoice::Iam(_)) || bridge.mode != BridgeMode::Off {
             // Beside the key and Firestore reads below, instead of before serving.
