@@ -191,31 +191,12 @@ impl Store {
             created_at: FirestoreTimestamp(now),
             version: None,
         };
-        self.call(
-            self.db
-                .fluent()
-                .update()
-                .in_col(&self.options.tokens_collection)
-                .precondition(FirestoreWritePrecondition::Exists(false))
-                .document_id(id)
-                .object(&doc)
-                .execute::<()>(),
-        )
-        .await
+        self.create_token_doc(id, &doc).await
     }
 
     /// The `mfa_token` stored under `id`, if any (expired ones too: the caller checks).
     pub async fn find_mfa_token(&self, id: &str) -> Result<Option<StoredMfaToken>> {
-        let doc: Option<MfaTokenDoc> = self
-            .call(
-                self.db
-                    .fluent()
-                    .select()
-                    .by_id_in(&self.options.tokens_collection)
-                    .obj::<MfaTokenDoc>()
-                    .one(id),
-            )
-            .await?;
+        let doc: Option<MfaTokenDoc> = self.token_doc(id).await?;
         Ok(doc.and_then(|d| {
             if d.purpose != "mfa" {
                 return None;

@@ -190,31 +190,47 @@ impl Store {
             used: false,
             version: None,
         };
+        self.create_token_doc(token.id, &doc).await
+    }
+
+    /// Writes a new document of the tokens collection under `id`, refusing to overwrite one
+    /// (reset tokens and `mfa_token`s share the collection).
+    pub(super) async fn create_token_doc<T>(&self, id: &str, doc: &T) -> Result<()>
+    where
+        T: Serialize + for<'de> Deserialize<'de> + Send + Sync,
+    {
         self.call(
             self.db
                 .fluent()
                 .update()
                 .in_col(&self.options.tokens_collection)
                 .precondition(FirestoreWritePrecondition::Exists(false))
-                .document_id(token.id)
-                .object(&doc)
+                .document_id(id)
+                .object(doc)
                 .execute::<()>(),
+        )
+        .await
+    }
+
+    /// The document of the tokens collection under `id`, if any.
+    pub(super) async fn token_doc<T>(&self, id: &str) -> Result<Option<T>>
+    where
+        T: for<'de> Deserialize<'de> + Send,
+    {
+        self.call(
+            self.db
+                .fluent()
+                .select()
+                .by_id_in(&self.options.tokens_collection)
+                .obj::<T>()
+                .one(id),
         )
         .await
     }
 
     /// The token stored under `id` (the token's hex SHA-256), if any.
     pub async fn find_token(&self, id: &str) -> Result<Option<StoredToken>> {
-        let doc: Option<TokenDoc> = self
-            .call(
-                self.db
-                    .fluent()
-                    .select()
-                    .by_id_in(&self.options.tokens_collection)
-                    .obj::<TokenDoc>()
-                    .one(id),
-            )
-            .await?;
+        let doc: Option<TokenDoc> = self.token_doc(id).await?;
         Ok(doc.and_then(|d| {
             Some(StoredToken {
                 uid: Uid::parse(&d.uid).ok()?,
