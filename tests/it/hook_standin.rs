@@ -30,7 +30,10 @@ pub enum Mode {
     /// From its table, once this many calls wait together.
     Gather(Arc<tokio::sync::Barrier>),
     /// From its table, after this long (a legacy application's own password check).
-    #[allow(dead_code, reason = "the benchmark's stand-in (bench/hook_standin.rs) answers so")]
+    #[allow(
+        dead_code,
+        reason = "the benchmark's stand-in (bench/hook_standin.rs) answers so"
+    )]
     Delay(std::time::Duration),
 }
 
