@@ -191,8 +191,11 @@ async fn enrolment_then_both_sign_in_steps() {
     assert_eq!(body["uid"], uid.as_str());
     assert!(body["token"].as_str().unwrap().starts_with("eyJ"));
 
-    // The token is spent, and the code's step is used up.
+    // The token is spent: the same code again (a double submission) gets the same answer,
+    // any other code nothing; and the code's step is used up.
     let (status, body) = m.second_factor(mfa_token, &code).await;
+    assert_eq!((status, body["uid"].as_str()), (200, Some(uid.as_str())));
+    let (status, body) = m.second_factor(mfa_token, "abcd-efgh-ijkl-mnop").await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_mfa_token"))
@@ -605,4 +608,77 @@ async fn factor_changes_are_mailed_and_audited_and_an_admin_resets_them() {
         .cli(&["accounts", "mfa", "reset", &kim.uid, "--yes"], None)
         .await;
     assert!(ok && out.contains("has no second factor"), "{out}{err}");
+}
+
+#[tokio::test]
+async fn concurrent_wrong_codes_get_no_more_checks_than_the_token_allows() {
+    let m = spawn_mfa(&["--lockout-threshold", "50"]).await;
+    let kim = m.enrolled("kim@example.com").await;
+    let key = LockoutKey::Account(firegate::accounts::Uid::parse(&kim.uid).unwrap());
+    let mfa_token = m.first_step("kim@example.com").await;
+    // Four wrong codes one by one, then twelve at once: the token takes five in all.
+    for _ in 0..4 {
+        assert_eq!(m.second_factor(&mfa_token, "999999").await.0, 400);
+    }
+    let codes: Vec<String> = (0..12).map(|i| format!("{:06}", 100_000 + i)).collect();
+    let answers =
+        futures::future::join_all(codes.iter().map(|c| m.second_factor(&mfa_token, c))).await;
+    let checked = answers
+        .iter()
+        .filter(|(_, body)| body["error"] == "invalid_credentials")
+        .count();
+    let refused = answers
+        .iter()
+        .filter(|(_, body)| body["error"] == "invalid_mfa_token")
+        .count();
+    assert_eq!((checked, refused), (1, 11), "{answers:?}");
+    let state = m.app.service.store.lockout_state(&key).await.unwrap();
+    assert_eq!(state.unfamiliar.map_or(0, |r| r.failures), 5);
+    // Spent by the count: even the right code is refused with it.
+    let (status, body) = m.second_factor(&mfa_token, &kim.recovery[0]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_mfa_token"))
+    );
+}
+
+#[tokio::test]
+async fn a_double_submitted_code_signs_in_twice_and_counts_nothing() {
+    let m = spawn_mfa_in(&project_id(), TestApp::builder().lockout(3, 600)).await;
+    let kim = m.enrolled("kim@example.com").await;
+    let key = LockoutKey::Account(firegate::accounts::Uid::parse(&kim.uid).unwrap());
+    // Every count, the familiar network's (the first success makes it one) included.
+    let failures = || async {
+        let state = m.app.service.store.lockout_state(&key).await.unwrap();
+        let networks = state.networks.values().filter_map(|n| n.failures);
+        state
+            .unfamiliar
+            .into_iter()
+            .chain(networks)
+            .map(|r| r.failures)
+            .sum::<u32>()
+    };
+    for code in [next_code(&kim.secret), kim.recovery[2].clone()] {
+        let mfa_token = m.first_step("kim@example.com").await;
+        // Both at once, as a double click sends them, then once more after.
+        let (first, second) = tokio::join!(
+            m.second_factor(&mfa_token, &code),
+            m.second_factor(&mfa_token, &code)
+        );
+        let third = m.second_factor(&mfa_token, &code).await;
+        for (status, body) in [first, second, third] {
+            assert_eq!(
+                (status, body["uid"].as_str()),
+                (200, Some(kim.uid.as_str()))
+            );
+        }
+        assert_eq!(failures().await, 0);
+    }
+    // One recovery code used, not three; and a code sent again with a new token is refused.
+    let (_, body) = m.authed("/mfa/", &m.id_token(&kim.uid), None).await;
+    assert_eq!(body["recovery_codes_left"], 9);
+    let mfa_token = m.first_step("kim@example.com").await;
+    let (status, _) = m.second_factor(&mfa_token, &kim.recovery[2]).await;
+    assert_eq!(status, 400);
+    assert_eq!(failures().await, 1);
 }
