@@ -30,8 +30,8 @@ pub use rotation::{KeyAdmin, Rotation};
 pub use signing::{Signer, SignerChoice, SignerInfo};
 pub use target::AccountRef;
 pub use views::{
-    AccountDetail, Challenge, LockoutSummary, LookAlikeReport, NewAccount, STATS_KEPT, SchemeStats,
-    SignInOutcome, SignedIn, Unlocked, legacy_accounts,
+    AccountDetail, Challenge, LockoutSummary, LookAlikeReport, NewAccount, PasswordChange,
+    STATS_KEPT, SchemeStats, SignInOutcome, SignedIn, Unlocked, legacy_accounts,
 };
 
 use std::sync::Arc;

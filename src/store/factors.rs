@@ -6,11 +6,15 @@
 use firestore::{FirestoreTimestamp, FirestoreWritePrecondition};
 use serde::{Deserialize, Serialize};
 
+use jiff::Timestamp;
+
 use super::Store;
 use super::accounts::Version;
+use super::changes::PasswordPatch;
 use crate::Result;
 use crate::accounts::Uid;
 use crate::factors::{Factors, PendingTotp, RecoveryCode, RecoveryCodes, TotpFactor};
+use crate::passwords::StoredHash;
 
 /// The `mfa` field of an account document.
 #[derive(Serialize, Deserialize, Clone, Debug)]
@@ -123,7 +127,40 @@ impl FactorsPatch {
     }
 }
 
+/// A password change that also records the code it was allowed by.
+#[derive(Serialize, Deserialize)]
+struct PasswordAndFactors {
+    #[serde(flatten)]
+    password: PasswordPatch,
+    #[serde(flatten)]
+    factors: FactorsPatch,
+}
+
 impl Store {
+    /// Replaces the password hash and the factors (the step or recovery code that allowed
+    /// the change recorded) in one write, if the account is still at `version`: its new
+    /// version, or `None` (nothing written) when it changed meanwhile.
+    pub async fn replace_password_and_factors(
+        &self,
+        uid: &Uid,
+        password: &StoredHash,
+        factors: &Factors,
+        version: Version,
+        now: Timestamp,
+    ) -> Result<Option<Version>> {
+        let patch = PasswordAndFactors {
+            password: PasswordPatch::new(password, now),
+            factors: FactorsPatch::new(factors),
+        };
+        let fields: Vec<&str> = PasswordPatch::FIELDS
+            .iter()
+            .chain(FactorsPatch::FIELDS.iter())
+            .copied()
+            .collect();
+        let precondition = FirestoreWritePrecondition::UpdateTime(version.0);
+        self.patch(uid, &fields, &patch, precondition).await
+    }
+
     /// Writes an account's factors if the account is still at `version`: its new version,
     /// or `None` (nothing written) when it changed meanwhile.
     pub async fn write_factors(

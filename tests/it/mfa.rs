@@ -682,3 +682,58 @@ async fn a_double_submitted_code_signs_in_twice_and_counts_nothing() {
     assert_eq!(status, 400);
     assert_eq!(failures().await, 1);
 }
+
+#[tokio::test]
+async fn a_password_change_needs_a_current_code_once_there_is_a_factor() {
+    let m = spawn_mfa_in(&project_id(), TestApp::builder().lockout(3, 600)).await;
+    let kim = m.enrolled("kim@example.com").await;
+    let key = LockoutKey::Account(firegate::accounts::Uid::parse(&kim.uid).unwrap());
+    let failures = || async {
+        let state = m.app.service.store.lockout_state(&key).await.unwrap();
+        state.unfamiliar.map_or(0, |r| r.failures)
+    };
+    let change = |code: Option<String>| {
+        let mut body = json!({"email": "kim@example.com", "password": PW,
+                              "new_password": "a new passphrase"});
+        if let Some(code) = code {
+            body["code"] = json!(code);
+        }
+        m.app.post("/password/", body)
+    };
+    // The right password alone: asked for a code, nothing changed, nothing counted.
+    let (status, body) = change(None).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"], "second_factor_required");
+    assert_eq!(body["factors"], json!(["totp", "recovery_code"]));
+    assert!(body.get("mfa_token").is_none(), "{body}");
+    assert_eq!(failures().await, 0);
+    // A wrong code: the failed-sign-in answer, counted with wrong passwords.
+    let (status, body) = change(Some("000000".into())).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_credentials"))
+    );
+    assert_eq!(failures().await, 1);
+    // Not locked by one: the right password still reaches the second step.
+    m.first_step("kim@example.com").await;
+    // A current code changes it, and its step is spent.
+    let code = next_code(&kim.secret);
+    let (status, body) = change(Some(code.clone())).await;
+    assert_eq!(status, 204, "{body}");
+    assert_eq!(m.app.sign_in("kim@example.com", PW).await.0, 400);
+    let (status, body) = m.app.sign_in("kim@example.com", "a new passphrase").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("second_factor_required"))
+    );
+    let mfa_token = body["mfa_token"].as_str().unwrap();
+    let (status, _) = m.second_factor(mfa_token, &code).await;
+    assert_eq!(status, 400, "the code that changed the password is used up");
+    // An account without a factor changes its password as before.
+    m.app.create("lee@example.com", PW).await;
+    let (status, body) = m
+        .app
+        .change_password("lee@example.com", PW, "a new passphrase")
+        .await;
+    assert_eq!(status, 204, "{body}");
+}
