@@ -42,9 +42,10 @@ async fn spawn_mfa_in(project: &str, builder: TestAppBuilder) -> MfaApp {
 }
 
 impl MfaApp {
-    /// The claims of an ID token for `uid` from a custom-token sign-in at `auth_time`.
+    /// The claims of an ID token for `uid` from a custom-token sign-in at `auth_time`, in
+    /// the project the server takes ID tokens for (the signing key's, not Firestore's).
     fn claims(&self, uid: &str, auth_time: i64) -> Value {
-        let project = self.app.project();
+        let project = self.app.service.id_token_project();
         let now = Timestamp::now().as_second();
         json!({
             "iss": format!("https://securetoken.google.com/{project}"),
@@ -736,4 +737,49 @@ async fn a_password_change_needs_a_current_code_once_there_is_a_factor() {
         .change_password("lee@example.com", PW, "a new passphrase")
         .await;
     assert_eq!(status, 204, "{body}");
+}
+
+#[tokio::test]
+async fn id_tokens_are_for_the_signing_keys_project_unless_set() {
+    // Firestore in a project of its own, the shared key in `demo-firegate`: custom tokens
+    // are exchanged, and ID tokens issued, in the key's project.
+    let m = spawn_mfa(&[]).await;
+    assert_ne!(m.app.project(), "demo-firegate");
+    assert_eq!(m.app.service.id_token_project(), "demo-firegate");
+    let uid = m.app.create("kim@example.com", PW).await.uid.to_string();
+    let now = Timestamp::now().as_second();
+    let for_project = |claims: &Value, project: &str| {
+        let mut claims = claims.clone();
+        claims["aud"] = json!(project);
+        claims["iss"] = json!(format!("https://securetoken.google.com/{project}"));
+        m.google.id_token(&claims)
+    };
+    let good = m.claims(&uid, now);
+    assert_eq!(
+        m.authed("/mfa/", &for_project(&good, "demo-firegate"), None)
+            .await
+            .0,
+        200
+    );
+    let firestore = for_project(&good, &m.app.project());
+    let (status, body) = m.authed("/mfa/", &firestore, None).await;
+    assert_eq!(status, 401, "{body}");
+
+    let set = spawn_mfa(&["--id-token-project", "firebase-elsewhere"]).await;
+    let uid = set.app.create("kim@example.com", PW).await.uid.to_string();
+    let good = set.claims(&uid, Timestamp::now().as_second());
+    let token = |project: &str| {
+        let mut claims = good.clone();
+        claims["aud"] = json!(project);
+        claims["iss"] = json!(format!("https://securetoken.google.com/{project}"));
+        set.google.id_token(&claims)
+    };
+    let (status, body) = set
+        .authed("/mfa/", &token("firebase-elsewhere"), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        set.authed("/mfa/", &token("demo-firegate"), None).await.0,
+        401
+    );
 }
