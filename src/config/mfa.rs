@@ -87,8 +87,8 @@ impl MfaArgs {
             id_token_certs_url: self.id_token_certs_url.clone(),
             id_token_project: self.id_token_project.clone(),
             // The variable only, as the Admin SDKs read it.
-            auth_emulator: std::env::var("FIREBASE_AUTH_EMULATOR_HOST")
-                .is_ok_and(|h| !h.trim().is_empty()),
+            auth_emulator: auth_emulator_host().is_some(),
+            auth_emulator_url: auth_emulator_host().map(|h| format!("http://{h}")),
             ..FactorOptions::default()
         }
     }
@@ -98,4 +98,12 @@ impl MfaArgs {
 fn mfa_key(value: &str) -> Result<SecretString, String> {
     Sealer::from_base64(value)?;
     Ok(SecretString::from(value.trim().to_string()))
+}
+
+/// `FIREBASE_AUTH_EMULATOR_HOST` (`host:port`), when set.
+fn auth_emulator_host() -> Option<String> {
+    std::env::var("FIREBASE_AUTH_EMULATOR_HOST")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
 }

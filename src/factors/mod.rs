@@ -55,6 +55,8 @@ pub struct FactorOptions {
     /// `FIREBASE_AUTH_EMULATOR_HOST`, and the service takes them only for a `demo-` project
     /// or under `dev`.
     pub auth_emulator: bool,
+    /// `http://<FIREBASE_AUTH_EMULATOR_HOST>`, for the demo enrolment page.
+    pub auth_emulator_url: Option<String>,
     /// Running under `firegate dev`.
     pub dev: bool,
 }
@@ -71,6 +73,7 @@ impl Default for FactorOptions {
             id_token_certs_url: SECURETOKEN_CERTS_URL.into(),
             id_token_project: None,
             auth_emulator: false,
+            auth_emulator_url: None,
             dev: false,
         }
     }
@@ -88,6 +91,7 @@ impl std::fmt::Debug for FactorOptions {
             .field("id_token_certs_url", &self.id_token_certs_url)
             .field("id_token_project", &self.id_token_project)
             .field("auth_emulator", &self.auth_emulator)
+            .field("auth_emulator_url", &self.auth_emulator_url)
             .field("dev", &self.dev)
             .finish()
     }

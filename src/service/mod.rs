@@ -330,6 +330,15 @@ impl Service {
             .map_or("firegate", |r| r.options.product.as_str())
     }
 
+    /// The Auth emulator's URL when its (unsigned) ID tokens are taken: the demo enrolment
+    /// page turns custom tokens into ID tokens there.
+    pub fn auth_emulator_url(&self) -> Option<&str> {
+        self.id_tokens
+            .allows_unsigned()
+            .then_some(self.factors.auth_emulator_url.as_deref())
+            .flatten()
+    }
+
     /// The Firebase project whose ID tokens the self-service routes take.
     pub fn id_token_project(&self) -> &str {
         self.id_tokens.project_id()
