@@ -76,8 +76,7 @@ mod tests {
     fn variables_are_found_in_selectors_variants_and_arguments() {
         assert_eq!(used("a = plain text"), [] as [&str; 0]);
         assert_eq!(used("a = { $to } and { $product }"), ["product", "to"]);
-        let select =
-            "a = { $n ->\n    [one] one\n   *[other] { NUMBER($m, minimumIntegerDigits: $k) }\n}";
+        let select = "a = { $n ->\n    [one] one\n   *[other] { NUMBER($m, minimumIntegerDigits: 2) } { F($k) }\n}";
         assert_eq!(used(select), ["k", "m", "n"]);
         assert_eq!(used("a = { { $nested } }"), ["nested"]);
         assert_eq!(used("a = { -term } { other }"), [] as [&str; 0]);
