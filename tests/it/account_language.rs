@@ -154,22 +154,40 @@ async fn second_factor_mails_speak_the_language_of_the_request_that_caused_them(
     let used = sink.mail("lee@example.com", 2).await;
     assert!(text(&used).contains("복구 코드로 로그인했어요."), "{used}");
 
-    // The same account, from an English browser.
+    // New recovery codes from an English browser, then the authenticator removed from a
+    // Korean one (`hl`, as Google's links spell it).
     let token = m.id_token(&uid);
-    let remove = json!({"code": recovery[1]});
+    let regenerate = json!({"code": recovery[1]});
     let (status, body) = speaking(
         app,
         Method::POST,
-        "/mfa/totp/remove/",
+        "/mfa/recovery-codes/",
+        Some("en-US"),
+        Some(&token),
+        regenerate,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let fresh = body["recovery_codes"][0].as_str().unwrap().to_string();
+    let made = sink.mail("lee@example.com", 3).await;
+    assert!(
+        text(&made).contains("New recovery codes were made"),
+        "{made}"
+    );
+    let remove = json!({"code": fresh});
+    let (status, body) = speaking(
+        app,
+        Method::POST,
+        "/mfa/totp/remove/?hl=ko",
         Some("en-US"),
         Some(&token),
         remove,
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    let removed = sink.mail("lee@example.com", 3).await;
+    let removed = sink.mail("lee@example.com", 4).await;
     assert!(
-        text(&removed).contains("authenticator app was removed"),
+        text(&removed).contains("인증 앱이 2단계 인증 수단에서 삭제됐어요."),
         "{removed}"
     );
 }
