@@ -1,10 +1,12 @@
 # firegate's pages and mails in English: the reference catalog. Every other language's file
 # has the same keys; a key it lacks falls back to the text here (logged once at start-up).
 #
-# Variables every message may use: $product (--product-name). Pages also get $min_chars (the
-# shortest password); {status}, {uid}, {issued} and {until} are filled in by the page's
-# script. Mails get $to, $minutes and $expires (the link's expiry, from the `datetime`
-# message below). Keys are grouped by page and by mail: a new page or mail adds its own group.
+# A message is given $product (--product-name) and the variables its text here (or in ko.ftl)
+# uses, nothing else: $min_chars (the shortest password), {status}, {uid}, {issued} and
+# {until} (filled in by the page's script), $to, $minutes and $expires (the link's expiry,
+# from the `datetime` message below). Start-up refuses a message using another, or leaving
+# out one it must show (the book's "Languages" page lists them). Keys are grouped by page and
+# by mail: a new page or mail adds its own group.
 
 ## Every page
 

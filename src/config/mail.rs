@@ -64,9 +64,13 @@ pub struct ResetArgs {
     #[arg(long, env = "FIREGATE_REQUIRE_VERIFIED_EMAIL")]
     pub require_verified_email: bool,
 
-    /// A directory whose reset_mail.txt, reset_mail.html, verify_mail.txt and
-    /// verify_mail.html replace the built-in mail templates (variables: product, to, link,
-    /// minutes, expires, lang; t("key") is a catalog message in the mail's language).
+    /// A directory of mail templates replacing the built-in ones: reset_mail, verify_mail and
+    /// factor_mail (second-factor changes), each .txt and .html.
+    ///
+    /// Variables: product, to, link, minutes, expires, lang, and in factor_mail event (the
+    /// catalog key of what happened, so t(event) is its sentence); t("key") is a catalog
+    /// message in the mail's language. Checked at start-up in every language: a reset or
+    /// verification template that leaves out link stops the server.
     #[arg(long, env = "FIREGATE_MAIL_TEMPLATES_DIR")]
     pub mail_templates_dir: Option<std::path::PathBuf>,
 

@@ -118,6 +118,11 @@ impl JsonObject {
         }
     }
 
+    /// Whether the body has the field `name` (even as `null`).
+    pub fn has(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+
     /// Takes an optional boolean field; present but not a boolean is an error.
     pub fn optional_bool(&mut self, name: &'static str) -> Result<Option<bool>, ApiError> {
         match self.0.remove(name) {

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::body::JsonObject;
 use super::error::ApiError;
-use super::pages::{self, Language, Words};
+use super::pages::{self, Language, RequestedLanguage, Words};
 use crate::client_network::ClientNetwork;
 use crate::passwords::Password;
 use crate::service::{Service, SignInOutcome};
@@ -31,12 +31,14 @@ pub fn routes(demo_page: bool) -> MethodRouter<Arc<Service>> {
 async fn login(
     State(service): State<Arc<Service>>,
     client: Option<Extension<ClientNetwork>>,
+    RequestedLanguage(lang): RequestedLanguage,
     mut body: JsonObject,
 ) -> Result<Response, ApiError> {
     let email = body.optional_string("email")?;
     let username = body.optional_string("username")?;
     let password = body.string("password")?;
-    body.finish("`email` or `username`, and `password`")?;
+    let asked = super::reset::asked(&mut body, lang)?;
+    body.finish("`email` or `username`, `password`, and optionally `time_zone`")?;
     let login = match (email, username) {
         (Some(_), Some(_)) => {
             return Err(ApiError::bad_request(
@@ -61,7 +63,7 @@ async fn login(
     let password = Password::new(password)?;
     let client = client.map(|Extension(network)| network);
     let signed_in = match service
-        .sign_in(&login, &password, client, Timestamp::now())
+        .sign_in(&login, &password, client, asked, Timestamp::now())
         .await?
     {
         SignInOutcome::SignedIn(signed_in) => signed_in,

@@ -16,7 +16,7 @@ use askama::Template;
 
 use super::body::JsonObject;
 use super::error::ApiError;
-use super::pages::{self, Language, Words};
+use super::pages::{self, Language, RequestedLanguage, Words};
 use crate::client_network::ClientNetwork;
 use crate::service::{Caller, Challenge, Service};
 
@@ -95,6 +95,7 @@ fn no_store(mut response: Response) -> Response {
 async fn second_factor(
     State(service): State<Arc<Service>>,
     client: Option<Extension<ClientNetwork>>,
+    RequestedLanguage(lang): RequestedLanguage,
     mut body: JsonObject,
 ) -> Result<Response, ApiError> {
     let mfa_token = body.string("mfa_token")?;
@@ -102,15 +103,20 @@ async fn second_factor(
     body.finish("`mfa_token` and `code`")?;
     let client = client.map(|Extension(network)| network);
     let signed_in = service
-        .complete_sign_in(&mfa_token, &code, client, Timestamp::now())
+        .complete_sign_in(&mfa_token, &code, client, lang, Timestamp::now())
         .await?;
     Ok(no_store(
         Json(json!({ "uid": signed_in.uid, "token": signed_in.token })).into_response(),
     ))
 }
 
-/// The account the request's `Authorization: Bearer <Firebase ID token>` speaks for.
-async fn caller(service: &Service, headers: &HeaderMap) -> Result<Caller, ApiError> {
+/// The account the request's `Authorization: Bearer <Firebase ID token>` speaks for, with
+/// the language the request names (for the mails it causes).
+pub(super) async fn caller(
+    service: &Service,
+    headers: &HeaderMap,
+    RequestedLanguage(lang): RequestedLanguage,
+) -> Result<Caller, ApiError> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -128,14 +134,15 @@ async fn caller(service: &Service, headers: &HeaderMap) -> Result<Caller, ApiErr
                  firegate's custom token (getIdToken()).",
             )
         })?;
-    Ok(service.caller(token, Timestamp::now()).await?)
+    Ok(service.caller(token, lang, Timestamp::now()).await?)
 }
 
 async fn list(
     State(service): State<Arc<Service>>,
     headers: HeaderMap,
+    language: RequestedLanguage,
 ) -> Result<Response, ApiError> {
-    let caller = caller(&service, &headers).await?;
+    let caller = caller(&service, &headers, language).await?;
     Ok(no_store(
         Json(service.list_factors(&caller)).into_response(),
     ))
@@ -144,8 +151,9 @@ async fn list(
 async fn enroll(
     State(service): State<Arc<Service>>,
     headers: HeaderMap,
+    language: RequestedLanguage,
 ) -> Result<Response, ApiError> {
-    let caller = caller(&service, &headers).await?;
+    let caller = caller(&service, &headers, language).await?;
     let enrollment = service.enroll_totp(&caller, Timestamp::now()).await?;
     Ok(no_store(Json(enrollment).into_response()))
 }
@@ -153,11 +161,12 @@ async fn enroll(
 async fn confirm(
     State(service): State<Arc<Service>>,
     headers: HeaderMap,
+    language: RequestedLanguage,
     mut body: JsonObject,
 ) -> Result<Response, ApiError> {
     let code = body.string("code")?;
     body.finish("`code`")?;
-    let caller = caller(&service, &headers).await?;
+    let caller = caller(&service, &headers, language).await?;
     let codes = service
         .confirm_totp(&caller, &code, Timestamp::now())
         .await?;
@@ -170,11 +179,12 @@ async fn remove(
     State(service): State<Arc<Service>>,
     client: Option<Extension<ClientNetwork>>,
     headers: HeaderMap,
+    language: RequestedLanguage,
     mut body: JsonObject,
 ) -> Result<Response, ApiError> {
     let code = body.string("code")?;
     body.finish("`code`")?;
-    let caller = caller(&service, &headers).await?;
+    let caller = caller(&service, &headers, language).await?;
     let client = client.map(|Extension(network)| network);
     service
         .remove_totp(&caller, &code, client, Timestamp::now())
@@ -186,11 +196,12 @@ async fn regenerate(
     State(service): State<Arc<Service>>,
     client: Option<Extension<ClientNetwork>>,
     headers: HeaderMap,
+    language: RequestedLanguage,
     mut body: JsonObject,
 ) -> Result<Response, ApiError> {
     let code = body.string("code")?;
     body.finish("`code`")?;
-    let caller = caller(&service, &headers).await?;
+    let caller = caller(&service, &headers, language).await?;
     let client = client.map(|Extension(network)| network);
     let codes = service
         .regenerate_recovery_codes(&caller, &code, client, Timestamp::now())

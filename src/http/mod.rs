@@ -1,6 +1,7 @@
 //! The inbound HTTP edge (the only module that names axum): routes, CORS, body limits, JSON
 //! errors everywhere, and [`serve`], which runs them on a listener until shutdown.
 
+mod account;
 mod admin;
 mod body;
 mod cors;
@@ -110,6 +111,8 @@ fn build(service: Arc<Service>, options: &HttpOptions) -> (Router, Arc<guard::Gu
         .route("/email-verification/", verify::routes())
         .route("/email-verification/confirm", verify::confirm_routes())
         .route("/email-verification/confirm/", verify::confirm_routes())
+        .route("/account", account::routes())
+        .route("/account/", account::routes())
         .route("/healthz", get(healthz))
         .merge(mfa::routes(options.demo_page))
         .merge(admin::routes(service.clone()))

@@ -13,6 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use rand::RngExt;
 use tracing::error;
 
+use super::error::ApiError;
 use crate::messages::{Arg, Catalogs, Lang};
 use crate::service::Service;
 
@@ -28,6 +29,26 @@ impl FromRequestParts<Arc<Service>> for Language {
         parts: &mut Parts,
         service: &Arc<Service>,
     ) -> Result<Self, Self::Rejection> {
+        let RequestedLanguage(named) =
+            RequestedLanguage::from_request_parts(parts, service).await?;
+        Ok(Language(
+            named.unwrap_or_else(|| service.messages().default_lang()),
+        ))
+    }
+}
+
+/// The language a request names, if it names one we have: its `lang` (or `hl`) query
+/// parameter, else its `Accept-Language`; `None` when it names none (not the default).
+#[derive(Debug, Clone, Copy)]
+pub struct RequestedLanguage(pub Option<Lang>);
+
+impl FromRequestParts<Arc<Service>> for RequestedLanguage {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        service: &Arc<Service>,
+    ) -> Result<Self, Self::Rejection> {
         let explicit = parts.uri.query().and_then(|query| {
             url::form_urlencoded::parse(query.as_bytes())
                 .find(|(name, _)| name == "lang" || name == "hl")
@@ -37,10 +58,26 @@ impl FromRequestParts<Arc<Service>> for Language {
             .headers
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok());
-        Ok(Language(
-            service.messages().negotiate(explicit.as_deref(), accept),
+        Ok(RequestedLanguage(
+            service.messages().requested(explicit.as_deref(), accept),
         ))
     }
+}
+
+/// The loaded language a body's `language` field names, or a `400 invalid_language` that
+/// lists the loaded ones (never quoting the field).
+pub fn named_language(service: &Service, tag: &str) -> Result<Lang, ApiError> {
+    let catalogs = service.messages();
+    catalogs.find(tag).ok_or_else(|| {
+        let loaded: Vec<&str> = catalogs.languages().map(|l| catalogs.tag(l)).collect();
+        ApiError::bad_request(
+            "invalid_language",
+            format!(
+                "`language` must name a language this server has: {}",
+                loaded.join(", ")
+            ),
+        )
+    })
 }
 
 /// A page's words in its language: `{{ t.get("key") }}` in a template. Placeholders the

@@ -20,7 +20,7 @@ use super::error::ApiError;
 use super::login::login_field;
 use super::pages::{self, Language, Words};
 use crate::client_network::ClientNetwork;
-use crate::messages::{self, Locale};
+use crate::messages::{self, Asked, Lang, Locale};
 use crate::passwords::Password;
 use crate::service::Service;
 
@@ -51,12 +51,19 @@ pub(super) fn private(mut response: Response) -> Response {
 /// Who a mail a request causes is written for: the request's language, and the time zone
 /// its optional `time_zone` field names (UTC without).
 pub(super) fn reader(body: &mut JsonObject, Language(lang): Language) -> Result<Locale, ApiError> {
-    let mut reader = Locale::utc(lang);
+    let asked = asked(body, Some(lang))?;
+    Ok(Locale::utc(lang).in_zone(asked.zone))
+}
+
+/// What a request says of its reader: the language it names (`lang`) and the time zone its
+/// optional `time_zone` field names (UTC without).
+pub(super) fn asked(body: &mut JsonObject, lang: Option<Lang>) -> Result<Asked, ApiError> {
+    let mut asked = Asked::utc(lang);
     if let Some(name) = body.optional_string("time_zone")? {
-        reader.zone = messages::time_zone(&name)
+        asked.zone = messages::time_zone(&name)
             .map_err(|why| ApiError::bad_request("invalid_time_zone", why))?;
     }
-    Ok(reader)
+    Ok(asked)
 }
 
 async fn request(

@@ -39,6 +39,11 @@ pub enum MailError {
         #[source]
         source: minijinja::Error,
     },
+    /// A reset or verification template that leaves out the link, the mail's whole point.
+    #[error(
+        "the mail template {name} does not show {{{{ link }}}}; a reader could not use the mail"
+    )]
+    TemplateWithoutLink { name: String },
     #[error("cannot build the mail")]
     Build {
         #[source]

@@ -124,7 +124,28 @@ impl MailTemplates {
                 event: "factor-event-totp-added",
             };
             for kind in MailKind::ALL {
-                templates.render(kind, &sample, catalogs, lang)?;
+                let (text, html) = templates.render(kind, &sample, catalogs, lang)?;
+                if kind == MailKind::Factor {
+                    continue;
+                }
+                // HTML templates escape the link's slashes.
+                let escaped = sample.link.replace('/', "&#x2f;");
+                let (text_name, html_name) = kind.names();
+                for (name, shown) in [
+                    (text_name, text.contains(sample.link)),
+                    (
+                        html_name,
+                        html.contains(sample.link) || html.contains(&escaped),
+                    ),
+                ] {
+                    if !shown {
+                        let name = match dir.map(|d| d.join(name)).filter(|p| p.exists()) {
+                            Some(path) => path.display().to_string(),
+                            None => format!("{name} (built in)"),
+                        };
+                        return Err(MailError::TemplateWithoutLink { name });
+                    }
+                }
             }
         }
         Ok(templates)
@@ -271,6 +292,19 @@ mod tests {
         let err =
             crate::error::chain(&MailTemplates::load(Some(dir.path()), &catalogs()).unwrap_err());
         assert!(err.contains("no message `no-such-key`"), "{err}");
+        // A reset or verification mail without its link is useless: refused, naming the file.
+        std::fs::remove_file(dir.path().join("verify_mail.html")).unwrap();
+        std::fs::write(
+            dir.path().join("verify_mail.txt"),
+            "{{ t(\"verify-mail-intro\") }}",
+        )
+        .unwrap();
+        let err =
+            crate::error::chain(&MailTemplates::load(Some(dir.path()), &catalogs()).unwrap_err());
+        assert!(
+            err.contains("verify_mail.txt does not show {{ link }}"),
+            "{err}"
+        );
     }
 
     #[test]

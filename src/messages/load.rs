@@ -1,7 +1,8 @@
 //! Loading the catalogs at start-up: the built-in files, then an operator's `--messages-dir`
-//! over them. A file that does not parse, defines a key twice or names a variable no page or
-//! mail passes stops start-up with its path and line; a key a language lacks falls back to
-//! English and is logged once, here.
+//! over them. A file that does not parse, defines a key twice, or has a message using a
+//! variable that message does not get (or leaving out one it must show) stops start-up with
+//! its path and line; a key a language lacks falls back to English, and a key English does
+//! not have (a typo) is never shown; both are logged once, here.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -47,11 +48,36 @@ const KNOWN_VARIABLES: &[&str] = &[
     "zone",
 ];
 
+/// Variables a message gets besides those the built-in catalogs' text for it uses: `$product`
+/// (every message but `datetime`), and every part of a time for `datetime`, so a language may
+/// arrange them its own way (`$hour` for a 24-hour clock).
+const ALSO_GIVEN: &[(&str, &[&str])] = &[(
+    "datetime",
+    &[
+        "year", "month", "day", "hour", "hour12", "minute", "minute2", "period", "zone",
+    ],
+)];
+
+/// Variables a message must show, in every language: the address a mail is about, when its
+/// link stops working, the zone a time is in, the shortest password a page asks for.
+const MUST_SHOW: &[(&str, &[&str])] = &[
+    ("reset-mail-intro", &["to"]),
+    ("reset-mail-open", &["expires"]),
+    ("verify-mail-intro", &["to"]),
+    ("verify-mail-open", &["expires"]),
+    ("factor-mail-account", &["to"]),
+    ("reset-weak-password", &["min_chars"]),
+    ("datetime", &["zone"]),
+];
+
 /// One parsed file and where it came from.
 struct Source {
     origin: String,
     resource: Arc<FluentResource>,
     keys: Vec<String>,
+    /// The variables each message uses.
+    variables: BTreeMap<String, BTreeSet<String>>,
+    built_in: bool,
 }
 
 impl Catalogs {
@@ -61,7 +87,8 @@ impl Catalogs {
         let mut order = Vec::new();
         for (tag, text) in BUILT_IN {
             let id: LanguageIdentifier = tag.parse().map_err(|e| format!("{tag}: {e}"))?;
-            let source = parse(format!("messages/{tag}.ftl (built in)"), text.to_string())?;
+            let mut source = parse(format!("messages/{tag}.ftl (built in)"), text.to_string())?;
+            source.built_in = true;
             order.push(tag.to_string());
             languages.insert(tag.to_string(), (id, vec![source]));
         }
@@ -80,16 +107,25 @@ impl Catalogs {
                     .push(source);
             }
         }
-        let english: BTreeSet<String> = languages["en"]
-            .1
-            .iter()
-            .flat_map(|s| s.keys.iter().cloned())
-            .collect();
+        let given = given(languages.values().flat_map(|(_, sources)| sources));
+        let english: BTreeSet<String> = given.keys().cloned().collect();
         let mut catalogs = Vec::new();
+        let mut unknown = Vec::new();
         for tag in order {
             let (id, sources) = languages
                 .remove(&tag)
                 .ok_or("a language was loaded twice")?;
+            for source in &sources {
+                check_variables(source, &given)?;
+                for key in source.keys.iter().filter(|k| !english.contains(*k)) {
+                    warn!(
+                        file = %source.origin,
+                        key = %key,
+                        "this message is never shown: English has no such key (a typo?)"
+                    );
+                    unknown.push((source.origin.clone(), key.clone()));
+                }
+            }
             let catalog = build(id, tag, &sources, &english)?;
             if !catalog.untranslated.is_empty() {
                 warn!(
@@ -103,6 +139,7 @@ impl Catalogs {
         let mut catalogs = Catalogs {
             catalogs,
             default: super::ENGLISH,
+            unknown,
         };
         catalogs.default = catalogs.find(&options.default_language).ok_or_else(|| {
             format!(
@@ -176,14 +213,19 @@ fn parse(origin: String, text: String) -> Result<Source, String> {
         }
     };
     let mut keys = Vec::new();
-    let mut seen = BTreeSet::new();
+    let mut variables = BTreeMap::new();
     for entry in resource.entries() {
         if let Entry::Message(message) = entry {
             let key = message.id.name.to_string();
-            if !seen.insert(key.clone()) {
+            if variables.contains_key(&key) {
                 let line = key_lines(resource.source(), &key).nth(1).unwrap_or(1);
                 return Err(format!("{origin}:{line}: the key `{key}` is defined twice"));
             }
+            let mut used = BTreeSet::new();
+            if let Some(pattern) = &message.value {
+                super::variables::used_in(pattern, &mut used);
+            }
+            variables.insert(key.clone(), used);
             keys.push(key);
         }
     }
@@ -191,6 +233,8 @@ fn parse(origin: String, text: String) -> Result<Source, String> {
         origin,
         resource: Arc::new(resource),
         keys,
+        variables,
+        built_in: false,
     })
 }
 
@@ -251,6 +295,77 @@ fn build(
         mail,
         untranslated,
     })
+}
+
+/// What each message gets: the variables the built-in catalogs' text for it uses, and
+/// [`ALSO_GIVEN`]'s. Its keys are the built-in English keys.
+fn given<'a>(sources: impl Iterator<Item = &'a Source>) -> BTreeMap<String, BTreeSet<String>> {
+    let sources: Vec<&Source> = sources.filter(|s| s.built_in).collect();
+    let mut given: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let english = sources
+        .iter()
+        .find(|s| s.origin.starts_with("messages/en.ftl"));
+    for key in english.iter().flat_map(|s| s.keys.iter()) {
+        let mut names: BTreeSet<String> = sources
+            .iter()
+            .filter_map(|s| s.variables.get(key))
+            .flatten()
+            .cloned()
+            .collect();
+        match ALSO_GIVEN.iter().find(|(k, _)| k == key) {
+            Some((_, also)) => names.extend(also.iter().map(|n| n.to_string())),
+            None => {
+                names.insert("product".into());
+            }
+        }
+        given.insert(key.clone(), names);
+    }
+    given
+}
+
+/// Each message of `source` uses only variables it gets, and shows those it must.
+fn check_variables(
+    source: &Source,
+    given: &BTreeMap<String, BTreeSet<String>>,
+) -> Result<(), String> {
+    for (key, used) in &source.variables {
+        let Some(gets) = given.get(key) else {
+            continue;
+        };
+        let at = || {
+            format!(
+                "{}:{}",
+                source.origin,
+                key_line(source.resource.source(), key)
+            )
+        };
+        let listed = |names: &mut dyn Iterator<Item = &String>| {
+            names
+                .map(|n| format!("${n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if let Some(extra) = used.iter().find(|name| !gets.contains(*name)) {
+            return Err(format!(
+                "{}: `{key}` uses ${extra}, which this message is not given, so readers would \
+                 see it as {{${extra}}}; it is given: {}",
+                at(),
+                listed(&mut gets.iter())
+            ));
+        }
+        let must = MUST_SHOW
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or(&[][..], |(_, names)| *names);
+        if let Some(missing) = must.iter().find(|name| !used.contains(**name)) {
+            return Err(format!(
+                "{}: `{key}` must show ${missing} (readers need it); add {{ ${missing} }} to \
+                 the text",
+                at()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The 1-based line of byte `offset` in `text`.

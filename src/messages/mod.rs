@@ -8,6 +8,7 @@ mod load;
 mod negotiate;
 #[cfg(test)]
 mod tests;
+mod variables;
 
 use std::borrow::Cow;
 use std::path::PathBuf;
@@ -62,6 +63,39 @@ impl Locale {
             zone: jiff::tz::TimeZone::UTC,
         }
     }
+
+    /// The same language, with times in `zone`.
+    pub fn in_zone(self, zone: jiff::tz::TimeZone) -> Locale {
+        Locale { zone, ..self }
+    }
+}
+
+/// What a request says about its reader: the language it names, if it names one we have (a
+/// `lang` parameter, `Accept-Language`, a `language` field), and its time zone (UTC unless
+/// named).
+#[derive(Debug, Clone)]
+pub struct Asked {
+    pub lang: Option<Lang>,
+    pub zone: jiff::tz::TimeZone,
+}
+
+impl Asked {
+    /// A request that names `lang` (or none), with times in UTC.
+    pub fn utc(lang: Option<Lang>) -> Asked {
+        Asked {
+            lang,
+            zone: jiff::tz::TimeZone::UTC,
+        }
+    }
+
+    /// Who a mail the request causes about an account is for: the request's language, else
+    /// the one the account keeps (`stored`), else the default.
+    pub fn reader(self, catalogs: &Catalogs, stored: Option<&str>) -> Locale {
+        Locale {
+            lang: self.lang.unwrap_or_else(|| catalogs.preferred(stored)),
+            zone: self.zone,
+        }
+    }
 }
 
 /// A value a message may insert.
@@ -107,6 +141,8 @@ struct Catalog {
 pub struct Catalogs {
     catalogs: Vec<Catalog>,
     default: Lang,
+    /// Keys of an operator's files (file, key) that English does not have: never shown.
+    unknown: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for Catalogs {
@@ -135,6 +171,20 @@ impl Catalogs {
     /// `--default-language`'s catalog.
     pub fn default_lang(&self) -> Lang {
         self.default
+    }
+
+    /// The language of a mail no request caused: the account's preferred one (a stored tag)
+    /// if it is still loaded, else the default.
+    pub fn preferred(&self, stored: Option<&str>) -> Lang {
+        stored
+            .and_then(|tag| self.find(tag))
+            .unwrap_or(self.default)
+    }
+
+    /// The keys (file, key) of `--messages-dir` files that English does not have (typos,
+    /// most likely): no page or mail shows them.
+    pub fn unknown_keys(&self) -> &[(String, String)] {
+        &self.unknown
     }
 
     /// The English keys `lang` has no text for.

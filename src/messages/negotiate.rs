@@ -13,14 +13,20 @@ impl Catalogs {
     /// loaded catalog, else the first of `accept_language`'s languages, by quality, that
     /// does, else the default.
     pub fn negotiate(&self, explicit: Option<&str>, accept_language: Option<&str>) -> Lang {
+        self.requested(explicit, accept_language)
+            .unwrap_or(self.default)
+    }
+
+    /// The language a request names, if it names one we have: [`Catalogs::negotiate`]
+    /// without the default.
+    pub fn requested(&self, explicit: Option<&str>, accept_language: Option<&str>) -> Option<Lang> {
         if let Some(lang) = explicit.and_then(|tag| self.find(tag)) {
-            return lang;
+            return Some(lang);
         }
         accept_language
             .into_iter()
             .flat_map(accepted)
             .find_map(|wanted| self.best(&wanted))
-            .unwrap_or(self.default)
     }
 
     /// The loaded language `tag` maps to (`ko-KR` to `ko`), if any.

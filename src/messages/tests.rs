@@ -166,3 +166,61 @@ fn times_are_written_in_the_readers_language_and_zone() {
     assert!(time_zone("Mars/Olympus").is_err());
     assert!(time_zone("../../etc/passwd").is_err());
 }
+
+#[test]
+fn each_message_is_checked_for_the_variables_it_is_given() {
+    // $min_chars exists, but only the weak-password message is given it (no page shows
+    // another message's placeholder as text).
+    let err = with_dir(&[(
+        "ja.ftl",
+        "reset-heading = ok\nreset-mail-subject = { $product } { $min_chars }\n",
+    )])
+    .unwrap_err();
+    assert!(
+        err.contains("ja.ftl:2:") && err.contains("`reset-mail-subject` uses $min_chars"),
+        "{err}"
+    );
+    // $to is given to the intro, not to the subject.
+    let err = with_dir(&[("ko.ftl", "reset-mail-subject = { $to }\n")]).unwrap_err();
+    assert!(
+        err.contains("ko.ftl:1:") && err.contains("$to") && err.contains("given: $product"),
+        "{err}"
+    );
+    // A message must not drop what readers need: the address a mail is about.
+    let err = with_dir(&[(
+        "en.ftl",
+        "\nreset-mail-intro = Someone asked to reset your { $product } password.\n",
+    )])
+    .unwrap_err();
+    assert!(
+        err.contains("en.ftl:2:") && err.contains("`reset-mail-intro` must show $to"),
+        "{err}"
+    );
+    let err = with_dir(&[("ja.ftl", "datetime = { $year }-{ $month }-{ $day }\n")]).unwrap_err();
+    assert!(err.contains("must show $zone"), "{err}");
+    // $product everywhere, and every part of a time in `datetime`, are given.
+    let catalogs = with_dir(&[(
+        "de.ftl",
+        "reset-heading = { $product }: Passwort zurücksetzen\n\
+         datetime = { $day }.{ $month }.{ $year }, { $hour }:{ $minute2 } { $zone }\n",
+    )])
+    .unwrap();
+    let de = catalogs.find("de").unwrap();
+    let at: jiff::Timestamp = "2026-12-08T14:05:00Z".parse().unwrap();
+    let utc = time_zone("UTC").unwrap();
+    assert_eq!(catalogs.datetime(de, at, &utc), "8.12.2026, 14:05 UTC");
+}
+
+#[test]
+fn keys_english_does_not_have_are_listed_with_their_file() {
+    assert!(built_in().unknown_keys().is_empty());
+    let catalogs = with_dir(&[(
+        "ko.ftl",
+        "reset-heading = 비밀번호 다시 정하기\nreset-headng = 오타\n",
+    )])
+    .unwrap();
+    let unknown = catalogs.unknown_keys();
+    assert_eq!(unknown.len(), 1, "{unknown:?}");
+    assert!(unknown[0].0.ends_with("ko.ftl"), "{unknown:?}");
+    assert_eq!(unknown[0].1, "reset-headng");
+}

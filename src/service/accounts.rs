@@ -12,7 +12,7 @@ use crate::accounts::{Account, AccountSummary, Uid};
 use crate::claims::Claims;
 use crate::client_network::ClientNetwork;
 use crate::login::Login;
-use crate::messages::Locale;
+use crate::messages::{Lang, Locale};
 use crate::passwords::Password;
 use crate::service::{AccountDetail, LockoutSummary, LookAlikeReport, PasswordChange, SchemeStats};
 use crate::store::{AccountFilter, SchemeCount};
@@ -43,6 +43,7 @@ impl Service {
         username: Option<&str>,
         password: Password,
         reader: Locale,
+        preferred: Option<Lang>,
         now: Timestamp,
     ) -> Result<Account> {
         if !self.policy.registration_open {
@@ -89,7 +90,7 @@ impl Service {
                     password,
                     claims: Claims::default(),
                 },
-                Some(self.messages().tag(reader.lang).to_string()),
+                preferred.map(|lang| self.messages().tag(lang).to_string()),
                 now,
             )
             .await?;
@@ -239,7 +240,7 @@ impl Service {
         if let Some((_, super::second_factor::Accepted::Recovery { left })) = accepted {
             info!(%uid, left, "recovery code used to change the password");
             let event = super::factors::Event::RecoveryCodeUsed;
-            self.factor_event(&found.account, event, now, "account");
+            self.factor_event(&found.account, event, now, "account", None);
         }
         self.bridge_changed(&found.account, Some(new), true).await;
         Ok(PasswordChange::Changed(uid))

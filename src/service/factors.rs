@@ -19,17 +19,20 @@ use crate::factors::{
 };
 use crate::google::{IdToken, IdTokenError};
 use crate::lockout::{LockoutKey, LockoutState};
+use crate::messages::Lang;
 use crate::store::{AuditEntry, StoredAccount};
 use crate::{Error, Result};
 
 /// How long an enrolment's secret waits for its first code.
 const PENDING_FOR: jiff::SignedDuration = jiff::SignedDuration::from_mins(15);
 
-/// A signed-in account, as its ID token proves it.
+/// A signed-in account, as its ID token proves it, and the language its request names, if
+/// any (a mail the request causes speaks it, else the account's).
 #[derive(Debug)]
 pub struct Caller {
     pub account: StoredAccount,
     pub token: IdToken,
+    pub lang: Option<Lang>,
 }
 
 /// What `GET /mfa/` shows: the factors, never a secret.
@@ -99,8 +102,13 @@ impl Service {
     /// The account an ID token speaks for. Only tokens from firegate's own custom tokens
     /// count (`sign_in_provider` `custom`, the configured tenant): a Firebase password
     /// sign-in must not change factors. A token from a sign-in before the account's last
-    /// change (password, factors) is refused.
-    pub async fn caller(&self, id_token: &str, now: Timestamp) -> Result<Caller> {
+    /// change (password, factors) is refused. `lang` is the language the request names.
+    pub async fn caller(
+        &self,
+        id_token: &str,
+        lang: Option<Lang>,
+        now: Timestamp,
+    ) -> Result<Caller> {
         let token = self
             .id_tokens
             .verify(id_token, now)
@@ -146,6 +154,7 @@ impl Service {
         Ok(Caller {
             account: found,
             token,
+            lang,
         })
     }
 
@@ -268,7 +277,8 @@ impl Service {
         };
         self.write_or_conflict(caller, &factors).await?;
         info!(uid = %account.uid, "authenticator enrolled");
-        self.factor_event(account, Event::TotpAdded, now, "account");
+        let lang = caller.lang;
+        self.factor_event(account, Event::TotpAdded, now, "account", lang);
         Ok(shown)
     }
 
@@ -291,7 +301,9 @@ impl Service {
         // code was used (nothing of the factor is left to accept it again).
         self.write_or_conflict(caller, &factors).await?;
         info!(uid = %caller.account.account.uid, "authenticator removed");
-        self.factor_event(&caller.account.account, Event::TotpRemoved, now, "account");
+        let account = &caller.account.account;
+        let lang = caller.lang;
+        self.factor_event(account, Event::TotpRemoved, now, "account", lang);
         Ok(())
     }
 
@@ -314,6 +326,7 @@ impl Service {
             Event::RecoveryCodesRegenerated,
             now,
             "account",
+            caller.lang,
         );
         Ok(shown)
     }
@@ -405,7 +418,10 @@ impl Service {
             info!(uid = %account.uid, by, "second factors reset by an admin");
             // Awaited: the CLI's runtime ends with this call, and the audit entry and the
             // owner's mail must not end with it.
-            let _ = self.factor_event(account, Event::Reset, now, by).await;
+            // No request of the owner's: the mail speaks the account's language.
+            let _ = self
+                .factor_event(account, Event::Reset, now, by, None)
+                .await;
         }
         Ok(FactorsReset {
             uid: account.uid.clone(),
@@ -441,13 +457,15 @@ impl Service {
     }
 
     /// Records a change of factors in the audit trail and mails the owner (in the
-    /// background: the change is made, and a slow write or mail must not hold the answer).
+    /// background: the change is made, and a slow write or mail must not hold the answer),
+    /// in `reader`, the language the request that made it names, else the account's.
     pub(super) fn factor_event(
         self: &Arc<Self>,
         account: &crate::accounts::Account,
         event: Event,
         now: Timestamp,
         by: &str,
+        reader: Option<Lang>,
     ) -> tokio::task::JoinHandle<()> {
         let entry = AuditEntry {
             at: now,
@@ -466,7 +484,7 @@ impl Service {
                 tracing::warn!(error = %e, "cannot record a change of second factors in the audit trail");
             }
             if let Err(e) = service
-                .mail_factor_event(&account, event.message_key(), now)
+                .mail_factor_event(&account, event.message_key(), reader, now)
                 .await
             {
                 tracing::warn!(uid = %account.uid, error = %e, "second-factor mail not sent");

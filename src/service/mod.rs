@@ -11,6 +11,7 @@ mod export;
 mod factors;
 mod failed_confirms;
 mod key_state;
+mod language;
 mod legacy;
 mod reset;
 mod rotation;

@@ -25,7 +25,7 @@ use crate::accounts::Account;
 use crate::client_network::ClientNetwork;
 use crate::login::Login;
 use crate::mail::{Mail, MailKind, MailTemplates, MailVars, Mailer};
-use crate::messages::{Arg, Catalogs, Locale};
+use crate::messages::{Arg, Catalogs, Lang, Locale};
 use crate::passwords::Password;
 use crate::store::NewToken;
 use crate::{Error, Result};
@@ -278,11 +278,14 @@ impl Service {
     }
 
     /// Tells the account's owner that its second factors changed (within the account's
-    /// hourly allowance of such mails; nothing without mail or an email).
+    /// hourly allowance of such mails; nothing without mail or an email), in `reader`, the
+    /// language the request that made the change names; without one (a request naming none,
+    /// an admin's change, the CLI's), the language the account keeps.
     pub(super) async fn mail_factor_event(
         &self,
         account: &Account,
         event: &str,
+        reader: Option<Lang>,
         now: Timestamp,
     ) -> Result<()> {
         let Some(reset) = &self.reset else {
@@ -302,12 +305,10 @@ impl Service {
         let product = reset.options.product.as_str();
         let shown = to.to_string();
         let catalogs = &reset.catalogs;
-        // No request of the owner's caused this mail: the language the account keeps.
-        let lang = account
-            .language
-            .as_deref()
-            .and_then(|tag| catalogs.find(tag))
-            .unwrap_or_else(|| catalogs.default_lang());
+        let lang = match reader {
+            Some(lang) => lang,
+            None => catalogs.preferred(account.language.as_deref()),
+        };
         let vars = MailVars {
             product,
             to: &shown,

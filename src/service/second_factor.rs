@@ -23,6 +23,7 @@ use crate::accounts::Account;
 use crate::client_network::ClientNetwork;
 use crate::factors::{Code, Factors, MfaHandle, RecoveryCodes};
 use crate::lockout::{LockoutKey, LockoutState};
+use crate::messages::Lang;
 use crate::store::{MfaStep, StoredAccount, StoredMfaToken};
 use crate::{Error, Result};
 
@@ -72,12 +73,14 @@ impl Service {
     /// The second step: the `mfa_token` and a code in, the custom token out. A wrong code
     /// is [`Error::InvalidCredentials`] after the failure floor, counted against the account
     /// like a wrong password; a locked account gets the same answer. An unknown, expired,
-    /// spent or outdated token is [`Error::MfaTokenInvalid`] (sign in again).
+    /// spent or outdated token is [`Error::MfaTokenInvalid`] (sign in again). A mail the step causes
+    /// (a recovery code used) is in `asked`, the language the request names, else the account's.
     pub async fn complete_sign_in(
         self: &Arc<Self>,
         mfa_token: &str,
         code: &str,
         client: Option<ClientNetwork>,
+        asked: Option<Lang>,
         now: Timestamp,
     ) -> Result<SignedIn> {
         let started = Instant::now();
@@ -87,7 +90,9 @@ impl Service {
         let code = code.to_string();
         // A task of its own, so a client that disconnects still has its wrong code counted.
         let task = tokio::spawn(async move {
-            let result = service.second_step(&handle, &code, client, now).await;
+            let result = service
+                .second_step(&handle, &code, client, asked, now)
+                .await;
             drop(admitted);
             result
         });
@@ -125,6 +130,7 @@ impl Service {
         handle: &MfaHandle,
         code: &str,
         client: Option<ClientNetwork>,
+        asked: Option<Lang>,
         now: Timestamp,
     ) -> Result<(Account, bool)> {
         let id = handle.id();
@@ -221,6 +227,7 @@ impl Service {
                         super::factors::Event::RecoveryCodeUsed,
                         now,
                         "account",
+                        asked,
                     );
                 }
                 Ok((account, false))

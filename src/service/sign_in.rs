@@ -17,7 +17,7 @@ use crate::client_network::ClientNetwork;
 use crate::custom_token::TokenRequest;
 use crate::lockout::{Admission, AfterSuccess, Channel, LockoutKey, LockoutState, Slot};
 use crate::login::Login;
-use crate::messages::Locale;
+use crate::messages::Asked;
 use crate::passwords::{Password, Transform, Verdict};
 use crate::store::StoredAccount;
 use crate::{Error, Result};
@@ -27,12 +27,14 @@ impl Service {
     /// wrong password, disabled account, unusable hash — is [`Error::InvalidCredentials`],
     /// costs the same password-hashing work and takes at least the failure floor. Each
     /// attempt logs one `sign-in` line with its outcome. `client` is the network the request
-    /// came from, which decides the lockout count it is checked against.
+    /// came from, which decides the lockout count it is checked against; `asked`, the language
+    /// and time zone the request names, which a mail it causes speaks (else the account's).
     pub async fn sign_in(
         self: &Arc<Self>,
         login: &str,
         password: &Password,
         client: Option<ClientNetwork>,
+        asked: Asked,
         now: Timestamp,
     ) -> Result<SignInOutcome> {
         let started = Instant::now();
@@ -54,15 +56,8 @@ impl Service {
             {
                 // The owner (perhaps an imported account that never got a link) gets one,
                 // within the account's hourly mail allowance.
-                // No language comes with a sign-in: the account's own, else the default, with
-                // times in UTC.
-                let messages = self.messages();
-                let lang = found
-                    .account
-                    .language
-                    .as_deref()
-                    .and_then(|t| messages.find(t));
-                let reader = Locale::utc(lang.unwrap_or(messages.default_lang()));
+                // In the sign-in request's language, else the account's.
+                let reader = asked.reader(self.messages(), found.account.language.as_deref());
                 self.mail_verification(found.account.clone(), reader, now);
                 Err(refuse(Some(&found.account.uid), "unverified_email"))
             }

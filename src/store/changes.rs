@@ -1,4 +1,4 @@
-//! Changes to existing accounts: password, disabled flag, claims, deletion. Each is one
+//! Changes to existing accounts: password, disabled flag, claims, preferred language, deletion. Each is one
 //! Firestore write; deletion removes the account and its login-index entries atomically.
 
 use firestore::{FirestoreTimestamp, FirestoreTransactionOps, FirestoreWritePrecondition};
@@ -87,7 +87,32 @@ pub struct LegacyProfile {
     pub claims: Option<Claims>,
 }
 
+/// The field a change of preferred language writes; absent, it is cleared.
+#[derive(Serialize, Deserialize)]
+struct LanguagePatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    language: Option<String>,
+}
+
 impl Store {
+    /// Sets (or, with `None`, clears) the language an account keeps for the mails no request
+    /// causes. It touches nothing else (not `updated_at`, so no sign-in is outdated by it);
+    /// `false` when the account is gone.
+    pub async fn write_language(&self, uid: &Uid, language: Option<&str>) -> Result<bool> {
+        let patch = LanguagePatch {
+            language: language.map(str::to_string),
+        };
+        let written = self
+            .patch(
+                uid,
+                &["language"],
+                &patch,
+                FirestoreWritePrecondition::Exists(true),
+            )
+            .await?;
+        Ok(written.is_some())
+    }
+
     /// Replaces an account's legacy mark with its first own hash and the legacy system's
     /// profile fields, in one write, only if the account is still at `version`. Returns the
     /// new version, or `None`, having written nothing, when the account changed meanwhile.

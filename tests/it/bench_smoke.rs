@@ -51,6 +51,8 @@ fn the_bench_driver_runs_in_smoke_mode() {
         "/warm/cpu_ms",
         "/hook/added/p50",
         "/hook/later/p50",
+        "/languages/korean/p50",
+        "/languages/english/p50",
     ] {
         let value = results.pointer(figure).and_then(|v| v.as_f64());
         assert!(value.is_some_and(|v| v > 0.0), "{figure}: {value:?}");

@@ -365,8 +365,15 @@ async fn start_in(keys: &Path, project: &str) -> (Arc<Service>, firegate::servic
 /// Signs in the account `rotation_app` creates, straight through the service.
 async fn sign_in_kim(service: &Arc<Service>) -> firegate::Result<firegate::service::SignedIn> {
     let password = firegate::passwords::Password::new("password-1".into()).unwrap();
+    let asked = firegate::messages::Asked::utc(None);
     match service
-        .sign_in("kim@example.com", &password, None, jiff::Timestamp::now())
+        .sign_in(
+            "kim@example.com",
+            &password,
+            None,
+            asked,
+            jiff::Timestamp::now(),
+        )
         .await?
     {
         firegate::service::SignInOutcome::SignedIn(signed_in) => Ok(signed_in),

@@ -3,7 +3,7 @@
 //! English left in a Korean page, reset and verification mails in the language of the request
 //! that caused them with their times in its time zone, an operator's language file picked up
 //! and a malformed one stopping start-up, and the reset flow in Korean through the SMTP sink
-//! and headless Chromium.
+//! and headless Chromium, also from a browser in a time zone the server does not know.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -428,4 +428,28 @@ async fn a_registrations_language_is_kept_for_the_mails_no_request_causes() {
     assert_eq!(app.sign_in("han@example.com", "her password").await.0, 400);
     let second = sink.mail("han@example.com", 2).await;
     assert_eq!(second["subject"], "[firegate] 이메일 주소 인증 안내");
+}
+
+#[tokio::test]
+async fn a_browser_time_zone_the_server_does_not_know_falls_back_to_utc() {
+    let sink = SmtpSink::start(false);
+    let app = TestApp::builder().mail_sink(&sink).start().await;
+    app.create("jung@example.com", "old password").await;
+    // The browser reports a zone no time-zone database has: the page asks again without it
+    // rather than showing "invalid email".
+    let asked = chromium(&[
+        "request",
+        &app.url("/password-reset/"),
+        "jung@example.com",
+        "ko-KR",
+        "Mars/Olympus_Mons",
+    ])
+    .await;
+    assert_eq!(
+        asked["result"],
+        "이 주소로 가입한 계정이 있다면 비밀번호 재설정 링크를 보냈어요. 메일함을 확인해 주세요."
+    );
+    let mail = sink.mail("jung@example.com", 1).await;
+    let text = mail["text"].as_str().unwrap();
+    assert!(text.contains(" UTC까지)"), "times in UTC, said so: {text}");
 }

@@ -8,6 +8,7 @@ mod common;
 mod google_standin;
 mod hook_standin;
 
+mod account_language;
 mod accounts;
 mod admin;
 mod admin_gate;

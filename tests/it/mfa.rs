@@ -11,19 +11,19 @@ use serde_json::{Value, json};
 use crate::common::{TestApp, TestAppBuilder, keys_dir, project_id};
 use crate::google_standin::GoogleStandIn;
 
-const PW: &str = "correct horse battery";
+pub(crate) const PW: &str = "correct horse battery";
 
 /// A server whose ID tokens come from the stand-in's securetoken key.
-struct MfaApp {
-    app: TestApp,
+pub(crate) struct MfaApp {
+    pub(crate) app: TestApp,
     google: GoogleStandIn,
 }
 
 /// An account with an authenticator: its uid, secret and recovery codes.
-struct Enrolled {
-    uid: String,
-    secret: TotpSecret,
-    recovery: Vec<String>,
+pub(crate) struct Enrolled {
+    pub(crate) uid: String,
+    pub(crate) secret: TotpSecret,
+    pub(crate) recovery: Vec<String>,
 }
 
 async fn spawn_mfa(extra: &[&str]) -> MfaApp {
@@ -31,7 +31,7 @@ async fn spawn_mfa(extra: &[&str]) -> MfaApp {
 }
 
 /// A server on `project` with the stand-in's securetoken certificates.
-async fn spawn_mfa_in(project: &str, builder: TestAppBuilder) -> MfaApp {
+pub(crate) async fn spawn_mfa_in(project: &str, builder: TestAppBuilder) -> MfaApp {
     let google = GoogleStandIn::start(project, 3600).await;
     let app = builder
         .in_project(keys_dir(), project)
@@ -56,7 +56,7 @@ impl MfaApp {
     }
 
     /// A signed ID token of a sign-in just now.
-    fn id_token(&self, uid: &str) -> String {
+    pub(crate) fn id_token(&self, uid: &str) -> String {
         self.google
             .id_token(&self.claims(uid, Timestamp::now().as_second()))
     }
@@ -85,7 +85,7 @@ impl MfaApp {
     }
 
     /// The `mfa_token` a right password yields (asserting the 403).
-    async fn first_step(&self, login: &str) -> String {
+    pub(crate) async fn first_step(&self, login: &str) -> String {
         let (status, body) = self.app.sign_in(login, PW).await;
         assert_eq!(status, 403, "{body}");
         assert_eq!(body["error"], "second_factor_required", "{body}");
@@ -93,7 +93,7 @@ impl MfaApp {
     }
 
     /// Creates `login` and enrols an authenticator for it through the routes.
-    async fn enrolled(&self, login: &str) -> Enrolled {
+    pub(crate) async fn enrolled(&self, login: &str) -> Enrolled {
         let uid = self.app.create(login, PW).await.uid.to_string();
         let token = self.id_token(&uid);
         let (status, body) = self

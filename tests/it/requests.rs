@@ -186,7 +186,8 @@ async fn error_messages_never_echo_submitted_values() {
     assert_eq!((status, &got["error"]), (400, &json!("unknown_field")));
     assert_eq!(
         got["message"],
-        "unexpected field `s3cret-field`; accepted fields: `email` or `username`, and `password`"
+        "unexpected field `s3cret-field`; accepted fields: `email` or `username`, `password`, \
+         and optionally `time_zone`"
     );
     for value in ["s3cret-value", "s3cret-password", "kim@example.com"] {
         assert!(!got.to_string().contains(value), "{value} echoed: {got}");
