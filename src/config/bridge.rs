@@ -34,7 +34,7 @@ pub struct BridgeArgs {
     /// The Firebase project's web API key, for checking a graduated account's password with
     /// Firebase Auth after it changed there (required by `serve` in graduate mode).
     #[arg(long, env = "FIREGATE_FIREBASE_API_KEY", hide_env_values = true,
-          value_parser = api_key)]
+          value_parser = super::values::secret(api_key))]
     pub firebase_api_key: Option<SecretString>,
 
     /// Accounts with a username and no email graduate as `username@DOMAIN` (a domain you own

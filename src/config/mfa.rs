@@ -37,7 +37,7 @@ pub struct MfaArgs {
     /// collection can compute codes. Keep it with the service's other secrets: a secret
     /// sealed with it opens with no other key.
     #[arg(long, env = "FIREGATE_MFA_KEY", hide_env_values = true, value_name = "KEY",
-          value_parser = mfa_key)]
+          value_parser = super::values::secret(mfa_key))]
     pub mfa_key: Option<SecretString>,
 
     /// The name authenticator apps show beside the account.

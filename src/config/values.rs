@@ -77,3 +77,40 @@ pub(super) fn cors_origin(value: &str) -> Result<String, String> {
         )),
     }
 }
+
+/// A parser for a secret setting: `check` validates it, and its error — never the value —
+/// is what clap prints. A plain `fn(&str) -> Result<_, String>` parser would not do: clap
+/// prefixes such errors with `invalid value '<the value>'`, which would put a mistyped
+/// secret into the logs.
+pub(super) fn secret(
+    check: fn(&str) -> Result<secrecy::SecretString, String>,
+) -> clap::builder::ValueParser {
+    clap::builder::ValueParser::new(SecretParser(check))
+}
+
+#[derive(Clone)]
+struct SecretParser(fn(&str) -> Result<secrecy::SecretString, String>);
+
+impl clap::builder::TypedValueParser for SecretParser {
+    type Value = secrecy::SecretString;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<secrecy::SecretString, clap::Error> {
+        let name = arg
+            .and_then(clap::Arg::get_long)
+            .map_or_else(|| "the setting".to_string(), |long| format!("--{long}"));
+        let refuse = |why: &str| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("{name}: {why} (the value is not shown)\n"),
+            )
+            .with_cmd(cmd)
+        };
+        let text = value.to_str().ok_or_else(|| refuse("not UTF-8"))?;
+        (self.0)(text).map_err(|why| refuse(&why))
+    }
+}

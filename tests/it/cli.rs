@@ -309,3 +309,40 @@ async fn a_closed_stdout_ends_every_printing_command_quietly() {
         assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn a_malformed_secret_setting_is_refused_without_showing_it() {
+    let keys = crate::common::keys_dir();
+    let project = crate::common::project_id();
+    let marker = "Sup3rSecretMarker";
+    for (variable, value, setting) in [
+        (
+            "FIREGATE_MFA_KEY",
+            format!("{marker}-not-base64!"),
+            "--mfa-key",
+        ),
+        (
+            "FIREGATE_FIREBASE_API_KEY",
+            format!("{marker} has a space"),
+            "--firebase-api-key",
+        ),
+        (
+            "FIREGATE_ADMIN_PASSWORD_HASH",
+            format!("{marker}-a-plain-password"),
+            "--admin-password-hash",
+        ),
+    ] {
+        let output = crate::common::firegate_command(keys.path(), &project)
+            .env(variable, &value)
+            .arg("serve")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{variable}: {stderr}");
+        assert!(
+            stderr.contains(setting),
+            "{variable} names its setting: {stderr}"
+        );
+        assert!(!stderr.contains(marker), "{variable} shown:\n{stderr}");
+    }
+}
