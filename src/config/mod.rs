@@ -10,6 +10,7 @@
 //! file, `config show` and the reference page are rendered from the catalogue too.
 
 mod admin;
+mod breached;
 mod bridge;
 mod document;
 mod file;
@@ -35,6 +36,7 @@ use std::time::Duration;
 use clap::Args;
 
 pub use admin::AdminArgs;
+pub use breached::{BreachedArgs, BreachedAtSignIn, BreachedCheck, BreachedUnreachable};
 pub use bridge::{BridgeArgs, FirebaseAuthMode};
 pub use file::{
     ALLOW_INSECURE_PERMISSIONS, ConfigFile, DEFAULT_FILE, FileError, FileValue, locate,
@@ -73,6 +75,8 @@ pub struct ServerArgs {
     #[command(flatten)]
     pub new_passwords: NewPasswordArgs,
     #[command(flatten)]
+    pub breached: BreachedArgs,
+    #[command(flatten)]
     pub lockout: LockoutArgs,
     #[command(flatten)]
     pub store: StoreArgs,
@@ -110,6 +114,7 @@ impl ServerArgs {
     pub fn check(&self) -> Result<(), String> {
         self.bridge.check_for_server()?;
         self.legacy.check_for_server()?;
+        self.breached.check()?;
         self.reset.check_for_server()
     }
 
@@ -138,6 +143,7 @@ impl ServerArgs {
             reset: self.reset.options(),
             bridge: self.bridge.options(self.sign_in.tenant_id.as_deref()),
             legacy: self.legacy.options(),
+            breached: self.breached.options(),
             messages: self.languages.options(),
             factors: self.mfa.options(),
         }
@@ -186,6 +192,8 @@ pub struct AccountsArgs {
     #[command(flatten)]
     pub new_passwords: NewPasswordArgs,
     #[command(flatten)]
+    pub breached: BreachedArgs,
+    #[command(flatten)]
     pub bridge: BridgeArgs,
     #[command(flatten)]
     pub mfa: MfaArgs,
@@ -216,6 +224,7 @@ impl AccountsArgs {
             reset: None,
             bridge: self.bridge.options(self.tenant_id.as_deref()),
             legacy: None,
+            breached: self.breached.options(),
             messages: crate::messages::MessageOptions::default(),
             factors: self.mfa.options(),
         }

@@ -15,6 +15,7 @@ pub const SECTIONS: &[(&str, &str)] = &[
     ("HTTP server", "http"),
     ("Sign-in", "sign-in"),
     ("Accounts", "accounts"),
+    ("Breached passwords", "breached"),
     ("Brute-force lockout", "lockout"),
     ("Firestore", "firestore"),
     ("Signer", "signer"),

@@ -77,7 +77,7 @@ impl Service {
             }
             None => None,
         };
-        self.check_policy(&password)?;
+        self.check_new_password(&password).await?;
         let _admitted = self.admit()?;
         let account = self
             .create_account_speaking(
@@ -136,6 +136,7 @@ impl Service {
             firebase: Default::default(),
             language,
             factors: Default::default(),
+            breached_at: None,
         };
         self.store.create_account(&account).await?;
         self.bridge_changed(&account, Some(&new.password), false)
@@ -180,7 +181,7 @@ impl Service {
         client: Option<ClientNetwork>,
         now: Timestamp,
     ) -> Result<Uid> {
-        self.check_policy(new)?;
+        self.check_new_password(new).await?;
         let admitted = self.admit()?;
         let started = Instant::now();
         let found = self
@@ -218,7 +219,7 @@ impl Service {
         password: &Password,
         now: Timestamp,
     ) -> Result<Uid> {
-        self.check_policy(password)?;
+        self.check_new_password(password).await?;
         let found = self.find(target).await?;
         let hash = self.passwords.hash(password).await?;
         if self
@@ -365,6 +366,7 @@ impl Service {
         let stats = SchemeStats {
             schemes: self.scheme_stats().await?,
             second_factor: self.second_factor_count().await?,
+            breached: self.breached_count().await?,
             computed_at: Timestamp::now(),
         };
         *cache = Some((Instant::now(), stats.clone()));

@@ -10,6 +10,7 @@ use tracing::{info, warn};
 
 use super::sign_in::{Checked, refuse};
 use super::{NewAccount, Service};
+use crate::breached::AtSignIn;
 use crate::legacy_hook::{HookAnswer, LegacyHook, LegacyHookOptions, Profile};
 use crate::login::Login;
 use crate::passwords::{EXTERNAL_SCHEME, Password, Transform, Verdict};
@@ -73,6 +74,14 @@ impl Service {
             HookAnswer::Invalid => return Err(refuse(Some(&uid), "wrong_password")),
             HookAnswer::Valid(profile) => profile,
         };
+        // The breach lookup before the account moves off the legacy system.
+        let breached = migrate.is_some() && self.breached_at_sign_in(password).await;
+        if breached
+            && self.at_sign_in == AtSignIn::Reset
+            && let Some(now) = migrate
+        {
+            self.act_on_breached(&mut found, now).await?;
+        }
         if let Some(now) = migrate {
             let hash = self.passwords.hash(password).await?;
             let changes = LegacyProfile {
@@ -112,6 +121,9 @@ impl Service {
         if found.account.disabled {
             return Err(refuse(Some(&uid), "disabled"));
         }
+        if breached && let Some(now) = migrate {
+            self.act_on_breached(&mut found, now).await?;
+        }
         Ok(Checked {
             found,
             input: Transform::None,
@@ -141,6 +153,7 @@ impl Service {
             // the sign-in is refused as a disabled account's is.
             return Err(refuse(None, "disabled"));
         }
+        let breached = self.breached_at_sign_in(password).await;
         let new = new_account(typed, &profile, password);
         let uid = match self.create_account(new, now).await {
             Ok(account) => {
@@ -155,13 +168,16 @@ impl Service {
             ) => return self.check_after_lost_creation(typed, password).await,
             Err(e) => return Err(e),
         };
-        let Some(found) = self.store.find_by_uid(&uid).await? else {
+        let Some(mut found) = self.store.find_by_uid(&uid).await? else {
             return Err(Error::storage(format!(
                 "account `{uid}` was created and cannot be read back"
             )));
         };
         if found.account.disabled {
             return Err(refuse(Some(&uid), "disabled"));
+        }
+        if breached {
+            self.act_on_breached(&mut found, now).await?;
         }
         Ok(Checked {
             found,

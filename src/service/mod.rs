@@ -6,6 +6,7 @@
 
 mod accounts;
 mod admin;
+mod breached;
 mod bridge;
 mod export;
 mod factors;
@@ -43,6 +44,7 @@ use tracing::warn;
 use crate::Result;
 use secrecy::SecretString;
 
+use crate::breached::{Breached, BreachedOptions};
 use crate::factors::{FactorOptions, MfaMode};
 use crate::google::{IamSigner, IdTokenOptions, IdTokenVerifier};
 use crate::keys::{self, KeyOptions, KeyRing, Publication};
@@ -72,6 +74,8 @@ pub struct ServiceOptions {
     pub bridge: BridgeOptions,
     /// The legacy system's verify hook, when accounts are checked there.
     pub legacy: Option<LegacyHookOptions>,
+    /// Passwords known from breaches.
+    pub breached: BreachedOptions,
     /// The pages' and mails' message catalogs.
     pub messages: MessageOptions,
     /// Second factors and the ID tokens of the self-service routes.
@@ -130,6 +134,10 @@ pub struct Service {
     bridge: Option<bridge::Bridge>,
     /// The legacy system's verify hook.
     legacy: Option<LegacyHook>,
+    /// The breached-password lookup, when one is on.
+    breached: Option<Breached>,
+    /// How a legacy account's first sign-in treats a breached password.
+    at_sign_in: crate::breached::AtSignIn,
     key_refresh: Duration,
     /// Whether start-up found a recorded key state. Without one the first refresh runs at
     /// once (it records the key); with one, an interval on (start-up has just read it, and a
@@ -179,9 +187,12 @@ impl Service {
             reset,
             bridge,
             legacy,
+            breached,
             messages,
             factors,
         } = options;
+        let at_sign_in = breached.at_sign_in;
+        let breached = Breached::new(&breached)?;
         let legacy = match legacy {
             Some(options) => Some(legacy::start_hook(&options).await?),
             None => None,
@@ -288,6 +299,8 @@ impl Service {
         let service = Arc::new(Service {
             bridge,
             legacy,
+            breached,
+            at_sign_in,
             signer,
             passwords,
             store,

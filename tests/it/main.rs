@@ -7,12 +7,14 @@
 mod common;
 mod google_standin;
 mod hook_standin;
+mod pwned_standin;
 
 mod accounts;
 mod admin;
 mod admin_gate;
 mod bench_smoke;
 mod book;
+mod breached;
 mod cli;
 mod config_file;
 mod connections;
