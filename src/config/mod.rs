@@ -10,6 +10,7 @@
 //! file, `config show` and the reference page are rendered from the catalogue too.
 
 mod admin;
+mod app_check;
 mod breached;
 mod bridge;
 mod document;
@@ -36,6 +37,7 @@ use std::time::Duration;
 use clap::Args;
 
 pub use admin::AdminArgs;
+pub use app_check::AppCheckArgs;
 pub use breached::{BreachedArgs, BreachedAtSignIn, BreachedCheck, BreachedUnreachable};
 pub use bridge::{BridgeArgs, FirebaseAuthMode};
 pub use file::{
@@ -77,6 +79,8 @@ pub struct ServerArgs {
     #[command(flatten)]
     pub breached: BreachedArgs,
     #[command(flatten)]
+    pub app_check: AppCheckArgs,
+    #[command(flatten)]
     pub lockout: LockoutArgs,
     #[command(flatten)]
     pub store: StoreArgs,
@@ -115,6 +119,7 @@ impl ServerArgs {
         self.bridge.check_for_server()?;
         self.legacy.check_for_server()?;
         self.breached.check()?;
+        self.app_check.check()?;
         self.reset.check_for_server()
     }
 
@@ -144,6 +149,7 @@ impl ServerArgs {
             bridge: self.bridge.options(self.sign_in.tenant_id.as_deref()),
             legacy: self.legacy.options(),
             breached: self.breached.options(),
+            app_check: self.app_check.options(self.store.project_id.as_deref()),
             messages: self.languages.options(),
             factors: self.mfa.options(),
         }
@@ -225,6 +231,7 @@ impl AccountsArgs {
             bridge: self.bridge.options(self.tenant_id.as_deref()),
             legacy: None,
             breached: self.breached.options(),
+            app_check: None,
             messages: crate::messages::MessageOptions::default(),
             factors: self.mfa.options(),
         }

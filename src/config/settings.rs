@@ -16,6 +16,7 @@ pub const SECTIONS: &[(&str, &str)] = &[
     ("Sign-in", "sign-in"),
     ("Accounts", "accounts"),
     ("Breached passwords", "breached"),
+    ("App Check", "app-check"),
     ("Brute-force lockout", "lockout"),
     ("Firestore", "firestore"),
     ("Signer", "signer"),
