@@ -160,6 +160,7 @@ pub struct Service {
     /// Password-checking requests in progress, bounded by hashing slots plus queue, so a
     /// flood is refused before it costs any Firestore call or memory.
     admissions: Arc<tokio::sync::Semaphore>,
+    legacy_count: legacy::LegacyCount,
     /// Password checks running per lockout key, so a burst gets no more than the lockout
     /// threshold allows.
     checks_in_flight: Arc<crate::lockout::Ledger>,
@@ -333,6 +334,7 @@ impl Service {
             factors,
             id_tokens,
             admissions: Arc::new(tokio::sync::Semaphore::new(admissions)),
+            legacy_count: legacy::LegacyCount::default(),
             checks_in_flight: crate::lockout::Ledger::new(),
         });
         let settling = service.settle_in_background(loaded);

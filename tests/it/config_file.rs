@@ -82,6 +82,13 @@ failure-floor-ms = 0
 [accounts]
 min-password-length = 12
 
+[breached]
+check = "off"
+min-count = 3
+
+[app-check]
+app-check = ["off"]
+
 [lockout]
 threshold = 2
 
