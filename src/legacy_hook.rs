@@ -207,7 +207,7 @@ impl LegacyHook {
             .connect_timeout(options.deadline)
             .timeout(options.deadline)
             .build()
-            .map_err(|e| Error::internal(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| Error::internal("cannot build the HTTP client").caused_by(e))?;
         let capacity = options.concurrency.max(1) * ENTRIES_PER_PLACE;
         Ok(LegacyHook {
             host: host_of(&url),

@@ -162,6 +162,30 @@ async fn a_wrong_password_from_the_hook_counts_toward_the_lockout() {
 }
 
 #[tokio::test]
+async fn an_unknown_logins_wrong_passwords_count_and_a_locked_one_never_reaches_the_hook() {
+    let hook = HookStandIn::start().await;
+    let app = TestApp::builder()
+        .verify_hook(&hook)
+        .flags(&["--legacy-create-unknown"])
+        .lockout(2, 60)
+        .start()
+        .await;
+    hook.user("zed", PW, json!({}));
+    for _ in 0..2 {
+        let (status, body) = app.sign_in("zed", "wrong-guess").await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_credentials"))
+        );
+    }
+    assert_eq!(hook.calls(), 2);
+    let (status, _) = app.sign_in("zed", PW).await;
+    assert_eq!(status, 400, "locked before the hook is asked");
+    assert_eq!(hook.calls(), 2);
+    assert_eq!(app.service.store.count_accounts().await.unwrap(), 0);
+}
+
+#[tokio::test]
 async fn a_hook_without_an_answer_is_503_and_changes_nothing() {
     let hook = HookStandIn::start().await;
     let app = TestApp::builder()
