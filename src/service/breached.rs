@@ -110,16 +110,33 @@ impl Service {
             .as_deref()
             .and_then(|t| messages.find(t));
         let reader = Locale::utc(lang.unwrap_or(messages.default_lang()));
-        let service = self.clone();
-        let account = found.account.clone();
-        tokio::spawn(async move {
-            if let Err(e) = service
-                .send_link(&account, Purpose::BreachedReset, &reader, now)
-                .await
-            {
-                warn!(error = %crate::error::chain(&e), "breached-password reset mail not sent");
+        // Among the mails prepared at once (beyond them this one is dropped, as a
+        // verification mail would be): the next sign-in asks again.
+        let permit = self
+            .reset
+            .as_ref()
+            .map(|r| r.in_flight.clone().try_acquire_owned());
+        match permit {
+            Some(Ok(permit)) => {
+                let service = self.clone();
+                let account = found.account.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = service
+                        .send_link(&account, Purpose::BreachedReset, &reader, now)
+                        .await
+                    {
+                        warn!(error = %crate::error::chain(&e), "breached-password reset mail not sent");
+                    }
+                    drop(permit);
+                });
             }
-        });
+            Some(Err(_)) => {
+                warn!(%uid, "too many mails in progress; breached-password reset mail dropped")
+            }
+            None => {
+                warn!(%uid, "no reset mail for a breached password: mail is not configured (--mail-url, --public-url)")
+            }
+        }
         Err(Error::PasswordResetRequired)
     }
 }
