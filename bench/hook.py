@@ -19,7 +19,8 @@ def standin(run, binary, logins):
     """The stand-in beside `binary` (built with it: `cargo build --example hook_standin`), else
     through cargo; its process, URL and secret file."""
     built = Path(binary).resolve().parent / "examples/hook_standin"
-    command = [built] if built.exists() else ["cargo", "run", "-q", "--release", "--example", "hook_standin", "--"]
+    profile = [] if Path(binary).resolve().parent.name == "debug" else ["--release"]
+    command = [built] if built.exists() else ["cargo", "run", "-q", *profile, "--example", "hook_standin", "--"]
     proc = run.spawn([*command, LATENCY_MS, PASSWORD, *logins], None, cwd=run.ROOT, stdin=subprocess.PIPE,
                      stdout=subprocess.PIPE, text=True)
     _, url, secret_file = proc.stdout.readline().split()

@@ -349,6 +349,9 @@ def measure(a, work):
     log("App Check and breached passwords"), load("before App Check and breached passwords")
     import abuse  # beside this script, so on sys.path
     r["abuse"] = abuse.measure(sys.modules[__name__], a.bin, env, work, a.smoke)
+    log("second factor"), load("before the second factor")
+    import mfa  # beside this script, so on sys.path
+    r["mfa"] = mfa.measure(sys.modules[__name__], a.bin, env, 3 if a.smoke else 41)
     r["binary_mib"] = Path(a.bin).stat().st_size / 2**20
     if not a.smoke:
         load("before the IAM signer")
@@ -377,7 +380,7 @@ def fmt(value, unit):
 
 def tables(r):
     """The tables, by the name of their `<!-- bench:NAME -->` markers."""
-    import hook  # beside this script, so on sys.path
+    import hook, mfa  # beside this script, so on sys.path
     m, cold, warm = r.get("micro", {}), r["cold"], r["warm"]
     argon2, best = m.get("argon2id_ms"), max(r["throughput"], key=lambda t: t["per_s"])
     cores = len(os.sched_getaffinity(0))
@@ -393,6 +396,7 @@ def tables(r):
                       "argon2id verify + one signature (no Firestore round trip)", "none set"),
             *[ratio_row(*row) for row in hook.rows(r, warm["p50"], argon2)],
             *[ratio_row(*row) for row in __import__("abuse").rows(r)],
+            *[ratio_row(*row) for row in mfa.rows(r, warm["p50"])],
             ratio_row(f"throughput (best of {', '.join(str(t['clients']) for t in r['throughput'])} clients: "
                       f"{best['clients']})", best["per_s"], "sign-ins/s", None if argon2 is None else cores * 1e3 / argon2,
                       f"{cores} cores / argon2id verify", "≥ 0.90"),

@@ -54,6 +54,25 @@ login-signing-in = Signing in…
 login-signed-in = Signed in as uid { $uid }
 login-token-times = Token issued { $issued }, valid until { $until } (for signInWithCustomToken; the Firebase session it starts lasts longer).
 login-invalid-credentials = Invalid login or password.
+login-code-intro = This account has a second factor: type the code the authenticator app shows, or an unused recovery code.
+login-code-label = Code
+login-code-button = Verify
+login-code-checking = Checking the code…
+login-code-invalid = The code does not match.
+login-code-expired = This sign-in has expired or had too many wrong codes; sign in again.
+mfa-setup-page-title = Second factor · { $product }
+mfa-setup-heading = Add an authenticator app
+mfa-setup-intro = This page signs in, turns the custom token into a Firebase ID token at the Auth emulator, and enrols an authenticator app through POST /mfa/totp/enroll/ and /mfa/totp/confirm/.
+mfa-setup-start = Sign in and start
+mfa-setup-scan = Scan the QR code with the authenticator app, or type the key below into it, then enter the code it shows.
+mfa-setup-qr-alt = QR code of the authenticator key
+mfa-setup-secret = Key:
+mfa-setup-confirm = Turn on
+mfa-setup-enabled = The authenticator app is on: every sign-in now asks for its code.
+mfa-setup-recovery = Recovery codes: each signs in once if the phone is lost. Write them down now; they are not shown again.
+mfa-setup-has-factor = This account has a second factor already.
+mfa-setup-refused = Refused:
+mfa-setup-no-emulator = This page needs the Firebase Auth emulator (FIREBASE_AUTH_EMULATOR_HOST) to turn a custom token into an ID token; an app does this with the Firebase SDK.
 
 ## The password-reset mail
 

@@ -49,6 +49,25 @@ login-signing-in = 로그인하는 중…
 login-signed-in = uid { $uid } 계정으로 로그인했어요.
 login-token-times = 토큰은 { $issued }에 발급됐고 { $until }까지 쓸 수 있어요. (signInWithCustomToken에 쓰는 토큰이에요. 이 토큰으로 시작한 Firebase 세션은 더 오래 유지돼요.)
 login-invalid-credentials = 아이디 또는 비밀번호가 맞지 않아요.
+login-code-intro = 이 계정은 2단계 인증을 써요. 인증 앱에 표시된 코드나 아직 쓰지 않은 복구 코드를 입력해 주세요.
+login-code-label = 인증 코드
+login-code-button = 확인
+login-code-checking = 코드를 확인하는 중…
+login-code-invalid = 코드가 맞지 않아요.
+login-code-expired = 로그인 시간이 지났거나 틀린 코드를 너무 많이 입력했어요. 처음부터 다시 로그인해 주세요.
+mfa-setup-page-title = 2단계 인증 · { $product }
+mfa-setup-heading = 인증 앱 추가하기
+mfa-setup-intro = 이 페이지는 로그인한 뒤 Auth 에뮬레이터에서 커스텀 토큰을 Firebase ID 토큰으로 바꾸고, POST /mfa/totp/enroll/과 /mfa/totp/confirm/으로 인증 앱을 등록해요.
+mfa-setup-start = 로그인하고 시작하기
+mfa-setup-scan = 인증 앱으로 QR 코드를 스캔하거나 아래 키를 직접 입력한 다음, 앱에 표시된 코드를 입력해 주세요.
+mfa-setup-qr-alt = 인증 앱 키의 QR 코드
+mfa-setup-secret = 키:
+mfa-setup-confirm = 켜기
+mfa-setup-enabled = 인증 앱을 켰어요. 이제 로그인할 때마다 앱의 코드를 물어봐요.
+mfa-setup-recovery = 복구 코드예요. 휴대폰을 잃어버렸을 때 코드 하나로 한 번 로그인할 수 있어요. 다시 보여 주지 않으니 지금 적어 두세요.
+mfa-setup-has-factor = 이 계정은 이미 2단계 인증을 쓰고 있어요.
+mfa-setup-refused = 거부됨:
+mfa-setup-no-emulator = 이 페이지는 커스텀 토큰을 ID 토큰으로 바꾸려면 Firebase Auth 에뮬레이터(FIREBASE_AUTH_EMULATOR_HOST)가 필요해요. 앱에서는 Firebase SDK가 이 일을 해요.
 
 ## The password-reset mail
 

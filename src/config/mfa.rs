@@ -1,5 +1,5 @@
-//! The second-factor settings group (`--mfa`, `--mfa-key`, the recent-sign-in window and
-//! where Firebase ID tokens' certificates are).
+//! The second-factor settings group (`--mfa`, `--mfa-key`, the recent-sign-in window, and
+//! where Firebase ID tokens' certificates are and which project they are for).
 
 use std::time::Duration;
 
@@ -55,6 +55,17 @@ pub struct MfaArgs {
     #[arg(long, env = "FIREGATE_ID_TOKEN_CERTS_URL", default_value = SECURETOKEN_CERTS_URL,
           value_parser = non_empty("--id-token-certs-url"))]
     pub id_token_certs_url: String,
+
+    /// The Firebase project whose ID tokens the self-service routes take (their `aud` and
+    /// `iss`); default: the signing keys' project.
+    ///
+    /// Custom tokens are exchanged in the project of the service account that signs them,
+    /// so its ID tokens name that project, which may differ from `--project-id` (Firestore).
+    /// Set it with `--signer iam` when Firestore is in another project than the service
+    /// account, and wherever the keys' project is not the Firebase one.
+    #[arg(long, env = "FIREGATE_ID_TOKEN_PROJECT", value_name = "PROJECT",
+          value_parser = non_empty("--id-token-project"))]
+    pub id_token_project: Option<String>,
 }
 
 impl MfaArgs {
@@ -74,9 +85,10 @@ impl MfaArgs {
             issuer: self.mfa_issuer.clone(),
             recent_sign_in: Duration::from_secs(self.recent_sign_in_secs.into()),
             id_token_certs_url: self.id_token_certs_url.clone(),
+            id_token_project: self.id_token_project.clone(),
             // The variable only, as the Admin SDKs read it.
-            auth_emulator: std::env::var("FIREBASE_AUTH_EMULATOR_HOST")
-                .is_ok_and(|h| !h.trim().is_empty()),
+            auth_emulator: auth_emulator_host().is_some(),
+            auth_emulator_url: auth_emulator_host().map(|h| format!("http://{h}")),
             ..FactorOptions::default()
         }
     }
@@ -86,4 +98,12 @@ impl MfaArgs {
 fn mfa_key(value: &str) -> Result<SecretString, String> {
     Sealer::from_base64(value)?;
     Ok(SecretString::from(value.trim().to_string()))
+}
+
+/// `FIREBASE_AUTH_EMULATOR_HOST` (`host:port`), when set.
+fn auth_emulator_host() -> Option<String> {
+    std::env::var("FIREBASE_AUTH_EMULATOR_HOST")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
 }

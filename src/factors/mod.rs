@@ -48,10 +48,15 @@ pub struct FactorOptions {
     pub mfa_token_attempts: u32,
     /// Where the certificates of Firebase ID tokens are (Google's securetoken URL).
     pub id_token_certs_url: String,
+    /// The Firebase project whose ID tokens are taken (`aud`, `iss`); `None`: the project
+    /// custom tokens are minted for (the signing keys'), else the Firestore project.
+    pub id_token_project: Option<String>,
     /// Unsigned ID tokens (the Auth emulator's) are taken: set only with
     /// `FIREBASE_AUTH_EMULATOR_HOST`, and the service takes them only for a `demo-` project
     /// or under `dev`.
     pub auth_emulator: bool,
+    /// `http://<FIREBASE_AUTH_EMULATOR_HOST>`, for the demo enrolment page.
+    pub auth_emulator_url: Option<String>,
     /// Running under `firegate dev`.
     pub dev: bool,
 }
@@ -66,7 +71,9 @@ impl Default for FactorOptions {
             mfa_token_lifetime: Duration::from_secs(300),
             mfa_token_attempts: 5,
             id_token_certs_url: SECURETOKEN_CERTS_URL.into(),
+            id_token_project: None,
             auth_emulator: false,
+            auth_emulator_url: None,
             dev: false,
         }
     }
@@ -82,7 +89,9 @@ impl std::fmt::Debug for FactorOptions {
             .field("mfa_token_lifetime", &self.mfa_token_lifetime)
             .field("mfa_token_attempts", &self.mfa_token_attempts)
             .field("id_token_certs_url", &self.id_token_certs_url)
+            .field("id_token_project", &self.id_token_project)
             .field("auth_emulator", &self.auth_emulator)
+            .field("auth_emulator_url", &self.auth_emulator_url)
             .field("dev", &self.dev)
             .finish()
     }

@@ -121,6 +121,11 @@ impl IdTokenVerifier {
         }
     }
 
+    /// The project tokens must be for.
+    pub fn project_id(&self) -> &str {
+        &self.options.project_id
+    }
+
     /// Whether unsigned (emulator) tokens are taken.
     pub fn allows_unsigned(&self) -> bool {
         self.options.allow_unsigned

@@ -12,17 +12,26 @@ use axum::{Extension, Json, Router};
 use jiff::Timestamp;
 use serde_json::json;
 
+use askama::Template;
+
 use super::body::JsonObject;
 use super::error::ApiError;
+use super::pages::{self, Language, Words};
 use crate::client_network::ClientNetwork;
 use crate::service::{Caller, Challenge, Service};
 
 /// Makes one route's handlers.
 type Handlers = fn() -> MethodRouter<Arc<Service>>;
 
-/// The routes, each with and without its trailing slash.
-pub fn routes() -> Router<Arc<Service>> {
+/// The routes, each with and without its trailing slash; with `demo_page`, the enrolment
+/// page at `GET /mfa/setup/` too.
+pub fn routes(demo_page: bool) -> Router<Arc<Service>> {
     let mut router = Router::new();
+    if demo_page {
+        router = router
+            .route("/mfa/setup", get(setup_page))
+            .route("/mfa/setup/", get(setup_page));
+    }
     let routes: [(&str, Handlers); 6] = [
         ("/login/second-factor", || post(second_factor)),
         ("/mfa", || get(list)),
@@ -37,6 +46,31 @@ pub fn routes() -> Router<Arc<Service>> {
             .route(&format!("{path}/"), handler());
     }
     router
+}
+
+#[derive(Template)]
+#[template(path = "mfa_setup.html")]
+struct SetupPage<'a> {
+    nonce: &'a str,
+    t: Words<'a>,
+    /// The Auth emulator's URL, which turns custom tokens into ID tokens for the page; empty
+    /// without one.
+    auth_emulator: &'a str,
+}
+
+/// The demo enrolment page: signs in, exchanges the custom token for an ID token at the Auth
+/// emulator (what `signInWithCustomToken` does), shows the QR code and confirms with a code.
+async fn setup_page(State(service): State<Arc<Service>>, language: Language) -> Response {
+    let nonce = pages::nonce();
+    let t = Words::new(&service, language);
+    let emulator = service.auth_emulator_url();
+    let html = SetupPage {
+        nonce: &nonce,
+        t,
+        auth_emulator: emulator.unwrap_or_default(),
+    }
+    .render();
+    pages::html_response_connecting(html, &nonce, emulator)
 }
 
 /// The answer to a right password of an account with a second factor.

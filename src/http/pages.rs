@@ -88,6 +88,15 @@ pub fn nonce() -> String {
 
 /// A rendered page with its Content-Security-Policy and framing/sniffing headers.
 pub fn html_response(rendered: askama::Result<String>, nonce: &str) -> Response {
+    html_response_connecting(rendered, nonce, None)
+}
+
+/// [`html_response`] for a page whose script also calls `origin` (the Auth emulator's).
+pub fn html_response_connecting(
+    rendered: askama::Result<String>,
+    nonce: &str,
+    origin: Option<&str>,
+) -> Response {
     let html = match rendered {
         Ok(html) => html,
         Err(e) => {
@@ -95,9 +104,10 @@ pub fn html_response(rendered: askama::Result<String>, nonce: &str) -> Response 
             return (StatusCode::INTERNAL_SERVER_ERROR, "page unavailable").into_response();
         }
     };
+    let connect = origin.map(|o| format!(" {o}")).unwrap_or_default();
     let csp = format!(
         "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; \
-         connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; \
+         connect-src 'self'{connect}; img-src 'self' data:; form-action 'self'; base-uri 'none'; \
          frame-ancestors 'none'"
     );
     let mut response = Html(html).into_response();

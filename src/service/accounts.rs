@@ -14,7 +14,7 @@ use crate::client_network::ClientNetwork;
 use crate::login::Login;
 use crate::messages::Locale;
 use crate::passwords::Password;
-use crate::service::{AccountDetail, LockoutSummary, LookAlikeReport, SchemeStats};
+use crate::service::{AccountDetail, LockoutSummary, LookAlikeReport, PasswordChange, SchemeStats};
 use crate::store::{AccountFilter, SchemeCount};
 use crate::{Error, Result};
 
@@ -172,15 +172,20 @@ impl Service {
     }
 
     /// Changes a password given the current one. A wrong current password is refused exactly
-    /// like a failed sign-in; a concurrent change of the account is [`Error::Conflict`].
+    /// like a failed sign-in; a concurrent change of the account is [`Error::Conflict`]. An
+    /// account with a second factor also needs a current `code` (TOTP or recovery): without
+    /// one the answer is [`PasswordChange::SecondFactorRequired`] (the password was right, as
+    /// a sign-in's second step would say), and a wrong one counts and is refused like a wrong
+    /// password. The accepted code is recorded in the write that changes the password.
     pub async fn change_password(
         self: &Arc<Self>,
         login: &str,
         current: &Password,
         new: &Password,
+        code: Option<&str>,
         client: Option<ClientNetwork>,
         now: Timestamp,
-    ) -> Result<Uid> {
+    ) -> Result<PasswordChange> {
         self.check_new_password(new).await?;
         let admitted = self.admit()?;
         let started = Instant::now();
@@ -195,21 +200,50 @@ impl Service {
             tokio::time::sleep_until(started + self.policy.failure_floor).await;
             return Err(Error::InvalidCredentials);
         }
+        let mut accepted = None;
+        if self.second_factor_required(&found.account) {
+            let Some(code) = code else {
+                let kinds = found.account.factors.kinds();
+                return Ok(PasswordChange::SecondFactorRequired(kinds));
+            };
+            match self
+                .code_under_lockout(&found.account, code, client, now)
+                .await?
+            {
+                Some(checked) => accepted = Some(checked),
+                None => {
+                    tokio::time::sleep_until(started + self.policy.failure_floor).await;
+                    return Err(Error::InvalidCredentials);
+                }
+            }
+        }
         let hash = self.passwords.hash(new).await?;
         let uid = found.account.uid.clone();
         // The version the check's own writes left (Firebase Auth's password time, firegate's
         // copy of a password changed there): any other change since is a conflict.
-        if self
-            .store
-            .replace_password(&uid, &hash, Some(found.version), now)
-            .await?
-            .is_none()
-        {
+        let written = match &accepted {
+            Some((factors, _)) => {
+                self.store
+                    .replace_password_and_factors(&uid, &hash, factors, found.version, now)
+                    .await?
+            }
+            None => {
+                self.store
+                    .replace_password(&uid, &hash, Some(found.version), now)
+                    .await?
+            }
+        };
+        if written.is_none() {
             return Err(Error::Conflict);
         }
         info!(%uid, "password changed");
+        if let Some((_, super::second_factor::Accepted::Recovery { left })) = accepted {
+            info!(%uid, left, "recovery code used to change the password");
+            let event = super::factors::Event::RecoveryCodeUsed;
+            self.factor_event(&found.account, event, now, "account");
+        }
         self.bridge_changed(&found.account, Some(new), true).await;
-        Ok(uid)
+        Ok(PasswordChange::Changed(uid))
     }
 
     /// Sets a password without knowing the old one (admins).

@@ -334,6 +334,27 @@ impl Service {
                 "this account has no authenticator",
             ));
         }
+        self.code_under_lockout(account, code, client, now)
+            .await?
+            .ok_or_else(|| {
+                Error::invalid(
+                    "invalid_code",
+                    "the code does not match; type the current authenticator code or an unused \
+                     recovery code",
+                )
+            })
+    }
+
+    /// Checks `code` against `account`'s factors under its lockout count: the factors as
+    /// accepting it leaves them, or `None` for a wrong code, counted as a failed sign-in
+    /// would be. A locked account is refused as a wrong password would be.
+    pub(super) async fn code_under_lockout(
+        self: &Arc<Self>,
+        account: &crate::accounts::Account,
+        code: &str,
+        client: Option<ClientNetwork>,
+        now: Timestamp,
+    ) -> Result<Option<(Factors, Accepted)>> {
         let key = LockoutKey::Account(account.uid.clone());
         let guarded = self.policy.lockout.threshold > 0;
         let mut watch = guarded.then(|| self.checks_in_flight.watch(key.doc_id()));
@@ -350,21 +371,15 @@ impl Service {
             None => None,
         };
         drop(watch);
-        match self.accept_code(account, code, now)? {
-            Some(accepted) => Ok(accepted),
-            None => {
-                if let Some((channel, mut slot)) = admitted {
-                    self.count_failure(&key, &channel, &state, now).await;
-                    slot.counted_failure();
-                }
-                let _ = refuse(Some(&account.uid), "wrong_code");
-                Err(Error::invalid(
-                    "invalid_code",
-                    "the code does not match; type the current authenticator code or an unused \
-                     recovery code",
-                ))
+        let accepted = self.accept_code(account, code, now)?;
+        if accepted.is_none() {
+            if let Some((channel, mut slot)) = admitted {
+                self.count_failure(&key, &channel, &state, now).await;
+                slot.counted_failure();
             }
+            let _ = refuse(Some(&account.uid), "wrong_code");
         }
+        Ok(accepted)
     }
 
     /// Removes every factor of an account (an admin, for an owner who lost both the

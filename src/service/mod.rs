@@ -33,8 +33,8 @@ pub use rotation::{KeyAdmin, Rotation};
 pub use signing::{Signer, SignerChoice, SignerInfo};
 pub use target::AccountRef;
 pub use views::{
-    AccountDetail, Challenge, LockoutSummary, LookAlikeReport, NewAccount, STATS_KEPT, SchemeStats,
-    SignInOutcome, SignedIn, Unlocked, legacy_accounts,
+    AccountDetail, Challenge, LockoutSummary, LookAlikeReport, NewAccount, PasswordChange,
+    STATS_KEPT, SchemeStats, SignInOutcome, SignedIn, Unlocked, legacy_accounts,
 };
 
 use std::sync::Arc;
@@ -243,14 +243,14 @@ impl Service {
         }
         let admissions = passwords.concurrency + passwords.queue;
         let passwords = Passwords::new(&passwords)?;
-        let (signer, store, loaded) = match (choice, project_id) {
+        let (signer, store, loaded, key_project) = match (choice, project_id) {
             // Nothing to sign and the project known: no key file is read (an unsettled
             // ring refuses to sign, should anything ask).
             (SignerChoice::Keys, Some(project_id)) if !key_options.signs => {
                 let store = connect(project_id, store).await?;
                 let ring =
                     KeyRing::unsettled(&key_options.dir, key_options.allow_insecure_permissions);
-                (Signer::Keys(ring), store, None)
+                (Signer::Keys(ring), store, None, None)
             }
             (SignerChoice::Keys, project_id) => {
                 let dir = &key_options.dir;
@@ -258,20 +258,20 @@ impl Service {
                 let loaded = keys::load_dir(dir, allow_insecure)?;
                 let key_project = loaded.keys.first().map(|k| k.project_id.clone());
                 let project_id = loaded.project(dir, project_id.as_deref())?;
-                if let Some(key_project) = key_project.filter(|p| *p != project_id) {
+                if let Some(key_project) = key_project.as_ref().filter(|p| **p != project_id) {
                     // Supported (Firestore in one project, Firebase Auth in another), but a
                     // mistyped --project-id looks just like it.
                     warn!(
                         firestore_project = %project_id,
                         key_project = %key_project,
-                        "--project-id differs from the signing keys' project: tokens are for \
-                         the keys' Firebase project, accounts are read from --project-id's \
-                         Firestore"
+                        "--project-id differs from the signing keys' project: tokens (and the \
+                         ID tokens the self-service routes take) are for the keys' Firebase \
+                         project, accounts are read from --project-id's Firestore"
                     );
                 }
                 let store = connect(project_id, store).await?;
                 let ring = KeyRing::unsettled(dir, allow_insecure);
-                (Signer::Keys(ring), store, Some(loaded))
+                (Signer::Keys(ring), store, Some(loaded), key_project)
             }
             (SignerChoice::Iam(iam), project_id) => {
                 let signer = IamSigner::new(&iam)?;
@@ -280,18 +280,27 @@ impl Service {
                     None => signer.metadata_project_id().await?,
                 };
                 let store = connect(project_id, store).await?;
-                (Signer::Iam(signer), store, None)
+                (Signer::Iam(signer), store, None, None)
             }
         };
         let bridge = bridge::Bridge::new(bridge, store.project_id())?;
-        let project = store.project_id().to_string();
-        // Unsigned (emulator) ID tokens only where no real user can be: a demo- project or
-        // `dev`, so a stray FIREBASE_AUTH_EMULATOR_HOST in production turns nothing off.
-        let allow_unsigned = factors.auth_emulator && (project.starts_with("demo-") || factors.dev);
+        // ID tokens name the project custom tokens are exchanged in: the signing keys'
+        // (with IAM, the Firestore project unless set), which need not be Firestore's.
+        let project = factors
+            .id_token_project
+            .clone()
+            .or(key_project)
+            .unwrap_or_else(|| store.project_id().to_string());
+        // Unsigned (emulator) ID tokens only where no real user can be: demo- projects (the
+        // ID tokens' and Firestore's, which holds the accounts) or `dev`, so a stray
+        // FIREBASE_AUTH_EMULATOR_HOST in production turns nothing off.
+        let demo = project.starts_with("demo-") && store.project_id().starts_with("demo-");
+        let allow_unsigned = factors.auth_emulator && (demo || factors.dev);
         if factors.auth_emulator && !allow_unsigned {
             warn!(
                 project = %project,
-                "FIREBASE_AUTH_EMULATOR_HOST is set but the project is not a demo- one: Firebase \
+                firestore_project = %store.project_id(),
+                "FIREBASE_AUTH_EMULATOR_HOST is set but the projects are not demo- ones: Firebase \
                  ID tokens are verified against Google's certificates all the same"
             );
         }
@@ -351,6 +360,20 @@ impl Service {
         self.reset
             .as_ref()
             .map_or("firegate", |r| r.options.product.as_str())
+    }
+
+    /// The Auth emulator's URL when its (unsigned) ID tokens are taken: the demo enrolment
+    /// page turns custom tokens into ID tokens there.
+    pub fn auth_emulator_url(&self) -> Option<&str> {
+        self.id_tokens
+            .allows_unsigned()
+            .then_some(self.factors.auth_emulator_url.as_deref())
+            .flatten()
+    }
+
+    /// The Firebase project whose ID tokens the self-service routes take.
+    pub fn id_token_project(&self) -> &str {
+        self.id_tokens.project_id()
     }
 
     /// The shortest new password, in characters.

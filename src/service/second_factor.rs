@@ -3,16 +3,19 @@
 //! fingerprint of the password hash and an expiry. `POST /login/second-factor/` sends it
 //! back with a TOTP or recovery code ([`Service::complete_sign_in`]): wrong codes count in
 //! the account's lockout ledger like wrong passwords (same answer, same floor) and against the
-//! token, which dies after a few; the right one is recorded (the TOTP step, the recovery
-//! code used) in the transaction that spends the token, and only then are the account's
-//! failures cleared and the network made familiar.
+//! token, which dies after a few (counted and compared in one transaction); the right one is
+//! recorded (the TOTP step, the recovery code used) in the transaction that spends the token,
+//! and only then are the account's failures cleared and the network made familiar. The same
+//! right code sent again with the same token (a double submission) gets the same answer for
+//! a short while, and counts as nothing.
 
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 use tokio::time::Instant;
-use tracing::{info, warn};
+use tracing::info;
 
 use super::sign_in::refuse;
 use super::{Challenge, Service, SignedIn};
@@ -20,7 +23,7 @@ use crate::accounts::Account;
 use crate::client_network::ClientNetwork;
 use crate::factors::{Code, Factors, MfaHandle, RecoveryCodes};
 use crate::lockout::{LockoutKey, LockoutState};
-use crate::store::{StoredAccount, StoredMfaToken};
+use crate::store::{MfaStep, StoredAccount, StoredMfaToken};
 use crate::{Error, Result};
 
 /// What an accepted code was.
@@ -93,11 +96,16 @@ impl Service {
             Err(e) => Err(Error::Task(e)),
         };
         let result = match result {
-            Ok(found) => match self.mint(&found.account, now).await {
+            Ok((account, again)) => match self.mint(&account, now).await {
                 Ok(token) => {
-                    info!(uid = %found.account.uid, outcome = "success", step = "second_factor", "sign-in");
+                    let step = if again {
+                        "second_factor_again"
+                    } else {
+                        "second_factor"
+                    };
+                    info!(uid = %account.uid, outcome = "success", step, "sign-in");
                     Ok(SignedIn {
-                        uid: found.account.uid,
+                        uid: account.uid,
                         token,
                     })
                 }
@@ -109,36 +117,26 @@ impl Service {
         result
     }
 
+    /// The step proper: the lockout guard, then one transaction that reads the token and
+    /// the account, checks the code and writes what it decided ([`MfaStep`]). The account
+    /// that signs in, and whether this was the accepted code sent again.
     async fn second_step(
         self: &Arc<Self>,
         handle: &MfaHandle,
         code: &str,
         client: Option<ClientNetwork>,
         now: Timestamp,
-    ) -> Result<StoredAccount> {
+    ) -> Result<(Account, bool)> {
         let id = handle.id();
         let guarded = self.policy.lockout.threshold > 0;
-        let mut token = self.live_token(&id, now).await?;
+        let token = self.live_token(&id, now).await?;
         let key = LockoutKey::Account(token.uid.clone());
         let mut watch = guarded.then(|| self.checks_in_flight.watch(key.doc_id()));
-        let (found, state) = tokio::join!(self.store.find_by_uid(&token.uid), async {
-            if guarded {
-                self.store.lockout_state(&key).await
-            } else {
-                Ok(LockoutState::default())
-            }
-        });
-        let (mut found, mut state) = (found?, state?);
-        let usable = found.as_ref().is_some_and(|f| {
-            !f.account.disabled
-                && f.account.factors.required()
-                && hash_version(&f.account) == token.hash_version
-        });
-        if !usable {
-            // The password changed, the factor was removed or the account is gone.
-            self.store.delete_mfa_token(&id).await?;
-            return Err(Error::MfaTokenInvalid);
-        }
+        let mut state = if guarded {
+            self.store.lockout_state(&key).await?
+        } else {
+            LockoutState::default()
+        };
         let (channel, mut slot) = match watch.as_mut() {
             Some(watch) => {
                 let uid = Some(&token.uid);
@@ -150,34 +148,72 @@ impl Service {
             None => (crate::lockout::Channel::Unfamiliar, None),
         };
         drop(watch);
-        // Re-read on a lost race: the other request's write (a step accepted, a code used)
-        // then decides, so a code is never accepted twice.
-        for _ in 0..4 {
-            let Some(current) = found.take() else {
-                return Err(Error::MfaTokenInvalid);
-            };
-            let accepted = self.accept_code(&current.account, code, now)?;
-            let Some((factors, what)) = accepted else {
-                self.count_wrong_code(&id, &token, now).await;
+        let code_hash = spent_code_hash(&id, code);
+        let limit = self.factors.mfa_token_attempts;
+        // Compared and counted under the transaction's reads: concurrent wrong codes cannot
+        // all pass the limit, and a code is accepted once.
+        let settled = self
+            .store
+            .settle_second_step(&id, &token.uid, |token, found| {
+                let Some(token) = token else {
+                    return Ok((MfaStep::Nothing, Settled::Invalid));
+                };
+                let found = found.filter(|f| {
+                    !f.account.disabled
+                        && f.account.factors.required()
+                        && hash_version(&f.account) == token.hash_version
+                });
+                // Expired; or the password changed, the factor was removed, the account is
+                // gone.
+                let (Some(found), true) = (found, token.expires_at > now) else {
+                    return Ok((MfaStep::Discard, Settled::Invalid));
+                };
+                if let Some(spent) = &token.spent {
+                    let again = code_hash.as_ref().is_some_and(|h| {
+                        bool::from(h.as_bytes().ct_eq(spent.code_hash.as_bytes()))
+                    });
+                    let settled = match again {
+                        true => Settled::Again(found.account.clone()),
+                        false => Settled::Invalid,
+                    };
+                    return Ok((MfaStep::Nothing, settled));
+                }
+                if token.attempts >= limit {
+                    return Ok((MfaStep::Discard, Settled::Invalid));
+                }
+                let (Some((factors, what)), Some(code_hash)) =
+                    (self.accept_code(&found.account, code, now)?, &code_hash)
+                else {
+                    return Ok((MfaStep::Wrong, Settled::Wrong));
+                };
+                let mut account = found.account.clone();
+                account.factors = factors.clone();
+                let step = MfaStep::Accept {
+                    factors,
+                    code_hash: code_hash.clone(),
+                    at: now,
+                    keep_until: now.checked_add(SENT_AGAIN_WITHIN).unwrap_or(now),
+                };
+                Ok((step, Settled::Accepted(account, what)))
+            })
+            .await?;
+        match settled {
+            Settled::Invalid => Err(Error::MfaTokenInvalid),
+            Settled::Wrong => {
                 if guarded {
                     self.count_failure(&key, &channel, &state, now).await;
                     if let Some(slot) = slot.as_mut() {
                         slot.counted_failure();
                     }
                 }
-                return Err(refuse(Some(&current.account.uid), "wrong_code"));
-            };
-            if self
-                .store
-                .complete_second_factor(&id, &token, &factors, current.version)
-                .await?
-            {
+                Err(refuse(Some(&token.uid), "wrong_code"))
+            }
+            Settled::Again(account) => Ok((account, true)),
+            Settled::Accepted(account, what) => {
                 if guarded {
                     self.record_success(&key, &state, &channel, client, now)
                         .await;
                 }
-                let mut account = current.account;
-                account.factors = factors;
                 if let Accepted::Recovery { left } = what {
                     info!(uid = %account.uid, left, "recovery code used at sign-in");
                     self.factor_event(
@@ -187,19 +223,15 @@ impl Service {
                         "account",
                     );
                 }
-                return Ok(StoredAccount {
-                    account,
-                    version: current.version,
-                });
+                Ok((account, false))
             }
-            token = self.live_token(&id, now).await?;
-            found = self.store.find_by_uid(&token.uid).await?;
         }
-        Err(Error::Conflict)
     }
 
     /// The token stored under `id`, if it can still be used at `now`; an expired or
-    /// exhausted one is deleted (Firestore's TTL deletes late, the emulator never).
+    /// exhausted one is deleted (Firestore's TTL deletes late, the emulator never). The
+    /// transaction of [`Service::second_step`] checks again: this read only spares a dead
+    /// token the lockout read and the transaction.
     async fn live_token(&self, id: &str, now: Timestamp) -> Result<StoredMfaToken> {
         let token = self
             .store
@@ -211,23 +243,6 @@ impl Service {
             return Err(Error::MfaTokenInvalid);
         }
         Ok(token)
-    }
-
-    /// One more wrong code against the token (best effort: the lockout count is the guard
-    /// that matters, this one only shortens a token's life).
-    async fn count_wrong_code(&self, id: &str, token: &StoredMfaToken, _now: Timestamp) {
-        match self.store.count_mfa_attempt(id, token).await {
-            Ok(true) => {}
-            Ok(false) => {
-                // Another request counted first: count on top of its count.
-                if let Ok(Some(token)) = self.store.find_mfa_token(id).await
-                    && let Err(e) = self.store.count_mfa_attempt(id, &token).await
-                {
-                    warn!(error = %e, "cannot count a wrong code against its mfa_token");
-                }
-            }
-            Err(e) => warn!(error = %e, "cannot count a wrong code against its mfa_token"),
-        }
     }
 
     /// Checks `code` against the account's confirmed factors: the factors as accepting it
@@ -275,6 +290,36 @@ impl Service {
             None => Ok(None),
         }
     }
+}
+
+/// What the second step's transaction decided.
+enum Settled {
+    /// No token, or one that can no longer be used.
+    Invalid,
+    Wrong,
+    Accepted(Account, Accepted),
+    /// The code that spent the token, sent again (a double submission): the same answer.
+    Again(Account),
+}
+
+/// How long a spent `mfa_token` still answers the code that spent it (a double-clicked
+/// button, a retried request), and nothing else.
+const SENT_AGAIN_WITHIN: SignedDuration = SignedDuration::from_secs(30);
+
+/// What a spent token keeps of its code: a SHA-256 of the token's id and the code as
+/// [`Code::parse`] reads it (the code is spent, and 80-bit recovery codes and one-step TOTP
+/// codes need no slow hash). `None` for text that is no code.
+fn spent_code_hash(id: &str, code: &str) -> Option<String> {
+    let code = match Code::parse(code)? {
+        Code::Totp(digits) => format!("totp:{digits}"),
+        Code::Recovery(text) => format!("recovery:{text}"),
+    };
+    let digest = Sha256::new()
+        .chain_update(id.as_bytes())
+        .chain_update(b"\n")
+        .chain_update(code.as_bytes())
+        .finalize();
+    Some(hex::encode(digest))
 }
 
 /// A fingerprint of the account's password hash: an `mfa_token` is good only while the

@@ -26,6 +26,14 @@ pub enum SignInOutcome {
     SecondFactor(Challenge),
 }
 
+/// What `POST /password/` with the right current password did: changed it, or (an account
+/// with a second factor, asked without a code) nothing until a current code comes too.
+#[derive(Debug)]
+pub enum PasswordChange {
+    Changed(crate::accounts::Uid),
+    SecondFactorRequired(Vec<crate::factors::FactorKind>),
+}
+
 /// The second step a sign-in needs: the `mfa_token` to send back with a code, and the kinds
 /// of code the account takes.
 #[derive(Debug)]

@@ -1,20 +1,20 @@
 //! Second factors in Firestore: an account's factors live in its document (field `mfa`,
 //! with `second_factor` beside it for counting), so the first sign-in step learns whether a
-//! second is needed from the read it makes anyway; the `mfa_token`s between the two steps
-//! live in the tokens collection by their SHA-256, with their expiry (checked on read) and
-//! their count of wrong codes. Finishing the second step is one transaction: the factor's
-//! new state on the account (the accepted step, a used recovery code) and the token's
-//! deletion, each conditioned on the version read.
+//! second is needed from the read it makes anyway (the `mfa_token`s between the two steps
+//! are in [`super::mfa_tokens`]).
 
-use firestore::{FirestoreTimestamp, FirestoreTransactionOps, FirestoreWritePrecondition};
-use jiff::Timestamp;
+use firestore::{FirestoreTimestamp, FirestoreWritePrecondition};
 use serde::{Deserialize, Serialize};
 
+use jiff::Timestamp;
+
+use super::Store;
 use super::accounts::Version;
-use super::{Store, is_precondition_failed, map_error};
+use super::changes::PasswordPatch;
 use crate::Result;
 use crate::accounts::Uid;
 use crate::factors::{Factors, PendingTotp, RecoveryCode, RecoveryCodes, TotpFactor};
+use crate::passwords::StoredHash;
 
 /// The `mfa` field of an account document.
 #[derive(Serialize, Deserialize, Clone, Debug)]
@@ -109,7 +109,7 @@ impl MfaDoc {
 
 /// The account fields a change of factors writes.
 #[derive(Serialize, Deserialize)]
-struct FactorsPatch {
+pub(super) struct FactorsPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     mfa: Option<MfaDoc>,
     #[serde(default)]
@@ -117,9 +117,9 @@ struct FactorsPatch {
 }
 
 impl FactorsPatch {
-    const FIELDS: [&'static str; 2] = ["mfa", "second_factor"];
+    pub(super) const FIELDS: [&'static str; 2] = ["mfa", "second_factor"];
 
-    fn new(factors: &Factors) -> FactorsPatch {
+    pub(super) fn new(factors: &Factors) -> FactorsPatch {
         FactorsPatch {
             mfa: MfaDoc::new(factors),
             second_factor: factors.required(),
@@ -127,38 +127,40 @@ impl FactorsPatch {
     }
 }
 
-/// An `mfa_token` as stored.
-#[derive(Debug, Clone)]
-pub struct StoredMfaToken {
-    pub uid: Uid,
-    pub expires_at: Timestamp,
-    /// A fingerprint of the password hash the first step checked: a password changed since
-    /// outdates the token.
-    pub hash_version: String,
-    /// Wrong codes sent with it so far.
-    pub attempts: u32,
-    pub version: Version,
-}
-
+/// A password change that also records the code it was allowed by.
 #[derive(Serialize, Deserialize)]
-struct MfaTokenDoc {
-    uid: String,
-    purpose: String,
-    expires_at: FirestoreTimestamp,
-    hash_version: String,
-    #[serde(default)]
-    attempts: u32,
-    created_at: FirestoreTimestamp,
-    #[serde(default, rename = "_firestore_updated", skip_serializing)]
-    version: Option<FirestoreTimestamp>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Attempts {
-    attempts: u32,
+struct PasswordAndFactors {
+    #[serde(flatten)]
+    password: PasswordPatch,
+    #[serde(flatten)]
+    factors: FactorsPatch,
 }
 
 impl Store {
+    /// Replaces the password hash and the factors (the step or recovery code that allowed
+    /// the change recorded) in one write, if the account is still at `version`: its new
+    /// version, or `None` (nothing written) when it changed meanwhile.
+    pub async fn replace_password_and_factors(
+        &self,
+        uid: &Uid,
+        password: &StoredHash,
+        factors: &Factors,
+        version: Version,
+        now: Timestamp,
+    ) -> Result<Option<Version>> {
+        let patch = PasswordAndFactors {
+            password: PasswordPatch::new(password, now),
+            factors: FactorsPatch::new(factors),
+        };
+        let fields: Vec<&str> = PasswordPatch::FIELDS
+            .iter()
+            .chain(FactorsPatch::FIELDS.iter())
+            .copied()
+            .collect();
+        let precondition = FirestoreWritePrecondition::UpdateTime(version.0);
+        self.patch(uid, &fields, &patch, precondition).await
+    }
+
     /// Writes an account's factors if the account is still at `version`: its new version,
     /// or `None` (nothing written) when it changed meanwhile.
     pub async fn write_factors(
@@ -171,114 +173,5 @@ impl Store {
         let precondition = FirestoreWritePrecondition::UpdateTime(version.0);
         self.patch(uid, &FactorsPatch::FIELDS, &patch, precondition)
             .await
-    }
-
-    /// Stores a new `mfa_token` under `id` (its hash).
-    pub async fn create_mfa_token(
-        &self,
-        id: &str,
-        uid: &Uid,
-        hash_version: &str,
-        expires_at: Timestamp,
-        now: Timestamp,
-    ) -> Result<()> {
-        let doc = MfaTokenDoc {
-            uid: uid.to_string(),
-            purpose: "mfa".into(),
-            expires_at: FirestoreTimestamp(expires_at),
-            hash_version: hash_version.to_string(),
-            attempts: 0,
-            created_at: FirestoreTimestamp(now),
-            version: None,
-        };
-        self.create_token_doc(id, &doc).await
-    }
-
-    /// The `mfa_token` stored under `id`, if any (expired ones too: the caller checks).
-    pub async fn find_mfa_token(&self, id: &str) -> Result<Option<StoredMfaToken>> {
-        let doc: Option<MfaTokenDoc> = self.token_doc(id).await?;
-        Ok(doc.and_then(|d| {
-            if d.purpose != "mfa" {
-                return None;
-            }
-            Some(StoredMfaToken {
-                uid: Uid::from_stored(&d.uid).ok()?,
-                expires_at: d.expires_at.0,
-                hash_version: d.hash_version,
-                attempts: d.attempts,
-                version: Version(d.version?.0),
-            })
-        }))
-    }
-
-    /// Counts one wrong code against the token (if it is still as read; a concurrent
-    /// request's count is then the one kept, which the caller re-reads for).
-    pub async fn count_mfa_attempt(&self, id: &str, token: &StoredMfaToken) -> Result<bool> {
-        let attempts = Attempts {
-            attempts: token.attempts + 1,
-        };
-        let update = self
-            .db
-            .fluent()
-            .update()
-            .fields(["attempts"])
-            .in_col(&self.options.tokens_collection)
-            .precondition(FirestoreWritePrecondition::UpdateTime(token.version.0))
-            .document_id(id)
-            .object(&attempts)
-            .execute::<()>();
-        match self.within_deadline(update).await? {
-            Ok(()) => Ok(true),
-            Err(e) if is_precondition_failed(&e) => Ok(false),
-            Err(e) => Err(map_error(e)),
-        }
-    }
-
-    /// Deletes a token (spent, expired or outdated), whatever its version.
-    pub async fn delete_mfa_token(&self, id: &str) -> Result<()> {
-        self.call(
-            self.db
-                .fluent()
-                .delete()
-                .from(&self.options.tokens_collection)
-                .document_id(id)
-                .execute(),
-        )
-        .await
-    }
-
-    /// Finishes a second step in one transaction: the account's factors as the accepted
-    /// code left them (if the account is still at `account`) and the token deleted (if it is
-    /// still as read). `false`, having written nothing, when either changed meanwhile.
-    pub async fn complete_second_factor(
-        &self,
-        token_id: &str,
-        token: &StoredMfaToken,
-        factors: &Factors,
-        account: Version,
-    ) -> Result<bool> {
-        let patch = FactorsPatch::new(factors);
-        let commit = async {
-            let mut tx = self.db.begin_transaction().await?;
-            tx.update_object(
-                &self.options.accounts_collection,
-                token.uid.as_str(),
-                &patch,
-                Some(FactorsPatch::FIELDS.map(String::from).to_vec()),
-                Some(FirestoreWritePrecondition::UpdateTime(account.0)),
-                vec![],
-            )?;
-            tx.delete_by_id(
-                &self.options.tokens_collection,
-                token_id,
-                Some(FirestoreWritePrecondition::UpdateTime(token.version.0)),
-            )?;
-            tx.commit().await
-        };
-        match self.within_deadline(commit).await? {
-            Ok(_) => Ok(true),
-            Err(e) if is_precondition_failed(&e) => Ok(false),
-            Err(e) => Err(map_error(e)),
-        }
     }
 }

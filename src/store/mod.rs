@@ -12,6 +12,7 @@ mod import;
 mod keys;
 mod listing;
 mod lockouts;
+mod mfa_tokens;
 mod tokens;
 
 use std::future::Future;
@@ -25,10 +26,10 @@ pub use accounts::{StoredAccount, Version};
 pub use audit::AuditEntry;
 pub use changes::LegacyProfile;
 pub use claims::{LookAlike, LookAlikeHolder};
-pub use factors::StoredMfaToken;
 pub use firebase_queue::QueuedSync;
 pub use import::{CommitOutcome, ExistingAccount, ImportUpdate, MAX_WRITES_PER_COMMIT};
 pub use listing::{AccountFilter, SchemeCount};
+pub use mfa_tokens::{MfaStep, SpentToken, StoredMfaToken};
 pub use tokens::{NewToken, StoredToken};
 
 use crate::{Error, Result};

@@ -1129,7 +1129,7 @@ describe('the admin page in a browser', SUITE_TIMEOUT, () => {
 });
 
 resetSuite(() => env, browser);
-mfaSuite(() => env);
+mfaSuite(() => env, browser);
 
 // Last: the bridge writes to the Auth emulator's users, which the groups above sign in as.
 bridgeSuite(() => env);

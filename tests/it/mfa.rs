@@ -42,9 +42,10 @@ async fn spawn_mfa_in(project: &str, builder: TestAppBuilder) -> MfaApp {
 }
 
 impl MfaApp {
-    /// The claims of an ID token for `uid` from a custom-token sign-in at `auth_time`.
+    /// The claims of an ID token for `uid` from a custom-token sign-in at `auth_time`, in
+    /// the project the server takes ID tokens for (the signing key's, not Firestore's).
     fn claims(&self, uid: &str, auth_time: i64) -> Value {
-        let project = self.app.project();
+        let project = self.app.service.id_token_project();
         let now = Timestamp::now().as_second();
         json!({
             "iss": format!("https://securetoken.google.com/{project}"),
@@ -191,8 +192,11 @@ async fn enrolment_then_both_sign_in_steps() {
     assert_eq!(body["uid"], uid.as_str());
     assert!(body["token"].as_str().unwrap().starts_with("eyJ"));
 
-    // The token is spent, and the code's step is used up.
+    // The token is spent: the same code again (a double submission) gets the same answer,
+    // any other code nothing; and the code's step is used up.
     let (status, body) = m.second_factor(mfa_token, &code).await;
+    assert_eq!((status, body["uid"].as_str()), (200, Some(uid.as_str())));
+    let (status, body) = m.second_factor(mfa_token, "abcd-efgh-ijkl-mnop").await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_mfa_token"))
@@ -605,4 +609,177 @@ async fn factor_changes_are_mailed_and_audited_and_an_admin_resets_them() {
         .cli(&["accounts", "mfa", "reset", &kim.uid, "--yes"], None)
         .await;
     assert!(ok && out.contains("has no second factor"), "{out}{err}");
+}
+
+#[tokio::test]
+async fn concurrent_wrong_codes_get_no_more_checks_than_the_token_allows() {
+    let m = spawn_mfa(&["--lockout-threshold", "50"]).await;
+    let kim = m.enrolled("kim@example.com").await;
+    let key = LockoutKey::Account(firegate::accounts::Uid::parse(&kim.uid).unwrap());
+    let mfa_token = m.first_step("kim@example.com").await;
+    // Four wrong codes one by one, then twelve at once: the token takes five in all.
+    for _ in 0..4 {
+        assert_eq!(m.second_factor(&mfa_token, "999999").await.0, 400);
+    }
+    let codes: Vec<String> = (0..12).map(|i| format!("{:06}", 100_000 + i)).collect();
+    let answers =
+        futures::future::join_all(codes.iter().map(|c| m.second_factor(&mfa_token, c))).await;
+    let checked = answers
+        .iter()
+        .filter(|(_, body)| body["error"] == "invalid_credentials")
+        .count();
+    let refused = answers
+        .iter()
+        .filter(|(_, body)| body["error"] == "invalid_mfa_token")
+        .count();
+    assert_eq!((checked, refused), (1, 11), "{answers:?}");
+    let state = m.app.service.store.lockout_state(&key).await.unwrap();
+    assert_eq!(state.unfamiliar.map_or(0, |r| r.failures), 5);
+    // Spent by the count: even the right code is refused with it.
+    let (status, body) = m.second_factor(&mfa_token, &kim.recovery[0]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_mfa_token"))
+    );
+}
+
+#[tokio::test]
+async fn a_double_submitted_code_signs_in_twice_and_counts_nothing() {
+    let m = spawn_mfa_in(&project_id(), TestApp::builder().lockout(3, 600)).await;
+    let kim = m.enrolled("kim@example.com").await;
+    let key = LockoutKey::Account(firegate::accounts::Uid::parse(&kim.uid).unwrap());
+    // Every count, the familiar network's (the first success makes it one) included.
+    let failures = || async {
+        let state = m.app.service.store.lockout_state(&key).await.unwrap();
+        let networks = state.networks.values().filter_map(|n| n.failures);
+        state
+            .unfamiliar
+            .into_iter()
+            .chain(networks)
+            .map(|r| r.failures)
+            .sum::<u32>()
+    };
+    for code in [next_code(&kim.secret), kim.recovery[2].clone()] {
+        let mfa_token = m.first_step("kim@example.com").await;
+        // Both at once, as a double click sends them, then once more after.
+        let (first, second) = tokio::join!(
+            m.second_factor(&mfa_token, &code),
+            m.second_factor(&mfa_token, &code)
+        );
+        let third = m.second_factor(&mfa_token, &code).await;
+        for (status, body) in [first, second, third] {
+            assert_eq!(
+                (status, body["uid"].as_str()),
+                (200, Some(kim.uid.as_str()))
+            );
+        }
+        assert_eq!(failures().await, 0);
+    }
+    // One recovery code used, not three; and a code sent again with a new token is refused.
+    let (_, body) = m.authed("/mfa/", &m.id_token(&kim.uid), None).await;
+    assert_eq!(body["recovery_codes_left"], 9);
+    let mfa_token = m.first_step("kim@example.com").await;
+    let (status, _) = m.second_factor(&mfa_token, &kim.recovery[2]).await;
+    assert_eq!(status, 400);
+    assert_eq!(failures().await, 1);
+}
+
+#[tokio::test]
+async fn a_password_change_needs_a_current_code_once_there_is_a_factor() {
+    let m = spawn_mfa_in(&project_id(), TestApp::builder().lockout(3, 600)).await;
+    let kim = m.enrolled("kim@example.com").await;
+    let key = LockoutKey::Account(firegate::accounts::Uid::parse(&kim.uid).unwrap());
+    let failures = || async {
+        let state = m.app.service.store.lockout_state(&key).await.unwrap();
+        state.unfamiliar.map_or(0, |r| r.failures)
+    };
+    let change = |code: Option<String>| {
+        let mut body = json!({"email": "kim@example.com", "password": PW,
+                              "new_password": "a new passphrase"});
+        if let Some(code) = code {
+            body["code"] = json!(code);
+        }
+        m.app.post("/password/", body)
+    };
+    // The right password alone: asked for a code, nothing changed, nothing counted.
+    let (status, body) = change(None).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"], "second_factor_required");
+    assert_eq!(body["factors"], json!(["totp", "recovery_code"]));
+    assert!(body.get("mfa_token").is_none(), "{body}");
+    assert_eq!(failures().await, 0);
+    // A wrong code: the failed-sign-in answer, counted with wrong passwords.
+    let (status, body) = change(Some("000000".into())).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_credentials"))
+    );
+    assert_eq!(failures().await, 1);
+    // Not locked by one: the right password still reaches the second step.
+    m.first_step("kim@example.com").await;
+    // A current code changes it, and its step is spent.
+    let code = next_code(&kim.secret);
+    let (status, body) = change(Some(code.clone())).await;
+    assert_eq!(status, 204, "{body}");
+    assert_eq!(m.app.sign_in("kim@example.com", PW).await.0, 400);
+    let (status, body) = m.app.sign_in("kim@example.com", "a new passphrase").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("second_factor_required"))
+    );
+    let mfa_token = body["mfa_token"].as_str().unwrap();
+    let (status, _) = m.second_factor(mfa_token, &code).await;
+    assert_eq!(status, 400, "the code that changed the password is used up");
+    // An account without a factor changes its password as before.
+    m.app.create("lee@example.com", PW).await;
+    let (status, body) = m
+        .app
+        .change_password("lee@example.com", PW, "a new passphrase")
+        .await;
+    assert_eq!(status, 204, "{body}");
+}
+
+#[tokio::test]
+async fn id_tokens_are_for_the_signing_keys_project_unless_set() {
+    // Firestore in a project of its own, the shared key in `demo-firegate`: custom tokens
+    // are exchanged, and ID tokens issued, in the key's project.
+    let m = spawn_mfa(&[]).await;
+    assert_ne!(m.app.project(), "demo-firegate");
+    assert_eq!(m.app.service.id_token_project(), "demo-firegate");
+    let uid = m.app.create("kim@example.com", PW).await.uid.to_string();
+    let now = Timestamp::now().as_second();
+    let for_project = |claims: &Value, project: &str| {
+        let mut claims = claims.clone();
+        claims["aud"] = json!(project);
+        claims["iss"] = json!(format!("https://securetoken.google.com/{project}"));
+        m.google.id_token(&claims)
+    };
+    let good = m.claims(&uid, now);
+    assert_eq!(
+        m.authed("/mfa/", &for_project(&good, "demo-firegate"), None)
+            .await
+            .0,
+        200
+    );
+    let firestore = for_project(&good, &m.app.project());
+    let (status, body) = m.authed("/mfa/", &firestore, None).await;
+    assert_eq!(status, 401, "{body}");
+
+    let set = spawn_mfa(&["--id-token-project", "firebase-elsewhere"]).await;
+    let uid = set.app.create("kim@example.com", PW).await.uid.to_string();
+    let good = set.claims(&uid, Timestamp::now().as_second());
+    let token = |project: &str| {
+        let mut claims = good.clone();
+        claims["aud"] = json!(project);
+        claims["iss"] = json!(format!("https://securetoken.google.com/{project}"));
+        set.google.id_token(&claims)
+    };
+    let (status, body) = set
+        .authed("/mfa/", &token("firebase-elsewhere"), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        set.authed("/mfa/", &token("demo-firegate"), None).await.0,
+        401
+    );
 }
