@@ -223,7 +223,9 @@ def setup(work, binary, host=None, project=None, key=None, legacy_accounts=0):
     env.update({"GLIBC_TUNABLES": "glibc.malloc.hugetlb=1", "FIRESTORE_EMULATOR_HOST": host,
                 "FIREGATE_KEYS_DIR": str(keys), "FIREGATE_PROJECT_ID": project, "FIREGATE_CONFIG": "/dev/null",
                 # One client address sends every request here; production keeps the limit.
-                "FIREGATE_RATE_LIMIT_PER_MINUTE": "0"})
+                "FIREGATE_RATE_LIMIT_PER_MINUTE": "0",
+                # No egress to Pwned Passwords; bench/abuse.py measures the offline lookup.
+                "FIREGATE_BREACHED_CHECK": "off"})
     firegate(binary, env, "accounts", "create", "--login", ARGON2_LOGIN, stdin=PASSWORD + "\n")
     legacy = [f"legacy-{i}" for i in range(legacy_accounts)] + [PEER_LOGIN]
     salt = secrets.token_hex(8)  # Werkzeug's format, as Flask apps store it
@@ -344,6 +346,9 @@ def measure(a, work):
     log("verify hook"), load("before the verify hook")
     import hook  # beside this script, so on sys.path
     r["hook"] = hook.measure(sys.modules[__name__], a.bin, env, work, 3 if a.smoke else 21)
+    log("App Check and breached passwords"), load("before App Check and breached passwords")
+    import abuse  # beside this script, so on sys.path
+    r["abuse"] = abuse.measure(sys.modules[__name__], a.bin, env, work, a.smoke)
     log("second factor"), load("before the second factor")
     import mfa  # beside this script, so on sys.path
     r["mfa"] = mfa.measure(sys.modules[__name__], a.bin, env, 3 if a.smoke else 41)
@@ -393,6 +398,7 @@ def tables(r):
             ratio_row("warm sign-in p50, one client", warm["p50"], "ms", plus(argon2, m.get("mint_ms")),
                       "argon2id verify + one signature (no Firestore round trip)", "none set"),
             *[ratio_row(*row) for row in hook.rows(r, warm["p50"], argon2)],
+            *[ratio_row(*row) for row in __import__("abuse").rows(r)],
             *[ratio_row(*row) for row in mfa.rows(r, warm["p50"])],
             *[ratio_row(*row) for row in languages.rows(r)],
             ratio_row(f"throughput (best of {', '.join(str(t['clients']) for t in r['throughput'])} clients: "

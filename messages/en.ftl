@@ -86,6 +86,9 @@ reset-mail-open = To choose a new password, open this link within { $minutes ->
     } (until { $expires }):
 reset-mail-button = Choose a new password
 reset-mail-ignore = If you did not ask for this, ignore this mail: your password stays as it is. The link works once, and stops working as soon as your password changes.
+reset-mail-breached-subject = Choose a new { $product } password
+reset-mail-breached-intro = The password of your { $product } account ({ $to }) appears in data breaches of other sites, so attackers try it first. To keep your account safe, it can no longer be used to sign in.
+reset-mail-breached-note = Until you choose a new password, signing in with the old one is refused. The link works once; if it expires, sign in again to get a new one, or ask for a reset.
 
 ## The email-verification mail
 

@@ -76,6 +76,9 @@ reset-mail-intro = { $product } 계정({ $to })의 비밀번호를 재설정해 
 reset-mail-open = 새 비밀번호를 정하려면 { $minutes }분 안에({ $expires }까지) 아래 링크를 열어 주세요.
 reset-mail-button = 새 비밀번호 정하기
 reset-mail-ignore = 직접 요청하지 않았다면 이 메일은 무시하셔도 돼요. 비밀번호는 그대로예요. 링크는 한 번만 쓸 수 있고, 비밀번호가 바뀌면 바로 쓸 수 없게 돼요.
+reset-mail-breached-subject = [{ $product }] 새 비밀번호를 정해 주세요
+reset-mail-breached-intro = { $product } 계정({ $to })의 비밀번호가 다른 사이트에서 유출된 비밀번호 목록에 들어 있어요. 이런 비밀번호는 공격자가 가장 먼저 시도하기 때문에, 계정을 지키려고 이 비밀번호로는 더 이상 로그인할 수 없게 했어요.
+reset-mail-breached-note = 새 비밀번호를 정하기 전까지는 예전 비밀번호로 로그인할 수 없어요. 링크는 한 번만 쓸 수 있어요. 시간이 지나 링크가 만료되면 다시 로그인을 시도하거나 비밀번호 재설정을 요청해 새 링크를 받으세요.
 
 ## The email-verification mail
 

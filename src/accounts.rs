@@ -136,6 +136,8 @@ pub struct Account {
     pub language: Option<String>,
     /// Second factors (TOTP, recovery codes).
     pub factors: Factors,
+    /// When a legacy sign-in found the password in breaches; cleared by a new password.
+    pub breached_at: Option<Timestamp>,
 }
 
 /// The account as the Firebase Auth bridge last wrote it to the Firebase user of the same uid.

@@ -126,6 +126,15 @@ pub enum Error {
     #[error(transparent)]
     Legacy(#[from] LegacyError),
 
+    /// The breached-password lookup gave no answer and the policy is to fail closed.
+    #[error(transparent)]
+    Breached(#[from] BreachedError),
+
+    /// The account's password is known from breaches: it must be reset before it signs in
+    /// (`--breached-at-sign-in reset`); a reset link has been mailed.
+    #[error("the password is known from breaches; a reset is required")]
+    PasswordResetRequired,
+
     /// A setting that cannot be used; the message names the setting and the accepted values.
     #[error("{context}")]
     Config {
@@ -228,6 +237,18 @@ impl Error {
             source: None,
         }
     }
+}
+
+/// Why a breached-password lookup gave no answer. The texts name the source, never the
+/// password or any part of its hash.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum BreachedError {
+    #[error("the Pwned Passwords range API ({host}) did not answer within {deadline_ms} ms")]
+    Timeout { host: String, deadline_ms: u128 },
+    #[error("the Pwned Passwords range API ({host}) cannot be used: {why}")]
+    Unusable { host: String, why: String },
+    #[error("the offline breached-password file {file}: {why}")]
+    File { file: PathBuf, why: String },
 }
 
 /// A key-file problem. Messages name the file and field, never key material.

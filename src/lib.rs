@@ -24,6 +24,8 @@
 //!   metadata server, IAM Credentials `signBlob` for signing without a key file).
 //! - [`legacy_hook`]: the old application's verify hook, asked once per account at its first
 //!   sign-in (signed requests, a deadline, bounded calls).
+//! - [`breached`]: passwords known from breaches (Pwned Passwords' range API, or an offline
+//!   copy searched in place).
 //! - [`custom_token`]: the Firebase custom-token format and its signing.
 //! - [`lockout`]: per-account brute-force protection rules.
 //! - [`client_network`]: the client network the lockout and the rate limit count by.
@@ -38,6 +40,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod breached;
 pub mod claims;
 pub mod cli;
 pub mod client_network;

@@ -201,7 +201,7 @@ pub async fn run(command: AccountsCommand) -> Result<()> {
                 .transpose()?
                 .unwrap_or_default();
             let password = read_new_password()?;
-            service.check_policy(&password)?;
+            service.check_new_password(&password).await?;
             let new = NewAccount {
                 uid,
                 email,
@@ -319,6 +319,11 @@ pub async fn run(command: AccountsCommand) -> Result<()> {
                 }
                 let second_factor = service.second_factor_count().await?;
                 out!("accounts with a second factor: {second_factor}");
+                let breached = service.breached_count().await?;
+                out!(
+                    "accounts whose password was found in breaches at a legacy sign-in \
+                     (not changed since): {breached}"
+                );
             }
         }
         AccountsCommand::ClaimLookAlikes { .. } => {

@@ -10,6 +10,8 @@
 //! file, `config show` and the reference page are rendered from the catalogue too.
 
 mod admin;
+mod app_check;
+mod breached;
 mod bridge;
 mod document;
 mod file;
@@ -35,6 +37,8 @@ use std::time::Duration;
 use clap::Args;
 
 pub use admin::AdminArgs;
+pub use app_check::AppCheckArgs;
+pub use breached::{BreachedArgs, BreachedAtSignIn, BreachedCheck, BreachedUnreachable};
 pub use bridge::{BridgeArgs, FirebaseAuthMode};
 pub use file::{
     ALLOW_INSECURE_PERMISSIONS, ConfigFile, DEFAULT_FILE, FileError, FileValue, locate,
@@ -73,6 +77,10 @@ pub struct ServerArgs {
     #[command(flatten)]
     pub new_passwords: NewPasswordArgs,
     #[command(flatten)]
+    pub breached: BreachedArgs,
+    #[command(flatten)]
+    pub app_check: AppCheckArgs,
+    #[command(flatten)]
     pub lockout: LockoutArgs,
     #[command(flatten)]
     pub store: StoreArgs,
@@ -110,6 +118,8 @@ impl ServerArgs {
     pub fn check(&self) -> Result<(), String> {
         self.bridge.check_for_server()?;
         self.legacy.check_for_server()?;
+        self.breached.check()?;
+        self.app_check.check()?;
         self.reset.check_for_server()
     }
 
@@ -138,6 +148,8 @@ impl ServerArgs {
             reset: self.reset.options(),
             bridge: self.bridge.options(self.sign_in.tenant_id.as_deref()),
             legacy: self.legacy.options(),
+            breached: self.breached.options(),
+            app_check: self.app_check.options(self.store.project_id.as_deref()),
             messages: self.languages.options(),
             factors: self.mfa.options(),
         }
@@ -186,6 +198,8 @@ pub struct AccountsArgs {
     #[command(flatten)]
     pub new_passwords: NewPasswordArgs,
     #[command(flatten)]
+    pub breached: BreachedArgs,
+    #[command(flatten)]
     pub bridge: BridgeArgs,
     #[command(flatten)]
     pub mfa: MfaArgs,
@@ -216,6 +230,8 @@ impl AccountsArgs {
             reset: None,
             bridge: self.bridge.options(self.tenant_id.as_deref()),
             legacy: None,
+            breached: self.breached.options(),
+            app_check: None,
             messages: crate::messages::MessageOptions::default(),
             factors: self.mfa.options(),
         }

@@ -15,6 +15,8 @@ pub const SECTIONS: &[(&str, &str)] = &[
     ("HTTP server", "http"),
     ("Sign-in", "sign-in"),
     ("Accounts", "accounts"),
+    ("Breached passwords", "breached"),
+    ("App Check", "app-check"),
     ("Brute-force lockout", "lockout"),
     ("Firestore", "firestore"),
     ("Signer", "signer"),

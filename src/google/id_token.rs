@@ -316,7 +316,7 @@ impl IdTokenVerifier {
 }
 
 /// `max-age` of a `Cache-Control` header.
-fn max_age(header: &str) -> Option<Duration> {
+pub(super) fn max_age(header: &str) -> Option<Duration> {
     header.split(',').find_map(|d| {
         let (name, value) = d.trim().split_once('=')?;
         name.eq_ignore_ascii_case("max-age")

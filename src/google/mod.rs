@@ -2,18 +2,24 @@
 //! Credentials through Google's `google-cloud-auth` crate ([`AccessTokens`]), the metadata
 //! server ([`Metadata`]) and IAM Credentials `signBlob` ([`IamSigner`]), which signs custom
 //! tokens without a key file, and Identity Toolkit ([`IdentityToolkit`]), Firebase Auth's
-//! admin API, and Firebase ID tokens ([`IdTokenVerifier`]) for the self-service routes.
+//! admin API, Firebase ID tokens ([`IdTokenVerifier`]) for the self-service routes, and App
+//! Check tokens ([`AppCheckVerifier`]) for the public ones.
 
 use serde::Deserialize;
 
 use crate::error::GoogleCallError;
 
+mod app_check;
 mod credentials;
 mod iam;
 mod id_token;
 mod identity;
 mod metadata;
 
+pub use app_check::{
+    APP_CHECK_API_URL, APP_CHECK_JWKS_URL, AppCheckClaims, AppCheckError, AppCheckMode,
+    AppCheckOptions, AppCheckVerifier, RouteGroup,
+};
 pub use credentials::AccessTokens;
 pub use iam::{IAM_CREDENTIALS_URL, IamOptions, IamSigner, Signature};
 pub use id_token::{IdToken, IdTokenError, IdTokenOptions, IdTokenVerifier};

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -54,8 +54,13 @@ impl Origins {
         Some(
             CorsLayer::new()
                 .allow_origin(allow)
-                .allow_methods([Method::GET, Method::POST, Method::PATCH])
-                .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+                .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+                .allow_headers([
+                    header::CONTENT_TYPE,
+                    header::AUTHORIZATION,
+                    // Firebase App Check's token (`--app-check`).
+                    HeaderName::from_static(super::app_check::APP_CHECK_HEADER),
+                ])
                 // A page on an allowed origin reads how long to wait after a 429 or 503.
                 .expose_headers([header::RETRY_AFTER])
                 .max_age(Duration::from_secs(3600)),

@@ -147,6 +147,21 @@ impl From<Error> for ApiError {
                 )
                 .retry_after(5)
             }
+            Error::Breached(cause) => {
+                error!(%cause, "breached-password lookup unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "New passwords cannot be checked right now; retry shortly.",
+                )
+                .retry_after(5)
+            }
+            Error::PasswordResetRequired => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "password_reset_required",
+                "This password appears in known data breaches and can no longer be used. A \
+                 link to choose a new one has been sent to the account's email address.",
+            ),
             Error::Bridge(cause) => {
                 error!(cause = %crate::error::chain(&cause), "Firebase Auth unavailable");
                 ApiError::new(

@@ -3,6 +3,7 @@
 
 mod account;
 mod admin;
+mod app_check;
 mod body;
 mod cors;
 mod error;
@@ -118,7 +119,13 @@ fn build(service: Arc<Service>, options: &HttpOptions) -> (Router, Arc<guard::Gu
         .merge(admin::routes(service.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(service)
+        .with_state(service.clone())
+        // Inside the start-up gate: verifying a token may fetch App Check's keys, which
+        // needs no signing key, but a refused request should cost no more than that.
+        .layer(axum::middleware::from_fn_with_state(
+            service,
+            app_check::guard,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             gate,
             wait_for_start_up,

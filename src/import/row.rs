@@ -230,6 +230,7 @@ impl Validator {
             firebase: Default::default(),
             language: None,
             factors: Default::default(),
+            breached_at: None,
         };
         dropped.extend(self.reserve(&mut account, line)?);
         Ok((account, dropped))

@@ -78,7 +78,7 @@ impl Service {
             }
             None => None,
         };
-        self.check_policy(&password)?;
+        self.check_new_password(&password).await?;
         let _admitted = self.admit()?;
         let account = self
             .create_account_speaking(
@@ -137,6 +137,7 @@ impl Service {
             firebase: Default::default(),
             language,
             factors: Default::default(),
+            breached_at: None,
         };
         self.store.create_account(&account).await?;
         self.bridge_changed(&account, Some(&new.password), false)
@@ -186,7 +187,7 @@ impl Service {
         client: Option<ClientNetwork>,
         now: Timestamp,
     ) -> Result<PasswordChange> {
-        self.check_policy(new)?;
+        self.check_new_password(new).await?;
         let admitted = self.admit()?;
         let started = Instant::now();
         let found = self
@@ -253,7 +254,7 @@ impl Service {
         password: &Password,
         now: Timestamp,
     ) -> Result<Uid> {
-        self.check_policy(password)?;
+        self.check_new_password(password).await?;
         let found = self.find(target).await?;
         let hash = self.passwords.hash(password).await?;
         if self
@@ -400,6 +401,7 @@ impl Service {
         let stats = SchemeStats {
             schemes: self.scheme_stats().await?,
             second_factor: self.second_factor_count().await?,
+            breached: self.breached_count().await?,
             computed_at: Timestamp::now(),
         };
         *cache = Some((Instant::now(), stats.clone()));

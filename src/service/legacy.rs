@@ -11,6 +11,7 @@ use tracing::{info, warn};
 
 use super::sign_in::{Checked, refuse};
 use super::{NewAccount, Service};
+use crate::breached::AtSignIn;
 use crate::legacy_hook::{HookAnswer, LegacyHook, LegacyHookOptions, Profile};
 use crate::login::Login;
 use crate::passwords::{EXTERNAL_SCHEME, Password, Transform, Verdict};
@@ -70,13 +71,15 @@ impl Service {
     ///
     /// What firegate holds wins over the hook's answer: the hook may disable an account but
     /// never enable one an admin disabled here, and its claims only add names the account's
-    /// claims do not use.
+    /// claims do not use. At a sign-in (`sign_in`), a password found in breaches is handled
+    /// as `--breached-at-sign-in` says, before the account moves.
     pub(super) async fn check_with_legacy(
         self: &Arc<Self>,
         mut found: StoredAccount,
         login: &str,
         password: &Password,
         now: Timestamp,
+        sign_in: bool,
     ) -> Result<Checked> {
         let hook = self.hook()?;
         let uid = found.account.uid.clone();
@@ -84,6 +87,11 @@ impl Service {
             HookAnswer::Invalid => return Err(refuse(Some(&uid), "wrong_password")),
             HookAnswer::Valid(profile) => profile,
         };
+        // The breach lookup (at a sign-in) before the account moves off the legacy system.
+        let breached = sign_in && self.breached_at_sign_in(password).await;
+        if breached && self.at_sign_in == AtSignIn::Reset {
+            self.act_on_breached(&mut found, now).await?;
+        }
         let hash = self.passwords.hash(password).await?;
         let claims = match &profile.claims {
             None => None,
@@ -131,6 +139,9 @@ impl Service {
         if found.account.disabled {
             return Err(refuse(Some(&uid), "disabled"));
         }
+        if breached {
+            self.act_on_breached(&mut found, now).await?;
+        }
         Ok(Checked {
             found,
             input: Transform::None,
@@ -160,6 +171,7 @@ impl Service {
             // the sign-in is refused as a disabled account's is.
             return Err(refuse(None, "disabled"));
         }
+        let breached = self.breached_at_sign_in(password).await;
         let new = new_account(typed, &profile, password);
         let uid = match self.create_account(new, now).await {
             Ok(account) => {
@@ -174,13 +186,16 @@ impl Service {
             ) => return self.check_after_lost_creation(typed, password).await,
             Err(e) => return Err(e),
         };
-        let Some(found) = self.store.find_by_uid(&uid).await? else {
+        let Some(mut found) = self.store.find_by_uid(&uid).await? else {
             return Err(Error::storage(format!(
                 "account `{uid}` was created and cannot be read back"
             )));
         };
         if found.account.disabled {
             return Err(refuse(Some(&uid), "disabled"));
+        }
+        if breached {
+            self.act_on_breached(&mut found, now).await?;
         }
         Ok(Checked {
             found,

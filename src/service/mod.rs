@@ -6,6 +6,8 @@
 
 mod accounts;
 mod admin;
+mod app_check;
+mod breached;
 mod bridge;
 mod export;
 mod factors;
@@ -22,6 +24,7 @@ mod target;
 mod views;
 
 pub use admin::AdminVerdict;
+pub use app_check::AppCheckVerdict;
 pub use bridge::{BridgeMode, BridgeOptions, FIREBASE_MIN_PASSWORD_CHARS, SyncReport};
 pub use export::{ExportReport, MAX_USERS_PER_IMPORT, import_request};
 pub use factors::{Caller, FactorList, FactorsReset};
@@ -44,8 +47,11 @@ use tracing::warn;
 use crate::Result;
 use secrecy::SecretString;
 
+use crate::breached::{Breached, BreachedOptions};
 use crate::factors::{FactorOptions, MfaMode};
-use crate::google::{IamSigner, IdTokenOptions, IdTokenVerifier};
+use crate::google::{
+    AppCheckOptions, AppCheckVerifier, IamSigner, IdTokenOptions, IdTokenVerifier,
+};
 use crate::keys::{self, KeyOptions, KeyRing, Publication};
 use crate::legacy_hook::{LegacyHook, LegacyHookOptions};
 use crate::lockout::LockoutPolicy;
@@ -73,6 +79,10 @@ pub struct ServiceOptions {
     pub bridge: BridgeOptions,
     /// The legacy system's verify hook, when accounts are checked there.
     pub legacy: Option<LegacyHookOptions>,
+    /// Passwords known from breaches.
+    pub breached: BreachedOptions,
+    /// App Check on the public routes, when any route group verifies it.
+    pub app_check: Option<AppCheckOptions>,
     /// The pages' and mails' message catalogs.
     pub messages: MessageOptions,
     /// Second factors and the ID tokens of the self-service routes.
@@ -131,6 +141,12 @@ pub struct Service {
     bridge: Option<bridge::Bridge>,
     /// The legacy system's verify hook.
     legacy: Option<LegacyHook>,
+    /// The breached-password lookup, when one is on.
+    breached: Option<Breached>,
+    /// How a legacy account's first sign-in treats a breached password.
+    at_sign_in: crate::breached::AtSignIn,
+    /// App Check, when a route group verifies it.
+    app_check: Option<app_check::AppCheck>,
     key_refresh: Duration,
     /// Whether start-up found a recorded key state. Without one the first refresh runs at
     /// once (it records the key); with one, an interval on (start-up has just read it, and a
@@ -181,9 +197,13 @@ impl Service {
             reset,
             bridge,
             legacy,
+            breached,
+            app_check,
             messages,
             factors,
         } = options;
+        let at_sign_in = breached.at_sign_in;
+        let breached = Breached::new(&breached)?;
         let legacy = match legacy {
             Some(options) => Some(legacy::start_hook(&options).await?),
             None => None,
@@ -291,6 +311,13 @@ impl Service {
                  \"Second factor\")"
             );
         }
+        let app_check = app_check.map(|mut options| {
+            options.project_id.get_or_insert_with(|| project.clone());
+            app_check::AppCheck::new(AppCheckVerifier::new(options))
+        });
+        if app_check.is_some() {
+            crate::google::warm_api_client();
+        }
         let id_tokens = IdTokenVerifier::new(IdTokenOptions {
             project_id: project,
             certs_url: factors.id_token_certs_url.clone(),
@@ -299,6 +326,9 @@ impl Service {
         let service = Arc::new(Service {
             bridge,
             legacy,
+            breached,
+            at_sign_in,
+            app_check,
             signer,
             passwords,
             store,

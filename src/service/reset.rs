@@ -87,12 +87,15 @@ impl Reset {
 pub(super) enum Purpose {
     Reset,
     Verify,
+    /// A reset link sent because a legacy sign-in found the password in breaches: a reset
+    /// token like any other, in a mail that says why.
+    BreachedReset,
 }
 
 impl Purpose {
     fn as_str(self) -> &'static str {
         match self {
-            Purpose::Reset => "reset",
+            Purpose::Reset | Purpose::BreachedReset => "reset",
             Purpose::Verify => "verify",
         }
     }
@@ -188,7 +191,9 @@ impl Service {
             return Ok(());
         };
         let (template, kind) = match purpose {
-            Purpose::Reset => (Some(&reset.options.link_template), MailKind::Reset),
+            Purpose::Reset | Purpose::BreachedReset => {
+                (Some(&reset.options.link_template), MailKind::Reset)
+            }
             Purpose::Verify => (
                 reset.options.verify_link_template.as_ref(),
                 MailKind::Verify,
@@ -242,7 +247,11 @@ impl Service {
             minutes: lifetime.as_secs().div_ceil(60),
             expires: &expires,
             lang,
-            event: "",
+            event: if purpose == Purpose::BreachedReset {
+                "breached"
+            } else {
+                ""
+            },
         };
         let (text, html) = reset
             .templates
@@ -250,6 +259,7 @@ impl Service {
             .map_err(|e| Error::internal("cannot write the mail").caused_by(e))?;
         let subject_key = match purpose {
             Purpose::Reset => "reset-mail-subject",
+            Purpose::BreachedReset => "reset-mail-breached-subject",
             Purpose::Verify => "verify-mail-subject",
         };
         let subject = catalogs
@@ -267,7 +277,7 @@ impl Service {
             .await
             .map_err(|e| Error::internal("cannot send the mail").caused_by(e))?;
         match purpose {
-            Purpose::Reset => {
+            Purpose::Reset | Purpose::BreachedReset => {
                 info!(uid = %account.uid, outcome = "sent", language = lang, "password reset mail sent")
             }
             Purpose::Verify => {
@@ -429,7 +439,7 @@ impl Service {
                 "password reset is off: it needs --mail-url and --public-url",
             ));
         }
-        self.check_policy(new_password)?;
+        self.check_new_password(new_password).await?;
         let (id, stored, found) = self
             .usable_token(token, Purpose::Reset, client, now)
             .await?;

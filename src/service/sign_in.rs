@@ -13,6 +13,7 @@ use tracing::{info, warn};
 use super::bridge::Authority;
 use super::{AccountRef, Service, SignInOutcome, SignedIn, Unlocked};
 use crate::accounts::{Account, Uid};
+use crate::breached::AtSignIn;
 use crate::client_network::ClientNetwork;
 use crate::custom_token::TokenRequest;
 use crate::lockout::{Admission, AfterSuccess, Channel, LockoutKey, LockoutState, Slot};
@@ -191,7 +192,7 @@ impl Service {
                 let result = match found {
                     Some(found) => {
                         service
-                            .check_with_legacy(found, &login, &password, now)
+                            .check_with_legacy(found, &login, &password, now, upgrade_at.is_some())
                             .await
                     }
                     None => {
@@ -271,7 +272,7 @@ impl Service {
     /// The password check proper, on an account that may not exist. For a graduated
     /// account Firebase Auth has the last word ([`Service::password_authority`]).
     async fn check_password(
-        &self,
+        self: &Arc<Self>,
         found: Option<StoredAccount>,
         password: &Password,
         upgrade_at: Option<Timestamp>,
@@ -298,9 +299,24 @@ impl Service {
             .await
         {
             Authority::Local if matched => {
+                // A legacy hash's first sign-in sees the password in the clear: the breach
+                // lookup comes first, then the upgrade, then (after any second factor)
+                // graduation.
+                let legacy = rehash && found.account.password.scheme_name() != "argon2id";
+                let breached = match upgrade_at {
+                    Some(_) if legacy => self.breached_at_sign_in(password).await,
+                    _ => false,
+                };
+                if breached && self.at_sign_in == AtSignIn::Reset {
+                    let now = upgrade_at.unwrap_or_else(Timestamp::now);
+                    self.act_on_breached(&mut found, now).await?;
+                }
                 if rehash && let Some(now) = upgrade_at {
                     self.replace_checked_hash(&mut found, password, now, Replace::Upgrade(input))
                         .await;
+                }
+                if breached && let Some(now) = upgrade_at {
+                    self.act_on_breached(&mut found, now).await?;
                 }
                 Ok(Checked { found, input })
             }

@@ -70,6 +70,8 @@ pub struct SchemeStats {
     pub schemes: Vec<SchemeCount>,
     /// Accounts that sign in with a second factor.
     pub second_factor: u64,
+    /// Accounts whose password a legacy sign-in found in breaches (not changed since).
+    pub breached: u64,
 }
 
 impl SchemeStats {

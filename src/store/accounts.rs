@@ -70,6 +70,11 @@ pub(super) struct AccountDoc {
     /// A second factor is required: a field of its own for counting.
     #[serde(default)]
     second_factor: bool,
+    /// The password was found in breaches at a legacy sign-in (for counting), and when.
+    #[serde(default)]
+    breached: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    breached_at: Option<FirestoreTimestamp>,
     #[serde(default, rename = "_firestore_updated", skip_serializing)]
     version: Option<FirestoreTimestamp>,
 }
@@ -193,6 +198,8 @@ impl AccountDoc {
             graduated: firebase.graduated,
             mfa: MfaDoc::new(&a.factors),
             second_factor: a.factors.required(),
+            breached: a.breached_at.is_some(),
+            breached_at: a.breached_at.map(FirestoreTimestamp),
             version: None,
         }
     }
@@ -235,6 +242,7 @@ impl AccountDoc {
             .state(),
             language: self.language.clone(),
             factors: MfaDoc::factors(self.mfa.as_ref()),
+            breached_at: self.breached_at.filter(|_| self.breached).map(|t| t.0),
         };
         let version = self
             .version

@@ -23,15 +23,22 @@ pub(super) struct PasswordPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     password_input: Option<String>,
     updated_at: FirestoreTimestamp,
+    /// A new password is not the one found in breaches: the mark is cleared (`breached_at`,
+    /// absent, is in the mask too).
+    breached: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    breached_at: Option<FirestoreTimestamp>,
 }
 
 impl PasswordPatch {
-    pub(super) const FIELDS: [&'static str; 5] = [
+    pub(super) const FIELDS: [&'static str; 7] = [
         "password_hash",
         "hash_dialect",
         "hash_scheme",
         "password_input",
         "updated_at",
+        "breached",
+        "breached_at",
     ];
 
     pub(super) fn new(password: &StoredHash, now: Timestamp) -> PasswordPatch {
@@ -41,8 +48,17 @@ impl PasswordPatch {
             hash_scheme: password.scheme_name(),
             password_input: password.input.clone(),
             updated_at: FirestoreTimestamp(now),
+            breached: false,
+            breached_at: None,
         }
     }
+}
+
+/// The mark of a password found in breaches at a legacy sign-in.
+#[derive(Serialize, Deserialize)]
+struct BreachedPatch {
+    breached: bool,
+    breached_at: FirestoreTimestamp,
 }
 
 /// What a write returns of the account: its new update time.
@@ -167,6 +183,27 @@ impl Store {
             None => FirestoreWritePrecondition::Exists(true),
         };
         self.patch(uid, &PasswordPatch::FIELDS, &patch, precondition)
+            .await
+    }
+
+    /// Marks the account's password as found in breaches at `at`. Leaves `updated_at` alone:
+    /// a reset link mailed with the mark must stay valid. With `version`, only if the
+    /// account is still at it; returns the new version, or `None` when it is not.
+    pub async fn mark_breached(
+        &self,
+        uid: &Uid,
+        at: Timestamp,
+        version: Option<Version>,
+    ) -> Result<Option<Version>> {
+        let patch = BreachedPatch {
+            breached: true,
+            breached_at: FirestoreTimestamp(at),
+        };
+        let precondition = match version {
+            Some(v) => FirestoreWritePrecondition::UpdateTime(v.0),
+            None => FirestoreWritePrecondition::Exists(true),
+        };
+        self.patch(uid, &["breached", "breached_at"], &patch, precondition)
             .await
     }
 

@@ -181,11 +181,19 @@ impl Store {
         Ok(found.into_iter().next().map(|s| s.hash_scheme))
     }
 
-    /// Accounts whose scheme is `scheme`, or all of them, by count aggregation. Counting
-    /// takes time in proportion to the accounts counted, so it gets Firestore's own limit
-    /// for aggregations rather than the per-call deadline sized for sign-in reads.
     /// Accounts that need a second factor (`second_factor` is true): one aggregation.
     pub async fn count_second_factor(&self) -> Result<u64> {
+        self.count_true("second_factor").await
+    }
+
+    /// Accounts whose password a legacy sign-in found in breaches: one aggregation.
+    pub async fn count_breached(&self) -> Result<u64> {
+        self.count_true("breached").await
+    }
+
+    /// Accounts whose boolean `field` is true, by count aggregation (with the aggregation
+    /// deadline, as [`Store::count_with_scheme`]).
+    async fn count_true(&self, field: &'static str) -> Result<u64> {
         #[derive(Deserialize)]
         struct Count {
             count: i64,
@@ -196,7 +204,7 @@ impl Store {
             .fluent()
             .select()
             .from(self.options.accounts_collection.as_str())
-            .filter(|q| q.field("second_factor").eq(true))
+            .filter(|q| q.field(field).eq(true))
             .aggregate(|a| a.fields([a.field("count").count()]))
             .obj::<Count>()
             .query();
@@ -212,6 +220,9 @@ impl Store {
         Ok(u64::try_from(counted.first().map_or(0, |c| c.count)).unwrap_or(0))
     }
 
+    /// Accounts whose scheme is `scheme`, or all of them, by count aggregation. Counting
+    /// takes time in proportion to the accounts counted, so it gets Firestore's own limit
+    /// for aggregations rather than the per-call deadline sized for sign-in reads.
     async fn count_with_scheme(&self, scheme: Option<&str>, graduated: bool) -> Result<u64> {
         #[derive(Deserialize)]
         struct Count {

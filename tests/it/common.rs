@@ -67,7 +67,8 @@ pub fn shared_public_pem() -> String {
 }
 
 /// Settings every test uses, as `(flag, environment variable, value)`: its keys dir,
-/// project, the emulator, cheap argon2 parameters, no failure floor, a generous deadline.
+/// project, the emulator, cheap argon2 parameters, no failure floor, a generous deadline,
+/// no breached-password lookup.
 fn base_settings(keys: &Path, project: &str) -> Vec<(&'static str, &'static str, String)> {
     vec![
         (
@@ -96,6 +97,8 @@ fn base_settings(keys: &Path, project: &str) -> Vec<(&'static str, &'static str,
             "FIREGATE_FAILURE_FLOOR_MS",
             "0".into(),
         ),
+        // No egress here: the breached-password tests turn the lookup on against a stand-in.
+        ("--breached-check", "FIREGATE_BREACHED_CHECK", "off".into()),
         // Generous: a cold emulator on a busy 2-core machine can stall for seconds.
         (
             "--firestore-timeout-ms",
@@ -338,6 +341,7 @@ impl TestApp {
             firebase: Default::default(),
             language: None,
             factors: Default::default(),
+            breached_at: None,
             email_verified: None,
         };
         self.service.store.create_account(&account).await.unwrap();

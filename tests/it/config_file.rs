@@ -82,6 +82,13 @@ failure-floor-ms = 0
 [accounts]
 min-password-length = 12
 
+[breached]
+check = "off"
+min-count = 3
+
+[app-check]
+app-check = ["off"]
+
 [lockout]
 threshold = 2
 
@@ -342,7 +349,8 @@ fn a_bad_file_stops_every_command_naming_each_line() {
                  familiar-days",
                 "firegate.toml:3: [lockout] step-secs takes an integer, not a string",
                 "firegate.toml:5: [lokout] is not a section; did you mean [lockout]? the \
-                 sections are [http], [sign-in], [accounts], [lockout], [firestore], \
+                 sections are [http], [sign-in], [accounts], [breached], [app-check], \
+                 [lockout], [firestore], \
                  [signer], [keys], [rotation], [hashing], [ceilings], [dialects], [admin], \
                  [mail], [languages], [bridge], [legacy], [mfa]",
                 "firegate.toml:9: [sign-in] token-lifetime = 7200: 7200 is not in 1..=3600",

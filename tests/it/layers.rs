@@ -18,7 +18,7 @@ const LAYERS: &[&[&str]] = &[
     &["import", "mail"],
     &["store"],
     &["keys"],
-    &["google", "legacy_hook"],
+    &["google", "legacy_hook", "breached"],
     &["custom_token"],
     &["lockout"],
     &["accounts"],

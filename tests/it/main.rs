@@ -4,16 +4,20 @@
 // A failed unwrap in a test or benchmark is a failure with its message, which is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod app_check_standin;
 mod common;
 mod google_standin;
 mod hook_standin;
+mod pwned_standin;
 
 mod account_language;
 mod accounts;
 mod admin;
 mod admin_gate;
+mod app_check;
 mod bench_smoke;
 mod book;
+mod breached;
 mod cli;
 mod config_file;
 mod connections;

@@ -432,6 +432,7 @@ async fn stored_before_the_rule(app: &TestApp, email: &str, password: &str) {
         firebase: Default::default(),
         language: None,
         factors: Default::default(),
+        breached_at: None,
     };
     app.service.store.create_account(&account).await.unwrap();
 }

@@ -109,6 +109,8 @@ struct AdminPage<'a> {
     /// Accounts only the legacy system can check, and whether a verify hook is configured.
     legacy: u64,
     legacy_hook: bool,
+    /// Accounts whose password a legacy sign-in found in breaches.
+    breached: u64,
 }
 
 /// A key as the page's table shows it.
@@ -152,6 +154,7 @@ async fn page(
                 computed_at: Timestamp::now(),
                 schemes: Vec::new(),
                 second_factor: 0,
+                breached: 0,
             },
             Some(e.to_string()),
         ),
@@ -182,6 +185,7 @@ async fn page(
         graduates: service.graduates(),
         legacy,
         legacy_hook: service.legacy_hook().is_some(),
+        breached: stats.breached,
     }
     .render();
     Ok(pages::html_response(rendered, &nonce))
@@ -485,6 +489,7 @@ mod tests {
             graduates: false,
             legacy: 0,
             legacy_hook: false,
+            breached: 0,
         }
         .render()
         .unwrap();

@@ -285,6 +285,7 @@ mod tests {
             firebase: Default::default(),
             language: None,
             factors: Default::default(),
+            breached_at: None,
         };
         let password = Password::new("12345678+x".into()).unwrap();
         assert_eq!(
