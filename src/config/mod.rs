@@ -20,6 +20,7 @@ mod legacy;
 mod mail;
 mod messages;
 mod mfa;
+mod passkeys;
 mod passwords;
 mod reference;
 mod settings;
@@ -46,6 +47,7 @@ pub use legacy::LegacyArgs;
 pub use mail::ResetArgs;
 pub use messages::LanguageArgs;
 pub use mfa::{MfaArgs, MfaSetting};
+pub use passkeys::PasskeyArgs;
 pub use passwords::{CostLimitArgs, DialectArgs, HashArgs, HashPoolArgs};
 pub use reference::{REFERENCE_PAGE, REGENERATE, reference};
 pub use settings::{
@@ -102,6 +104,8 @@ pub struct ServerArgs {
     pub legacy: LegacyArgs,
     #[command(flatten)]
     pub mfa: MfaArgs,
+    #[command(flatten)]
+    pub passkeys: PasskeyArgs,
 }
 
 impl ServerArgs {
@@ -140,6 +144,7 @@ impl ServerArgs {
             legacy: self.legacy.options(),
             messages: self.languages.options(),
             factors: self.mfa.options(),
+            passkeys: self.passkeys.options(),
         }
     }
 
@@ -218,6 +223,7 @@ impl AccountsArgs {
             legacy: None,
             messages: crate::messages::MessageOptions::default(),
             factors: self.mfa.options(),
+            passkeys: Default::default(),
         }
     }
 }

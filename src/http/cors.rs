@@ -54,7 +54,7 @@ impl Origins {
         Some(
             CorsLayer::new()
                 .allow_origin(allow)
-                .allow_methods([Method::GET, Method::POST])
+                .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
                 .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
                 // A page on an allowed origin reads how long to wait after a 429 or 503.
                 .expose_headers([header::RETRY_AFTER])

@@ -12,6 +12,8 @@ mod factors;
 mod failed_confirms;
 mod key_state;
 mod legacy;
+mod passkey_sign_in;
+mod passkeys;
 mod reset;
 mod rotation;
 mod second_factor;
@@ -76,6 +78,8 @@ pub struct ServiceOptions {
     pub messages: MessageOptions,
     /// Second factors and the ID tokens of the self-service routes.
     pub factors: FactorOptions,
+    /// Passkeys' relying party.
+    pub passkeys: crate::passkeys::PasskeyOptions,
 }
 
 /// The account policy the use cases apply.
@@ -140,6 +144,8 @@ pub struct Service {
     stats_cache: tokio::sync::Mutex<Option<(Instant, SchemeStats)>>,
     policy: Policy,
     factors: FactorOptions,
+    /// Passkeys' relying party; `None` when passkeys are off (no `--webauthn-rp-id`).
+    relying_party: Option<crate::passkeys::RelyingParty>,
     id_tokens: IdTokenVerifier,
     /// Password-checking requests in progress, bounded by hashing slots plus queue, so a
     /// flood is refused before it costs any Firestore call or memory.
@@ -181,6 +187,7 @@ impl Service {
             legacy,
             messages,
             factors,
+            passkeys,
         } = options;
         let legacy = match legacy {
             Some(options) => Some(legacy::start_hook(&options).await?),
@@ -280,6 +287,10 @@ impl Service {
                  \"Second factor\")"
             );
         }
+        let decoy_key = factors.sealer.derive(b"passkey decoys");
+        let relying_party =
+            crate::passkeys::RelyingParty::new(&passkeys, decoy_key.as_ref().map(|k| &k[..]))
+                .map_err(crate::Error::config)?;
         let id_tokens = IdTokenVerifier::new(IdTokenOptions {
             project_id: project,
             certs_url: factors.id_token_certs_url.clone(),
@@ -301,6 +312,7 @@ impl Service {
             stats_cache: tokio::sync::Mutex::new(None),
             policy,
             factors,
+            relying_party,
             id_tokens,
             admissions: Arc::new(tokio::sync::Semaphore::new(admissions)),
             checks_in_flight: crate::lockout::Ledger::new(),

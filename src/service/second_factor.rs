@@ -200,7 +200,7 @@ impl Service {
 
     /// The token stored under `id`, if it can still be used at `now`; an expired or
     /// exhausted one is deleted (Firestore's TTL deletes late, the emulator never).
-    async fn live_token(&self, id: &str, now: Timestamp) -> Result<StoredMfaToken> {
+    pub(super) async fn live_token(&self, id: &str, now: Timestamp) -> Result<StoredMfaToken> {
         let token = self
             .store
             .find_mfa_token(id)
@@ -215,7 +215,7 @@ impl Service {
 
     /// One more wrong code against the token (best effort: the lockout count is the guard
     /// that matters, this one only shortens a token's life).
-    async fn count_wrong_code(&self, id: &str, token: &StoredMfaToken, _now: Timestamp) {
+    pub(super) async fn count_wrong_code(&self, id: &str, token: &StoredMfaToken, _now: Timestamp) {
         match self.store.count_mfa_attempt(id, token).await {
             Ok(true) => {}
             Ok(false) => {
@@ -279,7 +279,7 @@ impl Service {
 
 /// A fingerprint of the account's password hash: an `mfa_token` is good only while the
 /// password it followed is.
-fn hash_version(account: &Account) -> String {
+pub(super) fn hash_version(account: &Account) -> String {
     let digest = Sha256::digest(account.password.hash.as_bytes());
     hex::encode(&digest[..12])
 }
