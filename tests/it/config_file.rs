@@ -129,6 +129,9 @@ verify-deadline-ms = 2500
 
 [mfa]
 issuer = "Timetable"
+
+[webauthn]
+rp-name = "Timetable"
 "#,
         emulator = emulator_host(),
         keys = keys.path().display(),
@@ -351,7 +354,7 @@ fn a_bad_file_stops_every_command_naming_each_line() {
                 "firegate.toml:5: [lokout] is not a section; did you mean [lockout]? the \
                  sections are [http], [sign-in], [accounts], [lockout], [firestore], \
                  [signer], [keys], [rotation], [hashing], [ceilings], [dialects], [admin], \
-                 [mail], [languages], [bridge], [legacy], [mfa]",
+                 [mail], [languages], [bridge], [legacy], [mfa], [webauthn]",
                 "firegate.toml:9: [sign-in] token-lifetime = 7200: 7200 is not in 1..=3600",
             ],
             "{args:?}"
