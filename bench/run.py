@@ -4,7 +4,8 @@
 Starts its own Firestore emulator (`firegate emulator`) unless given one, seeds an argon2id
 account and Werkzeug `pbkdf2:sha256:260000` accounts with firegate's own CLI, then measures:
 cold start (exec → accepting, exec → first sign-in), warm sign-in latency, throughput, memory,
-the IAM signer against the tests' Google stand-in (`cargo run --example google_standin`), the
+a first sign-in through the legacy verify hook (`bench/hook.py`), the IAM signer against the
+tests' Google stand-in (`cargo run --example google_standin`), the
 micro-benchmarks (`cargo bench`, criterion) against `openssl speed` and Python's `hashlib`, and
 the two peers under `bench/peers/`. It writes `results.json` and `bench/RESULTS.md`, and
 rewrites the tables between the `<!-- bench:NAME -->` markers of `docs/src/benchmarks.md`.
@@ -340,6 +341,9 @@ def measure(a, work):
     load(f"before {a.flood} concurrent sign-ins")
     r["flood"] = server.load(argon2, a.flood, a.seconds)
     stop(server.proc)
+    log("verify hook"), load("before the verify hook")
+    import hook  # beside this script, so on sys.path
+    r["hook"] = hook.measure(sys.modules[__name__], a.bin, env, work, 3 if a.smoke else 21)
     r["binary_mib"] = Path(a.bin).stat().st_size / 2**20
     if not a.smoke:
         load("before the IAM signer")
@@ -368,6 +372,7 @@ def fmt(value, unit):
 
 def tables(r):
     """The tables, by the name of their `<!-- bench:NAME -->` markers."""
+    import hook  # beside this script, so on sys.path
     m, cold, warm = r.get("micro", {}), r["cold"], r["warm"]
     argon2, best = m.get("argon2id_ms"), max(r["throughput"], key=lambda t: t["per_s"])
     cores = len(os.sched_getaffinity(0))
@@ -381,6 +386,7 @@ def tables(r):
                       plus(50, m.get("werkzeug_ms"), argon2), "50 ms + PBKDF2 verify + argon2id rehash", "none set"),
             ratio_row("warm sign-in p50, one client", warm["p50"], "ms", plus(argon2, m.get("mint_ms")),
                       "argon2id verify + one signature (no Firestore round trip)", "none set"),
+            *[ratio_row(*row) for row in hook.rows(r, warm["p50"])],
             ratio_row(f"throughput (best of {', '.join(str(t['clients']) for t in r['throughput'])} clients: "
                       f"{best['clients']})", best["per_s"], "sign-ins/s", None if argon2 is None else cores * 1e3 / argon2,
                       f"{cores} cores / argon2id verify", "≥ 0.90"),

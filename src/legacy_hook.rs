@@ -11,7 +11,7 @@ use hmac::{KeyInit, Mac};
 use reqwest::{StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use zeroize::Zeroizing;
 
 use crate::accounts::Uid;
@@ -27,6 +27,9 @@ pub const TIMESTAMP_HEADER: &str = "X-Firegate-Timestamp";
 pub const SIGNATURE_HEADER: &str = "X-Firegate-Signature";
 /// Longest answer read from the hook; a longer one is unusable.
 pub const MAX_ANSWER_BYTES: usize = 16 * 1024;
+/// Sign-ins admitted to the hook per call place: the one calling and those waiting for it.
+const ENTRIES_PER_PLACE: usize = 2;
+
 /// Shortest shared secret accepted, in bytes.
 pub const MIN_SECRET_BYTES: usize = 32;
 
@@ -115,6 +118,8 @@ pub struct LegacyHook {
     deadline: Duration,
     create_unknown: bool,
     places: Arc<Semaphore>,
+    entries: Arc<Semaphore>,
+    capacity: usize,
     http: reqwest::Client,
 }
 
@@ -163,6 +168,7 @@ impl LegacyHook {
             .timeout(options.deadline)
             .build()
             .map_err(|e| Error::internal(format!("cannot build the HTTP client: {e}")))?;
+        let capacity = options.concurrency.max(1) * ENTRIES_PER_PLACE;
         Ok(LegacyHook {
             host: host_of(&url),
             url,
@@ -170,8 +176,24 @@ impl LegacyHook {
             deadline: options.deadline,
             create_unknown: options.create_unknown,
             places: Arc::new(Semaphore::new(options.concurrency.max(1))),
+            entries: Arc::new(Semaphore::new(capacity)),
+            capacity,
             http,
         })
+    }
+
+    /// Takes one of the sign-ins that may be between the hook and the end of their check
+    /// at once (each place's call plus as many waiting), or `None` when all are taken: the
+    /// sign-in is then refused as overloaded before anything is asked or counted. Held from
+    /// before the call until the sign-in has its place among the password checks again, it
+    /// bounds how many wait for that place.
+    pub fn enter(&self) -> Option<OwnedSemaphorePermit> {
+        self.entries.clone().try_acquire_owned().ok()
+    }
+
+    /// Sign-ins between the hook and the end of their check right now.
+    pub fn entered(&self) -> usize {
+        self.capacity - self.entries.available_permits()
     }
 
     /// Whether logins no account holds are asked too.

@@ -47,6 +47,11 @@ impl Service {
             .ok_or_else(|| Error::internal("the legacy verify hook is not configured"))
     }
 
+    /// Sign-ins waiting on the verify hook right now (calling it or waiting for a place).
+    pub fn sign_ins_at_the_hook(&self) -> usize {
+        self.legacy.as_ref().map_or(0, LegacyHook::entered)
+    }
+
     /// Whether the sign-in of `found` (none: the login is unknown) goes to the hook.
     pub(super) fn asks_legacy(&self, found: Option<&StoredAccount>) -> bool {
         match (&self.legacy, found) {

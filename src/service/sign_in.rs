@@ -156,6 +156,14 @@ impl Service {
             }
         );
         let (found, mut state) = (found?, state?);
+        // A sign-in the hook answers gives its place back while the hook is asked; how many
+        // may do so at once is bounded, so the queue for the place again is too.
+        let entry = match &self.legacy {
+            Some(hook) if self.asks_legacy(found.as_ref()) => {
+                Some(hook.enter().ok_or(Error::Overloaded)?)
+            }
+            _ => None,
+        };
         let mut admission = None;
         let mut channel = Channel::Unfamiliar;
         if let Some(watch) = watch.as_mut() {
@@ -179,7 +187,7 @@ impl Service {
         let password = password.clone();
         let (login, typed) = (login.to_string(), candidates[0].clone());
         let task = tokio::spawn(async move {
-            if service.asks_legacy(found.as_ref()) {
+            if let Some(entry) = entry {
                 // The legacy system's latency must not hold a place among the password
                 // checks: the place is given back for the call (which has its own bound)
                 // and taken again, waiting, for what follows the check.
@@ -203,6 +211,7 @@ impl Service {
                 let admitted = service.admissions.clone().acquire_owned().await;
                 let admitted =
                     admitted.map_err(|_| Error::internal("the sign-in admissions are closed"))?;
+                drop(entry);
                 return Ok((checked, admitted));
             }
             let result = service.check_password(found, &password, upgrade_at).await;

@@ -300,20 +300,7 @@ async fn claims_are_validated_and_reach_the_token() {
             json!({"email": "t@example.com", "password": "password-1"}),
         )
         .await;
-    let payload = body["token"]
-        .as_str()
-        .unwrap()
-        .split('.')
-        .nth(1)
-        .unwrap()
-        .to_string();
-    use base64::Engine;
-    let payload: Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap();
+    let payload = crate::common::token_payload(body["token"].as_str().unwrap());
     assert_eq!(
         payload["claims"],
         json!({"role": "teacher", "grade": [1, 2]})

@@ -2,7 +2,6 @@
 //! requests, the account actions (disable, enable, set password, delete, claims), listing and
 //! statistics, JSON errors for malformed requests, load shedding and the audit log.
 
-use base64::Engine;
 use firegate::passwords::Dialect;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -301,13 +300,7 @@ async fn claims_set_over_http_reach_the_next_token() {
     assert_eq!(status, 400, "reserved claim: {body}");
 
     let (_, body) = app.sign_in("lee@example.com", "first password").await;
-    let payload = body["token"].as_str().unwrap().split('.').nth(1).unwrap();
-    let payload: Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap();
+    let payload = crate::common::token_payload(body["token"].as_str().unwrap());
     assert_eq!(
         payload["claims"], claims,
         "the refused claims changed nothing"

@@ -49,6 +49,8 @@ fn the_bench_driver_runs_in_smoke_mode() {
         "/cold/first/p50",
         "/warm/p50",
         "/warm/cpu_ms",
+        "/hook/added/p50",
+        "/hook/later/p50",
     ] {
         let value = results.pointer(figure).and_then(|v| v.as_f64());
         assert!(value.is_some_and(|v| v > 0.0), "{figure}: {value:?}");

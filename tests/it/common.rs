@@ -642,6 +642,20 @@ impl TestAppBuilder {
 
 /// Waits until `done` holds, for at most a minute, checking every 50 ms; fails naming `what`.
 /// For what happens after an answer (a hash finishing, a log line, a lock expiring).
+/// The decoded payload of a JWT (`header.payload.signature`), unverified.
+pub fn token_payload(token: &str) -> serde_json::Value {
+    jwt_part(token.split('.').nth(1).expect("a JWT has a payload"))
+}
+
+/// One base64url part of a JWT, decoded as JSON.
+pub fn jwt_part(part: &str) -> serde_json::Value {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON")
+}
+
 pub async fn eventually<F, Fut>(what: &str, mut done: F)
 where
     F: FnMut() -> Fut,

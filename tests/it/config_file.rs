@@ -6,7 +6,6 @@
 use std::path::Path;
 use std::process::Output;
 
-use base64::Engine as _;
 use clap::CommandFactory as _;
 use firegate::cli::Cli;
 use firegate::config::{Catalogue, ConfigFile};
@@ -201,13 +200,7 @@ rp-name = "Timetable"
     };
     let (status, body) = sign_in("twelve chars").await;
     assert_eq!(status, 200, "{body}");
-    let payload = body["token"].as_str().unwrap().split('.').nth(1).unwrap();
-    let claims: serde_json::Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap();
+    let claims = crate::common::token_payload(body["token"].as_str().unwrap());
     assert_eq!(
         claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
         600,

@@ -6,8 +6,6 @@
 
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
 use crate::common::{
@@ -91,9 +89,7 @@ impl IamServer {
     }
 }
 
-fn decode_part(part: &str) -> Value {
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
-}
+use crate::common::jwt_part as decode_part;
 
 #[tokio::test]
 async fn tokens_are_signed_by_iam_as_the_metadata_servers_account_without_a_key_file() {

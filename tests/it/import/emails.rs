@@ -4,43 +4,29 @@
 //! (`duplicate_email`, kept without `email`), and refused when it has no other login.
 //! `--duplicate-email refuse` refuses every later row, as imports did before.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use super::{HASH, PASSWORD, account, entries, entry, import};
+use super::{Export, HASH, PASSWORD, account, entry, import};
 use crate::common::TestApp;
 
 /// Three users of one email, spelt differently: two with a username, one email-only.
-fn shared_email_file(dir: &Path) -> PathBuf {
-    let file = dir.join("users.csv");
-    let csv = format!(
-        "id,username,email,password_hash\n\
-         1,kim,kim@school.example,{HASH}\n\
-         2,kim2,Kim@School.example,{HASH}\n\
-         3,,KIM@school.example,{HASH}\n"
-    );
-    std::fs::write(&file, csv).unwrap();
-    file
-}
+const SHARED_EMAIL: [&str; 3] = [
+    "1,kim,kim@school.example",
+    "2,kim2,Kim@School.example",
+    "3,,KIM@school.example",
+];
 
 #[tokio::test]
 async fn a_shared_email_stays_with_the_first_row_and_later_ones_sign_in_by_username() {
     let app = TestApp::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = shared_email_file(dir.path());
-    let report_path = dir.path().join("report.jsonl");
-    let flags = [
-        "--dialect",
-        "werkzeug",
-        "--report",
-        report_path.to_str().unwrap(),
-    ];
+    let export = Export::users(&SHARED_EMAIL);
     let want = [
         entry(3, "duplicate_email", Some("email")),
         entry(4, "duplicate_email", None),
     ];
-    let run = import(&app, &file, &flags).await;
+    let run = export.import(&app, &[]).await;
     assert_eq!(run.code, 3, "row 4 has no other login: {}", run.stderr);
-    assert_eq!(entries(&report_path), want);
+    assert_eq!(export.entries(), want);
     assert_eq!(
         (
             run.count("imported"),
@@ -51,7 +37,7 @@ async fn a_shared_email_stays_with_the_first_row_and_later_ones_sign_in_by_usern
         "{}",
         run.stdout
     );
-    let report = std::fs::read_to_string(&report_path).unwrap();
+    let report = export.report_text();
     assert!(
         report.contains("line 2"),
         "names the row that kept it: {report}"
@@ -72,7 +58,7 @@ async fn a_shared_email_stays_with_the_first_row_and_later_ones_sign_in_by_usern
     );
 
     // A rerun finds both accounts as they are and reports the same rows.
-    let rerun = import(&app, &file, &flags).await;
+    let rerun = export.import(&app, &[]).await;
     assert_eq!(rerun.code, 3, "{}", rerun.stderr);
     assert_eq!(
         (rerun.count("imported"), rerun.count("already present")),
@@ -80,28 +66,18 @@ async fn a_shared_email_stays_with_the_first_row_and_later_ones_sign_in_by_usern
         "{}",
         rerun.stdout
     );
-    assert_eq!(entries(&report_path), want);
+    assert_eq!(export.entries(), want);
     assert_eq!(account(&app, "2").await.unwrap().email, None);
 }
 
 #[tokio::test]
 async fn duplicate_email_refuse_refuses_every_later_row() {
     let app = TestApp::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = shared_email_file(dir.path());
-    let report_path = dir.path().join("report.jsonl");
-    let flags = [
-        "--dialect",
-        "werkzeug",
-        "--duplicate-email",
-        "refuse",
-        "--report",
-        report_path.to_str().unwrap(),
-    ];
-    let run = import(&app, &file, &flags).await;
+    let export = Export::users(&SHARED_EMAIL);
+    let run = export.import(&app, &["--duplicate-email", "refuse"]).await;
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert_eq!(
-        entries(&report_path),
+        export.entries(),
         [
             entry(3, "duplicate_login", None),
             entry(4, "duplicate_login", None)
@@ -116,29 +92,15 @@ async fn duplicate_email_refuse_refuses_every_later_row() {
 async fn an_email_an_account_in_firestore_holds_stays_with_it() {
     let app = TestApp::start().await;
     let holder = app.create("lee@school.example", "lee's password").await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("users.csv");
-    let csv = format!(
-        "id,username,email,password_hash\n\
-         7,lee7,Lee@School.example,{HASH}\n\
-         8,,lee@school.example,{HASH}\n"
-    );
-    std::fs::write(&file, csv).unwrap();
-    let report_path = dir.path().join("report.jsonl");
-    let flags = [
-        "--dialect",
-        "werkzeug",
-        "--report",
-        report_path.to_str().unwrap(),
-    ];
+    let export = Export::users(&["7,lee7,Lee@School.example", "8,,lee@school.example"]);
     let want = [
         entry(2, "duplicate_email", Some("email")),
         entry(3, "duplicate_email", None),
     ];
-    let run = import(&app, &file, &flags).await;
+    let run = export.import(&app, &[]).await;
     assert_eq!(run.code, 3, "{}", run.stderr);
-    assert_eq!(entries(&report_path), want);
-    let report = std::fs::read_to_string(&report_path).unwrap();
+    assert_eq!(export.entries(), want);
+    let report = export.report_text();
     assert!(
         report.contains(holder.uid.as_str()),
         "names the holder: {report}"
@@ -154,17 +116,17 @@ async fn an_email_an_account_in_firestore_holds_stays_with_it() {
         (200, Some(holder.uid.as_str()))
     );
 
-    let rerun = import(&app, &file, &flags).await;
+    let rerun = export.import(&app, &[]).await;
     assert_eq!(
         (rerun.count("imported"), rerun.count("already present")),
         (0, 1),
         "{}",
         rerun.stdout
     );
-    assert_eq!(entries(&report_path), want);
+    assert_eq!(export.entries(), want);
 
     // Refusing, a row of that email is refused as taken, as before.
-    let other = dir.path().join("other.csv");
+    let other = export.path("other.csv");
     std::fs::write(
         &other,
         format!("id,username,email,password_hash\n9,lee9,lee@school.example,{HASH}\n"),
@@ -179,33 +141,16 @@ async fn an_email_an_account_in_firestore_holds_stays_with_it() {
 #[tokio::test]
 async fn duplicate_email_none_leaves_a_shared_email_to_no_row() {
     let app = TestApp::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("users.csv");
-    let csv = format!(
-        "id,username,email,password_hash\n\
-         1,kim,kim@school.example,{HASH}\n\
-         2,kim2,Kim@School.example,{HASH}\n\
-         3,,KIM@school.example,{HASH}\n\
-         4,park,park@school.example,{HASH}\n"
-    );
-    std::fs::write(&file, csv).unwrap();
-    let report_path = dir.path().join("report.jsonl");
-    let flags = [
-        "--dialect",
-        "werkzeug",
-        "--duplicate-email",
-        "none",
-        "--report",
-        report_path.to_str().unwrap(),
-    ];
+    let export = Export::users(&[&SHARED_EMAIL[..], &["4,park,park@school.example"]].concat());
+    let flags = ["--duplicate-email", "none"];
     let want = [
         entry(2, "duplicate_email", Some("email")),
         entry(3, "duplicate_email", Some("email")),
         entry(4, "duplicate_email", None),
     ];
-    let run = import(&app, &file, &flags).await;
+    let run = export.import(&app, &flags).await;
     assert_eq!(run.code, 3, "{}", run.stderr);
-    assert_eq!(entries(&report_path), want);
+    assert_eq!(export.entries(), want);
     assert_eq!(run.count("imported"), 3, "{}", run.stdout);
     for (uid, username) in [("1", "kim"), ("2", "kim2")] {
         assert_eq!(account(&app, uid).await.unwrap().email, None);
@@ -217,18 +162,18 @@ async fn duplicate_email_none_leaves_a_shared_email_to_no_row() {
         "4"
     );
 
-    let rerun = import(&app, &file, &flags).await;
+    let rerun = export.import(&app, &flags).await;
     assert_eq!(
         (rerun.count("imported"), rerun.count("already present")),
         (0, 3),
         "{}",
         rerun.stdout
     );
-    assert_eq!(entries(&report_path), want);
+    assert_eq!(export.entries(), want);
 
     // Standard input cannot be read twice.
     let stdin_flags = [&flags[..], &["--format", "csv"]].concat();
-    let stdin = import(&app, Path::new("-"), &stdin_flags).await;
+    let stdin = export.import_from(&app, Path::new("-"), &stdin_flags).await;
     assert_eq!(stdin.code, 1, "{}", stdin.stdout);
     assert!(stdin.stderr.contains("needs a file"), "{}", stdin.stderr);
 }

@@ -3,33 +3,22 @@
 //! imported under its other logins and the report says which was left out and why; a row
 //! left with no login is refused for that reason.
 
-use super::{HASH, PASSWORD, account, entries, entry, import};
+use super::{Export, PASSWORD, account, entry};
 use crate::common::TestApp;
 
 #[tokio::test]
 async fn an_email_that_is_not_one_bare_address_is_left_out_and_reported() {
     let app = TestApp::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("users.csv");
-    let csv = format!(
-        "id,username,email,password_hash\n\
-         1,kim,\"\"\"ceo@school.example\"\" <attacker@evil.example>\",{HASH}\n\
-         2,,n2<victim@school.example>,{HASH}\n\
-         3,lee,\"victim3@school.example,attacker3@evil.example\",{HASH}\n\
-         4,park,park@school.example,{HASH}\n"
-    );
-    std::fs::write(&file, csv).unwrap();
-    let report_path = dir.path().join("report.jsonl");
-    let flags = [
-        "--dialect",
-        "werkzeug",
-        "--report",
-        report_path.to_str().unwrap(),
-    ];
-    let run = import(&app, &file, &flags).await;
+    let export = Export::users(&[
+        r#"1,kim,"""ceo@school.example"" <attacker@evil.example>""#,
+        "2,,n2<victim@school.example>",
+        r#"3,lee,"victim3@school.example,attacker3@evil.example""#,
+        "4,park,park@school.example",
+    ]);
+    let run = export.import(&app, &[]).await;
     assert_eq!(run.code, 3, "row 2 has no other login: {}", run.stderr);
     assert_eq!(
-        entries(&report_path),
+        export.entries(),
         [
             entry(2, "invalid_email", Some("email")),
             entry(3, "invalid_email", None),
@@ -46,7 +35,7 @@ async fn an_email_that_is_not_one_bare_address_is_left_out_and_reported() {
         "{}",
         run.stdout
     );
-    let report = std::fs::read_to_string(&report_path).unwrap();
+    let report = export.report_text();
     for value in ["attacker", "victim", "ceo"] {
         assert!(!report.contains(value), "never quoted: {report}");
     }
@@ -73,35 +62,24 @@ async fn an_email_that_is_not_one_bare_address_is_left_out_and_reported() {
 async fn a_login_that_looks_like_another_is_left_out_and_reruns_change_nothing() {
     let app = TestApp::start().await;
     app.create("boss", "some password").await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("users.csv");
     // `а` (U+0430) and `і` (U+0456) are Cyrillic, `о` (U+043E) too; U+00A0 is a no-break space.
-    let csv = format!(
-        "id,username,email,password_hash\n\
-         1,admin,,{HASH}\n\
-         2,\u{430}dmin,a2@school.example,{HASH}\n\
-         3,\u{430}dm\u{456}n,,{HASH}\n\
-         4,b\u{43e}ss,b4@school.example,{HASH}\n\
-         5,kim lee,,{HASH}\n\
-         6,kim\u{a0}lee,k6@school.example,{HASH}\n"
-    );
-    std::fs::write(&file, csv).unwrap();
-    let report_path = dir.path().join("report.jsonl");
-    let flags = [
-        "--dialect",
-        "werkzeug",
-        "--report",
-        report_path.to_str().unwrap(),
-    ];
+    let export = Export::users(&[
+        "1,admin,",
+        "2,\u{430}dmin,a2@school.example",
+        "3,\u{430}dm\u{456}n,",
+        "4,b\u{43e}ss,b4@school.example",
+        "5,kim lee,",
+        "6,kim\u{a0}lee,k6@school.example",
+    ]);
     let want = [
         entry(3, "look_alike_login", Some("username")),
         entry(4, "look_alike_login", None),
         entry(5, "look_alike_login", Some("username")),
         entry(7, "look_alike_login", Some("username")),
     ];
-    let run = import(&app, &file, &flags).await;
+    let run = export.import(&app, &[]).await;
     assert_eq!(run.code, 3, "{}", run.stderr);
-    assert_eq!(entries(&report_path), want);
+    assert_eq!(export.entries(), want);
     assert_eq!(run.count("imported"), 5, "{}", run.stdout);
     for (uid, email) in [
         ("2", "a2@school.example"),
@@ -118,7 +96,7 @@ async fn a_login_that_looks_like_another_is_left_out_and_reruns_change_nothing()
     assert_eq!(app.sign_in("kim\u{a0}lee", PASSWORD).await.0, 400);
 
     // A rerun finds the same accounts, left out the same logins, and writes nothing.
-    let rerun = import(&app, &file, &flags).await;
+    let rerun = export.import(&app, &[]).await;
     assert_eq!(rerun.code, 3, "{}", rerun.stderr);
     assert_eq!(
         (rerun.count("imported"), rerun.count("already present")),
@@ -126,33 +104,21 @@ async fn a_login_that_looks_like_another_is_left_out_and_reruns_change_nothing()
         "{}",
         rerun.stdout
     );
-    assert_eq!(entries(&report_path), want);
+    assert_eq!(export.entries(), want);
 }
 
 #[tokio::test]
 async fn strict_imports_a_row_kept_without_its_email_and_reports_it_once() {
     let app = TestApp::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("users.csv");
-    let csv = format!(
-        "id,username,email,password_hash\n\
-         1,kim,n1<victim@school.example>,{HASH}\n\
-         2,park,park@school.example,{HASH}\n"
-    );
-    std::fs::write(&file, csv).unwrap();
-    let report_path = dir.path().join("report.jsonl");
-    let flags = [
-        "--dialect",
-        "werkzeug",
-        "--strict",
-        "--report",
-        report_path.to_str().unwrap(),
-    ];
-    let run = import(&app, &file, &flags).await;
+    let export = Export::users(&[
+        "1,kim,n1<victim@school.example>",
+        "2,park,park@school.example",
+    ]);
+    let run = export.import(&app, &["--strict"]).await;
     assert_eq!(run.code, 0, "nothing is refused: {}", run.stderr);
     assert_eq!(run.count("imported"), 2, "{}", run.stdout);
     assert_eq!(
-        entries(&report_path),
+        export.entries(),
         [entry(2, "invalid_email", Some("email"))],
         "the check pass reported it; the writing pass does not again"
     );

@@ -74,6 +74,63 @@ impl Run {
     }
 }
 
+/// A Werkzeug CSV export in a directory of its own, imported with `--dialect werkzeug
+/// --report` into that directory.
+pub struct Export {
+    dir: tempfile::TempDir,
+    pub file: PathBuf,
+    pub report: PathBuf,
+}
+
+impl Export {
+    /// `csv` as `users.csv`.
+    pub fn new(csv: &str) -> Export {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("users.csv");
+        std::fs::write(&file, csv).unwrap();
+        let report = dir.path().join("report.jsonl");
+        Export { dir, file, report }
+    }
+
+    /// Users given as `id,username,email`, each with [`HASH`] as its `password_hash`.
+    pub fn users(rows: &[&str]) -> Export {
+        let rows: String = rows.iter().map(|row| format!("{row},{HASH}\n")).collect();
+        Export::new(&format!("id,username,email,password_hash\n{rows}"))
+    }
+
+    /// A path beside the export.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `firegate import users.csv --dialect werkzeug --report … FLAGS…`.
+    pub async fn import(&self, app: &TestApp, flags: &[&str]) -> Run {
+        self.import_from(app, &self.file, flags).await
+    }
+
+    /// The same for another file (`-`: standard input).
+    pub async fn import_from(&self, app: &TestApp, file: &Path, flags: &[&str]) -> Run {
+        let report = self.report.to_str().unwrap();
+        let all = [&["--dialect", "werkzeug", "--report", report][..], flags].concat();
+        import(app, file, &all).await
+    }
+
+    /// The report's lines as `(line, reason, kept_without)`.
+    pub fn entries(&self) -> Vec<(u64, String, Option<String>)> {
+        entries(&self.report)
+    }
+
+    /// The report's lines as `(line, reason)`.
+    pub fn refused(&self) -> BTreeSet<(u64, String)> {
+        report(&self.report)
+    }
+
+    /// The report as written.
+    pub fn report_text(&self) -> String {
+        std::fs::read_to_string(&self.report).unwrap()
+    }
+}
+
 pub async fn import(app: &TestApp, file: &Path, flags: &[&str]) -> Run {
     run(command(app, file, flags), &file.display().to_string()).await
 }

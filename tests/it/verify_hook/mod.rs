@@ -227,3 +227,52 @@ async fn a_slow_hook_holds_no_place_among_the_password_checks() {
     assert_eq!(status, 200, "{body}");
     waiting.abort();
 }
+
+#[tokio::test]
+async fn sign_ins_waiting_on_the_hook_are_bounded() {
+    let hook = HookStandIn::start().await;
+    // One call place: one sign-in calling, one waiting for the place, and no more.
+    let app = TestApp::builder()
+        .verify_hook(&hook)
+        .flag("--legacy-verify-concurrency", 1)
+        .flag("--legacy-verify-deadline-ms", 60_000)
+        .start()
+        .await;
+    for login in ["ana", "ben", "cat"] {
+        legacy_account(&app, login).await;
+    }
+    hook.set_mode(Mode::Hang);
+    let mut waiting = Vec::new();
+    for login in ["ana", "ben"] {
+        let url = app.url("/login/");
+        waiting.push(tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(url)
+                .json(&json!({"email": login, "password": PW}))
+                .send()
+                .await
+        }));
+    }
+    crate::common::eventually("one sign-in calls the hook", || {
+        std::future::ready(hook.calls() == 1)
+    })
+    .await;
+    crate::common::eventually("both sign-ins wait on the hook", || {
+        std::future::ready(app.service.sign_ins_at_the_hook() == 2)
+    })
+    .await;
+    let (status, body) = app.sign_in("cat", PW).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (503, Some("overloaded")),
+        "{body}"
+    );
+    assert_eq!(
+        hook.calls(),
+        1,
+        "the refused sign-in never reached the hook"
+    );
+    for task in waiting {
+        task.abort();
+    }
+}
