@@ -113,7 +113,7 @@ fn build(service: Arc<Service>, options: &HttpOptions) -> (Router, Arc<guard::Gu
         .route("/email-verification/confirm/", verify::confirm_routes())
         .route("/healthz", get(healthz))
         .merge(mfa::routes())
-        .merge(passkeys::routes())
+        .merge(passkeys::routes(options.demo_page))
         .merge(admin::routes(service.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

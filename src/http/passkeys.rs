@@ -2,10 +2,12 @@
 //! `POST /passkeys/register/start|finish/`, `GET /passkeys/`, `PATCH|DELETE
 //! /passkeys/{id}/`, `POST /passkeys/second-factor/`. For anyone: `POST
 //! /passkeys/login/start|finish/` (passwordless) and `POST /login/second-factor/passkey/`
-//! (the options of a second step; the assertion goes to `/login/second-factor/`).
+//! (the options of a second step; the assertion goes to `/login/second-factor/`). Under
+//! `dev`, `GET /passkeys/demo/` is a page that does both with the browser's authenticator.
 
 use std::sync::Arc;
 
+use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -17,15 +19,22 @@ use serde_json::json;
 use super::body::JsonObject;
 use super::error::ApiError;
 use super::mfa::{caller, no_store};
+use super::pages;
 use crate::client_network::ClientNetwork;
 use crate::service::Service;
 
 /// Makes one route's handlers.
 type Handlers = fn() -> MethodRouter<Arc<Service>>;
 
-/// The routes, each with and without its trailing slash.
-pub fn routes() -> Router<Arc<Service>> {
+/// The routes, each with and without its trailing slash; the demo page only with
+/// `demo_page` (`dev`).
+pub fn routes(demo_page: bool) -> Router<Arc<Service>> {
     let mut router = Router::new();
+    if demo_page {
+        router = router
+            .route("/passkeys/demo", get(demo))
+            .route("/passkeys/demo/", get(demo));
+    }
     let routes: [(&str, Handlers); 8] = [
         ("/passkeys", || get(list)),
         ("/passkeys/register/start", || post(register_start)),
@@ -42,6 +51,19 @@ pub fn routes() -> Router<Arc<Service>> {
             .route(&format!("{path}/"), handler());
     }
     router
+}
+
+#[derive(Template)]
+#[template(path = "passkeys_demo.html")]
+struct DemoPage<'a> {
+    nonce: &'a str,
+}
+
+/// A page that registers a passkey (given an ID token) and signs in with one.
+async fn demo() -> Response {
+    let nonce = pages::nonce();
+    let html = DemoPage { nonce: &nonce }.render();
+    pages::html_response(html, &nonce)
 }
 
 fn answer(value: impl serde::Serialize) -> Response {
