@@ -344,6 +344,9 @@ def measure(a, work):
     log("verify hook"), load("before the verify hook")
     import hook  # beside this script, so on sys.path
     r["hook"] = hook.measure(sys.modules[__name__], a.bin, env, work, 3 if a.smoke else 21)
+    log("passkeys"), load("before the passkey sign-ins")
+    import passkeys  # beside this script, so on sys.path
+    r["passkeys"] = passkeys.measure(sys.modules[__name__], a.bin, env, work, 5 if a.smoke else 201)
     r["binary_mib"] = Path(a.bin).stat().st_size / 2**20
     if not a.smoke:
         load("before the IAM signer")
@@ -372,7 +375,7 @@ def fmt(value, unit):
 
 def tables(r):
     """The tables, by the name of their `<!-- bench:NAME -->` markers."""
-    import hook  # beside this script, so on sys.path
+    import hook, passkeys  # beside this script, so on sys.path
     m, cold, warm = r.get("micro", {}), r["cold"], r["warm"]
     argon2, best = m.get("argon2id_ms"), max(r["throughput"], key=lambda t: t["per_s"])
     cores = len(os.sched_getaffinity(0))
@@ -387,6 +390,7 @@ def tables(r):
             ratio_row("warm sign-in p50, one client", warm["p50"], "ms", plus(argon2, m.get("mint_ms")),
                       "argon2id verify + one signature (no Firestore round trip)", "none set"),
             *[ratio_row(*row) for row in hook.rows(r, warm["p50"])],
+            *[ratio_row(*row) for row in passkeys.rows(r)],
             ratio_row(f"throughput (best of {', '.join(str(t['clients']) for t in r['throughput'])} clients: "
                       f"{best['clients']})", best["per_s"], "sign-ins/s", None if argon2 is None else cores * 1e3 / argon2,
                       f"{cores} cores / argon2id verify", "≥ 0.90"),

@@ -238,6 +238,20 @@ impl Store {
         };
         let doc = account_doc(uid, after);
         let collection = &self.options.passkeys_collection;
+        let precondition = FirestoreWritePrecondition::UpdateTime(version.0);
+        let Some(id) = removed else {
+            // A sign-in's counter and time: one conditioned write, no transaction.
+            let update = self
+                .db
+                .fluent()
+                .update()
+                .in_col(collection)
+                .precondition(precondition)
+                .document_id(account_id(uid.as_str()))
+                .object(&doc)
+                .execute::<()>();
+            return self.committed(update).await;
+        };
         let commit = async {
             let mut tx = self.db.begin_transaction().await?;
             tx.update_object(
@@ -245,12 +259,10 @@ impl Store {
                 account_id(uid.as_str()),
                 &doc,
                 None,
-                Some(FirestoreWritePrecondition::UpdateTime(version.0)),
+                Some(precondition),
                 vec![],
             )?;
-            if let Some(id) = removed {
-                tx.delete_by_id(collection, credential_index_id(id), None)?;
-            }
+            tx.delete_by_id(collection, credential_index_id(id), None)?;
             tx.commit().await
         };
         self.committed(commit).await
