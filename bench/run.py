@@ -4,8 +4,8 @@
 Starts its own Firestore emulator (`firegate emulator`) unless given one, seeds an argon2id
 account and Werkzeug `pbkdf2:sha256:260000` accounts with firegate's own CLI, then measures:
 cold start (exec → accepting, exec → first sign-in), warm sign-in latency, throughput, memory,
-a first sign-in through the legacy verify hook (`bench/hook.py`), the IAM signer against the
-tests' Google stand-in (`cargo run --example google_standin`), the
+a first sign-in through the tests' verify-hook stand-in (`bench/hook.py`), the IAM signer
+against the tests' Google stand-in (`cargo run --example google_standin`), the
 micro-benchmarks (`cargo bench`, criterion) against `openssl speed` and Python's `hashlib`, and
 the two peers under `bench/peers/`. It writes `results.json` and `bench/RESULTS.md`, and
 rewrites the tables between the `<!-- bench:NAME -->` markers of `docs/src/benchmarks.md`.
@@ -389,7 +389,7 @@ def tables(r):
                       plus(50, m.get("werkzeug_ms"), argon2), "50 ms + PBKDF2 verify + argon2id rehash", "none set"),
             ratio_row("warm sign-in p50, one client", warm["p50"], "ms", plus(argon2, m.get("mint_ms")),
                       "argon2id verify + one signature (no Firestore round trip)", "none set"),
-            *[ratio_row(*row) for row in hook.rows(r, warm["p50"])],
+            *[ratio_row(*row) for row in hook.rows(r, warm["p50"], argon2)],
             *[ratio_row(*row) for row in passkeys.rows(r)],
             ratio_row(f"throughput (best of {', '.join(str(t['clients']) for t in r['throughput'])} clients: "
                       f"{best['clients']})", best["per_s"], "sign-ins/s", None if argon2 is None else cores * 1e3 / argon2,

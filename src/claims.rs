@@ -126,6 +126,14 @@ impl Claims {
         serde_json::to_string(&self.0).expect("a JSON map always serializes")
     }
 
+    /// These claims with `others` added under the names these do not use: these win. The
+    /// result is checked as any claims are (a size over the limit is refused).
+    pub fn merged_over(&self, others: &Claims) -> Result<Claims> {
+        let mut map = others.0.clone();
+        map.extend(self.0.clone());
+        Claims::parse(Value::Object(map))
+    }
+
     /// True when there are no claims (the token then omits `claims`).
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

@@ -167,7 +167,7 @@ pub fn signing_input(
         tenant_id: request.tenant_id,
     };
     let payload =
-        serde_json::to_vec(&payload).map_err(|e| Error::internal(format!("token payload: {e}")))?;
+        serde_json::to_vec(&payload).map_err(|e| Error::internal("token payload").caused_by(e))?;
     let mut input = String::with_capacity(800);
     input.push_str(encoded_header);
     input.push('.');

@@ -523,6 +523,11 @@ pub enum LegacyError {
          book's \"Legacy verify hook\" page shows the answers it may give)"
     )]
     Malformed { host: String, why: String },
+    #[error(
+        "the legacy verify hook at {host} failed within the last 30 s: a refused sign-in \
+         answers as unavailable until it answers again, so an outage reveals no login"
+    )]
+    Down { host: String },
 }
 
 /// `error` and its causes, one per line (`  caused by: …`), skipping a cause whose text its

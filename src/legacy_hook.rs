@@ -5,7 +5,8 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use hmac::{KeyInit, Mac};
 use reqwest::{StatusCode, Url};
@@ -27,6 +28,44 @@ pub const TIMESTAMP_HEADER: &str = "X-Firegate-Timestamp";
 pub const SIGNATURE_HEADER: &str = "X-Firegate-Signature";
 /// Longest answer read from the hook; a longer one is unusable.
 pub const MAX_ANSWER_BYTES: usize = 16 * 1024;
+/// How long after a failed call every refused sign-in answers as unavailable.
+pub const DOWN_FOR: Duration = Duration::from_secs(30);
+
+/// What recent calls said about the hook: when it last failed and how long calls take.
+#[derive(Debug, Default)]
+struct Health {
+    /// When the last call failed; `None` once a call succeeds.
+    failed_at: std::sync::Mutex<Option<Instant>>,
+    /// A maximum of recent call times, in microseconds, losing 1/16 at each call.
+    typical_us: AtomicU64,
+}
+
+impl Health {
+    fn record(&self, took: Duration, answered: bool) {
+        if let Ok(mut failed_at) = self.failed_at.lock() {
+            *failed_at = (!answered).then(Instant::now);
+        }
+        let took = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        let _ = self
+            .typical_us
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |old| {
+                Some(took.max(old - old / 16))
+            });
+    }
+
+    fn is_down(&self) -> bool {
+        self.failed_at
+            .lock()
+            .ok()
+            .and_then(|failed_at| *failed_at)
+            .is_some_and(|at| at.elapsed() < DOWN_FOR)
+    }
+
+    fn typical(&self) -> Duration {
+        Duration::from_micros(self.typical_us.load(Ordering::Relaxed))
+    }
+}
+
 /// Sign-ins admitted to the hook per call place: the one calling and those waiting for it.
 const ENTRIES_PER_PLACE: usize = 2;
 
@@ -120,6 +159,7 @@ pub struct LegacyHook {
     places: Arc<Semaphore>,
     entries: Arc<Semaphore>,
     capacity: usize,
+    health: Health,
     http: reqwest::Client,
 }
 
@@ -167,7 +207,7 @@ impl LegacyHook {
             .connect_timeout(options.deadline)
             .timeout(options.deadline)
             .build()
-            .map_err(|e| Error::internal(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| Error::internal("cannot build the HTTP client").caused_by(e))?;
         let capacity = options.concurrency.max(1) * ENTRIES_PER_PLACE;
         Ok(LegacyHook {
             host: host_of(&url),
@@ -178,6 +218,7 @@ impl LegacyHook {
             places: Arc::new(Semaphore::new(options.concurrency.max(1))),
             entries: Arc::new(Semaphore::new(capacity)),
             capacity,
+            health: Health::default(),
             http,
         })
     }
@@ -199,6 +240,13 @@ impl LegacyHook {
     /// Whether logins no account holds are asked too.
     pub fn creates_unknown(&self) -> bool {
         self.create_unknown
+    }
+
+    /// The answer to a refused sign-in while the hook is down ([`LegacyHook::is_down`]).
+    pub fn down(&self) -> LegacyError {
+        LegacyError::Down {
+            host: self.host.clone(),
+        }
     }
 
     /// The host the hook is on, for logs.
@@ -223,10 +271,28 @@ impl LegacyHook {
                 .map_err(|_| self.unreachable("the hook client is closed".into()))?;
             self.call(login, password, uid).await
         };
-        match tokio::time::timeout(self.deadline, call).await {
+        let started = Instant::now();
+        let answer = match tokio::time::timeout(self.deadline, call).await {
             Ok(answer) => answer,
             Err(_) => Err(self.timeout()),
-        }
+        };
+        self.health.record(started.elapsed(), answer.is_ok());
+        answer
+    }
+
+    /// Whether the hook's last call failed within [`DOWN_FOR`]: every refused sign-in then
+    /// answers as a legacy-checked one does (503), so an outage tells nobody which logins
+    /// the hook would have been asked about.
+    pub fn is_down(&self) -> bool {
+        self.health.is_down()
+    }
+
+    /// How long a refused sign-in takes at least while the hook is configured: recent hook
+    /// calls' time (a slowly decaying maximum, at most the deadline). Padding every refusal
+    /// to it keeps a wrong password checked by the hook from being told by its timing from
+    /// an unknown login or a wrong password checked here.
+    pub fn refusal_time(&self) -> Duration {
+        self.health.typical().min(self.deadline)
     }
 
     /// Whether the hook's server answers at all (a `GET` answered below 500 counts): for

@@ -23,7 +23,7 @@ settings.configure(
     INSTALLED_APPS=[],
 )
 
-from django.contrib.auth.hashers import check_password  # noqa: E402
+from django.contrib.auth.hashers import check_password, make_password  # noqa: E402
 from django.http import HttpResponse, JsonResponse  # noqa: E402
 from django.urls import path  # noqa: E402
 from django.views.decorators.csrf import csrf_exempt  # noqa: E402
@@ -57,9 +57,15 @@ def firegate_verify(request):
         return HttpResponse(status=401)
     asked = json.loads(request.body)
     user = find_user(asked["login"])
-    if user is None or not check_password(asked["password"], user["hash"]):
+    if user is None:
+        # As Django's ModelBackend does: hash anyway, so an unknown login takes as long.
+        make_password(asked["password"])
         return JsonResponse({"valid": False})
-    return JsonResponse({"valid": True, "uid": user["uid"], "email": user.get("email")})
+    if not check_password(asked["password"], user["hash"]):
+        return JsonResponse({"valid": False})
+    # user.is_active in a real app: a user deactivated there stays out.
+    disabled = not user.get("active", True)
+    return JsonResponse({"valid": True, "uid": user["uid"], "email": user.get("email"), "disabled": disabled})
 
 
 urlpatterns = [path("firegate-verify", firegate_verify)]

@@ -29,6 +29,9 @@ function findUser(login) {
   return JSON.parse(fs.readFileSync(process.env.LEGACY_USERS, 'utf8'))[login];
 }
 
+// No user has this password (scrypt of a random one).
+const DUMMY_HASH = `scrypt$${crypto.randomBytes(16).toString('hex')}$${crypto.randomBytes(64).toString('hex')}`;
+
 // `scrypt$<salt hex>$<key hex>`, as this sample's old app stored passwords.
 function passwordMatches(stored, password) {
   const [scheme, salt, key] = stored.split('$');
@@ -42,8 +45,9 @@ app.post('/firegate-verify', express.raw({ type: 'application/json', limit: '16k
   if (!signed(req)) return res.sendStatus(401);
   const asked = JSON.parse(req.body);
   const user = findUser(asked.login);
-  if (!user || !passwordMatches(user.hash, asked.password)) return res.json({ valid: false });
-  res.json({ valid: true, uid: user.uid, email: user.email });
+  // An unknown login is checked against a dummy hash, so it takes as long as a wrong password.
+  if (!passwordMatches(user ? user.hash : DUMMY_HASH, asked.password) || !user) return res.json({ valid: false });
+  res.json({ valid: true, uid: user.uid, email: user.email, disabled: user.active === false });
 });
 
 app.listen(Number(process.env.PORT), '127.0.0.1');

@@ -10,13 +10,15 @@ import os
 import time
 
 from flask import Flask, abort, jsonify, request
-from werkzeug.security import check_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 SECRET = os.environ.get("FIREGATE_LEGACY_VERIFY_SECRET", "").encode()
 if len(SECRET) < 32:
     # An empty or short key would let anyone sign a request: refuse to start.
     raise SystemExit("FIREGATE_LEGACY_VERIFY_SECRET must hold the hook's secret (32 bytes or more)")
 app = Flask(__name__)
+# Checked for a login nobody holds, so that takes as long as a wrong password.
+DUMMY_HASH = generate_password_hash("no user has this password")
 app.config["MAX_CONTENT_LENGTH"] = 16 * 1024  # bounds the body read before the signature check
 
 
@@ -41,9 +43,12 @@ def firegate_verify():
         abort(401)
     asked = request.get_json()
     user = find_user(asked["login"])
-    if user is None or not check_password_hash(user["hash"], asked["password"]):
+    if user is None:
+        check_password_hash(DUMMY_HASH, asked["password"])
         return jsonify(valid=False)
-    return jsonify(valid=True, uid=user["uid"], email=user.get("email"))
+    if not check_password_hash(user["hash"], asked["password"]):
+        return jsonify(valid=False)
+    return jsonify(valid=True, uid=user["uid"], email=user.get("email"), disabled=not user.get("active", True))
 
 
 if __name__ == "__main__":

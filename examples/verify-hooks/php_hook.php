@@ -31,15 +31,27 @@ function find_user(string $login): ?array {
 }
 
 header('Content-Type: application/json');
-$body = file_get_contents('php://input');
+// At most 16 KiB is read before the signature check; a longer body is refused.
+$body = file_get_contents('php://input', false, null, 0, 16 * 1024 + 1);
+if (!is_string($body) || strlen($body) > 16 * 1024) {
+    http_response_code(413);
+    exit;
+}
 if ($_SERVER['REQUEST_METHOD'] !== 'POST' || !signed($body)) {
     http_response_code(401);
     exit;
 }
 $asked = json_decode($body, true);
 $user = find_user((string) ($asked['login'] ?? ''));
-if ($user === null || !password_verify((string) ($asked['password'] ?? ''), $user['hash'])) {
+// An unknown login is checked against a dummy hash, so it takes as long as a wrong password.
+$hash = $user['hash'] ?? '$2y$10$' . str_repeat('A', 53);
+if (!password_verify((string) ($asked['password'] ?? ''), $hash) || $user === null) {
     echo json_encode(['valid' => false]);
     exit;
 }
-echo json_encode(['valid' => true, 'uid' => $user['uid'], 'email' => $user['email'] ?? null]);
+echo json_encode([
+    'valid' => true,
+    'uid' => $user['uid'],
+    'email' => $user['email'] ?? null,
+    'disabled' => ($user['active'] ?? true) === false,
+]);

@@ -334,8 +334,13 @@ pub async fn run(command: AccountsCommand) -> Result<()> {
                 out!("{:<32} {:>10} {:>7} {:>10}", "total", total, "", graduated);
                 let legacy = crate::service::legacy_accounts(&stats);
                 if legacy > 0 {
+                    let (noun, verb) = if legacy == 1 {
+                        ("account", "needs")
+                    } else {
+                        ("accounts", "need")
+                    };
                     out!(
-                        "\n{legacy} accounts still need the legacy system (scheme external): \
+                        "\n{legacy} {noun} still {verb} the legacy system (scheme external): \
                          each moves off it at its first sign-in through --legacy-verify-url"
                     );
                 } else if total > 0 {

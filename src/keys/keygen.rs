@@ -53,21 +53,21 @@ impl GeneratedKey {
 /// Generates an RSA key of `bits` bits.
 pub fn generate_rsa(bits: usize) -> Result<GeneratedKey> {
     let key = PrivateKey::new(&mut rand::rng(), bits)
-        .map_err(|e| Error::internal(format!("RSA key generation failed: {e}")))?;
+        .map_err(|e| Error::internal("RSA key generation failed").caused_by(e))?;
     let der = key
         .to_pkcs8_der()
-        .map_err(|e| Error::internal(format!("PKCS#8 encoding failed: {e}")))?;
+        .map_err(|e| Error::internal("PKCS#8 encoding failed").caused_by(e))?;
     let private_pem = key
         .to_pkcs8_pem(LineEnding::LF)
-        .map_err(|e| Error::internal(format!("PKCS#8 encoding failed: {e}")))?;
+        .map_err(|e| Error::internal("PKCS#8 encoding failed").caused_by(e))?;
     let public_pem = key
         .to_public_key()
         .to_public_key_pem(LineEnding::LF)
-        .map_err(|e| Error::internal(format!("public key encoding failed: {e}")))?;
+        .map_err(|e| Error::internal("public key encoding failed").caused_by(e))?;
     let public_der = key
         .to_public_key()
         .to_public_key_der()
-        .map_err(|e| Error::internal(format!("public key encoding failed: {e}")))?
+        .map_err(|e| Error::internal("public key encoding failed").caused_by(e))?
         .into_vec();
     Ok(GeneratedKey {
         private_pem: Zeroizing::new(private_pem.to_string()),

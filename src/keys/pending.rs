@@ -114,7 +114,7 @@ pub fn import_id(dir: &Path, which: &str, kid: &str) -> Result<PathBuf> {
             .map_err(Error::io(format!("cannot read {}", file.display())))?,
     );
     let mut json: Map<String, Value> = serde_json::from_str(&text)
-        .map_err(|e| Error::config(format!("{} is not JSON: {e}", file.display())))?;
+        .map_err(|e| Error::config(format!("{} is not JSON", file.display())).caused_by(e))?;
     json.insert("private_key_id".into(), Value::String(kid));
     let updated = Zeroizing::new(serde_json::to_string_pretty(&json).expect("JSON map serializes"));
     let temporary = file.with_extension("json.tmp");

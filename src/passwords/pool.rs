@@ -345,7 +345,7 @@ pub fn hash_now(
     parallelism: u32,
 ) -> Result<StoredHash> {
     let params = Params::new(memory_kib, iterations, parallelism, None)
-        .map_err(|e| Error::config(format!("invalid argon2 parameters: {e}")))?;
+        .map_err(|e| Error::config("invalid argon2 parameters").caused_by(e))?;
     let hasher = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
     let hash = argon2id_phc(&hasher, &params, password.expose().as_bytes())
         .map_err(|e| Error::internal("argon2id hashing failed").caused_by(e))?;

@@ -4,6 +4,7 @@
 //! The hook is called outside the hashing pool, so its latency never holds a hashing slot.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use jiff::Timestamp;
 use tracing::{info, warn};
@@ -62,15 +63,20 @@ impl Service {
     }
 
     /// Checks a password with the hook for an account marked as checked there. Right: the
-    /// account gets an argon2id hash of it and the profile fields the hook sent (with
-    /// `migrate`; a password change replaces the hash anyway), so the hook is never asked
-    /// about it again. Wrong: a wrong password. No answer: [`Error::Legacy`], counted nowhere.
+    /// account gets an argon2id hash of it and the profile fields the hook sent, on every
+    /// path that checks a password (a password change replaces the hash again), so the hook
+    /// is never asked about it again. Wrong: a wrong password. No answer: [`Error::Legacy`],
+    /// counted nowhere.
+    ///
+    /// What firegate holds wins over the hook's answer: the hook may disable an account but
+    /// never enable one an admin disabled here, and its claims only add names the account's
+    /// claims do not use.
     pub(super) async fn check_with_legacy(
         self: &Arc<Self>,
         mut found: StoredAccount,
         login: &str,
         password: &Password,
-        migrate: Option<Timestamp>,
+        now: Timestamp,
     ) -> Result<Checked> {
         let hook = self.hook()?;
         let uid = found.account.uid.clone();
@@ -78,40 +84,48 @@ impl Service {
             HookAnswer::Invalid => return Err(refuse(Some(&uid), "wrong_password")),
             HookAnswer::Valid(profile) => profile,
         };
-        if let Some(now) = migrate {
-            let hash = self.passwords.hash(password).await?;
-            let changes = LegacyProfile {
-                disabled: profile.disabled,
-                email_verified: profile
-                    .email_verified
-                    .filter(|_| found.account.email.is_some()),
-                claims: profile.claims.clone(),
-            };
-            match self
-                .store
-                .migrate_from_legacy(&uid, &hash, &changes, found.version, now)
-                .await?
-            {
-                Some(version) => {
-                    info!(%uid, from = EXTERNAL_SCHEME, to = "argon2id", "account moved off the legacy system");
-                    found.version = version;
-                    found.account.password = hash;
-                    found.account.updated_at = now;
-                    if let Some(disabled) = changes.disabled {
-                        found.account.disabled = disabled;
-                    }
-                    if let Some(verified) = changes.email_verified {
-                        found.account.email_verified = Some(verified);
-                    }
-                    if let Some(claims) = changes.claims {
-                        found.account.claims = claims;
-                    }
-                    self.log_legacy_remaining();
+        let hash = self.passwords.hash(password).await?;
+        let claims = match &profile.claims {
+            None => None,
+            Some(theirs) => match found.account.claims.merged_over(theirs) {
+                Ok(merged) => Some(merged),
+                Err(e) => {
+                    warn!(%uid, error = %e, "the legacy system's claims are not added: with the account's own they are not valid claims");
+                    None
                 }
-                // Another sign-in moved it first: that one's hash stays.
-                None => {
-                    info!(%uid, "account changed during its first sign-in; left as the other change wrote it")
+            },
+        };
+        let changes = LegacyProfile {
+            disabled: profile.disabled.filter(|disabled| *disabled),
+            email_verified: profile
+                .email_verified
+                .filter(|_| found.account.email.is_some()),
+            claims,
+        };
+        match self
+            .store
+            .migrate_from_legacy(&uid, &hash, &changes, found.version, now)
+            .await?
+        {
+            Some(version) => {
+                info!(%uid, from = EXTERNAL_SCHEME, to = "argon2id", "account moved off the legacy system");
+                found.version = version;
+                found.account.password = hash;
+                found.account.updated_at = now;
+                if let Some(disabled) = changes.disabled {
+                    found.account.disabled = disabled;
                 }
+                if let Some(verified) = changes.email_verified {
+                    found.account.email_verified = Some(verified);
+                }
+                if let Some(claims) = changes.claims {
+                    found.account.claims = claims;
+                }
+                self.log_legacy_remaining();
+            }
+            // Another sign-in moved it first: that one's hash stays.
+            None => {
+                info!(%uid, "account changed during its first sign-in; left as the other change wrote it")
             }
         }
         if found.account.disabled {
@@ -201,22 +215,46 @@ impl Service {
     }
 
     /// Logs how many accounts still need the legacy system, counted in the background after
-    /// an account moved off it (one count aggregation, off the sign-in's path).
+    /// an account moved off it: one count at a time, at most one a minute however many
+    /// accounts move (a count costs a read per 1,000 accounts), and one more after the last
+    /// move so the log ends on the true number.
     fn log_legacy_remaining(self: &Arc<Self>) {
+        self.legacy_count.moved.store(true, Ordering::SeqCst);
+        let Ok(counting) = self.legacy_count.running.clone().try_lock_owned() else {
+            return; // the count running sees this move, or counts again after it
+        };
         let service = self.clone();
         tokio::spawn(async move {
-            match service.store.count_scheme(EXTERNAL_SCHEME).await {
-                Ok(remaining) => info!(
-                    legacy_accounts = remaining,
-                    "accounts still checked by the legacy system: {remaining}"
-                ),
-                Err(e) => {
-                    warn!(error = %e, "cannot count the accounts still checked by the legacy system")
+            while service.legacy_count.moved.swap(false, Ordering::SeqCst) {
+                match service.store.count_scheme(EXTERNAL_SCHEME).await {
+                    Ok(remaining) => info!(
+                        legacy_accounts = remaining,
+                        "accounts still checked by the legacy system: {remaining}"
+                    ),
+                    Err(e) => {
+                        warn!(error = %e, "cannot count the accounts still checked by the legacy system")
+                    }
                 }
+                tokio::time::sleep(LEGACY_COUNT_SPACING).await;
+            }
+            drop(counting);
+            // A move between the last look and the unlock found the lock taken.
+            if service.legacy_count.moved.load(Ordering::SeqCst) {
+                service.log_legacy_remaining();
             }
         });
     }
 }
+
+/// The background count of accounts still checked by the legacy system.
+#[derive(Default)]
+pub(super) struct LegacyCount {
+    running: Arc<tokio::sync::Mutex<()>>,
+    moved: AtomicBool,
+}
+
+/// Shortest time between two counts of the accounts still checked by the legacy system.
+const LEGACY_COUNT_SPACING: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The account a first sign-in creates: the login as typed in its place (email or
 /// username), the hook's other login, uid, claims and verification.
@@ -228,7 +266,7 @@ fn new_account(typed: &Login, profile: &Profile, password: &Password) -> NewAcco
     };
     NewAccount {
         uid: profile.uid.clone(),
-        email_verified: profile.email_verified,
+        email_verified: profile.email_verified.filter(|_| email.is_some()),
         email,
         username,
         password: password.clone(),

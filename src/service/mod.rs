@@ -150,6 +150,7 @@ pub struct Service {
     /// Password-checking requests in progress, bounded by hashing slots plus queue, so a
     /// flood is refused before it costs any Firestore call or memory.
     admissions: Arc<tokio::sync::Semaphore>,
+    legacy_count: legacy::LegacyCount,
     /// Password checks running per lockout key, so a burst gets no more than the lockout
     /// threshold allows.
     checks_in_flight: Arc<crate::lockout::Ledger>,
@@ -315,6 +316,7 @@ impl Service {
             relying_party,
             id_tokens,
             admissions: Arc::new(tokio::sync::Semaphore::new(admissions)),
+            legacy_count: legacy::LegacyCount::default(),
             checks_in_flight: crate::lockout::Ledger::new(),
         });
         let settling = service.settle_in_background(loaded);

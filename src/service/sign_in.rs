@@ -156,14 +156,6 @@ impl Service {
             }
         );
         let (found, mut state) = (found?, state?);
-        // A sign-in the hook answers gives its place back while the hook is asked; how many
-        // may do so at once is bounded, so the queue for the place again is too.
-        let entry = match &self.legacy {
-            Some(hook) if self.asks_legacy(found.as_ref()) => {
-                Some(hook.enter().ok_or(Error::Overloaded)?)
-            }
-            _ => None,
-        };
         let mut admission = None;
         let mut channel = Channel::Unfamiliar;
         if let Some(watch) = watch.as_mut() {
@@ -175,6 +167,15 @@ impl Service {
             admission = Some(slot);
         }
         drop(watch);
+        // A sign-in the hook answers gives its place back while the hook is asked; how many
+        // may do so at once is bounded, so the queue for the place again is too. Taken once
+        // the lockout admitted the attempt, so attempts it holds back take none.
+        let entry = match &self.legacy {
+            Some(hook) if self.asks_legacy(found.as_ref()) => {
+                Some(hook.enter().ok_or(Error::Overloaded)?)
+            }
+            _ => None,
+        };
         let check = Check {
             key,
             channel,
@@ -195,7 +196,7 @@ impl Service {
                 let result = match found {
                     Some(found) => {
                         service
-                            .check_with_legacy(found, &login, &password, upgrade_at)
+                            .check_with_legacy(found, &login, &password, now)
                             .await
                     }
                     None => {
@@ -220,9 +221,15 @@ impl Service {
             }
             result.map(|checked| (checked, admitted))
         });
-        match task.await {
+        let result = match task.await {
             Ok(result) => result,
             Err(e) => Err(Error::Task(e)),
+        };
+        match (result, &self.legacy) {
+            (Err(Error::InvalidCredentials), Some(hook)) if hook.is_down() => {
+                Err(Error::Legacy(hook.down()))
+            }
+            (result, _) => result,
         }
     }
 
@@ -516,9 +523,16 @@ impl Service {
     }
 
     /// Sleeps out the rest of the failure floor after a refused sign-in.
+    /// With a verify hook, every refusal (and every answer of a hook that failed) takes at
+    /// least as long as recent hook calls, so timing does not tell which logins the hook
+    /// checks.
     pub(super) async fn pad_failure<T>(&self, result: &Result<T>, started: Instant) {
-        if matches!(result, Err(Error::InvalidCredentials)) {
-            tokio::time::sleep_until(started + self.policy.failure_floor).await;
+        let floor = match &self.legacy {
+            Some(hook) => self.policy.failure_floor.max(hook.refusal_time()),
+            None => self.policy.failure_floor,
+        };
+        if matches!(result, Err(Error::InvalidCredentials | Error::Legacy(_))) {
+            tokio::time::sleep_until(started + floor).await;
         }
     }
 

@@ -198,25 +198,24 @@ impl AccountDoc {
     }
 
     pub(super) fn into_stored(self) -> Result<StoredAccount> {
-        let corrupt = |what: String| {
-            Error::storage(format!(
-                "account document `{}` is corrupt: {what}",
-                self.uid
-            ))
+        let corrupt = |cause: Error| {
+            Error::storage(format!("account document `{}` is corrupt", self.uid)).caused_by(cause)
         };
         // Stored logins and uids passed the rules of their time; newer rules do not apply.
         let login = |v: &Option<String>| v.as_deref().map(Login::as_typed).transpose();
         let account = Account {
-            uid: Uid::from_stored(&self.uid).map_err(|e| corrupt(e.to_string()))?,
-            email: login(&self.email).map_err(|e| corrupt(e.to_string()))?,
+            uid: Uid::from_stored(&self.uid).map_err(corrupt)?,
+            email: login(&self.email).map_err(corrupt)?,
             email_verified: self.email_verified,
-            username: login(&self.username).map_err(|e| corrupt(e.to_string()))?,
+            username: login(&self.username).map_err(corrupt)?,
             password: StoredHash {
                 hash: self.password_hash.clone(),
-                dialect: self
-                    .hash_dialect
-                    .parse()
-                    .map_err(|e: crate::passwords::UnknownDialect| corrupt(e.to_string()))?,
+                dialect: self.hash_dialect.parse().map_err(
+                    |e: crate::passwords::UnknownDialect| {
+                        Error::storage(format!("account document `{}` is corrupt", self.uid))
+                            .caused_by(e)
+                    },
+                )?,
                 input: self.password_input.clone(),
             },
             created_at: self.created_at.0,
@@ -225,7 +224,7 @@ impl AccountDoc {
             claims: if self.claims.is_empty() {
                 Claims::default()
             } else {
-                Claims::from_stored(&self.claims).map_err(|e| corrupt(e.to_string()))?
+                Claims::from_stored(&self.claims).map_err(corrupt)?
             },
             firebase: FirebaseDoc {
                 firebase_auth: self.firebase_auth.clone(),
@@ -239,7 +238,7 @@ impl AccountDoc {
         };
         let version = self
             .version
-            .ok_or_else(|| corrupt("Firestore returned no update time".into()))?;
+            .ok_or_else(|| corrupt(Error::storage("Firestore returned no update time")))?;
         Ok(StoredAccount {
             account,
             version: Version(version.0),

@@ -98,21 +98,24 @@ impl Store {
             .await?;
         docs.into_iter()
             .map(|d| {
-                let corrupt = |what: &str| {
+                let corrupt = |cause: crate::Error| {
                     crate::Error::storage(format!(
-                        "queued Firebase Auth write `{}` is corrupt: {what}",
+                        "queued Firebase Auth write `{}` is corrupt",
                         d.uid
                     ))
+                    .caused_by(cause)
                 };
                 Ok(QueuedSync {
-                    uid: Uid::from_stored(&d.uid).map_err(|e| corrupt(&e.to_string()))?,
+                    uid: Uid::from_stored(&d.uid).map_err(corrupt)?,
                     revoke: d.revoke,
                     drop_password: d.drop_password,
                     queued_at: d.queued_at.0,
                     version: Version(
                         d.version
                             .as_ref()
-                            .ok_or_else(|| corrupt("Firestore returned no update time"))?
+                            .ok_or_else(|| {
+                                corrupt(crate::Error::storage("Firestore returned no update time"))
+                            })?
                             .0,
                     ),
                 })

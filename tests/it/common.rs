@@ -172,6 +172,33 @@ pub fn parse_cli(args: &[String]) -> Cli {
     Cli::try_parse_from(argv).unwrap()
 }
 
+/// The service options `firegate serve FLAGS…` would use on `keys` for `project`.
+pub fn serve_options(
+    keys: &Path,
+    project: &str,
+    flags: &[&str],
+) -> firegate::service::ServiceOptions {
+    let mut args = vec!["serve".to_string()];
+    args.extend(base_args(keys, project));
+    args.extend(flags.iter().map(|f| f.to_string()));
+    let Command::Serve(serve) = parse_cli(&args).command else {
+        unreachable!("parsed a serve command line")
+    };
+    serve.server.service_options()
+}
+
+/// Builds the service `firegate serve FLAGS…` would on `keys` for `project`, without
+/// serving: start-up's refusal as its whole message.
+pub async fn build_service(
+    keys: &Path,
+    project: &str,
+    flags: &[&str],
+) -> Result<Arc<Service>, String> {
+    Service::build(serve_options(keys, project, flags))
+        .await
+        .map_err(|e| e.to_string())
+}
+
 /// A running server with its own project, keys and port: the test vocabulary is its methods
 /// (`sign_in`, `cli`, `stored`, …).
 pub struct TestApp {

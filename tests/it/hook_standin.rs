@@ -29,6 +29,12 @@ pub enum Mode {
     Hang,
     /// From its table, once this many calls wait together.
     Gather(Arc<tokio::sync::Barrier>),
+    /// From its table, after this long (a legacy application's own password check).
+    #[allow(
+        dead_code,
+        reason = "the benchmark's stand-in (bench/hook_standin.rs) answers so"
+    )]
+    Delay(std::time::Duration),
 }
 
 struct Inner {
@@ -133,6 +139,7 @@ async fn verify(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Strin
         Mode::Gather(barrier) => {
             barrier.wait().await;
         }
+        Mode::Delay(latency) => tokio::time::sleep(latency).await,
     }
     let login = request["login"].as_str().unwrap_or_default();
     let password = request["password"].as_str().unwrap_or_default();

@@ -13,13 +13,12 @@ use axum::routing::get;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use firegate::cli::Command;
 use firegate::service::Service;
 use firegate::store::{Store, StoreOptions};
 
 use crate::common::{
-    ADMIN_PASSWORD, TestApp, base_args, cli_in, emulator_host, eventually, firegate_command,
-    keys_dir, outcome, parse_cli, project_id, run_firegate, send, verify_token,
+    ADMIN_PASSWORD, TestApp, cli_in, emulator_host, eventually, firegate_command, keys_dir,
+    outcome, project_id, run_firegate, send, verify_token,
 };
 
 const EMAIL: &str = "firegate-dev@demo-firegate.iam.gserviceaccount.com";
@@ -351,26 +350,16 @@ async fn refused_activations_leave_signing_unchanged() {
     );
 }
 
-/// The service options `firegate serve` would use on `keys` for `project`.
-fn serve_options(keys: &Path, project: &str) -> firegate::service::ServiceOptions {
-    let mut args = vec!["serve".to_string()];
-    args.extend(base_args(keys, project));
-    let Command::Serve(serve) = parse_cli(&args).command else {
-        unreachable!("parsed a serve command line")
-    };
-    serve.server.service_options()
-}
-
 /// Builds a server's service on `keys` for `project`, as `firegate serve` would.
 async fn build_in(keys: &Path, project: &str) -> Result<Arc<Service>, String> {
-    Service::build(serve_options(keys, project))
-        .await
-        .map_err(|e| e.to_string())
+    crate::common::build_service(keys, project, &[]).await
 }
 
 /// Starts a server's service as `firegate serve` does: the recorded key state still being read.
 async fn start_in(keys: &Path, project: &str) -> (Arc<Service>, firegate::service::Settling) {
-    Service::start(serve_options(keys, project)).await.unwrap()
+    Service::start(crate::common::serve_options(keys, project, &[]))
+        .await
+        .unwrap()
 }
 
 /// Signs in the account `rotation_app` creates, straight through the service.

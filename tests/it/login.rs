@@ -79,24 +79,9 @@ async fn every_failed_sign_in_gets_the_same_400_body() {
         .await
         .unwrap();
 
-    let wrong = app
-        .post(
-            "/login/",
-            json!({"email": "lee@example.com", "password": "wrong password"}),
-        )
-        .await;
-    let unknown = app
-        .post(
-            "/login/",
-            json!({"email": "nobody@example.com", "password": "right password"}),
-        )
-        .await;
-    let disabled = app
-        .post(
-            "/login/",
-            json!({"email": "off@example.com", "password": "right password"}),
-        )
-        .await;
+    let wrong = app.sign_in("lee@example.com", "wrong password").await;
+    let unknown = app.sign_in("nobody@example.com", "right password").await;
+    let disabled = app.sign_in("off@example.com", "right password").await;
     let expected =
         json!({"error": "invalid_credentials", "message": firegate::http::INVALID_CREDENTIALS});
     for (what, got) in [
@@ -111,19 +96,9 @@ async fn every_failed_sign_in_gets_the_same_400_body() {
         .set_disabled(&AccountRef::Login("off@example.com".into()), false)
         .await
         .unwrap();
-    let (status, _) = app
-        .post(
-            "/login/",
-            json!({"email": "off@example.com", "password": "right password"}),
-        )
-        .await;
+    let (status, _) = app.sign_in("off@example.com", "right password").await;
     assert_eq!(status, 200, "re-enabled account signs in");
-    let (status, body) = app
-        .post(
-            "/login/",
-            json!({"email": "lee@example.com", "password": "right password"}),
-        )
-        .await;
+    let (status, body) = app.sign_in("lee@example.com", "right password").await;
     assert_eq!(
         (status, body["uid"].as_str()),
         (200, Some(account.uid.as_str()))
@@ -135,20 +110,10 @@ async fn an_unknown_login_costs_a_password_hash_like_a_wrong_password() {
     let app = TestApp::start().await;
     app.create("han@example.com", "right password").await;
     let before = app.service.passwords.hashes_computed();
-    let unknown = app
-        .post(
-            "/login/",
-            json!({"email": "ghost@example.com", "password": "whatever"}),
-        )
-        .await;
+    let unknown = app.sign_in("ghost@example.com", "whatever").await;
     assert_eq!(unknown.0, 400);
     assert_eq!(app.service.passwords.hashes_computed(), before + 1);
-    let wrong = app
-        .post(
-            "/login/",
-            json!({"email": "han@example.com", "password": "wrong"}),
-        )
-        .await;
+    let wrong = app.sign_in("han@example.com", "wrong").await;
     assert_eq!(
         wrong, unknown,
         "the same answer whether or not the login exists"
@@ -198,20 +163,10 @@ async fn a_legacy_domain_maps_to_the_bare_username() {
         .start()
         .await;
     let account = app.create("park", "pw-legacy").await;
-    let (status, body) = app
-        .post(
-            "/login/",
-            json!({"email": "park@school.example", "password": "pw-legacy"}),
-        )
-        .await;
+    let (status, body) = app.sign_in("park@school.example", "pw-legacy").await;
     assert_eq!(status, 200);
     assert_eq!(body["uid"], account.uid.as_str());
-    let (status, _) = app
-        .post(
-            "/login/",
-            json!({"email": "park@elsewhere.example", "password": "pw-legacy"}),
-        )
-        .await;
+    let (status, _) = app.sign_in("park@elsewhere.example", "pw-legacy").await;
     assert_eq!(status, 400);
 }
 
@@ -235,12 +190,7 @@ async fn claims_are_copied_into_the_token() {
         .await
         .unwrap();
     assert_eq!(account.uid.as_str(), "legacy-1042");
-    let (status, body) = app
-        .post(
-            "/login/",
-            json!({"email": "teacher@example.com", "password": "pw-claims"}),
-        )
-        .await;
+    let (status, body) = app.sign_in("teacher@example.com", "pw-claims").await;
     assert_eq!(status, 200);
     let claims = verify_token(body["token"].as_str().unwrap(), &shared_public_pem()).unwrap();
     assert_eq!(claims["uid"], "legacy-1042");

@@ -18,6 +18,17 @@ async fn legacy_account(app: &TestApp, login: &str) -> firegate::accounts::Accou
     app.insert_with_hash(login, "", Dialect::External).await
 }
 
+/// A hook stand-in and an app that creates the logins it does not know through it.
+async fn creating_unknown() -> (HookStandIn, TestApp) {
+    let hook = HookStandIn::start().await;
+    let app = TestApp::builder()
+        .verify_hook(&hook)
+        .flags(&["--legacy-create-unknown"])
+        .start()
+        .await;
+    (hook, app)
+}
+
 #[tokio::test]
 async fn a_legacy_account_moves_on_its_first_sign_in_and_the_hook_is_never_asked_again() {
     let hook = HookStandIn::start().await;
@@ -50,6 +61,75 @@ async fn a_legacy_account_moves_on_its_first_sign_in_and_the_hook_is_never_asked
 }
 
 #[tokio::test]
+async fn what_firegate_holds_wins_over_the_hooks_answer() {
+    let hook = HookStandIn::start().await;
+    let app = TestApp::builder().verify_hook(&hook).start().await;
+    for login in ["ana", "ben"] {
+        legacy_account(&app, login).await;
+        hook.user(
+            login,
+            PW,
+            json!({"disabled": false, "claims": {"role": "admin", "school": "north"}}),
+        );
+    }
+    // An admin disabled ana here and gave ben a role: the hook enables nobody and adds only
+    // the claim names ben does not have.
+    for args in [
+        &["accounts", "disable", "--login", "ana"][..],
+        &[
+            "accounts",
+            "set-claims",
+            "--login",
+            "ben",
+            r#"{"role":"teacher"}"#,
+        ][..],
+    ] {
+        let (ok, _, err) = app.cli(args, None).await;
+        assert!(ok, "{err}");
+    }
+    let (status, body) = app.sign_in("ana", PW).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(app.stored("ana").await.account.disabled);
+    let (status, body) = app.sign_in("ben", PW).await;
+    assert_eq!(status, 200, "{body}");
+    let payload = crate::common::token_payload(body["token"].as_str().unwrap());
+    assert_eq!(
+        payload["claims"],
+        json!({"role": "teacher", "school": "north"})
+    );
+}
+
+#[tokio::test]
+async fn any_path_that_checks_a_password_moves_the_account() {
+    let hook = HookStandIn::start().await;
+    let (app, _mail) = TestApp::builder()
+        .verify_hook(&hook)
+        .start_with_mail()
+        .await;
+    legacy_account(&app, "ana@example.com").await;
+    hook.user("ana@example.com", PW, json!({}));
+    // Asking for a verification link checks the password as a sign-in does: the hook's
+    // answer moves the account there too, so the hook is asked once.
+    let asked = app
+        .post_json(
+            "/email-verification/",
+            json!({"email": "ana@example.com", "password": PW}),
+        )
+        .await;
+    assert_eq!(asked.status().as_u16(), 202);
+    assert_eq!(hook.calls(), 1);
+    assert!(
+        !app.stored("ana@example.com")
+            .await
+            .account
+            .password
+            .is_external()
+    );
+    assert_eq!(app.sign_in("ana@example.com", PW).await.0, 200);
+    assert_eq!(hook.calls(), 1);
+}
+
+#[tokio::test]
 async fn a_wrong_password_from_the_hook_counts_toward_the_lockout() {
     let hook = HookStandIn::start().await;
     let app = TestApp::builder()
@@ -79,6 +159,30 @@ async fn a_wrong_password_from_the_hook_counts_toward_the_lockout() {
             .password
             .is_external()
     );
+}
+
+#[tokio::test]
+async fn an_unknown_logins_wrong_passwords_count_and_a_locked_one_never_reaches_the_hook() {
+    let hook = HookStandIn::start().await;
+    let app = TestApp::builder()
+        .verify_hook(&hook)
+        .flags(&["--legacy-create-unknown"])
+        .lockout(2, 60)
+        .start()
+        .await;
+    hook.user("zed", PW, json!({}));
+    for _ in 0..2 {
+        let (status, body) = app.sign_in("zed", "wrong-guess").await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_credentials"))
+        );
+    }
+    assert_eq!(hook.calls(), 2);
+    let (status, _) = app.sign_in("zed", PW).await;
+    assert_eq!(status, 400, "locked before the hook is asked");
+    assert_eq!(hook.calls(), 2);
+    assert_eq!(app.service.store.count_accounts().await.unwrap(), 0);
 }
 
 #[tokio::test]
@@ -133,13 +237,44 @@ async fn an_unreachable_hook_is_503() {
 }
 
 #[tokio::test]
-async fn an_unknown_login_is_created_through_the_hook() {
+async fn while_the_hook_is_down_every_refused_sign_in_answers_as_a_legacy_one() {
     let hook = HookStandIn::start().await;
-    let app = TestApp::builder()
-        .verify_hook(&hook)
-        .flags(&["--legacy-create-unknown"])
-        .start()
-        .await;
+    let app = TestApp::builder().verify_hook(&hook).start().await;
+    legacy_account(&app, "ana").await;
+    app.create("native@example.com", PW).await;
+    // Up: an unknown login and a wrong password are plain refusals.
+    for (login, password) in [("nobody-here", PW), ("native@example.com", "wrong-guess")] {
+        let (status, body) = app.sign_in(login, password).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_credentials"))
+        );
+    }
+    hook.set_mode(Mode::Status(500));
+    let (status, body) = app.sign_in("ana", PW).await;
+    assert_eq!((status, body["error"].as_str()), (503, Some("unavailable")));
+    // Down: the same refusals answer as the legacy account did, so nobody learns which
+    // logins the hook checks; a right password of an account checked here still signs in.
+    for (login, password) in [("nobody-here", PW), ("native@example.com", "wrong-guess")] {
+        let (status, body) = app.sign_in(login, password).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (503, Some("unavailable")),
+            "{login}"
+        );
+    }
+    assert_eq!(app.sign_in("native@example.com", PW).await.0, 200);
+    // Up again after one answered call.
+    hook.set_mode(Mode::Answer);
+    hook.user("ana", PW, json!({}));
+    assert_eq!(app.sign_in("ana", PW).await.0, 200);
+    let (status, _) = app.sign_in("nobody-here", PW).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn an_unknown_login_is_created_through_the_hook() {
+    let (hook, app) = creating_unknown().await;
     hook.user(
         "max",
         PW,
@@ -174,12 +309,7 @@ async fn an_unknown_login_is_created_through_the_hook() {
 
 #[tokio::test]
 async fn two_concurrent_first_sign_ins_create_one_account() {
-    let hook = HookStandIn::start().await;
-    let app = TestApp::builder()
-        .verify_hook(&hook)
-        .flags(&["--legacy-create-unknown"])
-        .start()
-        .await;
+    let (hook, app) = creating_unknown().await;
     for (login, uid) in [("eve", Some("legacy-7")), ("ivy", None)] {
         let mut profile = json!({});
         if let Some(uid) = uid {

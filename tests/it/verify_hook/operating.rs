@@ -72,7 +72,7 @@ async fn imported_accounts_move_off_the_legacy_system_and_no_log_holds_a_passwor
     hook.set_mode(Mode::Answer);
 
     assert!(
-        stats().contains("1 accounts still need the legacy system"),
+        stats().contains("1 account still needs the legacy system"),
         "{}",
         stats()
     );

@@ -126,13 +126,15 @@ fn hash_of(sample: &Sample, password: &str) -> String {
     String::from_utf8(output.stdout).unwrap().trim().to_string()
 }
 
-/// Starts `sample` with its old app's users: `kim` (uid 301) and `max` (uid 302).
+/// Starts `sample` with its old app's users: `kim` (uid 301), `max` (uid 302) and `ana`
+/// (uid 303, deactivated there).
 async fn start(sample: &Sample) -> Running {
     let users = tempfile::tempdir().unwrap();
     let file = users.path().join("users.json");
     let table = json!({
         "kim": {"hash": hash_of(sample, PW), "uid": "301", "email": "kim@example.com"},
         "max": {"hash": hash_of(sample, PW), "uid": "302"},
+        "ana": {"hash": hash_of(sample, PW), "uid": "303", "active": false},
     });
     std::fs::write(&file, table.to_string()).unwrap();
     let port = free_addr().port();
@@ -163,17 +165,19 @@ async fn start(sample: &Sample) -> Running {
 async fn send(url: &str, secret: &str, timestamp: i64) -> u16 {
     let body = json!({"login": "kim", "password": PW, "uid": "301"}).to_string();
     let signature = firegate::legacy_hook::sign(secret.as_bytes(), timestamp, body.as_bytes());
-    reqwest::Client::new()
+    send_signed(url, Some(&signature), timestamp, body).await
+}
+
+/// `body` with `signature` (none: no signature header) at `timestamp`: the status.
+async fn send_signed(url: &str, signature: Option<&str>, timestamp: i64, body: String) -> u16 {
+    let mut request = reqwest::Client::new()
         .post(url)
         .header("Content-Type", "application/json")
-        .header("X-Firegate-Timestamp", timestamp.to_string())
-        .header("X-Firegate-Signature", signature)
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+        .header("X-Firegate-Timestamp", timestamp.to_string());
+    if let Some(signature) = signature {
+        request = request.header("X-Firegate-Signature", signature);
+    }
+    request.body(body).send().await.unwrap().status().as_u16()
 }
 
 /// A server asking the sample at `url`, creating unknown logins.
@@ -212,6 +216,20 @@ async fn every_sample_hook_refuses_forged_requests_and_signs_legacy_accounts_in(
             401,
             "{name}: stale"
         );
+        // The signature covers the body: another body under a right signature, or none.
+        let signed = json!({"login": "kim", "password": PW, "uid": "301"}).to_string();
+        let signature = firegate::legacy_hook::sign(SECRET.as_bytes(), now, signed.as_bytes());
+        let other = json!({"login": "max", "password": PW, "uid": "301"}).to_string();
+        assert_eq!(
+            send_signed(&hook.url, Some(&signature), now, other).await,
+            401,
+            "{name}: another body"
+        );
+        assert_eq!(
+            send_signed(&hook.url, None, now, signed).await,
+            401,
+            "{name}: unsigned"
+        );
 
         let dir = tempfile::tempdir().unwrap();
         let app = firegate_on(&hook.url, dir.path()).await;
@@ -233,5 +251,15 @@ async fn every_sample_hook_refuses_forged_requests_and_signs_legacy_accounts_in(
             (200, Some("302")),
             "{name}: {body}"
         );
+        // Deactivated there: refused, and nothing created here.
+        let (status, body) = app.sign_in("ana", PW).await;
+        assert_eq!(status, 400, "{name}: {body}");
+        assert!(
+            crate::import::account(&app, "303").await.is_none(),
+            "{name}"
+        );
+        // An unknown login is refused as a wrong password is.
+        let (status, _) = app.sign_in("nobody", PW).await;
+        assert_eq!(status, 400, "{name}: unknown");
     }
 }
