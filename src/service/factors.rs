@@ -47,7 +47,7 @@ pub struct FactorList {
 /// One factor in a [`FactorList`].
 #[derive(Debug, serde::Serialize)]
 pub struct FactorInfo {
-    /// `totp` (later kinds: `webauthn`).
+    /// `totp` or `webauthn` (passkeys, turned on as the second factor).
     pub kind: &'static str,
     pub enrolled_at: Timestamp,
 }
@@ -172,6 +172,10 @@ impl Service {
                     kind: "totp",
                     enrolled_at: t.enrolled_at,
                 })
+                .chain(f.webauthn.map(|at| FactorInfo {
+                    kind: "webauthn",
+                    enrolled_at: at,
+                }))
                 .collect(),
             recovery_codes_left: if f.totp.is_some() {
                 f.recovery.unused()

@@ -9,7 +9,7 @@ mod authenticator;
 use firegate::lockout::LockoutKey;
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, TestAppBuilder, keys_dir, project_id, verify_token};
+use crate::common::{TestApp, TestAppBuilder, keys_dir, project_id, send, verify_token};
 use crate::google_standin::GoogleStandIn;
 use authenticator::SoftAuthenticator;
 
@@ -388,6 +388,9 @@ async fn passkeys_become_a_second_factor_only_when_turned_on() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
+    let token = p.id_token(&uid);
+    let (_, listed) = p.authed(reqwest::Method::GET, "/mfa/", &token, None).await;
+    assert_eq!(listed["factors"][0]["kind"], "webauthn", "{listed}");
     let (status, body) = p.app.sign_in("kim@example.com", PW).await;
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["error"], "second_factor_required");
@@ -466,4 +469,63 @@ async fn passkeys_are_renamed_and_deleted_and_their_owner_is_mailed() {
     );
     let (status, _) = p.sign_in_with(&mut phone).await;
     assert_eq!(status, 400, "a deleted passkey signs in with nothing");
+}
+
+#[tokio::test]
+async fn admins_list_and_remove_passkeys_and_stats_count_their_accounts() {
+    let p = spawn(TestApp::builder().admin()).await;
+    let uid = p.app.create("kim@example.com", PW).await.uid.to_string();
+    let mut phone = SoftAuthenticator::new();
+    let mut laptop = SoftAuthenticator::new();
+    p.register(&uid, &mut phone).await;
+    p.register(&uid, &mut laptop).await;
+
+    let list = ["accounts", "passkeys", "list", "--login", "kim@example.com"];
+    let (listed, stdout, stderr) = p.app.cli(&list, None).await;
+    assert!(listed, "{stderr}");
+    let shown: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(shown["passkeys"].as_array().unwrap().len(), 2, "{stdout}");
+    assert!(!stdout.contains("passkey\""), "no key material: {stdout}");
+    let (counted, stdout, stderr) = p.app.cli(&["accounts", "stats"], None).await;
+    assert!(counted, "{stderr}");
+    assert!(stdout.contains("accounts with a passkey: 1"), "{stdout}");
+
+    let path = format!("/admin/api/accounts/{uid}/passkeys");
+    let (status, body) = send(p.app.admin(reqwest::Method::GET, &path)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["passkeys"].as_array().unwrap().len(), 2);
+    let remove = p
+        .app
+        .admin(reqwest::Method::POST, &format!("{path}/remove"))
+        .json(&json!({"id": phone.id()}));
+    let (status, body) = send(remove).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        p.sign_in_with(&mut phone).await.0,
+        400,
+        "removed by the admin"
+    );
+    assert_eq!(
+        p.sign_in_with(&mut laptop).await.0,
+        200,
+        "the other one stays"
+    );
+
+    let remove = [
+        "accounts",
+        "passkeys",
+        "remove",
+        "--login",
+        "kim@example.com",
+        "--id",
+        &laptop.id(),
+        "--yes",
+    ];
+    let (removed, _, stderr) = p.app.cli(&remove, None).await;
+    assert!(removed, "{stderr}");
+    assert_eq!(
+        p.sign_in_with(&mut laptop).await.0,
+        400,
+        "removed with the CLI"
+    );
 }
