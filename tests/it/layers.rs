@@ -143,44 +143,22 @@ fn confinement_faults(files: &[(String, String)]) -> Vec<String> {
 
 /// `module -> the modules it names`, for every top-level module of `src/`.
 fn uses() -> BTreeMap<String, Vec<(String, String)>> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut uses: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
-    let mut stack = vec![src.clone()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            if path.extension().is_none_or(|e| e != "rs") {
-                continue;
-            }
-            let relative = path.strip_prefix(&src).unwrap();
-            let top = relative
-                .components()
-                .next()
-                .unwrap()
-                .as_os_str()
-                .to_str()
-                .unwrap()
-                .trim_end_matches(".rs")
-                .to_string();
-            if top == "lib" || top == "main" {
-                continue;
-            }
-            let source = std::fs::read_to_string(&path).unwrap();
-            for used in crate_paths(&source) {
-                // `crate::Error` / `crate::Result` are the crate root's re-exports of `error`.
-                let used = match used.as_str() {
-                    "Error" | "Result" => "error".to_string(),
-                    _ => used,
-                };
-                if used != top && !used.is_empty() {
-                    uses.entry(top.clone())
-                        .or_default()
-                        .push((used, relative.display().to_string()));
-                }
+    for (file, source) in sources() {
+        let top = file.split('/').next().unwrap_or("").trim_end_matches(".rs");
+        if top == "lib" || top == "main" {
+            continue;
+        }
+        for used in crate_paths(&source) {
+            // `crate::Error` / `crate::Result` are the crate root's re-exports of `error`.
+            let used = match used.as_str() {
+                "Error" | "Result" => "error".to_string(),
+                _ => used,
+            };
+            if used != top && !used.is_empty() {
+                uses.entry(top.to_string())
+                    .or_default()
+                    .push((used, file.clone()));
             }
         }
     }

@@ -79,7 +79,7 @@ fn start_postgres() -> Server {
         "initdb failed: {}",
         String::from_utf8_lossy(&initdb.stderr)
     );
-    let port = free_port();
+    let port = crate::common::free_addr().port();
     let mut command = Command::new("setpriv");
     command
         .args(&as_postgres)
@@ -132,7 +132,7 @@ fn start_mariadb() -> Server {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    let port = free_port();
+    let port = crate::common::free_addr().port();
     let mut command = Command::new("setpriv");
     command
         .args(["--pdeathsig", "KILL", "--"])
@@ -217,13 +217,6 @@ fn scratch_dir(kind: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create a server directory");
     dir
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port on 127.0.0.1")
 }
 
 /// Starts `command` (its output to `log`) on a thread that lives as long as the server —
