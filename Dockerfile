@@ -3,6 +3,10 @@
 #   docker run -p 8080:8080 --user "$(id -u):$(id -g)" -v "$PWD/keys:/keys:ro" firegate
 FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
+# webauthn-rs (passkeys) links OpenSSL: headers and pkg-config to build; the runtime image
+# below carries libssl3.
+RUN apt-get update && apt-get install -y --no-install-recommends libssl-dev pkg-config \
+    && rm -rf /var/lib/apt/lists/*
 COPY Cargo.toml Cargo.lock ./
 COPY .cargo ./.cargo
 COPY src ./src
@@ -11,7 +15,7 @@ COPY messages ./messages
 COPY benches ./benches
 RUN cargo build --release --locked --bin firegate
 
-# glibc and libgcc only; runs as uid 65532 ("nonroot").
+# glibc, libgcc and OpenSSL's libssl3 (distroless's base); runs as uid 65532 ("nonroot").
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /src/target/release/firegate /usr/local/bin/firegate
 # GLIBC_TUNABLES: glibc's malloc asks for transparent huge pages (madvise) on its large

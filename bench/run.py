@@ -355,6 +355,9 @@ def measure(a, work):
     log("languages"), load("before the languages")
     import languages  # beside this script, so on sys.path
     r["languages"] = languages.measure(sys.modules[__name__], a.bin, env, 8 if a.smoke else 400)
+    log("passkeys"), load("before the passkey sign-ins")
+    import passkeys  # beside this script, so on sys.path
+    r["passkeys"] = passkeys.measure(sys.modules[__name__], a.bin, env, work, 5 if a.smoke else 201)
     r["binary_mib"] = Path(a.bin).stat().st_size / 2**20
     if not a.smoke:
         load("before the IAM signer")
@@ -383,7 +386,7 @@ def fmt(value, unit):
 
 def tables(r):
     """The tables, by the name of their `<!-- bench:NAME -->` markers."""
-    import hook, languages, mfa  # beside this script, so on sys.path
+    import hook, languages, mfa, passkeys  # beside this script, so on sys.path
     m, cold, warm = r.get("micro", {}), r["cold"], r["warm"]
     argon2, best = m.get("argon2id_ms"), max(r["throughput"], key=lambda t: t["per_s"])
     cores = len(os.sched_getaffinity(0))
@@ -401,6 +404,7 @@ def tables(r):
             *[ratio_row(*row) for row in __import__("abuse").rows(r)],
             *[ratio_row(*row) for row in mfa.rows(r, warm["p50"])],
             *[ratio_row(*row) for row in languages.rows(r)],
+            *[ratio_row(*row) for row in passkeys.rows(r)],
             ratio_row(f"throughput (best of {', '.join(str(t['clients']) for t in r['throughput'])} clients: "
                       f"{best['clients']})", best["per_s"], "sign-ins/s", None if argon2 is None else cores * 1e3 / argon2,
                       f"{cores} cores / argon2id verify", "≥ 0.90"),

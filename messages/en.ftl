@@ -110,6 +110,10 @@ factor-event-totp-removed = The authenticator app was removed as a second factor
 factor-event-codes-regenerated = New recovery codes were made; the old ones no longer work.
 factor-event-code-used = A recovery code was used to sign in.
 factor-event-reset = An administrator removed the second factor.
+factor-event-passkey-added = A passkey was added to the account.
+factor-event-passkey-removed = A passkey was removed from the account.
+factor-event-passkey-second-factor-on = Passkeys were turned on as a second factor.
+factor-event-passkey-second-factor-off = Passkeys were turned off as a second factor.
 
 ## Dates and times in mails
 # Fluent has no DATETIME function: firegate passes the parts of a time in the reader's time

@@ -97,6 +97,10 @@ factor-event-totp-removed = 인증 앱이 2단계 인증 수단에서 삭제됐�
 factor-event-codes-regenerated = 복구 코드를 새로 만들었어요. 이전 코드는 이제 쓸 수 없어요.
 factor-event-code-used = 복구 코드로 로그인했어요.
 factor-event-reset = 관리자가 2단계 인증을 해제했어요.
+factor-event-passkey-added = 계정에 패스키가 추가됐어요.
+factor-event-passkey-removed = 계정에서 패스키가 삭제됐어요.
+factor-event-passkey-second-factor-on = 패스키를 2단계 인증 수단으로 쓰도록 설정했어요.
+factor-event-passkey-second-factor-off = 패스키를 더 이상 2단계 인증 수단으로 쓰지 않아요.
 
 ## Dates and times in mails
 

@@ -31,6 +31,8 @@
 //! - [`client_network`]: the client network the lockout and the rate limit count by.
 //! - [`accounts`], [`login`], [`claims`]: the account domain types.
 //! - [`factors`]: second factors (TOTP and recovery codes) and their checks.
+//! - [`passkeys`]: WebAuthn over webauthn-rs: the relying party, ceremony options, stored
+//!   credentials.
 //! - [`passwords`]: argon2id hashing on a bounded pool, and legacy hash verification.
 //! - [`messages`]: the pages' and mails' words in each language (Fluent catalogs), and which
 //!   language a request gets.
@@ -58,6 +60,7 @@ pub mod lockout;
 pub mod login;
 pub mod mail;
 pub mod messages;
+pub mod passkeys;
 pub mod passwords;
 pub mod service;
 pub mod store;

@@ -128,6 +128,11 @@ pub enum AccountsCommand {
         #[command(subcommand)]
         command: MfaCommand,
     },
+    /// An account's passkeys: list them, or remove one (a lost or stolen device).
+    Passkeys {
+        #[command(subcommand)]
+        command: PasskeysCommand,
+    },
     /// Claim the look-alike skeleton of every login that has none (accounts from before
     /// look-alike logins were refused); prints the logins that look like another account's.
     ClaimLookAlikes {
@@ -151,6 +156,32 @@ pub enum MfaCommand {
     Reset {
         #[command(flatten)]
         which: Which,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        at: AccountsArgs,
+    },
+}
+
+/// `accounts passkeys …`.
+#[derive(Subcommand, Debug)]
+pub enum PasskeysCommand {
+    /// List an account's passkeys as JSON (ids, names, dates; never a key).
+    List {
+        #[command(flatten)]
+        which: Which,
+        #[command(flatten)]
+        at: AccountsArgs,
+    },
+    /// Remove one passkey of an account (asks for confirmation unless --yes); the owner is
+    /// mailed, and removing the last one turns passkeys off as the second factor.
+    Remove {
+        #[command(flatten)]
+        which: Which,
+        /// The passkey's credential id (from `accounts passkeys list`).
+        #[arg(long)]
+        id: String,
         /// Do not ask for confirmation.
         #[arg(long)]
         yes: bool,
@@ -324,7 +355,29 @@ pub async fn run(command: AccountsCommand) -> Result<()> {
                     "accounts whose password was found in breaches at a legacy sign-in \
                      (not changed since): {breached}"
                 );
+                let passkeys = service.passkey_account_count().await?;
+                out!("accounts with a passkey: {passkeys}");
             }
+        }
+        AccountsCommand::Passkeys {
+            command: PasskeysCommand::List { which, .. },
+        } => {
+            let (uid, passkeys) = service.account_passkeys(&which.target()).await?;
+            print_json(&serde_json::json!({ "uid": uid, "passkeys": passkeys }))?;
+        }
+        AccountsCommand::Passkeys {
+            command: PasskeysCommand::Remove { which, id, yes, .. },
+        } => {
+            let target = which.target();
+            if !yes {
+                confirm(&format!(
+                    "Remove passkey {id} of the account with the {target}?"
+                ))?;
+            }
+            service
+                .remove_account_passkey(&target, &id, "firegate:cli")
+                .await?;
+            out!("removed passkey {id}");
         }
         AccountsCommand::ClaimLookAlikes { .. } => {
             print_json(&service.claim_look_alikes().await?)?;
@@ -375,6 +428,9 @@ impl AccountsCommand {
             | AccountsCommand::ClaimLookAlikes { at }
             | AccountsCommand::Mfa {
                 command: MfaCommand::Show { at, .. } | MfaCommand::Reset { at, .. },
+            }
+            | AccountsCommand::Passkeys {
+                command: PasskeysCommand::List { at, .. } | PasskeysCommand::Remove { at, .. },
             } => at,
         }
     }

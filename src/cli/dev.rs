@@ -119,6 +119,12 @@ async fn start(mut args: DevArgs) -> Result<(App, Option<Emulator>)> {
         reset.public_url = Some(format!("http://{addr}"));
     }
     args.server.http.demo_page = true;
+    // Passkeys on the demo page: browsers take `localhost` as a relying party (an IP is none).
+    let passkeys = &mut args.server.passkeys;
+    if passkeys.webauthn_rp_id.is_none() {
+        passkeys.webauthn_rp_id = Some("localhost".into());
+        passkeys.webauthn_origins = vec![format!("http://localhost:{}", addr.port())];
+    }
     let mut options = args.server.app_options(addr);
     // dev takes the Auth emulator's unsigned ID tokens whatever the project is called.
     options.service.factors.dev = true;

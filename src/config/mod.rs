@@ -22,6 +22,7 @@ mod legacy;
 mod mail;
 mod messages;
 mod mfa;
+mod passkeys;
 mod passwords;
 mod reference;
 mod settings;
@@ -50,6 +51,7 @@ pub use legacy::LegacyArgs;
 pub use mail::ResetArgs;
 pub use messages::LanguageArgs;
 pub use mfa::{MfaArgs, MfaSetting};
+pub use passkeys::PasskeyArgs;
 pub use passwords::{CostLimitArgs, DialectArgs, HashArgs, HashPoolArgs};
 pub use reference::{REFERENCE_PAGE, REGENERATE, reference};
 pub use settings::{
@@ -110,6 +112,8 @@ pub struct ServerArgs {
     pub legacy: LegacyArgs,
     #[command(flatten)]
     pub mfa: MfaArgs,
+    #[command(flatten)]
+    pub passkeys: PasskeyArgs,
 }
 
 impl ServerArgs {
@@ -152,6 +156,7 @@ impl ServerArgs {
             app_check: self.app_check.options(self.store.project_id.as_deref()),
             messages: self.languages.options(),
             factors: self.mfa.options(),
+            passkeys: self.passkeys.options(),
         }
     }
 
@@ -234,6 +239,7 @@ impl AccountsArgs {
             app_check: None,
             messages: crate::messages::MessageOptions::default(),
             factors: self.mfa.options(),
+            passkeys: Default::default(),
         }
     }
 }

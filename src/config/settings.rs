@@ -31,6 +31,7 @@ pub const SECTIONS: &[(&str, &str)] = &[
     ("Firebase Auth bridge", "bridge"),
     ("Legacy verify hook", "legacy"),
     ("Second factor", "mfa"),
+    ("Passkeys", "webauthn"),
 ];
 
 /// The argument naming the config file: a flag and a variable, but not a key of the file.

@@ -55,6 +55,11 @@ pub struct StoreArgs {
     #[arg(long, env = "FIREGATE_AUDIT_COLLECTION", default_value = "firegate_audit", value_parser = collection_name)]
     pub audit_collection: String,
 
+    /// Passkeys: each account's credentials and the indexes from user handle and credential
+    /// id back to the account.
+    #[arg(long, env = "FIREGATE_PASSKEYS_COLLECTION", default_value = "firegate_passkeys", value_parser = collection_name)]
+    pub passkeys_collection: String,
+
     /// The recorded key state (which key signs).
     #[arg(long, env = "FIREGATE_KEYS_COLLECTION", default_value = "firegate_keys", value_parser = collection_name)]
     pub keys_collection: String,
@@ -73,6 +78,7 @@ impl StoreArgs {
             tokens_collection: self.tokens_collection.clone(),
             firebase_queue_collection: self.firebase_queue_collection.clone(),
             audit_collection: self.audit_collection.clone(),
+            passkeys_collection: self.passkeys_collection.clone(),
             timeout: Duration::from_millis(self.firestore_timeout_ms.into()),
         }
     }

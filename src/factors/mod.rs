@@ -108,6 +108,9 @@ pub struct Factors {
     pub recovery: RecoveryCodes,
     /// When a factor was last added or removed: ID tokens from sign-ins before it are refused.
     pub changed_at: Option<Timestamp>,
+    /// When the owner turned on passkeys as a second factor (a registered passkey alone does
+    /// not make password sign-ins two steps: old clients would break).
+    pub webauthn: Option<Timestamp>,
 }
 
 /// One kind of factor, as clients see it in `factors` lists.
@@ -115,23 +118,30 @@ pub struct Factors {
 #[serde(rename_all = "snake_case")]
 pub enum FactorKind {
     Totp,
+    Webauthn,
     RecoveryCode,
 }
 
 impl Factors {
     /// Whether a sign-in needs a second step.
     pub fn required(&self) -> bool {
-        self.totp.is_some()
+        self.totp.is_some() || self.webauthn.is_some()
     }
 
     /// Whether there is nothing to remove (no factor, no enrolment, no code).
     pub fn is_empty(&self) -> bool {
-        self.totp.is_none() && self.pending.is_none() && self.recovery.0.is_empty()
+        self.totp.is_none()
+            && self.pending.is_none()
+            && self.recovery.0.is_empty()
+            && self.webauthn.is_none()
     }
 
     /// The kinds a second step accepts, strongest first.
     pub fn kinds(&self) -> Vec<FactorKind> {
         let mut kinds = Vec::new();
+        if self.webauthn.is_some() {
+            kinds.push(FactorKind::Webauthn);
+        }
         if self.totp.is_some() {
             kinds.push(FactorKind::Totp);
             if self.recovery.unused() > 0 {

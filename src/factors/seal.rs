@@ -133,6 +133,16 @@ impl Sealer {
         Ok(TotpSecret::from_bytes(opened))
     }
 
+    /// 32 bytes derived from the MFA key for `label` (another use's key), or `None` without
+    /// a key.
+    pub fn derive(&self, label: &[u8]) -> Option<[u8; 32]> {
+        self.aead.as_ref()?;
+        let tag = hmac::sign(&self.recovery, label);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(&tag.as_ref()[..32]);
+        Some(out)
+    }
+
     /// The stored hash of a recovery code of `uid` (the code as [`super::Code`] reads it).
     pub fn recovery_hash(&self, uid: &str, code: &str) -> String {
         let mut context = hmac::Context::with_key(&self.recovery);

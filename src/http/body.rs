@@ -135,6 +135,21 @@ impl JsonObject {
         }
     }
 
+    /// Takes a required field that is a JSON object (a WebAuthn credential), as it is.
+    pub fn object(&mut self, name: &'static str) -> Result<Value, ApiError> {
+        match self.0.remove(name) {
+            Some(value @ Value::Object(_)) => Ok(value),
+            None | Some(Value::Null) => Err(ApiError::bad_request(
+                "missing_field",
+                format!("field `{name}` is required"),
+            )),
+            Some(_) => Err(ApiError::bad_request(
+                "invalid_field",
+                format!("field `{name}` must be a JSON object"),
+            )),
+        }
+    }
+
     /// The whole object, for bodies that are free-form (developer claims).
     pub fn into_map(self) -> Map<String, Value> {
         self.0

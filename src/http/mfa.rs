@@ -85,7 +85,7 @@ pub fn challenge_response(challenge: Challenge) -> Response {
     no_store((StatusCode::FORBIDDEN, Json(body)).into_response())
 }
 
-fn no_store(mut response: Response) -> Response {
+pub(super) fn no_store(mut response: Response) -> Response {
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -99,12 +99,30 @@ async fn second_factor(
     mut body: JsonObject,
 ) -> Result<Response, ApiError> {
     let mfa_token = body.string("mfa_token")?;
-    let code = body.string("code")?;
-    body.finish("`mfa_token` and `code`")?;
     let client = client.map(|Extension(network)| network);
-    let signed_in = service
-        .complete_sign_in(&mfa_token, &code, client, lang, Timestamp::now())
-        .await?;
+    // A passkey's assertion (after POST /login/second-factor/passkey/) or a code.
+    let signed_in = match body.optional_string("ceremony")? {
+        Some(ceremony) => {
+            let credential = body.object("credential")?;
+            body.finish("`mfa_token`, `ceremony` and `credential`")?;
+            service
+                .complete_sign_in_with_passkey(
+                    &mfa_token,
+                    &ceremony,
+                    credential,
+                    client,
+                    Timestamp::now(),
+                )
+                .await?
+        }
+        None => {
+            let code = body.string("code")?;
+            body.finish("`mfa_token` and `code` (or `ceremony` and `credential`)")?;
+            service
+                .complete_sign_in(&mfa_token, &code, client, lang, Timestamp::now())
+                .await?
+        }
+    };
     Ok(no_store(
         Json(json!({ "uid": signed_in.uid, "token": signed_in.token })).into_response(),
     ))

@@ -12,6 +12,7 @@ mod idle;
 mod login;
 mod mfa;
 mod pages;
+mod passkeys;
 mod password;
 mod register;
 mod reset;
@@ -116,6 +117,7 @@ fn build(service: Arc<Service>, options: &HttpOptions) -> (Router, Arc<guard::Gu
         .route("/account/", account::routes())
         .route("/healthz", get(healthz))
         .merge(mfa::routes(options.demo_page))
+        .merge(passkeys::routes(options.demo_page))
         .merge(admin::routes(service.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -34,6 +34,9 @@ pub enum LockoutKey {
     Account(Uid),
     Unknown(Login),
     Admin,
+    /// Passkey assertions naming no known credential, counted per client network (the
+    /// network's text; `unknown` when the client's address is not known).
+    Network(String),
 }
 
 impl LockoutKey {
@@ -51,6 +54,10 @@ impl LockoutKey {
                 hasher.update(login.as_str().as_bytes());
             }
             LockoutKey::Admin => hasher.update(b"admin\0"),
+            LockoutKey::Network(network) => {
+                hasher.update(b"passkey-network\0");
+                hasher.update(network.as_bytes());
+            }
         }
         hex::encode(hasher.finalize())
     }

@@ -50,7 +50,7 @@ pub struct FactorList {
 /// One factor in a [`FactorList`].
 #[derive(Debug, serde::Serialize)]
 pub struct FactorInfo {
-    /// `totp` (later kinds: `webauthn`).
+    /// `totp` or `webauthn` (passkeys, turned on as the second factor).
     pub kind: &'static str,
     pub enrolled_at: Timestamp,
 }
@@ -72,6 +72,10 @@ pub enum Event {
     RecoveryCodeUsed,
     /// An admin removed every factor.
     Reset,
+    PasskeyAdded,
+    PasskeyRemoved,
+    PasskeySecondFactorOn,
+    PasskeySecondFactorOff,
 }
 
 impl Event {
@@ -83,6 +87,10 @@ impl Event {
             Event::RecoveryCodesRegenerated => "factor-event-codes-regenerated",
             Event::RecoveryCodeUsed => "factor-event-code-used",
             Event::Reset => "factor-event-reset",
+            Event::PasskeyAdded => "factor-event-passkey-added",
+            Event::PasskeyRemoved => "factor-event-passkey-removed",
+            Event::PasskeySecondFactorOn => "factor-event-passkey-second-factor-on",
+            Event::PasskeySecondFactorOff => "factor-event-passkey-second-factor-off",
         }
     }
 
@@ -94,6 +102,10 @@ impl Event {
             Event::RecoveryCodesRegenerated => "mfa-recovery-regenerated",
             Event::RecoveryCodeUsed => "mfa-recovery-code-used",
             Event::Reset => "mfa-reset",
+            Event::PasskeyAdded => "passkey-added",
+            Event::PasskeyRemoved => "passkey-removed",
+            Event::PasskeySecondFactorOn => "passkey-second-factor-on",
+            Event::PasskeySecondFactorOff => "passkey-second-factor-off",
         }
     }
 }
@@ -169,6 +181,10 @@ impl Service {
                     kind: "totp",
                     enrolled_at: t.enrolled_at,
                 })
+                .chain(f.webauthn.map(|at| FactorInfo {
+                    kind: "webauthn",
+                    enrolled_at: at,
+                }))
                 .collect(),
             recovery_codes_left: if f.totp.is_some() {
                 f.recovery.unused()
@@ -274,6 +290,7 @@ impl Service {
             pending: None,
             recovery,
             changed_at: Some(now),
+            webauthn: account.factors.webauthn,
         };
         self.write_or_conflict(caller, &factors).await?;
         info!(uid = %account.uid, "authenticator enrolled");
@@ -293,8 +310,10 @@ impl Service {
     ) -> Result<()> {
         self.changes_allowed(caller, now)?;
         let (_, _) = self.checked_code(caller, code, client, now).await?;
+        // Passkeys as a second factor stay: they are not the authenticator's to remove.
         let factors = Factors {
             changed_at: Some(now),
+            webauthn: caller.account.account.factors.webauthn,
             ..Factors::default()
         };
         // Conditioned on the version the code was checked at: the write records that the
@@ -435,7 +454,7 @@ impl Service {
     }
 
     /// Changes need a sign-in within the recent-sign-in window.
-    fn changes_allowed(&self, caller: &Caller, now: Timestamp) -> Result<()> {
+    pub(super) fn changes_allowed(&self, caller: &Caller, now: Timestamp) -> Result<()> {
         let age = now.as_second() - caller.token.auth_time;
         let window = i64::try_from(self.factors.recent_sign_in.as_secs()).unwrap_or(i64::MAX);
         if age > window {
@@ -444,7 +463,7 @@ impl Service {
         Ok(())
     }
 
-    async fn write_or_conflict(&self, caller: &Caller, factors: &Factors) -> Result<()> {
+    pub(super) async fn write_or_conflict(&self, caller: &Caller, factors: &Factors) -> Result<()> {
         let account = &caller.account;
         match self
             .store

@@ -15,6 +15,8 @@ mod failed_confirms;
 mod key_state;
 mod language;
 mod legacy;
+mod passkey_sign_in;
+mod passkeys;
 mod reset;
 mod rotation;
 mod second_factor;
@@ -87,6 +89,8 @@ pub struct ServiceOptions {
     pub messages: MessageOptions,
     /// Second factors and the ID tokens of the self-service routes.
     pub factors: FactorOptions,
+    /// Passkeys' relying party.
+    pub passkeys: crate::passkeys::PasskeyOptions,
 }
 
 /// The account policy the use cases apply.
@@ -157,6 +161,8 @@ pub struct Service {
     stats_cache: tokio::sync::Mutex<Option<(Instant, SchemeStats)>>,
     policy: Policy,
     factors: FactorOptions,
+    /// Passkeys' relying party; `None` when passkeys are off (no `--webauthn-rp-id`).
+    relying_party: Option<crate::passkeys::RelyingParty>,
     id_tokens: IdTokenVerifier,
     /// Password-checking requests in progress, bounded by hashing slots plus queue, so a
     /// flood is refused before it costs any Firestore call or memory.
@@ -201,6 +207,7 @@ impl Service {
             app_check,
             messages,
             factors,
+            passkeys,
         } = options;
         let at_sign_in = breached.at_sign_in;
         let breached = Breached::new(&breached)?;
@@ -318,6 +325,10 @@ impl Service {
         if app_check.is_some() {
             crate::google::warm_api_client();
         }
+        let decoy_key = factors.sealer.derive(b"passkey decoys");
+        let relying_party =
+            crate::passkeys::RelyingParty::new(&passkeys, decoy_key.as_ref().map(|k| &k[..]))
+                .map_err(crate::Error::config)?;
         let id_tokens = IdTokenVerifier::new(IdTokenOptions {
             project_id: project,
             certs_url: factors.id_token_certs_url.clone(),
@@ -342,6 +353,7 @@ impl Service {
             stats_cache: tokio::sync::Mutex::new(None),
             policy,
             factors,
+            relying_party,
             id_tokens,
             admissions: Arc::new(tokio::sync::Semaphore::new(admissions)),
             legacy_count: legacy::LegacyCount::default(),

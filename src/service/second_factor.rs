@@ -195,7 +195,7 @@ impl Service {
                 let mut account = found.account.clone();
                 account.factors = factors.clone();
                 let step = MfaStep::Accept {
-                    factors,
+                    factors: Box::new(factors),
                     code_hash: code_hash.clone(),
                     at: now,
                     keep_until: now.checked_add(SENT_AGAIN_WITHIN).unwrap_or(now),
@@ -239,7 +239,7 @@ impl Service {
     /// exhausted one is deleted (Firestore's TTL deletes late, the emulator never). The
     /// transaction of [`Service::second_step`] checks again: this read only spares a dead
     /// token the lockout read and the transaction.
-    async fn live_token(&self, id: &str, now: Timestamp) -> Result<StoredMfaToken> {
+    pub(super) async fn live_token(&self, id: &str, now: Timestamp) -> Result<StoredMfaToken> {
         let token = self
             .store
             .find_mfa_token(id)
@@ -331,7 +331,7 @@ fn spent_code_hash(id: &str, code: &str) -> Option<String> {
 
 /// A fingerprint of the account's password hash: an `mfa_token` is good only while the
 /// password it followed is.
-fn hash_version(account: &Account) -> String {
+pub(super) fn hash_version(account: &Account) -> String {
     let digest = Sha256::digest(account.password.hash.as_bytes());
     hex::encode(&digest[..12])
 }

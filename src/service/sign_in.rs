@@ -233,7 +233,7 @@ impl Service {
     /// different accounts (a legacy-domain alias and an email, or an old login stored
     /// unnormalised), the account created first is the one: a newer account never shadows
     /// an older one's login. Only then are the accounts read here (returned as well).
-    async fn resolve(
+    pub(super) async fn resolve(
         &self,
         candidates: &[Login],
     ) -> Result<(Option<String>, Option<Option<StoredAccount>>)> {

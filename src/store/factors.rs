@@ -27,6 +27,9 @@ pub(super) struct MfaDoc {
     recovery: Vec<RecoveryDoc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     changed_at: Option<FirestoreTimestamp>,
+    /// When passkeys became a second factor of the account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    webauthn_since: Option<FirestoreTimestamp>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug)]
@@ -76,6 +79,7 @@ impl MfaDoc {
                 })
                 .collect(),
             changed_at: f.changed_at.map(FirestoreTimestamp),
+            webauthn_since: f.webauthn.map(FirestoreTimestamp),
         })
     }
 
@@ -103,6 +107,7 @@ impl MfaDoc {
                     .collect(),
             ),
             changed_at: doc.changed_at.as_ref().map(|t| t.0),
+            webauthn: doc.webauthn_since.as_ref().map(|t| t.0),
         }
     }
 }

@@ -55,7 +55,7 @@ pub enum MfaStep {
     /// recorded, the recovery code used), and the token spent, remembering the code, until
     /// `keep_until`.
     Accept {
-        factors: Factors,
+        factors: Box<Factors>,
         code_hash: String,
         at: Timestamp,
         keep_until: Timestamp,

@@ -13,6 +13,7 @@ mod keys;
 mod listing;
 mod lockouts;
 mod mfa_tokens;
+mod passkeys;
 mod tokens;
 
 use std::future::Future;
@@ -30,6 +31,7 @@ pub use firebase_queue::QueuedSync;
 pub use import::{CommitOutcome, ExistingAccount, ImportUpdate, MAX_WRITES_PER_COMMIT};
 pub use listing::{AccountFilter, SchemeCount};
 pub use mfa_tokens::{MfaStep, SpentToken, StoredMfaToken};
+pub use passkeys::{Ceremony, StoredPasskeys};
 pub use tokens::{NewToken, StoredToken};
 
 use crate::{Error, Result};
@@ -50,6 +52,8 @@ pub struct StoreOptions {
     pub firebase_queue_collection: String,
     /// The audit trail of admin actions.
     pub audit_collection: String,
+    /// Passkeys per account, and the user-handle and credential-id indexes.
+    pub passkeys_collection: String,
     /// Longest a single Firestore call may take, retries included.
     pub timeout: Duration,
 }
@@ -67,6 +71,7 @@ impl Default for StoreOptions {
             tokens_collection: "firegate_tokens".into(),
             firebase_queue_collection: "firegate_firebase_queue".into(),
             audit_collection: "firegate_audit".into(),
+            passkeys_collection: "firegate_passkeys".into(),
             timeout: Duration::from_secs(5),
         }
     }

@@ -17,6 +17,7 @@ import { SignJWT, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 
 import { bridgeSuite } from './bridge.mjs';
 import { mfaSuite } from './mfa.mjs';
+import { passkeySuite } from './passkeys.mjs';
 import { resetSuite } from './reset.mjs';
 import { collectConsoleErrors, launchChromium } from './lib/browser.mjs';
 import {
@@ -1130,6 +1131,7 @@ describe('the admin page in a browser', SUITE_TIMEOUT, () => {
 
 resetSuite(() => env, browser);
 mfaSuite(() => env, browser);
+passkeySuite(() => env, browser);
 
 // Last: the bridge writes to the Auth emulator's users, which the groups above sign in as.
 bridgeSuite(() => env);

@@ -135,6 +135,9 @@ verify-deadline-ms = 2500
 
 [mfa]
 issuer = "Timetable"
+
+[webauthn]
+rp-name = "Timetable"
 "#,
         emulator = emulator_host(),
         keys = keys.path().display(),
@@ -352,7 +355,7 @@ fn a_bad_file_stops_every_command_naming_each_line() {
                  sections are [http], [sign-in], [accounts], [breached], [app-check], \
                  [lockout], [firestore], \
                  [signer], [keys], [rotation], [hashing], [ceilings], [dialects], [admin], \
-                 [mail], [languages], [bridge], [legacy], [mfa]",
+                 [mail], [languages], [bridge], [legacy], [mfa], [webauthn]",
                 "firegate.toml:9: [sign-in] token-lifetime = 7200: 7200 is not in 1..=3600",
             ],
             "{args:?}"

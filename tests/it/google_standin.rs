@@ -147,6 +147,21 @@ impl GoogleStandIn {
         format!("{signed}.{}", URL_SAFE_NO_PAD.encode(signature))
     }
 
+    /// A signed ID token of `uid` in `project`, from a custom-token sign-in just now (what
+    /// `getIdToken()` returns after `signInWithCustomToken`).
+    pub fn signed_in(&self, project: &str, uid: &str) -> String {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        self.id_token(&json!({
+            "iss": format!("https://securetoken.google.com/{project}"),
+            "aud": project, "sub": uid, "user_id": uid,
+            "iat": now, "exp": now + 3600, "auth_time": now,
+            "firebase": {"sign_in_provider": "custom", "identities": {}},
+        }))
+    }
+
     /// `host:port`, as `GCE_METADATA_HOST` takes it.
     pub fn host(&self) -> String {
         self.addr.to_string()

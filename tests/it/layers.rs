@@ -22,7 +22,7 @@ const LAYERS: &[&[&str]] = &[
     &["custom_token"],
     &["lockout"],
     &["accounts"],
-    &["factors"],
+    &["factors", "passkeys"],
     &["login", "claims", "client_network"],
     &["passwords"],
     &["emulator", "telemetry", "messages"],

@@ -38,6 +38,7 @@ mod look_alikes;
 mod lossy_upgrades;
 mod mfa;
 mod operating;
+mod passkeys;
 mod rate_limit;
 mod rehearsal;
 mod requests;

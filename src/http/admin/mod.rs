@@ -73,6 +73,14 @@ pub fn routes(service: Arc<Service>) -> Router<Arc<Service>> {
             gated(post(reset_mfa)),
         )
         .route(
+            "/admin/api/accounts/{uid}/passkeys",
+            gated(get(list_passkeys)),
+        )
+        .route(
+            "/admin/api/accounts/{uid}/passkeys/remove",
+            gated(post(remove_passkey)),
+        )
+        .route(
             "/admin/api/accounts/{uid}/password",
             gated(put(set_password)),
         )
@@ -408,6 +416,40 @@ async fn reset_mfa(
     })
     .await
     .map(Json)
+}
+
+/// `GET …/passkeys`: the account's passkeys, as `accounts passkeys list` shows them.
+async fn list_passkeys(
+    State(service): State<Arc<Service>>,
+    uid: Result<Segment, Refusal>,
+) -> Result<Json<Value>, Refusal> {
+    let (uid, passkeys) = service.account_passkeys(&by_uid(uid)?).await?;
+    Ok(Json(
+        serde_json::json!({ "uid": uid, "passkeys": passkeys }),
+    ))
+}
+
+/// `POST …/passkeys/remove` with `{"id": …}`: one passkey removed, as `accounts passkeys
+/// remove`.
+async fn remove_passkey(
+    State(service): State<Arc<Service>>,
+    Extension(admin): Extension<Admin>,
+    uid: Result<Segment, Refusal>,
+    body: Result<JsonObject, ApiError>,
+) -> Result<Json<Value>, Refusal> {
+    let mut removed = String::new();
+    let uid = audited(&service, &admin, "remove-passkey", None, async {
+        let target = by_uid(uid)?;
+        let mut body = body?;
+        removed = body.string("id")?;
+        body.finish("`id`")?;
+        let by = format!("admin:{}", admin.0);
+        Ok(service
+            .remove_account_passkey(&target, &removed, &by)
+            .await?)
+    })
+    .await?;
+    Ok(Json(serde_json::json!({ "uid": uid, "removed": removed })))
 }
 
 async fn set_claims(
