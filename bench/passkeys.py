@@ -141,8 +141,9 @@ def measure(run, binary, env, work, n):
     login = f"bench-passkey-{secrets.token_hex(3)}@example.com"
     uid = run.firegate(binary, env, "accounts", "create", "--login", login, stdin=PASSWORD + "\n").strip()
     securetoken = Securetoken(work)
+    # ID tokens for the Firestore project, whatever the key's project is.
     server = run.Server([binary], env, "--webauthn-rp-id", RP_ID, "--webauthn-origin", ORIGIN,
-                        "--id-token-certs-url", securetoken.url)
+                        "--id-token-certs-url", securetoken.url, "--id-token-project", env["FIREGATE_PROJECT_ID"])
     try:
         authenticator = Authenticator(work)
         token = securetoken.id_token(env["FIREGATE_PROJECT_ID"], uid)
