@@ -43,7 +43,7 @@ pub async fn spawn(builder: TestAppBuilder) -> PasskeyApp {
 impl PasskeyApp {
     /// An ID token of `uid` signed in just now.
     pub fn id_token(&self, uid: &str) -> String {
-        self.google.signed_in(&self.app.project(), uid)
+        self.google.signed_in(self.app.service.id_token_project(), uid)
     }
 
     /// A request with `Authorization: Bearer <token>`: status and JSON body.
@@ -170,7 +170,7 @@ async fn registration_needs_an_id_token_of_a_firegate_sign_in() {
     let (status, body) = p.app.post("/passkeys/register/start/", json!({})).await;
     assert_eq!(status, 401, "{body}");
     assert_eq!(body["error"], "missing_id_token");
-    let project = p.app.project();
+    let project = p.app.service.id_token_project().to_string();
     let now = jiff::Timestamp::now().as_second();
     let firebase_password = p.google.id_token(&json!({
         "iss": format!("https://securetoken.google.com/{project}"),
