@@ -59,10 +59,12 @@ impl RecoveryCodes {
     /// The index of the unused code `code` (as [`super::Code`] reads it), comparing every
     /// stored hash in constant time.
     pub fn find(&self, sealer: &Sealer, uid: &str, code: &str) -> Option<usize> {
-        let hash = sealer.recovery_hash(uid, code);
+        let hashes = sealer.recovery_hashes(uid, code);
         let mut found = None;
         for (i, stored) in self.0.iter().enumerate() {
-            let same: bool = stored.hash.as_bytes().ct_eq(hash.as_bytes()).into();
+            let same = hashes.iter().fold(false, |same, hash| {
+                same | bool::from(stored.hash.as_bytes().ct_eq(hash.as_bytes()))
+            });
             if same && stored.used_at.is_none() && found.is_none() {
                 found = Some(i);
             }
@@ -75,6 +77,22 @@ impl RecoveryCodes {
 mod tests {
     use super::*;
     use crate::factors::Code;
+
+    #[test]
+    fn codes_made_before_a_key_was_set_still_work_with_it() {
+        let (shown, codes) = RecoveryCodes::generate(&Sealer::default(), "kim");
+        let keyed = Sealer::from_base64(&base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            [7u8; crate::factors::MFA_KEY_BYTES],
+        ))
+        .unwrap();
+        let code = match Code::parse(&shown[0]).unwrap() {
+            Code::Recovery(text) => text,
+            Code::Totp(_) => unreachable!("a recovery code"),
+        };
+        assert_eq!(codes.find(&keyed, "kim", &code), Some(0));
+        assert_eq!(codes.find(&keyed, "lee", &code), None);
+    }
 
     #[test]
     fn ten_distinct_codes_each_found_once_until_used() {

@@ -145,12 +145,27 @@ impl Sealer {
 
     /// The stored hash of a recovery code of `uid` (the code as [`super::Code`] reads it).
     pub fn recovery_hash(&self, uid: &str, code: &str) -> String {
-        let mut context = hmac::Context::with_key(&self.recovery);
-        context.update(uid.as_bytes());
-        context.update(b"\0");
-        context.update(code.as_bytes());
-        hex::encode(context.sign().as_ref())
+        keyed_hash(&self.recovery, uid, code)
     }
+
+    /// The hashes a stored recovery code of `uid` may have: under this key, and — once a key
+    /// is set — under the fixed key codes made before it was set were hashed with, so adding
+    /// `--mfa-key` later keeps every code working.
+    pub fn recovery_hashes(&self, uid: &str, code: &str) -> Vec<String> {
+        let mut hashes = vec![self.recovery_hash(uid, code)];
+        if self.aead.is_some() {
+            hashes.push(Sealer::default().recovery_hash(uid, code));
+        }
+        hashes
+    }
+}
+
+fn keyed_hash(key: &hmac::Key, uid: &str, code: &str) -> String {
+    let mut context = hmac::Context::with_key(key);
+    context.update(uid.as_bytes());
+    context.update(b"\0");
+    context.update(code.as_bytes());
+    hex::encode(context.sign().as_ref())
 }
 
 #[cfg(test)]
