@@ -18,7 +18,7 @@ use serde_json::json;
 use super::body::JsonObject;
 use super::error::ApiError;
 use super::login::login_field;
-use super::pages::{self, Language, Words};
+use super::pages::{self, Language, RequestedLanguage, Words};
 use crate::client_network::ClientNetwork;
 use crate::messages::{self, Asked, Lang, Locale};
 use crate::passwords::Password;
@@ -68,11 +68,11 @@ pub(super) fn asked(body: &mut JsonObject, lang: Option<Lang>) -> Result<Asked, 
 
 async fn request(
     State(service): State<Arc<Service>>,
-    language: Language,
+    RequestedLanguage(lang): RequestedLanguage,
     mut body: JsonObject,
 ) -> Result<Response, ApiError> {
     let login = login_field(&mut body)?;
-    let reader = reader(&mut body, language)?;
+    let reader = asked(&mut body, lang)?;
     body.finish("`email` or `username`, and optionally `time_zone`")?;
     service
         .request_password_reset(&login, reader, Timestamp::now())

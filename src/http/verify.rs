@@ -18,8 +18,8 @@ use serde_json::json;
 use super::body::JsonObject;
 use super::error::ApiError;
 use super::login::login_field;
-use super::pages::{self, Language, Words};
-use super::reset::{private, reader};
+use super::pages::{self, Language, RequestedLanguage, Words};
+use super::reset::{asked, private};
 use crate::client_network::ClientNetwork;
 use crate::passwords::Password;
 use crate::service::Service;
@@ -40,12 +40,12 @@ pub fn confirm_routes() -> MethodRouter<Arc<Service>> {
 async fn request(
     State(service): State<Arc<Service>>,
     client: Option<Extension<ClientNetwork>>,
-    language: Language,
+    RequestedLanguage(lang): RequestedLanguage,
     mut body: JsonObject,
 ) -> Result<Response, ApiError> {
     let login = login_field(&mut body)?;
     let password = body.string("password")?;
-    let reader = reader(&mut body, language)?;
+    let reader = asked(&mut body, lang)?;
     body.finish("`email` or `username`, `password`, and optionally `time_zone`")?;
     let password = Password::new(password)?;
     service

@@ -25,7 +25,7 @@ use crate::accounts::Account;
 use crate::client_network::ClientNetwork;
 use crate::login::Login;
 use crate::mail::{Mail, MailKind, MailTemplates, MailVars, Mailer};
-use crate::messages::{Arg, Catalogs, Lang, Locale};
+use crate::messages::{Arg, Asked, Catalogs, Lang, Locale};
 use crate::passwords::Password;
 use crate::store::NewToken;
 use crate::{Error, Result};
@@ -127,11 +127,12 @@ fn check_mailable(login: &str) -> Result<()> {
 impl Service {
     /// Asks for a reset link for `login` (an email, or a username whose account has one).
     /// Always `Ok` once the request is well-formed, after at least the failure floor; the
-    /// mail, if any, is sent meanwhile, written for `reader`.
+    /// mail, if any, is sent meanwhile, written for `reader` (in the language the request
+    /// names, else the account's own, else the default).
     pub async fn request_password_reset(
         self: &Arc<Self>,
         login: &str,
-        reader: Locale,
+        reader: Asked,
         now: Timestamp,
     ) -> Result<()> {
         let Some(reset) = &self.reset else {
@@ -158,17 +159,15 @@ impl Service {
         Ok(())
     }
 
-    async fn send_reset(
-        &self,
-        candidates: &[Login],
-        reader: &Locale,
-        now: Timestamp,
-    ) -> Result<()> {
+    async fn send_reset(&self, candidates: &[Login], reader: &Asked, now: Timestamp) -> Result<()> {
         let Some(found) = self.store.find_by_login(candidates).await? else {
             info!(outcome = "unknown", "password reset requested");
             return Ok(());
         };
-        self.send_link(&found.account, Purpose::Reset, reader, now)
+        let reader = reader
+            .clone()
+            .reader(self.messages(), found.account.language.as_deref());
+        self.send_link(&found.account, Purpose::Reset, &reader, now)
             .await
     }
 
@@ -471,7 +470,7 @@ impl Service {
         login: &str,
         password: &Password,
         client: Option<ClientNetwork>,
-        reader: Locale,
+        reader: Asked,
         now: Timestamp,
     ) -> Result<()> {
         if !self.verification_on() {
@@ -489,6 +488,7 @@ impl Service {
         self.pad_failure(&found, started).await;
         let (Checked { found, .. }, _admitted) = found?;
         if found.account.email_verified != Some(true) {
+            let reader = reader.reader(self.messages(), found.account.language.as_deref());
             self.mail_verification(found.account, reader, now);
         }
         Ok(())

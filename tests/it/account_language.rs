@@ -348,3 +348,20 @@ async fn an_operators_key_english_lacks_is_warned_about_once_with_its_file() {
         warnings[0]
     );
 }
+
+#[tokio::test]
+async fn a_reset_that_names_no_language_is_mailed_in_the_accounts_own() {
+    let sink = SmtpSink::start(false);
+    let app = TestApp::builder().mail_sink(&sink).start().await;
+    // Registered from a Korean browser: the account keeps Korean.
+    let body = json!({"email": "kim@example.com", "password": PW});
+    let (status, _) = speaking(&app, Method::POST, "/register/", Some("ko-KR"), None, body).await;
+    assert_eq!(status, 201);
+    // A native app asks for a reset naming no language: the mail is the account's.
+    let (status, _) = app
+        .post("/password-reset/", json!({"email": "kim@example.com"}))
+        .await;
+    assert_eq!(status, 202);
+    let mail = sink.mail("kim@example.com", 1).await;
+    assert_eq!(mail["subject"], "[firegate] 비밀번호 재설정 안내");
+}

@@ -43,7 +43,8 @@ pub async fn spawn(builder: TestAppBuilder) -> PasskeyApp {
 impl PasskeyApp {
     /// An ID token of `uid` signed in just now.
     pub fn id_token(&self, uid: &str) -> String {
-        self.google.signed_in(self.app.service.id_token_project(), uid)
+        self.google
+            .signed_in(self.app.service.id_token_project(), uid)
     }
 
     /// A request with `Authorization: Bearer <token>`: status and JSON body.
