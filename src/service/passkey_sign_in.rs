@@ -337,9 +337,24 @@ impl Service {
             None => (Channel::Unfamiliar, None),
         };
         drop(watch);
+        // The ceremony's state holds the passkeys as they were when it began: one removed
+        // since (a lost device) must not pass, so the credential is looked up again.
         let checked = self
             .relying_party()?
-            .finish_second_factor(assertion, &taken.state);
+            .finish_second_factor(assertion, &taken.state)
+            .and_then(|result| {
+                let current = stored
+                    .credentials
+                    .iter()
+                    .any(|c| c.passkey.cred_id() == result.cred_id());
+                if current {
+                    Ok(result)
+                } else {
+                    Err(CeremonyError::Refused(
+                        webauthn_rs::prelude::WebauthnError::CredentialNotFound,
+                    ))
+                }
+            });
         let limit = self.factors.mfa_token_attempts;
         let accepted = checked.is_ok();
         // Compared, counted and spent under the transaction's reads, as a code is: the

@@ -530,3 +530,45 @@ async fn admins_list_and_remove_passkeys_and_stats_count_their_accounts() {
         "removed with the CLI"
     );
 }
+
+#[tokio::test]
+async fn a_passkey_removed_during_the_second_step_does_not_pass_it() {
+    let p = spawn(TestApp::builder()).await;
+    let uid = p.app.create("kim@example.com", PW).await.uid.to_string();
+    let (mut phone, mut laptop) = (SoftAuthenticator::new(), SoftAuthenticator::new());
+    p.register(&uid, &mut phone).await;
+    p.register(&uid, &mut laptop).await;
+    let token = p.id_token(&uid);
+    let on = Some(json!({"enabled": true}));
+    let (status, body) = p
+        .authed(
+            reqwest::Method::POST,
+            "/passkeys/second-factor/",
+            &token,
+            on,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = p.app.sign_in("kim@example.com", PW).await;
+    assert_eq!(status, 403, "{body}");
+    let mfa_token = body["mfa_token"].clone();
+    let (status, start) = p
+        .app
+        .post(
+            "/login/second-factor/passkey/",
+            json!({"mfa_token": mfa_token}),
+        )
+        .await;
+    assert_eq!(status, 200, "{start}");
+    // The phone is lost and removed while the step is open: its assertion no longer passes.
+    let path = format!("/passkeys/{}/", phone.id());
+    let (status, body) = p
+        .authed(reqwest::Method::DELETE, &path, &p.id_token(&uid), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let assertion = phone.get(&start, ORIGIN);
+    let body =
+        json!({"mfa_token": mfa_token, "ceremony": start["ceremony"], "credential": assertion});
+    let (status, answer) = p.app.post("/login/second-factor/", body).await;
+    assert_eq!(status, 400, "{answer}");
+}
