@@ -31,6 +31,11 @@ const MAX_TOKEN_BYTES: usize = 4 * 1024;
 const MAX_JWKS_BYTES: usize = 64 * 1024;
 /// Kept at least this long, and refetched at most this often for unknown key ids.
 const MIN_CACHE: Duration = Duration::from_secs(60);
+
+/// After a failed JWKS fetch, how long requests are answered from what is known (the keys
+/// fetched before, even stale, or unavailable) without fetching again: an unreachable JWKS
+/// must not make every request wait for a fetch of its own.
+const FAILED_FETCH_BACKOFF: Duration = Duration::from_secs(30);
 /// At most six hours, as firebase-admin keeps it.
 const MAX_CACHE: Duration = Duration::from_secs(6 * 60 * 60);
 
@@ -160,6 +165,8 @@ pub struct AppCheckVerifier {
     keys: std::sync::RwLock<Option<std::sync::Arc<Keys>>>,
     /// One fetch at a time.
     fetching: tokio::sync::Mutex<()>,
+    /// When the last fetch failed and why: for [`FAILED_FETCH_BACKOFF`] no other is tried.
+    failed: std::sync::Mutex<Option<(Instant, String)>>,
     fetches: AtomicU32,
     tokens: AccessTokens,
 }
@@ -219,6 +226,7 @@ impl AppCheckVerifier {
             options,
             keys: std::sync::RwLock::new(None),
             fetching: tokio::sync::Mutex::new(()),
+            failed: std::sync::Mutex::new(None),
             fetches: AtomicU32::new(0),
             tokens: AccessTokens::new(),
         }
@@ -333,10 +341,31 @@ impl AppCheckVerifier {
         let refetched = current.as_ref().and_then(|k| k.unknown_refetch);
         let may_refetch = refetched.is_none_or(|at| now.duration_since(at) >= MIN_CACHE);
         if !fresh || may_refetch {
-            let mut fetched = self.fetch().await?;
-            fetched.unknown_refetch = if fresh { Some(now) } else { refetched };
-            *self.keys.write().unwrap_or_else(|e| e.into_inner()) =
-                Some(std::sync::Arc::new(fetched));
+            let failed = self
+                .failed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            let recent = failed.filter(|(at, _)| now.duration_since(*at) < FAILED_FETCH_BACKOFF);
+            if let Some((_, why)) = recent {
+                // Keys fetched before still verify while the JWKS cannot be fetched.
+                return self
+                    .cached(kid, now, true)
+                    .ok_or(AppCheckError::Unavailable(why));
+            }
+            match self.fetch().await {
+                Ok(mut fetched) => {
+                    fetched.unknown_refetch = if fresh { Some(now) } else { refetched };
+                    *self.keys.write().unwrap_or_else(|e| e.into_inner()) =
+                        Some(std::sync::Arc::new(fetched));
+                    *self.failed.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                }
+                Err(e) => {
+                    *self.failed.lock().unwrap_or_else(|e| e.into_inner()) =
+                        Some((now, e.to_string()));
+                    return self.cached(kid, now, true).ok_or(e);
+                }
+            }
         }
         self.cached(kid, Instant::now(), true).ok_or_else(|| {
             invalid("the App Check token's key is not among App Check's public keys")

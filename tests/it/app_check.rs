@@ -233,3 +233,20 @@ async fn consume_refuses_a_replayed_limited_use_token() {
     assert!(!logs.contains(&token), "the token never reaches the logs");
     assert!(logs.contains("used before"), "{logs}");
 }
+
+#[tokio::test]
+async fn an_unreachable_jwks_is_fetched_once_in_a_while_not_per_request() {
+    let standin = AppCheckStandIn::start().await;
+    standin.set_jwks_down(true);
+    let app = app_with(&standin, "enforce").await;
+    let claims = AppCheckStandIn::claims(&app.project());
+    for _ in 0..3 {
+        let (status, body) = sign_in_with(&app, Some(&standin.token(&claims))).await;
+        assert_eq!(status, 503, "{body}");
+    }
+    assert_eq!(
+        standin.jwks_fetches(),
+        1,
+        "one fetch, then the failure is remembered"
+    );
+}

@@ -33,6 +33,8 @@ struct Key {
 #[derive(Default)]
 struct Recorded {
     jwks_fetches: u32,
+    /// The JWKS answers 503 (an outage).
+    jwks_down: bool,
     verify_calls: u32,
     consumed: HashSet<String>,
 }
@@ -94,6 +96,11 @@ impl AppCheckStandIn {
         self.inner.keys.lock().unwrap().push(new_key(kid));
     }
 
+    /// The JWKS answers 503 from now on (`true`), or again its keys.
+    pub fn set_jwks_down(&self, down: bool) {
+        self.inner.recorded.lock().unwrap().jwks_down = down;
+    }
+
     pub fn jwks_fetches(&self) -> u32 {
         self.inner.recorded.lock().unwrap().jwks_fetches
     }
@@ -147,7 +154,13 @@ fn sign(pair: &RsaKeyPair, kid: &str, claims: &Value) -> String {
 }
 
 async fn jwks(State(inner): State<Arc<Inner>>) -> Response {
-    inner.recorded.lock().unwrap().jwks_fetches += 1;
+    {
+        let mut recorded = inner.recorded.lock().unwrap();
+        recorded.jwks_fetches += 1;
+        if recorded.jwks_down {
+            return axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    }
     let keys: Vec<Value> = inner
         .keys
         .lock()
