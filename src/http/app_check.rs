@@ -29,12 +29,23 @@ pub const GROUPS: &[(RouteGroup, &[&str])] = &[
         RouteGroup::Reset,
         &["/password-reset", "/email-verification"],
     ),
-    (RouteGroup::Passkeys, &["/passkeys", "/login/passkey"]),
+    (
+        RouteGroup::Passkeys,
+        &["/passkeys", "/login/second-factor/passkey"],
+    ),
 ];
+
+/// Paths under a group that App Check never checks: the confirmations of a mailed link,
+/// whose single-use token is the proof, and which firegate's own pages (the ones the links
+/// open, where no App Check SDK runs) send.
+pub const EXEMPT: &[&str] = &["/password-reset/confirm", "/email-verification/confirm"];
 
 /// The group of `path`: the longest listed path it is, or is under.
 pub fn group_of(path: &str) -> Option<RouteGroup> {
     let path = path.strip_suffix('/').unwrap_or(path);
+    if EXEMPT.contains(&path) {
+        return None;
+    }
     GROUPS
         .iter()
         .flat_map(|(group, paths)| paths.iter().map(move |p| (*group, *p)))
@@ -89,19 +100,22 @@ mod tests {
         assert_eq!(group_of("/login/second-factor/"), Some(RouteGroup::SignIn));
         assert_eq!(group_of("/password"), Some(RouteGroup::SignIn));
         assert_eq!(group_of("/register"), Some(RouteGroup::Registration));
+        assert_eq!(group_of("/password-reset/"), Some(RouteGroup::Reset));
+        assert_eq!(group_of("/email-verification"), Some(RouteGroup::Reset));
         assert_eq!(
             group_of("/password-reset/confirm/"),
-            Some(RouteGroup::Reset)
+            None,
+            "the link is the proof"
         );
+        assert_eq!(group_of("/email-verification/confirm"), None);
         assert_eq!(
-            group_of("/email-verification/confirm"),
-            Some(RouteGroup::Reset)
-        );
-        assert_eq!(
-            group_of("/passkeys/register/options"),
+            group_of("/passkeys/login/finish/"),
             Some(RouteGroup::Passkeys)
         );
-        assert_eq!(group_of("/login/passkey/"), Some(RouteGroup::Passkeys));
+        assert_eq!(
+            group_of("/login/second-factor/passkey/"),
+            Some(RouteGroup::Passkeys)
+        );
         assert_eq!(group_of("/registered"), None);
         assert_eq!(group_of("/admin/api/stats"), None);
         assert_eq!(group_of("/healthz"), None);
