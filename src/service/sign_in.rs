@@ -305,7 +305,13 @@ impl Service {
                 let legacy = rehash && found.account.password.scheme_name() != "argon2id";
                 let breached = match upgrade_at {
                     Some(_) if legacy => self.breached_at_sign_in(password).await,
-                    _ => false,
+                    // Under `reset`, a password once found in breaches signs in with nothing
+                    // until it is changed (a new password clears the mark), whichever path
+                    // stored it: an account the verify hook created holds its own hash of it.
+                    Some(_) => {
+                        self.at_sign_in == AtSignIn::Reset && found.account.breached_at.is_some()
+                    }
+                    None => false,
                 };
                 if breached && self.at_sign_in == AtSignIn::Reset {
                     let now = upgrade_at.unwrap_or_else(Timestamp::now);

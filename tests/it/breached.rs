@@ -330,3 +330,32 @@ async fn neither_the_password_nor_its_hash_prefix_reaches_the_logs() {
         );
     }
 }
+
+#[tokio::test]
+async fn under_reset_an_account_the_hook_created_with_a_breached_password_stays_refused() {
+    let pwned = standin().await;
+    let hook = crate::hook_standin::HookStandIn::start().await;
+    let (app, sink) = TestApp::builder()
+        .flags(&flags(&pwned.flags()))
+        .flags(&["--breached-at-sign-in", "reset", "--legacy-create-unknown"])
+        .verify_hook(&hook)
+        .start_with_mail()
+        .await;
+    hook.user("new@example.com", LEGACY_PASSWORD, json!({}));
+    for attempt in 1..=2 {
+        let (status, body) = app.sign_in("new@example.com", LEGACY_PASSWORD).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (403, Some("password_reset_required")),
+            "attempt {attempt}: {body}"
+        );
+    }
+    assert!(
+        app.stored("new@example.com")
+            .await
+            .account
+            .breached_at
+            .is_some()
+    );
+    sink.mail("new@example.com", 1).await;
+}
