@@ -350,7 +350,7 @@ impl LegacyHook {
                 },
             });
         }
-        let bytes = read_bounded(response)
+        let bytes = crate::bounded_body::read_bounded(response, MAX_ANSWER_BYTES)
             .await
             .map_err(|why| self.malformed(why))?;
         parse_answer(&bytes).map_err(|why| self.malformed(why))
@@ -465,29 +465,6 @@ fn host_of(url: &Url) -> String {
         (Some(host), None) => host.to_string(),
         (None, _) => "(no host)".to_string(),
     }
-}
-
-/// The answer's body, refused past [`MAX_ANSWER_BYTES`] without reading further.
-async fn read_bounded(mut response: reqwest::Response) -> std::result::Result<Vec<u8>, String> {
-    let too_long = || format!("the answer is longer than {MAX_ANSWER_BYTES} bytes");
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_ANSWER_BYTES as u64)
-    {
-        return Err(too_long());
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| format!("the answer broke off: {}", e.without_url()))?
-    {
-        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-            return Err(too_long());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 /// Parses an answer strictly. Messages say which field is wrong, never quote a value.

@@ -42,6 +42,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod bounded_body;
 pub mod breached;
 pub mod claims;
 pub mod cli;

@@ -104,7 +104,7 @@ impl RangeApi {
             if !status.is_success() {
                 return Err(self.unusable(format!("HTTP {status}")));
             }
-            read_bounded(response)
+            crate::bounded_body::read_bounded(response, MAX_ANSWER_BYTES)
                 .await
                 .map_err(|why| self.unusable(why))
         };
@@ -135,28 +135,6 @@ impl RangeApi {
             why,
         }
     }
-}
-
-async fn read_bounded(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
-    let too_long = || format!("the answer is longer than {MAX_ANSWER_BYTES} bytes");
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_ANSWER_BYTES as u64)
-    {
-        return Err(too_long());
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| format!("the answer broke off: {}", e.without_url()))?
-    {
-        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-            return Err(too_long());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 /// The count of `suffix` in an answer of `SUFFIX:COUNT` lines. Every line is compared (in

@@ -25,7 +25,7 @@ const LAYERS: &[&[&str]] = &[
     &["factors", "passkeys"],
     &["login", "claims", "client_network"],
     &["passwords"],
-    &["emulator", "telemetry", "messages"],
+    &["emulator", "telemetry", "messages", "bounded_body"],
     &["error"],
 ];
 
